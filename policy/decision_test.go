@@ -1,0 +1,244 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func users(specs ...string) []User {
+	// spec: "id:perm1,perm2" ; a leading "!" marks the user inactive.
+	var out []User
+	for _, s := range specs {
+		active := true
+		if s[0] == '!' {
+			active, s = false, s[1:]
+		}
+		var id, perms string
+		for i := range s {
+			if s[i] == ':' {
+				id, perms = s[:i], s[i+1:]
+				break
+			}
+		}
+		u := User{ID: id, Name: id, Email: id + "@example.com", Role: "Claims assessor", Active: active}
+		for _, p := range splitComma(perms) {
+			u.Permissions = append(u.Permissions, p)
+		}
+		out = append(out, u)
+	}
+	return out
+}
+
+func splitComma(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			if i > start {
+				out = append(out, s[start:i])
+			}
+			start = i + 1
+		}
+	}
+	return out
+}
+
+func TestEligible(t *testing.T) {
+	t.Parallel()
+	dir := users("ann:MakeClaimDecisions", "!bob:MakeClaimDecisions", "cat:AcknowledgeClaimDecisions",
+		"dan:AcknowledgeClaimDecisions,AcknowledgeClaimApproval")
+	cases := []struct {
+		stage    Stage
+		outcome  Outcome
+		eligible []string
+		excluded map[string]string
+	}{
+		{StageCapture, "", []string{"ann"}, map[string]string{"bob": "inactive", "cat": "missing MakeClaimDecisions", "dan": "missing MakeClaimDecisions"}},
+		{StageReview, "", []string{"ann"}, nil},
+		{StageAcknowledge, OutcomeApproval, []string{"dan"}, map[string]string{"cat": "missing AcknowledgeClaimApproval", "ann": "missing AcknowledgeClaimDecisions, AcknowledgeClaimApproval"}},
+		{StageAcknowledge, OutcomeGoodwill, nil, map[string]string{"dan": "missing AcknowledgeClaimGoodwill"}},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("%s/%s", tc.stage, tc.outcome), func(t *testing.T) {
+			el, ex := Eligible(dir, DefaultPolicy().Required(tc.stage, tc.outcome))
+			var ids []string
+			for _, u := range el {
+				ids = append(ids, u.ID)
+			}
+			require.Equal(t, tc.eligible, ids)
+			reasons := map[string]string{}
+			for _, e := range ex {
+				reasons[e.UserID] = e.Reason
+			}
+			for id, want := range tc.excluded {
+				require.Equal(t, want, reasons[id], id)
+			}
+		})
+	}
+}
+
+func TestRoundRobinExactlyEven(t *testing.T) {
+	t.Parallel()
+	dir := users("a:P", "b:P", "c:P", "d:P", "e:P", "f:P", "g:P")
+	for _, n := range []int{1, 6, 7, 10, 100, 1000} {
+		counts := map[string]int{}
+		var cur Cursor
+		for i := 0; i < n; i++ {
+			pick, next, _, ok := RoundRobin(dir, cur)
+			require.True(t, ok)
+			counts[pick.ID]++
+			cur = next
+			require.LessOrEqual(t, spread(counts, dir), 1, "after %d assignments: %v", i+1, counts)
+		}
+	}
+}
+
+func spread(counts map[string]int, dir []User) int {
+	lo, hi := int(^uint(0)>>1), 0
+	for _, u := range dir {
+		lo, hi = min(lo, counts[u.ID]), max(hi, counts[u.ID])
+	}
+	return hi - lo
+}
+
+func TestRoundRobinMembershipChangeMidRound(t *testing.T) {
+	t.Parallel()
+	abc := users("a:P", "b:P", "c:P")
+	var cur Cursor
+	var picks []string
+	pick := func(dir []User) {
+		u, next, _, ok := RoundRobin(dir, cur)
+		require.True(t, ok)
+		cur = next
+		picks = append(picks, u.ID)
+	}
+	pick(abc) // a
+	// d joins mid-round: the round goes on, d gets a turn in it, nobody gets two.
+	abcd := append(users("d:P"), abc...)
+	pick(abcd)
+	pick(abcd)
+	pick(abcd)
+	require.Equal(t, []string{"a", "d", "b", "c"}, picks)
+	require.EqualValues(t, 1, cur.Round)
+	// b leaves; the next round serves the remaining members once each.
+	acd := users("d:P", "a:P", "c:P")
+	pick(acd)
+	pick(acd)
+	pick(acd)
+	require.Equal(t, []string{"d", "a", "c"}, picks[4:])
+	require.EqualValues(t, 2, cur.Round)
+}
+
+func TestRoundRobinNobodyEligible(t *testing.T) {
+	t.Parallel()
+	cur := Cursor{Round: 3, Served: map[string]int{"a": 1}}
+	_, next, _, ok := RoundRobin(nil, cur)
+	require.False(t, ok)
+	require.Equal(t, cur, next)
+}
+
+func TestTimestampModulusIsUneven(t *testing.T) {
+	t.Parallel()
+	// Claims arriving on a 7 ms beat all land on one of 7 users: why Baton does not
+	// use the source's method.
+	dir := users("a:P", "b:P", "c:P", "d:P", "e:P", "f:P", "g:P")
+	counts := map[string]int{}
+	for i := int64(0); i < 70; i++ {
+		u, _ := TimestampModulus(dir, 1_700_000_000_000+i*7)
+		counts[u.ID]++
+	}
+	require.Equal(t, 70, spread(counts, dir))
+}
+
+func TestDecide(t *testing.T) {
+	t.Parallel()
+	dir := users("ann:MakeClaimDecisions,Admin", "bob:MakeClaimDecisions", "cat:AcknowledgeClaimDecisions")
+	rr := &Policy{Version: "v1", AssignmentsEnabled: true, Method: MethodRoundRobin}
+
+	d, cur, err := Decide(DecideInput{Policy: rr, Stage: StageCapture, Users: dir})
+	require.NoError(t, err)
+	require.Equal(t, "ann", d.Assignee)
+	require.Equal(t, MethodRoundRobin, d.Method)
+	require.Equal(t, "v1", d.PolicyVersion)
+	require.Equal(t, []string{"ann"}, d.Admins)
+	require.Len(t, d.Candidates, 2)
+	d, _, err = Decide(DecideInput{Policy: rr, Stage: StageCapture, Users: dir, Cursor: cur})
+	require.NoError(t, err)
+	require.Equal(t, "bob", d.Assignee)
+
+	manual := &Policy{Version: "v1", AssignmentsEnabled: true, Method: MethodManual}
+	d, cur, err = Decide(DecideInput{Policy: manual, Stage: StageReview, Users: dir, Cursor: Cursor{Round: 9}})
+	require.NoError(t, err)
+	require.Empty(t, d.Assignee)
+	require.Len(t, d.Candidates, 2)
+	require.EqualValues(t, 9, cur.Round, "manual leaves the cursor alone")
+
+	off := &Policy{Version: "v1", Method: MethodRoundRobin}
+	d, _, err = Decide(DecideInput{Policy: off, Stage: StageReview, Users: dir})
+	require.NoError(t, err)
+	require.Equal(t, MethodNone, d.Method)
+	require.Empty(t, d.Assignee)
+	require.False(t, d.AssignmentsEnabled)
+
+	d, _, err = Decide(DecideInput{Policy: rr, Stage: StageAcknowledge, Outcome: OutcomeApproval, Users: dir})
+	require.NoError(t, err)
+	require.Empty(t, d.Assignee, "nobody holds AcknowledgeClaimApproval")
+	require.Contains(t, d.Reason, "nobody holds")
+
+	_, _, err = Decide(DecideInput{Policy: rr, Stage: StageFinalise, Users: dir})
+	require.ErrorContains(t, err, "terminal")
+}
+
+type listed []User
+
+func (l listed) ListUsers(context.Context) ([]User, error) { return l, nil }
+
+func TestRolesByStageAndDecideFromModule(t *testing.T) {
+	t.Parallel()
+	dir := []User{
+		{ID: "ann", Role: "Admin", Active: true},
+		{ID: "bob", Role: "Claims assessor", Active: true},
+		{ID: "cat", Role: "Call center agent", Active: true},
+		{ID: "dan", Role: "Claims supervisor", Active: false},
+	}
+	m := RolesByStage{Users: listed(dir)}
+	ctx := context.Background()
+	p := &Policy{Version: "v1", AssignmentsEnabled: true, Method: MethodProductModule}
+
+	opts, err := m.GetClaimAssignmentOptions(ctx, p, Claim{ID: "c1"}, nil, StageReview)
+	require.NoError(t, err)
+	require.Len(t, opts.Users, 2) // ann, bob; dan is inactive
+	require.Equal(t, "ann", opts.AssignedTo.UserID, "system-initiated: the first available user")
+
+	opts, err = m.GetClaimAssignmentOptions(ctx, p, Claim{ID: "c1"}, &dir[1], StageReview)
+	require.NoError(t, err)
+	require.Equal(t, "bob", opts.AssignedTo.UserID, "the current user when available")
+
+	d, err := DecideFromModule(p, StageReview, dir, opts)
+	require.NoError(t, err)
+	require.Equal(t, "bob", d.Assignee)
+	require.Equal(t, MethodProductModule, d.Method)
+
+	_, err = DecideFromModule(p, StageReview, dir, AssignmentOptions{Users: []Candidate{{UserID: "zed"}}})
+	require.ErrorContains(t, err, `users[0]: unknown user "zed"`)
+	_, err = DecideFromModule(p, StageReview, dir, AssignmentOptions{Users: []Candidate{{UserID: "dan"}}})
+	require.ErrorContains(t, err, `user "dan" is inactive`)
+	_, err = DecideFromModule(p, StageReview, dir, AssignmentOptions{Users: []Candidate{{UserID: "ann"}}, AssignedTo: &Candidate{UserID: "bob"}})
+	require.ErrorContains(t, err, `assigned_to "bob" is not among its users`)
+}
+
+func TestParseStageAndOutcome(t *testing.T) {
+	t.Parallel()
+	s, err := ParseStage(" Review ")
+	require.NoError(t, err)
+	require.Equal(t, StageReview, s)
+	_, err = ParseStage("acknowlege")
+	require.EqualError(t, err, `unknown stage "acknowlege": want one of capture, review, acknowledge, finalise (did you mean "acknowledge"?)`)
+	_, err = ParseOutcome("approved")
+	require.ErrorContains(t, err, `did you mean "approval"`)
+	require.Equal(t, StageFinalise, StageAcknowledge.Next())
+	require.Equal(t, Stage(""), StageFinalise.Next())
+}

@@ -1,0 +1,322 @@
+package policy
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Policy is a parsed, validated policy file: the claim-assignment configuration of
+// the source, with optional per-stage overrides.
+//
+//	version: "2026-11"            # optional label; defaults to a content hash
+//	claims:
+//	  enableClaimAssignments: true
+//	  claimAssignmentMethod: round_robin
+//	  stages:
+//	    review: {method: manual}
+//	    acknowledge:
+//	      permissions: [AcknowledgeClaimDecisions]
+//	      outcomePermissions: {approval: AcknowledgeClaimApproval}
+type Policy struct {
+	// Version names this policy in every decision it makes.
+	Version string
+	// AssignmentsEnabled is claims.enableClaimAssignments.
+	AssignmentsEnabled bool
+	// Method is claims.claimAssignmentMethod, manual when omitted.
+	Method Method
+	// Stages holds per-stage overrides; a stage absent here uses the defaults.
+	Stages map[Stage]StageConfig
+}
+
+// StageConfig overrides one stage. Zero fields fall back to the policy defaults.
+type StageConfig struct {
+	Method             Method
+	Permissions        []string
+	OutcomePermissions map[Outcome]string
+}
+
+// DefaultPolicy is what a missing policy file means: the source's defaults.
+func DefaultPolicy() *Policy {
+	return &Policy{Version: "default", Method: MethodManual, Stages: map[Stage]StageConfig{}}
+}
+
+// MethodFor returns the method that assigns the stage.
+func (p *Policy) MethodFor(s Stage) Method {
+	if sc, ok := p.Stages[s]; ok && sc.Method != "" {
+		return sc.Method
+	}
+	return p.Method
+}
+
+// Required returns the permissions a user needs for the stage. For acknowledge the
+// review outcome adds its own permission.
+func (p *Policy) Required(s Stage, outcome Outcome) []string {
+	sc := p.Stages[s]
+	req := slices.Clone(DefaultStagePermissions[s])
+	if sc.Permissions != nil {
+		req = slices.Clone(sc.Permissions)
+	}
+	if s == StageAcknowledge && outcome != "" {
+		perm := DefaultOutcomePermissions[outcome]
+		if o, ok := sc.OutcomePermissions[outcome]; ok {
+			perm = o
+		}
+		if perm != "" && !slices.Contains(req, perm) {
+			req = append(req, perm)
+		}
+	}
+	return req
+}
+
+// FieldError locates one problem in a file: which file, which line, which field.
+type FieldError struct {
+	File  string
+	Line  int
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.Field != "" {
+		b.WriteString(": " + e.Field)
+	}
+	b.WriteString(": " + e.Msg)
+	return b.String()
+}
+
+// LoadPolicyFile reads and parses a policy file.
+func LoadPolicyFile(path string) (*Policy, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read policy file: %w", err)
+	}
+	return ParsePolicy(path, data)
+}
+
+// ParsePolicy parses a policy document (YAML, or JSON, which is YAML). Every problem
+// found is reported, each naming the file, line and field; the result is nil unless
+// the whole document is valid.
+func ParsePolicy(file string, data []byte) (*Policy, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, &FieldError{File: file, Msg: "not valid YAML or JSON: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	w := &walker{file: file}
+	p := DefaultPolicy()
+	p.Version = ""
+	doc := documentBody(&root)
+	if doc == nil {
+		return nil, &FieldError{File: file, Msg: "empty policy file: want a mapping with a claims key"}
+	}
+	w.mapping(doc, "", map[string]func(*yaml.Node, string){
+		"version": func(n *yaml.Node, f string) { p.Version = w.str(n, f) },
+		"claims":  func(n *yaml.Node, f string) { w.claims(n, f, p) },
+	})
+	if p.Version == "" {
+		sum := sha256.Sum256(bytes.TrimSpace(data))
+		p.Version = "sha256:" + hex.EncodeToString(sum[:6])
+	}
+	if err := errors.Join(w.errs...); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func documentBody(root *yaml.Node) *yaml.Node {
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		return root.Content[0]
+	}
+	return nil
+}
+
+func (w *walker) claims(n *yaml.Node, field string, p *Policy) {
+	w.mapping(n, field, map[string]func(*yaml.Node, string){
+		"enableClaimAssignments": func(v *yaml.Node, f string) { p.AssignmentsEnabled = w.boolean(v, f) },
+		"claimAssignmentMethod": func(v *yaml.Node, f string) {
+			if m, err := ParseMethod(w.str(v, f)); err != nil {
+				w.fail(v, f, err.Error())
+			} else {
+				p.Method = m
+			}
+		},
+		"stages": func(v *yaml.Node, f string) { w.stages(v, f, p) },
+	})
+}
+
+func (w *walker) stages(n *yaml.Node, field string, p *Policy) {
+	if !w.isMapping(n, field) {
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, val := n.Content[i], n.Content[i+1]
+		f := field + "." + key.Value
+		stage, err := ParseStage(key.Value)
+		if err != nil {
+			w.fail(key, f, err.Error())
+			continue
+		}
+		if !stage.Assignable() {
+			w.fail(key, f, "finalise is terminal and cannot be configured")
+			continue
+		}
+		if _, dup := p.Stages[stage]; dup {
+			w.fail(key, f, "stage configured twice")
+			continue
+		}
+		p.Stages[stage] = w.stage(val, f, stage)
+	}
+}
+
+func (w *walker) stage(n *yaml.Node, field string, stage Stage) StageConfig {
+	var sc StageConfig
+	w.mapping(n, field, map[string]func(*yaml.Node, string){
+		"method": func(v *yaml.Node, f string) {
+			if m, err := ParseMethod(w.str(v, f)); err != nil {
+				w.fail(v, f, err.Error())
+			} else {
+				sc.Method = m
+			}
+		},
+		"permissions": func(v *yaml.Node, f string) {
+			sc.Permissions = []string{}
+			if !w.isSequence(v, f) {
+				return
+			}
+			for i, item := range v.Content {
+				if perm, ok := w.permission(item, fmt.Sprintf("%s[%d]", f, i)); ok {
+					sc.Permissions = append(sc.Permissions, perm)
+				}
+			}
+		},
+		"outcomePermissions": func(v *yaml.Node, f string) {
+			if stage != StageAcknowledge {
+				w.fail(v, f, "only the acknowledge stage depends on the review outcome")
+				return
+			}
+			if !w.isMapping(v, f) {
+				return
+			}
+			sc.OutcomePermissions = map[Outcome]string{}
+			for i := 0; i+1 < len(v.Content); i += 2 {
+				k, pv := v.Content[i], v.Content[i+1]
+				of := f + "." + k.Value
+				o, err := ParseOutcome(k.Value)
+				if err != nil {
+					w.fail(k, of, err.Error())
+					continue
+				}
+				if perm, ok := w.permission(pv, of); ok {
+					sc.OutcomePermissions[o] = perm
+				}
+			}
+		},
+	})
+	return sc
+}
+
+// walker collects every error in a document instead of stopping at the first, so an
+// operator fixes a file in one pass.
+type walker struct {
+	file string
+	errs []error
+}
+
+func (w *walker) fail(n *yaml.Node, field, msg string) {
+	w.errs = append(w.errs, &FieldError{File: w.file, Line: n.Line, Field: field, Msg: msg})
+}
+
+func (w *walker) isMapping(n *yaml.Node, field string) bool {
+	if n.Kind != yaml.MappingNode {
+		w.fail(n, field, "want a mapping")
+		return false
+	}
+	return true
+}
+
+func (w *walker) isSequence(n *yaml.Node, field string) bool {
+	if n.Kind != yaml.SequenceNode {
+		w.fail(n, field, "want a list")
+		return false
+	}
+	return true
+}
+
+// mapping visits the known keys of a mapping and reports unknown or repeated ones,
+// so a misspelt key is an error rather than a silently ignored setting.
+func (w *walker) mapping(n *yaml.Node, field string, keys map[string]func(*yaml.Node, string)) {
+	if !w.isMapping(n, fieldOrRoot(field)) {
+		return
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, val := n.Content[i], n.Content[i+1]
+		f := joinField(field, key.Value)
+		visit, ok := keys[key.Value]
+		switch {
+		case !ok:
+			known := make([]string, 0, len(keys))
+			for k := range keys {
+				known = append(known, k)
+			}
+			slices.Sort(known)
+			w.fail(key, f, fmt.Sprintf("unknown field: want one of %s%s", strings.Join(known, ", "), suggest(key.Value, known)))
+		case seen[key.Value]:
+			w.fail(key, f, "field given twice")
+		default:
+			seen[key.Value] = true
+			visit(val, f)
+		}
+	}
+}
+
+func (w *walker) str(n *yaml.Node, field string) string {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		w.fail(n, field, "want a string")
+		return ""
+	}
+	return n.Value
+}
+
+func (w *walker) boolean(n *yaml.Node, field string) bool {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+		w.fail(n, field, fmt.Sprintf("want true or false, got %q", n.Value))
+		return false
+	}
+	return strings.EqualFold(n.Value, "true")
+}
+
+func (w *walker) permission(n *yaml.Node, field string) (string, bool) {
+	perm, err := NormalizePermission(w.str(n, field))
+	if err != nil {
+		w.fail(n, field, err.Error())
+		return "", false
+	}
+	return perm, true
+}
+
+func joinField(parent, key string) string {
+	if parent == "" {
+		return key
+	}
+	return parent + "." + key
+}
+
+func fieldOrRoot(f string) string {
+	if f == "" {
+		return "(top level)"
+	}
+	return f
+}
