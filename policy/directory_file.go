@@ -1,0 +1,201 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"os"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Directory is a parsed directory file: users with their permissions, and teams with
+// their members in order. Each row keeps its line so later checks (a team member the
+// database does not know) can still point at the file.
+type Directory struct {
+	File  string
+	Users []DirectoryUser
+	Teams []DirectoryTeam
+}
+
+// DirectoryUser is one user row of a directory file.
+type DirectoryUser struct {
+	User
+	Line int
+}
+
+// DirectoryTeam is one team row of a directory file.
+type DirectoryTeam struct {
+	Team
+	Line        int
+	MemberLines []int
+}
+
+// LoadDirectoryFile reads and parses a directory file.
+func LoadDirectoryFile(path string) (*Directory, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read directory file: %w", err)
+	}
+	return ParseDirectory(path, data)
+}
+
+// ParseDirectory parses a directory document:
+//
+//	users:
+//	  - {id: ann, name: Ann Lee, email: ann@example.com, role: Claims assessor,
+//	     active: true, permissions: [MakeClaimDecisions]}
+//	teams:
+//	  - {id: assessors, name: Assessors, members: [ann]}
+//
+// Every problem is reported with its file, line and row; nothing is returned unless
+// the whole file is valid, so a load is all or nothing.
+func ParseDirectory(file string, data []byte) (*Directory, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, &FieldError{File: file, Msg: "not valid YAML or JSON: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	doc := documentBody(&root)
+	if doc == nil {
+		return nil, &FieldError{File: file, Msg: "empty directory file: want a mapping with users and teams"}
+	}
+	w := &walker{file: file}
+	d := &Directory{File: file}
+	w.mapping(doc, "", map[string]func(*yaml.Node, string){
+		"users": func(n *yaml.Node, f string) { w.rows(n, f, func(row *yaml.Node, rf string) { d.Users = append(d.Users, w.user(row, rf)) }) },
+		"teams": func(n *yaml.Node, f string) { w.rows(n, f, func(row *yaml.Node, rf string) { d.Teams = append(d.Teams, w.team(row, rf)) }) },
+	})
+	w.checkDirectory(d)
+	if err := errors.Join(w.errs...); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (w *walker) rows(n *yaml.Node, field string, each func(*yaml.Node, string)) {
+	if !w.isSequence(n, field) {
+		return
+	}
+	for i, row := range n.Content {
+		each(row, fmt.Sprintf("%s[%d]", field, i))
+	}
+}
+
+func (w *walker) user(n *yaml.Node, field string) DirectoryUser {
+	u := DirectoryUser{User: User{Active: true, Permissions: []string{}}, Line: n.Line}
+	w.mapping(n, field, map[string]func(*yaml.Node, string){
+		"id":     func(v *yaml.Node, f string) { u.ID = w.ident(v, f) },
+		"name":   func(v *yaml.Node, f string) { u.Name = w.str(v, f) },
+		"email":  func(v *yaml.Node, f string) { u.Email = w.email(v, f) },
+		"role":   func(v *yaml.Node, f string) { u.Role = w.str(v, f) },
+		"active": func(v *yaml.Node, f string) { u.Active = w.boolean(v, f) },
+		"permissions": func(v *yaml.Node, f string) {
+			if !w.isSequence(v, f) {
+				return
+			}
+			for i, item := range v.Content {
+				if perm, ok := w.permission(item, fmt.Sprintf("%s[%d]", f, i)); ok {
+					u.Permissions = append(u.Permissions, perm)
+				}
+			}
+		},
+	})
+	w.required(n, field, map[string]string{"id": u.ID, "name": u.Name, "email": u.Email})
+	return u
+}
+
+func (w *walker) team(n *yaml.Node, field string) DirectoryTeam {
+	t := DirectoryTeam{Team: Team{Members: []string{}}, Line: n.Line}
+	w.mapping(n, field, map[string]func(*yaml.Node, string){
+		"id":   func(v *yaml.Node, f string) { t.ID = w.ident(v, f) },
+		"name": func(v *yaml.Node, f string) { t.Name = w.str(v, f) },
+		"members": func(v *yaml.Node, f string) {
+			if !w.isSequence(v, f) {
+				return
+			}
+			for i, item := range v.Content {
+				if id := w.ident(item, fmt.Sprintf("%s[%d]", f, i)); id != "" {
+					t.Members = append(t.Members, id)
+					t.MemberLines = append(t.MemberLines, item.Line)
+				}
+			}
+		},
+	})
+	w.required(n, field, map[string]string{"id": t.ID, "name": t.Name})
+	return t
+}
+
+// required reports required fields that are missing, in a stable order.
+func (w *walker) required(n *yaml.Node, field string, values map[string]string) {
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	for _, k := range []string{"id", "name", "email"} {
+		if v, ok := values[k]; ok && v == "" && !w.hasKey(n, k) {
+			w.fail(n, field+"."+k, "required")
+		}
+	}
+}
+
+func (w *walker) hasKey(n *yaml.Node, key string) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *walker) ident(n *yaml.Node, field string) string {
+	s := w.str(n, field)
+	if s != "" && strings.ContainsAny(s, " \t\n/") {
+		w.fail(n, field, fmt.Sprintf("invalid id %q: no spaces or slashes", s))
+		return ""
+	}
+	return s
+}
+
+func (w *walker) email(n *yaml.Node, field string) string {
+	s := w.str(n, field)
+	if s == "" {
+		return ""
+	}
+	if a, err := mail.ParseAddress(s); err != nil || a.Address != s {
+		w.fail(n, field, fmt.Sprintf("invalid email %q", s))
+		return ""
+	}
+	return s
+}
+
+// checkDirectory catches duplicates within the file; references to users outside
+// the file are checked against the database when it loads.
+func (w *walker) checkDirectory(d *Directory) {
+	users := map[string]int{}
+	for i, u := range d.Users {
+		if u.ID == "" {
+			continue
+		}
+		if first, dup := users[u.ID]; dup {
+			w.errs = append(w.errs, &FieldError{File: w.file, Line: u.Line, Field: fmt.Sprintf("users[%d].id", i),
+				Msg: fmt.Sprintf("user %q already defined at line %d", u.ID, first)})
+		}
+		users[u.ID] = u.Line
+	}
+	teams := map[string]int{}
+	for i, t := range d.Teams {
+		if first, dup := teams[t.ID]; dup && t.ID != "" {
+			w.errs = append(w.errs, &FieldError{File: w.file, Line: t.Line, Field: fmt.Sprintf("teams[%d].id", i),
+				Msg: fmt.Sprintf("team %q already defined at line %d", t.ID, first)})
+		}
+		teams[t.ID] = t.Line
+		seen := map[string]bool{}
+		for j, m := range t.Members {
+			if seen[m] {
+				w.errs = append(w.errs, &FieldError{File: w.file, Line: t.MemberLines[j], Field: fmt.Sprintf("teams[%d].members[%d]", i, j),
+					Msg: fmt.Sprintf("user %q listed twice", m)})
+			}
+			seen[m] = true
+		}
+	}
+}

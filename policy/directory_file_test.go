@@ -1,0 +1,63 @@
+package policy
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseDirectory(t *testing.T) {
+	t.Parallel()
+	d, err := ParseDirectory("dir.yaml", []byte(`
+users:
+  - {id: ann, name: Ann Lee, email: ann@example.com, role: Admin, permissions: [permissions.MakeClaimDecisions, Admin]}
+  - {id: bob, name: Bob Ng, email: bob@example.com, active: false}
+teams:
+  - {id: t1, name: Team one, members: [bob, ann]}
+`))
+	require.NoError(t, err)
+	require.Len(t, d.Users, 2)
+	require.Equal(t, []string{"MakeClaimDecisions", "Admin"}, d.Users[0].Permissions)
+	require.True(t, d.Users[0].Active, "active defaults to true")
+	require.False(t, d.Users[1].Active)
+	require.Equal(t, []string{"bob", "ann"}, d.Teams[0].Members, "member order is kept")
+	require.Equal(t, 3, d.Users[0].Line)
+}
+
+func TestParseDirectoryErrors(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ name, doc, want string }{
+		{"missing email", "users:\n  - {id: ann, name: Ann}\n", "dir.yaml:2: users[0].email: required"},
+		{"bad email", "users:\n  - {id: ann, name: Ann, email: not-an-email}\n", `dir.yaml:2: users[0].email: invalid email "not-an-email"`},
+		{"unknown field", "users:\n  - {id: ann, name: Ann, email: a@b.c, rol: Admin}\n", `users[0].rol: unknown field`},
+		{"dup user", "users:\n  - {id: ann, name: A, email: a@b.c}\n  - {id: ann, name: B, email: b@b.c}\n", `dir.yaml:3: users[1].id: user "ann" already defined at line 2`},
+		{"bad permission", "users:\n  - {id: ann, name: A, email: a@b.c, permissions: [\"x y\"]}\n", `users[0].permissions[0]: invalid permission "x y"`},
+		{"member twice", "teams:\n  - id: t\n    name: T\n    members:\n      - ann\n      - ann\n", `dir.yaml:6: teams[0].members[1]: user "ann" listed twice`},
+		{"id with space", "users:\n  - {id: a b, name: A, email: a@b.c}\n", `users[0].id: invalid id "a b"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			d, err := ParseDirectory("dir.yaml", []byte(tc.doc))
+			require.Nil(t, d)
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+}
+
+func FuzzParseDirectory(f *testing.F) {
+	f.Add([]byte("users:\n  - {id: ann, name: Ann, email: a@b.c, permissions: [X]}\nteams:\n  - {id: t, name: T, members: [ann]}\n"))
+	f.Add([]byte(`{"users":[{"id":"a","name":"A","email":"a@b.c","active":false}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := ParseDirectory("fuzz.yaml", data)
+		if err != nil {
+			require.Nil(t, d)
+			require.Contains(t, err.Error(), "fuzz.yaml")
+			return
+		}
+		for _, u := range d.Users {
+			require.NotEmpty(t, u.ID)
+			require.NotEmpty(t, u.Email)
+		}
+	})
+}

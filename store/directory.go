@@ -1,0 +1,134 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/batonhq/baton/policy"
+)
+
+func scanUser(row pgx.Row) (policy.User, error) {
+	var u policy.User
+	err := row.Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.Active, &u.Permissions)
+	return u, err
+}
+
+// ListUsers returns every user in directory order with their permissions.
+func (qs *Queries) ListUsers(ctx context.Context) ([]policy.User, error) {
+	rows, err := qs.db.Query(ctx, q("UserList"))
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var out []policy.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan user: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// GetUser returns one user, or ErrNotFound.
+func (qs *Queries) GetUser(ctx context.Context, id string) (policy.User, error) {
+	u, err := scanUser(qs.db.QueryRow(ctx, q("UserGet"), id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return policy.User{}, fmt.Errorf("user %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return policy.User{}, fmt.Errorf("get user %q: %w", id, err)
+	}
+	return u, nil
+}
+
+// ListTeams returns every team with its members in order.
+func (qs *Queries) ListTeams(ctx context.Context) ([]policy.Team, error) {
+	rows, err := qs.db.Query(ctx, q("TeamList"))
+	if err != nil {
+		return nil, fmt.Errorf("list teams: %w", err)
+	}
+	defer rows.Close()
+	var out []policy.Team
+	for rows.Next() {
+		var t policy.Team
+		if err := rows.Scan(&t.ID, &t.Name, &t.Members); err != nil {
+			return nil, fmt.Errorf("scan team: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// LoadSummary says what a directory load changed.
+type LoadSummary struct {
+	Users int
+	Teams int
+}
+
+// LoadDirectory upserts a parsed directory in one transaction: users (replacing their
+// permissions) and teams (replacing their members, in order). A team member unknown
+// both to the file and the database fails the load with the file, line and row, and
+// nothing is written.
+func (s *Store) LoadDirectory(ctx context.Context, d *policy.Directory) (LoadSummary, error) {
+	err := s.InTx(ctx, func(qs *Queries) error {
+		for _, u := range d.Users {
+			if _, err := qs.db.Exec(ctx, q("UserUpsert"), u.ID, u.Name, u.Email, u.Role, u.Active); err != nil {
+				return fmt.Errorf("%s:%d: user %q: %w", d.File, u.Line, u.ID, err)
+			}
+			if _, err := qs.db.Exec(ctx, q("UserPermissionsClear"), u.ID); err != nil {
+				return fmt.Errorf("%s:%d: user %q: %w", d.File, u.Line, u.ID, err)
+			}
+			if _, err := qs.db.Exec(ctx, q("UserPermissionsAdd"), u.ID, u.Permissions); err != nil {
+				return fmt.Errorf("%s:%d: user %q: %w", d.File, u.Line, u.ID, err)
+			}
+		}
+		for i, t := range d.Teams {
+			if err := qs.checkMembersExist(ctx, d.File, i, t); err != nil {
+				return err
+			}
+			if _, err := qs.db.Exec(ctx, q("TeamUpsert"), t.ID, t.Name); err != nil {
+				return fmt.Errorf("%s:%d: team %q: %w", d.File, t.Line, t.ID, err)
+			}
+			if _, err := qs.db.Exec(ctx, q("TeamMembersClear"), t.ID); err != nil {
+				return fmt.Errorf("%s:%d: team %q: %w", d.File, t.Line, t.ID, err)
+			}
+			if _, err := qs.db.Exec(ctx, q("TeamMembersAdd"), t.ID, t.Members); err != nil {
+				return fmt.Errorf("%s:%d: team %q: %w", d.File, t.Line, t.ID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return LoadSummary{}, err
+	}
+	return LoadSummary{Users: len(d.Users), Teams: len(d.Teams)}, nil
+}
+
+// checkMembersExist runs after the file's users are upserted, so members defined in
+// the same file count as known.
+func (qs *Queries) checkMembersExist(ctx context.Context, file string, i int, t policy.DirectoryTeam) error {
+	rows, err := qs.db.Query(ctx, q("UserIDsExisting"), t.Members)
+	if err != nil {
+		return fmt.Errorf("check team %q members: %w", t.ID, err)
+	}
+	known, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("check team %q members: %w", t.ID, err)
+	}
+	set := map[string]bool{}
+	for _, id := range known {
+		set[id] = true
+	}
+	for j, m := range t.Members {
+		if !set[m] {
+			return &policy.FieldError{File: file, Line: t.MemberLines[j], Field: fmt.Sprintf("teams[%d].members[%d]", i, j),
+				Msg: fmt.Sprintf("unknown user %q: not in this file or the directory", m)}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,186 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/batonhq/baton/policy"
+)
+
+// CursorLock reads a round-robin scope's cursor and locks its row until the
+// transaction ends. Call it inside InTx.
+func (qs *Queries) CursorLock(ctx context.Context, scope string) (policy.Cursor, error) {
+	if _, err := qs.db.Exec(ctx, q("CursorEnsure"), scope); err != nil {
+		return policy.Cursor{}, fmt.Errorf("ensure cursor %s: %w", scope, err)
+	}
+	return qs.scanCursor(qs.db.QueryRow(ctx, q("CursorGetForUpdate"), scope), scope)
+}
+
+// Cursor reads a scope's cursor without locking it; a missing scope is round 0.
+func (qs *Queries) Cursor(ctx context.Context, scope string) (policy.Cursor, error) {
+	c, err := qs.scanCursor(qs.db.QueryRow(ctx, q("CursorGet"), scope), scope)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return policy.Cursor{Served: map[string]int{}}, nil
+	}
+	return c, err
+}
+
+func (qs *Queries) scanCursor(row pgx.Row, scope string) (policy.Cursor, error) {
+	var c policy.Cursor
+	var served []byte
+	if err := row.Scan(&c.Round, &served); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return c, err
+		}
+		return c, fmt.Errorf("read cursor %s: %w", scope, err)
+	}
+	if err := json.Unmarshal(served, &c.Served); err != nil {
+		return c, fmt.Errorf("decode cursor %s: %w", scope, err)
+	}
+	return c, nil
+}
+
+// CursorAdvance stores a scope's next cursor.
+func (qs *Queries) CursorAdvance(ctx context.Context, scope string, c policy.Cursor) error {
+	served, err := json.Marshal(c.Served)
+	if err != nil {
+		return fmt.Errorf("encode cursor %s: %w", scope, err)
+	}
+	if _, err := qs.db.Exec(ctx, q("CursorSet"), scope, c.Round, served); err != nil {
+		return fmt.Errorf("advance cursor %s: %w", scope, err)
+	}
+	return nil
+}
+
+// DecisionKey identifies a decision: the claim workflow, the stage, and the
+// workflow's own sequence number for it.
+type DecisionKey struct {
+	WorkflowID string
+	Stage      policy.Stage
+	Seq        int
+}
+
+func (k DecisionKey) String() string { return fmt.Sprintf("%s/%s/%d", k.WorkflowID, k.Stage, k.Seq) }
+
+// DecisionGet returns a recorded decision, or ErrNotFound.
+func (qs *Queries) DecisionGet(ctx context.Context, k DecisionKey) (policy.Decision, error) {
+	var body []byte
+	err := qs.db.QueryRow(ctx, q("DecisionGet"), k.WorkflowID, k.Stage, k.Seq).Scan(&body)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return policy.Decision{}, fmt.Errorf("decision %s: %w", k, ErrNotFound)
+	}
+	if err != nil {
+		return policy.Decision{}, fmt.Errorf("get decision %s: %w", k, err)
+	}
+	var d policy.Decision
+	if err := json.Unmarshal(body, &d); err != nil {
+		return policy.Decision{}, fmt.Errorf("decode decision %s: %w", k, err)
+	}
+	return d, nil
+}
+
+// DecisionInsert records a decision. It reports false when a decision with the same
+// key already exists; the caller must then roll back and use the recorded one.
+func (qs *Queries) DecisionInsert(ctx context.Context, k DecisionKey, claimID string, d policy.Decision) (bool, error) {
+	body, err := json.Marshal(d)
+	if err != nil {
+		return false, fmt.Errorf("encode decision %s: %w", k, err)
+	}
+	tag, err := qs.db.Exec(ctx, q("DecisionInsert"), k.WorkflowID, k.Stage, k.Seq, claimID,
+		d.Method, d.Assignee, d.Actor, d.Reason, d.PolicyVersion, body)
+	if err != nil {
+		return false, fmt.Errorf("insert decision %s: %w", k, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// DecisionsByClaim lists a claim's decisions in order.
+func (qs *Queries) DecisionsByClaim(ctx context.Context, claimID string) ([]policy.Decision, error) {
+	rows, err := qs.db.Query(ctx, q("DecisionListByClaim"), claimID)
+	if err != nil {
+		return nil, fmt.Errorf("list decisions of %s: %w", claimID, err)
+	}
+	bodies, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return nil, fmt.Errorf("list decisions of %s: %w", claimID, err)
+	}
+	out := make([]policy.Decision, len(bodies))
+	for i, b := range bodies {
+		if err := json.Unmarshal(b, &out[i]); err != nil {
+			return nil, fmt.Errorf("decode decision of %s: %w", claimID, err)
+		}
+	}
+	return out, nil
+}
+
+// AssignmentCounts returns how many decisions by method assigned each user at a
+// stage: the evidence that round robin is even.
+func (qs *Queries) AssignmentCounts(ctx context.Context, stage policy.Stage, method policy.Method) (map[string]int, error) {
+	rows, err := qs.db.Query(ctx, q("DecisionCountByAssignee"), stage, method)
+	if err != nil {
+		return nil, fmt.Errorf("count assignments: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}
+
+// InboxItem is one in-app notification.
+type InboxItem struct {
+	ID        int64      `json:"id"`
+	UserID    string     `json:"userId"`
+	ClaimID   string     `json:"claimId"`
+	Stage     string     `json:"stage"`
+	Message   string     `json:"message"`
+	Link      string     `json:"link"`
+	CreatedAt time.Time  `json:"createdAt"`
+	ReadAt    *time.Time `json:"readAt,omitempty"`
+}
+
+// InboxAdd notifies a user of a decision; a second call for the same decision and
+// user does nothing.
+func (qs *Queries) InboxAdd(ctx context.Context, k DecisionKey, claimID, userID, message, link string) error {
+	if _, err := qs.db.Exec(ctx, q("InboxInsert"), userID, k.WorkflowID, claimID, k.Stage, k.Seq, message, link); err != nil {
+		return fmt.Errorf("add inbox item for %s on %s: %w", userID, k, err)
+	}
+	return nil
+}
+
+// Inbox lists a user's notifications, newest first; unread only unless all.
+func (qs *Queries) Inbox(ctx context.Context, userID string, all bool, limit int) ([]InboxItem, error) {
+	rows, err := qs.db.Query(ctx, q("InboxList"), userID, all, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list inbox of %s: %w", userID, err)
+	}
+	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (InboxItem, error) {
+		var it InboxItem
+		err := r.Scan(&it.ID, &it.UserID, &it.ClaimID, &it.Stage, &it.Message, &it.Link, &it.CreatedAt, &it.ReadAt)
+		return it, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list inbox of %s: %w", userID, err)
+	}
+	return items, nil
+}
+
+// InboxMarkRead marks one of a user's items read; it reports whether it changed one.
+func (qs *Queries) InboxMarkRead(ctx context.Context, userID string, id int64) (bool, error) {
+	tag, err := qs.db.Exec(ctx, q("InboxMarkRead"), userID, id)
+	if err != nil {
+		return false, fmt.Errorf("mark inbox item %d read: %w", id, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}

@@ -1,0 +1,12 @@
+-- name: InboxInsert
+INSERT INTO inbox (user_id, workflow_id, claim_id, stage, seq, message, link)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (workflow_id, stage, seq, user_id) DO NOTHING;
+
+-- name: InboxList
+SELECT id, user_id, claim_id, stage, message, link, created_at, read_at
+FROM inbox WHERE user_id = $1 AND ($2 OR read_at IS NULL)
+ORDER BY created_at DESC, id DESC LIMIT $3;
+
+-- name: InboxMarkRead
+UPDATE inbox SET read_at = now() WHERE user_id = $1 AND id = $2 AND read_at IS NULL;

@@ -1,0 +1,33 @@
+-- name: UserList
+-- Users in directory order with their permissions, for eligibility.
+SELECT u.id, u.name, u.email, u.role, u.active,
+       coalesce(array_agg(p.permission ORDER BY p.permission) FILTER (WHERE p.permission IS NOT NULL), '{}')::text[]
+FROM users u
+LEFT JOIN user_permissions p ON p.user_id = u.id
+GROUP BY u.id
+ORDER BY u.position;
+
+-- name: UserGet
+SELECT u.id, u.name, u.email, u.role, u.active,
+       coalesce(array_agg(p.permission ORDER BY p.permission) FILTER (WHERE p.permission IS NOT NULL), '{}')::text[]
+FROM users u
+LEFT JOIN user_permissions p ON p.user_id = u.id
+WHERE u.id = $1
+GROUP BY u.id;
+
+-- name: UserUpsert
+INSERT INTO users (id, name, email, role, active)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (id) DO UPDATE
+SET name = excluded.name, email = excluded.email, role = excluded.role,
+    active = excluded.active, updated_at = now();
+
+-- name: UserPermissionsClear
+DELETE FROM user_permissions WHERE user_id = $1;
+
+-- name: UserPermissionsAdd
+INSERT INTO user_permissions (user_id, permission)
+SELECT $1, unnest($2::text[]);
+
+-- name: UserIDsExisting
+SELECT id FROM users WHERE id = ANY($1::text[]);

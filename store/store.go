@@ -1,0 +1,114 @@
+// Package store is the only place SQL lives. It owns Baton's PostgreSQL schema
+// (embedded, numbered migrations), the directory, round-robin cursors, the decision
+// ledger and the in-app inbox. Queries are kept in queries/*.sql, one file per
+// table, each named noun-first ("-- name: CursorGetForUpdate").
+package store
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+//go:embed queries/*.sql
+var queryFiles embed.FS
+
+// queries maps a query name to its SQL, parsed once from the embedded files.
+var queries = mustLoadQueries(queryFiles)
+
+func mustLoadQueries(fsys fs.FS) map[string]string {
+	out := map[string]string{}
+	files, err := fs.Glob(fsys, "queries/*.sql")
+	if err != nil {
+		panic(err)
+	}
+	for _, f := range files {
+		data, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			panic(err)
+		}
+		for _, chunk := range strings.Split(string(data), "-- name: ")[1:] {
+			name, body, _ := strings.Cut(chunk, "\n")
+			out[strings.TrimSpace(name)] = strings.TrimSpace(body)
+		}
+	}
+	return out
+}
+
+// q returns a named query. A missing name is a programming error caught by any test
+// that runs the code path, so it panics rather than returning an error.
+func q(name string) string {
+	s, ok := queries[name]
+	if !ok {
+		panic("store: no query named " + name)
+	}
+	return s
+}
+
+// DBTX is what queries run on: a pool, a connection or a transaction.
+type DBTX interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Queries runs Baton's named queries on a DBTX.
+type Queries struct {
+	db DBTX
+}
+
+// Store is Baton's database: queries on the pool, plus transactions.
+type Store struct {
+	*Queries
+	pool *pgxpool.Pool
+}
+
+// New wraps a pool.
+func New(pool *pgxpool.Pool) *Store {
+	return &Store{Queries: &Queries{db: pool}, pool: pool}
+}
+
+// Pool returns the underlying pool.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// InTx runs fn in one transaction, committing when it returns nil and rolling back
+// otherwise. A cancelled context rolls back too, so a worker shut down mid-decision
+// leaves nothing half-written.
+func (s *Store) InTx(ctx context.Context, fn func(*Queries) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after commit
+	if err := fn(&Queries{db: tx}); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// ErrNotFound is returned when a row asked for by key does not exist.
+var ErrNotFound = errors.New("not found")
+
+// NewPool creates a pool for the URL. It does not connect; the first query or Ping
+// does, so constructing it never blocks.
+func NewPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("create pool: %w", err)
+	}
+	return pool, nil
+}

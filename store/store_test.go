@@ -1,0 +1,173 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/internal/testdb"
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/store"
+)
+
+func loadDir(t *testing.T, s *store.Store, doc string) (store.LoadSummary, error) {
+	t.Helper()
+	d, err := policy.ParseDirectory("dir.yaml", []byte(doc))
+	require.NoError(t, err)
+	return s.LoadDirectory(context.Background(), d)
+}
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	applied, err := store.Migrate(context.Background(), db.Pool, nil)
+	require.NoError(t, err)
+	require.Empty(t, applied, "a second run applies nothing")
+}
+
+func TestLoadDirectory(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	sum, err := loadDir(t, db.Store, `
+users:
+  - {id: zed, name: Zed, email: zed@example.com, permissions: [MakeClaimDecisions]}
+  - {id: amy, name: Amy, email: amy@example.com, role: Admin, permissions: [Admin, MakeClaimDecisions]}
+teams:
+  - {id: t1, name: One, members: [zed, amy]}
+`)
+	require.NoError(t, err)
+	require.Equal(t, store.LoadSummary{Users: 2, Teams: 1}, sum)
+
+	// Upsert: zed is edited and loses a permission; directory order stays as first loaded.
+	_, err = loadDir(t, db.Store, `
+users:
+  - {id: amy, name: Amy B, email: amy@example.com, permissions: [Admin]}
+  - {id: zed, name: Zed, email: zed@example.com, active: false}
+`)
+	require.NoError(t, err)
+	users, err := db.Store.ListUsers(ctx)
+	require.NoError(t, err)
+	require.Len(t, users, 2)
+	require.Equal(t, "zed", users[0].ID, "order is the order first loaded")
+	require.False(t, users[0].Active)
+	require.Empty(t, users[0].Permissions)
+	require.Equal(t, "Amy B", users[1].Name)
+	require.Equal(t, []string{"Admin"}, users[1].Permissions)
+
+	teams, err := db.Store.ListTeams(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []string{"zed", "amy"}, teams[0].Members)
+}
+
+func TestLoadDirectoryUnknownMemberLoadsNothing(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	_, err := loadDir(t, db.Store, `
+users:
+  - {id: amy, name: Amy, email: amy@example.com}
+teams:
+  - id: t1
+    name: One
+    members:
+      - amy
+      - ghost
+`)
+	require.EqualError(t, err, `dir.yaml:9: teams[0].members[1]: unknown user "ghost": not in this file or the directory`)
+	users, err := db.Store.ListUsers(context.Background())
+	require.NoError(t, err)
+	require.Empty(t, users, "the whole load rolled back")
+}
+
+func TestCursorConcurrentTurnsAreExact(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	eligible := []policy.User{{ID: "a"}, {ID: "b"}, {ID: "c"}}
+	const workers, each = 8, 15
+	var mu sync.Mutex
+	counts := map[string]int{}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				err := db.Store.InTx(ctx, func(qs *store.Queries) error {
+					cur, err := qs.CursorLock(ctx, "scope")
+					if err != nil {
+						return err
+					}
+					pick, next, _, _ := policy.RoundRobin(eligible, cur)
+					mu.Lock()
+					counts[pick.ID]++
+					mu.Unlock()
+					return qs.CursorAdvance(ctx, "scope", next)
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	require.Equal(t, map[string]int{"a": 40, "b": 40, "c": 40}, counts)
+	cur, err := db.Store.Cursor(ctx, "scope")
+	require.NoError(t, err)
+	require.EqualValues(t, 40, cur.Round)
+}
+
+func TestDecisionInsertOnce(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	k := store.DecisionKey{WorkflowID: "claim/c1", Stage: policy.StageReview, Seq: 2}
+	_, err := db.Store.DecisionGet(ctx, k)
+	require.True(t, errors.Is(err, store.ErrNotFound))
+
+	first := policy.Decision{Seq: 2, Stage: policy.StageReview, Method: policy.MethodRoundRobin, Assignee: "a", Reason: "r", PolicyVersion: "v1"}
+	ok, err := db.Store.DecisionInsert(ctx, k, "c1", first)
+	require.NoError(t, err)
+	require.True(t, ok)
+	second := first
+	second.Assignee = "b"
+	ok, err = db.Store.DecisionInsert(ctx, k, "c1", second)
+	require.NoError(t, err)
+	require.False(t, ok, "the key already holds a decision")
+
+	got, err := db.Store.DecisionGet(ctx, k)
+	require.NoError(t, err)
+	require.Equal(t, "a", got.Assignee)
+	all, err := db.Store.DecisionsByClaim(ctx, "c1")
+	require.NoError(t, err)
+	require.Len(t, all, 1)
+}
+
+func TestInbox(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	k := store.DecisionKey{WorkflowID: "claim/c1", Stage: policy.StageCapture, Seq: 1}
+	for i := 0; i < 2; i++ { // a retried decision notifies once
+		require.NoError(t, db.Store.InboxAdd(ctx, k, "c1", "amy", "assigned", "http://x/claims/c1"))
+	}
+	items, err := db.Store.Inbox(ctx, "amy", false, 10)
+	require.NoError(t, err)
+	require.Len(t, items, 1)
+	ok, err := db.Store.InboxMarkRead(ctx, "amy", items[0].ID)
+	require.NoError(t, err)
+	require.True(t, ok)
+	ok, err = db.Store.InboxMarkRead(ctx, "bob", items[0].ID)
+	require.NoError(t, err)
+	require.False(t, ok, "users cannot mark others' items")
+	items, err = db.Store.Inbox(ctx, "amy", false, 10)
+	require.NoError(t, err)
+	require.Empty(t, items)
+	items, err = db.Store.Inbox(ctx, "amy", true, 10)
+	require.NoError(t, err)
+	require.Len(t, items, 1)
+	require.NotNil(t, items[0].ReadAt)
+}
