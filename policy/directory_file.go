@@ -63,8 +63,12 @@ func ParseDirectory(file string, data []byte) (*Directory, error) {
 	w := &walker{file: file}
 	d := &Directory{File: file}
 	w.mapping(doc, "", map[string]func(*yaml.Node, string){
-		"users": func(n *yaml.Node, f string) { w.rows(n, f, func(row *yaml.Node, rf string) { d.Users = append(d.Users, w.user(row, rf)) }) },
-		"teams": func(n *yaml.Node, f string) { w.rows(n, f, func(row *yaml.Node, rf string) { d.Teams = append(d.Teams, w.team(row, rf)) }) },
+		"users": func(n *yaml.Node, f string) {
+			w.rows(n, f, func(row *yaml.Node, rf string) { d.Users = append(d.Users, w.user(row, rf)) })
+		},
+		"teams": func(n *yaml.Node, f string) {
+			w.rows(n, f, func(row *yaml.Node, rf string) { d.Teams = append(d.Teams, w.team(row, rf)) })
+		},
 	})
 	w.checkDirectory(d)
 	if err := errors.Join(w.errs...); err != nil {
