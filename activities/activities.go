@@ -1,0 +1,72 @@
+// Package activities is where Baton's claim workflow meets the world: PostgreSQL
+// through store/, and product modules. Each activity takes one input struct from
+// workflows/ and is safe to retry: its effects are keyed by the workflow's own
+// (stage, seq), so a second run returns what the first recorded.
+package activities
+
+import (
+	"context"
+	"log/slog"
+	"net/url"
+	"strings"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/workflows"
+)
+
+// DefaultLinkTemplate builds the deep link in a notification.
+const DefaultLinkTemplate = "http://localhost:8080/claims/{claim_id}?stage={stage}"
+
+// Activities holds the dependencies of Baton's activities.
+type Activities struct {
+	Store  *store.Store
+	Policy *policy.Policy
+	// Module answers stages whose method is product_module; nil when none is
+	// configured, in which case such stages fall back to manual with the reason.
+	Module policy.ProductModule
+	// LinkTemplate builds deep links; {claim_id}, {stage} and {workflow_id} are
+	// replaced, URL-escaped.
+	LinkTemplate string
+	Log          *slog.Logger
+	// AfterCommit, when set, runs after a decision's transaction commits. Tests use
+	// it to fail an activity whose work is already durable, as a crash would.
+	AfterCommit func(ctx context.Context, key store.DecisionKey) error
+}
+
+// New builds the activities. module may be nil.
+func New(st *store.Store, p *policy.Policy, module policy.ProductModule, linkTemplate string, log *slog.Logger) *Activities {
+	if linkTemplate == "" {
+		linkTemplate = DefaultLinkTemplate
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Activities{Store: st, Policy: p, Module: module, LinkTemplate: linkTemplate, Log: log}
+}
+
+// Register registers every activity under its contract name.
+func (a *Activities) Register(r worker.ActivityRegistry) {
+	r.RegisterActivityWithOptions(a.ResolveAssignment, activity.RegisterOptions{Name: workflows.ActivityResolveAssignment})
+	r.RegisterActivityWithOptions(a.RecordAssignment, activity.RegisterOptions{Name: workflows.ActivityRecordAssignment})
+}
+
+// link builds a claim's deep link.
+func (a *Activities) link(workflowID, claimID string, stage policy.Stage) string {
+	return strings.NewReplacer(
+		"{claim_id}", url.PathEscape(claimID),
+		"{stage}", url.QueryEscape(string(stage)),
+		"{workflow_id}", url.PathEscape(workflowID),
+	).Replace(a.LinkTemplate)
+}
+
+// afterCommit runs the test hook, if any.
+func (a *Activities) afterCommit(ctx context.Context, k store.DecisionKey) error {
+	if a.AfterCommit == nil {
+		return nil
+	}
+	return a.AfterCommit(ctx, k)
+}

@@ -1,0 +1,155 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/workflows"
+)
+
+// cursorScope is the round-robin scope of a stage. Claims share one cursor per
+// stage, so evenness holds across every claim and every worker.
+func cursorScope(stage policy.Stage) string { return "claims/" + string(stage) }
+
+// errDecidedElsewhere rolls back a transaction that lost the race to record a
+// decision to another copy of the same activity.
+var errDecidedElsewhere = errors.New("decision already recorded")
+
+// ResolveAssignment decides a stage: it reads the directory, runs the stage's
+// method, advances the round-robin cursor, writes the ledger row and notifies the
+// assignee, all in one transaction keyed by (workflow id, stage, seq). A retry, or
+// a second copy running at the same time, returns the decision already made and
+// never advances the cursor again.
+func (a *Activities) ResolveAssignment(ctx context.Context, in workflows.ResolveAssignmentInput) (policy.Decision, error) {
+	key := store.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}
+	if d, err := a.Store.DecisionGet(ctx, key); err == nil {
+		return d, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return policy.Decision{}, err
+	}
+	method := a.Policy.MethodFor(in.Stage)
+	var module *moduleAnswer
+	if a.Policy.AssignmentsEnabled && method == policy.MethodProductModule {
+		ans, err := a.askModule(ctx, in)
+		if err != nil {
+			return policy.Decision{}, err // the module failed to answer: retry
+		}
+		module = &ans
+	}
+
+	var decided policy.Decision
+	err := a.Store.InTx(ctx, func(qs *store.Queries) error {
+		users, err := qs.ListUsers(ctx)
+		if err != nil {
+			return err
+		}
+		d, next, advance, err := a.decide(ctx, qs, in, users, module)
+		if err != nil {
+			return err
+		}
+		d.Seq = in.Seq
+		inserted, err := qs.DecisionInsert(ctx, key, in.Claim.ID, d)
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			return errDecidedElsewhere
+		}
+		if advance {
+			if err := qs.CursorAdvance(ctx, cursorScope(in.Stage), next); err != nil {
+				return err
+			}
+		}
+		if d.Assignee != "" {
+			msg := fmt.Sprintf("Claim %s is yours at %s (%s)", in.Claim.ID, in.Stage, d.Method)
+			if err := qs.InboxAdd(ctx, key, in.Claim.ID, d.Assignee, msg, a.link(in.WorkflowID, in.Claim.ID, in.Stage)); err != nil {
+				return err
+			}
+		}
+		decided = d
+		return nil
+	})
+	if errors.Is(err, errDecidedElsewhere) {
+		return a.Store.DecisionGet(ctx, key)
+	}
+	if err != nil {
+		return policy.Decision{}, fmt.Errorf("resolve assignment %s: %w", key, err)
+	}
+	a.Log.InfoContext(ctx, "stage decided", "claim_id", in.Claim.ID, "stage", in.Stage, "seq", in.Seq,
+		"method", decided.Method, "assignee", decided.Assignee, "policy_version", decided.PolicyVersion)
+	if err := a.afterCommit(ctx, key); err != nil {
+		return policy.Decision{}, err
+	}
+	return decided, nil
+}
+
+// decide runs the stage's method inside the transaction. advance says whether the
+// returned cursor must be stored.
+func (a *Activities) decide(ctx context.Context, qs *store.Queries, in workflows.ResolveAssignmentInput,
+	users []policy.User, module *moduleAnswer) (d policy.Decision, next policy.Cursor, advance bool, err error) {
+	if module != nil && module.err == nil {
+		d, err := policy.DecideFromModule(a.Policy, in.Stage, users, module.opts)
+		if err == nil {
+			return d, policy.Cursor{}, false, nil
+		}
+		module.err = err
+	}
+	p := a.Policy
+	if module != nil {
+		// The module's answer was unusable: fall back to the stage's permissions with
+		// nobody assigned, so a person can still pick, and say why in the ledger.
+		fallback := *p
+		fallback.Stages = maps.Clone(p.Stages)
+		sc := fallback.Stages[in.Stage]
+		sc.Method = policy.MethodManual
+		fallback.Stages[in.Stage] = sc
+		p = &fallback
+	}
+	in2 := policy.DecideInput{Policy: p, Stage: in.Stage, Outcome: in.Outcome, Users: users}
+	rr := p.AssignmentsEnabled && p.MethodFor(in.Stage) == policy.MethodRoundRobin
+	if rr {
+		if in2.Cursor, err = qs.CursorLock(ctx, cursorScope(in.Stage)); err != nil {
+			return d, next, false, err
+		}
+	}
+	d, next, err = policy.Decide(in2)
+	if err != nil {
+		return d, next, false, err
+	}
+	if module != nil {
+		d.Reason = fmt.Sprintf("product module answer rejected (%v); left for manual assignment among %d eligible users",
+			module.err, len(d.Candidates))
+	}
+	return d, next, rr && d.Assignee != "", nil
+}
+
+type moduleAnswer struct {
+	opts policy.AssignmentOptions
+	err  error // set when the answer cannot be used
+}
+
+// askModule calls the product module outside any transaction, since it may do I/O
+// of its own. A module error is returned for the activity to retry; a missing
+// module is recorded as an unusable answer so the stage falls back.
+func (a *Activities) askModule(ctx context.Context, in workflows.ResolveAssignmentInput) (moduleAnswer, error) {
+	if a.Module == nil {
+		return moduleAnswer{err: errors.New("no product module is configured on this worker")}, nil
+	}
+	var current *policy.User
+	if in.CurrentUser != "" {
+		u, err := a.Store.GetUser(ctx, in.CurrentUser)
+		if err != nil {
+			return moduleAnswer{}, err
+		}
+		current = &u
+	}
+	opts, err := a.Module.GetClaimAssignmentOptions(ctx, a.Policy, in.Claim, current, in.Stage)
+	if err != nil {
+		return moduleAnswer{}, fmt.Errorf("product module: %w", err)
+	}
+	return moduleAnswer{opts: opts}, nil
+}

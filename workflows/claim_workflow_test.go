@@ -1,0 +1,286 @@
+package workflows_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/workflows"
+)
+
+// memActivities decides with the real policy functions over an in-memory
+// directory, so the workflow's logic is tested without a database.
+type memActivities struct {
+	policy *policy.Policy
+	users  []policy.User
+	cursor map[policy.Stage]policy.Cursor
+	seen   []workflows.ResolveAssignmentInput
+}
+
+func (m *memActivities) resolve(_ context.Context, in workflows.ResolveAssignmentInput) (policy.Decision, error) {
+	m.seen = append(m.seen, in)
+	d, next, err := policy.Decide(policy.DecideInput{Policy: m.policy, Stage: in.Stage, Outcome: in.Outcome, Users: m.users, Cursor: m.cursor[in.Stage]})
+	m.cursor[in.Stage] = next
+	d.Seq = in.Seq
+	return d, err
+}
+
+func (m *memActivities) record(_ context.Context, in workflows.RecordAssignmentInput) (policy.Decision, error) {
+	for _, u := range m.users {
+		if u.ID == in.Assignee && !u.Active {
+			return policy.Decision{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("user %q is inactive", u.ID), workflows.ErrTypeUnknownUser, nil)
+		}
+	}
+	return policy.Decision{Seq: in.Seq, Stage: in.Stage, Method: policy.MethodAssign, AssignmentsEnabled: true,
+		Assignee: in.Assignee, Actor: in.Actor, Candidates: in.Candidates, Reason: "assigned by " + in.Actor}, nil
+}
+
+var directory = []policy.User{
+	{ID: "ann", Active: true, Permissions: []string{"MakeClaimDecisions", "AcknowledgeClaimDecisions", "AcknowledgeClaimApproval"}},
+	{ID: "bob", Active: true, Permissions: []string{"MakeClaimDecisions", "AcknowledgeClaimDecisions", "AcknowledgeClaimApproval"}},
+	{ID: "cat", Active: true, Permissions: []string{"MakeClaimDecisions"}},
+	{ID: "root", Active: true, Permissions: []string{"Admin"}},
+	{ID: "old", Active: false, Permissions: []string{"MakeClaimDecisions"}},
+}
+
+type harness struct {
+	t       *testing.T
+	env     *testsuite.TestWorkflowEnvironment
+	acts    *memActivities
+	step    time.Duration
+	pending []func()
+	ids     []string
+}
+
+func newHarness(t *testing.T, p *policy.Policy) *harness {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetTestTimeout(time.Minute)
+	acts := &memActivities{policy: p, users: directory, cursor: map[policy.Stage]policy.Cursor{}}
+	env.RegisterWorkflowWithOptions(workflows.ClaimWorkflow, workflow.RegisterOptions{Name: workflows.ClaimWorkflowName})
+	env.RegisterActivityWithOptions(acts.resolve, activity.RegisterOptions{Name: workflows.ActivityResolveAssignment})
+	env.RegisterActivityWithOptions(acts.record, activity.RegisterOptions{Name: workflows.ActivityRecordAssignment})
+	return &harness{t: t, env: env, acts: acts}
+}
+
+// then runs fn a (skipped) minute after the previous step, once the workflow has
+// processed that step's updates and is waiting again; the previous step's update
+// results are checked first.
+func (h *harness) then(fn func()) {
+	h.step += time.Minute
+	h.env.RegisterDelayedCallback(func() {
+		h.flush()
+		fn()
+	}, h.step)
+}
+
+func (h *harness) flush() {
+	checks := h.pending
+	h.pending = nil
+	for _, c := range checks {
+		c()
+	}
+}
+
+// do sends an update in its own step; check gets its error (nil when it
+// completed) at the start of the next step.
+func (h *harness) do(name string, arg any, check func(err error)) {
+	id := fmt.Sprintf("u%d", len(h.ids))
+	h.ids = append(h.ids, id)
+	h.then(func() {
+		var out error
+		done := false
+		h.env.UpdateWorkflow(name, id, &testsuite.TestUpdateCallback{
+			OnAccept:   func() {},
+			OnReject:   func(err error) { out, done = err, true },
+			OnComplete: func(_ interface{}, err error) { out, done = err, true },
+		}, arg)
+		h.pending = append(h.pending, func() {
+			require.True(h.t, done, "update %s did not finish", name)
+			check(out)
+		})
+	})
+}
+
+func (h *harness) complete(actor, outcome string, check func(error)) {
+	h.do(workflows.UpdateCompleteStage, workflows.CompleteInput{Actor: actor, Outcome: outcome}, check)
+}
+
+func (h *harness) assign(actor, user string, check func(error)) {
+	h.do(workflows.UpdateAssign, workflows.AssignInput{Actor: actor, UserID: user}, check)
+}
+
+func (h *harness) state() workflows.ClaimState {
+	v, err := h.env.QueryWorkflow(workflows.QueryState)
+	require.NoError(h.t, err)
+	var s workflows.ClaimState
+	require.NoError(h.t, v.Get(&s))
+	return s
+}
+
+// start runs the workflow until it completes or blocks with nothing left to do.
+func (h *harness) start(owner string) {
+	h.env.ExecuteWorkflow(workflows.ClaimWorkflowName, workflows.ClaimInput{ClaimID: "c1", Owner: owner})
+	h.flush()
+}
+
+func (h *harness) summary() workflows.ClaimSummary {
+	require.True(h.t, h.env.IsWorkflowCompleted())
+	require.NoError(h.t, h.env.GetWorkflowError())
+	var sum workflows.ClaimSummary
+	require.NoError(h.t, h.env.GetWorkflowResult(&sum))
+	return sum
+}
+
+func ok(t *testing.T) func(error) { return func(err error) { require.NoError(t, err) } }
+
+// rejected expects an application error of the kind whose message holds want.
+func rejected(t *testing.T, kind, want string) func(error) {
+	return func(err error) {
+		t.Helper()
+		requireType(t, err, kind)
+		require.Contains(t, err.Error(), want)
+	}
+}
+
+func requireType(t *testing.T, err error, kind string) {
+	t.Helper()
+	var app *temporal.ApplicationError
+	require.True(t, errors.As(err, &app), "want an application error, got %v", err)
+	require.Equal(t, kind, app.Type(), app.Error())
+}
+
+func TestRoundRobinClaimThroughAllStages(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: policy.MethodRoundRobin})
+	var before workflows.ClaimState
+	h.then(func() {
+		before = h.state()
+		require.Equal(t, policy.StageCapture, before.Stage)
+		require.Equal(t, "ann", before.Assignee)
+		require.Equal(t, workflows.StatusAssigned, before.Status)
+		require.Len(t, before.Candidates, 3) // ann, bob, cat; old is inactive, root lacks the permission
+	})
+	// A non-assignee is rejected and nothing changes.
+	h.complete("bob", "", rejected(t, workflows.ErrTypeForbidden, `"bob" may not complete capture of claim c1: only the assignee (ann) may`))
+	h.complete("ann", "approval", rejected(t, workflows.ErrTypeInvalid, "outcome is only recorded at review"))
+	h.then(func() { require.Equal(t, before, h.state()) })
+	h.complete("ann", "", ok(t))
+	h.then(func() {
+		s := h.state()
+		require.Equal(t, policy.StageReview, s.Stage)
+		require.Equal(t, "ann", s.Assignee, "each stage has its own round-robin cursor")
+	})
+	h.complete("ann", "", rejected(t, workflows.ErrTypeInvalid, "outcome is required at review"))
+	h.complete("ann", "aproval", rejected(t, workflows.ErrTypeInvalid, `did you mean "approval"`))
+	h.complete("ann", "approval", ok(t))
+	h.then(func() {
+		s := h.state()
+		require.Equal(t, policy.StageAcknowledge, s.Stage)
+		require.Len(t, s.Candidates, 2, "acknowledge of an approval needs AcknowledgeClaimApproval")
+		require.Equal(t, "ann", s.Assignee)
+	})
+	h.complete("ann", "", ok(t))
+	h.start("")
+
+	sum := h.summary()
+	require.Equal(t, policy.OutcomeApproval, sum.ReviewOutcome)
+	require.Len(t, sum.Stages, 3)
+	require.Equal(t, 3, sum.Decisions)
+	require.Equal(t, policy.OutcomeApproval, h.acts.seen[2].Outcome, "acknowledge is decided with the review outcome")
+	for i, in := range h.acts.seen {
+		require.Equal(t, i+1, in.Seq)
+		require.Empty(t, in.CurrentUser, "the system starts stages")
+	}
+	s := h.state()
+	require.Equal(t, policy.StageFinalise, s.Stage)
+	require.Equal(t, workflows.StatusFinalised, s.Status)
+}
+
+func TestManualAssignAndReassignRules(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: policy.MethodManual})
+	var before workflows.ClaimState
+	h.then(func() {
+		before = h.state()
+		require.Equal(t, workflows.StatusUnassigned, before.Status)
+		require.Empty(t, before.Assignee)
+	})
+	h.complete("ann", "", rejected(t, workflows.ErrTypeConflict, "capture has no assignee yet"))
+	h.assign("ann", "bob", rejected(t, workflows.ErrTypeForbidden, "only admins and the owner assign others"))
+	h.assign("root", "old", rejected(t, workflows.ErrTypeInvalid, `"old" is not eligible for capture of claim c1: eligible are ann, bob, cat`))
+	h.then(func() { require.Equal(t, before, h.state(), "rejections change nothing") })
+	h.assign("cat", "cat", ok(t)) // an eligible user takes it
+	h.assign("bob", "bob", rejected(t, workflows.ErrTypeForbidden, "only the assignee (cat), admins and the owner may"))
+	h.assign("cat", "cat", rejected(t, workflows.ErrTypeConflict, "already assigned to cat"))
+	h.assign("root", "ann", ok(t)) // an admin reassigns
+	h.assign("own", "bob", ok(t))  // so does the owner
+	h.assign("ann", "cat", rejected(t, workflows.ErrTypeForbidden, `"ann" may not reassign`))
+	h.then(func() {
+		s := h.state()
+		require.Equal(t, "bob", s.Assignee)
+		require.Len(t, s.Candidates, 3, "reassigning keeps the stage's candidates")
+		require.Len(t, s.Decisions, 4)
+		require.Equal(t, policy.MethodAssign, s.Decisions[3].Method)
+		require.Equal(t, "own", s.Decisions[3].Actor)
+	})
+	h.complete("bob", "", ok(t))
+	h.assign("root", "cat", ok(t))
+	h.complete("cat", "goodwill", ok(t))
+	h.then(func() { require.Empty(t, h.state().Candidates, "nobody holds AcknowledgeClaimGoodwill") })
+	h.assign("root", "ann", rejected(t, workflows.ErrTypeInvalid, "eligible are nobody"))
+	h.start("own")
+	// The test environment ends a workflow that is still waiting with a timeout:
+	// acknowledge waited for someone to become able to take it.
+	var timeout *temporal.TimeoutError
+	require.True(t, errors.As(h.env.GetWorkflowError(), &timeout), "want still waiting, got %v", h.env.GetWorkflowError())
+	require.Equal(t, policy.StageAcknowledge, h.state().Stage)
+}
+
+func TestAssignmentsDisabled(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, &policy.Policy{Version: "v1", AssignmentsEnabled: false, Method: policy.MethodRoundRobin})
+	h.then(func() {
+		s := h.state()
+		require.Equal(t, workflows.StatusOpen, s.Status)
+		require.Empty(t, s.Assignee)
+	})
+	h.assign("root", "ann", rejected(t, workflows.ErrTypeConflict, "claim assignments are disabled"))
+	h.complete("root", "", rejected(t, workflows.ErrTypeForbidden, "they do not hold MakeClaimDecisions"))
+	h.complete("cat", "", ok(t))
+	h.complete("bob", "approval", ok(t))
+	h.complete("cat", "", rejected(t, workflows.ErrTypeForbidden, "AcknowledgeClaimApproval"))
+	h.complete("ann", "", ok(t))
+	h.start("")
+	sum := h.summary()
+	require.Equal(t, "cat", sum.Stages[0].CompletedBy)
+	require.Empty(t, sum.Stages[0].Assignee)
+}
+
+func TestAssignInactiveUserRejectedByActivity(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: policy.MethodManual})
+	// bob is deactivated after the stage was decided: the candidate snapshot still
+	// lists him, the activity refuses, and the state does not change.
+	h.acts.users = append([]policy.User{}, directory...)
+	var before workflows.ClaimState
+	h.then(func() {
+		h.acts.users[1].Active = false
+		before = h.state()
+	})
+	h.assign("root", "bob", rejected(t, workflows.ErrTypeUnknownUser, `user "bob" is inactive`))
+	h.then(func() { require.Equal(t, before, h.state()) })
+	h.assign("ann", "ann", ok(t))
+	h.complete("ann", "", ok(t))
+	h.start("")
+	require.Equal(t, policy.StageReview, h.state().Stage)
+}

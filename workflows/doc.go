@@ -1,0 +1,28 @@
+// Package workflows holds Baton's claim workflow: deterministic code only.
+//
+// A claim is one workflow execution, id "claim/<claim id>". For each assignable
+// stage (capture, review, acknowledge) it runs one ResolveAssignment activity, which
+// decides in PostgreSQL and returns the decision, then waits on Updates: assign
+// (someone chooses or changes the assignee) and complete_stage (the assignee finishes
+// the stage). finalise is terminal: the workflow returns a summary.
+//
+// # Determinism
+//
+// Temporal rebuilds a workflow's state after a crash by replaying its history
+// through this code, so the code must make the same calls in the same order every
+// time. Here that means:
+//
+//   - No I/O. Everything that touches the database or the network is an activity.
+//     Update validators, which cannot run activities, decide from the state the
+//     workflow already holds (the candidates and admins of the current decision).
+//   - No wall clock, randomness or goroutines: workflow.Now, workflow.Go and
+//     workflow.Await, never time.Now, go or channels of the standard library.
+//   - Map iteration order is random in Go; nothing here ranges over a map to make a
+//     decision.
+//   - Names are contracts. The workflow, activities, updates, queries and search
+//     attributes are registered under the string constants in names.go, so renaming
+//     a Go function never breaks a running claim.
+//   - A change that alters the commands a running claim would issue goes behind
+//     workflow.GetVersion, and the replay tests over workflows/testdata prove old
+//     histories still replay.
+package workflows

@@ -1,0 +1,70 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/temporal"
+)
+
+// The contract other services use by name, from any Temporal SDK. These strings
+// must never change; rename Go identifiers freely.
+const (
+	// TaskQueue is where claim workflows and their activities run.
+	TaskQueue = "baton"
+	// ClaimWorkflowName is the workflow type.
+	ClaimWorkflowName = "ClaimWorkflow"
+	// WorkflowIDPrefix prefixes the claim id to form the workflow id.
+	WorkflowIDPrefix = "claim/"
+
+	// UpdateAssign sets or changes the current stage's assignee (AssignInput).
+	UpdateAssign = "assign"
+	// UpdateCompleteStage completes the current stage (CompleteInput).
+	UpdateCompleteStage = "complete_stage"
+	// QueryState returns ClaimState.
+	QueryState = "state"
+
+	// ActivityResolveAssignment decides a stage's assignee (ResolveAssignmentInput).
+	ActivityResolveAssignment = "ResolveAssignment"
+	// ActivityRecordAssignment records a person's choice of assignee (RecordAssignmentInput).
+	ActivityRecordAssignment = "RecordAssignment"
+)
+
+// Search attributes kept current by the claim workflow. All are Keyword.
+var (
+	StageKey    = temporal.NewSearchAttributeKeyKeyword("BatonStage")
+	AssigneeKey = temporal.NewSearchAttributeKeyKeyword("BatonAssignee")
+	StatusKey   = temporal.NewSearchAttributeKeyKeyword("BatonStatus")
+)
+
+// SearchAttributeNames lists the search attributes a namespace must have before
+// claims start; an unregistered one would leave workflow tasks retrying forever.
+var SearchAttributeNames = []string{"BatonStage", "BatonAssignee", "BatonStatus"}
+
+// Claim statuses, the values of BatonStatus.
+const (
+	// StatusDeciding: the stage's decision activity is running.
+	StatusDeciding = "deciding"
+	// StatusUnassigned: the stage is open and nobody is assigned (manual, or nobody eligible).
+	StatusUnassigned = "unassigned"
+	// StatusAssigned: the stage has an assignee.
+	StatusAssigned = "assigned"
+	// StatusOpen: claim assignments are disabled; anyone eligible may complete.
+	StatusOpen = "open"
+	// StatusFinalised: the claim reached finalise; the workflow has completed.
+	StatusFinalised = "finalised"
+)
+
+// Application error types. Update rejections and activity failures carry one, so
+// callers (the CLI, the HTTP API, other SDKs) can tell a forbidden action from a bad
+// request or a state conflict without parsing messages.
+const (
+	// ErrTypeForbidden: the actor may not do this (not the assignee, not an admin…).
+	ErrTypeForbidden = "BatonForbidden"
+	// ErrTypeInvalid: the request itself is wrong (unknown user, bad outcome…).
+	ErrTypeInvalid = "BatonInvalidRequest"
+	// ErrTypeConflict: not now (the stage is still being decided, already assigned…).
+	ErrTypeConflict = "BatonConflict"
+	// ErrTypeUnknownUser: a named user is not in the directory or is inactive.
+	ErrTypeUnknownUser = "BatonUnknownUser"
+)
+
+// WorkflowID returns the workflow id of a claim.
+func WorkflowID(claimID string) string { return WorkflowIDPrefix + claimID }

@@ -1,0 +1,86 @@
+package workflows
+
+import (
+	"github.com/batonhq/baton/policy"
+)
+
+// ClaimInput starts a claim.
+type ClaimInput struct {
+	ClaimID string `json:"claimId"`
+	// Owner is the user who owns the claim's workflow; the owner may reassign.
+	Owner string            `json:"owner,omitempty"`
+	Data  map[string]string `json:"data,omitempty"`
+}
+
+// AssignInput is the assign update: Actor makes UserID the current stage's assignee.
+type AssignInput struct {
+	Actor   string `json:"actor"`
+	UserID  string `json:"userId"`
+	Comment string `json:"comment,omitempty"`
+}
+
+// CompleteInput is the complete_stage update. Outcome is required at review
+// (approval, goodwill, repudiation, no_claim) and not accepted elsewhere.
+type CompleteInput struct {
+	Actor   string `json:"actor"`
+	Outcome string `json:"outcome,omitempty"`
+	Note    string `json:"note,omitempty"`
+}
+
+// StageResult is a completed stage.
+type StageResult struct {
+	Stage       policy.Stage   `json:"stage"`
+	Assignee    string         `json:"assignee,omitempty"`
+	CompletedBy string         `json:"completedBy"`
+	Outcome     policy.Outcome `json:"outcome,omitempty"`
+	Note        string         `json:"note,omitempty"`
+}
+
+// ClaimState is what the state query returns.
+type ClaimState struct {
+	ClaimID            string             `json:"claimId"`
+	Owner              string             `json:"owner,omitempty"`
+	Stage              policy.Stage       `json:"stage"`
+	Status             string             `json:"status"`
+	Assignee           string             `json:"assignee,omitempty"`
+	AssignmentsEnabled bool               `json:"assignmentsEnabled"`
+	Candidates         []policy.Candidate `json:"candidates"`
+	ReviewOutcome      policy.Outcome     `json:"reviewOutcome,omitempty"`
+	Completed          []StageResult      `json:"completed"`
+	Decisions          []policy.Decision  `json:"decisions"`
+}
+
+// ClaimSummary is the workflow's result once the claim is finalised.
+type ClaimSummary struct {
+	ClaimID       string         `json:"claimId"`
+	ReviewOutcome policy.Outcome `json:"reviewOutcome"`
+	Stages        []StageResult  `json:"stages"`
+	Decisions     int            `json:"decisions"`
+}
+
+// ResolveAssignmentInput asks for a stage's decision. (WorkflowID, Stage, Seq) is
+// the ledger key: asking twice returns the first answer.
+type ResolveAssignmentInput struct {
+	WorkflowID string         `json:"workflowId"`
+	Claim      policy.Claim   `json:"claim"`
+	Stage      policy.Stage   `json:"stage"`
+	Seq        int            `json:"seq"`
+	Outcome    policy.Outcome `json:"outcome,omitempty"`
+	// CurrentUser asks on a user's behalf; empty when the system starts the stage.
+	CurrentUser string `json:"currentUser,omitempty"`
+}
+
+// RecordAssignmentInput records a person's choice of assignee in the ledger and
+// notifies the new assignee.
+type RecordAssignmentInput struct {
+	WorkflowID    string             `json:"workflowId"`
+	ClaimID       string             `json:"claimId"`
+	Stage         policy.Stage       `json:"stage"`
+	Seq           int                `json:"seq"`
+	Assignee      string             `json:"assignee"`
+	Previous      string             `json:"previous,omitempty"`
+	Actor         string             `json:"actor"`
+	Comment       string             `json:"comment,omitempty"`
+	PolicyVersion string             `json:"policyVersion"`
+	Candidates    []policy.Candidate `json:"candidates"`
+}
