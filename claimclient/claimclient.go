@@ -1,0 +1,167 @@
+// Package claimclient is how a Go service drives Baton: start a claim, send the
+// assign and complete_stage updates, read its state. It wraps a Temporal client
+// and uses only the names in workflows/, which other SDKs can use directly.
+package claimclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/workflows"
+)
+
+// ErrClaimNotFound is returned for a claim id with no workflow.
+var ErrClaimNotFound = errors.New("claim not found")
+
+// ErrClaimExists is returned when starting a claim id already used.
+var ErrClaimExists = errors.New("claim already exists")
+
+// Client drives claim workflows.
+type Client struct {
+	temporal  client.Client
+	taskQueue string
+}
+
+// New wraps a Temporal client; taskQueue is where Baton's worker listens
+// (workflows.TaskQueue unless configured otherwise).
+func New(c client.Client, taskQueue string) *Client {
+	if taskQueue == "" {
+		taskQueue = workflows.TaskQueue
+	}
+	return &Client{temporal: c, taskQueue: taskQueue}
+}
+
+// Temporal returns the underlying Temporal client.
+func (c *Client) Temporal() client.Client { return c.temporal }
+
+// ValidateClaimID rejects ids that would make awkward workflow ids and URLs.
+func ValidateClaimID(id string) error {
+	if id == "" {
+		return fmt.Errorf("claim id is required")
+	}
+	if len(id) > 200 {
+		return fmt.Errorf("claim id %q is longer than 200 characters", id[:20]+"…")
+	}
+	for _, r := range id {
+		if unicode.IsSpace(r) || r == '/' || r == '?' || r == '#' || !unicode.IsPrint(r) {
+			return fmt.Errorf("claim id %q: no spaces, slashes, '?' or '#'", id)
+		}
+	}
+	return nil
+}
+
+// Start starts a claim. A claim id is used once, ever: starting it again fails
+// with ErrClaimExists rather than silently reopening a finalised claim.
+func (c *Client) Start(ctx context.Context, in workflows.ClaimInput) (client.WorkflowRun, error) {
+	if err := ValidateClaimID(in.ClaimID); err != nil {
+		return nil, err
+	}
+	run, err := c.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.WorkflowID(in.ClaimID),
+		TaskQueue:                c.taskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		// Without this the SDK hands back the running claim as if it were new.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		// Set at start so a claim is findable by stage before its first task runs.
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.StageKey.ValueSet(string(policy.StageCapture)),
+			workflows.StatusKey.ValueSet(workflows.StatusDeciding),
+		),
+	}, workflows.ClaimWorkflowName, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return nil, fmt.Errorf("start claim %s: %w", in.ClaimID, ErrClaimExists)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("start claim %s: %w", in.ClaimID, err)
+	}
+	return run, nil
+}
+
+// Assign sends the assign update and returns the decision it recorded.
+func (c *Client) Assign(ctx context.Context, claimID string, in workflows.AssignInput) (policy.Decision, error) {
+	var d policy.Decision
+	err := c.update(ctx, claimID, workflows.UpdateAssign, in, &d)
+	return d, err
+}
+
+// Complete sends the complete_stage update.
+func (c *Client) Complete(ctx context.Context, claimID string, in workflows.CompleteInput) (workflows.StageResult, error) {
+	var r workflows.StageResult
+	err := c.update(ctx, claimID, workflows.UpdateCompleteStage, in, &r)
+	return r, err
+}
+
+func (c *Client) update(ctx context.Context, claimID, name string, arg, out any) error {
+	h, err := c.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   workflows.WorkflowID(claimID),
+		UpdateName:   name,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return c.wrap(claimID, name, err)
+	}
+	if err := h.Get(ctx, out); err != nil {
+		return c.wrap(claimID, name, err)
+	}
+	return nil
+}
+
+// State queries a claim's state.
+func (c *Client) State(ctx context.Context, claimID string) (workflows.ClaimState, error) {
+	var s workflows.ClaimState
+	v, err := c.temporal.QueryWorkflow(ctx, workflows.WorkflowID(claimID), "", workflows.QueryState)
+	if err != nil {
+		return s, c.wrap(claimID, "state", err)
+	}
+	return s, v.Get(&s)
+}
+
+// Summary waits for a claim to be finalised and returns its summary.
+func (c *Client) Summary(ctx context.Context, claimID string) (workflows.ClaimSummary, error) {
+	var s workflows.ClaimSummary
+	err := c.temporal.GetWorkflow(ctx, workflows.WorkflowID(claimID), "").Get(ctx, &s)
+	if err != nil {
+		return s, c.wrap(claimID, "summary", err)
+	}
+	return s, nil
+}
+
+func (c *Client) wrap(claimID, op string, err error) error {
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return fmt.Errorf("%s: claim %s: %w", op, claimID, ErrClaimNotFound)
+	}
+	return err
+}
+
+// ErrorType returns the Baton error type of a rejected update (workflows.ErrType*),
+// or "" for other errors.
+func ErrorType(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Type()
+	}
+	return ""
+}
+
+// Message returns the human message of a rejected update without the SDK's
+// wrapping, or err.Error() for other errors.
+func Message(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Message()
+	}
+	return strings.TrimSpace(err.Error())
+}

@@ -1,0 +1,148 @@
+// Package config is Baton's one configuration struct: documented defaults,
+// overridden by an optional YAML file, overridden by environment variables. The
+// README's configuration table is generated from the same field list (Fields).
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config configures the worker, the starter and the dev stack.
+type Config struct {
+	// DatabaseURL is the PostgreSQL connection URL.
+	DatabaseURL string `yaml:"database_url" env:"DATABASE_URL" doc:"PostgreSQL URL (required by the worker; the dev stack finds or starts one)"`
+	// TemporalAddress is the Temporal frontend host:port.
+	TemporalAddress string `yaml:"temporal_address" env:"TEMPORAL_ADDRESS" default:"127.0.0.1:7233" doc:"Temporal frontend host:port"`
+	// Namespace is the Temporal namespace claims run in.
+	Namespace string `yaml:"namespace" env:"TEMPORAL_NAMESPACE" default:"default" doc:"Temporal namespace"`
+	// TaskQueue is where claim workflows and activities run.
+	TaskQueue string `yaml:"task_queue" env:"BATON_TASK_QUEUE" default:"baton" doc:"Temporal task queue of claim workflows and activities"`
+	// RegisterSearchAttributes makes the worker add missing Baton search attributes
+	// at start instead of refusing to start.
+	RegisterSearchAttributes bool `yaml:"register_search_attributes" env:"BATON_REGISTER_SEARCH_ATTRIBUTES" default:"false" doc:"add missing BatonStage/BatonAssignee/BatonStatus at start (needs operator rights); otherwise the worker refuses to start without them"`
+	// PolicyFile is the assignment policy; empty means the source's defaults
+	// (assignments disabled, manual).
+	PolicyFile string `yaml:"policy_file" env:"BATON_POLICY_FILE" doc:"policy file (YAML or JSON); empty: enableClaimAssignments false, manual"`
+	// ProductModule selects a built-in product module; custom modules are provided
+	// through fx (see the README).
+	ProductModule string `yaml:"product_module" env:"BATON_PRODUCT_MODULE" doc:"built-in product module for product_module stages: empty or roles_by_stage"`
+	// LinkTemplate builds notification deep links.
+	LinkTemplate string `yaml:"link_template" env:"BATON_LINK_TEMPLATE" default:"http://localhost:8080/claims/{claim_id}?stage={stage}" doc:"deep link in notifications; {claim_id}, {stage}, {workflow_id} are replaced"`
+	// HTTPAddress is where starter serve listens.
+	HTTPAddress string `yaml:"http_address" env:"BATON_HTTP_ADDRESS" default:"127.0.0.1:8080" doc:"listen address of starter serve"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level" env:"BATON_LOG_LEVEL" default:"info" doc:"debug, info, warn or error"`
+	// ShutdownTimeout bounds how long a stopping worker waits for in-flight
+	// activities before abandoning them to Temporal's retry.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" env:"BATON_SHUTDOWN_TIMEOUT" default:"30s" doc:"how long a stopping worker lets in-flight activities finish"`
+}
+
+// Field describes one setting, for the README and for error messages.
+type Field struct {
+	YAML, Env, Default, Doc string
+}
+
+// Fields lists every setting in declaration order.
+func Fields() []Field {
+	t := reflect.TypeOf(Config{})
+	out := make([]Field, t.NumField())
+	for i := range out {
+		f := t.Field(i)
+		out[i] = Field{YAML: f.Tag.Get("yaml"), Env: f.Tag.Get("env"), Default: f.Tag.Get("default"), Doc: f.Tag.Get("doc")}
+	}
+	return out
+}
+
+// Default returns the documented defaults.
+func Default() Config {
+	var c Config
+	v := reflect.ValueOf(&c).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		if d := v.Type().Field(i).Tag.Get("default"); d != "" {
+			if err := set(v.Field(i), d); err != nil {
+				panic(fmt.Sprintf("config: bad default for %s: %v", v.Type().Field(i).Name, err))
+			}
+		}
+	}
+	return c
+}
+
+// Load returns the defaults, overridden by file (when non-empty) and then by the
+// environment (getenv, usually os.Getenv).
+func Load(file string, getenv func(string) string) (Config, error) {
+	c := Default()
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return c, fmt.Errorf("read config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+			return c, fmt.Errorf("config %s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
+		}
+	}
+	v := reflect.ValueOf(&c).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		name := v.Type().Field(i).Tag.Get("env")
+		if val := getenv(name); val != "" {
+			if err := set(v.Field(i), val); err != nil {
+				return c, fmt.Errorf("environment %s=%q: %w", name, val, err)
+			}
+		}
+	}
+	return c, c.Validate()
+}
+
+// Validate checks values that would otherwise fail later and less clearly.
+func (c Config) Validate() error {
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("config log_level (BATON_LOG_LEVEL): %q: want debug, info, warn or error", c.LogLevel)
+	}
+	switch c.ProductModule {
+	case "", "roles_by_stage":
+	default:
+		return fmt.Errorf("config product_module (BATON_PRODUCT_MODULE): %q: want empty or roles_by_stage", c.ProductModule)
+	}
+	if c.ShutdownTimeout <= 0 {
+		return fmt.Errorf("config shutdown_timeout (BATON_SHUTDOWN_TIMEOUT): must be positive")
+	}
+	if c.TaskQueue == "" || c.Namespace == "" || c.TemporalAddress == "" {
+		return fmt.Errorf("config: temporal_address, namespace and task_queue must not be empty")
+	}
+	return nil
+}
+
+func set(f reflect.Value, s string) error {
+	switch f.Kind() {
+	case reflect.String:
+		f.SetString(s)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("want true or false")
+		}
+		f.SetBool(b)
+	case reflect.Int64:
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("want a duration such as 30s")
+		}
+		f.SetInt(int64(d))
+	default:
+		return fmt.Errorf("unsupported kind %s", f.Kind())
+	}
+	return nil
+}

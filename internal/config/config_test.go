@@ -1,0 +1,45 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestLoadLayers(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "baton.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("namespace: claims\nshutdown_timeout: 5s\n"), 0o600))
+	env := map[string]string{"BATON_TASK_QUEUE": "q2", "TEMPORAL_NAMESPACE": "fromenv"}
+	c, err := Load(file, func(k string) string { return env[k] })
+	require.NoError(t, err)
+	require.Equal(t, "fromenv", c.Namespace, "environment beats the file")
+	require.Equal(t, 5*time.Second, c.ShutdownTimeout, "the file beats the default")
+	require.Equal(t, "q2", c.TaskQueue)
+	require.Equal(t, "127.0.0.1:7233", c.TemporalAddress)
+}
+
+func TestLoadErrors(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "baton.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("namespace: a\nnamespcae: b\n"), 0o600))
+	_, err := Load(file, func(string) string { return "" })
+	require.ErrorContains(t, err, "line 2: field namespcae not found")
+
+	_, err = Load("", func(k string) string { return map[string]string{"BATON_SHUTDOWN_TIMEOUT": "soon"}[k] })
+	require.EqualError(t, err, `environment BATON_SHUTDOWN_TIMEOUT="soon": want a duration such as 30s`)
+	_, err = Load("", func(k string) string { return map[string]string{"BATON_PRODUCT_MODULE": "mine"}[k] })
+	require.ErrorContains(t, err, `product_module (BATON_PRODUCT_MODULE): "mine"`)
+}
+
+func TestEveryFieldDocumented(t *testing.T) {
+	t.Parallel()
+	for _, f := range Fields() {
+		require.NotEmpty(t, f.YAML)
+		require.NotEmpty(t, f.Env)
+		require.NotEmpty(t, f.Doc, f.YAML)
+	}
+}

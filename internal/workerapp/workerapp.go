@@ -1,0 +1,158 @@
+// Package workerapp wires Baton's worker as an fx application:
+// config → pgx pool → migrations → Temporal client → worker. Every constructor is
+// an ordinary function, usable without fx (the tests and the dev stack call some
+// directly); fx only orders them and runs their lifecycle hooks, which return
+// errors and never block.
+package workerapp
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxevent"
+
+	"github.com/batonhq/baton/activities"
+	"github.com/batonhq/baton/internal/config"
+	"github.com/batonhq/baton/internal/temporalx"
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/workflows"
+)
+
+// Module is the worker. Supply a config.Config alongside it.
+var Module = fx.Module("baton_worker",
+	fx.Provide(
+		NewLogger,
+		NewPool,
+		NewMigrated,
+		store.New,
+		NewPolicy,
+		NewProductModule,
+		NewTemporalClient,
+		NewActivities,
+		NewWorker,
+	),
+	fx.Invoke(func(worker.Worker) {}),
+)
+
+// FxLogger routes fx's own events to slog at debug level only, since at info they
+// drown the worker's logs.
+func FxLogger(log *slog.Logger) fxevent.Logger {
+	l := &fxevent.SlogLogger{Logger: log}
+	l.UseLogLevel(slog.LevelDebug)
+	return l
+}
+
+// WithProductModule replaces the configured product module with a custom one: the
+// way a deployment plugs in its own getClaimAssignmentOptions.
+func WithProductModule(m policy.ProductModule) fx.Option {
+	return fx.Decorate(func(policy.ProductModule) policy.ProductModule { return m })
+}
+
+// NewLogger is the process logger: JSON to stderr at the configured level.
+func NewLogger(cfg config.Config) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(strings.ToUpper(cfg.LogLevel)))
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// NewPool creates the PostgreSQL pool; it connects lazily and is closed on stop.
+func NewPool(lc fx.Lifecycle, cfg config.Config) (*pgxpool.Pool, error) {
+	if cfg.DatabaseURL == "" {
+		return nil, fmt.Errorf("config database_url (DATABASE_URL) is required")
+	}
+	pool, err := store.NewPool(context.Background(), cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	lc.Append(fx.StopHook(pool.Close))
+	return pool, nil
+}
+
+// Migrated marks that the schema is current. Constructors that must run after
+// migrations take it as a parameter, which is how fx orders their start hooks.
+type Migrated struct{}
+
+// NewMigrated applies pending migrations when the app starts.
+func NewMigrated(lc fx.Lifecycle, pool *pgxpool.Pool, log *slog.Logger) Migrated {
+	lc.Append(fx.StartHook(func(ctx context.Context) error {
+		if err := pool.Ping(ctx); err != nil {
+			return fmt.Errorf("connect to PostgreSQL: %w", err)
+		}
+		_, err := store.Migrate(ctx, pool, log)
+		return err
+	}))
+	return Migrated{}
+}
+
+// NewPolicy loads the policy file, or the source's defaults when none is set.
+func NewPolicy(cfg config.Config, log *slog.Logger) (*policy.Policy, error) {
+	if cfg.PolicyFile == "" {
+		log.Warn("no policy file configured: claim assignments are disabled (set BATON_POLICY_FILE)")
+		return policy.DefaultPolicy(), nil
+	}
+	p, err := policy.LoadPolicyFile(cfg.PolicyFile)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("policy loaded", "file", cfg.PolicyFile, "policy_version", p.Version, "method", p.Method,
+		"assignments_enabled", p.AssignmentsEnabled)
+	return p, nil
+}
+
+// NewProductModule provides the configured built-in product module, or nil.
+func NewProductModule(cfg config.Config, st *store.Store) policy.ProductModule {
+	if cfg.ProductModule == "roles_by_stage" {
+		return policy.RolesByStage{Users: st}
+	}
+	return nil
+}
+
+// NewTemporalClient creates the client lazily and, on start (after migrations),
+// checks the namespace has Baton's search attributes.
+func NewTemporalClient(lc fx.Lifecycle, cfg config.Config, log *slog.Logger, _ Migrated) (client.Client, error) {
+	c, err := client.NewLazyClient(temporalx.ClientOptions(cfg, log))
+	if err != nil {
+		return nil, fmt.Errorf("temporal client for %s: %w", cfg.TemporalAddress, err)
+	}
+	lc.Append(fx.Hook{
+		OnStart: func(ctx context.Context) error {
+			return temporalx.EnsureSearchAttributes(ctx, c, cfg.Namespace, cfg.RegisterSearchAttributes)
+		},
+		OnStop: func(context.Context) error { c.Close(); return nil },
+	})
+	return c, nil
+}
+
+// NewActivities builds the activities from their dependencies.
+func NewActivities(st *store.Store, p *policy.Policy, m policy.ProductModule, cfg config.Config, log *slog.Logger) *activities.Activities {
+	return activities.New(st, p, m, cfg.LinkTemplate, log)
+}
+
+// NewWorker registers the claim workflow and activities on the task queue. On stop
+// it stops polling and waits up to ShutdownTimeout for in-flight activities; any
+// still running are abandoned to Temporal, which retries them, and their open
+// transactions roll back, so nothing is half-written.
+func NewWorker(lc fx.Lifecycle, c client.Client, acts *activities.Activities, cfg config.Config) worker.Worker {
+	w := worker.New(c, cfg.TaskQueue, worker.Options{WorkerStopTimeout: cfg.ShutdownTimeout})
+	Register(w, acts)
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error { return w.Start() },
+		OnStop:  func(context.Context) error { w.Stop(); return nil },
+	})
+	return w
+}
+
+// Register registers Baton's workflow and activities under their contract names.
+func Register(r worker.Registry, acts *activities.Activities) {
+	r.RegisterWorkflowWithOptions(workflows.ClaimWorkflow, workflow.RegisterOptions{Name: workflows.ClaimWorkflowName})
+	acts.Register(r)
+}
