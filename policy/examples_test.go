@@ -1,0 +1,25 @@
+package policy_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/policy"
+)
+
+// The files the repo ships must load: a newcomer's first command uses them.
+func TestShippedExamplesParse(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("../examples/policy*")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		_, err := policy.LoadPolicyFile(f)
+		require.NoError(t, err, f)
+	}
+	d, err := policy.LoadDirectoryFile("../examples/directory.yaml")
+	require.NoError(t, err)
+	require.Len(t, d.Users, 8)
+}

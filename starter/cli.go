@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+
+	"github.com/batonhq/baton/claimclient"
+	"github.com/batonhq/baton/internal/config"
+	"github.com/batonhq/baton/internal/temporalx"
+	"github.com/batonhq/baton/store"
+)
+
+// cli carries what every command needs, opened lazily.
+type cli struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	configFile     string
+	cfg            *config.Config
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+func asUsage(err error, target *usageError) bool { return errors.As(err, target) }
+
+func (c *cli) config() (config.Config, error) {
+	if c.cfg == nil {
+		cfg, err := config.Load(c.configFile, c.getenv)
+		if err != nil {
+			return cfg, err
+		}
+		c.cfg = &cfg
+	}
+	return *c.cfg, nil
+}
+
+func (c *cli) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// claims dials Temporal. The caller closes the returned client.
+func (c *cli) claims(ctx context.Context) (*claimclient.Client, func(), error) {
+	cfg, err := c.config()
+	if err != nil {
+		return nil, nil, err
+	}
+	tc, err := client.DialContext(ctx, temporalx.ClientOptions(cfg, c.logger()))
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	return claimclient.New(tc, cfg.TaskQueue), tc.Close, nil
+}
+
+// store connects to PostgreSQL. The caller closes the returned pool.
+func (c *cli) store(ctx context.Context) (*store.Store, *pgxpool.Pool, error) {
+	cfg, err := c.config()
+	if err != nil {
+		return nil, nil, err
+	}
+	if cfg.DatabaseURL == "" {
+		return nil, nil, fmt.Errorf("DATABASE_URL is not set (config database_url)")
+	}
+	pool, err := store.NewPool(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	return store.New(pool), pool, nil
+}
+
+// parse parses flags that may come before, between or after positional arguments
+// and checks the number of positionals.
+func parse(fs *flag.FlagSet, args []string, positional ...string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, usagef("%v", err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	if len(pos) != len(positional) {
+		want := strings.Join(positional, " ")
+		if want == "" {
+			return nil, usagef("takes no arguments, got %q", strings.Join(pos, " "))
+		}
+		return nil, usagef("want %s, got %d argument(s)", want, len(pos))
+	}
+	return pos, nil
+}
+
+// multi collects a repeatable flag.
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }

@@ -1,0 +1,311 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/batonhq/baton/claimclient"
+	"github.com/batonhq/baton/internal/api"
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/workflows"
+)
+
+var commands = map[string]func(context.Context, *cli, []string) error{
+	"start":     cmdStart,
+	"assign":    cmdAssign,
+	"complete":  cmdComplete,
+	"show":      cmdShow,
+	"options":   cmdOptions,
+	"inbox":     cmdInbox,
+	"directory": cmdDirectory,
+	"migrate":   cmdMigrate,
+	"serve":     cmdServe,
+}
+
+func cmdStart(ctx context.Context, c *cli, args []string) error {
+	fs := flag.NewFlagSet("start", flag.ContinueOnError)
+	owner := fs.String("owner", "", "the claim's owner (may reassign)")
+	var data multi
+	fs.Var(&data, "data", "claim attribute KEY=VALUE (repeatable)")
+	pos, err := parse(fs, args, "CLAIM")
+	if err != nil {
+		return err
+	}
+	in := workflows.ClaimInput{ClaimID: pos[0], Owner: *owner, Data: map[string]string{}}
+	for _, kv := range data {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return usagef("--data %q: want KEY=VALUE", kv)
+		}
+		in.Data[k] = v
+	}
+	if err := claimclient.ValidateClaimID(in.ClaimID); err != nil {
+		return usagef("%v", err)
+	}
+	claims, done, err := c.claims(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	run, err := claims.Start(ctx, in)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "started claim %s (workflow %s, run %s)\n", in.ClaimID, run.GetID(), run.GetRunID())
+	return nil
+}
+
+func cmdAssign(ctx context.Context, c *cli, args []string) error {
+	fs := flag.NewFlagSet("assign", flag.ContinueOnError)
+	actor := fs.String("as", "", "the user doing the assigning (required)")
+	comment := fs.String("comment", "", "why (recommended when reassigning)")
+	pos, err := parse(fs, args, "CLAIM", "USER")
+	if err != nil {
+		return err
+	}
+	if *actor == "" {
+		return usagef("--as ACTOR is required: who is assigning")
+	}
+	claims, done, err := c.claims(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	d, err := claims.Assign(ctx, pos[0], workflows.AssignInput{Actor: *actor, UserID: pos[1], Comment: *comment})
+	if err != nil {
+		return rejection(err)
+	}
+	fmt.Fprintf(c.stdout, "claim %s %s: assigned to %s (%s)\n", pos[0], d.Stage, d.Assignee, d.Reason)
+	return nil
+}
+
+func cmdComplete(ctx context.Context, c *cli, args []string) error {
+	fs := flag.NewFlagSet("complete", flag.ContinueOnError)
+	actor := fs.String("as", "", "the user completing the stage (required)")
+	outcome := fs.String("outcome", "", "review outcome: approval, goodwill, repudiation or no_claim")
+	note := fs.String("note", "", "a note recorded with the stage")
+	pos, err := parse(fs, args, "CLAIM")
+	if err != nil {
+		return err
+	}
+	if *actor == "" {
+		return usagef("--as ACTOR is required: who is completing")
+	}
+	claims, done, err := c.claims(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	r, err := claims.Complete(ctx, pos[0], workflows.CompleteInput{Actor: *actor, Outcome: *outcome, Note: *note})
+	if err != nil {
+		return rejection(err)
+	}
+	fmt.Fprintf(c.stdout, "claim %s: %s completed by %s", pos[0], r.Stage, r.CompletedBy)
+	if r.Outcome != "" {
+		fmt.Fprintf(c.stdout, " (%s)", r.Outcome)
+	}
+	fmt.Fprintln(c.stdout)
+	return nil
+}
+
+// rejection strips the SDK's wrapping from a rejected update so the user reads
+// Baton's message.
+func rejection(err error) error {
+	if t := claimclient.ErrorType(err); t != "" {
+		return errors.New(claimclient.Message(err))
+	}
+	return err
+}
+
+func cmdShow(ctx context.Context, c *cli, args []string) error {
+	fs := flag.NewFlagSet("show", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print the state query's JSON")
+	pos, err := parse(fs, args, "CLAIM")
+	if err != nil {
+		return err
+	}
+	claims, done, err := c.claims(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	s, err := claims.State(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(c, s)
+	}
+	fmt.Fprintf(c.stdout, "claim     %s\nstage     %s\nstatus    %s\nassignee  %s\n", s.ClaimID, s.Stage, s.Status, orDash(s.Assignee))
+	if s.Owner != "" {
+		fmt.Fprintf(c.stdout, "owner     %s\n", s.Owner)
+	}
+	if s.ReviewOutcome != "" {
+		fmt.Fprintf(c.stdout, "outcome   %s\n", s.ReviewOutcome)
+	}
+	ids := make([]string, len(s.Candidates))
+	for i, x := range s.Candidates {
+		ids[i] = x.UserID
+	}
+	fmt.Fprintf(c.stdout, "eligible  %s\n\ndecisions:\n", orDash(strings.Join(ids, ", ")))
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  SEQ\tSTAGE\tMETHOD\tASSIGNEE\tPOLICY\tREASON")
+	for _, d := range s.Decisions {
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", d.Seq, d.Stage, d.Method, orDash(d.Assignee), d.PolicyVersion, d.Reason)
+	}
+	return tw.Flush()
+}
+
+func cmdOptions(ctx context.Context, c *cli, args []string) error {
+	fs := flag.NewFlagSet("options", flag.ContinueOnError)
+	pos, err := parse(fs, args, "CLAIM", "STAGE")
+	if err != nil {
+		return err
+	}
+	stage, err := policy.ParseStage(pos[1])
+	if err != nil {
+		return usagef("%v", err)
+	}
+	claims, done, err := c.claims(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	s, err := claims.State(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	opts, err := claimclient.OptionsFor(s, stage)
+	if err != nil {
+		return err
+	}
+	return printJSON(c, opts)
+}
+
+func cmdInbox(ctx context.Context, c *cli, args []string) error {
+	fs := flag.NewFlagSet("inbox", flag.ContinueOnError)
+	all := fs.Bool("all", false, "include read items")
+	pos, err := parse(fs, args, "USER")
+	if err != nil {
+		return err
+	}
+	st, pool, err := c.store(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	items, err := st.Inbox(ctx, pos[0], *all, 100)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		fmt.Fprintf(c.stdout, "%s  %s  %s\n", it.CreatedAt.Format(time.RFC3339), it.Message, it.Link)
+	}
+	if len(items) == 0 {
+		fmt.Fprintf(c.stdout, "no notifications for %s\n", pos[0])
+	}
+	return nil
+}
+
+func cmdDirectory(ctx context.Context, c *cli, args []string) error {
+	if len(args) == 0 || args[0] != "load" {
+		return usagef("want: directory load FILE")
+	}
+	fs := flag.NewFlagSet("directory load", flag.ContinueOnError)
+	pos, err := parse(fs, args[1:], "FILE")
+	if err != nil {
+		return err
+	}
+	d, err := policy.LoadDirectoryFile(pos[0])
+	if err != nil {
+		return fmt.Errorf("nothing loaded:\n%w", err)
+	}
+	st, pool, err := c.store(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if _, err := store.Migrate(ctx, pool, nil); err != nil {
+		return err
+	}
+	sum, err := st.LoadDirectory(ctx, d)
+	if err != nil {
+		return fmt.Errorf("nothing loaded: %w", err)
+	}
+	fmt.Fprintf(c.stdout, "loaded %d users and %d teams from %s\n", sum.Users, sum.Teams, pos[0])
+	return nil
+}
+
+func cmdMigrate(ctx context.Context, c *cli, args []string) error {
+	if _, err := parse(flag.NewFlagSet("migrate", flag.ContinueOnError), args); err != nil {
+		return err
+	}
+	_, pool, err := c.store(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	applied, err := store.Migrate(ctx, pool, nil)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintln(c.stdout, "database is up to date")
+	} else {
+		fmt.Fprintf(c.stdout, "applied migrations %v\n", applied)
+	}
+	return nil
+}
+
+func cmdServe(ctx context.Context, c *cli, args []string) error {
+	if _, err := parse(flag.NewFlagSet("serve", flag.ContinueOnError), args); err != nil {
+		return err
+	}
+	cfg, err := c.config()
+	if err != nil {
+		return err
+	}
+	claims, done, err := c.claims(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	ln, err := net.Listen("tcp", cfg.HTTPAddress)
+	if err != nil {
+		return fmt.Errorf("listen on %s (BATON_HTTP_ADDRESS): %w", cfg.HTTPAddress, err)
+	}
+	srv := &http.Server{Handler: api.New(claims, c.logger()).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(c.stdout, "serving the Baton API on http://%s\n", ln.Addr())
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func printJSON(c *cli, v any) error {
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
