@@ -1,0 +1,123 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/batonhq/baton/internal/testenv"
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/workflows"
+)
+
+// historyDir is where `make histories` writes (BATON_UPDATE_HISTORIES=1).
+const historyDir = "../../workflows/testdata"
+
+// TestHistories runs the scenarios whose histories the replay tests keep, and
+// replays each fresh history against the current code. With
+// BATON_UPDATE_HISTORIES=1 it also rewrites workflows/testdata, including one
+// deliberately incompatible history (the first activity renamed, as if recorded by
+// a workflow that scheduled something else) that must fail to replay.
+func TestHistories(t *testing.T) {
+	t.Parallel()
+	scenarios := []struct {
+		name   string
+		policy *policy.Policy
+		drive  func(t *testing.T, b *testenv.Baton, id string)
+	}{
+		{"round_robin_finalised", pol(policy.MethodRoundRobin, true), func(t *testing.T, b *testenv.Baton, id string) {
+			for _, stage := range policy.AssignableStages {
+				s := waitDecided(t, b, id, stage)
+				complete(t, b, id, s.Assignee, stage)
+			}
+			_, err := b.Claims.Summary(context.Background(), id)
+			require.NoError(t, err)
+		}},
+		{"manual_reassigned_open_at_review", pol(policy.MethodManual, true), func(t *testing.T, b *testenv.Baton, id string) {
+			ctx := context.Background()
+			waitDecided(t, b, id, policy.StageCapture)
+			_, err := b.Claims.Assign(ctx, id, workflows.AssignInput{Actor: "bob", UserID: "bob"})
+			require.NoError(t, err)
+			_, err = b.Claims.Complete(ctx, id, workflows.CompleteInput{Actor: "ann"}) // rejected: leaves no event
+			require.Error(t, err)
+			_, err = b.Claims.Assign(ctx, id, workflows.AssignInput{Actor: "root", UserID: "cat", Comment: "bob is away"})
+			require.NoError(t, err)
+			complete(t, b, id, "cat", policy.StageCapture)
+			waitDecided(t, b, id, policy.StageReview)
+		}},
+		{"assignments_disabled_finalised", pol(policy.MethodManual, false), func(t *testing.T, b *testenv.Baton, id string) {
+			for _, stage := range policy.AssignableStages {
+				s := waitDecided(t, b, id, stage)
+				complete(t, b, id, s.Candidates[0].UserID, stage)
+			}
+			_, err := b.Claims.Summary(context.Background(), id)
+			require.NoError(t, err)
+		}},
+	}
+	update := os.Getenv("BATON_UPDATE_HISTORIES") == "1"
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			b := testenv.Start(t, sc.policy, directory)
+			id := b.ClaimID(1)
+			_, err := b.Claims.Start(context.Background(), workflows.ClaimInput{ClaimID: id, Owner: "root"})
+			require.NoError(t, err)
+			sc.drive(t, b, id)
+
+			hist := fetchHistory(t, b, id)
+			data, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist)
+			require.NoError(t, err)
+			file := filepath.Join(t.TempDir(), sc.name+".json")
+			if update {
+				file = filepath.Join(historyDir, sc.name+".json")
+			}
+			require.NoError(t, os.WriteFile(file, data, 0o644))
+			require.NoError(t, replay(file), "a fresh history replays against the code that made it")
+
+			if update && sc.name == "round_robin_finalised" {
+				bad := strings.Replace(string(data), `"name": "`+workflows.ActivityResolveAssignment+`"`,
+					`"name": "ResolveAssignmentV0"`, 1)
+				require.NotEqual(t, string(data), bad)
+				badFile := filepath.Join(historyDir, "incompatible_activity_renamed.json")
+				require.NoError(t, os.WriteFile(badFile, []byte(bad), 0o644))
+				require.Error(t, replay(badFile))
+			}
+		})
+	}
+}
+
+func complete(t *testing.T, b *testenv.Baton, id, actor string, stage policy.Stage) {
+	t.Helper()
+	in := workflows.CompleteInput{Actor: actor}
+	if stage == policy.StageReview {
+		in.Outcome = string(policy.OutcomeApproval)
+	}
+	_, err := b.Claims.Complete(context.Background(), id, in)
+	require.NoError(t, err)
+}
+
+func fetchHistory(t *testing.T, b *testenv.Baton, id string) *historypb.History {
+	t.Helper()
+	it := b.Temporal.GetWorkflowHistory(context.Background(), workflows.WorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var h historypb.History
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err)
+		h.Events = append(h.Events, ev)
+	}
+	return &h
+}
+
+func replay(file string) error {
+	r := worker.NewWorkflowReplayer()
+	r.RegisterWorkflowWithOptions(workflows.ClaimWorkflow, workflow.RegisterOptions{Name: workflows.ClaimWorkflowName})
+	return r.ReplayWorkflowHistoryFromJSONFile(nil, file)
+}

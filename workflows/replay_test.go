@@ -1,0 +1,41 @@
+package workflows_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/batonhq/baton/workflows"
+)
+
+// TestReplay replays every saved history (regenerate with `make histories`)
+// against the current workflow code. A change that would break running claims
+// fails here; such a change belongs behind workflow.GetVersion. The history named
+// incompatible_* was recorded by a workflow that scheduled a different activity,
+// and must fail, proving the replay check can fail.
+func TestReplay(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("testdata/*.json")
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(files), 4, "histories are missing: run make histories")
+	sawIncompatible := false
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			r := worker.NewWorkflowReplayer()
+			r.RegisterWorkflowWithOptions(workflows.ClaimWorkflow, workflow.RegisterOptions{Name: workflows.ClaimWorkflowName})
+			err := r.ReplayWorkflowHistoryFromJSONFile(nil, f)
+			if strings.HasPrefix(filepath.Base(f), "incompatible_") {
+				sawIncompatible = true
+				require.Error(t, err)
+				require.Contains(t, err.Error(), "nondeterministic")
+				return
+			}
+			require.NoError(t, err)
+		})
+	}
+	require.True(t, sawIncompatible, "the deliberately incompatible history is missing")
+}
