@@ -5,15 +5,25 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
+	"strings"
 
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
 )
 
-// cursorScope is the round-robin scope of a stage. Claims share one cursor per
-// stage, so evenness holds across every claim and every worker.
-func cursorScope(stage policy.Stage) string { return "claims/" + string(stage) }
+// CursorScope is the round-robin scope of a decision: the stage and the exact set
+// of permissions it requires. Every claim and every worker deciding the same stage
+// under the same requirement shares one cursor, so evenness holds across them; and
+// a cursor only ever walks one eligible set, so an acknowledge of a goodwill (which
+// fewer users may take) can never close a round on an approval-only user's
+// pending turn.
+func CursorScope(stage policy.Stage, required []string) string {
+	perms := slices.Clone(required)
+	slices.Sort(perms)
+	return "claims/" + string(stage) + "/" + strings.Join(perms, "+")
+}
 
 // errDecidedElsewhere rolls back a transaction that lost the race to record a
 // decision to another copy of the same activity.
@@ -47,7 +57,7 @@ func (a *Activities) ResolveAssignment(ctx context.Context, in workflows.Resolve
 		if err != nil {
 			return err
 		}
-		d, next, advance, err := a.decide(ctx, qs, in, users, module)
+		d, next, scope, err := a.decide(ctx, qs, in, users, module)
 		if err != nil {
 			return err
 		}
@@ -59,8 +69,8 @@ func (a *Activities) ResolveAssignment(ctx context.Context, in workflows.Resolve
 		if !inserted {
 			return errDecidedElsewhere
 		}
-		if advance {
-			if err := qs.CursorAdvance(ctx, cursorScope(in.Stage), next); err != nil {
+		if scope != "" {
+			if err := qs.CursorAdvance(ctx, scope, next); err != nil {
 				return err
 			}
 		}
@@ -87,14 +97,14 @@ func (a *Activities) ResolveAssignment(ctx context.Context, in workflows.Resolve
 	return decided, nil
 }
 
-// decide runs the stage's method inside the transaction. advance says whether the
-// returned cursor must be stored.
+// decide runs the stage's method inside the transaction. When scope is not empty
+// the returned cursor must be stored under it.
 func (a *Activities) decide(ctx context.Context, qs *store.Queries, in workflows.ResolveAssignmentInput,
-	users []policy.User, module *moduleAnswer) (d policy.Decision, next policy.Cursor, advance bool, err error) {
+	users []policy.User, module *moduleAnswer) (d policy.Decision, next policy.Cursor, scope string, err error) {
 	if module != nil && module.err == nil {
 		d, err := policy.DecideFromModule(a.Policy, in.Stage, users, module.opts)
 		if err == nil {
-			return d, policy.Cursor{}, false, nil
+			return d, policy.Cursor{}, "", nil
 		}
 		module.err = err
 	}
@@ -104,27 +114,33 @@ func (a *Activities) decide(ctx context.Context, qs *store.Queries, in workflows
 		// nobody assigned, so a person can still pick, and say why in the ledger.
 		fallback := *p
 		fallback.Stages = maps.Clone(p.Stages)
+		if fallback.Stages == nil {
+			fallback.Stages = map[policy.Stage]policy.StageConfig{}
+		}
 		sc := fallback.Stages[in.Stage]
 		sc.Method = policy.MethodManual
 		fallback.Stages[in.Stage] = sc
 		p = &fallback
 	}
 	in2 := policy.DecideInput{Policy: p, Stage: in.Stage, Outcome: in.Outcome, Users: users}
-	rr := p.AssignmentsEnabled && p.MethodFor(in.Stage) == policy.MethodRoundRobin
-	if rr {
-		if in2.Cursor, err = qs.CursorLock(ctx, cursorScope(in.Stage)); err != nil {
-			return d, next, false, err
+	if p.AssignmentsEnabled && p.MethodFor(in.Stage) == policy.MethodRoundRobin {
+		scope = CursorScope(in.Stage, p.Required(in.Stage, in.Outcome))
+		if in2.Cursor, err = qs.CursorLock(ctx, scope); err != nil {
+			return d, next, "", err
 		}
 	}
 	d, next, err = policy.Decide(in2)
 	if err != nil {
-		return d, next, false, err
+		return d, next, "", err
 	}
 	if module != nil {
 		d.Reason = fmt.Sprintf("product module answer rejected (%v); left for manual assignment among %d eligible users",
 			module.err, len(d.Candidates))
 	}
-	return d, next, rr && d.Assignee != "", nil
+	if d.Assignee == "" {
+		scope = "" // nobody was eligible: the cursor did not move
+	}
+	return d, next, scope, nil
 }
 
 type moduleAnswer struct {

@@ -146,7 +146,9 @@ func runClaims(ctx context.Context, claims *claimclient.Client, f *flags, out io
 	prefix := "demo-" + time.Now().UTC().Format("20060102-150405")
 	var (
 		mu     sync.Mutex
-		counts = map[policy.Stage]map[string]int{}
+		// Assignments per round-robin scope: the stage, and for acknowledge the
+		// review outcome, since each outcome has its own eligible users and cursor.
+		counts = map[string]map[string]int{}
 		errs   []error
 		wg     sync.WaitGroup
 		sem    = make(chan struct{}, max(1, f.parallel))
@@ -165,11 +167,19 @@ func runClaims(ctx context.Context, claims *claimclient.Client, f *flags, out io
 			defer wg.Done()
 			defer func() { <-sem }()
 			err := driveClaim(ctx, claims, id, outcome, func(d policy.Decision, actor string) {
-				mu.Lock()
-				if counts[d.Stage] == nil {
-					counts[d.Stage] = map[string]int{}
+				scope := string(d.Stage)
+				if d.Stage == policy.StageAcknowledge {
+					scope += " (" + string(outcome) + ")"
 				}
-				counts[d.Stage][actor]++
+				mu.Lock()
+				if counts[scope] == nil {
+					counts[scope] = map[string]int{}
+				}
+				// Every eligible user counts, so one who got nothing shows as 0.
+				for _, c := range d.Candidates {
+					counts[scope][c.UserID] += 0
+				}
+				counts[scope][actor]++
 				mu.Unlock()
 				print("%s  %-11s → %-6s %-14s %s [policy %s]\n", id, d.Stage, actor, d.Method, d.Reason, d.PolicyVersion)
 			}, print)
@@ -181,8 +191,13 @@ func runClaims(ctx context.Context, claims *claimclient.Client, f *flags, out io
 		}()
 	}
 	wg.Wait()
-	fmt.Fprintf(out, "\n%d claims finalised; assignments per stage:\n", f.claims-len(errs))
-	for _, st := range policy.AssignableStages {
+	fmt.Fprintf(out, "\n%d claims finalised; assignments per round-robin scope:\n", f.claims-len(errs))
+	scopes := make([]string, 0, len(counts))
+	for sc := range counts {
+		scopes = append(scopes, sc)
+	}
+	sort.Slice(scopes, func(i, j int) bool { return stageOrder(scopes[i]) < stageOrder(scopes[j]) })
+	for _, st := range scopes {
 		var parts []string
 		lo, hi := -1, 0
 		for _, u := range sortedKeys(counts[st]) {
@@ -193,7 +208,7 @@ func runClaims(ctx context.Context, claims *claimclient.Client, f *flags, out io
 			}
 			hi = max(hi, n)
 		}
-		fmt.Fprintf(out, "  %-11s %s (max-min %d)\n", st, strings.Join(parts, " "), hi-max(lo, 0))
+		fmt.Fprintf(out, "  %-26s %s (max-min %d)\n", st, strings.Join(parts, " "), hi-max(lo, 0))
 	}
 	return errors.Join(errs...)
 }
@@ -255,6 +270,16 @@ func waitDecided(ctx context.Context, claims *claimclient.Client, id string, sta
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// stageOrder sorts scope labels by stage, then by name.
+func stageOrder(scope string) string {
+	for i, st := range policy.Stages {
+		if strings.HasPrefix(scope, string(st)) {
+			return fmt.Sprintf("%d %s", i, scope)
+		}
+	}
+	return scope
 }
 
 func sortedKeys(m map[string]int) []string {

@@ -23,7 +23,10 @@
 //     and a new round starts only when every currently eligible user has had theirs.
 //     A user who joins mid-round still gets a turn in that round; one who leaves
 //     simply is not offered; nobody gets a second turn before the round ends. The
-//     cursor (round number and who has been served) is scoped per stage.
+//     cursor (round number and who has been served) is scoped per stage and exact
+//     set of required permissions, so acknowledge keeps one cursor per review
+//     outcome: mixing eligible sets in one cursor would let a claim that fewer
+//     users may take close a round on someone else's pending turn.
 //   - An admin is an active user holding the Admin permission. Admins, the claim's
 //     owner and the current assignee may reassign; only the assignee completes.
 //   - A product module has full control over the candidate list, but every user it

@@ -1,0 +1,100 @@
+package activities_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/activities"
+	"github.com/batonhq/baton/internal/testdb"
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/workflows"
+)
+
+const directory = `
+users:
+  - {id: ann, name: Ann, email: ann@example.com, role: Claims assessor, permissions: [MakeClaimDecisions]}
+  - {id: dan, name: Dan, email: dan@example.com, role: Claims supervisor, permissions: [AcknowledgeClaimDecisions, AcknowledgeClaimApproval, AcknowledgeClaimGoodwill]}
+  - {id: eve, name: Eve, email: eve@example.com, role: Call center agent, permissions: [AcknowledgeClaimDecisions, AcknowledgeClaimApproval]}
+`
+
+func setup(t *testing.T, p *policy.Policy) (*activities.Activities, *testdb.Schema) {
+	t.Helper()
+	db := testdb.New(t)
+	d, err := policy.ParseDirectory("directory.yaml", []byte(directory))
+	require.NoError(t, err)
+	_, err = db.Store.LoadDirectory(context.Background(), d)
+	require.NoError(t, err)
+	return activities.New(db.Store, p, nil, "", nil), db
+}
+
+func resolve(t *testing.T, a *activities.Activities, claim string, stage policy.Stage, outcome policy.Outcome) policy.Decision {
+	t.Helper()
+	d, err := a.ResolveAssignment(context.Background(), workflows.ResolveAssignmentInput{
+		WorkflowID: workflows.WorkflowID(claim), Claim: policy.Claim{ID: claim}, Stage: stage, Seq: 3, Outcome: outcome,
+	})
+	require.NoError(t, err)
+	return d
+}
+
+// Acknowledge keeps one cursor per review outcome. With one shared cursor, a
+// goodwill (only dan may take it) closed each round before dan's approval turn
+// came back, and eve took every approval after the first.
+func TestRoundRobinCursorPerRequirement(t *testing.T) {
+	t.Parallel()
+	a, _ := setup(t, &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: policy.MethodRoundRobin})
+	var approvals, goodwills []string
+	for i := 0; i < 8; i++ {
+		claim := fmt.Sprintf("c%d", i)
+		if i%2 == 0 {
+			approvals = append(approvals, resolve(t, a, claim, policy.StageAcknowledge, policy.OutcomeApproval).Assignee)
+		} else {
+			goodwills = append(goodwills, resolve(t, a, claim, policy.StageAcknowledge, policy.OutcomeGoodwill).Assignee)
+		}
+	}
+	require.Equal(t, []string{"dan", "eve", "dan", "eve"}, approvals)
+	require.Equal(t, []string{"dan", "dan", "dan", "dan"}, goodwills)
+}
+
+func TestResolveAssignmentIsIdempotent(t *testing.T) {
+	t.Parallel()
+	a, db := setup(t, &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: policy.MethodRoundRobin})
+	first := resolve(t, a, "c1", policy.StageAcknowledge, policy.OutcomeApproval)
+	again := resolve(t, a, "c1", policy.StageAcknowledge, policy.OutcomeApproval)
+	require.Equal(t, first, again)
+	require.Equal(t, "eve", resolve(t, a, "c2", policy.StageAcknowledge, policy.OutcomeApproval).Assignee,
+		"the repeat did not take a turn")
+	items, err := db.Store.Inbox(context.Background(), "dan", true, 10)
+	require.NoError(t, err)
+	require.Len(t, items, 1, "one notification for one decision")
+	require.Equal(t, "http://localhost:8080/claims/c1?stage=acknowledge", items[0].Link)
+}
+
+type badModule struct{}
+
+func (badModule) GetClaimAssignmentOptions(context.Context, *policy.Policy, policy.Claim, *policy.User, policy.Stage) (policy.AssignmentOptions, error) {
+	return policy.AssignmentOptions{Users: []policy.Candidate{{UserID: "ghost"}}}, nil
+}
+
+func TestProductModuleAnswerRejectedFallsBackToManual(t *testing.T) {
+	t.Parallel()
+	p := &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: policy.MethodProductModule}
+	a, db := setup(t, p)
+	a.Module = badModule{}
+	d := resolve(t, a, "c1", policy.StageCapture, "")
+	require.Equal(t, policy.MethodManual, d.Method)
+	require.Empty(t, d.Assignee)
+	require.Equal(t, []string{"ann"}, []string{d.Candidates[0].UserID})
+	require.Contains(t, d.Reason, `product module answer rejected (product module: users[0]: unknown user "ghost")`)
+
+	a.Module = nil
+	d = resolve(t, a, "c2", policy.StageCapture, "")
+	require.Contains(t, d.Reason, "no product module is configured on this worker")
+
+	a.Module = policy.RolesByStage{Users: db.Store}
+	d = resolve(t, a, "c3", policy.StageAcknowledge, policy.OutcomeApproval)
+	require.Equal(t, policy.MethodProductModule, d.Method)
+	require.Equal(t, "dan", d.Assignee, "the source's example: the first user whose role fits the stage")
+}
