@@ -145,7 +145,7 @@ func serveAPI(addr string, claims *claimclient.Client, log *slog.Logger) (func()
 func runClaims(ctx context.Context, claims *claimclient.Client, f *flags, out io.Writer) error {
 	prefix := "demo-" + time.Now().UTC().Format("20060102-150405")
 	var (
-		mu     sync.Mutex
+		mu sync.Mutex
 		// Assignments per round-robin scope: the stage, and for acknowledge the
 		// review outcome, since each outcome has its own eligible users and cursor.
 		counts = map[string]map[string]int{}
