@@ -25,10 +25,6 @@ func CursorScope(stage policy.Stage, required []string) string {
 	return "claims/" + string(stage) + "/" + strings.Join(perms, "+")
 }
 
-// errDecidedElsewhere rolls back a transaction that lost the race to record a
-// decision to another copy of the same activity.
-var errDecidedElsewhere = errors.New("decision already recorded")
-
 // ResolveAssignment decides a stage: it reads the directory, runs the stage's
 // method, advances the round-robin cursor, writes the ledger row and notifies the
 // assignee, all in one transaction keyed by (workflow id, stage, seq). A retry, or
@@ -36,65 +32,27 @@ var errDecidedElsewhere = errors.New("decision already recorded")
 // never advances the cursor again.
 func (a *Activities) ResolveAssignment(ctx context.Context, in workflows.ResolveAssignmentInput) (policy.Decision, error) {
 	key := store.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}
-	if d, err := a.Store.DecisionGet(ctx, key); err == nil {
-		return d, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return policy.Decision{}, err
+	if d, ok, err := a.recorded(ctx, key); ok || err != nil {
+		return d, err
 	}
-	method := a.Policy.MethodFor(in.Stage)
 	var module *moduleAnswer
-	if a.Policy.AssignmentsEnabled && method == policy.MethodProductModule {
+	if a.Policy.AssignmentsEnabled && a.Policy.MethodFor(in.Stage) == policy.MethodProductModule {
+		// Asked outside the transaction: a module may do slow I/O of its own.
 		ans, err := a.askModule(ctx, in)
 		if err != nil {
 			return policy.Decision{}, err // the module failed to answer: retry
 		}
 		module = &ans
 	}
-
-	var decided policy.Decision
-	err := a.Store.InTx(ctx, func(qs *store.Queries) error {
+	return a.recordOnce(ctx, key, in.Claim.ID, func(qs *store.Queries) (pending, error) {
 		users, err := qs.ListUsers(ctx)
 		if err != nil {
-			return err
+			return pending{}, err
 		}
 		d, next, scope, err := a.decide(ctx, qs, in, users, module)
-		if err != nil {
-			return err
-		}
 		d.Seq = in.Seq
-		inserted, err := qs.DecisionInsert(ctx, key, in.Claim.ID, d)
-		if err != nil {
-			return err
-		}
-		if !inserted {
-			return errDecidedElsewhere
-		}
-		if scope != "" {
-			if err := qs.CursorAdvance(ctx, scope, next); err != nil {
-				return err
-			}
-		}
-		if d.Assignee != "" {
-			msg := fmt.Sprintf("Claim %s is yours at %s (%s)", in.Claim.ID, in.Stage, d.Method)
-			if err := qs.InboxAdd(ctx, key, in.Claim.ID, d.Assignee, msg, a.link(in.WorkflowID, in.Claim.ID, in.Stage)); err != nil {
-				return err
-			}
-		}
-		decided = d
-		return nil
+		return pending{decision: d, scope: scope, cursor: next}, err
 	})
-	if errors.Is(err, errDecidedElsewhere) {
-		return a.Store.DecisionGet(ctx, key)
-	}
-	if err != nil {
-		return policy.Decision{}, fmt.Errorf("resolve assignment %s: %w", key, err)
-	}
-	a.Log.InfoContext(ctx, "stage decided", "claim_id", in.Claim.ID, "stage", in.Stage, "seq", in.Seq,
-		"method", decided.Method, "assignee", decided.Assignee, "policy_version", decided.PolicyVersion)
-	if err := a.afterCommit(ctx, key); err != nil {
-		return policy.Decision{}, err
-	}
-	return decided, nil
 }
 
 // decide runs the stage's method inside the transaction. When scope is not empty

@@ -52,15 +52,10 @@ func LoadDirectoryFile(path string) (*Directory, error) {
 // Every problem is reported with its file, line and row; nothing is returned unless
 // the whole file is valid, so a load is all or nothing.
 func ParseDirectory(file string, data []byte) (*Directory, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, &FieldError{File: file, Msg: "not valid YAML or JSON: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	doc, w, err := parseDocument(file, data, "empty directory file: want a mapping with users and teams")
+	if err != nil {
+		return nil, err
 	}
-	doc := documentBody(&root)
-	if doc == nil {
-		return nil, &FieldError{File: file, Msg: "empty directory file: want a mapping with users and teams"}
-	}
-	w := &walker{file: file}
 	d := &Directory{File: file}
 	w.mapping(doc, "", map[string]func(*yaml.Node, string){
 		"users": func(n *yaml.Node, f string) {

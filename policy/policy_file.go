@@ -110,17 +110,12 @@ func LoadPolicyFile(path string) (*Policy, error) {
 // found is reported, each naming the file, line and field; the result is nil unless
 // the whole document is valid.
 func ParsePolicy(file string, data []byte) (*Policy, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, &FieldError{File: file, Msg: "not valid YAML or JSON: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	doc, w, err := parseDocument(file, data, "empty policy file: want a mapping with a claims key")
+	if err != nil {
+		return nil, err
 	}
-	w := &walker{file: file}
 	p := DefaultPolicy()
 	p.Version = ""
-	doc := documentBody(&root)
-	if doc == nil {
-		return nil, &FieldError{File: file, Msg: "empty policy file: want a mapping with a claims key"}
-	}
 	w.mapping(doc, "", map[string]func(*yaml.Node, string){
 		"version": func(n *yaml.Node, f string) { p.Version = w.str(n, f) },
 		"claims":  func(n *yaml.Node, f string) { w.claims(n, f, p) },
@@ -135,11 +130,17 @@ func ParsePolicy(file string, data []byte) (*Policy, error) {
 	return p, nil
 }
 
-func documentBody(root *yaml.Node) *yaml.Node {
-	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
-		return root.Content[0]
+// parseDocument reads a YAML (or JSON) document and returns its top node and a
+// walker for it; emptyMsg says what an empty file should have held.
+func parseDocument(file string, data []byte, emptyMsg string) (*yaml.Node, *walker, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, nil, &FieldError{File: file, Msg: "not valid YAML or JSON: " + strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
-	return nil
+	if root.Kind != yaml.DocumentNode || len(root.Content) != 1 {
+		return nil, nil, &FieldError{File: file, Msg: emptyMsg}
+	}
+	return root.Content[0], &walker{file: file}, nil
 }
 
 func (w *walker) claims(n *yaml.Node, field string, p *Policy) {

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 
 	"github.com/batonhq/baton/claimclient"
@@ -24,6 +23,8 @@ type cli struct {
 	getenv         func(string) string
 	configFile     string
 	cfg            *config.Config
+	temporal       *claimclient.Client // opened on first use
+	db             *store.Store        // opened on first use
 }
 
 type usageError struct{ msg string }
@@ -49,37 +50,55 @@ func (c *cli) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-// claims dials Temporal. The caller closes the returned client.
-func (c *cli) claims(ctx context.Context) (*claimclient.Client, func(), error) {
+// claims dials Temporal once; close releases it.
+func (c *cli) claims(ctx context.Context) (*claimclient.Client, error) {
+	if c.temporal != nil {
+		return c.temporal, nil
+	}
 	cfg, err := c.config()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	tc, err := client.DialContext(ctx, temporalx.ClientOptions(cfg, c.logger()))
 	if err != nil {
-		return nil, nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
 	}
-	return claimclient.New(tc, cfg.TaskQueue), tc.Close, nil
+	c.temporal = claimclient.New(tc, cfg.TaskQueue)
+	return c.temporal, nil
 }
 
-// store connects to PostgreSQL. The caller closes the returned pool.
-func (c *cli) store(ctx context.Context) (*store.Store, *pgxpool.Pool, error) {
+// store connects to PostgreSQL once; close releases it.
+func (c *cli) store(ctx context.Context) (*store.Store, error) {
+	if c.db != nil {
+		return c.db, nil
+	}
 	cfg, err := c.config()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if cfg.DatabaseURL == "" {
-		return nil, nil, fmt.Errorf("DATABASE_URL is not set (config database_url)")
+		return nil, fmt.Errorf("DATABASE_URL is not set (config database_url)")
 	}
 	pool, err := store.NewPool(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
-	return store.New(pool), pool, nil
+	c.db = store.New(pool)
+	return c.db, nil
+}
+
+// close releases whatever the command opened.
+func (c *cli) close() {
+	if c.temporal != nil {
+		c.temporal.Temporal().Close()
+	}
+	if c.db != nil {
+		c.db.Pool().Close()
+	}
 }
 
 // parse parses flags that may come before, between or after positional arguments

@@ -51,11 +51,10 @@ func cmdStart(ctx context.Context, c *cli, args []string) error {
 	if err := claimclient.ValidateClaimID(in.ClaimID); err != nil {
 		return usagef("%v", err)
 	}
-	claims, done, err := c.claims(ctx)
+	claims, err := c.claims(ctx)
 	if err != nil {
 		return err
 	}
-	defer done()
 	run, err := claims.Start(ctx, in)
 	if err != nil {
 		return err
@@ -75,11 +74,10 @@ func cmdAssign(ctx context.Context, c *cli, args []string) error {
 	if *actor == "" {
 		return usagef("--as ACTOR is required: who is assigning")
 	}
-	claims, done, err := c.claims(ctx)
+	claims, err := c.claims(ctx)
 	if err != nil {
 		return err
 	}
-	defer done()
 	d, err := claims.Assign(ctx, pos[0], workflows.AssignInput{Actor: *actor, UserID: pos[1], Comment: *comment})
 	if err != nil {
 		return rejection(err)
@@ -100,11 +98,10 @@ func cmdComplete(ctx context.Context, c *cli, args []string) error {
 	if *actor == "" {
 		return usagef("--as ACTOR is required: who is completing")
 	}
-	claims, done, err := c.claims(ctx)
+	claims, err := c.claims(ctx)
 	if err != nil {
 		return err
 	}
-	defer done()
 	r, err := claims.Complete(ctx, pos[0], workflows.CompleteInput{Actor: *actor, Outcome: *outcome, Note: *note})
 	if err != nil {
 		return rejection(err)
@@ -133,11 +130,10 @@ func cmdShow(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	claims, done, err := c.claims(ctx)
+	claims, err := c.claims(ctx)
 	if err != nil {
 		return err
 	}
-	defer done()
 	s, err := claims.State(ctx, pos[0])
 	if err != nil {
 		return err
@@ -175,11 +171,10 @@ func cmdOptions(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	claims, done, err := c.claims(ctx)
+	claims, err := c.claims(ctx)
 	if err != nil {
 		return err
 	}
-	defer done()
 	s, err := claims.State(ctx, pos[0])
 	if err != nil {
 		return err
@@ -198,11 +193,10 @@ func cmdInbox(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, pool, err := c.store(ctx)
+	st, err := c.store(ctx)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
 	items, err := st.Inbox(ctx, pos[0], *all, 100)
 	if err != nil {
 		return err
@@ -229,12 +223,11 @@ func cmdDirectory(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return fmt.Errorf("nothing loaded:\n%w", err)
 	}
-	st, pool, err := c.store(ctx)
+	st, err := c.store(ctx)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	if _, err := store.Migrate(ctx, pool, nil); err != nil {
+	if _, err := store.Migrate(ctx, st.Pool(), nil); err != nil {
 		return err
 	}
 	sum, err := st.LoadDirectory(ctx, d)
@@ -249,12 +242,11 @@ func cmdMigrate(ctx context.Context, c *cli, args []string) error {
 	if _, err := parse(flag.NewFlagSet("migrate", flag.ContinueOnError), args); err != nil {
 		return err
 	}
-	_, pool, err := c.store(ctx)
+	st, err := c.store(ctx)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	applied, err := store.Migrate(ctx, pool, nil)
+	applied, err := store.Migrate(ctx, st.Pool(), nil)
 	if err != nil {
 		return err
 	}
@@ -274,11 +266,10 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	claims, done, err := c.claims(ctx)
+	claims, err := c.claims(ctx)
 	if err != nil {
 		return err
 	}
-	defer done()
 	ln, err := net.Listen("tcp", cfg.HTTPAddress)
 	if err != nil {
 		return fmt.Errorf("listen on %s (BATON_HTTP_ADDRESS): %w", cfg.HTTPAddress, err)

@@ -47,6 +47,7 @@ const (
 // run is the whole CLI, taking its environment as arguments so tests drive it.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	cli := &cli{stdout: stdout, stderr: stderr, getenv: getenv, configFile: getenv("BATON_CONFIG")}
+	defer cli.close()
 	if len(args) >= 2 && (args[0] == "--config" || args[0] == "-config") {
 		cli.configFile, args = args[1], args[2:]
 	}

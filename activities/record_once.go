@@ -1,0 +1,94 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/store"
+)
+
+// errDecidedElsewhere rolls back a transaction that lost the race to record a
+// decision to another copy of the same activity.
+var errDecidedElsewhere = errors.New("decision already recorded")
+
+// recorded returns the decision already recorded under key, if any: how a retried
+// activity finds the answer its first attempt committed.
+func (a *Activities) recorded(ctx context.Context, key store.DecisionKey) (policy.Decision, bool, error) {
+	d, err := a.Store.DecisionGet(ctx, key)
+	switch {
+	case err == nil:
+		return d, true, nil
+	case errors.Is(err, store.ErrNotFound):
+		return policy.Decision{}, false, nil
+	default:
+		return policy.Decision{}, false, err
+	}
+}
+
+// pending is a decision made inside recordOnce's transaction, with the round-robin
+// cursor to store under scope (scope empty: no cursor moved).
+type pending struct {
+	decision policy.Decision
+	scope    string
+	cursor   policy.Cursor
+}
+
+// recordOnce is Baton's exactly-once step. In one transaction it runs decide, writes
+// the ledger row under key, advances the cursor and notifies the assignee. If a
+// concurrent copy of the activity recorded key first, everything rolls back and
+// that copy's decision is returned, so no cursor moves twice and nobody is told
+// twice. Business failures (application errors) come back unwrapped.
+func (a *Activities) recordOnce(ctx context.Context, key store.DecisionKey, claimID string,
+	decide func(*store.Queries) (pending, error)) (policy.Decision, error) {
+	var decided policy.Decision
+	err := a.Store.InTx(ctx, func(qs *store.Queries) error {
+		p, err := decide(qs)
+		if err != nil {
+			return err
+		}
+		d := p.decision
+		inserted, err := qs.DecisionInsert(ctx, key, claimID, d)
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			return errDecidedElsewhere
+		}
+		if p.scope != "" {
+			if err := qs.CursorAdvance(ctx, p.scope, p.cursor); err != nil {
+				return err
+			}
+		}
+		if d.Assignee != "" {
+			why := string(d.Method)
+			if d.Method == policy.MethodAssign {
+				why = d.Reason
+			}
+			msg := fmt.Sprintf("Claim %s is yours at %s (%s)", claimID, key.Stage, why)
+			if err := qs.InboxAdd(ctx, key, claimID, d.Assignee, msg, a.link(key.WorkflowID, claimID, key.Stage)); err != nil {
+				return err
+			}
+		}
+		decided = d
+		return nil
+	})
+	var app *temporal.ApplicationError
+	switch {
+	case errors.Is(err, errDecidedElsewhere):
+		return a.Store.DecisionGet(ctx, key)
+	case errors.As(err, &app):
+		return policy.Decision{}, err
+	case err != nil:
+		return policy.Decision{}, fmt.Errorf("record decision %s: %w", key, err)
+	}
+	a.Log.InfoContext(ctx, "decision recorded", "claim_id", claimID, "stage", key.Stage, "seq", key.Seq,
+		"method", decided.Method, "assignee", decided.Assignee, "actor", decided.Actor, "policy_version", decided.PolicyVersion)
+	if err := a.afterCommit(ctx, key); err != nil {
+		return policy.Decision{}, err
+	}
+	return decided, nil
+}
