@@ -5,6 +5,7 @@ package temporalx
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
@@ -75,19 +77,44 @@ func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 	for _, m := range missing {
 		add[m] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
 	}
-	if _, err := c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
-		Namespace: namespace, SearchAttributes: add,
-	}); err != nil {
-		return fmt.Errorf("add search attributes %s to namespace %s: %w", strings.Join(missing, ", "), namespace, err)
-	}
+	return RegisterSearchAttributes(ctx, c, namespace, add)
+}
+
+// RegisterSearchAttributes adds the wanted search attributes the namespace lacks
+// and waits until they are visible. One that exists with another type is an error:
+// changing a type needs an operator, not a silent re-registration.
+func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace string, want map[string]enumspb.IndexedValueType) error {
 	for {
-		missing, err = MissingSearchAttributes(ctx, c, namespace)
-		if err != nil || len(missing) == 0 {
-			return err
+		resp, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+		if err != nil {
+			return fmt.Errorf("list search attributes of namespace %s: %w", namespace, err)
+		}
+		missing := map[string]enumspb.IndexedValueType{}
+		for name, typ := range want {
+			got, ok := resp.GetCustomAttributes()[name]
+			if !ok {
+				got, ok = resp.GetSystemAttributes()[name]
+			}
+			switch {
+			case !ok:
+				missing[name] = typ
+			case got != typ:
+				return fmt.Errorf("search attribute %s exists in namespace %s as %s, want %s", name, namespace, got, typ)
+			}
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+			Namespace: namespace, SearchAttributes: missing,
+		})
+		var exists *serviceerror.AlreadyExists
+		if err != nil && !errors.As(err, &exists) { // another process adding them at once is fine
+			return fmt.Errorf("add search attributes to namespace %s: %w", namespace, err)
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("search attributes %s not visible in namespace %s: %w", strings.Join(missing, ", "), namespace, ctx.Err())
+			return fmt.Errorf("search attributes not visible in namespace %s: %w", namespace, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
