@@ -52,6 +52,7 @@ func New(st *store.Store, p *policy.Policy, module policy.ProductModule, linkTem
 func (a *Activities) Register(r worker.ActivityRegistry) {
 	r.RegisterActivityWithOptions(a.ResolveAssignment, activity.RegisterOptions{Name: workflows.ActivityResolveAssignment})
 	r.RegisterActivityWithOptions(a.RecordAssignment, activity.RegisterOptions{Name: workflows.ActivityRecordAssignment})
+	r.RegisterActivityWithOptions(a.RecordEvent, activity.RegisterOptions{Name: workflows.ActivityRecordEvent})
 }
 
 // link builds a claim's deep link.

@@ -12,46 +12,74 @@ import (
 	"github.com/batonhq/baton/workflows"
 )
 
-// RecordAssignment writes a person's choice of assignee to the ledger and notifies
-// the new assignee, exactly once per (workflow, stage, seq). The user must still be
-// in the directory and active: the workflow's candidate list is a snapshot and
-// someone may have been deactivated since.
+// RecordAssignment records a change of assignee that the workflow, not a policy
+// method, decided: a person assigning, reassigning, claiming or unassigning, or a
+// timer giving the stage to its default assignee or escalation target. It writes
+// the ledger row and the timeline event and notifies the new assignee, exactly once
+// per (workflow, stage, seq). A named user must still be in the directory and
+// active: the workflow's candidate list is a snapshot and people leave.
 func (a *Activities) RecordAssignment(ctx context.Context, in workflows.RecordAssignmentInput) (policy.Decision, error) {
 	key := store.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}
 	if d, ok, err := a.recorded(ctx, key); ok || err != nil {
 		return d, err
 	}
+	method := in.Method
+	if method == "" {
+		method = policy.MethodAssign
+	}
 	return a.recordOnce(ctx, key, in.ClaimID, func(qs *store.Queries) (pending, error) {
-		u, err := qs.GetUser(ctx, in.Assignee)
-		if errors.Is(err, store.ErrNotFound) {
-			return pending{}, temporal.NewNonRetryableApplicationError(
-				fmt.Sprintf("user %q is not in the directory", in.Assignee), workflows.ErrTypeUnknownUser, nil)
-		}
-		if err != nil {
-			return pending{}, err
-		}
-		if !u.Active {
-			return pending{}, temporal.NewNonRetryableApplicationError(
-				fmt.Sprintf("user %q is inactive", in.Assignee), workflows.ErrTypeUnknownUser, nil)
-		}
-		reason := fmt.Sprintf("assigned by %s", in.Actor)
-		if in.Previous != "" {
-			reason = fmt.Sprintf("reassigned from %s by %s", in.Previous, in.Actor)
-		}
-		if in.Comment != "" {
-			reason += ": " + in.Comment
+		if method != policy.MethodUnassign {
+			if err := activeUser(ctx, qs, in.Assignee); err != nil {
+				return pending{}, err
+			}
 		}
 		return pending{decision: policy.Decision{
 			Seq:                in.Seq,
 			Stage:              in.Stage,
-			Method:             policy.MethodAssign,
+			Method:             method,
 			AssignmentsEnabled: true,
 			Assignee:           in.Assignee,
 			Actor:              in.Actor,
 			Candidates:         in.Candidates,
-			Reason:             reason,
+			Reason:             assignmentReason(method, in),
 			PolicyVersion:      in.PolicyVersion,
 			Comment:            in.Comment,
-		}}, nil
+		}, previous: in.Previous, at: in.At}, nil
 	})
+}
+
+func activeUser(ctx context.Context, qs *store.Queries, id string) error {
+	u, err := qs.GetUser(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("user %q is not in the directory", id), workflows.ErrTypeUnknownUser, nil)
+	}
+	if err != nil {
+		return err
+	}
+	if !u.Active {
+		return temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("user %q is inactive", id), workflows.ErrTypeUnknownUser, nil)
+	}
+	return nil
+}
+
+func assignmentReason(method policy.Method, in workflows.RecordAssignmentInput) string {
+	reason := in.Reason
+	if reason == "" {
+		switch {
+		case method == policy.MethodClaim:
+			reason = fmt.Sprintf("claimed by %s", in.Actor)
+		case method == policy.MethodUnassign:
+			reason = fmt.Sprintf("returned to the queue by %s", in.Actor)
+		case in.Previous != "":
+			reason = fmt.Sprintf("reassigned from %s by %s", in.Previous, in.Actor)
+		default:
+			reason = fmt.Sprintf("assigned by %s", in.Actor)
+		}
+	}
+	if in.Comment != "" {
+		reason += ": " + in.Comment
+	}
+	return reason
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -30,11 +31,14 @@ func (a *Activities) recorded(ctx context.Context, key store.DecisionKey) (polic
 }
 
 // pending is a decision made inside recordOnce's transaction, with the round-robin
-// cursor to store under scope (scope empty: no cursor moved).
+// cursor to store under scope (scope empty: no cursor moved), the assignee it
+// replaces and the workflow's time of it, for the timeline.
 type pending struct {
 	decision policy.Decision
 	scope    string
 	cursor   policy.Cursor
+	previous string
+	at       time.Time
 }
 
 // recordOnce is Baton's exactly-once step. In one transaction it runs decide, writes
@@ -58,15 +62,22 @@ func (a *Activities) recordOnce(ctx context.Context, key store.DecisionKey, clai
 		if !inserted {
 			return errDecidedElsewhere
 		}
+		if err := qs.TimelineAdd(ctx, store.TimelineEvent{
+			WorkflowID: key.WorkflowID, ClaimID: claimID, Stage: key.Stage, Seq: key.Seq,
+			Kind: store.EventKindOf(d, p.previous), Actor: d.Actor, Subject: d.Assignee,
+			Reason: d.Reason, Comment: d.Comment, At: p.at,
+		}); err != nil {
+			return err
+		}
 		if p.scope != "" {
 			if err := qs.CursorAdvance(ctx, p.scope, p.cursor); err != nil {
 				return err
 			}
 		}
 		if d.Assignee != "" {
-			why := string(d.Method)
-			if d.Method == policy.MethodAssign {
-				why = d.Reason
+			why := d.Reason
+			if d.Method == policy.MethodRoundRobin || d.Method == policy.MethodProductModule {
+				why = string(d.Method)
 			}
 			msg := fmt.Sprintf("Claim %s is yours at %s (%s)", claimID, key.Stage, why)
 			if err := qs.InboxAdd(ctx, key, claimID, d.Assignee, msg, a.link(key.WorkflowID, claimID, key.Stage)); err != nil {

@@ -51,7 +51,7 @@ func (a *Activities) ResolveAssignment(ctx context.Context, in workflows.Resolve
 		}
 		d, next, scope, err := a.decide(ctx, qs, in, users, module)
 		d.Seq = in.Seq
-		return pending{decision: d, scope: scope, cursor: next}, err
+		return pending{decision: d, scope: scope, cursor: next, at: in.At}, err
 	})
 }
 

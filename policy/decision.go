@@ -23,6 +23,9 @@ type Decision struct {
 	Reason        string   `json:"reason"`
 	PolicyVersion string   `json:"policyVersion"`
 	Comment       string   `json:"comment,omitempty"`
+	// Rules are the stage's queue and timers as the policy set them when the stage
+	// was decided; the workflow runs its timers from these.
+	Rules StageRules `json:"rules"`
 }
 
 // IsCandidate reports whether the user is among the decision's candidates.
@@ -61,6 +64,7 @@ func Decide(in DecideInput) (Decision, Cursor, error) {
 		Excluded:           excluded,
 		Admins:             admins(in.Users),
 		PolicyVersion:      in.Policy.Version,
+		Rules:              in.Policy.RulesFor(in.Stage),
 	}
 	if !in.Policy.AssignmentsEnabled {
 		d.Method = MethodNone
@@ -69,6 +73,9 @@ func Decide(in DecideInput) (Decision, Cursor, error) {
 		return d, in.Cursor, nil
 	}
 	d.Method = in.Policy.MethodFor(in.Stage)
+	if len(eligible) == 0 && d.Rules.DefaultAssignee != "" {
+		return defaultAssignee(d, in.Users, fmt.Sprintf("nobody holds %s", strings.Join(required, ", "))), in.Cursor, nil
+	}
 	switch d.Method {
 	case MethodManual:
 		d.Reason = fmt.Sprintf("manual: %d eligible users; waiting for someone to assign one", len(eligible))
@@ -84,6 +91,23 @@ func Decide(in DecideInput) (Decision, Cursor, error) {
 	default:
 		return Decision{}, in.Cursor, fmt.Errorf("method %s is not built in", d.Method)
 	}
+}
+
+// defaultAssignee gives the decision to the stage's default assignee, who need not
+// be eligible (the care-team source: "if no user meets the criteria, this person
+// is assigned"), but must be an active user.
+func defaultAssignee(d Decision, users []User, why string) Decision {
+	id := d.Rules.DefaultAssignee
+	for _, u := range users {
+		if u.ID == id && u.Active {
+			d.Method, d.Assignee = MethodDefaultAssignee, id
+			d.Reason = fmt.Sprintf("%s; default assignee %s", why, id)
+			return d
+		}
+	}
+	d.Reason = fmt.Sprintf("%s; default assignee %q is not an active user, so it is left unassigned in queue %s",
+		why, id, d.Rules.Queue)
+	return d
 }
 
 func candidates(users []User, description string) []Candidate {

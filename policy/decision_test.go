@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -241,4 +242,46 @@ func TestParseStageAndOutcome(t *testing.T) {
 	require.ErrorContains(t, err, `did you mean "approval"`)
 	require.Equal(t, StageFinalise, StageAcknowledge.Next())
 	require.Equal(t, Stage(""), StageFinalise.Next())
+}
+
+func TestDefaultAssigneeWhenNobodyEligible(t *testing.T) {
+	t.Parallel()
+	dir := users("ann:AcknowledgeClaimDecisions", "gus:Admin", "!old:MakeClaimDecisions")
+	p, err := ParsePolicy("p.yaml", []byte(`
+claims:
+  enableClaimAssignments: true
+  claimAssignmentMethod: round_robin
+  requireReassignComment: true
+  stages:
+    capture: {defaultAssignee: gus, queue: intake, claimWindow: 2h, dueIn: 1d, escalateTo: gus}
+    review: {defaultAssignee: old}
+`))
+	require.NoError(t, err)
+	d, _, err := Decide(DecideInput{Policy: p, Stage: StageCapture, Users: dir})
+	require.NoError(t, err)
+	require.Equal(t, MethodDefaultAssignee, d.Method)
+	require.Equal(t, "gus", d.Assignee)
+	require.Equal(t, "nobody holds MakeClaimDecisions; default assignee gus", d.Reason)
+	require.Equal(t, StageRules{Queue: "intake", ClaimWindow: 2 * time.Hour, DefaultAssignee: "gus",
+		DueIn: 24 * time.Hour, EscalateTo: "gus", RequireReassignComment: true}, d.Rules)
+
+	d, _, err = Decide(DecideInput{Policy: p, Stage: StageReview, Users: dir})
+	require.NoError(t, err)
+	require.Empty(t, d.Assignee)
+	require.Contains(t, d.Reason, `default assignee "old" is not an active user, so it is left unassigned in queue default`)
+}
+
+func TestStageRuleErrors(t *testing.T) {
+	t.Parallel()
+	cases := map[string]string{
+		"claims:\n  stages:\n    capture: {claimWindow: 2h}\n":                       "p.yaml:3: claims.stages.capture.claimWindow: a claim window needs a defaultAssignee",
+		"claims:\n  stages:\n    capture: {claimWindow: soon, defaultAssignee: a}\n": `claims.stages.capture.claimWindow: invalid duration "soon"`,
+		"claims:\n  stages:\n    capture: {escalateTo: gus}\n":                       "claims.stages.capture.escalateTo: needs dueIn",
+		"claims:\n  stages:\n    capture: {dueIn: 1h, escalationReassign: true}\n":   "claims.stages.capture.escalationReassign: needs escalateTo",
+		"claims:\n  stages:\n    capture: {dueIn: -1h}\n":                            `invalid duration "-1h"`,
+	}
+	for doc, want := range cases {
+		_, err := ParsePolicy("p.yaml", []byte(doc))
+		require.ErrorContains(t, err, want)
+	}
 }

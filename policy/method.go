@@ -18,6 +18,17 @@ const (
 	MethodNone Method = "none"
 	// MethodAssign labels a person choosing the assignee through the assign update.
 	MethodAssign Method = "assign"
+	// MethodClaim labels an eligible user taking unassigned work themselves.
+	MethodClaim Method = "claim"
+	// MethodUnassign labels work returned to its queue.
+	MethodUnassign Method = "unassign"
+	// MethodDefaultAssignee labels the default assignee getting the stage: nobody
+	// was eligible, a claim window passed, or a reassignment round found no taker.
+	MethodDefaultAssignee Method = "default_assignee"
+	// MethodEscalation labels a reassignment to the escalation target.
+	MethodEscalation Method = "escalation"
+	// MethodReassignmentGroup labels a group member accepting an offer.
+	MethodReassignmentGroup Method = "reassignment_group"
 )
 
 // ParseMethod accepts both spellings the source uses ("round_robin", "RoundRobin").

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -34,6 +36,9 @@ type Policy struct {
 	Method Method
 	// Stages holds per-stage overrides; a stage absent here uses the defaults.
 	Stages map[Stage]StageConfig
+	// RequireReassignComment is claims.requireReassignComment: a reassignment
+	// without a comment is rejected (the source only recommends one).
+	RequireReassignComment bool
 }
 
 // StageConfig overrides one stage. Zero fields fall back to the policy defaults.
@@ -41,7 +46,44 @@ type StageConfig struct {
 	Method             Method
 	Permissions        []string
 	OutcomePermissions map[Outcome]string
+	// Rules are the stage's queue and timers.
+	Rules StageRules
 }
+
+// StageRules are what happens to a stage over time. They are copied into each
+// decision, so a claim's timers keep the rules it was decided under even if the
+// policy file changes while it waits.
+type StageRules struct {
+	// Queue names the queue unassigned work waits in ("default" when empty).
+	Queue string `json:"queue,omitempty"`
+	// ClaimWindow: if nobody has the stage this long after it became unassigned,
+	// DefaultAssignee gets it.
+	ClaimWindow time.Duration `json:"claimWindow,omitempty"`
+	// DefaultAssignee gets the stage when nobody is eligible at all, or when the
+	// claim window passes with nobody assigned.
+	DefaultAssignee string `json:"defaultAssignee,omitempty"`
+	// DueIn: if the stage is not completed this long after it started, it escalates.
+	DueIn time.Duration `json:"dueIn,omitempty"`
+	// EscalateTo is notified on escalation (with the assignee).
+	EscalateTo string `json:"escalateTo,omitempty"`
+	// EscalationReassign also makes EscalateTo the assignee on escalation.
+	EscalationReassign bool `json:"escalationReassign,omitempty"`
+	// RequireReassignComment is the policy's requireReassignComment.
+	RequireReassignComment bool `json:"requireReassignComment,omitempty"`
+}
+
+// RulesFor returns the stage's rules, with the policy-wide settings folded in.
+func (p *Policy) RulesFor(s Stage) StageRules {
+	r := p.Stages[s].Rules
+	if r.Queue == "" {
+		r.Queue = DefaultQueue
+	}
+	r.RequireReassignComment = p.RequireReassignComment
+	return r
+}
+
+// DefaultQueue is where unassigned work waits when a stage names no queue.
+const DefaultQueue = "default"
 
 // DefaultPolicy is what a missing policy file means: the source's defaults.
 func DefaultPolicy() *Policy {
@@ -153,7 +195,8 @@ func (w *walker) claims(n *yaml.Node, field string, p *Policy) {
 				p.Method = m
 			}
 		},
-		"stages": func(v *yaml.Node, f string) { w.stages(v, f, p) },
+		"stages":                 func(v *yaml.Node, f string) { w.stages(v, f, p) },
+		"requireReassignComment": func(v *yaml.Node, f string) { p.RequireReassignComment = w.boolean(v, f) },
 	})
 }
 
@@ -224,8 +267,45 @@ func (w *walker) stage(n *yaml.Node, field string, stage Stage) StageConfig {
 				}
 			}
 		},
+		"queue":              func(v *yaml.Node, f string) { sc.Rules.Queue = w.ident(v, f) },
+		"claimWindow":        func(v *yaml.Node, f string) { sc.Rules.ClaimWindow = w.duration(v, f) },
+		"defaultAssignee":    func(v *yaml.Node, f string) { sc.Rules.DefaultAssignee = w.ident(v, f) },
+		"dueIn":              func(v *yaml.Node, f string) { sc.Rules.DueIn = w.duration(v, f) },
+		"escalateTo":         func(v *yaml.Node, f string) { sc.Rules.EscalateTo = w.ident(v, f) },
+		"escalationReassign": func(v *yaml.Node, f string) { sc.Rules.EscalationReassign = w.boolean(v, f) },
 	})
+	if sc.Rules.ClaimWindow > 0 && sc.Rules.DefaultAssignee == "" {
+		w.fail(n, field+".claimWindow", "a claim window needs a defaultAssignee to fall back to")
+	}
+	if sc.Rules.EscalationReassign && sc.Rules.EscalateTo == "" {
+		w.fail(n, field+".escalationReassign", "needs escalateTo: whom to reassign to")
+	}
+	if sc.Rules.EscalateTo != "" && sc.Rules.DueIn == 0 {
+		w.fail(n, field+".escalateTo", "needs dueIn: when to escalate")
+	}
 	return sc
+}
+
+// duration accepts Go durations ("90s", "4h30m") and whole days ("2d").
+func (w *walker) duration(n *yaml.Node, field string) time.Duration {
+	s := w.str(n, field)
+	if s == "" {
+		return 0
+	}
+	var d time.Duration
+	var err error
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		var k int
+		k, err = strconv.Atoi(days)
+		d = time.Duration(k) * 24 * time.Hour
+	} else {
+		d, err = time.ParseDuration(s)
+	}
+	if err != nil || d <= 0 {
+		w.fail(n, field, fmt.Sprintf("invalid duration %q: want e.g. 90s, 30m, 4h or 2d", s))
+		return 0
+	}
+	return d
 }
 
 // walker collects every error in a document instead of stopping at the first, so an

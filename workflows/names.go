@@ -25,6 +25,8 @@ const (
 	ActivityResolveAssignment = "ResolveAssignment"
 	// ActivityRecordAssignment records a person's choice of assignee (RecordAssignmentInput).
 	ActivityRecordAssignment = "RecordAssignment"
+	// ActivityRecordEvent records a timeline event and notifies (RecordEventInput).
+	ActivityRecordEvent = "RecordEvent"
 )
 
 // Search attributes kept current by the claim workflow. All are Keyword.

@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"time"
+
 	"github.com/batonhq/baton/policy"
 )
 
@@ -68,6 +70,8 @@ type ResolveAssignmentInput struct {
 	Outcome    policy.Outcome `json:"outcome,omitempty"`
 	// CurrentUser asks on a user's behalf; empty when the system starts the stage.
 	CurrentUser string `json:"currentUser,omitempty"`
+	// At is the workflow's time of the decision, for the timeline.
+	At time.Time `json:"at,omitempty"`
 }
 
 // RecordAssignmentInput records a person's choice of assignee in the ledger and
@@ -83,4 +87,28 @@ type RecordAssignmentInput struct {
 	Comment       string             `json:"comment,omitempty"`
 	PolicyVersion string             `json:"policyVersion"`
 	Candidates    []policy.Candidate `json:"candidates"`
+	// Method says what kind of assignment this is; empty means assign.
+	Method policy.Method `json:"method,omitempty"`
+	// Reason overrides the reason derived from the actor and previous assignee;
+	// timer-driven assignments say which timer.
+	Reason string    `json:"reason,omitempty"`
+	At     time.Time `json:"at,omitempty"`
+}
+
+// RecordEventInput records a timeline event that is not itself a decision (an
+// expiry, an escalation, an offer, a completion) and notifies users in-app.
+type RecordEventInput struct {
+	WorkflowID string       `json:"workflowId"`
+	ClaimID    string       `json:"claimId"`
+	Stage      policy.Stage `json:"stage"`
+	Seq        int          `json:"seq"`
+	Kind       string       `json:"kind"`
+	Actor      string       `json:"actor,omitempty"`
+	Subject    string       `json:"subject,omitempty"`
+	Reason     string       `json:"reason,omitempty"`
+	Comment    string       `json:"comment,omitempty"`
+	At         time.Time    `json:"at"`
+	// Notify lists users to tell in-app, with Message.
+	Notify  []string `json:"notify,omitempty"`
+	Message string   `json:"message,omitempty"`
 }

@@ -1,0 +1,37 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/workflows"
+)
+
+// RecordEvent writes a timeline event that is not a decision (an expired window, an
+// escalation, an offer, a completion) and notifies the listed users in-app, in one
+// transaction keyed by the workflow's seq: a retry writes and notifies nothing new.
+func (a *Activities) RecordEvent(ctx context.Context, in workflows.RecordEventInput) error {
+	key := store.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}
+	err := a.Store.InTx(ctx, func(qs *store.Queries) error {
+		if err := qs.TimelineAdd(ctx, store.TimelineEvent{
+			WorkflowID: in.WorkflowID, ClaimID: in.ClaimID, Stage: in.Stage, Seq: in.Seq, Kind: in.Kind,
+			Actor: in.Actor, Subject: in.Subject, Reason: in.Reason, Comment: in.Comment, At: in.At,
+		}); err != nil {
+			return err
+		}
+		link := a.link(in.WorkflowID, in.ClaimID, in.Stage)
+		for _, u := range in.Notify {
+			if err := qs.InboxAdd(ctx, key, in.ClaimID, u, in.Message, link); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record %s event %s: %w", in.Kind, key, err)
+	}
+	a.Log.InfoContext(ctx, "timeline event", "claim_id", in.ClaimID, "stage", in.Stage, "seq", in.Seq,
+		"kind", in.Kind, "subject", in.Subject, "notified", in.Notify)
+	return nil
+}
