@@ -64,7 +64,7 @@ func (a *Activities) recordOnce(ctx context.Context, key store.DecisionKey, clai
 		}
 		if err := qs.TimelineAdd(ctx, store.TimelineEvent{
 			WorkflowID: key.WorkflowID, ClaimID: claimID, Stage: key.Stage, Seq: key.Seq,
-			Kind: store.EventKindOf(d, p.previous), Actor: d.Actor, Subject: d.Assignee,
+			Kind: policy.EventKindOf(d, p.previous), Actor: d.Actor, Subject: d.Assignee,
 			Reason: d.Reason, Comment: d.Comment, At: p.at,
 		}); err != nil {
 			return err

@@ -10,23 +10,6 @@ import (
 	"github.com/batonhq/baton/policy"
 )
 
-// Timeline event kinds.
-const (
-	EventQueued              = "queued"               // decided with nobody assigned: waits in its queue
-	EventAssigned            = "assigned"             // a method or a person assigned it
-	EventClaimed             = "claimed"              // an eligible user took it
-	EventReassigned          = "reassigned"           // moved from one assignee to another
-	EventUnassigned          = "unassigned"           // returned to its queue
-	EventDefaultAssigned     = "default_assigned"     // the default assignee got it
-	EventWindowExpired       = "window_expired"       // nobody claimed it within the claim window
-	EventEscalated           = "escalated"            // not completed by its due time
-	EventReassignmentStarted = "reassignment_started" // sent to a reassignment group
-	EventOffered             = "offered"              // offered to group members
-	EventOfferExpired        = "offer_expired"        // an offer timed out
-	EventReassignmentEnded   = "reassignment_ended"   // a member took it, or the default assignee got it
-	EventCompleted           = "completed"            // the stage was completed
-)
-
 // TimelineEvent is one entry in a claim's timeline.
 type TimelineEvent struct {
 	WorkflowID string       `json:"-"`
@@ -78,25 +61,4 @@ func (qs *Queries) TimelineCount(ctx context.Context, claimID, kind string) (int
 		return 0, fmt.Errorf("count %s events of %s: %w", kind, claimID, err)
 	}
 	return n, nil
-}
-
-// EventKindOf names the timeline event a recorded decision is.
-func EventKindOf(d policy.Decision, previous string) string {
-	switch d.Method {
-	case policy.MethodClaim:
-		return EventClaimed
-	case policy.MethodUnassign:
-		return EventUnassigned
-	case policy.MethodDefaultAssignee:
-		return EventDefaultAssigned
-	case policy.MethodAssign, policy.MethodEscalation, policy.MethodReassignmentGroup:
-		if previous != "" {
-			return EventReassigned
-		}
-		return EventAssigned
-	}
-	if d.Assignee == "" {
-		return EventQueued
-	}
-	return EventAssigned
 }

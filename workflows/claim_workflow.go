@@ -27,9 +27,10 @@ type claim struct {
 	in         ClaimInput
 	state      ClaimState
 	seq        int
+	version    workflow.Version
 	decision   policy.Decision // the decision in force for the current stage
 	completed  bool            // the current stage has been completed
-	recording  bool            // an assign update is writing its ledger row
+	busy       int             // changes of assignee being recorded; others wait
 	activities workflow.Context
 }
 
@@ -50,12 +51,13 @@ func ClaimWorkflow(ctx workflow.Context, in ClaimInput) (ClaimSummary, error) {
 	if err := c.register(ctx); err != nil {
 		return ClaimSummary{}, err
 	}
+	c.version = workflow.GetVersion(ctx, changeTimers, workflow.DefaultVersion, versionTimers)
 	for _, stage := range policy.AssignableStages {
 		if err := c.runStage(ctx, stage); err != nil {
 			return ClaimSummary{}, err
 		}
 	}
-	c.state.Stage, c.state.Status, c.state.Assignee = policy.StageFinalise, StatusFinalised, ""
+	c.state.Stage, c.state.Status, c.state.Assignee, c.state.Queue = policy.StageFinalise, StatusFinalised, "", ""
 	c.state.Candidates = []policy.Candidate{}
 	if err := c.publish(ctx); err != nil {
 		return ClaimSummary{}, err
@@ -82,11 +84,20 @@ func (c *claim) register(ctx workflow.Context) error {
 		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in AssignInput) error { return c.validateAssign(in) }}); err != nil {
 		return err
 	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateClaim, c.claim,
+		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in ClaimStageInput) error { return c.validateClaim(in) }}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateUnassign, c.unassign,
+		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in UnassignInput) error { return c.validateUnassign(in) }}); err != nil {
+		return err
+	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateCompleteStage, c.complete,
 		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in CompleteInput) error { return c.validateComplete(in) }})
 }
 
-// runStage decides the stage's assignee and waits until someone completes it.
+// runStage decides the stage's assignee, runs its timers, and waits until someone
+// completes it.
 func (c *claim) runStage(ctx workflow.Context, stage policy.Stage) error {
 	c.state.Stage, c.state.Status, c.state.Assignee = stage, StatusDeciding, ""
 	c.state.Candidates = []policy.Candidate{}
@@ -99,6 +110,7 @@ func (c *claim) runStage(ctx workflow.Context, stage policy.Stage) error {
 		Claim:      policy.Claim{ID: c.in.ClaimID, Owner: c.in.Owner, Data: c.in.Data},
 		Stage:      stage,
 		Seq:        c.nextSeq(),
+		At:         workflow.Now(ctx),
 	}
 	if stage == policy.StageAcknowledge {
 		in.Outcome = c.state.ReviewOutcome
@@ -107,13 +119,26 @@ func (c *claim) runStage(ctx workflow.Context, stage policy.Stage) error {
 	if err := workflow.ExecuteActivity(c.activities, ActivityResolveAssignment, in).Get(ctx, &d); err != nil {
 		return err
 	}
+	c.state.Rules, c.state.Queue = d.Rules, d.Rules.Queue
 	c.apply(d)
 	workflow.GetLogger(ctx).Info("stage decided", "claim_id", c.in.ClaimID, "stage", stage,
 		"method", d.Method, "assignee", d.Assignee, "reason", d.Reason)
 	if err := c.publish(ctx); err != nil {
 		return err
 	}
-	return workflow.Await(ctx, func() bool { return c.completed })
+	if c.version >= versionTimers {
+		timers, cancel := workflow.WithCancel(ctx)
+		defer cancel() // the stage is over: its timers with it
+		c.startTimers(timers)
+	}
+	if err := workflow.Await(ctx, func() bool { return c.completed && c.busy == 0 }); err != nil {
+		return err
+	}
+	if c.version >= versionTimers {
+		r := c.state.Completed[len(c.state.Completed)-1]
+		c.event(ctx, RecordEventInput{Kind: policy.EventCompleted, Actor: r.CompletedBy, Reason: string(r.Outcome), Comment: r.Note})
+	}
+	return nil
 }
 
 func (c *claim) nextSeq() int {
@@ -121,15 +146,17 @@ func (c *claim) nextSeq() int {
 	return c.seq
 }
 
-// apply makes a decision the one in force for the current stage.
+// apply records a decision in the state. A stage decision becomes the one in force
+// (its candidates, admins and policy version govern the stage); a person's or a
+// timer's decision changes only the assignee.
 func (c *claim) apply(d policy.Decision) {
-	c.decision = d
+	if isStageDecision(d.Method) {
+		c.decision = d
+		c.state.Candidates = slices.Clone(d.Candidates)
+	}
 	c.state.Decisions = append(c.state.Decisions, d)
 	c.state.AssignmentsEnabled = d.AssignmentsEnabled
 	c.state.Assignee = d.Assignee
-	if d.Method != policy.MethodAssign {
-		c.state.Candidates = slices.Clone(d.Candidates)
-	}
 	switch {
 	case !d.AssignmentsEnabled:
 		c.state.Status = StatusOpen
@@ -140,38 +167,50 @@ func (c *claim) apply(d policy.Decision) {
 	}
 }
 
+// isStageDecision reports whether a decision came from the stage's method, and so
+// sets the stage's candidates, rather than from a person or a timer.
+func isStageDecision(m policy.Method) bool {
+	switch m {
+	case policy.MethodAssign, policy.MethodClaim, policy.MethodUnassign, policy.MethodDefaultAssignee,
+		policy.MethodEscalation, policy.MethodReassignmentGroup:
+		return false
+	}
+	return true
+}
+
 // publish keeps the search attributes operators filter on current.
 func (c *claim) publish(ctx workflow.Context) error {
 	assignee := AssigneeKey.ValueUnset()
 	if c.state.Assignee != "" {
 		assignee = AssigneeKey.ValueSet(c.state.Assignee)
 	}
-	return workflow.UpsertTypedSearchAttributes(ctx,
-		StageKey.ValueSet(string(c.state.Stage)), StatusKey.ValueSet(c.state.Status), assignee)
+	updates := []temporal.SearchAttributeUpdate{
+		StageKey.ValueSet(string(c.state.Stage)), StatusKey.ValueSet(c.state.Status), assignee,
+	}
+	if c.version >= versionTimers {
+		queue := QueueKey.ValueUnset()
+		if c.state.Status == StatusUnassigned && c.state.Queue != "" {
+			queue = QueueKey.ValueSet(c.state.Queue)
+		}
+		updates = append(updates, queue)
+	}
+	return workflow.UpsertTypedSearchAttributes(ctx, updates...)
 }
 
-// assign records a person's choice of assignee. The ledger row is written before
-// the state changes, so the state never names an assignee the ledger lacks.
-func (c *claim) assign(ctx workflow.Context, in AssignInput) (policy.Decision, error) {
-	// Validators of concurrent updates all ran against the state before this
-	// handler; checking again here makes the first one win.
-	if err := c.validateAssign(in); err != nil {
-		return policy.Decision{}, err
-	}
-	c.recording = true
-	defer func() { c.recording = false }()
-	rec := RecordAssignmentInput{
-		WorkflowID:    workflow.GetInfo(ctx).WorkflowExecution.ID,
-		ClaimID:       c.in.ClaimID,
-		Stage:         c.state.Stage,
-		Seq:           c.nextSeq(),
-		Assignee:      in.UserID,
-		Previous:      c.state.Assignee,
-		Actor:         in.Actor,
-		Comment:       in.Comment,
-		PolicyVersion: c.decision.PolicyVersion,
-		Candidates:    c.state.Candidates,
-	}
+// record writes a change of assignee through RecordAssignment, then makes it the
+// state. While it runs, other changes are rejected (busy), so the first of two
+// concurrent changes wins and the state never names an assignee the ledger lacks.
+func (c *claim) record(ctx workflow.Context, rec RecordAssignmentInput) (policy.Decision, error) {
+	c.busy++
+	defer func() { c.busy-- }()
+	rec.WorkflowID = workflow.GetInfo(ctx).WorkflowExecution.ID
+	rec.ClaimID = c.in.ClaimID
+	rec.Stage = c.state.Stage
+	rec.Seq = c.nextSeq()
+	rec.Previous = c.state.Assignee
+	rec.PolicyVersion = c.decision.PolicyVersion
+	rec.Candidates = c.state.Candidates
+	rec.At = workflow.Now(ctx)
 	var d policy.Decision
 	if err := workflow.ExecuteActivity(c.activities, ActivityRecordAssignment, rec).Get(ctx, &d); err != nil {
 		var app *temporal.ApplicationError
@@ -180,24 +219,22 @@ func (c *claim) assign(ctx workflow.Context, in AssignInput) (policy.Decision, e
 		}
 		return policy.Decision{}, err
 	}
-	d.Admins = c.decision.Admins
 	c.apply(d)
-	workflow.GetLogger(ctx).Info("assigned", "claim_id", c.in.ClaimID, "stage", c.state.Stage,
-		"assignee", d.Assignee, "actor", in.Actor)
+	workflow.GetLogger(ctx).Info("assignee changed", "claim_id", c.in.ClaimID, "stage", c.state.Stage,
+		"method", d.Method, "assignee", d.Assignee, "actor", rec.Actor)
 	return d, c.publish(ctx)
 }
 
-// complete finishes the current stage; the main loop then moves to the next one.
-func (c *claim) complete(_ workflow.Context, in CompleteInput) (StageResult, error) {
-	if err := c.validateComplete(in); err != nil {
-		return StageResult{}, err
+// event records a timeline event (and its notifications). A failure is logged, not
+// returned: the activity retries until the database answers, and a timeline entry
+// never holds up the claim itself.
+func (c *claim) event(ctx workflow.Context, e RecordEventInput) {
+	e.WorkflowID = workflow.GetInfo(ctx).WorkflowExecution.ID
+	e.ClaimID = c.in.ClaimID
+	e.Stage = c.state.Stage
+	e.Seq = c.nextSeq()
+	e.At = workflow.Now(ctx)
+	if err := workflow.ExecuteActivity(c.activities, ActivityRecordEvent, e).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Warn("timeline event not recorded", "claim_id", c.in.ClaimID, "kind", e.Kind, "error", err)
 	}
-	r := StageResult{Stage: c.state.Stage, Assignee: c.state.Assignee, CompletedBy: in.Actor, Note: in.Note}
-	if c.state.Stage == policy.StageReview {
-		r.Outcome, _ = policy.ParseOutcome(in.Outcome) // validated above
-		c.state.ReviewOutcome = r.Outcome
-	}
-	c.state.Completed = append(c.state.Completed, r)
-	c.completed = true
-	return r, nil
 }

@@ -24,6 +24,22 @@ type memActivities struct {
 	users  []policy.User
 	cursor map[policy.Stage]policy.Cursor
 	seen   []workflows.ResolveAssignmentInput
+	events []workflows.RecordEventInput
+	record []workflows.RecordAssignmentInput
+}
+
+func (m *memActivities) event(_ context.Context, in workflows.RecordEventInput) error {
+	m.events = append(m.events, in)
+	return nil
+}
+
+// kinds lists the recorded timeline events' kinds, in order.
+func (m *memActivities) kinds() []string {
+	var out []string
+	for _, e := range m.events {
+		out = append(out, e.Kind)
+	}
+	return out
 }
 
 func (m *memActivities) resolve(_ context.Context, in workflows.ResolveAssignmentInput) (policy.Decision, error) {
@@ -34,14 +50,26 @@ func (m *memActivities) resolve(_ context.Context, in workflows.ResolveAssignmen
 	return d, err
 }
 
-func (m *memActivities) record(_ context.Context, in workflows.RecordAssignmentInput) (policy.Decision, error) {
+func (m *memActivities) recordAssignment(_ context.Context, in workflows.RecordAssignmentInput) (policy.Decision, error) {
+	m.record = append(m.record, in)
 	for _, u := range m.users {
 		if u.ID == in.Assignee && !u.Active {
 			return policy.Decision{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("user %q is inactive", u.ID), workflows.ErrTypeUnknownUser, nil)
 		}
 	}
-	return policy.Decision{Seq: in.Seq, Stage: in.Stage, Method: policy.MethodAssign, AssignmentsEnabled: true,
-		Assignee: in.Assignee, Actor: in.Actor, Candidates: in.Candidates, Reason: "assigned by " + in.Actor}, nil
+	method := in.Method
+	if method == "" {
+		method = policy.MethodAssign
+	}
+	reason := in.Reason
+	if reason == "" {
+		reason = "assigned by " + in.Actor
+	}
+	if in.Comment != "" {
+		reason += ": " + in.Comment
+	}
+	return policy.Decision{Seq: in.Seq, Stage: in.Stage, Method: method, AssignmentsEnabled: true,
+		Assignee: in.Assignee, Actor: in.Actor, Candidates: in.Candidates, Reason: reason, Comment: in.Comment}, nil
 }
 
 var directory = []policy.User{
@@ -68,19 +96,24 @@ func newHarness(t *testing.T, p *policy.Policy) *harness {
 	acts := &memActivities{policy: p, users: directory, cursor: map[policy.Stage]policy.Cursor{}}
 	env.RegisterWorkflowWithOptions(workflows.ClaimWorkflow, workflow.RegisterOptions{Name: workflows.ClaimWorkflowName})
 	env.RegisterActivityWithOptions(acts.resolve, activity.RegisterOptions{Name: workflows.ActivityResolveAssignment})
-	env.RegisterActivityWithOptions(acts.record, activity.RegisterOptions{Name: workflows.ActivityRecordAssignment})
+	env.RegisterActivityWithOptions(acts.recordAssignment, activity.RegisterOptions{Name: workflows.ActivityRecordAssignment})
+	env.RegisterActivityWithOptions(acts.event, activity.RegisterOptions{Name: workflows.ActivityRecordEvent})
 	return &harness{t: t, env: env, acts: acts}
 }
 
 // then runs fn a (skipped) minute after the previous step, once the workflow has
 // processed that step's updates and is waiting again; the previous step's update
 // results are checked first.
-func (h *harness) then(fn func()) {
-	h.step += time.Minute
+func (h *harness) then(fn func()) { h.at(h.step+time.Minute, fn) }
+
+// at runs fn at offset d from the workflow's start (after the previous step).
+func (h *harness) at(d time.Duration, fn func()) {
+	require.Greater(h.t, d, h.step, "steps run in order")
+	h.step = d
 	h.env.RegisterDelayedCallback(func() {
 		h.flush()
 		fn()
-	}, h.step)
+	}, d)
 }
 
 func (h *harness) flush() {
@@ -94,20 +127,23 @@ func (h *harness) flush() {
 // do sends an update in its own step; check gets its error (nil when it
 // completed) at the start of the next step.
 func (h *harness) do(name string, arg any, check func(err error)) {
+	h.then(func() { h.send(name, arg, check) })
+}
+
+// send sends an update from inside a step; several may go in one step.
+func (h *harness) send(name string, arg any, check func(err error)) {
 	id := fmt.Sprintf("u%d", len(h.ids))
 	h.ids = append(h.ids, id)
-	h.then(func() {
-		var out error
-		done := false
-		h.env.UpdateWorkflow(name, id, &testsuite.TestUpdateCallback{
-			OnAccept:   func() {},
-			OnReject:   func(err error) { out, done = err, true },
-			OnComplete: func(_ interface{}, err error) { out, done = err, true },
-		}, arg)
-		h.pending = append(h.pending, func() {
-			require.True(h.t, done, "update %s did not finish", name)
-			check(out)
-		})
+	var out error
+	done := false
+	h.env.UpdateWorkflow(name, id, &testsuite.TestUpdateCallback{
+		OnAccept:   func() {},
+		OnReject:   func(err error) { out, done = err, true },
+		OnComplete: func(_ interface{}, err error) { out, done = err, true },
+	}, arg)
+	h.pending = append(h.pending, func() {
+		require.True(h.t, done, "update %s did not finish", name)
+		check(out)
 	})
 }
 
@@ -198,9 +234,12 @@ func TestRoundRobinClaimThroughAllStages(t *testing.T) {
 	require.Equal(t, 3, sum.Decisions)
 	require.Equal(t, policy.OutcomeApproval, h.acts.seen[2].Outcome, "acknowledge is decided with the review outcome")
 	for i, in := range h.acts.seen {
-		require.Equal(t, i+1, in.Seq)
+		if i > 0 {
+			require.Greater(t, in.Seq, h.acts.seen[i-1].Seq, "each decision has its own, later, seq")
+		}
 		require.Empty(t, in.CurrentUser, "the system starts stages")
 	}
+	require.Equal(t, []string{"completed", "completed", "completed"}, h.acts.kinds())
 	s := h.state()
 	require.Equal(t, policy.StageFinalise, s.Stage)
 	require.Equal(t, workflows.StatusFinalised, s.Status)

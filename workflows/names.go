@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
 )
 
 // The contract other services use by name, from any Temporal SDK. These strings
@@ -18,6 +19,10 @@ const (
 	UpdateAssign = "assign"
 	// UpdateCompleteStage completes the current stage (CompleteInput).
 	UpdateCompleteStage = "complete_stage"
+	// UpdateClaim lets an eligible user take unassigned work (ClaimStageInput).
+	UpdateClaim = "claim"
+	// UpdateUnassign returns the current stage to its queue (UnassignInput).
+	UpdateUnassign = "unassign"
 	// QueryState returns ClaimState.
 	QueryState = "state"
 
@@ -34,11 +39,13 @@ var (
 	StageKey    = temporal.NewSearchAttributeKeyKeyword("BatonStage")
 	AssigneeKey = temporal.NewSearchAttributeKeyKeyword("BatonAssignee")
 	StatusKey   = temporal.NewSearchAttributeKeyKeyword("BatonStatus")
+	// QueueKey names the queue an unassigned stage waits in; unset when assigned.
+	QueueKey = temporal.NewSearchAttributeKeyKeyword("BatonQueue")
 )
 
 // SearchAttributeNames lists the search attributes a namespace must have before
 // claims start; an unregistered one would leave workflow tasks retrying forever.
-var SearchAttributeNames = []string{"BatonStage", "BatonAssignee", "BatonStatus"}
+var SearchAttributeNames = []string{"BatonStage", "BatonAssignee", "BatonStatus", "BatonQueue"}
 
 // Claim statuses, the values of BatonStatus.
 const (
@@ -50,6 +57,9 @@ const (
 	StatusAssigned = "assigned"
 	// StatusOpen: claim assignments are disabled; anyone eligible may complete.
 	StatusOpen = "open"
+	// StatusReassigning: a reassignment group round is in progress; the assignee
+	// cannot be edited until it ends.
+	StatusReassigning = "reassigning"
 	// StatusFinalised: the claim reached finalise; the workflow has completed.
 	StatusFinalised = "finalised"
 )
@@ -66,6 +76,16 @@ const (
 	ErrTypeConflict = "BatonConflict"
 	// ErrTypeUnknownUser: a named user is not in the directory or is inactive.
 	ErrTypeUnknownUser = "BatonUnknownUser"
+)
+
+// Workflow versions (workflow.GetVersion) of changes that running claims must
+// replay across.
+const (
+	// changeTimers adds stage timers (claim window, escalation), the claim and
+	// unassign updates, the BatonQueue search attribute and timeline events for
+	// completions. Claims started before it keep the spine's behaviour.
+	changeTimers  = "timers-and-timeline"
+	versionTimers = workflow.Version(1)
 )
 
 // WorkflowID returns the workflow id of a claim.

@@ -29,6 +29,17 @@ type CompleteInput struct {
 	Note    string `json:"note,omitempty"`
 }
 
+// ClaimStageInput is the claim update: Actor takes the current stage themselves.
+type ClaimStageInput struct {
+	Actor string `json:"actor"`
+}
+
+// UnassignInput is the unassign update: Actor returns the stage to its queue.
+type UnassignInput struct {
+	Actor   string `json:"actor"`
+	Comment string `json:"comment,omitempty"`
+}
+
 // StageResult is a completed stage.
 type StageResult struct {
 	Stage       policy.Stage   `json:"stage"`
@@ -48,8 +59,12 @@ type ClaimState struct {
 	AssignmentsEnabled bool               `json:"assignmentsEnabled"`
 	Candidates         []policy.Candidate `json:"candidates"`
 	ReviewOutcome      policy.Outcome     `json:"reviewOutcome,omitempty"`
-	Completed          []StageResult      `json:"completed"`
-	Decisions          []policy.Decision  `json:"decisions"`
+	// Queue is where the stage waits while unassigned.
+	Queue string `json:"queue,omitempty"`
+	// Rules are the current stage's queue and timers.
+	Rules     policy.StageRules `json:"rules"`
+	Completed []StageResult     `json:"completed"`
+	Decisions []policy.Decision `json:"decisions"`
 }
 
 // ClaimSummary is the workflow's result once the claim is finalised.

@@ -21,7 +21,7 @@ func (c *claim) checkOpen(action string) error {
 		return reject(ErrTypeConflict, "claim %s is finalised: %s is not possible", c.in.ClaimID, action)
 	case c.state.Status == StatusDeciding:
 		return reject(ErrTypeConflict, "claim %s: %s is still being decided; try again shortly", c.in.ClaimID, c.state.Stage)
-	case c.recording:
+	case c.busy > 0:
 		return reject(ErrTypeConflict, "claim %s: an assignment at %s is being recorded; try again shortly", c.in.ClaimID, c.state.Stage)
 	case c.completed:
 		return reject(ErrTypeConflict, "claim %s: %s is already completed", c.in.ClaimID, c.state.Stage)
@@ -51,6 +51,9 @@ func (c *claim) validateAssign(in AssignInput) error {
 	if !c.state.AssignmentsEnabled {
 		return reject(ErrTypeConflict, "claim %s: claim assignments are disabled; anyone eligible may complete %s", c.in.ClaimID, stage)
 	}
+	if err := c.checkNotReassigning(); err != nil {
+		return err
+	}
 	if in.UserID == c.state.Assignee {
 		return reject(ErrTypeConflict, "claim %s: %s is already assigned to %s", c.in.ClaimID, stage, in.UserID)
 	}
@@ -64,11 +67,79 @@ func (c *claim) validateAssign(in AssignInput) error {
 		return reject(ErrTypeForbidden, "%q may not reassign %s of claim %s: only the assignee (%s), admins and the owner may",
 			in.Actor, stage, c.in.ClaimID, c.state.Assignee)
 	}
-	if !slices.ContainsFunc(c.state.Candidates, func(x policy.Candidate) bool { return x.UserID == in.UserID }) {
+	if !c.isCandidate(in.UserID) {
 		return reject(ErrTypeInvalid, "%q is not eligible for %s of claim %s: eligible are %s",
 			in.UserID, stage, c.in.ClaimID, candidateList(c.state.Candidates))
 	}
+	if c.state.Assignee != "" && in.Comment == "" && c.state.Rules.RequireReassignComment {
+		return reject(ErrTypeInvalid, "reassigning %s of claim %s needs a comment saying why (claims.requireReassignComment)", stage, c.in.ClaimID)
+	}
 	return nil
+}
+
+// validateClaim lets an eligible user take an unassigned stage themselves.
+func (c *claim) validateClaim(in ClaimStageInput) error {
+	if in.Actor == "" {
+		return reject(ErrTypeInvalid, "claim: actor is required")
+	}
+	if err := c.checkOpen("claiming"); err != nil {
+		return err
+	}
+	stage := c.state.Stage
+	if !c.state.AssignmentsEnabled {
+		return reject(ErrTypeConflict, "claim %s: claim assignments are disabled; anyone eligible may complete %s", c.in.ClaimID, stage)
+	}
+	if err := c.checkNotReassigning(); err != nil {
+		return err
+	}
+	if c.state.Assignee != "" {
+		return reject(ErrTypeConflict, "claim %s: %s is already assigned to %s", c.in.ClaimID, stage, c.state.Assignee)
+	}
+	if !c.isCandidate(in.Actor) {
+		return reject(ErrTypeForbidden, "%q may not claim %s of claim %s: they are not eligible (eligible are %s)",
+			in.Actor, stage, c.in.ClaimID, candidateList(c.state.Candidates))
+	}
+	return nil
+}
+
+// validateUnassign lets the assignee, admins and the owner return a stage to its
+// queue, as they may reassign it.
+func (c *claim) validateUnassign(in UnassignInput) error {
+	if in.Actor == "" {
+		return reject(ErrTypeInvalid, "unassign: actor is required")
+	}
+	if err := c.checkOpen("unassigning"); err != nil {
+		return err
+	}
+	stage := c.state.Stage
+	if err := c.checkNotReassigning(); err != nil {
+		return err
+	}
+	if c.state.Assignee == "" {
+		return reject(ErrTypeConflict, "claim %s: %s is not assigned to anyone", c.in.ClaimID, stage)
+	}
+	if in.Actor != c.state.Assignee && !c.isAdmin(in.Actor) && !(c.in.Owner != "" && in.Actor == c.in.Owner) {
+		return reject(ErrTypeForbidden, "%q may not unassign %s of claim %s: only the assignee (%s), admins and the owner may",
+			in.Actor, stage, c.in.ClaimID, c.state.Assignee)
+	}
+	if in.Comment == "" && c.state.Rules.RequireReassignComment {
+		return reject(ErrTypeInvalid, "unassigning %s of claim %s needs a comment saying why (claims.requireReassignComment)", stage, c.in.ClaimID)
+	}
+	return nil
+}
+
+// checkNotReassigning rejects edits to the assignee while a reassignment group
+// round runs (reassignment-groups source: "unable to edit the assignee").
+func (c *claim) checkNotReassigning() error {
+	if c.state.Status == StatusReassigning {
+		return reject(ErrTypeConflict, "claim %s: reassignment in progress at %s; the assignee cannot be edited until it ends",
+			c.in.ClaimID, c.state.Stage)
+	}
+	return nil
+}
+
+func (c *claim) isCandidate(user string) bool {
+	return slices.ContainsFunc(c.state.Candidates, func(x policy.Candidate) bool { return x.UserID == user })
 }
 
 // validateComplete allows only the assignee to complete a stage; with claim
@@ -83,7 +154,7 @@ func (c *claim) validateComplete(in CompleteInput) error {
 	stage := c.state.Stage
 	switch {
 	case !c.state.AssignmentsEnabled:
-		if !slices.ContainsFunc(c.state.Candidates, func(x policy.Candidate) bool { return x.UserID == in.Actor }) {
+		if !c.isCandidate(in.Actor) {
 			return reject(ErrTypeForbidden, "%q may not complete %s of claim %s: they do not hold %s",
 				in.Actor, stage, c.in.ClaimID, strings.Join(c.decision.Required, ", "))
 		}

@@ -31,7 +31,7 @@ func TestEnsureSearchAttributesOnBareNamespace(t *testing.T) {
 	})
 
 	err = temporalx.EnsureSearchAttributes(ctx, c, ns, false)
-	require.ErrorContains(t, err, "namespace "+ns+" lacks Baton's search attributes BatonAssignee, BatonStage, BatonStatus")
+	require.ErrorContains(t, err, "namespace "+ns+" lacks Baton's search attributes BatonAssignee, BatonQueue, BatonStage, BatonStatus")
 	require.ErrorContains(t, err, "temporal operator search-attribute create --namespace "+ns+" --name BatonStage --type Keyword")
 
 	wait, cancel := context.WithTimeout(ctx, 30*time.Second)

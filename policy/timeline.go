@@ -1,0 +1,41 @@
+package policy
+
+// Timeline event kinds: the vocabulary of a claim's timeline, shared by the
+// workflow that decides when events happen and the store that keeps them.
+const (
+	EventQueued              = "queued"               // decided with nobody assigned: waits in its queue
+	EventAssigned            = "assigned"             // a method or a person assigned it
+	EventClaimed             = "claimed"              // an eligible user took it
+	EventReassigned          = "reassigned"           // moved from one assignee to another
+	EventUnassigned          = "unassigned"           // returned to its queue
+	EventDefaultAssigned     = "default_assigned"     // the default assignee got it
+	EventWindowExpired       = "window_expired"       // nobody claimed it within the claim window
+	EventEscalated           = "escalated"            // not completed by its due time
+	EventReassignmentStarted = "reassignment_started" // sent to a reassignment group
+	EventOffered             = "offered"              // offered to group members
+	EventOfferExpired        = "offer_expired"        // an offer timed out
+	EventReassignmentEnded   = "reassignment_ended"   // a member took it, or the default assignee got it
+	EventCompleted           = "completed"            // the stage was completed
+)
+
+// EventKindOf names the timeline event a recorded decision is; previous is the
+// assignee it replaced.
+func EventKindOf(d Decision, previous string) string {
+	switch d.Method {
+	case MethodClaim:
+		return EventClaimed
+	case MethodUnassign:
+		return EventUnassigned
+	case MethodDefaultAssignee:
+		return EventDefaultAssigned
+	case MethodAssign, MethodEscalation, MethodReassignmentGroup:
+		if previous != "" {
+			return EventReassigned
+		}
+		return EventAssigned
+	}
+	if d.Assignee == "" {
+		return EventQueued
+	}
+	return EventAssigned
+}

@@ -1,0 +1,92 @@
+package workflows
+
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/batonhq/baton/policy"
+)
+
+// Stage timers are Temporal durable timers: they fire after a worker crash or a
+// server restart, exactly once, because firing is an event in the claim's history.
+// Each runs in a workflow goroutine cancelled when the stage ends.
+
+// startTimers starts the stage's timers under ctx, which the stage cancels.
+func (c *claim) startTimers(ctx workflow.Context) {
+	r := c.state.Rules
+	if r.ClaimWindow > 0 && r.DefaultAssignee != "" {
+		workflow.Go(ctx, c.watchClaimWindow)
+	}
+	if r.DueIn > 0 {
+		workflow.Go(ctx, c.watchDue)
+	}
+}
+
+// waitingInQueue reports whether the stage sits unassigned with nothing in flight.
+func (c *claim) waitingInQueue() bool {
+	return !c.completed && c.busy == 0 && c.state.Status == StatusUnassigned
+}
+
+// watchClaimWindow gives the stage to its default assignee when it has waited in
+// its queue for the whole claim window. The window starts whenever the stage
+// becomes unassigned, so work returned to the queue gets a full window again. A
+// claim recorded before the window closes wins; after, the default assignee has it.
+func (c *claim) watchClaimWindow(ctx workflow.Context) {
+	r := c.state.Rules
+	for {
+		if err := workflow.Await(ctx, func() bool { return c.completed || c.waitingInQueue() }); err != nil || c.completed {
+			return
+		}
+		taken, err := workflow.AwaitWithTimeout(ctx, r.ClaimWindow, func() bool { return !c.waitingInQueue() })
+		if err != nil || c.completed {
+			return
+		}
+		if taken {
+			continue
+		}
+		c.busy++ // from here until the default assignee is recorded, claims wait
+		why := fmt.Sprintf("nobody claimed %s within the claim window of %s", c.state.Stage, r.ClaimWindow)
+		c.event(ctx, RecordEventInput{Kind: policy.EventWindowExpired, Reason: why})
+		_, err = c.record(ctx, RecordAssignmentInput{Method: policy.MethodDefaultAssignee, Assignee: r.DefaultAssignee,
+			Reason: why + "; default assignee " + r.DefaultAssignee})
+		c.busy--
+		if err != nil {
+			// The default assignee left the directory: the stage stays queued, and
+			// the ledger and log say why. Another window would fail the same way.
+			workflow.GetLogger(ctx).Warn("default assignee not recorded", "claim_id", c.in.ClaimID, "error", err)
+			return
+		}
+	}
+}
+
+// watchDue escalates a stage not completed within its due time: the assignee and
+// the escalation target are notified, and with escalationReassign the target
+// becomes the assignee. It fires once per stage.
+func (c *claim) watchDue(ctx workflow.Context) {
+	r := c.state.Rules
+	if err := workflow.Sleep(ctx, r.DueIn); err != nil || c.completed {
+		return
+	}
+	if err := workflow.Await(ctx, func() bool { return c.completed || c.busy == 0 }); err != nil || c.completed {
+		return
+	}
+	c.busy++
+	defer func() { c.busy-- }()
+	assignee := c.state.Assignee
+	var notify []string
+	for _, u := range []string{assignee, r.EscalateTo} {
+		if u != "" && (len(notify) == 0 || notify[0] != u) {
+			notify = append(notify, u)
+		}
+	}
+	why := fmt.Sprintf("%s not completed within %s", c.state.Stage, r.DueIn)
+	c.event(ctx, RecordEventInput{Kind: policy.EventEscalated, Subject: assignee, Reason: why, Notify: notify,
+		Message: fmt.Sprintf("Claim %s is overdue: %s", c.in.ClaimID, why)})
+	if r.EscalationReassign && r.EscalateTo != "" && r.EscalateTo != assignee && c.state.Status != StatusReassigning {
+		if _, err := c.record(ctx, RecordAssignmentInput{Method: policy.MethodEscalation, Assignee: r.EscalateTo,
+			Reason: "escalated: " + why}); err != nil {
+			workflow.GetLogger(ctx).Warn("escalation reassignment not recorded", "claim_id", c.in.ClaimID, "error", err)
+		}
+	}
+}

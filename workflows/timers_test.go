@@ -1,0 +1,169 @@
+package workflows_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/workflows"
+)
+
+// windowPolicy leaves capture in the intake queue for an hour, then gives it to root.
+func windowPolicy(t *testing.T, extra string) *policy.Policy {
+	p, err := policy.ParsePolicy("p.yaml", []byte(`
+claims:
+  enableClaimAssignments: true
+  claimAssignmentMethod: manual
+`+extra+`
+  stages:
+    capture: {queue: intake, claimWindow: 1h, defaultAssignee: root}
+`))
+	require.NoError(t, err)
+	return p
+}
+
+func claimAs(h *harness, actor string, check func(error)) {
+	h.send(workflows.UpdateClaim, workflows.ClaimStageInput{Actor: actor}, check)
+}
+
+func lastDecision(s workflows.ClaimState) policy.Decision { return s.Decisions[len(s.Decisions)-1] }
+
+func TestClaimWindowFallsBackToDefaultAssignee(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, windowPolicy(t, ""))
+	h.at(59*time.Minute, func() {
+		s := h.state()
+		require.Equal(t, workflows.StatusUnassigned, s.Status)
+		require.Equal(t, "intake", s.Queue)
+		require.Empty(t, h.acts.kinds(), "nothing has expired yet")
+	})
+	h.at(61*time.Minute, func() {
+		s := h.state()
+		require.Equal(t, "root", s.Assignee)
+		d := lastDecision(s)
+		require.Equal(t, policy.MethodDefaultAssignee, d.Method)
+		require.Equal(t, "nobody claimed capture within the claim window of 1h0m0s; default assignee root", d.Reason)
+		require.Equal(t, []string{policy.EventWindowExpired}, h.acts.kinds())
+	})
+	h.complete("root", "", ok(t))
+	h.start("")
+	require.Equal(t, policy.StageReview, h.state().Stage)
+}
+
+func TestClaimJustBeforeWindowClosesWins(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, windowPolicy(t, ""))
+	h.at(time.Hour-time.Second, func() { claimAs(h, "ann", ok(t)) })
+	h.at(2*time.Hour, func() {
+		s := h.state()
+		require.Equal(t, "ann", s.Assignee)
+		require.Equal(t, policy.MethodClaim, lastDecision(s).Method)
+		require.Equal(t, "claimed by ann from queue intake", lastDecision(s).Reason)
+		require.Empty(t, h.acts.kinds(), "the window was cancelled by the claim")
+	})
+	h.start("")
+}
+
+func TestClaimJustAfterWindowClosesLoses(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, windowPolicy(t, ""))
+	h.at(time.Hour+time.Second, func() {
+		claimAs(h, "ann", rejected(t, workflows.ErrTypeConflict, "capture is already assigned to root"))
+	})
+	h.then(func() { require.Equal(t, "root", h.state().Assignee) })
+	h.start("")
+}
+
+func TestConcurrentClaimsExactlyOneWins(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, windowPolicy(t, ""))
+	var results []error
+	collect := func(err error) { results = append(results, err) }
+	h.then(func() {
+		claimAs(h, "ann", collect)
+		claimAs(h, "bob", collect)
+	})
+	h.then(func() {
+		require.Len(t, results, 2)
+		var won, lost int
+		for _, err := range results {
+			var app *temporal.ApplicationError
+			switch {
+			case err == nil:
+				won++
+			case errors.As(err, &app) && app.Type() == workflows.ErrTypeConflict:
+				lost++
+			default:
+				t.Fatalf("unexpected: %v", err)
+			}
+		}
+		require.Equal(t, 1, won)
+		require.Equal(t, 1, lost)
+		require.Len(t, h.acts.record, 1, "one assignment recorded")
+	})
+	h.start("")
+}
+
+func TestUnassignReturnsToQueueAndRestartsWindow(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, windowPolicy(t, "  requireReassignComment: true"))
+	h.at(30*time.Minute, func() { claimAs(h, "ann", ok(t)) })
+	h.do(workflows.UpdateUnassign, workflows.UnassignInput{Actor: "bob", Comment: "x"},
+		rejected(t, workflows.ErrTypeForbidden, "only the assignee (ann), admins and the owner may"))
+	h.do(workflows.UpdateUnassign, workflows.UnassignInput{Actor: "ann"},
+		rejected(t, workflows.ErrTypeInvalid, "needs a comment saying why"))
+	h.at(50*time.Minute, func() {
+		h.send(workflows.UpdateUnassign, workflows.UnassignInput{Actor: "ann", Comment: "going on leave"}, ok(t))
+	})
+	h.at(90*time.Minute, func() {
+		s := h.state()
+		require.Empty(t, s.Assignee, "an hour has not passed since the unassign")
+		require.Equal(t, workflows.StatusUnassigned, s.Status)
+		require.Equal(t, "returned to queue intake by ann: going on leave", lastDecision(s).Reason)
+	})
+	h.at(111*time.Minute, func() {
+		require.Equal(t, "root", h.state().Assignee, "a full window after the unassign")
+	})
+	h.do(workflows.UpdateAssign, workflows.AssignInput{Actor: "root", UserID: "bob"},
+		rejected(t, workflows.ErrTypeInvalid, "reassigning capture of claim c1 needs a comment"))
+	h.do(workflows.UpdateAssign, workflows.AssignInput{Actor: "root", UserID: "bob", Comment: "bob is back"}, ok(t))
+	h.start("")
+	require.Equal(t, "bob", h.state().Assignee)
+}
+
+func TestEscalation(t *testing.T) {
+	t.Parallel()
+	p, err := policy.ParsePolicy("p.yaml", []byte(`
+claims:
+  enableClaimAssignments: true
+  claimAssignmentMethod: round_robin
+  stages:
+    capture: {dueIn: 2h, escalateTo: root, escalationReassign: true}
+    review: {dueIn: 2h, escalateTo: root}
+`))
+	require.NoError(t, err)
+	h := newHarness(t, p)
+	h.at(119*time.Minute, func() { require.Empty(t, h.acts.kinds()) })
+	h.at(121*time.Minute, func() {
+		s := h.state()
+		require.Equal(t, []string{policy.EventEscalated}, h.acts.kinds())
+		e := h.acts.events[0]
+		require.Equal(t, []string{"ann", "root"}, e.Notify, "the assignee and the escalation target")
+		require.Equal(t, "capture not completed within 2h0m0s", e.Reason)
+		require.Equal(t, "root", s.Assignee, "escalationReassign hands it to the target")
+		require.Equal(t, policy.MethodEscalation, lastDecision(s).Method)
+	})
+	h.complete("root", "", ok(t))
+	// review is completed in time: no escalation fires.
+	h.at(4*time.Hour, func() { require.Equal(t, policy.StageReview, h.state().Stage) })
+	h.complete("ann", "approval", ok(t))
+	h.at(10*time.Hour, func() {
+		require.Equal(t, []string{policy.EventEscalated, policy.EventCompleted, policy.EventCompleted}, h.acts.kinds(),
+			"one escalation in all")
+	})
+	h.start("")
+}
