@@ -53,6 +53,8 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 	r.RegisterActivityWithOptions(a.ResolveAssignment, activity.RegisterOptions{Name: workflows.ActivityResolveAssignment})
 	r.RegisterActivityWithOptions(a.RecordAssignment, activity.RegisterOptions{Name: workflows.ActivityRecordAssignment})
 	r.RegisterActivityWithOptions(a.RecordEvent, activity.RegisterOptions{Name: workflows.ActivityRecordEvent})
+	r.RegisterActivityWithOptions(a.PlanReassignment, activity.RegisterOptions{Name: workflows.ActivityPlanReassignment})
+	r.RegisterActivityWithOptions(a.OfferNext, activity.RegisterOptions{Name: workflows.ActivityOfferNext})
 }
 
 // link builds a claim's deep link.

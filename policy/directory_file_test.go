@@ -2,6 +2,7 @@ package policy
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -60,4 +61,29 @@ func FuzzParseDirectory(f *testing.F) {
 			require.NotEmpty(t, u.Email)
 		}
 	})
+}
+
+func TestParseGroups(t *testing.T) {
+	t.Parallel()
+	gs, err := ParseGroups("g.yaml", []byte(`
+groups:
+  - {name: seniors, members: [ava, ben], defaultAssignee: gus, method: broadcast, offerTimeout: 30m}
+  - {name: all, members: [ava], defaultAssignee: gus}
+`))
+	require.NoError(t, err)
+	require.Equal(t, GroupBroadcast, gs[0].Method)
+	require.Equal(t, 30*time.Minute, gs[0].OfferTimeout)
+	require.Equal(t, GroupRoundRobin, gs[1].Method, "round robin by default")
+	require.Equal(t, time.Hour, gs[1].OfferTimeout)
+
+	cases := map[string]string{
+		"groups:\n  - {name: a, members: [x]}\n":                                                                      "g.yaml:2: groups[0].defaultAssignee: required",
+		"groups:\n  - {name: a, members: [x, x], defaultAssignee: y}\n":                                               `groups[0].members[1]: user "x" listed twice`,
+		"groups:\n  - {name: a, members: [x], defaultAssignee: y, method: fifo}\n":                                    `groups[0].method: unknown distribution method "fifo"`,
+		"groups:\n  - {name: a, members: [x], defaultAssignee: y}\n  - {name: a, members: [x], defaultAssignee: y}\n": `g.yaml:3: groups[1].name: group "a" already defined at line 2`,
+	}
+	for doc, want := range cases {
+		_, err := ParseGroups("g.yaml", []byte(doc))
+		require.ErrorContains(t, err, want)
+	}
 }

@@ -92,6 +92,12 @@ func (c *claim) register(ctx workflow.Context) error {
 		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in UnassignInput) error { return c.validateUnassign(in) }}); err != nil {
 		return err
 	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateStartReassignment, c.startReassignment,
+		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in StartReassignmentInput) error {
+			return c.validateStartReassignment(in)
+		}}); err != nil {
+		return err
+	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateCompleteStage, c.complete,
 		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in CompleteInput) error { return c.validateComplete(in) }})
 }
@@ -101,6 +107,7 @@ func (c *claim) register(ctx workflow.Context) error {
 func (c *claim) runStage(ctx workflow.Context, stage policy.Stage) error {
 	c.state.Stage, c.state.Status, c.state.Assignee = stage, StatusDeciding, ""
 	c.state.Candidates = []policy.Candidate{}
+	c.state.Reassignment = nil
 	c.completed = false
 	if err := c.publish(ctx); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -22,10 +23,44 @@ import (
 type memActivities struct {
 	policy *policy.Policy
 	users  []policy.User
-	cursor map[policy.Stage]policy.Cursor
+	cursor map[string]policy.Cursor
 	seen   []workflows.ResolveAssignmentInput
 	events []workflows.RecordEventInput
 	record []workflows.RecordAssignmentInput
+	groups map[string]policy.ReassignmentGroup
+	offers []string
+}
+
+func (m *memActivities) plan(_ context.Context, in workflows.PlanReassignmentInput) (workflows.ReassignmentPlan, error) {
+	g, ok := m.groups[in.Group]
+	if !ok {
+		return workflows.ReassignmentPlan{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("unknown reassignment group %q", in.Group), workflows.ErrTypeInvalid, nil)
+	}
+	p := workflows.ReassignmentPlan{Group: g.Name, Method: g.Method, DefaultAssignee: g.DefaultAssignee, OfferTimeout: g.OfferTimeout}
+	for _, u := range g.Members {
+		if slices.Contains(in.Candidates, u) {
+			p.Members = append(p.Members, u)
+		}
+	}
+	return p, nil
+}
+
+// offerNext is the real activity's rule over an in-memory cursor.
+func (m *memActivities) offerNext(_ context.Context, in workflows.OfferNextInput) (workflows.OfferNextResult, error) {
+	var users []policy.User
+	for _, u := range m.groups[in.Group].Members {
+		if slices.Contains(in.Candidates, u) {
+			users = append(users, policy.User{ID: u})
+		}
+	}
+	pick, next, _, ok := policy.RoundRobin(users, m.cursor["group/"+in.Group])
+	if !ok || slices.Contains(in.Offered, pick.ID) {
+		return workflows.OfferNextResult{Done: true}, nil
+	}
+	m.cursor["group/"+in.Group] = next
+	m.offers = append(m.offers, pick.ID)
+	return workflows.OfferNextResult{Member: pick.ID}, nil
 }
 
 func (m *memActivities) event(_ context.Context, in workflows.RecordEventInput) error {
@@ -44,8 +79,8 @@ func (m *memActivities) kinds() []string {
 
 func (m *memActivities) resolve(_ context.Context, in workflows.ResolveAssignmentInput) (policy.Decision, error) {
 	m.seen = append(m.seen, in)
-	d, next, err := policy.Decide(policy.DecideInput{Policy: m.policy, Stage: in.Stage, Outcome: in.Outcome, Users: m.users, Cursor: m.cursor[in.Stage]})
-	m.cursor[in.Stage] = next
+	d, next, err := policy.Decide(policy.DecideInput{Policy: m.policy, Stage: in.Stage, Outcome: in.Outcome, Users: m.users, Cursor: m.cursor[string(in.Stage)]})
+	m.cursor[string(in.Stage)] = next
 	d.Seq = in.Seq
 	return d, err
 }
@@ -93,11 +128,13 @@ func newHarness(t *testing.T, p *policy.Policy) *harness {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetTestTimeout(time.Minute)
-	acts := &memActivities{policy: p, users: directory, cursor: map[policy.Stage]policy.Cursor{}}
+	acts := &memActivities{policy: p, users: directory, cursor: map[string]policy.Cursor{}, groups: map[string]policy.ReassignmentGroup{}}
 	env.RegisterWorkflowWithOptions(workflows.ClaimWorkflow, workflow.RegisterOptions{Name: workflows.ClaimWorkflowName})
 	env.RegisterActivityWithOptions(acts.resolve, activity.RegisterOptions{Name: workflows.ActivityResolveAssignment})
 	env.RegisterActivityWithOptions(acts.recordAssignment, activity.RegisterOptions{Name: workflows.ActivityRecordAssignment})
 	env.RegisterActivityWithOptions(acts.event, activity.RegisterOptions{Name: workflows.ActivityRecordEvent})
+	env.RegisterActivityWithOptions(acts.plan, activity.RegisterOptions{Name: workflows.ActivityPlanReassignment})
+	env.RegisterActivityWithOptions(acts.offerNext, activity.RegisterOptions{Name: workflows.ActivityOfferNext})
 	return &harness{t: t, env: env, acts: acts}
 }
 

@@ -23,6 +23,10 @@ func (c *claim) claim(ctx workflow.Context, in ClaimStageInput) (policy.Decision
 	if err := c.validateClaim(in); err != nil {
 		return policy.Decision{}, err
 	}
+	if c.state.Status == StatusReassigning {
+		return c.record(ctx, RecordAssignmentInput{Method: policy.MethodReassignmentGroup, Assignee: in.Actor, Actor: in.Actor,
+			Reason: fmt.Sprintf("claimed by %s from reassignment group %s", in.Actor, c.state.Reassignment.Group)})
+	}
 	return c.record(ctx, RecordAssignmentInput{Method: policy.MethodClaim, Assignee: in.Actor, Actor: in.Actor,
 		Reason: fmt.Sprintf("claimed by %s from queue %s", in.Actor, c.state.Queue)})
 }

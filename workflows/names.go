@@ -23,6 +23,9 @@ const (
 	UpdateClaim = "claim"
 	// UpdateUnassign returns the current stage to its queue (UnassignInput).
 	UpdateUnassign = "unassign"
+	// UpdateStartReassignment sends the current stage to a reassignment group
+	// (StartReassignmentInput).
+	UpdateStartReassignment = "start_reassignment"
 	// QueryState returns ClaimState.
 	QueryState = "state"
 
@@ -32,6 +35,10 @@ const (
 	ActivityRecordAssignment = "RecordAssignment"
 	// ActivityRecordEvent records a timeline event and notifies (RecordEventInput).
 	ActivityRecordEvent = "RecordEvent"
+	// ActivityPlanReassignment loads a reassignment group (PlanReassignmentInput).
+	ActivityPlanReassignment = "PlanReassignment"
+	// ActivityOfferNext offers a claim to a group's next member in turn (OfferNextInput).
+	ActivityOfferNext = "OfferNext"
 )
 
 // Search attributes kept current by the claim workflow. All are Keyword.

@@ -40,6 +40,30 @@ type UnassignInput struct {
 	Comment string `json:"comment,omitempty"`
 }
 
+// StartReassignmentInput is the start_reassignment update: Actor sends the current
+// stage to the named reassignment group.
+type StartReassignmentInput struct {
+	Actor   string `json:"actor"`
+	Group   string `json:"group"`
+	Comment string `json:"comment,omitempty"`
+}
+
+// Reassignment is a reassignment group round, in progress or finished.
+type Reassignment struct {
+	Group           string             `json:"group"`
+	Method          policy.GroupMethod `json:"method"`
+	DefaultAssignee string             `json:"defaultAssignee"`
+	OfferTimeout    time.Duration      `json:"offerTimeout"`
+	StartedBy       string             `json:"startedBy"`
+	Comment         string             `json:"comment,omitempty"`
+	// Offered are the members who may claim it now.
+	Offered []string `json:"offered"`
+	// OfferedSoFar are every member offered it in this round.
+	OfferedSoFar []string `json:"offeredSoFar"`
+	// Result says how it ended; empty while in progress.
+	Result string `json:"result,omitempty"`
+}
+
 // StageResult is a completed stage.
 type StageResult struct {
 	Stage       policy.Stage   `json:"stage"`
@@ -62,9 +86,11 @@ type ClaimState struct {
 	// Queue is where the stage waits while unassigned.
 	Queue string `json:"queue,omitempty"`
 	// Rules are the current stage's queue and timers.
-	Rules     policy.StageRules `json:"rules"`
-	Completed []StageResult     `json:"completed"`
-	Decisions []policy.Decision `json:"decisions"`
+	Rules policy.StageRules `json:"rules"`
+	// Reassignment is the current stage's latest reassignment group round.
+	Reassignment *Reassignment     `json:"reassignment,omitempty"`
+	Completed    []StageResult     `json:"completed"`
+	Decisions    []policy.Decision `json:"decisions"`
 }
 
 // ClaimSummary is the workflow's result once the claim is finalised.
@@ -126,4 +152,52 @@ type RecordEventInput struct {
 	// Notify lists users to tell in-app, with Message.
 	Notify  []string `json:"notify,omitempty"`
 	Message string   `json:"message,omitempty"`
+}
+
+// PlanReassignmentInput asks for a reassignment group's plan and records that the
+// round started.
+type PlanReassignmentInput struct {
+	WorkflowID string       `json:"workflowId"`
+	ClaimID    string       `json:"claimId"`
+	Stage      policy.Stage `json:"stage"`
+	Seq        int          `json:"seq"`
+	Group      string       `json:"group"`
+	Actor      string       `json:"actor"`
+	Comment    string       `json:"comment,omitempty"`
+	// Candidates are the users eligible for the stage; only they are offered it.
+	Candidates []string  `json:"candidates"`
+	At         time.Time `json:"at"`
+}
+
+// ReassignmentPlan is a group as the round uses it.
+type ReassignmentPlan struct {
+	Group           string             `json:"group"`
+	Method          policy.GroupMethod `json:"method"`
+	DefaultAssignee string             `json:"defaultAssignee"`
+	OfferTimeout    time.Duration      `json:"offerTimeout"`
+	// Members are the group's members eligible for the stage, in group order.
+	Members []string `json:"members"`
+	// Skipped are members not offered, with why.
+	Skipped []policy.Exclusion `json:"skipped,omitempty"`
+}
+
+// OfferNextInput asks for the group's next member in turn. Offered lists who this
+// round already offered; when the turn comes back to one of them the round is over.
+type OfferNextInput struct {
+	WorkflowID   string        `json:"workflowId"`
+	ClaimID      string        `json:"claimId"`
+	Stage        policy.Stage  `json:"stage"`
+	Seq          int           `json:"seq"`
+	Group        string        `json:"group"`
+	Candidates   []string      `json:"candidates"`
+	Offered      []string      `json:"offered"`
+	OfferTimeout time.Duration `json:"offerTimeout"`
+	At           time.Time     `json:"at"`
+}
+
+// OfferNextResult names the member offered the claim, or Done when every eligible
+// member has had their turn in this round.
+type OfferNextResult struct {
+	Member string `json:"member,omitempty"`
+	Done   bool   `json:"done,omitempty"`
 }

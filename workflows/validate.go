@@ -89,8 +89,13 @@ func (c *claim) validateClaim(in ClaimStageInput) error {
 	if !c.state.AssignmentsEnabled {
 		return reject(ErrTypeConflict, "claim %s: claim assignments are disabled; anyone eligible may complete %s", c.in.ClaimID, stage)
 	}
-	if err := c.checkNotReassigning(); err != nil {
-		return err
+	if c.state.Status == StatusReassigning {
+		r := c.state.Reassignment
+		if !slices.Contains(r.Offered, in.Actor) {
+			return reject(ErrTypeForbidden, "%q may not claim %s of claim %s: reassignment group %s is offering it to %s",
+				in.Actor, stage, c.in.ClaimID, r.Group, orNobody(r.Offered))
+		}
+		return nil
 	}
 	if c.state.Assignee != "" {
 		return reject(ErrTypeConflict, "claim %s: %s is already assigned to %s", c.in.ClaimID, stage, c.state.Assignee)
@@ -152,6 +157,9 @@ func (c *claim) validateComplete(in CompleteInput) error {
 		return err
 	}
 	stage := c.state.Stage
+	if err := c.checkNotReassigning(); err != nil {
+		return err
+	}
 	switch {
 	case !c.state.AssignmentsEnabled:
 		if !c.isCandidate(in.Actor) {
@@ -184,6 +192,13 @@ func candidateList(cs []policy.Candidate) string {
 	ids := make([]string, len(cs))
 	for i, x := range cs {
 		ids[i] = x.UserID
+	}
+	return strings.Join(ids, ", ")
+}
+
+func orNobody(ids []string) string {
+	if len(ids) == 0 {
+		return "nobody right now"
 	}
 	return strings.Join(ids, ", ")
 }

@@ -1,0 +1,145 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/workflows"
+)
+
+// groupScope is a reassignment group's round-robin cursor.
+func groupScope(group string) string { return "group/" + group }
+
+// PlanReassignment loads a reassignment group for a round and records, once, that
+// the round started. Only members eligible for the stage (and active) are offered
+// it; the rest are listed with why.
+func (a *Activities) PlanReassignment(ctx context.Context, in workflows.PlanReassignmentInput) (workflows.ReassignmentPlan, error) {
+	var plan workflows.ReassignmentPlan
+	err := a.Store.InTx(ctx, func(qs *store.Queries) error {
+		g, err := qs.Group(ctx, in.Group)
+		if errors.Is(err, store.ErrNotFound) {
+			return temporal.NewNonRetryableApplicationError(unknownGroup(ctx, qs, in.Group), workflows.ErrTypeInvalid, nil)
+		}
+		if err != nil {
+			return err
+		}
+		plan = workflows.ReassignmentPlan{Group: g.Name, Method: g.Method, DefaultAssignee: g.DefaultAssignee, OfferTimeout: g.OfferTimeout}
+		plan.Members, plan.Skipped, err = eligibleMembers(ctx, qs, g, in.Candidates)
+		if err != nil {
+			return err
+		}
+		reason := fmt.Sprintf("sent to reassignment group %s (%s, offers stand %s; default assignee %s)",
+			g.Name, g.Method, g.OfferTimeout, g.DefaultAssignee)
+		return qs.TimelineAdd(ctx, store.TimelineEvent{WorkflowID: in.WorkflowID, ClaimID: in.ClaimID, Stage: in.Stage,
+			Seq: in.Seq, Kind: policy.EventReassignmentStarted, Actor: in.Actor, Reason: reason, Comment: in.Comment, At: in.At})
+	})
+	var app *temporal.ApplicationError
+	if err != nil && !errors.As(err, &app) {
+		err = fmt.Errorf("plan reassignment of %s to %s: %w", in.ClaimID, in.Group, err)
+	}
+	return plan, err
+}
+
+func unknownGroup(ctx context.Context, qs *store.Queries, name string) string {
+	msg := fmt.Sprintf("unknown reassignment group %q", name)
+	if gs, err := qs.Groups(ctx); err == nil && len(gs) > 0 {
+		names := make([]string, len(gs))
+		for i, g := range gs {
+			names[i] = g.Name
+		}
+		msg += ": known groups are " + strings.Join(names, ", ")
+	}
+	return msg
+}
+
+// eligibleMembers returns the group's members who are active and eligible for the
+// stage, in group order, and the others with why.
+func eligibleMembers(ctx context.Context, qs *store.Queries, g policy.ReassignmentGroup, candidates []string) ([]string, []policy.Exclusion, error) {
+	users, err := qs.ListUsers(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	active := map[string]bool{}
+	for _, u := range users {
+		active[u.ID] = u.Active
+	}
+	var in []string
+	var out []policy.Exclusion
+	for _, m := range g.Members {
+		switch {
+		case !active[m]:
+			out = append(out, policy.Exclusion{UserID: m, Reason: "inactive"})
+		case !slices.Contains(candidates, m):
+			out = append(out, policy.Exclusion{UserID: m, Reason: "not eligible for the stage"})
+		default:
+			in = append(in, m)
+		}
+	}
+	return in, out, nil
+}
+
+// OfferNext offers the claim to the group member whose turn it is: the first
+// eligible member, in group order, not yet served in the group's current round
+// (the round-robin cursor every claim sent to the group shares). Being offered is
+// the member's turn, taken or not, so nobody is offered twice in a round and a
+// member added mid-round still gets theirs. The offer, the cursor and the
+// notification are one transaction keyed by the workflow's seq: a retry returns the
+// member already offered.
+func (a *Activities) OfferNext(ctx context.Context, in workflows.OfferNextInput) (workflows.OfferNextResult, error) {
+	var res workflows.OfferNextResult
+	err := a.Store.InTx(ctx, func(qs *store.Queries) error {
+		g, err := qs.Group(ctx, in.Group)
+		if errors.Is(err, store.ErrNotFound) {
+			res.Done = true // the group was deleted mid-round: nobody left to offer
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		members, _, err := eligibleMembers(ctx, qs, g, in.Candidates)
+		if err != nil {
+			return err
+		}
+		users := make([]policy.User, len(members))
+		for i, m := range members {
+			users[i] = policy.User{ID: m}
+		}
+		cur, err := qs.CursorLock(ctx, groupScope(g.Name))
+		if err != nil {
+			return err
+		}
+		pick, next, reason, ok := policy.RoundRobin(users, cur)
+		if !ok || slices.Contains(in.Offered, pick.ID) {
+			res.Done = true // everyone eligible has had their turn in this round
+			return nil
+		}
+		inserted, subject, err := qs.TimelineAddOnce(ctx, store.TimelineEvent{WorkflowID: in.WorkflowID, ClaimID: in.ClaimID,
+			Stage: in.Stage, Seq: in.Seq, Kind: policy.EventOffered, Subject: pick.ID, At: in.At,
+			Reason: fmt.Sprintf("reassignment group %s: %s", g.Name, reason)})
+		if err != nil {
+			return err
+		}
+		res.Member = subject
+		if !inserted {
+			return nil // a retry: the offer, cursor and notification are already recorded
+		}
+		if err := qs.CursorAdvance(ctx, groupScope(g.Name), next); err != nil {
+			return err
+		}
+		key := store.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}
+		msg := fmt.Sprintf("Claim %s at %s is offered to you by reassignment group %s for %s: claim it to take it",
+			in.ClaimID, in.Stage, g.Name, in.OfferTimeout)
+		return qs.InboxAdd(ctx, key, in.ClaimID, pick.ID, msg, a.link(in.WorkflowID, in.ClaimID, in.Stage))
+	})
+	if err != nil {
+		return res, fmt.Errorf("offer %s to group %s: %w", in.ClaimID, in.Group, err)
+	}
+	return res, nil
+}

@@ -1,0 +1,125 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/batonhq/baton/policy"
+)
+
+// ErrForbidden is returned when a user lacks the permission an action needs.
+var ErrForbidden = errors.New("forbidden")
+
+func scanGroup(row pgx.Row) (policy.ReassignmentGroup, error) {
+	var g policy.ReassignmentGroup
+	var method string
+	var timeoutMS int64
+	err := row.Scan(&g.Name, &g.DefaultAssignee, &method, &timeoutMS, &g.Members)
+	g.Method, g.OfferTimeout = policy.GroupMethod(method), time.Duration(timeoutMS)*time.Millisecond
+	return g, err
+}
+
+// Group returns one reassignment group, or ErrNotFound.
+func (qs *Queries) Group(ctx context.Context, name string) (policy.ReassignmentGroup, error) {
+	g, err := scanGroup(qs.db.QueryRow(ctx, q("GroupGet"), name))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return g, fmt.Errorf("reassignment group %q: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return g, fmt.Errorf("get reassignment group %q: %w", name, err)
+	}
+	return g, nil
+}
+
+// Groups lists every reassignment group.
+func (qs *Queries) Groups(ctx context.Context) ([]policy.ReassignmentGroup, error) {
+	rows, err := qs.db.Query(ctx, q("GroupList"))
+	if err != nil {
+		return nil, fmt.Errorf("list reassignment groups: %w", err)
+	}
+	defer rows.Close()
+	var out []policy.ReassignmentGroup
+	for rows.Next() {
+		g, err := scanGroup(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan reassignment group: %w", err)
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// ApplyGroups upserts reassignment groups in one transaction on behalf of actor,
+// who must be an active user holding ManageReassignmentGroups. Members and default
+// assignees must be known users; the first unknown one fails the whole apply with
+// its file and line, and nothing changes. Editing a group's members keeps its turn
+// state: the round in progress completes.
+func (s *Store) ApplyGroups(ctx context.Context, file, actor string, groups []policy.ReassignmentGroup) error {
+	return s.InTx(ctx, func(qs *Queries) error {
+		u, err := qs.GetUser(ctx, actor)
+		if err != nil {
+			return fmt.Errorf("%s may not edit reassignment groups: %w", actor, err)
+		}
+		if !u.Active || !u.Has(policy.PermManageReassignmentGroups) {
+			return fmt.Errorf("%s may not edit reassignment groups: it needs the %s permission: %w",
+				actor, policy.PermManageReassignmentGroups, ErrForbidden)
+		}
+		for i, g := range groups {
+			ids := append([]string{g.DefaultAssignee}, g.Members...)
+			rows, err := qs.db.Query(ctx, q("UserIDsExisting"), ids)
+			if err != nil {
+				return err
+			}
+			known, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return err
+			}
+			set := map[string]bool{}
+			for _, id := range known {
+				set[id] = true
+			}
+			if !set[g.DefaultAssignee] {
+				return &policy.FieldError{File: file, Line: g.Line, Field: fmt.Sprintf("groups[%d].defaultAssignee", i),
+					Msg: fmt.Sprintf("unknown user %q", g.DefaultAssignee)}
+			}
+			for j, m := range g.Members {
+				if !set[m] {
+					return &policy.FieldError{File: file, Line: g.MemberLines[j], Field: fmt.Sprintf("groups[%d].members[%d]", i, j),
+						Msg: fmt.Sprintf("unknown user %q", m)}
+				}
+			}
+			if _, err := qs.db.Exec(ctx, q("GroupUpsert"), g.Name, g.DefaultAssignee, g.Method, g.OfferTimeout.Milliseconds(), actor); err != nil {
+				return fmt.Errorf("%s:%d: group %q: %w", file, g.Line, g.Name, err)
+			}
+			if _, err := qs.db.Exec(ctx, q("GroupMembersClear"), g.Name); err != nil {
+				return err
+			}
+			if _, err := qs.db.Exec(ctx, q("GroupMembersAdd"), g.Name, g.Members); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// TimelineAddOnce records an event and reports whether it was new; when it was
+// not, subject is the subject recorded the first time.
+func (qs *Queries) TimelineAddOnce(ctx context.Context, e TimelineEvent) (inserted bool, subject string, err error) {
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	tag, err := qs.db.Exec(ctx, q("TimelineAdd"), e.WorkflowID, e.ClaimID, e.Stage, e.Seq, e.Kind,
+		e.Actor, e.Subject, e.Reason, e.Comment, e.At)
+	if err != nil {
+		return false, "", fmt.Errorf("add timeline event %s/%d %s: %w", e.WorkflowID, e.Seq, e.Kind, err)
+	}
+	if tag.RowsAffected() == 1 {
+		return true, e.Subject, nil
+	}
+	err = qs.db.QueryRow(ctx, q("TimelineSubject"), e.WorkflowID, e.Seq).Scan(&subject)
+	return false, subject, err
+}
