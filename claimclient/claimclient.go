@@ -165,3 +165,26 @@ func Message(err error) string {
 	}
 	return strings.TrimSpace(err.Error())
 }
+
+// Claim takes the current stage for the actor: from its queue, or when a
+// reassignment group offers it to them.
+func (c *Client) Claim(ctx context.Context, claimID string, in workflows.ClaimStageInput) (policy.Decision, error) {
+	var d policy.Decision
+	err := c.update(ctx, claimID, workflows.UpdateClaim, in, &d)
+	return d, err
+}
+
+// Unassign returns the current stage to its queue.
+func (c *Client) Unassign(ctx context.Context, claimID string, in workflows.UnassignInput) (policy.Decision, error) {
+	var d policy.Decision
+	err := c.update(ctx, claimID, workflows.UpdateUnassign, in, &d)
+	return d, err
+}
+
+// StartReassignment sends the current stage to a reassignment group; it returns
+// once the round has started.
+func (c *Client) StartReassignment(ctx context.Context, claimID string, in workflows.StartReassignmentInput) (workflows.Reassignment, error) {
+	var r workflows.Reassignment
+	err := c.update(ctx, claimID, workflows.UpdateStartReassignment, in, &r)
+	return r, err
+}

@@ -72,7 +72,13 @@ func demo(ctx context.Context, f *flags, out io.Writer, log *slog.Logger) error 
 	cfg.DatabaseURL, cfg.TemporalAddress, cfg.Namespace = pg.URL, srv.HostPort(), srv.Namespace()
 	cfg.PolicyFile, cfg.RegisterSearchAttributes = f.policy, true
 	cfg.LinkTemplate = "http://" + f.http + "/claims/{claim_id}"
-	if err := loadDirectory(startCtx, cfg.DatabaseURL, f.directory, out); err != nil {
+	pool, err := store.NewPool(startCtx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	st := store.New(pool)
+	if err := loadDirectory(startCtx, st, f.directory, out); err != nil {
 		return err
 	}
 
@@ -88,7 +94,7 @@ func demo(ctx context.Context, f *flags, out io.Writer, log *slog.Logger) error 
 	}
 	defer tc.Close()
 	claims := claimclient.New(tc, cfg.TaskQueue)
-	stopAPI, err := serveAPI(f.http, claims, log)
+	stopAPI, err := serveAPI(f.http, claims, st, log)
 	if err != nil {
 		return err
 	}
@@ -109,20 +115,15 @@ func demo(ctx context.Context, f *flags, out io.Writer, log *slog.Logger) error 
 	return nil
 }
 
-func loadDirectory(ctx context.Context, url, file string, out io.Writer) error {
+func loadDirectory(ctx context.Context, st *store.Store, file string, out io.Writer) error {
 	d, err := policy.LoadDirectoryFile(file)
 	if err != nil {
 		return err
 	}
-	pool, err := store.NewPool(ctx, url)
-	if err != nil {
+	if _, err := store.Migrate(ctx, st.Pool(), nil); err != nil {
 		return err
 	}
-	defer pool.Close()
-	if _, err := store.Migrate(ctx, pool, nil); err != nil {
-		return err
-	}
-	sum, err := store.New(pool).LoadDirectory(ctx, d)
+	sum, err := st.LoadDirectory(ctx, d)
 	if err != nil {
 		return err
 	}
@@ -130,12 +131,12 @@ func loadDirectory(ctx context.Context, url, file string, out io.Writer) error {
 	return nil
 }
 
-func serveAPI(addr string, claims *claimclient.Client, log *slog.Logger) (func(), error) {
+func serveAPI(addr string, claims *claimclient.Client, st *store.Store, log *slog.Logger) (func(), error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s (use --http): %w", addr, err)
 	}
-	srv := &http.Server{Handler: api.New(claims, log).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: api.New(claims, st, log).Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln) //nolint:errcheck // ends with ErrServerClosed
 	return func() { _ = srv.Shutdown(context.Background()) }, nil
 }

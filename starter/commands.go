@@ -29,6 +29,14 @@ var commands = map[string]func(context.Context, *cli, []string) error{
 	"directory": cmdDirectory,
 	"migrate":   cmdMigrate,
 	"serve":     cmdServe,
+	// queues, claiming and reassignment
+	"claim":              cmdClaim,
+	"reassign":           cmdAssign,
+	"unassign":           cmdUnassign,
+	"start-reassignment": cmdStartReassignment,
+	"timeline":           cmdTimeline,
+	"queue":              cmdQueue,
+	"group":              cmdGroup,
 }
 
 func cmdStart(ctx context.Context, c *cli, args []string) error {
@@ -274,7 +282,13 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s (BATON_HTTP_ADDRESS): %w", cfg.HTTPAddress, err)
 	}
-	srv := &http.Server{Handler: api.New(claims, c.logger()).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// The timeline needs the database; without DATABASE_URL the rest still serves.
+	st, err := c.store(ctx)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "starter serve: no timeline endpoint: %v\n", err)
+		st = nil
+	}
+	srv := &http.Server{Handler: api.New(claims, st, c.logger()).Handler(), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(c.stdout, "serving the Baton API on http://%s\n", ln.Addr())
 	go func() {
 		<-ctx.Done()

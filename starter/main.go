@@ -28,6 +28,18 @@ Claims:
   show CLAIM [--json]                                 the claim's stage, assignee and decisions
   options CLAIM STAGE                                 assignment options of a stage, as the HTTP API
   inbox USER [--all]                                  a user's in-app notifications
+  timeline CLAIM [--json]                             every assignment, claim, offer, expiry and escalation
+
+Queues and reassignment:
+  queue list [--queue Q] [--stage S] [--status S] [--since DATE]
+                                                      open claims, unassigned first
+  claim CLAIM --as USER                               take queued (or offered) work yourself
+  reassign CLAIM USER --as ACTOR [--comment TEXT]     same as assign, for an assigned stage
+  unassign CLAIM --as ACTOR [--comment TEXT]          return the stage to its queue
+  start-reassignment CLAIM GROUP --as ACTOR [--comment TEXT]
+                                                      send the stage to a reassignment group
+  group apply FILE --as USER                          upsert reassignment groups (needs ManageReassignmentGroups)
+  group list                                          the reassignment groups
 
 Operations:
   directory load FILE                                 upsert users, permissions and teams (all or nothing)

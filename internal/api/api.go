@@ -12,21 +12,24 @@ import (
 
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
 )
 
 // Server serves the API.
 type Server struct {
 	claims *claimclient.Client
+	store  *store.Store // nil: no timeline
 	log    *slog.Logger
 }
 
-// New builds the API over a claim client.
-func New(claims *claimclient.Client, log *slog.Logger) *Server {
+// New builds the API over a claim client and the store (nil serves everything but
+// the timeline).
+func New(claims *claimclient.Client, st *store.Store, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Server{claims: claims, log: log}
+	return &Server{claims: claims, store: st, log: log}
 }
 
 // Handler routes the API.
@@ -34,6 +37,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /claims/{claim_id}/assignment-options/{stage}", s.assignmentOptions)
 	mux.HandleFunc("GET /claims/{claim_id}", s.claimState)
+	mux.HandleFunc("GET /claims/{claim_id}/timeline", s.timeline)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -70,6 +74,28 @@ func (s *Server) assignmentOptions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, opts)
+}
+
+// timeline answers a claim's events, oldest first.
+func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
+	claimID := r.PathValue("claim_id")
+	if s.store == nil {
+		writeError(w, http.StatusServiceUnavailable, "timeline_unavailable", "this server has no database configured (DATABASE_URL)")
+		return
+	}
+	if _, ok := s.state(w, r, claimID); !ok {
+		return
+	}
+	events, err := s.store.Timeline(r.Context(), claimID)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "read timeline", "claim_id", claimID, "error", err)
+		writeError(w, http.StatusInternalServerError, "database_error", "could not read the timeline of claim "+claimID)
+		return
+	}
+	if events == nil {
+		events = []store.TimelineEvent{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"claimId": claimID, "events": events})
 }
 
 func (s *Server) claimState(w http.ResponseWriter, r *http.Request) {

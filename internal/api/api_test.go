@@ -41,7 +41,7 @@ func get(t *testing.T, srv *httptest.Server, path string) (int, map[string]any) 
 func TestAssignmentOptionsEndpoint(t *testing.T) {
 	t.Parallel()
 	b := testenv.Start(t, &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: policy.MethodRoundRobin}, directory)
-	srv := httptest.NewServer(api.New(b.Claims, nil).Handler())
+	srv := httptest.NewServer(api.New(b.Claims, b.DB.Store, nil).Handler())
 	t.Cleanup(srv.Close)
 	id := b.ClaimID(1)
 	_, err := b.Claims.Start(context.Background(), workflows.ClaimInput{ClaimID: id})

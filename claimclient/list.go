@@ -1,0 +1,114 @@
+package claimclient
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/batonhq/baton/workflows"
+)
+
+// ListFilter narrows a claim listing. Empty fields match everything.
+type ListFilter struct {
+	Queue  string
+	Stage  string
+	Status string
+	// Since keeps claims started at or after it.
+	Since time.Time
+	// Limit caps the rows returned (default 500).
+	Limit int
+}
+
+// Listed is one open claim as Temporal visibility sees it.
+type Listed struct {
+	ClaimID  string    `json:"claimId"`
+	Stage    string    `json:"stage"`
+	Status   string    `json:"status"`
+	Queue    string    `json:"queue,omitempty"`
+	Assignee string    `json:"assignee,omitempty"`
+	Started  time.Time `json:"started"`
+}
+
+// Query builds the visibility query for the filter; operators can paste it into
+// `temporal workflow list --query` or the Web UI.
+func (f ListFilter) Query() string {
+	q := []string{fmt.Sprintf("WorkflowType = '%s'", workflows.ClaimWorkflowName), "ExecutionStatus = 'Running'"}
+	add := func(attr, v string) {
+		if v != "" {
+			q = append(q, fmt.Sprintf("%s = '%s'", attr, strings.ReplaceAll(v, "'", "")))
+		}
+	}
+	add("BatonQueue", f.Queue)
+	add("BatonStage", f.Stage)
+	add("BatonStatus", f.Status)
+	if !f.Since.IsZero() {
+		q = append(q, fmt.Sprintf("StartTime >= '%s'", f.Since.UTC().Format(time.RFC3339)))
+	}
+	return strings.Join(q, " AND ")
+}
+
+// statusOrder puts work nobody has first: the queue view people work from.
+var statusOrder = map[string]int{workflows.StatusUnassigned: 0, workflows.StatusReassigning: 1, workflows.StatusDeciding: 2}
+
+// List returns open claims matching the filter: unassigned first, then the rest,
+// oldest first within each.
+func (c *Client) List(ctx context.Context, f ListFilter) ([]Listed, error) {
+	if f.Limit <= 0 {
+		f.Limit = 500
+	}
+	var out []Listed
+	var token []byte
+	for {
+		resp, err := c.temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query: f.Query(), NextPageToken: token, PageSize: int32(min(f.Limit, 1000)),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list claims (%s): %w", f.Query(), err)
+		}
+		for _, e := range resp.Executions {
+			l := Listed{ClaimID: strings.TrimPrefix(e.GetExecution().GetWorkflowId(), workflows.WorkflowIDPrefix),
+				Started: e.GetStartTime().AsTime()}
+			fields := e.GetSearchAttributes().GetIndexedFields()
+			l.Stage, l.Status = keyword(fields, "BatonStage"), keyword(fields, "BatonStatus")
+			l.Queue, l.Assignee = keyword(fields, "BatonQueue"), keyword(fields, "BatonAssignee")
+			out = append(out, l)
+		}
+		token = resp.NextPageToken
+		if len(token) == 0 || len(out) >= f.Limit {
+			break
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		oi, ok := statusOrder[out[i].Status]
+		if !ok {
+			oi = 3
+		}
+		oj, ok := statusOrder[out[j].Status]
+		if !ok {
+			oj = 3
+		}
+		if oi != oj {
+			return oi < oj
+		}
+		return out[i].Started.Before(out[j].Started)
+	})
+	return out[:min(len(out), f.Limit)], nil
+}
+
+func keyword(fields map[string]*commonpb.Payload, name string) string {
+	p, ok := fields[name]
+	if !ok {
+		return ""
+	}
+	var s string
+	if err := converter.GetDefaultDataConverter().FromPayload(p, &s); err != nil {
+		return ""
+	}
+	return s
+}
