@@ -81,6 +81,9 @@ func demo(ctx context.Context, f *flags, out io.Writer, log *slog.Logger) error 
 	if err := loadDirectory(startCtx, st, f.directory, out); err != nil {
 		return err
 	}
+	if err := loadGroups(startCtx, st, f.groups, out); err != nil {
+		return err
+	}
 
 	app := fx.New(fx.Supply(cfg), workerapp.Module, fx.Replace(log), fx.WithLogger(workerapp.FxLogger))
 	if err := app.Start(startCtx); err != nil {
@@ -129,6 +132,32 @@ func loadDirectory(ctx context.Context, st *store.Store, file string, out io.Wri
 	}
 	fmt.Fprintf(out, "Directory    %d users, %d teams from %s\n", sum.Users, sum.Teams, file)
 	return nil
+}
+
+// loadGroups applies the groups file as the first active user allowed to edit
+// groups, as an operator would with starter group apply.
+func loadGroups(ctx context.Context, st *store.Store, file string, out io.Writer) error {
+	if file == "" {
+		return nil
+	}
+	groups, err := policy.LoadGroupsFile(file)
+	if err != nil {
+		return err
+	}
+	users, err := st.ListUsers(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		if u.Active && u.Has(policy.PermManageReassignmentGroups) {
+			if err := st.ApplyGroups(ctx, file, u.ID, groups); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "Groups       %d reassignment groups from %s (as %s)\n", len(groups), file, u.ID)
+			return nil
+		}
+	}
+	return fmt.Errorf("groups file %s: no active user holds %s to apply it", file, policy.PermManageReassignmentGroups)
 }
 
 func serveAPI(addr string, claims *claimclient.Client, st *store.Store, log *slog.Logger) (func(), error) {

@@ -22,4 +22,7 @@ func TestShippedExamplesParse(t *testing.T) {
 	d, err := policy.LoadDirectoryFile("../examples/directory.yaml")
 	require.NoError(t, err)
 	require.Len(t, d.Users, 8)
+	groups, err := policy.LoadGroupsFile("../examples/groups.yaml")
+	require.NoError(t, err)
+	require.Len(t, groups, 2)
 }
