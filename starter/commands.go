@@ -156,6 +156,17 @@ func cmdShow(ctx context.Context, c *cli, args []string) error {
 	if s.ReviewOutcome != "" {
 		fmt.Fprintf(c.stdout, "outcome   %s\n", s.ReviewOutcome)
 	}
+	if s.Status == workflows.StatusUnassigned && s.Queue != "" {
+		fmt.Fprintf(c.stdout, "queue     %s\n", s.Queue)
+	}
+	if r := s.Reassignment; r != nil {
+		if r.Result == "" {
+			fmt.Fprintf(c.stdout, "reassign  in progress: group %s (%s), offered to %s; the assignee cannot be edited until it ends\n",
+				r.Group, r.Method, orDash(strings.Join(r.Offered, ", ")))
+		} else {
+			fmt.Fprintf(c.stdout, "reassign  group %s: %s\n", r.Group, r.Result)
+		}
+	}
 	ids := make([]string, len(s.Candidates))
 	for i, x := range s.Candidates {
 		ids[i] = x.UserID

@@ -111,3 +111,71 @@ func TestCLIBadInput(t *testing.T) {
 		require.Contains(t, errs, tc.want, tc.args)
 	}
 }
+
+func TestCLIQueuesGroupsAndTimeline(t *testing.T) {
+	t.Parallel()
+	p, err := policy.ParsePolicy("p.yaml", []byte("claims:\n  enableClaimAssignments: true\n  stages:\n    capture: {queue: intake}\n"))
+	require.NoError(t, err)
+	cli, b := newCLI(t, p)
+	code, _, errs := cli.run("directory", "load", "../examples/directory.yaml")
+	require.Equal(t, 0, code, errs)
+
+	// Editing groups needs ManageReassignmentGroups: ben lacks it, gus has it.
+	code, _, errs = cli.run("group", "apply", "../examples/groups.yaml", "--as", "ben")
+	require.Equal(t, 1, code)
+	require.Contains(t, errs, "nothing applied: ben may not edit reassignment groups: it needs the ManageReassignmentGroups permission")
+	code, out, errs := cli.run("group", "apply", "../examples/groups.yaml", "--as", "gus")
+	require.Equal(t, 0, code, errs)
+	require.Contains(t, out, "applied 2 reassignment groups")
+	_, out, _ = cli.run("group", "list")
+	require.Contains(t, out, "senior-assessors  round_robin  30m0s")
+
+	first, second := b.ClaimID(1), b.ClaimID(2)
+	for _, id := range []string{first, second} {
+		code, _, errs = cli.run("start", id, "--owner", "gus")
+		require.Equal(t, 0, code, errs)
+	}
+	for _, id := range []string{first, second} {
+		testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+			_, out, _ := cli.run("show", id)
+			return strings.Contains(out, "queue     intake"), out
+		})
+	}
+	code, _, errs = cli.run("claim", first, "--as", "ava")
+	require.Equal(t, 0, code, errs)
+	code, _, errs = cli.run("claim", first, "--as", "ben")
+	require.Equal(t, 1, code)
+	require.Contains(t, errs, "capture is already assigned to ava")
+
+	// The queue lists unassigned work first, then the rest.
+	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+		_, out, _ := cli.run("queue", "list", "--stage", "capture")
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != 3 {
+			return false, out
+		}
+		row1, row2 := strings.Fields(lines[1]), strings.Fields(lines[2])
+		return strings.Join(row1[:5], " ") == second+" capture unassigned intake -" &&
+			strings.Join(row2[:5], " ") == first+" capture assigned - ava", out
+	})
+	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+		_, out, _ := cli.run("queue", "list", "--queue", "intake")
+		return strings.Count(out, "\n") == 2 && strings.Contains(out, second), out
+	})
+	code, _, errs = cli.run("queue", "list", "--stage", "reveiw")
+	require.Equal(t, 2, code)
+	require.Contains(t, errs, `did you mean "review"`)
+
+	code, out, errs = cli.run("start-reassignment", first, "senior-assessors", "--as", "ava", "--comment", "needs a senior")
+	require.Equal(t, 0, code, errs)
+	require.Contains(t, out, "reassignment in progress with group senior-assessors")
+	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+		_, out, _ := cli.run("show", first)
+		return strings.Contains(out, "reassign  in progress: group senior-assessors (round_robin), offered to chloe"), out
+	})
+
+	_, out, _ = cli.run("timeline", first)
+	require.Contains(t, out, "claimed")
+	require.Contains(t, out, "reassignment_started")
+	require.Contains(t, out, "needs a senior")
+}

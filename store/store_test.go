@@ -171,3 +171,27 @@ func TestInbox(t *testing.T) {
 	require.Len(t, items, 1)
 	require.NotNil(t, items[0].ReadAt)
 }
+
+func TestApplyGroupsAllOrNothing(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	_, err := loadDir(t, db.Store, `
+users:
+  - {id: amy, name: Amy, email: amy@example.com, permissions: [ManageReassignmentGroups]}
+  - {id: zed, name: Zed, email: zed@example.com}
+`)
+	require.NoError(t, err)
+	good, err := policy.ParseGroups("g.yaml", []byte("groups:\n  - {name: a, members: [zed], defaultAssignee: amy}\n"))
+	require.NoError(t, err)
+	require.ErrorIs(t, db.Store.ApplyGroups(ctx, "g.yaml", "zed", good), store.ErrForbidden)
+	require.NoError(t, db.Store.ApplyGroups(ctx, "g.yaml", "amy", good))
+
+	bad, err := policy.ParseGroups("g.yaml", []byte("groups:\n  - {name: a, members: [amy], defaultAssignee: amy}\n  - name: b\n    defaultAssignee: amy\n    members:\n      - ghost\n"))
+	require.NoError(t, err)
+	require.EqualError(t, db.Store.ApplyGroups(ctx, "g.yaml", "amy", bad), `g.yaml:6: groups[1].members[0]: unknown user "ghost"`)
+	groups, err := db.Store.Groups(ctx)
+	require.NoError(t, err)
+	require.Len(t, groups, 1)
+	require.Equal(t, []string{"zed"}, groups[0].Members, "the failed apply changed nothing")
+}

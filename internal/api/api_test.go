@@ -82,4 +82,12 @@ func TestAssignmentOptionsEndpoint(t *testing.T) {
 	code, body = get(t, srv, "/claims/"+id)
 	require.Equal(t, http.StatusOK, code)
 	require.Equal(t, "ann", body["assignee"])
+
+	code, body = get(t, srv, "/claims/"+id+"/timeline")
+	require.Equal(t, http.StatusOK, code)
+	events := body["events"].([]any)
+	require.Equal(t, "assigned", events[0].(map[string]any)["kind"])
+	require.Equal(t, "ann", events[0].(map[string]any)["subject"])
+	code, _ = get(t, srv, "/claims/no-such-claim/timeline")
+	require.Equal(t, http.StatusNotFound, code)
 }
