@@ -95,3 +95,20 @@ func TestBroadcastFirstToClaimWins(t *testing.T) {
 	})
 	h.start("")
 }
+
+func TestBroadcastNobodyClaimsEndsWithDefault(t *testing.T) {
+	t.Parallel()
+	h := groupHarness(t, policy.GroupBroadcast)
+	h.then(func() { startReassignment(h, "ann", "seniors", ok(t)) })
+	h.at(10*time.Minute, func() {
+		require.Equal(t, workflows.StatusReassigning, h.state().Status, "the offer still stands at 9m")
+	})
+	h.at(12*time.Minute, func() {
+		s := h.state()
+		require.Equal(t, "root", s.Assignee)
+		require.Equal(t, workflows.StatusAssigned, s.Status)
+		require.Equal(t, []string{policy.EventOffered, policy.EventOfferExpired, policy.EventReassignmentEnded}, h.acts.kinds())
+		require.Equal(t, "bob,cat,ann", h.acts.events[1].Subject, "everyone's offer expired together")
+	})
+	h.start("")
+}
