@@ -35,6 +35,8 @@ type Activities struct {
 	// AfterCommit, when set, runs after a decision's transaction commits. Tests use
 	// it to fail an activity whose work is already durable, as a crash would.
 	AfterCommit func(ctx context.Context, key store.DecisionKey) error
+
+	policies policyCache
 }
 
 // New builds the activities. module may be nil.
@@ -55,6 +57,7 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 	r.RegisterActivityWithOptions(a.RecordEvent, activity.RegisterOptions{Name: workflows.ActivityRecordEvent})
 	r.RegisterActivityWithOptions(a.PlanReassignment, activity.RegisterOptions{Name: workflows.ActivityPlanReassignment})
 	r.RegisterActivityWithOptions(a.OfferNext, activity.RegisterOptions{Name: workflows.ActivityOfferNext})
+	r.RegisterActivityWithOptions(a.PinPolicy, activity.RegisterOptions{Name: workflows.ActivityPinPolicy})
 }
 
 // link builds a claim's deep link.

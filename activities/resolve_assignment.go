@@ -5,25 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
-	"strings"
+	"math/rand/v2"
 
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
 )
-
-// CursorScope is the round-robin scope of a decision: the stage and the exact set
-// of permissions it requires. Every claim and every worker deciding the same stage
-// under the same requirement shares one cursor, so evenness holds across them; and
-// a cursor only ever walks one eligible set, so an acknowledge of a goodwill (which
-// fewer users may take) can never close a round on an approval-only user's
-// pending turn.
-func CursorScope(stage policy.Stage, required []string) string {
-	perms := slices.Clone(required)
-	slices.Sort(perms)
-	return "claims/" + string(stage) + "/" + strings.Join(perms, "+")
-}
 
 // ResolveAssignment decides a stage: it reads the directory, runs the stage's
 // method, advances the round-robin cursor, writes the ledger row and notifies the
@@ -35,10 +22,14 @@ func (a *Activities) ResolveAssignment(ctx context.Context, in workflows.Resolve
 	if d, ok, err := a.recorded(ctx, key); ok || err != nil {
 		return d, err
 	}
+	pol, err := a.policyFor(ctx, in.Policy)
+	if err != nil {
+		return policy.Decision{}, err
+	}
 	var module *moduleAnswer
-	if a.Policy.AssignmentsEnabled && a.Policy.MethodFor(in.Stage) == policy.MethodProductModule {
+	if pol.AssignmentsEnabled && pol.MethodFor(in.Stage) == policy.MethodProductModule {
 		// Asked outside the transaction: a module may do slow I/O of its own.
-		ans, err := a.askModule(ctx, in)
+		ans, err := a.askModule(ctx, pol, in)
 		if err != nil {
 			return policy.Decision{}, err // the module failed to answer: retry
 		}
@@ -49,7 +40,7 @@ func (a *Activities) ResolveAssignment(ctx context.Context, in workflows.Resolve
 		if err != nil {
 			return pending{}, err
 		}
-		d, next, scope, err := a.decide(ctx, qs, in, users, module)
+		d, next, scope, err := a.decide(ctx, qs, pol, in, users, module)
 		d.Seq = in.Seq
 		return pending{decision: d, scope: scope, cursor: next, at: in.At}, err
 	})
@@ -57,16 +48,16 @@ func (a *Activities) ResolveAssignment(ctx context.Context, in workflows.Resolve
 
 // decide runs the stage's method inside the transaction. When scope is not empty
 // the returned cursor must be stored under it.
-func (a *Activities) decide(ctx context.Context, qs *store.Queries, in workflows.ResolveAssignmentInput,
+func (a *Activities) decide(ctx context.Context, qs *store.Queries, pol *policy.Policy, in workflows.ResolveAssignmentInput,
 	users []policy.User, module *moduleAnswer) (d policy.Decision, next policy.Cursor, scope string, err error) {
 	if module != nil && module.err == nil {
-		d, err := policy.DecideFromModule(a.Policy, in.Stage, users, module.opts)
+		d, err := policy.DecideFromModule(pol, in.Stage, users, module.opts)
 		if err == nil {
 			return d, policy.Cursor{}, "", nil
 		}
 		module.err = err
 	}
-	p := a.Policy
+	p := pol
 	if module != nil {
 		// The module's answer was unusable: fall back to the stage's permissions with
 		// nobody assigned, so a person can still pick, and say why in the ledger.
@@ -80,14 +71,23 @@ func (a *Activities) decide(ctx context.Context, qs *store.Queries, in workflows
 		fallback.Stages[in.Stage] = sc
 		p = &fallback
 	}
-	in2 := policy.DecideInput{Policy: p, Stage: in.Stage, Outcome: in.Outcome, Users: users}
-	if p.AssignmentsEnabled && p.MethodFor(in.Stage) == policy.MethodRoundRobin {
-		scope = CursorScope(in.Stage, p.Required(in.Stage, in.Outcome))
-		if in2.Cursor, err = qs.CursorLock(ctx, scope); err != nil {
+	teams, err := qs.ListTeams(ctx)
+	if err != nil {
+		return d, next, "", err
+	}
+	din := policy.DecideInput{Policy: p, Stage: in.Stage, Outcome: in.Outcome, Users: users, Teams: teams,
+		Claim: in.Claim, Steps: in.Steps, Random: rand.Int()}
+	if p.AssignmentsEnabled && p.MethodFor(in.Stage) == policy.MethodRecentHost {
+		if din.RecentHost, err = qs.RecentHost(ctx, in.Claim.Data[policy.ClaimKeySubject]); err != nil {
 			return d, next, "", err
 		}
 	}
-	d, next, err = policy.Decide(in2)
+	if scope = policy.ScopeFor(din); scope != "" {
+		if din.Cursor, err = qs.CursorLock(ctx, scope); err != nil {
+			return d, next, "", err
+		}
+	}
+	d, next, err = policy.Decide(din)
 	if err != nil {
 		return d, next, "", err
 	}
@@ -95,8 +95,8 @@ func (a *Activities) decide(ctx context.Context, qs *store.Queries, in workflows
 		d.Reason = fmt.Sprintf("product module answer rejected (%v); left for manual assignment among %d eligible users",
 			module.err, len(d.Candidates))
 	}
-	if d.Assignee == "" {
-		scope = "" // nobody was eligible: the cursor did not move
+	if d.Assignee == "" || d.Method == policy.MethodDefaultAssignee {
+		scope = "" // nobody was picked by the cursor: it did not move
 	}
 	return d, next, scope, nil
 }
@@ -109,7 +109,7 @@ type moduleAnswer struct {
 // askModule calls the product module outside any transaction, since it may do I/O
 // of its own. A module error is returned for the activity to retry; a missing
 // module is recorded as an unusable answer so the stage falls back.
-func (a *Activities) askModule(ctx context.Context, in workflows.ResolveAssignmentInput) (moduleAnswer, error) {
+func (a *Activities) askModule(ctx context.Context, pol *policy.Policy, in workflows.ResolveAssignmentInput) (moduleAnswer, error) {
 	if a.Module == nil {
 		return moduleAnswer{err: errors.New("no product module is configured on this worker")}, nil
 	}
@@ -121,7 +121,7 @@ func (a *Activities) askModule(ctx context.Context, in workflows.ResolveAssignme
 		}
 		current = &u
 	}
-	opts, err := a.Module.GetClaimAssignmentOptions(ctx, a.Policy, in.Claim, current, in.Stage)
+	opts, err := a.Module.GetClaimAssignmentOptions(ctx, pol, in.Claim, current, in.Stage)
 	if err != nil {
 		return moduleAnswer{}, fmt.Errorf("product module: %w", err)
 	}

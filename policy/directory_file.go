@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/mail"
 	"os"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -84,10 +85,24 @@ func (w *walker) rows(n *yaml.Node, field string, each func(*yaml.Node, string))
 func (w *walker) user(n *yaml.Node, field string) DirectoryUser {
 	u := DirectoryUser{User: User{Active: true, Permissions: []string{}}, Line: n.Line}
 	w.mapping(n, field, map[string]func(*yaml.Node, string){
-		"id":     func(v *yaml.Node, f string) { u.ID = w.ident(v, f) },
-		"name":   func(v *yaml.Node, f string) { u.Name = w.str(v, f) },
-		"email":  func(v *yaml.Node, f string) { u.Email = w.email(v, f) },
-		"role":   func(v *yaml.Node, f string) { u.Role = w.str(v, f) },
+		"id":    func(v *yaml.Node, f string) { u.ID = w.ident(v, f) },
+		"name":  func(v *yaml.Node, f string) { u.Name = w.str(v, f) },
+		"email": func(v *yaml.Node, f string) { u.Email = w.email(v, f) },
+		"role":  func(v *yaml.Node, f string) { u.Role = w.str(v, f) },
+		"tags":  func(v *yaml.Node, f string) { u.Tags = w.identList(v, f) },
+		"credentials": func(v *yaml.Node, f string) {
+			for _, c := range w.identList(v, f) {
+				u.Credentials = append(u.Credentials, strings.ToUpper(c))
+			}
+		},
+		"ticketPriority": func(v *yaml.Node, f string) {
+			n, err := strconv.Atoi(w.str(v, f))
+			if err != nil || n < 1 {
+				w.fail(v, f, fmt.Sprintf("want a whole number of at least 1, got %q", v.Value))
+				return
+			}
+			u.TicketPriority = n
+		},
 		"active": func(v *yaml.Node, f string) { u.Active = w.boolean(v, f) },
 		"permissions": func(v *yaml.Node, f string) {
 			if !w.isSequence(v, f) {
@@ -102,6 +117,19 @@ func (w *walker) user(n *yaml.Node, field string) DirectoryUser {
 	})
 	w.required(n, field, map[string]string{"id": u.ID, "name": u.Name, "email": u.Email})
 	return u
+}
+
+func (w *walker) identList(n *yaml.Node, field string) []string {
+	out := []string{}
+	if !w.isSequence(n, field) {
+		return out
+	}
+	for i, item := range n.Content {
+		if s := w.ident(item, fmt.Sprintf("%s[%d]", field, i)); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func (w *walker) team(n *yaml.Node, field string) DirectoryTeam {

@@ -14,6 +14,7 @@ type Exclusion struct {
 // Eligible filters users, in their given (directory) order, to those who are active
 // and hold every required permission. The rest come back with the reason.
 func Eligible(users []User, required []string) (eligible []User, excluded []Exclusion) {
+	eligible = make([]User, 0, len(users))
 	for _, u := range users {
 		if !u.Active {
 			excluded = append(excluded, Exclusion{UserID: u.ID, Reason: "inactive"})

@@ -14,6 +14,26 @@ const (
 	MethodManual        Method = "manual"
 	MethodRoundRobin    Method = "round_robin"
 	MethodProductModule Method = "product_module"
+	// MethodQueue leaves the stage in its queue for an eligible user to claim
+	// (care-team source: "Add to Queue").
+	MethodQueue Method = "queue"
+	// MethodDistribution evaluates the distribution policy's rules.
+	MethodDistribution Method = "distribution"
+	// MethodWeightedRoundRobin gives each user their ticket priority's share per
+	// round, highest priority first.
+	MethodWeightedRoundRobin Method = "weighted_round_robin"
+	// MethodCareTeamRandom picks at random from the claim's care team.
+	MethodCareTeamRandom Method = "care_team_random"
+	// MethodCareTeamPrimary picks the first person on the claim's care team.
+	MethodCareTeamPrimary Method = "care_team_primary"
+	// MethodFormSubmitter picks the user who started the claim.
+	MethodFormSubmitter Method = "form_submitter"
+	// MethodRecentHost picks the user most recently recorded against the claim's subject.
+	MethodRecentHost Method = "recent_host"
+	// MethodStatic labels a stage's fixed assignee.
+	MethodStatic Method = "static"
+	// MethodExpression labels an assignee taken from an expression.
+	MethodExpression Method = "expression"
 	// MethodNone labels a stage decided while claim assignments are disabled.
 	MethodNone Method = "none"
 	// MethodAssign labels a person choosing the assignee through the assign update.
@@ -42,6 +62,19 @@ func ParseMethod(name string) (Method, error) {
 	case "productmodule":
 		return MethodProductModule, nil
 	}
-	return "", fmt.Errorf("unknown assignment method %q: want manual, round_robin or product_module%s",
-		name, suggest(strings.ToLower(name), []string{"manual", "round_robin", "product_module"}))
+	for _, m := range extraMethods {
+		if key == strings.ReplaceAll(string(m), "_", "") {
+			return m, nil
+		}
+	}
+	all := []string{"manual", "round_robin", "product_module"}
+	for _, m := range extraMethods {
+		all = append(all, string(m))
+	}
+	return "", fmt.Errorf("unknown assignment method %q: want one of %s%s",
+		name, strings.Join(all, ", "), suggest(strings.ToLower(name), all))
 }
+
+// extraMethods are Baton's methods beyond the claim-assignment source's three.
+var extraMethods = []Method{MethodQueue, MethodDistribution, MethodWeightedRoundRobin, MethodCareTeamRandom,
+	MethodCareTeamPrimary, MethodFormSubmitter, MethodRecentHost}

@@ -28,8 +28,13 @@ import (
 //	      permissions: [AcknowledgeClaimDecisions]
 //	      outcomePermissions: {approval: AcknowledgeClaimApproval}
 type Policy struct {
+	// Name identifies the policy (the care-team source's journey): weighted round
+	// robin keeps its counts per policy name. Default "default".
+	Name string
 	// Version names this policy in every decision it makes.
 	Version string
+	// Rules is the distribution policy (claims.distribution.rules), in order.
+	Rules []Rule
 	// AssignmentsEnabled is claims.enableClaimAssignments.
 	AssignmentsEnabled bool
 	// Method is claims.claimAssignmentMethod, manual when omitted.
@@ -46,6 +51,19 @@ type StageConfig struct {
 	Method             Method
 	Permissions        []string
 	OutcomePermissions map[Outcome]string
+	// Assignee names a fixed user (static assignment, interventions source).
+	Assignee string
+	// AssigneeExpression picks the user from the claim's data or an earlier
+	// stage's result (dynamic assignment), e.g. {{claim.data.assigned_reviewer}}.
+	AssigneeExpression *Expression
+	// Fallback says what happens when a static, dynamic, host or submitter pick
+	// is not a known, eligible user: "queue" (default) or "default" (the default
+	// assignee).
+	Fallback string
+	// Eligibility narrows who may take the stage beyond its permissions.
+	Eligibility Eligibility
+	// DefaultAlways gives every claim to the default assignee ("or always").
+	DefaultAlways bool
 	// Rules are the stage's queue and timers.
 	Rules StageRules
 }
@@ -87,7 +105,7 @@ const DefaultQueue = "default"
 
 // DefaultPolicy is what a missing policy file means: the source's defaults.
 func DefaultPolicy() *Policy {
-	return &Policy{Version: "default", Method: MethodManual, Stages: map[Stage]StageConfig{}}
+	return &Policy{Name: "default", Version: "default", Method: MethodManual, Stages: map[Stage]StageConfig{}}
 }
 
 // MethodFor returns the method that assigns the stage.
@@ -159,9 +177,14 @@ func ParsePolicy(file string, data []byte) (*Policy, error) {
 	p := DefaultPolicy()
 	p.Version = ""
 	w.mapping(doc, "", map[string]func(*yaml.Node, string){
+		"name":    func(n *yaml.Node, f string) { p.Name = w.ident(n, f) },
 		"version": func(n *yaml.Node, f string) { p.Version = w.str(n, f) },
 		"claims":  func(n *yaml.Node, f string) { w.claims(n, f, p) },
 	})
+	w.checkMethods(p)
+	if p.Name == "" {
+		p.Name = "default"
+	}
 	if p.Version == "" {
 		sum := sha256.Sum256(bytes.TrimSpace(data))
 		p.Version = "sha256:" + hex.EncodeToString(sum[:6])
@@ -196,6 +219,7 @@ func (w *walker) claims(n *yaml.Node, field string, p *Policy) {
 			}
 		},
 		"stages":                 func(v *yaml.Node, f string) { w.stages(v, f, p) },
+		"distribution":           func(v *yaml.Node, f string) { w.distribution(v, f, p) },
 		"requireReassignComment": func(v *yaml.Node, f string) { p.RequireReassignComment = w.boolean(v, f) },
 	})
 }
@@ -273,7 +297,38 @@ func (w *walker) stage(n *yaml.Node, field string, stage Stage) StageConfig {
 		"dueIn":              func(v *yaml.Node, f string) { sc.Rules.DueIn = w.duration(v, f) },
 		"escalateTo":         func(v *yaml.Node, f string) { sc.Rules.EscalateTo = w.ident(v, f) },
 		"escalationReassign": func(v *yaml.Node, f string) { sc.Rules.EscalationReassign = w.boolean(v, f) },
+		"assignee":           func(v *yaml.Node, f string) { sc.Assignee = w.ident(v, f) },
+		"assigneeExpression": func(v *yaml.Node, f string) {
+			e, err := ParseExpression(w.str(v, f))
+			if err != nil {
+				w.fail(v, f, err.Error())
+				return
+			}
+			sc.AssigneeExpression = e
+		},
+		"fallback": func(v *yaml.Node, f string) {
+			switch fb := w.str(v, f); fb {
+			case FallbackQueue, FallbackDefault:
+				sc.Fallback = fb
+			default:
+				w.fail(v, f, fmt.Sprintf("unknown fallback %q: want queue or default", fb))
+			}
+		},
+		"eligibility":   func(v *yaml.Node, f string) { sc.Eligibility = w.eligibility(v, f) },
+		"defaultAlways": func(v *yaml.Node, f string) { sc.DefaultAlways = w.boolean(v, f) },
 	})
+	if sc.Assignee != "" && sc.AssigneeExpression != nil {
+		w.fail(n, field+".assignee", "set assignee or assigneeExpression, not both")
+	}
+	if (sc.Assignee != "" || sc.AssigneeExpression != nil) && sc.Method != "" {
+		w.fail(n, field+".method", "a stage with an assignee or assigneeExpression has no method")
+	}
+	if sc.Fallback == FallbackDefault && sc.Rules.DefaultAssignee == "" {
+		w.fail(n, field+".fallback", "fallback: default needs a defaultAssignee")
+	}
+	if sc.DefaultAlways && sc.Rules.DefaultAssignee == "" {
+		w.fail(n, field+".defaultAlways", "needs a defaultAssignee")
+	}
 	if sc.Rules.ClaimWindow > 0 && sc.Rules.DefaultAssignee == "" {
 		w.fail(n, field+".claimWindow", "a claim window needs a defaultAssignee to fall back to")
 	}
@@ -401,3 +456,24 @@ func fieldOrRoot(f string) string {
 	}
 	return f
 }
+
+// Fallbacks for a pick that is not a known, eligible user.
+const (
+	FallbackQueue   = "queue"
+	FallbackDefault = "default"
+)
+
+// checkMethods catches configurations that parse but cannot work: a distribution
+// method with no rules.
+func (w *walker) checkMethods(p *Policy) {
+	uses := p.Method == MethodDistribution
+	for _, sc := range p.Stages {
+		uses = uses || sc.Method == MethodDistribution
+	}
+	if uses && len(p.Rules) == 0 {
+		w.errs = append(w.errs, &FieldError{File: w.file, Field: "claims.distribution.rules",
+			Msg: "the distribution method needs at least one rule"})
+	}
+}
+
+func joinErrs(errs []error) error { return errors.Join(errs...) }

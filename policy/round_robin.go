@@ -1,6 +1,9 @@
 package policy
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Cursor is a round-robin scope's durable state: the current round and how many
 // assignments each user has had in it. It is stored as is in PostgreSQL.
@@ -40,6 +43,36 @@ func RoundRobin(eligible []User, cur Cursor) (pick User, next Cursor, reason str
 	return eligible[0], next, fmt.Sprintf("round robin: every eligible user was served in round %d; round %d starts with %s",
 		next.Round-1, next.Round, eligible[0].ID), true
 }
+
+// WeightedRoundRobin is round robin by ticket priority (care-team source): users
+// are taken highest priority first (directory order among equals), and each gets
+// as many assignments per round as their priority (1 when unset). A user with
+// priority 5 gets the first five and the most. Like RoundRobin, a round survives
+// membership changes and nobody exceeds their share in a round.
+func WeightedRoundRobin(eligible []User, cur Cursor) (pick User, next Cursor, reason string, ok bool) {
+	if len(eligible) == 0 {
+		return User{}, cur, "", false
+	}
+	order := slices.Clone(eligible)
+	slices.SortStableFunc(order, func(a, b User) int { return weight(b) - weight(a) })
+	next = Cursor{Round: max(cur.Round, 1), Served: make(map[string]int, len(cur.Served)+1)}
+	for id, n := range cur.Served {
+		next.Served[id] = n
+	}
+	for _, u := range order {
+		if next.Served[u.ID] < weight(u) {
+			next.Served[u.ID]++
+			return u, next, fmt.Sprintf("weighted round robin: round %d, %s's assignment %d of %d (ticket priority %d)",
+				next.Round, u.ID, next.Served[u.ID], weight(u), weight(u)), true
+		}
+	}
+	next.Round++
+	next.Served = map[string]int{order[0].ID: 1}
+	return order[0], next, fmt.Sprintf("weighted round robin: round %d starts with %s (ticket priority %d, the highest)",
+		next.Round, order[0].ID, weight(order[0])), true
+}
+
+func weight(u User) int { return max(u.TicketPriority, 1) }
 
 // TimestampModulus is the claim-assignment source's own method: the user at index
 // (milliseconds mod n). Baton does not use it; the benchmarks compare against it.

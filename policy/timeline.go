@@ -16,6 +16,7 @@ const (
 	EventOfferExpired        = "offer_expired"        // an offer timed out
 	EventReassignmentEnded   = "reassignment_ended"   // a member took it, or the default assignee got it
 	EventCompleted           = "completed"            // the stage was completed
+	EventPolicyMigrated      = "policy_migrated"      // an admin moved the claim to another policy version
 )
 
 // EventKindOf names the timeline event a recorded decision is; previous is the

@@ -8,6 +8,13 @@ type User struct {
 	Role        string   `json:"role"`
 	Active      bool     `json:"active"`
 	Permissions []string `json:"permissions"`
+	// Tags are matched by eligibility's tagsOneOf and tagsAllOf.
+	Tags []string `json:"tags,omitempty"`
+	// Credentials are the states the user is credentialed in (e.g. CA, NY).
+	Credentials []string `json:"credentials,omitempty"`
+	// TicketPriority is the user's weight in weighted round robin: the number of
+	// assignments they get per round, and higher goes first. 1 when unset.
+	TicketPriority int `json:"ticketPriority,omitempty"`
 }
 
 // Has reports whether the user holds the permission.

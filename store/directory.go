@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -12,7 +13,7 @@ import (
 
 func scanUser(row pgx.Row) (policy.User, error) {
 	var u policy.User
-	err := row.Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.Active, &u.Permissions)
+	err := row.Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.Active, &u.Permissions, &u.Tags, &u.Credentials, &u.TicketPriority)
 	return u, err
 }
 
@@ -77,7 +78,8 @@ type LoadSummary struct {
 func (s *Store) LoadDirectory(ctx context.Context, d *policy.Directory) (LoadSummary, error) {
 	err := s.InTx(ctx, func(qs *Queries) error {
 		for _, u := range d.Users {
-			if _, err := qs.db.Exec(ctx, q("UserUpsert"), u.ID, u.Name, u.Email, u.Role, u.Active); err != nil {
+			if _, err := qs.db.Exec(ctx, q("UserUpsert"), u.ID, u.Name, u.Email, u.Role, u.Active,
+				nonNil(u.Tags), nonNil(u.Credentials), max(u.TicketPriority, 1)); err != nil {
 				return fmt.Errorf("%s:%d: user %q: %w", d.File, u.Line, u.ID, err)
 			}
 			if _, err := qs.db.Exec(ctx, q("UserPermissionsClear"), u.ID); err != nil {
@@ -131,4 +133,36 @@ func (qs *Queries) checkMembersExist(ctx context.Context, file string, i int, t 
 		}
 	}
 	return nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// HostRecord records that user hosted subject at a time (an appointment, a call):
+// the recent-host method assigns the latest.
+func (qs *Queries) HostRecord(ctx context.Context, subject, userID string, at time.Time) error {
+	if _, err := qs.db.Exec(ctx, q("HostRecord"), subject, userID, at); err != nil {
+		return fmt.Errorf("record host %s of %s: %w", userID, subject, err)
+	}
+	return nil
+}
+
+// RecentHost returns the user most recently recorded against subject, or "".
+func (qs *Queries) RecentHost(ctx context.Context, subject string) (string, error) {
+	if subject == "" {
+		return "", nil
+	}
+	var id string
+	err := qs.db.QueryRow(ctx, q("HostLatest"), subject).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("recent host of %s: %w", subject, err)
+	}
+	return id, nil
 }

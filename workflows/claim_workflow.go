@@ -28,9 +28,10 @@ type claim struct {
 	state      ClaimState
 	seq        int
 	version    workflow.Version
-	decision   policy.Decision // the decision in force for the current stage
-	completed  bool            // the current stage has been completed
-	busy       int             // changes of assignee being recorded; others wait
+	policies   workflow.Version // changePolicies
+	decision   policy.Decision  // the decision in force for the current stage
+	completed  bool             // the current stage has been completed
+	busy       int              // changes of assignee being recorded; others wait
 	activities workflow.Context
 }
 
@@ -52,6 +53,14 @@ func ClaimWorkflow(ctx workflow.Context, in ClaimInput) (ClaimSummary, error) {
 		return ClaimSummary{}, err
 	}
 	c.version = workflow.GetVersion(ctx, changeTimers, workflow.DefaultVersion, versionTimers)
+	c.policies = workflow.GetVersion(ctx, changePolicies, workflow.DefaultVersion, versionPolicies)
+	if c.policies >= versionPolicies {
+		// The claim keeps the policy version it started under for its whole life,
+		// unless an admin migrates it.
+		if err := workflow.ExecuteActivity(c.activities, ActivityPinPolicy, PinPolicyInput{}).Get(ctx, &c.state.Policy); err != nil {
+			return ClaimSummary{}, err
+		}
+	}
 	for _, stage := range policy.AssignableStages {
 		if err := c.runStage(ctx, stage); err != nil {
 			return ClaimSummary{}, err
@@ -98,6 +107,10 @@ func (c *claim) register(ctx workflow.Context) error {
 		}}); err != nil {
 		return err
 	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateMigratePolicy, c.migratePolicy,
+		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in MigratePolicyInput) error { return c.validateMigrate(in) }}); err != nil {
+		return err
+	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateCompleteStage, c.complete,
 		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in CompleteInput) error { return c.validateComplete(in) }})
 }
@@ -122,11 +135,17 @@ func (c *claim) runStage(ctx workflow.Context, stage policy.Stage) error {
 	if stage == policy.StageAcknowledge {
 		in.Outcome = c.state.ReviewOutcome
 	}
+	if c.policies >= versionPolicies {
+		in.Policy, in.Steps = c.state.Policy, c.steps()
+	}
 	var d policy.Decision
 	if err := workflow.ExecuteActivity(c.activities, ActivityResolveAssignment, in).Get(ctx, &d); err != nil {
 		return err
 	}
 	c.state.Rules, c.state.Queue = d.Rules, d.Rules.Queue
+	if d.Priority != "" {
+		c.state.Priority = d.Priority
+	}
 	c.apply(d)
 	workflow.GetLogger(ctx).Info("stage decided", "claim_id", c.in.ClaimID, "stage", stage,
 		"method", d.Method, "assignee", d.Assignee, "reason", d.Reason)
@@ -146,6 +165,15 @@ func (c *claim) runStage(ctx workflow.Context, stage policy.Stage) error {
 		c.event(ctx, RecordEventInput{Kind: policy.EventCompleted, Actor: r.CompletedBy, Reason: string(r.Outcome), Comment: r.Note})
 	}
 	return nil
+}
+
+// steps are the completed stages' results, for assignee expressions.
+func (c *claim) steps() map[policy.Stage]policy.StepOutput {
+	out := map[policy.Stage]policy.StepOutput{}
+	for _, r := range c.state.Completed {
+		out[r.Stage] = policy.StepOutput{Assignee: r.Assignee, CompletedBy: r.CompletedBy, Outcome: r.Outcome}
+	}
+	return out
 }
 
 func (c *claim) nextSeq() int {
@@ -200,6 +228,9 @@ func (c *claim) publish(ctx workflow.Context) error {
 			queue = QueueKey.ValueSet(c.state.Queue)
 		}
 		updates = append(updates, queue)
+	}
+	if c.policies >= versionPolicies && c.state.Priority != "" {
+		updates = append(updates, PriorityKey.ValueSet(c.state.Priority))
 	}
 	return workflow.UpsertTypedSearchAttributes(ctx, updates...)
 }

@@ -135,6 +135,9 @@ func newHarness(t *testing.T, p *policy.Policy) *harness {
 	env.RegisterActivityWithOptions(acts.event, activity.RegisterOptions{Name: workflows.ActivityRecordEvent})
 	env.RegisterActivityWithOptions(acts.plan, activity.RegisterOptions{Name: workflows.ActivityPlanReassignment})
 	env.RegisterActivityWithOptions(acts.offerNext, activity.RegisterOptions{Name: workflows.ActivityOfferNext})
+	env.RegisterActivityWithOptions(func(context.Context, workflows.PinPolicyInput) (workflows.PolicyRef, error) {
+		return workflows.PolicyRef{}, nil // no stored policies: the worker's own
+	}, activity.RegisterOptions{Name: workflows.ActivityPinPolicy})
 	return &harness{t: t, env: env, acts: acts}
 }
 

@@ -3,6 +3,8 @@ package workflows
 import (
 	"fmt"
 
+	"go.temporal.io/sdk/temporal"
+
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/batonhq/baton/policy"
@@ -52,4 +54,40 @@ func (c *claim) complete(_ workflow.Context, in CompleteInput) (StageResult, err
 	c.state.Completed = append(c.state.Completed, r)
 	c.completed = true
 	return r, nil
+}
+
+// validateMigrate lets an admin move the claim to another stored policy version.
+func (c *claim) validateMigrate(in MigratePolicyInput) error {
+	if in.Actor == "" || in.Version < 1 {
+		return reject(ErrTypeInvalid, "migrate_policy: actor and a version of at least 1 are required")
+	}
+	if c.state.Stage == policy.StageFinalise {
+		return reject(ErrTypeConflict, "claim %s is finalised: nothing left to decide", c.in.ClaimID)
+	}
+	if !c.isAdmin(in.Actor) {
+		return reject(ErrTypeForbidden, "%q may not migrate claim %s to another policy version: admins only", in.Actor, c.in.ClaimID)
+	}
+	if c.policies < versionPolicies {
+		return reject(ErrTypeConflict, "claim %s started before policies were stored; it keeps the worker's policy", c.in.ClaimID)
+	}
+	if in.Version == c.state.Policy.Version {
+		return reject(ErrTypeConflict, "claim %s already runs under %s", c.in.ClaimID, c.state.Policy)
+	}
+	return nil
+}
+
+// migratePolicy pins another stored version; it applies from the next decision on.
+func (c *claim) migratePolicy(ctx workflow.Context, in MigratePolicyInput) (PolicyRef, error) {
+	if err := c.validateMigrate(in); err != nil {
+		return PolicyRef{}, err
+	}
+	var ref PolicyRef
+	if err := workflow.ExecuteActivity(c.activities, ActivityPinPolicy, PinPolicyInput{Version: in.Version}).Get(ctx, &ref); err != nil {
+		return PolicyRef{}, temporal.NewNonRetryableApplicationError(temporalMessage(err), ErrTypeInvalid, nil)
+	}
+	from := c.state.Policy
+	c.state.Policy = ref
+	c.event(ctx, RecordEventInput{Kind: policy.EventPolicyMigrated, Actor: in.Actor, Comment: in.Comment,
+		Reason: fmt.Sprintf("migrated from %s to %s; applies from the next decision", from, ref)})
+	return ref, nil
 }

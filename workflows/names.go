@@ -26,6 +26,9 @@ const (
 	// UpdateStartReassignment sends the current stage to a reassignment group
 	// (StartReassignmentInput).
 	UpdateStartReassignment = "start_reassignment"
+	// UpdateMigratePolicy moves the claim to another stored policy version
+	// (MigratePolicyInput); admins only.
+	UpdateMigratePolicy = "migrate_policy"
 	// QueryState returns ClaimState.
 	QueryState = "state"
 
@@ -39,6 +42,8 @@ const (
 	ActivityPlanReassignment = "PlanReassignment"
 	// ActivityOfferNext offers a claim to a group's next member in turn (OfferNextInput).
 	ActivityOfferNext = "OfferNext"
+	// ActivityPinPolicy finds the stored policy version a claim runs under (PinPolicyInput).
+	ActivityPinPolicy = "PinPolicy"
 )
 
 // Search attributes kept current by the claim workflow. All are Keyword.
@@ -48,11 +53,13 @@ var (
 	StatusKey   = temporal.NewSearchAttributeKeyKeyword("BatonStatus")
 	// QueueKey names the queue an unassigned stage waits in; unset when assigned.
 	QueueKey = temporal.NewSearchAttributeKeyKeyword("BatonQueue")
+	// PriorityKey is the priority a distribution rule set (High, Medium, Low).
+	PriorityKey = temporal.NewSearchAttributeKeyKeyword("BatonPriority")
 )
 
 // SearchAttributeNames lists the search attributes a namespace must have before
 // claims start; an unregistered one would leave workflow tasks retrying forever.
-var SearchAttributeNames = []string{"BatonStage", "BatonAssignee", "BatonStatus", "BatonQueue"}
+var SearchAttributeNames = []string{"BatonStage", "BatonAssignee", "BatonStatus", "BatonQueue", "BatonPriority"}
 
 // Claim statuses, the values of BatonStatus.
 const (
@@ -93,6 +100,10 @@ const (
 	// completions. Claims started before it keep the spine's behaviour.
 	changeTimers  = "timers-and-timeline"
 	versionTimers = workflow.Version(1)
+	// changePolicies pins the stored policy version at start, passes earlier
+	// stages' results to decisions, and publishes BatonPriority.
+	changePolicies  = "policy-versions"
+	versionPolicies = workflow.Version(1)
 )
 
 // WorkflowID returns the workflow id of a claim.

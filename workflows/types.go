@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/batonhq/baton/policy"
@@ -88,9 +89,14 @@ type ClaimState struct {
 	// Rules are the current stage's queue and timers.
 	Rules policy.StageRules `json:"rules"`
 	// Reassignment is the current stage's latest reassignment group round.
-	Reassignment *Reassignment     `json:"reassignment,omitempty"`
-	Completed    []StageResult     `json:"completed"`
-	Decisions    []policy.Decision `json:"decisions"`
+	Reassignment *Reassignment `json:"reassignment,omitempty"`
+	// Policy is the stored policy version the claim runs under; empty means the
+	// worker's own policy (claims started before policies were stored).
+	Policy PolicyRef `json:"policy"`
+	// Priority is the priority a distribution rule set.
+	Priority  string            `json:"priority,omitempty"`
+	Completed []StageResult     `json:"completed"`
+	Decisions []policy.Decision `json:"decisions"`
 }
 
 // ClaimSummary is the workflow's result once the claim is finalised.
@@ -113,6 +119,10 @@ type ResolveAssignmentInput struct {
 	CurrentUser string `json:"currentUser,omitempty"`
 	// At is the workflow's time of the decision, for the timeline.
 	At time.Time `json:"at,omitempty"`
+	// Steps are the earlier stages' results, for assignee expressions.
+	Steps map[policy.Stage]policy.StepOutput `json:"steps,omitempty"`
+	// Policy is the stored policy version to decide under; empty: the worker's.
+	Policy PolicyRef `json:"policy,omitempty"`
 }
 
 // RecordAssignmentInput records a person's choice of assignee in the ledger and
@@ -200,4 +210,33 @@ type OfferNextInput struct {
 type OfferNextResult struct {
 	Member string `json:"member,omitempty"`
 	Done   bool   `json:"done,omitempty"`
+}
+
+// PolicyRef names a stored policy version.
+type PolicyRef struct {
+	Name    string `json:"name,omitempty"`
+	Version int    `json:"version,omitempty"`
+}
+
+// IsZero reports an empty reference.
+func (r PolicyRef) IsZero() bool { return r.Name == "" }
+
+// String is "name@vN".
+func (r PolicyRef) String() string {
+	if r.IsZero() {
+		return "the worker's policy"
+	}
+	return fmt.Sprintf("%s@v%d", r.Name, r.Version)
+}
+
+// PinPolicyInput asks for a stored policy version: Version 0 means the latest.
+type PinPolicyInput struct {
+	Version int `json:"version,omitempty"`
+}
+
+// MigratePolicyInput is the migrate_policy update.
+type MigratePolicyInput struct {
+	Actor   string `json:"actor"`
+	Version int    `json:"version"`
+	Comment string `json:"comment,omitempty"`
 }

@@ -29,7 +29,7 @@ type Config struct {
 	TaskQueue string `yaml:"task_queue" env:"BATON_TASK_QUEUE" default:"baton" doc:"Temporal task queue of claim workflows and activities"`
 	// RegisterSearchAttributes makes the worker add missing Baton search attributes
 	// at start instead of refusing to start.
-	RegisterSearchAttributes bool `yaml:"register_search_attributes" env:"BATON_REGISTER_SEARCH_ATTRIBUTES" default:"false" doc:"add missing BatonStage/BatonAssignee/BatonStatus/BatonQueue at start (needs operator rights); otherwise the worker refuses to start without them"`
+	RegisterSearchAttributes bool `yaml:"register_search_attributes" env:"BATON_REGISTER_SEARCH_ATTRIBUTES" default:"false" doc:"add missing Baton search attributes at start (needs operator rights); otherwise the worker refuses to start without them"`
 	// PolicyFile is the assignment policy; empty means the source's defaults
 	// (assignments disabled, manual).
 	PolicyFile string `yaml:"policy_file" env:"BATON_POLICY_FILE" doc:"policy file (YAML or JSON); empty: enableClaimAssignments false, manual"`

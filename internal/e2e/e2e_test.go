@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/workflowservice/v1"
 
-	"github.com/batonhq/baton/activities"
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/internal/testenv"
 	"github.com/batonhq/baton/policy"
@@ -244,7 +243,7 @@ func TestActivityFailingAfterCommitDoesNotAdvanceTwice(t *testing.T) {
 		got = append(got, waitDecided(t, b, id, policy.StageCapture).Assignee)
 	}
 	require.Equal(t, []string{"ann", "bob", "cat", "ann"}, got, "no turn skipped or doubled")
-	cur, err := b.DB.Store.Cursor(ctx, activities.CursorScope(policy.StageCapture, []string{policy.PermMakeClaimDecisions}))
+	cur, err := b.DB.Store.Cursor(ctx, policy.CursorScope(policy.StageCapture, []string{policy.PermMakeClaimDecisions}))
 	require.NoError(t, err)
 	require.EqualValues(t, 2, cur.Round)
 	require.Equal(t, map[string]int{"ann": 1}, cur.Served)

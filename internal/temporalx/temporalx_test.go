@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 
 	"github.com/batonhq/baton/internal/temporalx"
 	"github.com/batonhq/baton/internal/testenv"
+	"github.com/batonhq/baton/workflows"
 )
 
 func TestEnsureSearchAttributesOnBareNamespace(t *testing.T) {
@@ -31,7 +34,8 @@ func TestEnsureSearchAttributesOnBareNamespace(t *testing.T) {
 	})
 
 	err = temporalx.EnsureSearchAttributes(ctx, c, ns, false)
-	require.ErrorContains(t, err, "namespace "+ns+" lacks Baton's search attributes BatonAssignee, BatonQueue, BatonStage, BatonStatus")
+	want := slices.Sorted(slices.Values(workflows.SearchAttributeNames))
+	require.ErrorContains(t, err, "namespace "+ns+" lacks Baton's search attributes "+strings.Join(want, ", "))
 	require.ErrorContains(t, err, "temporal operator search-attribute create --namespace "+ns+" --name BatonStage --type Keyword")
 
 	wait, cancel := context.WithTimeout(ctx, 30*time.Second)

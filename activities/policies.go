@@ -1,0 +1,74 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/workflows"
+)
+
+// policyCache holds parsed stored policy versions. A stored version never changes,
+// so an entry never goes stale.
+type policyCache struct {
+	mu sync.Mutex
+	m  map[workflows.PolicyRef]*policy.Policy
+}
+
+// PinPolicy returns the stored policy version a claim runs under: the latest
+// version of the worker's policy name, or the version asked for. With no stored
+// policy it returns an empty reference, and decisions use the worker's own.
+func (a *Activities) PinPolicy(ctx context.Context, in workflows.PinPolicyInput) (workflows.PolicyRef, error) {
+	name := a.Policy.Name
+	if name == "" {
+		name = "default"
+	}
+	var sp store.StoredPolicy
+	var err error
+	if in.Version > 0 {
+		sp, err = a.Store.PolicyVersion(ctx, name, in.Version)
+		if errors.Is(err, store.ErrNotFound) {
+			return workflows.PolicyRef{}, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("policy %s has no version %d", name, in.Version), workflows.ErrTypeInvalid, nil)
+		}
+	} else {
+		sp, err = a.Store.PolicyLatest(ctx, name)
+		if errors.Is(err, store.ErrNotFound) {
+			return workflows.PolicyRef{}, nil
+		}
+	}
+	if err != nil {
+		return workflows.PolicyRef{}, err
+	}
+	return workflows.PolicyRef{Name: sp.Name, Version: sp.Version}, nil
+}
+
+// policyFor returns the policy a decision runs under.
+func (a *Activities) policyFor(ctx context.Context, ref workflows.PolicyRef) (*policy.Policy, error) {
+	if ref.IsZero() {
+		return a.Policy, nil
+	}
+	a.policies.mu.Lock()
+	defer a.policies.mu.Unlock()
+	if p, ok := a.policies.m[ref]; ok {
+		return p, nil
+	}
+	sp, err := a.Store.PolicyVersion(ctx, ref.Name, ref.Version)
+	if err != nil {
+		return nil, err
+	}
+	p, err := sp.Parse()
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("stored policy %s: %v", ref, err), workflows.ErrTypeInvalid, nil)
+	}
+	if a.policies.m == nil {
+		a.policies.m = map[workflows.PolicyRef]*policy.Policy{}
+	}
+	a.policies.m[ref] = p
+	return p, nil
+}
