@@ -32,6 +32,7 @@ build:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParsePolicy -fuzztime 20s ./policy
 	$(GO) test -run '^$$' -fuzz FuzzParseDirectory -fuzztime 20s ./policy
+	$(GO) test -run '^$$' -fuzz FuzzRules -fuzztime 20s ./policy
 
 ## lean: show that the worker and the starter link no Temporal server
 lean:

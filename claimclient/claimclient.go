@@ -188,3 +188,11 @@ func (c *Client) StartReassignment(ctx context.Context, claimID string, in workf
 	err := c.update(ctx, claimID, workflows.UpdateStartReassignment, in, &r)
 	return r, err
 }
+
+// MigratePolicy moves a claim to another stored policy version (admins only); it
+// applies from the claim's next decision.
+func (c *Client) MigratePolicy(ctx context.Context, claimID string, in workflows.MigratePolicyInput) (workflows.PolicyRef, error) {
+	var r workflows.PolicyRef
+	err := c.update(ctx, claimID, workflows.UpdateMigratePolicy, in, &r)
+	return r, err
+}

@@ -41,7 +41,7 @@ func TestDemoRunsClaimsThroughEveryStage(t *testing.T) {
 	require.Len(t, ids, 3, text)
 	for _, m := range ids {
 		for _, stage := range []string{"capture", "review", "acknowledge"} {
-			line := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(m[1]) + `  ` + stage + ` +→ \S+ +round_robin +round robin: .+ \[policy demo-1\]$`)
+			line := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(m[1]) + `  ` + stage + ` +→ \S+ +round_robin +round robin: .+ \[policy default@v1 \(demo-1\)\]$`)
 			require.Regexp(t, line, text, "%s has no %s decision", m[1], stage)
 		}
 		require.Contains(t, text, m[1]+"  finalise    ✓")

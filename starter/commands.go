@@ -37,6 +37,11 @@ var commands = map[string]func(context.Context, *cli, []string) error{
 	"timeline":           cmdTimeline,
 	"queue":              cmdQueue,
 	"group":              cmdGroup,
+	// policies
+	"policy":         cmdPolicy,
+	"explain":        cmdExplain,
+	"host":           cmdHost,
+	"migrate-policy": cmdMigratePolicy,
 }
 
 func cmdStart(ctx context.Context, c *cli, args []string) error {

@@ -41,6 +41,14 @@ Queues and reassignment:
   group apply FILE --as USER                          upsert reassignment groups (needs ManageReassignmentGroups)
   group list                                          the reassignment groups
 
+Policies:
+  policy apply FILE --as USER                         validate, store as the next version, print what changed
+  policy list | policy show [--version N]             stored versions
+  policy test FILE --claims FILE [--directory FILE]   decide sample claims without touching live state
+  explain CLAIM [STAGE]                               candidates, who was removed and why, rules, method, pick
+  migrate-policy CLAIM VERSION --as ADMIN             move a claim to another stored policy version
+  host record SUBJECT USER [--at TIME]                record who hosted a subject, for recent_host
+
 Operations:
   directory load FILE                                 upsert users, permissions and teams (all or nothing)
   migrate                                             apply database migrations

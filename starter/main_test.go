@@ -179,3 +179,67 @@ func TestCLIQueuesGroupsAndTimeline(t *testing.T) {
 	require.Contains(t, out, "reassignment_started")
 	require.Contains(t, out, "needs a senior")
 }
+
+func TestCLIPolicies(t *testing.T) {
+	t.Parallel()
+	cli, b := newCLI(t, policy.DefaultPolicy())
+	code, _, errs := cli.run("directory", "load", "../examples/directory.yaml")
+	require.Equal(t, 0, code, errs)
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
+		return p
+	}
+	v1 := write("v1.yaml", "claims:\n  enableClaimAssignments: true\n  stages:\n    capture: {method: recent_host, fallback: default, defaultAssignee: gus}\n")
+	code, out, errs := cli.run("policy", "apply", v1, "--as", "gus")
+	require.Equal(t, 0, code, errs)
+	require.Equal(t, "stored policy default version 1; new claims use it, running claims keep theirs\n(first version)\n", out)
+	code, out, _ = cli.run("policy", "apply", v1, "--as", "gus")
+	require.Equal(t, 0, code)
+	require.Equal(t, "unchanged: policy default is at version 1\n", out)
+
+	bad := write("bad.yaml", "claims:\n  stages:\n    capture: {assignee: nobody}\n")
+	code, _, errs = cli.run("policy", "apply", bad, "--as", "gus")
+	require.Equal(t, 1, code)
+	require.Contains(t, errs, `nothing applied:`)
+	require.Contains(t, errs, `claims.stages.capture.assignee: unknown user "nobody"`)
+	_, out, _ = cli.run("policy", "list")
+	require.Equal(t, 2, strings.Count(out, "\n"), "still one version: %s", out)
+
+	// recent_host: the latest host of the claim's subject gets it.
+	code, _, errs = cli.run("host", "record", "patient-7", "ben", "--at", "2026-11-01T09:00:00Z")
+	require.Equal(t, 0, code, errs)
+	code, _, errs = cli.run("host", "record", "patient-7", "chloe", "--at", "2026-11-20T09:00:00Z")
+	require.Equal(t, 0, code, errs)
+	code, _, errs = cli.run("host", "record", "patient-7", "ghost")
+	require.Equal(t, 1, code)
+	require.Contains(t, errs, `unknown user "ghost"`)
+	id := b.ClaimID(1)
+	code, _, errs = cli.run("start", id, "--data", "subject=patient-7")
+	require.Equal(t, 0, code, errs)
+	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+		_, out, _ := cli.run("show", id)
+		return strings.Contains(out, "assignee  chloe"), out
+	})
+	_, out, _ = cli.run("explain", id, "capture")
+	require.Contains(t, out, "capture · decision 1 · recent_host · policy default@v1")
+	require.Contains(t, out, "pick      chloe — the most recent host of the claim's subject: chloe")
+	require.Contains(t, out, "removed   dev: missing MakeClaimDecisions")
+	require.Contains(t, out, "removed   hana: inactive")
+
+	// A second version prints what changed.
+	v2 := write("v2.yaml", "claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: round_robin\n  stages:\n    capture: {method: recent_host, fallback: default, defaultAssignee: ben}\n")
+	code, out, errs = cli.run("policy", "apply", v2, "--as", "gus")
+	require.Equal(t, 0, code, errs)
+	require.Equal(t, "stored policy default version 2; new claims use it, running claims keep theirs\n"+
+		"~ claims.claimAssignmentMethod: manual → round_robin\n"+
+		`~ claims.stages.capture.defaultAssignee: "gus" → "ben"`+"\n", out)
+
+	code, out, errs = cli.run("policy", "test", "../examples/policy-distribution.yaml", "--claims", "../examples/claims.yaml")
+	require.Equal(t, 0, code, errs)
+	require.Contains(t, out, "sample-vip     capture      distribution          ava       vip              High")
+	require.Contains(t, out, `names "nobody-known", who is not in the directory; default assignee dev`)
+	_, out, _ = cli.run("policy", "list")
+	require.Equal(t, 3, strings.Count(out, "\n"), "policy test stored nothing: %s", out)
+}

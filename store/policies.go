@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,7 +30,11 @@ func (sp StoredPolicy) Parse() (*policy.Policy, error) {
 	if err != nil {
 		return nil, err
 	}
+	label := p.Version
 	p.Version = fmt.Sprintf("%s@v%d", sp.Name, sp.Version)
+	if !strings.HasPrefix(label, "sha256:") {
+		p.Version += " (" + label + ")" // the file's own label, for people
+	}
 	return p, nil
 }
 

@@ -83,5 +83,5 @@ func TestWorkerBinaryServesAndStopsOnSIGTERM(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("worker did not stop within 30s of SIGTERM; stderr: %s", stderr.String())
 	}
-	require.Contains(t, stderr.String(), `"policy_version":"demo-1"`)
+	require.Contains(t, stderr.String(), `"policy_version":"default@v1 (demo-1)"`)
 }

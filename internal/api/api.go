@@ -38,6 +38,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /claims/{claim_id}/assignment-options/{stage}", s.assignmentOptions)
 	mux.HandleFunc("GET /claims/{claim_id}", s.claimState)
 	mux.HandleFunc("GET /claims/{claim_id}/timeline", s.timeline)
+	mux.HandleFunc("GET /claims/{claim_id}/explain", s.explain)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -96,6 +97,40 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
 		events = []store.TimelineEvent{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"claimId": claimID, "events": events})
+}
+
+// explain answers a claim's recorded decisions (optionally one stage's): the
+// candidates, who was removed and why, the rules tried, the method and the pick.
+func (s *Server) explain(w http.ResponseWriter, r *http.Request) {
+	claimID := r.PathValue("claim_id")
+	var stage policy.Stage
+	if q := r.URL.Query().Get("stage"); q != "" {
+		var err error
+		if stage, err = policy.ParseStage(q); err != nil {
+			writeError(w, http.StatusBadRequest, "unknown_stage", err.Error())
+			return
+		}
+	}
+	if s.store == nil {
+		writeError(w, http.StatusServiceUnavailable, "explain_unavailable", "this server has no database configured (DATABASE_URL)")
+		return
+	}
+	if _, ok := s.state(w, r, claimID); !ok {
+		return
+	}
+	all, err := s.store.DecisionsByClaim(r.Context(), claimID)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "read decisions", "claim_id", claimID, "error", err)
+		writeError(w, http.StatusInternalServerError, "database_error", "could not read the decisions of claim "+claimID)
+		return
+	}
+	out := []policy.Decision{}
+	for _, d := range all {
+		if stage == "" || d.Stage == stage {
+			out = append(out, d)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"claimId": claimID, "decisions": out})
 }
 
 func (s *Server) claimState(w http.ResponseWriter, r *http.Request) {

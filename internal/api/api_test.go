@@ -90,4 +90,13 @@ func TestAssignmentOptionsEndpoint(t *testing.T) {
 	require.Equal(t, "ann", events[0].(map[string]any)["subject"])
 	code, _ = get(t, srv, "/claims/no-such-claim/timeline")
 	require.Equal(t, http.StatusNotFound, code)
+
+	code, body = get(t, srv, "/claims/"+id+"/explain?stage=capture")
+	require.Equal(t, http.StatusOK, code)
+	decisions := body["decisions"].([]any)
+	require.Len(t, decisions, 1)
+	require.Equal(t, "round_robin", decisions[0].(map[string]any)["method"])
+	require.Equal(t, "ann", decisions[0].(map[string]any)["assignee"])
+	code, body = get(t, srv, "/claims/"+id+"/explain?stage=nope")
+	require.Equal(t, http.StatusBadRequest, code)
 }

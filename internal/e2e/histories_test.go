@@ -28,8 +28,8 @@ const historyDir = "../../workflows/testdata"
 // BATON_UPDATE_HISTORIES=1 it also rewrites workflows/testdata, including one
 // deliberately incompatible history (the first activity renamed, as if recorded by
 // a workflow that scheduled something else) that must fail to replay. Histories
-// named v0_* were recorded by earlier workflow code and are never regenerated:
-// they prove claims started before a change still replay.
+// named v0_*, v1_*, … were recorded by earlier workflow code and are never
+// regenerated: they prove claims started before a change still replay.
 func TestHistories(t *testing.T) {
 	t.Parallel()
 	scenarios := []struct {
@@ -190,6 +190,23 @@ claims:
 			waitFor(t, b, id, "escalated", func(s workflows.ClaimState) bool { return s.Assignee == "root" })
 			complete(t, b, id, "root", policy.StageCapture)
 			finish(t, b, id, policy.StageCapture)
+		}},
+		{"distribution_migrated_open_at_review", pol(policy.MethodManual, true), func(t *testing.T, b *testenv.Baton, id string) {
+			// The claim started before any policy was stored, under the worker's own
+			// (manual). Store v1 and v2, and an admin migrates it to v2.
+			ctx := context.Background()
+			waitDecided(t, b, id, policy.StageCapture)
+			applyPolicy(t, b, rrPolicy)
+			applyPolicy(t, b, "claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: distribution\n  distribution:\n    rules:\n      - {id: all, then: [{action: assign_user, user: bob}, {action: set_priority, priority: High}]}\n")
+			ref, err := b.Claims.MigratePolicy(ctx, id, workflows.MigratePolicyInput{Actor: "root", Version: 2})
+			require.NoError(t, err)
+			require.Equal(t, 2, ref.Version)
+			_, err = b.Claims.Claim(ctx, id, workflows.ClaimStageInput{Actor: "cat"})
+			require.NoError(t, err)
+			complete(t, b, id, "cat", policy.StageCapture)
+			s := waitDecided(t, b, id, policy.StageReview)
+			require.Equal(t, "bob", s.Assignee)
+			require.Equal(t, "High", s.Priority)
 		}},
 		{"reassignment_claimed_then_default", pol(policy.MethodRoundRobin, true), func(t *testing.T, b *testenv.Baton, id string) {
 			ctx := context.Background()

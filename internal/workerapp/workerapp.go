@@ -93,18 +93,32 @@ func NewMigrated(lc fx.Lifecycle, pool *pgxpool.Pool, log *slog.Logger) Migrated
 	return Migrated{}
 }
 
-// NewPolicy loads the policy file, or the source's defaults when none is set.
-func NewPolicy(cfg config.Config, log *slog.Logger) (*policy.Policy, error) {
+// NewPolicy loads the policy file, or the source's defaults when none is set. On
+// start (after migrations) it stores the file as the policy's next version when
+// its content changed, so new claims pin it; a file naming unknown users or teams
+// stops the worker rather than routing claims to nobody.
+func NewPolicy(lc fx.Lifecycle, cfg config.Config, log *slog.Logger, st *store.Store, _ Migrated) (*policy.Policy, error) {
 	if cfg.PolicyFile == "" {
-		log.Warn("no policy file configured: claim assignments are disabled (set BATON_POLICY_FILE)")
+		log.Warn("no policy file configured: claim assignments are disabled unless a stored policy exists (set BATON_POLICY_FILE)")
 		return policy.DefaultPolicy(), nil
 	}
-	p, err := policy.LoadPolicyFile(cfg.PolicyFile)
+	body, err := os.ReadFile(cfg.PolicyFile)
+	if err != nil {
+		return nil, fmt.Errorf("read policy file: %w", err)
+	}
+	p, err := policy.ParsePolicy(cfg.PolicyFile, body)
 	if err != nil {
 		return nil, err
 	}
-	log.Info("policy loaded", "file", cfg.PolicyFile, "policy_version", p.Version, "method", p.Method,
-		"assignments_enabled", p.AssignmentsEnabled)
+	lc.Append(fx.StartHook(func(ctx context.Context) error {
+		res, err := st.PolicyApply(ctx, cfg.PolicyFile, body, p, "worker")
+		if err != nil {
+			return fmt.Errorf("apply policy file: %w", err)
+		}
+		log.Info("policy ready", "file", cfg.PolicyFile, "policy", p.Name, "version", res.Version, "stored_now", res.Changed,
+			"method", p.Method, "assignments_enabled", p.AssignmentsEnabled)
+		return nil
+	}))
 	return p, nil
 }
 

@@ -1,0 +1,329 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/workflows"
+)
+
+// Commands for stored policies, what-if runs, explanations and hosts.
+
+func cmdPolicy(ctx context.Context, c *cli, args []string) error {
+	if len(args) == 0 {
+		return usagef("want: policy apply FILE --as USER | policy list | policy show | policy test FILE --claims FILE")
+	}
+	switch args[0] {
+	case "apply":
+		return cmdPolicyApply(ctx, c, args[1:])
+	case "list":
+		return cmdPolicyList(ctx, c, args[1:])
+	case "show":
+		return cmdPolicyShow(ctx, c, args[1:])
+	case "test":
+		return cmdPolicyTest(ctx, c, args[1:])
+	}
+	return usagef("unknown policy command %q: want apply, list, show or test", args[0])
+}
+
+// cmdPolicyApply validates a policy file against the directory, stores it as the
+// next version when it changed, and prints what changed.
+func cmdPolicyApply(ctx context.Context, c *cli, args []string) error {
+	fs := flag.NewFlagSet("policy apply", flag.ContinueOnError)
+	actor := fs.String("as", "", "who is applying it, for the record (required)")
+	pos, err := parse(fs, args, "FILE")
+	if err != nil {
+		return err
+	}
+	if *actor == "" {
+		return usagef("--as USER is required: who is applying the policy")
+	}
+	body, err := os.ReadFile(pos[0])
+	if err != nil {
+		return err
+	}
+	p, err := policy.ParsePolicy(pos[0], body)
+	if err != nil {
+		return fmt.Errorf("nothing applied:\n%w", err)
+	}
+	st, err := c.store(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := st.PolicyApply(ctx, pos[0], body, p, *actor)
+	if err != nil {
+		return fmt.Errorf("nothing applied:\n%w", err)
+	}
+	if !res.Changed {
+		fmt.Fprintf(c.stdout, "unchanged: policy %s is at version %d\n", p.Name, res.Version)
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "stored policy %s version %d; new claims use it, running claims keep theirs\n", p.Name, res.Version)
+	if res.Previous == nil {
+		fmt.Fprintln(c.stdout, "(first version)")
+		return nil
+	}
+	changes := policy.Diff(res.Previous, p)
+	if len(changes) == 0 {
+		fmt.Fprintln(c.stdout, "(only comments or formatting changed)")
+	}
+	for _, line := range changes {
+		fmt.Fprintln(c.stdout, line)
+	}
+	return nil
+}
+
+func cmdPolicyList(ctx context.Context, c *cli, args []string) error {
+	fs := flag.NewFlagSet("policy list", flag.ContinueOnError)
+	name := fs.String("name", "default", "policy name")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := c.store(ctx)
+	if err != nil {
+		return err
+	}
+	versions, err := st.PolicyVersions(ctx, *name)
+	if err != nil {
+		return err
+	}
+	if len(versions) == 0 {
+		return fmt.Errorf("no stored versions of policy %s", *name)
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERSION\tAPPLIED\tBY\tCHECKSUM")
+	for _, v := range versions {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", v.Version, v.CreatedAt.UTC().Format(time.RFC3339), v.CreatedBy, v.Checksum[:12])
+	}
+	return tw.Flush()
+}
+
+func cmdPolicyShow(ctx context.Context, c *cli, args []string) error {
+	fs := flag.NewFlagSet("policy show", flag.ContinueOnError)
+	name := fs.String("name", "default", "policy name")
+	version := fs.Int("version", 0, "version (default: the latest)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := c.store(ctx)
+	if err != nil {
+		return err
+	}
+	var sp store.StoredPolicy
+	if *version > 0 {
+		sp, err = st.PolicyVersion(ctx, *name, *version)
+	} else {
+		sp, err = st.PolicyLatest(ctx, *name)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "# policy %s version %d, applied %s by %s\n%s", sp.Name, sp.Version,
+		sp.CreatedAt.UTC().Format(time.RFC3339), sp.CreatedBy, sp.Body)
+	return nil
+}
+
+// cmdPolicyTest decides sample claims under a policy file without touching live
+// state: the directory is read (from --directory, or the database), cursors start
+// empty and live in memory, and nothing is written.
+func cmdPolicyTest(ctx context.Context, c *cli, args []string) error {
+	fs := flag.NewFlagSet("policy test", flag.ContinueOnError)
+	claimsFile := fs.String("claims", "", "sample claims file (required)")
+	dirFile := fs.String("directory", "", "directory file to decide against (default: the live directory, read only)")
+	pos, err := parse(fs, args, "FILE")
+	if err != nil {
+		return err
+	}
+	if *claimsFile == "" {
+		return usagef("--claims FILE is required")
+	}
+	p, err := policy.LoadPolicyFile(pos[0])
+	if err != nil {
+		return err
+	}
+	samples, err := policy.LoadSampleClaimsFile(*claimsFile)
+	if err != nil {
+		return err
+	}
+	var users []policy.User
+	var teams []policy.Team
+	if *dirFile != "" {
+		d, err := policy.LoadDirectoryFile(*dirFile)
+		if err != nil {
+			return err
+		}
+		for _, u := range d.Users {
+			users = append(users, u.User)
+		}
+		for _, t := range d.Teams {
+			teams = append(teams, t.Team)
+		}
+	} else {
+		st, err := c.store(ctx)
+		if err != nil {
+			return fmt.Errorf("%w (or pass --directory FILE)", err)
+		}
+		if users, err = st.ListUsers(ctx); err != nil {
+			return err
+		}
+		if teams, err = st.ListTeams(ctx); err != nil {
+			return err
+		}
+	}
+	if err := policy.CheckReferences(pos[0], p, users, teams); err != nil {
+		return err
+	}
+	results, err := policy.WhatIf(p, users, teams, samples)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CLAIM\tSTAGE\tMETHOD\tASSIGNEE\tRULE\tPRIORITY\tREASON")
+	for _, r := range results {
+		d := r.Decision
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ClaimID, d.Stage, d.Method, orDash(d.Assignee), orDash(d.MatchedRule), orDash(d.Priority), d.Reason)
+	}
+	return tw.Flush()
+}
+
+// cmdExplain prints, for each decision of a claim (or one stage), the candidates,
+// who was removed and why, the rules tried, the method and the pick.
+func cmdExplain(ctx context.Context, c *cli, args []string) error {
+	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
+	var pos []string
+	var err error
+	if len(args) >= 2 && !strings.HasPrefix(args[1], "-") {
+		pos, err = parse(fs, args, "CLAIM", "STAGE")
+	} else {
+		pos, err = parse(fs, args, "CLAIM")
+	}
+	if err != nil {
+		return err
+	}
+	var stage policy.Stage
+	if len(pos) == 2 {
+		if stage, err = policy.ParseStage(pos[1]); err != nil {
+			return usagef("%v", err)
+		}
+	}
+	st, err := c.store(ctx)
+	if err != nil {
+		return err
+	}
+	decisions, err := st.DecisionsByClaim(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	shown := 0
+	for _, d := range decisions {
+		if stage != "" && d.Stage != stage {
+			continue
+		}
+		shown++
+		explainOne(c, d)
+	}
+	if shown == 0 {
+		return fmt.Errorf("no decisions recorded for claim %s%s", pos[0], map[bool]string{true: " at " + string(stage)}[stage != ""])
+	}
+	return nil
+}
+
+func explainOne(c *cli, d policy.Decision) {
+	w := c.stdout
+	fmt.Fprintf(w, "%s · decision %d · %s · policy %s\n", d.Stage, d.Seq, d.Method, d.PolicyVersion)
+	fmt.Fprintf(w, "  pick      %s — %s\n", orDash(d.Assignee), d.Reason)
+	if d.Actor != "" {
+		fmt.Fprintf(w, "  by        %s\n", d.Actor)
+	}
+	if len(d.Required) > 0 {
+		fmt.Fprintf(w, "  requires  %s\n", strings.Join(d.Required, ", "))
+	}
+	for _, t := range d.RuleTrace {
+		verdict := "did not match"
+		if t.Matched {
+			verdict = "MATCHED"
+		}
+		fmt.Fprintf(w, "  rule      %s %s: %s\n", t.RuleID, verdict, t.Why)
+	}
+	if d.Priority != "" {
+		fmt.Fprintf(w, "  priority  %s\n", d.Priority)
+	}
+	ids := make([]string, len(d.Candidates))
+	for i, x := range d.Candidates {
+		ids[i] = x.UserID
+	}
+	fmt.Fprintf(w, "  eligible  %s\n", orDash(strings.Join(ids, ", ")))
+	for _, e := range d.Excluded {
+		fmt.Fprintf(w, "  removed   %s: %s\n", e.UserID, e.Reason)
+	}
+	fmt.Fprintln(w)
+}
+
+func cmdHost(ctx context.Context, c *cli, args []string) error {
+	if len(args) == 0 || args[0] != "record" {
+		return usagef("want: host record SUBJECT USER [--at RFC3339]")
+	}
+	fs := flag.NewFlagSet("host record", flag.ContinueOnError)
+	at := fs.String("at", "", "when (default: now)")
+	pos, err := parse(fs, args[1:], "SUBJECT", "USER")
+	if err != nil {
+		return err
+	}
+	when := time.Now()
+	if *at != "" {
+		if when, err = time.Parse(time.RFC3339, *at); err != nil {
+			return usagef("--at %q: want RFC 3339, e.g. 2026-11-22T09:30:00Z", *at)
+		}
+	}
+	st, err := c.store(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := st.GetUser(ctx, pos[1]); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("unknown user %q", pos[1])
+		}
+		return err
+	}
+	if err := st.HostRecord(ctx, pos[0], pos[1], when); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "recorded %s as host of %s at %s\n", pos[1], pos[0], when.UTC().Format(time.RFC3339))
+	return nil
+}
+
+func cmdMigratePolicy(ctx context.Context, c *cli, args []string) error {
+	fs := flag.NewFlagSet("migrate-policy", flag.ContinueOnError)
+	actor := fs.String("as", "", "the admin migrating it (required)")
+	comment := fs.String("comment", "", "why")
+	pos, err := parse(fs, args, "CLAIM", "VERSION")
+	if err != nil {
+		return err
+	}
+	version, err := strconv.Atoi(pos[1])
+	if err != nil || version < 1 {
+		return usagef("VERSION %q: want a version number such as 3", pos[1])
+	}
+	if *actor == "" {
+		return usagef("--as USER is required: which admin is migrating")
+	}
+	claims, err := c.claims(ctx)
+	if err != nil {
+		return err
+	}
+	ref, err := claims.MigratePolicy(ctx, pos[0], workflows.MigratePolicyInput{Actor: *actor, Version: version, Comment: *comment})
+	if err != nil {
+		return rejection(err)
+	}
+	fmt.Fprintf(c.stdout, "claim %s now runs under %s from its next decision\n", pos[0], ref)
+	return nil
+}
