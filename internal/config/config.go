@@ -40,6 +40,9 @@ type Config struct {
 	LinkTemplate string `yaml:"link_template" env:"BATON_LINK_TEMPLATE" default:"http://localhost:8080/claims/{claim_id}?stage={stage}" doc:"deep link in notifications; {claim_id}, {stage}, {workflow_id} are replaced"`
 	// HTTPAddress is where starter serve listens.
 	HTTPAddress string `yaml:"http_address" env:"BATON_HTTP_ADDRESS" default:"127.0.0.1:8080" doc:"listen address of starter serve"`
+	// MetricsAddress is where the worker and the API server serve Prometheus
+	// metrics (and /healthz); empty disables it.
+	MetricsAddress string `yaml:"metrics_address" env:"BATON_METRICS_ADDRESS" default:"127.0.0.1:9464" doc:"Prometheus /metrics and /healthz listen address of the worker and starter serve; empty: off"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level" env:"BATON_LOG_LEVEL" default:"info" doc:"debug, info, warn or error"`
 	// ShutdownTimeout bounds how long a stopping worker waits for in-flight
