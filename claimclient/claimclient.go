@@ -143,12 +143,16 @@ func (c *Client) wrap(claimID, op string, err error) error {
 	if errors.As(err, &nf) {
 		return fmt.Errorf("%s: claim %s: %w", op, claimID, ErrClaimNotFound)
 	}
-	return err
+	return asError(op, claimID, err)
 }
 
 // ErrorType returns the Baton error type of a rejected update (workflows.ErrType*),
 // or "" for other errors.
 func ErrorType(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Type
+	}
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) {
 		return app.Type()
@@ -159,6 +163,10 @@ func ErrorType(err error) string {
 // Message returns the human message of a rejected update without the SDK's
 // wrapping, or err.Error() for other errors.
 func Message(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) {
 		return app.Message()

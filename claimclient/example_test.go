@@ -31,12 +31,10 @@ func Example() {
 	fmt.Println(state.Stage, state.Status, state.Assignee)
 
 	_, err = claims.Complete(ctx, "C-1001", workflows.CompleteInput{Actor: "someone-else"})
-	switch claimclient.ErrorType(err) {
-	case workflows.ErrTypeForbidden:
-		fmt.Println("rejected:", claimclient.Message(err))
-	case "":
-		if err != nil {
-			log.Fatal(err)
-		}
+	switch {
+	case claimclient.IsForbidden(err):
+		fmt.Println("rejected:", claimclient.Message(err)) // only the assignee completes
+	case err != nil:
+		log.Fatal(err)
 	}
 }

@@ -155,6 +155,12 @@ func TestNonAssigneeRejectedStateUnchanged(t *testing.T) {
 	require.Error(t, err)
 	require.Equal(t, workflows.ErrTypeForbidden, claimclient.ErrorType(err))
 	require.Equal(t, `"bob" may not complete capture of claim `+id+`: only the assignee (ann) may`, claimclient.Message(err))
+	var typed *claimclient.Error
+	require.True(t, errors.As(err, &typed), "rejections are *claimclient.Error")
+	require.Equal(t, workflows.UpdateCompleteStage, typed.Op)
+	require.Equal(t, id, typed.ClaimID)
+	require.True(t, claimclient.IsForbidden(err))
+	require.False(t, claimclient.IsConflict(err))
 	_, err = b.Claims.Assign(ctx, id, workflows.AssignInput{Actor: "bob", UserID: "bob"})
 	require.Equal(t, workflows.ErrTypeForbidden, claimclient.ErrorType(err))
 	_, err = b.Claims.Assign(ctx, id, workflows.AssignInput{Actor: "root", UserID: "old"})
