@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/batonhq/baton/internal/metrics"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
@@ -32,6 +33,9 @@ type Activities struct {
 	// replaced, URL-escaped.
 	LinkTemplate string
 	Log          *slog.Logger
+	// Metrics counts decisions, timeline events and notifications once each, after
+	// their transaction commits; nil records nothing.
+	Metrics *metrics.Metrics
 	// AfterCommit, when set, runs after a decision's transaction commits. Tests use
 	// it to fail an activity whose work is already durable, as a crash would.
 	AfterCommit func(ctx context.Context, key store.DecisionKey) error

@@ -9,6 +9,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/batonhq/baton/internal/metrics"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
@@ -22,6 +23,7 @@ func groupScope(group string) string { return "group/" + group }
 // it; the rest are listed with why.
 func (a *Activities) PlanReassignment(ctx context.Context, in workflows.PlanReassignmentInput) (workflows.ReassignmentPlan, error) {
 	var plan workflows.ReassignmentPlan
+	var started bool // false on a retry: the round's start is already recorded
 	err := a.Store.InTx(ctx, func(qs *store.Queries) error {
 		g, err := qs.Group(ctx, in.Group)
 		if errors.Is(err, store.ErrNotFound) {
@@ -37,12 +39,16 @@ func (a *Activities) PlanReassignment(ctx context.Context, in workflows.PlanReas
 		}
 		reason := fmt.Sprintf("sent to reassignment group %s (%s, offers stand %s; default assignee %s)",
 			g.Name, g.Method, g.OfferTimeout, g.DefaultAssignee)
-		return qs.TimelineAdd(ctx, store.TimelineEvent{WorkflowID: in.WorkflowID, ClaimID: in.ClaimID, Stage: in.Stage,
+		started, _, err = qs.TimelineAddOnce(ctx, store.TimelineEvent{WorkflowID: in.WorkflowID, ClaimID: in.ClaimID, Stage: in.Stage,
 			Seq: in.Seq, Kind: policy.EventReassignmentStarted, Actor: in.Actor, Reason: reason, Comment: in.Comment, At: in.At})
+		return err
 	})
 	var app *temporal.ApplicationError
 	if err != nil && !errors.As(err, &app) {
 		err = fmt.Errorf("plan reassignment of %s to %s: %w", in.ClaimID, in.Group, err)
+	}
+	if err == nil && started {
+		a.Metrics.TimelineEvent(policy.EventReassignmentStarted)
 	}
 	return plan, err
 }
@@ -94,6 +100,7 @@ func eligibleMembers(ctx context.Context, qs *store.Queries, g policy.Reassignme
 // member already offered.
 func (a *Activities) OfferNext(ctx context.Context, in workflows.OfferNextInput) (workflows.OfferNextResult, error) {
 	var res workflows.OfferNextResult
+	var offered bool // a new offer was recorded, not a retry's
 	err := a.Store.InTx(ctx, func(qs *store.Queries) error {
 		g, err := qs.Group(ctx, in.Group)
 		if errors.Is(err, store.ErrNotFound) {
@@ -136,10 +143,19 @@ func (a *Activities) OfferNext(ctx context.Context, in workflows.OfferNextInput)
 		key := store.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}
 		msg := fmt.Sprintf("Claim %s at %s is offered to you by reassignment group %s for %s: claim it to take it",
 			in.ClaimID, in.Stage, g.Name, in.OfferTimeout)
-		return qs.InboxAdd(ctx, key, in.ClaimID, pick.ID, msg, a.link(in.WorkflowID, in.ClaimID, in.Stage))
+		if err := qs.InboxAdd(ctx, key, in.ClaimID, pick.ID, msg, a.link(in.WorkflowID, in.ClaimID, in.Stage)); err != nil {
+			a.Metrics.Notification(metrics.ChannelInbox, err)
+			return err
+		}
+		offered = true
+		return nil
 	})
 	if err != nil {
 		return res, fmt.Errorf("offer %s to group %s: %w", in.ClaimID, in.Group, err)
+	}
+	if offered {
+		a.Metrics.TimelineEvent(policy.EventOffered)
+		a.Metrics.Notification(metrics.ChannelInbox, nil)
 	}
 	return res, nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/batonhq/baton/internal/metrics"
+	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
 )
@@ -13,8 +15,10 @@ import (
 // transaction keyed by the workflow's seq: a retry writes and notifies nothing new.
 func (a *Activities) RecordEvent(ctx context.Context, in workflows.RecordEventInput) error {
 	key := store.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}
+	var inserted bool // false on a retry: the event and its notifications are already recorded
 	err := a.Store.InTx(ctx, func(qs *store.Queries) error {
-		if err := qs.TimelineAdd(ctx, store.TimelineEvent{
+		var err error
+		if inserted, _, err = qs.TimelineAddOnce(ctx, store.TimelineEvent{
 			WorkflowID: in.WorkflowID, ClaimID: in.ClaimID, Stage: in.Stage, Seq: in.Seq, Kind: in.Kind,
 			Actor: in.Actor, Subject: in.Subject, Reason: in.Reason, Comment: in.Comment, At: in.At,
 		}); err != nil {
@@ -23,6 +27,7 @@ func (a *Activities) RecordEvent(ctx context.Context, in workflows.RecordEventIn
 		link := a.link(in.WorkflowID, in.ClaimID, in.Stage)
 		for _, u := range in.Notify {
 			if err := qs.InboxAdd(ctx, key, in.ClaimID, u, in.Message, link); err != nil {
+				a.Metrics.Notification(metrics.ChannelInbox, err)
 				return err
 			}
 		}
@@ -30,6 +35,15 @@ func (a *Activities) RecordEvent(ctx context.Context, in workflows.RecordEventIn
 	})
 	if err != nil {
 		return fmt.Errorf("record %s event %s: %w", in.Kind, key, err)
+	}
+	if inserted {
+		a.Metrics.TimelineEvent(in.Kind)
+		if in.Kind == policy.EventEscalated {
+			a.Metrics.Escalation(in.Stage)
+		}
+		for range in.Notify {
+			a.Metrics.Notification(metrics.ChannelInbox, nil)
+		}
 	}
 	a.Log.InfoContext(ctx, "timeline event", "claim_id", in.ClaimID, "stage", in.Stage, "seq", in.Seq,
 		"kind", in.Kind, "subject", in.Subject, "notified", in.Notify)

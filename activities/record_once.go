@@ -8,6 +8,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/batonhq/baton/internal/metrics"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
 )
@@ -49,6 +50,7 @@ type pending struct {
 func (a *Activities) recordOnce(ctx context.Context, key store.DecisionKey, claimID string,
 	decide func(*store.Queries) (pending, error)) (policy.Decision, error) {
 	var decided policy.Decision
+	var previous string
 	err := a.Store.InTx(ctx, func(qs *store.Queries) error {
 		p, err := decide(qs)
 		if err != nil {
@@ -81,10 +83,11 @@ func (a *Activities) recordOnce(ctx context.Context, key store.DecisionKey, clai
 			}
 			msg := fmt.Sprintf("Claim %s is yours at %s (%s)", claimID, key.Stage, why)
 			if err := qs.InboxAdd(ctx, key, claimID, d.Assignee, msg, a.link(key.WorkflowID, claimID, key.Stage)); err != nil {
+				a.Metrics.Notification(metrics.ChannelInbox, err)
 				return err
 			}
 		}
-		decided = d
+		decided, previous = d, p.previous
 		return nil
 	})
 	var app *temporal.ApplicationError
@@ -98,6 +101,12 @@ func (a *Activities) recordOnce(ctx context.Context, key store.DecisionKey, clai
 	}
 	a.Log.InfoContext(ctx, "decision recorded", "claim_id", claimID, "stage", key.Stage, "seq", key.Seq,
 		"method", decided.Method, "assignee", decided.Assignee, "actor", decided.Actor, "policy_version", decided.PolicyVersion)
+	a.Metrics.Decision(decided)
+	a.Metrics.Reassignment(decided, previous)
+	a.Metrics.TimelineEvent(policy.EventKindOf(decided, previous))
+	if decided.Assignee != "" {
+		a.Metrics.Notification(metrics.ChannelInbox, nil)
+	}
 	if err := a.afterCommit(ctx, key); err != nil {
 		return policy.Decision{}, err
 	}

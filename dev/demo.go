@@ -71,6 +71,10 @@ func demo(ctx context.Context, f *flags, out io.Writer, log *slog.Logger) error 
 	}
 	cfg.DatabaseURL, cfg.TemporalAddress, cfg.Namespace = pg.URL, srv.HostPort(), srv.Namespace()
 	cfg.PolicyFile, cfg.RegisterSearchAttributes = f.policy, true
+	cfg.MetricsAddress = f.metrics
+	if strings.EqualFold(f.metrics, "off") {
+		cfg.MetricsAddress = ""
+	}
 	cfg.LinkTemplate = "http://" + f.http + "/claims/{claim_id}"
 	pool, err := store.NewPool(startCtx, cfg.DatabaseURL)
 	if err != nil {
@@ -103,6 +107,9 @@ func demo(ctx context.Context, f *flags, out io.Writer, log *slog.Logger) error 
 	}
 	defer stopAPI()
 	fmt.Fprintf(out, "Baton API    http://%s/claims/{claim_id}/assignment-options/{stage}\n", f.http)
+	if cfg.MetricsAddress != "" {
+		fmt.Fprintf(out, "Metrics      http://%s/metrics\n", cfg.MetricsAddress)
+	}
 	fmt.Fprintf(out, "Policy       %s\n\n", f.policy)
 
 	if f.claims > 0 {

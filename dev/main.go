@@ -66,6 +66,7 @@ type flags struct {
 	port      int
 	uiPort    int
 	http      string
+	metrics   string
 	directory string
 	groups    string
 	policy    string
@@ -81,6 +82,7 @@ func newFlags(out io.Writer) *flags {
 	f.fs.IntVar(&f.port, "port", 7233, "Temporal frontend port")
 	f.fs.IntVar(&f.uiPort, "ui-port", 8233, "Temporal Web UI port (-1: no UI)")
 	f.fs.StringVar(&f.http, "http", "127.0.0.1:8080", "Baton HTTP API address")
+	f.fs.StringVar(&f.metrics, "metrics", "127.0.0.1:9464", "the worker's Prometheus /metrics address (off: none)")
 	f.fs.StringVar(&f.directory, "directory", "examples/directory.yaml", "directory file to load")
 	f.fs.StringVar(&f.groups, "groups", "examples/groups.yaml", "reassignment groups file, applied as the first user allowed to edit groups (empty: none)")
 	f.fs.StringVar(&f.policy, "policy", "examples/policy.yaml", "policy file")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/internal/api"
+	"github.com/batonhq/baton/internal/metrics"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
@@ -42,6 +43,7 @@ var commands = map[string]func(context.Context, *cli, []string) error{
 	"explain":        cmdExplain,
 	"host":           cmdHost,
 	"migrate-policy": cmdMigratePolicy,
+	"replay":         cmdReplay,
 }
 
 func cmdStart(ctx context.Context, c *cli, args []string) error {
@@ -293,6 +295,30 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	claims, err := c.claims(ctx)
 	if err != nil {
 		return err
+	}
+	// Metrics: the queue depth is counted from visibility on each scrape.
+	m := metrics.New()
+	queueDepth := func(ctx context.Context) ([]metrics.QueueDepth, error) {
+		open, err := claims.List(ctx, claimclient.ListFilter{Status: workflows.StatusUnassigned, Limit: 10000})
+		if err != nil {
+			return nil, err
+		}
+		var depths []metrics.QueueDepth
+		for _, l := range open {
+			depths = append(depths, metrics.QueueDepth{Queue: l.Queue, Stage: l.Stage, Count: 1})
+		}
+		return depths, nil
+	}
+	if err := m.RegisterQueueDepth(queueDepth, 5*time.Second, c.logger()); err != nil {
+		return err
+	}
+	stopMetrics, err := m.Serve(ctx, cfg.MetricsAddress, c.logger())
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	if cfg.MetricsAddress != "" {
+		fmt.Fprintf(c.stdout, "serving metrics on http://%s/metrics\n", cfg.MetricsAddress)
 	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddress)
 	if err != nil {

@@ -53,6 +53,9 @@ Operations:
   directory load FILE                                 upsert users, permissions and teams (all or nothing)
   migrate                                             apply database migrations
   serve                                               serve the HTTP API on BATON_HTTP_ADDRESS
+  replay [--query Q] [--since DATE] [--limit N]       replay open claims' histories against this build's
+                                                      workflow code; run before deploying a new worker
+  replay FILE...                                      replay exported histories (no server); exit 1 if any fails
 
 Configuration comes from --config (or BATON_CONFIG) and the environment; see the README.
 `

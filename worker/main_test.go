@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,6 +51,10 @@ func TestWorkerBinaryServesAndStopsOnSIGTERM(t *testing.T) {
 	_, err = b.DB.Store.LoadDirectory(context.Background(), dir)
 	require.NoError(t, err)
 
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	metricsAddr := ln.Addr().String()
+	require.NoError(t, ln.Close())
 	var stderr bytes.Buffer
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(),
@@ -57,6 +64,7 @@ func TestWorkerBinaryServesAndStopsOnSIGTERM(t *testing.T) {
 		"BATON_TASK_QUEUE="+queue,
 		"BATON_POLICY_FILE=../examples/policy.yaml",
 		"BATON_SHUTDOWN_TIMEOUT=5s",
+		"BATON_METRICS_ADDRESS="+metricsAddr,
 	)
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Start())
@@ -74,6 +82,18 @@ func TestWorkerBinaryServesAndStopsOnSIGTERM(t *testing.T) {
 			return false, err.Error()
 		}
 		return s.Assignee == "ava", "assignee " + s.Assignee + "; worker stderr: " + stderr.String()
+	})
+
+	// Baton's metrics and the SDK's are scraped from the metrics address.
+	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+		resp, err := http.Get("http://" + metricsAddr + "/metrics")
+		if err != nil {
+			return false, err.Error()
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(body), `baton_decisions_total{method="round_robin",outcome="assigned",stage="capture"} 1`) &&
+			strings.Contains(string(body), "temporal_"), string(body)
 	})
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))

@@ -42,7 +42,7 @@ type Config struct {
 	HTTPAddress string `yaml:"http_address" env:"BATON_HTTP_ADDRESS" default:"127.0.0.1:8080" doc:"listen address of starter serve"`
 	// MetricsAddress is where the worker and the API server serve Prometheus
 	// metrics (and /healthz); empty disables it.
-	MetricsAddress string `yaml:"metrics_address" env:"BATON_METRICS_ADDRESS" default:"127.0.0.1:9464" doc:"Prometheus /metrics and /healthz listen address of the worker and starter serve; empty: off"`
+	MetricsAddress string `yaml:"metrics_address" env:"BATON_METRICS_ADDRESS" default:"127.0.0.1:9464" doc:"Prometheus /metrics and /healthz listen address of the worker and starter serve; off (or empty in a file) disables it"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level" env:"BATON_LOG_LEVEL" default:"info" doc:"debug, info, warn or error"`
 	// ShutdownTimeout bounds how long a stopping worker waits for in-flight
@@ -103,6 +103,9 @@ func Load(file string, getenv func(string) string) (Config, error) {
 				return c, fmt.Errorf("environment %s=%q: %w", name, val, err)
 			}
 		}
+	}
+	if strings.EqualFold(c.MetricsAddress, "off") {
+		c.MetricsAddress = "" // an environment variable cannot be set to empty to disable it
 	}
 	return c, c.Validate()
 }

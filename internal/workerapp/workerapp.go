@@ -1,5 +1,6 @@
 // Package workerapp wires Baton's worker as an fx application:
-// config → pgx pool → migrations → Temporal client → worker. Every constructor is
+// config → pgx pool → migrations → Temporal client → worker, with Prometheus
+// metrics served beside it. Every constructor is
 // an ordinary function, usable without fx (the tests and the dev stack call some
 // directly); fx only orders them and runs their lifecycle hooks, which return
 // errors and never block.
@@ -21,6 +22,7 @@ import (
 
 	"github.com/batonhq/baton/activities"
 	"github.com/batonhq/baton/internal/config"
+	"github.com/batonhq/baton/internal/metrics"
 	"github.com/batonhq/baton/internal/temporalx"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
@@ -31,6 +33,7 @@ import (
 var Module = fx.Module("baton_worker",
 	fx.Provide(
 		NewLogger,
+		NewMetrics,
 		NewPool,
 		NewMigrated,
 		store.New,
@@ -40,6 +43,9 @@ var Module = fx.Module("baton_worker",
 		NewActivities,
 		NewWorker,
 	),
+	// Metrics first: a taken address fails the start before anything else runs,
+	// and the endpoint stops last.
+	fx.Invoke(ServeMetrics),
 	fx.Invoke(func(worker.Worker) {}),
 )
 
@@ -62,6 +68,34 @@ func NewLogger(cfg config.Config) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(strings.ToUpper(cfg.LogLevel)))
 	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// NewMetrics is the worker's metrics registry: Baton's counters and the Temporal
+// SDK's metrics.
+func NewMetrics() *metrics.Metrics { return metrics.New() }
+
+// ServeMetrics serves /metrics and /healthz on cfg.MetricsAddress while the app
+// runs (an empty address serves nothing). A taken address fails the start with an
+// error naming it.
+func ServeMetrics(lc fx.Lifecycle, cfg config.Config, m *metrics.Metrics, log *slog.Logger) {
+	var stop func()
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			// Not the start context: the server outlives the start.
+			s, err := m.Serve(context.Background(), cfg.MetricsAddress, log)
+			if err != nil {
+				return err
+			}
+			stop = s
+			return nil
+		},
+		OnStop: func(context.Context) error {
+			if stop != nil {
+				stop()
+			}
+			return nil
+		},
+	})
 }
 
 // NewPool creates the PostgreSQL pool; it connects lazily and is closed on stop.
@@ -132,8 +166,10 @@ func NewProductModule(cfg config.Config, st *store.Store) policy.ProductModule {
 
 // NewTemporalClient creates the client lazily and, on start (after migrations),
 // checks the namespace has Baton's search attributes.
-func NewTemporalClient(lc fx.Lifecycle, cfg config.Config, log *slog.Logger, _ Migrated) (client.Client, error) {
-	c, err := client.NewLazyClient(temporalx.ClientOptions(cfg, log))
+func NewTemporalClient(lc fx.Lifecycle, cfg config.Config, log *slog.Logger, m *metrics.Metrics, _ Migrated) (client.Client, error) {
+	opts := temporalx.ClientOptions(cfg, log)
+	opts.MetricsHandler = m.SDKHandler()
+	c, err := client.NewLazyClient(opts)
 	if err != nil {
 		return nil, fmt.Errorf("temporal client for %s: %w", cfg.TemporalAddress, err)
 	}
@@ -147,8 +183,11 @@ func NewTemporalClient(lc fx.Lifecycle, cfg config.Config, log *slog.Logger, _ M
 }
 
 // NewActivities builds the activities from their dependencies.
-func NewActivities(st *store.Store, p *policy.Policy, m policy.ProductModule, cfg config.Config, log *slog.Logger) *activities.Activities {
-	return activities.New(st, p, m, cfg.LinkTemplate, log)
+func NewActivities(st *store.Store, p *policy.Policy, m policy.ProductModule, cfg config.Config, log *slog.Logger,
+	mt *metrics.Metrics) *activities.Activities {
+	acts := activities.New(st, p, m, cfg.LinkTemplate, log)
+	acts.Metrics = mt
+	return acts
 }
 
 // NewWorker registers the claim workflow and activities on the task queue. On stop

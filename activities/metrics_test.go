@@ -1,0 +1,114 @@
+package activities_test
+
+import (
+	"context"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/activities"
+	"github.com/batonhq/baton/internal/metrics"
+	"github.com/batonhq/baton/internal/testdb"
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/workflows"
+)
+
+const metricsDirectory = `
+users:
+  - {id: ann, name: Ann, email: ann@example.com, role: Claims assessor, permissions: [MakeClaimDecisions]}
+  - {id: ben, name: Ben, email: ben@example.com, role: Claims assessor, permissions: [MakeClaimDecisions]}
+  - {id: gus, name: Gus, email: gus@example.com, role: Claims supervisor, permissions: [MakeClaimDecisions]}
+`
+
+// setupWithMetrics is the activities over a fresh schema with metricsDirectory
+// loaded and a metrics registry.
+func setupWithMetrics(t *testing.T, p *policy.Policy) (*activities.Activities, *metrics.Metrics) {
+	t.Helper()
+	db := testdb.New(t)
+	d, err := policy.ParseDirectory("directory.yaml", []byte(metricsDirectory))
+	require.NoError(t, err)
+	_, err = db.Store.LoadDirectory(context.Background(), d)
+	require.NoError(t, err)
+	a := activities.New(db.Store, p, nil, "", nil)
+	a.Metrics = metrics.New()
+	return a, a.Metrics
+}
+
+// counterValue is the value of the named counter's series with exactly these
+// labels, 0 when it has none yet.
+func counterValue(t *testing.T, m *metrics.Metrics, name string, labels map[string]string) float64 {
+	t.Helper()
+	families, err := m.Registry().Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, s := range f.GetMetric() {
+			if sameLabels(s.GetLabel(), labels) {
+				return s.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
+}
+
+func sameLabels(pairs []*dto.LabelPair, want map[string]string) bool {
+	if len(pairs) != len(want) {
+		return false
+	}
+	for _, p := range pairs {
+		if v, ok := want[p.GetName()]; !ok || v != p.GetValue() {
+			return false
+		}
+	}
+	return true
+}
+
+// A decision is counted once when its transaction commits; a retried activity
+// returns the recorded decision and counts nothing.
+func TestMetricsCountEachDecisionOnce(t *testing.T) {
+	t.Parallel()
+	a, m := setupWithMetrics(t, &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: policy.MethodRoundRobin})
+	in := workflows.ResolveAssignmentInput{WorkflowID: workflows.WorkflowID("m1"), Claim: policy.Claim{ID: "m1"},
+		Stage: policy.StageCapture, Seq: 1}
+	first, err := a.ResolveAssignment(context.Background(), in)
+	require.NoError(t, err)
+	again, err := a.ResolveAssignment(context.Background(), in)
+	require.NoError(t, err)
+	require.Equal(t, first, again)
+	require.Equal(t, "ann", first.Assignee)
+
+	decisions := map[string]string{"stage": "capture", "method": "round_robin", "outcome": "assigned"}
+	require.Equal(t, 1.0, counterValue(t, m, "baton_decisions_total", decisions))
+	require.Equal(t, 1.0, counterValue(t, m, "baton_timeline_events_total", map[string]string{"kind": policy.EventAssigned}))
+	require.Equal(t, 1.0, counterValue(t, m, "baton_notifications_total", map[string]string{"channel": "inbox", "result": "sent"}))
+
+	// Another claim is another decision.
+	in.WorkflowID, in.Claim.ID = workflows.WorkflowID("m2"), "m2"
+	_, err = a.ResolveAssignment(context.Background(), in)
+	require.NoError(t, err)
+	require.Equal(t, 2.0, counterValue(t, m, "baton_decisions_total", decisions))
+
+	// A reassignment, recorded twice under one seq, counts once.
+	re := workflows.RecordAssignmentInput{WorkflowID: workflows.WorkflowID("m1"), ClaimID: "m1", Stage: policy.StageCapture,
+		Seq: 2, Assignee: "ben", Actor: "ann", Previous: "ann", PolicyVersion: first.PolicyVersion}
+	for range 2 {
+		_, err = a.RecordAssignment(context.Background(), re)
+		require.NoError(t, err)
+	}
+	require.Equal(t, 1.0, counterValue(t, m, "baton_reassignments_total", map[string]string{"stage": "capture", "kind": "reassigned"}))
+	require.Equal(t, 1.0, counterValue(t, m, "baton_decisions_total", map[string]string{"stage": "capture", "method": "assign", "outcome": "assigned"}))
+
+	// An escalation event, retried, counts once, with one notification per user.
+	ev := workflows.RecordEventInput{WorkflowID: workflows.WorkflowID("m1"), ClaimID: "m1", Stage: policy.StageCapture, Seq: 3,
+		Kind: policy.EventEscalated, Subject: "ben", Notify: []string{"ben", "gus"}, Message: "overdue"}
+	for range 2 {
+		require.NoError(t, a.RecordEvent(context.Background(), ev))
+	}
+	require.Equal(t, 1.0, counterValue(t, m, "baton_escalations_total", map[string]string{"stage": "capture"}))
+	require.Equal(t, 1.0, counterValue(t, m, "baton_timeline_events_total", map[string]string{"kind": policy.EventEscalated}))
+	require.Equal(t, 5.0, counterValue(t, m, "baton_notifications_total", map[string]string{"channel": "inbox", "result": "sent"}),
+		"ann on m1 and m2, ben on reassignment, ben and gus on escalation")
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	historypb "go.temporal.io/api/history/v1"
+
+	"github.com/batonhq/baton/internal/testenv"
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/workflows"
+)
+
+// runOffline runs the CLI with no configuration: file mode must contact no server.
+func runOffline(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb, func(string) string { return "" })
+	return code, out.String(), errb.String()
+}
+
+func TestReplayFiles(t *testing.T) {
+	t.Parallel()
+	const claim = "baton-TestHistories-round_robin_finalised-1-001" // both files record this claim
+	good, bad := "../workflows/testdata/v0_round_robin_finalised.json", "../workflows/testdata/incompatible_activity_renamed.json"
+
+	code, out, errs := runOffline("replay", good, bad)
+	require.Equal(t, 1, code, out+errs)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 3, out)
+	require.Equal(t, "ok    "+claim+" ["+good+"]  (45 events)", lines[0])
+	require.True(t, strings.HasPrefix(lines[1], "FAIL  "+claim+" ["+bad+"]  "), lines[1])
+	require.Contains(t, lines[1], "non-deterministic at event 9 ActivityTaskScheduled (ActivityType ResolveAssignmentV0): "+
+		"the code now does ScheduleActivityTask (ActivityType PinPolicy) [TMPRL1100]")
+	require.Equal(t, "replayed 2 claims: 1 ok, 1 failed", lines[2])
+	require.Contains(t, errs, "starter replay: 1 of 2 claims do not replay against this workflow code")
+
+	files, err := filepath.Glob("../workflows/testdata/*.json")
+	require.NoError(t, err)
+	var compatible []string
+	for _, f := range files {
+		if !strings.HasPrefix(filepath.Base(f), "incompatible_") {
+			compatible = append(compatible, f)
+		}
+	}
+	require.GreaterOrEqual(t, len(compatible), 3)
+	code, out, errs = runOffline(append([]string{"replay"}, compatible...)...)
+	require.Equal(t, 0, code, out+errs)
+	require.Len(t, regexp.MustCompile(`(?m)^ok    `).FindAllString(out, -1), len(compatible), out)
+	require.NotContains(t, out, "FAIL")
+	require.Contains(t, out, fmt.Sprintf("replayed %d claims: %d ok, 0 failed\n", len(compatible), len(compatible)))
+
+	// A file that is not a history fails the gate; it is never passed over.
+	junk := filepath.Join(t.TempDir(), "junk.json")
+	require.NoError(t, os.WriteFile(junk, []byte("{not json"), 0o600))
+	code, out, _ = runOffline("replay", good, junk)
+	require.Equal(t, 1, code)
+	require.Contains(t, out, "FAIL  "+junk+"  not an exported workflow history")
+	code, out, _ = runOffline("replay", filepath.Join(t.TempDir(), "missing.json"))
+	require.Equal(t, 1, code)
+	require.Contains(t, out, "cannot read the history")
+
+	// Usage errors exit 2 before anything is contacted.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"replay", "--since", "last week"}, `--since "last week": want YYYY-MM-DD or RFC 3339`},
+		{[]string{"replay", "--limit", "0"}, "--limit 0: want a positive number"},
+		{[]string{"replay", "--query", " "}, "--query is empty"},
+		{[]string{"replay", good, "--query", "WorkflowType = 'ClaimWorkflow'"}, "use one or the other"},
+		{[]string{"replay", "--frobnicate"}, "flag provided but not defined"},
+	} {
+		code, _, errs := runOffline(tc.args...)
+		require.Equal(t, 2, code, tc.args)
+		require.Contains(t, errs, tc.want, tc.args)
+	}
+}
+
+func TestExplainReplayError(t *testing.T) {
+	t.Parallel()
+	h := &historypb.History{}
+	cases := []struct{ err, want string }{
+		{"[TMPRL1100] nondeterministic workflow: missing replay command for TimerStarted: (TimerId:12, StartToFireTimeout:(Seconds:60, Nanos:0), WorkflowTaskCompletedEventId:10)",
+			"non-deterministic at event TimerStarted (TimerId 12): the code no longer does this [TMPRL1100]"},
+		{"[TMPRL1100] nondeterministic workflow: extra replay command for ScheduleActivityTask: (ActivityId:5, ActivityType:(Name:RecordEvent), TaskQueue:(Name:baton))",
+			"non-deterministic: the code now does ScheduleActivityTask (ActivityType RecordEvent), which the history does not have [TMPRL1100]"},
+		{"[TMPRL1100] nondeterministic workflow: history event is WorkflowExecutionUpdateAccepted: (EventId:14, EventType:WorkflowExecutionUpdateAccepted, Attributes:(AcceptedRequestSequencingEventId:13)), replay command is StartTimer: (TimerId:14, StartToFireTimeout:(Seconds:1, Nanos:0))",
+			"non-deterministic at event 14 WorkflowExecutionUpdateAccepted: the code now does StartTimer (TimerId 14) [TMPRL1100]"},
+		{"workflow panicked:\nboom", "replay failed: workflow panicked: boom"},
+	}
+	for _, tc := range cases {
+		require.Equal(t, tc.want, explainReplayError(errors.New(tc.err), h))
+	}
+}
+
+// TestReplayServer is deliberately not parallel, and ends its claims: the other CLI
+// tests list every open claim at capture in the shared namespace, so this test's
+// claims must be gone (terminated) before they run.
+func TestReplayServer(t *testing.T) {
+	cli, b := newCLI(t, &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: policy.MethodRoundRobin})
+	code, _, errs := cli.run("directory", "load", "../examples/directory.yaml")
+	require.Equal(t, 0, code, errs)
+
+	first, second := b.ClaimID(1), b.ClaimID(2)
+	for _, id := range []string{first, second} {
+		code, _, errs = cli.run("start", id, "--owner", "gus")
+		require.Equal(t, 0, code, errs)
+	}
+	assigneeRe := regexp.MustCompile(`(?m)^assignee  (\S+)$`)
+	var assignee string
+	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+		_, out, _ := cli.run("show", first)
+		m := assigneeRe.FindStringSubmatch(out)
+		if !strings.Contains(out, "status    assigned") || m == nil {
+			return false, out
+		}
+		assignee = m[1]
+		return true, out
+	})
+	code, out, errs := cli.run("complete", first, "--as", assignee)
+	require.Equal(t, 0, code, errs)
+	require.Contains(t, out, "capture completed by "+assignee)
+	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+		_, out, _ := cli.run("show", second)
+		return strings.Contains(out, "status    assigned"), out
+	})
+
+	query := "WorkflowType = 'ClaimWorkflow' AND TaskQueue = '" + b.TaskQueue + "'"
+	testenv.Eventually(t, 30*time.Second, func() (bool, string) { // visibility is eventually consistent
+		code, out, errs = cli.run("replay", "--query", query)
+		return code == 0 && strings.Contains(out, "replayed 2 claims: 2 ok, 0 failed"), out + errs
+	})
+	require.Regexp(t, `(?m)^ok    `+regexp.QuoteMeta(first)+`  \(\d+ events\)$`, out)
+	require.Regexp(t, `(?m)^ok    `+regexp.QuoteMeta(second)+`  \(\d+ events\)$`, out)
+
+	// --limit stops early, and says so.
+	code, out, errs = cli.run("replay", "--query", query, "--limit", "1")
+	require.Equal(t, 0, code, errs)
+	require.Contains(t, out, "replayed 1 claims: 1 ok, 0 failed")
+	require.Contains(t, out, "stopped at --limit 1: more claims may match")
+
+	// --since narrows the query: nothing started tomorrow. None found is not a failure.
+	tomorrow := time.Now().UTC().Add(24 * time.Hour).Format(time.DateOnly)
+	code, out, errs = cli.run("replay", "--query", query, "--since", tomorrow)
+	require.Equal(t, 0, code, errs)
+	require.Equal(t, "no claims to replay: nothing matches ("+query+") AND StartTime >= '"+tomorrow+"T00:00:00Z'\n", out)
+
+	// A query visibility rejects is a usage error.
+	code, _, errs = cli.run("replay", "--query", "NoSuchAttribute = 'x'")
+	require.Equal(t, 2, code, errs)
+	require.Contains(t, errs, `starter replay: --query "NoSuchAttribute = 'x'"`)
+
+	// Once the claims end, the open-claims gate has nothing to replay, and passes.
+	for _, id := range []string{first, second} {
+		require.NoError(t, b.Temporal.TerminateWorkflow(context.Background(), workflows.WorkflowID(id), "", "replay test done"))
+	}
+	open := query + " AND ExecutionStatus = 'Running'"
+	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+		code, out, errs = cli.run("replay", "--query", open)
+		return code == 0 && out == "no claims to replay: nothing matches "+open+"\n", out + errs
+	})
+}
