@@ -10,17 +10,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/batonhq/baton/activities"
 	"github.com/batonhq/baton/claimclient"
-	"github.com/batonhq/baton/internal/devserver"
-	"github.com/batonhq/baton/internal/temporalx"
 	"github.com/batonhq/baton/internal/testdb"
 	"github.com/batonhq/baton/internal/testenv"
-	"github.com/batonhq/baton/internal/workerapp"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/workflows"
 )
@@ -48,29 +42,7 @@ claims:
 	acts := activities.New(db.Store, p, nil, "", log)
 	dataDir, port := t.TempDir(), freePort(t)
 
-	type stack struct {
-		srv *devserver.Server
-		c   client.Client
-		w   worker.Worker
-	}
-	up := func() stack {
-		srv, err := devserver.Start(ctx, devserver.Config{DataDir: dataDir, FrontendPort: port, UIPort: -1,
-			SearchAttributes: temporalx.SearchAttributes(), Logger: log})
-		require.NoError(t, err)
-		c, err := client.Dial(client.Options{HostPort: srv.HostPort(), Namespace: srv.Namespace(), Logger: sdklog.NewStructuredLogger(log)})
-		require.NoError(t, err)
-		w := worker.New(c, "baton-restart", worker.Options{})
-		workerapp.Register(w, acts)
-		require.NoError(t, w.Start())
-		return stack{srv, c, w}
-	}
-	down := func(s stack) {
-		s.w.Stop()
-		s.c.Close()
-		require.NoError(t, s.srv.Stop())
-	}
-
-	s := up()
+	s := startDevStack(t, dataDir, port, -1, "baton-restart", acts, log)
 	claims := claimclient.New(s.c, "baton-restart")
 	_, err = claims.Start(ctx, workflows.ClaimInput{ClaimID: "restart-1"})
 	require.NoError(t, err)
@@ -78,10 +50,10 @@ claims:
 		st, err := claims.State(ctx, "restart-1")
 		return err == nil && st.Status == workflows.StatusUnassigned, "waiting for the window to open"
 	})
-	down(s) // the window is open and nobody is running
+	s.stop(t) // the window is open and nobody is running
 
-	s = up()
-	t.Cleanup(func() { down(s) })
+	s = startDevStack(t, dataDir, port, -1, "baton-restart", acts, log)
+	t.Cleanup(func() { s.stop(t) })
 	claims = claimclient.New(s.c, "baton-restart")
 	testenv.Eventually(t, time.Minute, func() (bool, string) {
 		st, err := claims.State(ctx, "restart-1")

@@ -14,17 +14,11 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/batonhq/baton/activities"
 	"github.com/batonhq/baton/claimclient"
-	"github.com/batonhq/baton/internal/devserver"
-	"github.com/batonhq/baton/internal/temporalx"
 	"github.com/batonhq/baton/internal/testdb"
 	"github.com/batonhq/baton/internal/testenv"
-	"github.com/batonhq/baton/internal/workerapp"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/workflows"
 )
@@ -59,17 +53,10 @@ func TestWebUIFiltersClaimsByAssignee(t *testing.T) {
 	require.NoError(t, err)
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	srv, err := devserver.Start(ctx, devserver.Config{DataDir: t.TempDir(), FrontendPort: freePort(t), UIPort: freePort(t),
-		SearchAttributes: temporalx.SearchAttributes(), Logger: log})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = srv.Stop() })
-	c, err := client.Dial(client.Options{HostPort: srv.HostPort(), Namespace: srv.Namespace(), Logger: sdklog.NewStructuredLogger(log)})
-	require.NoError(t, err)
-	t.Cleanup(c.Close)
-	w := worker.New(c, "baton-webui", worker.Options{})
-	workerapp.Register(w, activities.New(db.Store, pol(policy.MethodRoundRobin, true), nil, "", log))
-	require.NoError(t, w.Start())
-	t.Cleanup(w.Stop)
+	stack := startDevStack(t, t.TempDir(), freePort(t), freePort(t), "baton-webui",
+		activities.New(db.Store, pol(policy.MethodRoundRobin, true), nil, "", log), log)
+	t.Cleanup(func() { stack.stop(t) })
+	srv, c := stack.srv, stack.c
 
 	claims := claimclient.New(c, "baton-webui")
 	_, err = claims.Start(ctx, workflows.ClaimInput{ClaimID: "webui-1"})
