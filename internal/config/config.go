@@ -43,6 +43,15 @@ type Config struct {
 	// MetricsAddress is where the worker and the API server serve Prometheus
 	// metrics (and /healthz); empty disables it.
 	MetricsAddress string `yaml:"metrics_address" env:"BATON_METRICS_ADDRESS" default:"127.0.0.1:9464" doc:"Prometheus /metrics and /healthz listen address of the worker and starter serve; off (or empty in a file) disables it"`
+	// SMTP* configure e-mail notifications; an empty SMTPHost sends none.
+	SMTPHost     string `yaml:"smtp_host" env:"BATON_SMTP_HOST" doc:"SMTP server for e-mail notifications; empty: no e-mail"`
+	SMTPPort     int    `yaml:"smtp_port" env:"BATON_SMTP_PORT" default:"587" doc:"SMTP port"`
+	SMTPUsername string `yaml:"smtp_username" env:"BATON_SMTP_USERNAME" doc:"SMTP user (PLAIN auth); empty: no auth"`
+	SMTPPassword string `yaml:"smtp_password" env:"BATON_SMTP_PASSWORD" doc:"SMTP password"`
+	SMTPFrom     string `yaml:"smtp_from" env:"BATON_SMTP_FROM" default:"baton@localhost" doc:"From address of notification e-mails"`
+	SMTPTLS      string `yaml:"smtp_tls" env:"BATON_SMTP_TLS" default:"starttls" doc:"none, starttls or tls"`
+	// SlackWebhookURL posts assignment messages to Slack; empty sends none.
+	SlackWebhookURL string `yaml:"slack_webhook_url" env:"BATON_SLACK_WEBHOOK_URL" doc:"Slack incoming-webhook URL for assignment messages; empty: no Slack"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level" env:"BATON_LOG_LEVEL" default:"info" doc:"debug, info, warn or error"`
 	// ShutdownTimeout bounds how long a stopping worker waits for in-flight
@@ -122,6 +131,11 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("config product_module (BATON_PRODUCT_MODULE): %q: want empty or roles_by_stage", c.ProductModule)
 	}
+	switch c.SMTPTLS {
+	case "none", "starttls", "tls":
+	default:
+		return fmt.Errorf("config smtp_tls (BATON_SMTP_TLS): %q: want none, starttls or tls", c.SMTPTLS)
+	}
 	if c.ShutdownTimeout <= 0 {
 		return fmt.Errorf("config shutdown_timeout (BATON_SHUTDOWN_TIMEOUT): must be positive")
 	}
@@ -135,6 +149,12 @@ func set(f reflect.Value, s string) error {
 	switch f.Kind() {
 	case reflect.String:
 		f.SetString(s)
+	case reflect.Int:
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return fmt.Errorf("want a whole number")
+		}
+		f.SetInt(int64(n))
 	case reflect.Bool:
 		b, err := strconv.ParseBool(s)
 		if err != nil {
