@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/batonhq/baton/internal/metrics"
+	"github.com/batonhq/baton/internal/notify"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
@@ -36,6 +37,10 @@ type Activities struct {
 	// Metrics counts decisions, timeline events and notifications once each, after
 	// their transaction commits; nil records nothing.
 	Metrics *metrics.Metrics
+	// Email and Slack deliver notifications beyond the in-app inbox; nil turns a
+	// channel off, and then no outbox rows are written for it (see notify.go).
+	Email notify.Sender
+	Slack notify.Sender
 	// AfterCommit, when set, runs after a decision's transaction commits. Tests use
 	// it to fail an activity whose work is already durable, as a crash would.
 	AfterCommit func(ctx context.Context, key store.DecisionKey) error
@@ -62,6 +67,7 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 	r.RegisterActivityWithOptions(a.PlanReassignment, activity.RegisterOptions{Name: workflows.ActivityPlanReassignment})
 	r.RegisterActivityWithOptions(a.OfferNext, activity.RegisterOptions{Name: workflows.ActivityOfferNext})
 	r.RegisterActivityWithOptions(a.PinPolicy, activity.RegisterOptions{Name: workflows.ActivityPinPolicy})
+	r.RegisterActivityWithOptions(a.SendNotifications, activity.RegisterOptions{Name: workflows.ActivitySendNotifications})
 }
 
 // link builds a claim's deep link.

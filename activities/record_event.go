@@ -11,8 +11,9 @@ import (
 )
 
 // RecordEvent writes a timeline event that is not a decision (an expired window, an
-// escalation, an offer, a completion) and notifies the listed users in-app, in one
-// transaction keyed by the workflow's seq: a retry writes and notifies nothing new.
+// escalation, an offer, a completion) and notifies the listed users in-app (and
+// queues their e-mail and Slack messages), in one transaction keyed by the
+// workflow's seq: a retry writes and notifies nothing new.
 func (a *Activities) RecordEvent(ctx context.Context, in workflows.RecordEventInput) error {
 	key := store.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}
 	var inserted bool // false on a retry: the event and its notifications are already recorded
@@ -28,6 +29,9 @@ func (a *Activities) RecordEvent(ctx context.Context, in workflows.RecordEventIn
 		for _, u := range in.Notify {
 			if err := qs.InboxAdd(ctx, key, in.ClaimID, u, in.Message, link); err != nil {
 				a.Metrics.Notification(metrics.ChannelInbox, err)
+				return err
+			}
+			if err := a.queueNotifications(ctx, qs, notification{key: key, claimID: in.ClaimID, user: u, subject: in.Message}); err != nil {
 				return err
 			}
 		}

@@ -43,7 +43,8 @@ type pending struct {
 }
 
 // recordOnce is Baton's exactly-once step. In one transaction it runs decide, writes
-// the ledger row under key, advances the cursor and notifies the assignee. If a
+// the ledger row under key, advances the cursor and notifies the assignee (in-app,
+// and the e-mail and Slack messages queued in the outbox). If a
 // concurrent copy of the activity recorded key first, everything rolls back and
 // that copy's decision is returned, so no cursor moves twice and nobody is told
 // twice. Business failures (application errors) come back unwrapped.
@@ -84,6 +85,10 @@ func (a *Activities) recordOnce(ctx context.Context, key store.DecisionKey, clai
 			msg := fmt.Sprintf("Claim %s is yours at %s (%s)", claimID, key.Stage, why)
 			if err := qs.InboxAdd(ctx, key, claimID, d.Assignee, msg, a.link(key.WorkflowID, claimID, key.Stage)); err != nil {
 				a.Metrics.Notification(metrics.ChannelInbox, err)
+				return err
+			}
+			if err := a.queueNotifications(ctx, qs, notification{key: key, claimID: claimID, user: d.Assignee,
+				subject: fmt.Sprintf("Claim %s is yours at %s", claimID, key.Stage), why: d.Reason}); err != nil {
 				return err
 			}
 		}

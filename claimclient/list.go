@@ -23,6 +23,10 @@ type ListFilter struct {
 	Since time.Time
 	// Limit caps the rows returned (default 500).
 	Limit int
+	// TaskQueue keeps claims of one Baton deployment; Client.List sets it to the
+	// client's task queue, so deployments sharing a namespace never list each
+	// other's claims.
+	TaskQueue string
 }
 
 // Listed is one open claim as Temporal visibility sees it.
@@ -44,6 +48,7 @@ func (f ListFilter) Query() string {
 			q = append(q, fmt.Sprintf("%s = '%s'", attr, strings.ReplaceAll(v, "'", "")))
 		}
 	}
+	add("TaskQueue", f.TaskQueue)
 	add("BatonQueue", f.Queue)
 	add("BatonStage", f.Stage)
 	add("BatonStatus", f.Status)
@@ -61,6 +66,9 @@ var statusOrder = map[string]int{workflows.StatusUnassigned: 0, workflows.Status
 func (c *Client) List(ctx context.Context, f ListFilter) ([]Listed, error) {
 	if f.Limit <= 0 {
 		f.Limit = 500
+	}
+	if f.TaskQueue == "" {
+		f.TaskQueue = c.taskQueue
 	}
 	var out []Listed
 	var token []byte

@@ -106,7 +106,10 @@ func demo(ctx context.Context, f *flags, out io.Writer, log *slog.Logger) error 
 		return err
 	}
 	defer stopAPI()
-	fmt.Fprintf(out, "Baton API    http://%s/claims/{claim_id}/assignment-options/{stage}\n", f.http)
+	fmt.Fprintf(out, "Queue page   http://%s/\n", f.http)
+	if err := printDemoToken(startCtx, st, out); err != nil {
+		return err
+	}
 	if cfg.MetricsAddress != "" {
 		fmt.Fprintf(out, "Metrics      http://%s/metrics\n", cfg.MetricsAddress)
 	}
@@ -165,6 +168,26 @@ func loadGroups(ctx context.Context, st *store.Store, file string, out io.Writer
 		}
 	}
 	return fmt.Errorf("groups file %s: no active user holds %s to apply it", file, policy.PermManageReassignmentGroups)
+}
+
+// printDemoToken mints an API token for the demo directory's first admin, so the
+// queue page and the API can be tried at once.
+func printDemoToken(ctx context.Context, st *store.Store, out io.Writer) error {
+	users, err := st.ListUsers(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		if u.IsAdmin() {
+			token, _, err := st.TokenCreate(ctx, u.ID, "dev demo")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "API token    %s (user %s; starter token create USER makes more)\n", token, u.ID)
+			return nil
+		}
+	}
+	return nil
 }
 
 func serveAPI(addr string, claims *claimclient.Client, st *store.Store, log *slog.Logger) (func(), error) {

@@ -83,7 +83,7 @@ func (w *walker) rows(n *yaml.Node, field string, each func(*yaml.Node, string))
 }
 
 func (w *walker) user(n *yaml.Node, field string) DirectoryUser {
-	u := DirectoryUser{User: User{Active: true, Permissions: []string{}}, Line: n.Line}
+	u := DirectoryUser{User: User{Active: true, EmailNotifications: true, Permissions: []string{}}, Line: n.Line}
 	w.mapping(n, field, map[string]func(*yaml.Node, string){
 		"id":    func(v *yaml.Node, f string) { u.ID = w.ident(v, f) },
 		"name":  func(v *yaml.Node, f string) { u.Name = w.str(v, f) },
@@ -103,7 +103,8 @@ func (w *walker) user(n *yaml.Node, field string) DirectoryUser {
 			}
 			u.TicketPriority = n
 		},
-		"active": func(v *yaml.Node, f string) { u.Active = w.boolean(v, f) },
+		"active":             func(v *yaml.Node, f string) { u.Active = w.boolean(v, f) },
+		"emailNotifications": func(v *yaml.Node, f string) { u.EmailNotifications = w.boolean(v, f) },
 		"permissions": func(v *yaml.Node, f string) {
 			if !w.isSequence(v, f) {
 				return

@@ -15,6 +15,9 @@ type User struct {
 	// TicketPriority is the user's weight in weighted round robin: the number of
 	// assignments they get per round, and higher goes first. 1 when unset.
 	TicketPriority int `json:"ticketPriority,omitempty"`
+	// EmailNotifications says whether the user gets assignment e-mails (the in-app
+	// inbox and Slack are not affected). A directory file defaults it to true.
+	EmailNotifications bool `json:"emailNotifications"`
 }
 
 // Has reports whether the user holds the permission.

@@ -44,6 +44,7 @@ var commands = map[string]func(context.Context, *cli, []string) error{
 	"host":           cmdHost,
 	"migrate-policy": cmdMigratePolicy,
 	"replay":         cmdReplay,
+	"token":          cmdToken,
 }
 
 func cmdStart(ctx context.Context, c *cli, args []string) error {
@@ -324,11 +325,10 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s (BATON_HTTP_ADDRESS): %w", cfg.HTTPAddress, err)
 	}
-	// The timeline needs the database; without DATABASE_URL the rest still serves.
+	// Every request is authenticated against the API tokens in the database.
 	st, err := c.store(ctx)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "starter serve: no timeline endpoint: %v\n", err)
-		st = nil
+		return fmt.Errorf("the API needs the database for its tokens: %w", err)
 	}
 	srv := &http.Server{Handler: api.New(claims, st, c.logger()).Handler(), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(c.stdout, "serving the Baton API on http://%s\n", ln.Addr())

@@ -53,6 +53,9 @@ Operations:
   directory load FILE                                 upsert users, permissions and teams (all or nothing)
   migrate                                             apply database migrations
   serve                                               serve the HTTP API on BATON_HTTP_ADDRESS
+  token create USER [--label L]                       issue an HTTP API token for USER (printed once: keep it)
+  token list USER                                     USER's API tokens (ids, labels, revoked or not)
+  token revoke ID | --user USER                       revoke one token, or every token of USER
   replay [--query Q] [--since DATE] [--limit N]       replay open claims' histories against this build's
                                                       workflow code; run before deploying a new worker
   replay FILE...                                      replay exported histories (no server); exit 1 if any fails

@@ -13,7 +13,8 @@ import (
 
 func scanUser(row pgx.Row) (policy.User, error) {
 	var u policy.User
-	err := row.Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.Active, &u.Permissions, &u.Tags, &u.Credentials, &u.TicketPriority)
+	err := row.Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.Active, &u.Permissions, &u.Tags, &u.Credentials, &u.TicketPriority,
+		&u.EmailNotifications)
 	return u, err
 }
 
@@ -79,7 +80,7 @@ func (s *Store) LoadDirectory(ctx context.Context, d *policy.Directory) (LoadSum
 	err := s.InTx(ctx, func(qs *Queries) error {
 		for _, u := range d.Users {
 			if _, err := qs.db.Exec(ctx, q("UserUpsert"), u.ID, u.Name, u.Email, u.Role, u.Active,
-				nonNil(u.Tags), nonNil(u.Credentials), max(u.TicketPriority, 1)); err != nil {
+				nonNil(u.Tags), nonNil(u.Credentials), max(u.TicketPriority, 1), u.EmailNotifications); err != nil {
 				return fmt.Errorf("%s:%d: user %q: %w", d.File, u.Line, u.ID, err)
 			}
 			if _, err := qs.db.Exec(ctx, q("UserPermissionsClear"), u.ID); err != nil {

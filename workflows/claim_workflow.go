@@ -22,6 +22,19 @@ var activityOptions = workflow.ActivityOptions{
 	},
 }
 
+// notifyOptions send e-mail and Slack messages in the background: retried with
+// backoff for up to a day (a notification older than that is no use), never
+// waited for by the claim.
+var notifyOptions = workflow.ActivityOptions{
+	StartToCloseTimeout:    5 * time.Minute, // a few messages, each bounded to 30s
+	ScheduleToCloseTimeout: 24 * time.Hour,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:    time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    5 * time.Minute,
+	},
+}
+
 // claim is the workflow's state and the logic of its handlers.
 type claim struct {
 	in         ClaimInput
@@ -33,6 +46,10 @@ type claim struct {
 	completed  bool             // the current stage has been completed
 	busy       int              // changes of assignee being recorded; others wait
 	activities workflow.Context
+	// notifications is changeNotifications' version; notifying is the workflow's
+	// root context with notifyOptions, so no stage's cancellation stops a send.
+	notifications workflow.Version
+	notifying     workflow.Context
 }
 
 // ClaimWorkflow moves a claim through capture, review and acknowledge, deciding
@@ -48,12 +65,14 @@ func ClaimWorkflow(ctx workflow.Context, in ClaimInput) (ClaimSummary, error) {
 			Decisions:  []policy.Decision{},
 		},
 		activities: workflow.WithActivityOptions(ctx, activityOptions),
+		notifying:  workflow.WithActivityOptions(ctx, notifyOptions),
 	}
 	if err := c.register(ctx); err != nil {
 		return ClaimSummary{}, err
 	}
 	c.version = workflow.GetVersion(ctx, changeTimers, workflow.DefaultVersion, versionTimers)
 	c.policies = workflow.GetVersion(ctx, changePolicies, workflow.DefaultVersion, versionPolicies)
+	c.notifications = workflow.GetVersion(ctx, changeNotifications, workflow.DefaultVersion, versionNotifications)
 	if c.policies >= versionPolicies {
 		// The claim keeps the policy version it started under for its whole life,
 		// unless an admin migrates it.
@@ -151,6 +170,9 @@ func (c *claim) runStage(ctx workflow.Context, stage policy.Stage) error {
 		"method", d.Method, "assignee", d.Assignee, "reason", d.Reason)
 	if err := c.publish(ctx); err != nil {
 		return err
+	}
+	if d.Assignee != "" {
+		c.notify(ctx, stage, in.Seq)
 	}
 	if c.version >= versionTimers {
 		timers, cancel := workflow.WithCancel(ctx)
@@ -260,6 +282,9 @@ func (c *claim) record(ctx workflow.Context, rec RecordAssignmentInput) (policy.
 	c.apply(d)
 	workflow.GetLogger(ctx).Info("assignee changed", "claim_id", c.in.ClaimID, "stage", c.state.Stage,
 		"method", d.Method, "assignee", d.Assignee, "actor", rec.Actor)
+	if d.Assignee != "" {
+		c.notify(ctx, rec.Stage, rec.Seq)
+	}
 	return d, c.publish(ctx)
 }
 
@@ -274,5 +299,27 @@ func (c *claim) event(ctx workflow.Context, e RecordEventInput) {
 	e.At = workflow.Now(ctx)
 	if err := workflow.ExecuteActivity(c.activities, ActivityRecordEvent, e).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Warn("timeline event not recorded", "claim_id", c.in.ClaimID, "kind", e.Kind, "error", err)
+		return
 	}
+	if len(e.Notify) > 0 {
+		c.notify(ctx, e.Stage, e.Seq)
+	}
+}
+
+// notify sends the e-mail and Slack messages that the decision or event recorded
+// under (stage, seq) queued in the outbox. It schedules SendNotifications and
+// returns at once: the claim goes on while the activity sends and retries, so a
+// failure to send never holds up or undoes an assignment. Claims started before
+// changeNotifications send nothing.
+func (c *claim) notify(ctx workflow.Context, stage policy.Stage, seq int) {
+	if c.notifications < versionNotifications {
+		return
+	}
+	in := SendNotificationsInput{WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Stage: stage, Seq: seq}
+	sent := workflow.ExecuteActivity(c.notifying, ActivitySendNotifications, in)
+	workflow.Go(c.notifying, func(ctx workflow.Context) {
+		if err := sent.Get(ctx, nil); err != nil {
+			workflow.GetLogger(ctx).Warn("notifications not sent", "claim_id", c.in.ClaimID, "stage", stage, "seq", seq, "error", err)
+		}
+	})
 }

@@ -29,6 +29,7 @@ type memActivities struct {
 	record []workflows.RecordAssignmentInput
 	groups map[string]policy.ReassignmentGroup
 	offers []string
+	notify fakeNotifier
 }
 
 func (m *memActivities) plan(_ context.Context, in workflows.PlanReassignmentInput) (workflows.ReassignmentPlan, error) {
@@ -138,6 +139,7 @@ func newHarness(t *testing.T, p *policy.Policy) *harness {
 	env.RegisterActivityWithOptions(func(context.Context, workflows.PinPolicyInput) (workflows.PolicyRef, error) {
 		return workflows.PolicyRef{}, nil // no stored policies: the worker's own
 	}, activity.RegisterOptions{Name: workflows.ActivityPinPolicy})
+	env.RegisterActivityWithOptions(acts.notify.send, activity.RegisterOptions{Name: workflows.ActivitySendNotifications})
 	return &harness{t: t, env: env, acts: acts}
 }
 

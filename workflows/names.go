@@ -44,6 +44,9 @@ const (
 	ActivityOfferNext = "OfferNext"
 	// ActivityPinPolicy finds the stored policy version a claim runs under (PinPolicyInput).
 	ActivityPinPolicy = "PinPolicy"
+	// ActivitySendNotifications sends the e-mail and Slack messages a decision or
+	// event queued in the outbox (SendNotificationsInput).
+	ActivitySendNotifications = "SendNotifications"
 )
 
 // Search attributes kept current by the claim workflow. All are Keyword.
@@ -104,6 +107,11 @@ const (
 	// stages' results to decisions, and publishes BatonPriority.
 	changePolicies  = "policy-versions"
 	versionPolicies = workflow.Version(1)
+	// changeNotifications sends the e-mail and Slack messages each new assignee
+	// (and each escalation or offer) queued in the outbox, with SendNotifications
+	// scheduled in the background: the claim never waits for it.
+	changeNotifications  = "notifications"
+	versionNotifications = workflow.Version(1)
 )
 
 // WorkflowID returns the workflow id of a claim.

@@ -121,14 +121,16 @@ func (c *claim) runReassignment(ctx workflow.Context, plan ReassignmentPlan, can
 	default:
 		for {
 			var next OfferNextResult
-			err := workflow.ExecuteActivity(c.activities, ActivityOfferNext, OfferNextInput{
+			in := OfferNextInput{
 				WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, ClaimID: c.in.ClaimID, Stage: c.state.Stage,
 				Seq: c.nextSeq(), Group: plan.Group, Candidates: candidates, Offered: slices.Clone(r.OfferedSoFar),
 				OfferTimeout: plan.OfferTimeout, At: workflow.Now(ctx),
-			}).Get(ctx, &next)
+			}
+			err := workflow.ExecuteActivity(c.activities, ActivityOfferNext, in).Get(ctx, &next)
 			if err != nil || next.Done {
 				break
 			}
+			c.notify(ctx, in.Stage, in.Seq)
 			if offer([]string{next.Member}) {
 				c.endReassignment(ctx, fmt.Sprintf("%s claimed it", c.state.Assignee))
 				return

@@ -164,6 +164,25 @@ type RecordEventInput struct {
 	Message string   `json:"message,omitempty"`
 }
 
+// SendNotificationsInput names the decision or event whose queued e-mail and Slack
+// messages to send: the same (WorkflowID, Stage, Seq) key that recorded them.
+// Sending twice sends nothing twice: a message is marked sent when it goes.
+type SendNotificationsInput struct {
+	WorkflowID string       `json:"workflowId"`
+	Stage      policy.Stage `json:"stage"`
+	Seq        int          `json:"seq"`
+}
+
+// SendNotificationsResult counts what one run of SendNotifications did.
+type SendNotificationsResult struct {
+	// Sent is how many messages this run sent.
+	Sent int `json:"sent"`
+	// AlreadySent is how many an earlier run (or a concurrent one) had sent.
+	AlreadySent int `json:"alreadySent"`
+	// Failed is how many failed this run; the activity then fails and retries them.
+	Failed int `json:"failed"`
+}
+
 // PlanReassignmentInput asks for a reassignment group's plan and records that the
 // round started.
 type PlanReassignmentInput struct {

@@ -1,7 +1,11 @@
 // Package api is Baton's HTTP API. Every answer is JSON; every error is
 // {"error": {"code": "...", "message": "..."}} with a stable code. It reads claims
-// through their workflow's state query, so the workflow is the only source of
-// truth.
+// through their workflow's state query and acts on them through the workflow's
+// updates, so the workflow is the only source of truth and its validators the
+// only rules about who may do what.
+//
+// Every route but /healthz needs "Authorization: Bearer <token>" (see auth.go):
+// the token's user is the actor of every action, never a field of the body.
 package api
 
 import (
@@ -9,8 +13,11 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sort"
+	"strings"
 
 	"github.com/batonhq/baton/claimclient"
+	"github.com/batonhq/baton/internal/webui"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
@@ -19,12 +26,12 @@ import (
 // Server serves the API.
 type Server struct {
 	claims *claimclient.Client
-	store  *store.Store // nil: no timeline
+	store  *store.Store // nil: nothing but /healthz is served (tokens live in the database)
 	log    *slog.Logger
 }
 
-// New builds the API over a claim client and the store (nil serves everything but
-// the timeline).
+// New builds the API over a claim client and the store. The store holds the API
+// tokens: without it every authenticated route answers 503 auth_unavailable.
 func New(claims *claimclient.Client, st *store.Store, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
@@ -32,19 +39,72 @@ func New(claims *claimclient.Client, st *store.Store, log *slog.Logger) *Server 
 	return &Server{claims: claims, store: st, log: log}
 }
 
-// Handler routes the API.
+type route struct {
+	method, pattern string
+	handler         http.HandlerFunc
+}
+
+func (s *Server) routes() []route {
+	return []route{
+		{"GET", "/api/me", s.me},
+		{"GET", "/api/queue", s.queue},
+		{"GET", "/api/inbox", s.inbox},
+		{"POST", "/api/inbox/{item_id}/read", s.inboxRead},
+
+		{"GET", "/api/claims/{claim_id}", s.claimState},
+		{"GET", "/api/claims/{claim_id}/timeline", s.timeline},
+		{"GET", "/api/claims/{claim_id}/explain", s.explain},
+		{"GET", "/api/claims/{claim_id}/assignment-options/{stage}", s.assignmentOptions},
+		{"POST", "/api/claims/{claim_id}/assign", s.assign},
+		{"POST", "/api/claims/{claim_id}/reassign", s.assign},
+		{"POST", "/api/claims/{claim_id}/claim", s.claim},
+		{"POST", "/api/claims/{claim_id}/unassign", s.unassign},
+		{"POST", "/api/claims/{claim_id}/complete", s.complete},
+		{"POST", "/api/claims/{claim_id}/start-reassignment", s.startReassignment},
+
+		// 001's paths, kept as they were (now authenticated).
+		{"GET", "/claims/{claim_id}/assignment-options/{stage}", s.assignmentOptions},
+		{"GET", "/claims/{claim_id}", s.claimState},
+		{"GET", "/claims/{claim_id}/timeline", s.timeline},
+		{"GET", "/claims/{claim_id}/explain", s.explain},
+	}
+}
+
+// Handler routes the API: /healthz is open, everything else is authenticated
+// first (so an unauthenticated caller learns nothing, not even which routes
+// exist), then routed. A known path with the wrong method is a JSON 405.
 func (s *Server) Handler() http.Handler {
+	api := http.NewServeMux()
+	methods := map[string][]string{}
+	for _, rt := range s.routes() {
+		api.HandleFunc(rt.method+" "+rt.pattern, rt.handler)
+		methods[rt.pattern] = append(methods[rt.pattern], rt.method)
+	}
+	for pattern, ms := range methods {
+		if ms[0] == http.MethodGet {
+			ms = append(ms, http.MethodHead)
+		}
+		sort.Strings(ms)
+		allow := strings.Join(ms, ", ")
+		api.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" "+r.URL.Path+": want "+allow)
+		})
+	}
+	api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no route for "+r.Method+" "+r.URL.Path)
+	})
+
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /claims/{claim_id}/assignment-options/{stage}", s.assignmentOptions)
-	mux.HandleFunc("GET /claims/{claim_id}", s.claimState)
-	mux.HandleFunc("GET /claims/{claim_id}/timeline", s.timeline)
-	mux.HandleFunc("GET /claims/{claim_id}/explain", s.explain)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no route for "+r.Method+" "+r.URL.Path)
-	})
+	// The queue page holds no data: its script calls the API with the caller's
+	// token, so the page and its assets are served without one.
+	page := webui.Handler()
+	mux.Handle("GET /{$}", page)
+	mux.Handle("GET /static/", page)
+	mux.Handle("/", s.authenticate(api))
 	return mux
 }
 
@@ -172,6 +232,8 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	// Answers are per caller: no shared cache may keep them.
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

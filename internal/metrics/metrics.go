@@ -85,7 +85,7 @@ func New() *Metrics {
 		}, []string{"kind"}),
 		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "baton_notifications_total",
-			Help: "Notifications written, by channel (inbox) and result (sent, failed).",
+			Help: "Notifications written, by channel (inbox, email, slack) and result (sent, failed).",
 		}, []string{"channel", "result"}),
 	}
 	reg.MustRegister(m.decisions, m.defaultFallbacks, m.escalations, m.reassignments, m.timelineEvents, m.notifications,

@@ -23,6 +23,7 @@ import (
 	"github.com/batonhq/baton/activities"
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/metrics"
+	"github.com/batonhq/baton/internal/notify"
 	"github.com/batonhq/baton/internal/temporalx"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
@@ -182,11 +183,15 @@ func NewTemporalClient(lc fx.Lifecycle, cfg config.Config, log *slog.Logger, m *
 	return c, nil
 }
 
-// NewActivities builds the activities from their dependencies.
+// NewActivities builds the activities from their dependencies, with the e-mail
+// and Slack senders the configuration enables (none: only the in-app inbox).
 func NewActivities(st *store.Store, p *policy.Policy, m policy.ProductModule, cfg config.Config, log *slog.Logger,
 	mt *metrics.Metrics) *activities.Activities {
 	acts := activities.New(st, p, m, cfg.LinkTemplate, log)
 	acts.Metrics = mt
+	acts.Email, acts.Slack = notify.FromConfig(cfg)
+	log.Info("notifications", "inbox", true, "email", acts.Email != nil, "slack", acts.Slack != nil,
+		"smtp_host", cfg.SMTPHost, "smtp_tls", cfg.SMTPTLS)
 	return acts
 }
 

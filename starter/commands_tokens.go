@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/batonhq/baton/store"
+)
+
+// cmdToken manages API tokens: bearer credentials for the HTTP API. A token is
+// printed once, when it is created; the database keeps only its hash.
+func cmdToken(ctx context.Context, c *cli, args []string) error {
+	const want = "want: token create USER [--label L], token list USER, or token revoke ID | --user USER"
+	if len(args) == 0 {
+		return usagef(want)
+	}
+	switch args[0] {
+	case "create":
+		return cmdTokenCreate(ctx, c, args[1:])
+	case "list":
+		return cmdTokenList(ctx, c, args[1:])
+	case "revoke":
+		return cmdTokenRevoke(ctx, c, args[1:])
+	}
+	return usagef("unknown subcommand %q: %s", args[0], want)
+}
+
+// tokenStore opens the database, migrated: creating a token is often the first
+// thing done against a new database.
+func tokenStore(ctx context.Context, c *cli) (*store.Store, error) {
+	st, err := c.store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := store.Migrate(ctx, st.Pool(), nil); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func cmdTokenCreate(ctx context.Context, c *cli, args []string) error {
+	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
+	label := fs.String("label", "", "what the token is for (shown by token list)")
+	pos, err := parse(fs, args, "USER")
+	if err != nil {
+		return err
+	}
+	st, err := tokenStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	token, id, err := st.TokenCreate(ctx, pos[0], *label)
+	if err != nil {
+		return err
+	}
+	// The token alone on stdout, so TOKEN=$(starter token create ben) works; the
+	// warning on stderr, where a person sees it.
+	fmt.Fprintln(c.stdout, token)
+	fmt.Fprintf(c.stderr, "created API token %d for %s. Keep it now: it is shown only this once and Baton "+
+		"stores only its hash. Send it as \"Authorization: Bearer <token>\"; revoke it with `starter token revoke %d`.\n",
+		id, pos[0], id)
+	return nil
+}
+
+func cmdTokenList(ctx context.Context, c *cli, args []string) error {
+	pos, err := parse(flag.NewFlagSet("token list", flag.ContinueOnError), args, "USER")
+	if err != nil {
+		return err
+	}
+	st, err := tokenStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	if _, err := st.GetUser(ctx, pos[0]); err != nil {
+		return err
+	}
+	tokens, err := st.TokenList(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	if len(tokens) == 0 {
+		fmt.Fprintf(c.stdout, "no API tokens for %s\n", pos[0])
+		return nil
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tLABEL\tCREATED\tREVOKED")
+	for _, t := range tokens {
+		revoked := "-"
+		if t.RevokedAt != nil {
+			revoked = t.RevokedAt.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", t.ID, orDash(t.Label), t.CreatedAt.UTC().Format(time.RFC3339), revoked)
+	}
+	return tw.Flush()
+}
+
+func cmdTokenRevoke(ctx context.Context, c *cli, args []string) error {
+	flags := func() (*flag.FlagSet, *string) {
+		fs := flag.NewFlagSet("token revoke", flag.ContinueOnError)
+		return fs, fs.String("user", "", "revoke every token of this user instead")
+	}
+	fs, user := flags()
+	pos, err := parse(fs, args, "ID")
+	if err != nil {
+		// No ID: fine with --user USER alone.
+		fs, user = flags()
+		if _, err2 := parse(fs, args); err2 != nil || *user == "" {
+			return usagef("want token revoke ID, or token revoke --user USER")
+		}
+	} else if *user != "" {
+		return usagef("give a token ID or --user USER, not both")
+	}
+	var id int64
+	if *user == "" {
+		if id, err = strconv.ParseInt(pos[0], 10, 64); err != nil || id < 1 {
+			return usagef("token ID %q: want the number token list shows", pos[0])
+		}
+	}
+	st, err := tokenStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	if *user != "" {
+		if _, err := st.GetUser(ctx, *user); err != nil {
+			return err
+		}
+		n, err := st.TokenRevokeUser(ctx, *user)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "revoked %d API token(s) of %s\n", n, *user)
+		return nil
+	}
+	if err := st.TokenRevoke(ctx, id); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "revoked API token %d\n", id)
+	return nil
+}

@@ -1,0 +1,44 @@
+-- name: OutboxInsert
+-- DO NOTHING: a retried activity cannot add a channel's row for a recipient twice.
+INSERT INTO outbox (workflow_id, stage, seq, channel, recipient, claim_id, address, subject, body, link, message_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+ON CONFLICT (workflow_id, stage, seq, channel, recipient) DO NOTHING;
+
+-- name: OutboxUnsent
+SELECT id FROM outbox
+WHERE workflow_id = $1 AND stage = $2 AND seq = $3 AND sent_at IS NULL
+ORDER BY id;
+
+-- name: OutboxLease
+-- Takes an unsent row for one attempt until its lease ends; nothing while another
+-- attempt's lease stands. The attempt is counted now, so a crash mid-send counts.
+UPDATE outbox SET attempts = attempts + 1, lease_token = $2, lease_until = now() + make_interval(secs => $3)
+WHERE id = $1 AND sent_at IS NULL AND (lease_until IS NULL OR lease_until < now())
+RETURNING id, workflow_id, stage, seq, channel, recipient, claim_id, address, subject, body, link, message_id,
+          attempts, coalesce(last_error, ''), created_at, sent_at;
+
+-- name: OutboxIsSent
+SELECT sent_at IS NOT NULL FROM outbox WHERE id = $1;
+
+-- name: OutboxMarkSent
+-- Whoever holds the lease: the message went out, so the row is sent.
+UPDATE outbox SET sent_at = now(), lease_token = NULL, lease_until = NULL WHERE id = $1 AND sent_at IS NULL;
+
+-- name: OutboxMarkFailed
+-- Keeps the error; releases the lease only if it is still this attempt's.
+UPDATE outbox SET last_error = $3,
+    lease_until = CASE WHEN lease_token = $2 THEN NULL ELSE lease_until END,
+    lease_token = CASE WHEN lease_token = $2 THEN NULL ELSE lease_token END
+WHERE id = $1 AND sent_at IS NULL;
+
+-- name: OutboxByKey
+SELECT id, workflow_id, stage, seq, channel, recipient, claim_id, address, subject, body, link, message_id,
+       attempts, coalesce(last_error, ''), created_at, sent_at
+FROM outbox WHERE workflow_id = $1 AND stage = $2 AND seq = $3
+ORDER BY id;
+
+-- name: OutboxByClaim
+SELECT id, workflow_id, stage, seq, channel, recipient, claim_id, address, subject, body, link, message_id,
+       attempts, coalesce(last_error, ''), created_at, sent_at
+FROM outbox WHERE claim_id = $1
+ORDER BY id;
