@@ -50,6 +50,8 @@ func (s *Server) routes() []route {
 		{"GET", "/api/queue", s.queue},
 		{"GET", "/api/inbox", s.inbox},
 		{"POST", "/api/inbox/{item_id}/read", s.inboxRead},
+		{"GET", "/api/groups", s.groups},
+		{"PUT", "/api/groups", s.applyGroups},
 
 		{"GET", "/api/claims/{claim_id}", s.claimState},
 		{"GET", "/api/claims/{claim_id}/timeline", s.timeline},
