@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +22,6 @@ import (
 // entry, in headless Chromium against the real API, workflow and database.
 func TestQueuePageInBrowser(t *testing.T) {
 	t.Parallel()
-	chromium := findChromium(t)
 	b := testenv.Start(t, parsePolicy(t, `
 claims:
   enableClaimAssignments: true
@@ -42,17 +39,7 @@ claims:
 	require.NoError(t, err)
 	waitDecided(t, b, id, policy.StageCapture)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1400, 900))
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
-	run, cancel := context.WithTimeout(browser, 2*time.Minute)
-	defer cancel()
+	run := newBrowser(t, 2*time.Minute)
 
 	textOf := func(sel string) string {
 		s, _ := chromedp.Run(run, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q)||{}).innerText||""`, sel)))
@@ -89,12 +76,5 @@ claims:
 	require.NoError(t, err)
 	require.Equal(t, "bob", s.Assignee, "the page's actions reached the workflow")
 
-	shot, err := chromedp.Run(run, chromedp.FullScreenshot(100))
-	require.NoError(t, err)
-	dir := os.Getenv("BATON_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "artifacts")
-	}
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "queue-page.png"), shot, 0o644))
+	saveScreenshot(t, run, "queue-page.png")
 }

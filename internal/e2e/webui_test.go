@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,28 +22,11 @@ import (
 	"github.com/batonhq/baton/workflows"
 )
 
-// findChromium returns a headless-capable Chromium, or fails the test saying how
-// to install one: a browser test never skips silently.
-func findChromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("BATON_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatal("no Chromium found: install Debian's chromium (apt-get install chromium; .ci/run does) or set BATON_CHROMIUM")
-	return ""
-}
-
 // TestWebUIFiltersClaimsByAssignee runs the dev stack's Temporal Web UI, opens the
 // workflow list filtered by BatonAssignee in headless Chromium, and checks the
 // claim is listed. The screenshot is kept in artifacts/ (BATON_ARTIFACTS to move it).
 func TestWebUIFiltersClaimsByAssignee(t *testing.T) {
 	t.Parallel()
-	chromium := findChromium(t)
 	ctx := context.Background()
 	db := testdb.New(t)
 	d, err := policy.ParseDirectory("directory.yaml", []byte(directory))
@@ -68,22 +50,12 @@ func TestWebUIFiltersClaimsByAssignee(t *testing.T) {
 
 	query := `BatonAssignee = "ann"`
 	page := fmt.Sprintf("%s/namespaces/%s/workflows?query=%s", srv.UIURL(), srv.Namespace(), url.QueryEscape(query))
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1400, 900))
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
-	run, cancel := context.WithTimeout(browser, 90*time.Second)
-	defer cancel()
+	run := newBrowser(t, 90*time.Second)
 
 	require.NoError(t, chromedp.Do(run, chromedp.Navigate(page)))
 	t.Cleanup(func() {
 		if t.Failed() { // keep what the browser showed, for whoever reads the failure
-			if shot, err := chromedp.Run(browser, chromedp.FullScreenshot(100)); err == nil {
+			if shot, err := chromedp.Run(run, chromedp.FullScreenshot(100)); err == nil {
 				_ = os.WriteFile(filepath.Join(os.TempDir(), "baton-webui-failure.png"), shot, 0o644)
 			}
 		}
@@ -94,14 +66,5 @@ func TestWebUIFiltersClaimsByAssignee(t *testing.T) {
 		return err == nil && strings.Contains(body, "claim/webui-1"),
 			fmt.Sprintf("the Web UI does not list the claim for %s (error %v); page text: %.2000s", query, err, body)
 	})
-	shot, err := chromedp.Run(run, chromedp.FullScreenshot(100))
-	require.NoError(t, err)
-
-	dir := os.Getenv("BATON_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "artifacts")
-	}
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "webui-filter-by-assignee.png"), shot, 0o644))
-	require.Greater(t, len(shot), 10_000, "a real screenshot")
+	saveScreenshot(t, run, "webui-filter-by-assignee.png")
 }
