@@ -20,20 +20,21 @@ func scanUser(row pgx.Row) (policy.User, error) {
 
 // ListUsers returns every user in directory order with their permissions.
 func (qs *Queries) ListUsers(ctx context.Context) ([]policy.User, error) {
-	rows, err := qs.db.Query(ctx, q("UserList"))
+	return collect(ctx, qs, "list users", q("UserList"), func(r pgx.CollectableRow) (policy.User, error) { return scanUser(r) })
+}
+
+// collect runs a query and scans every row, wrapping any error with what it was
+// doing.
+func collect[T any](ctx context.Context, qs *Queries, what, sql string, scan pgx.RowToFunc[T], args ...any) ([]T, error) {
+	rows, err := qs.db.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	defer rows.Close()
-	var out []policy.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan user: %w", err)
-		}
-		out = append(out, u)
+	out, err := pgx.CollectRows(rows, scan)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // GetUser returns one user, or ErrNotFound.
@@ -50,20 +51,11 @@ func (qs *Queries) GetUser(ctx context.Context, id string) (policy.User, error) 
 
 // ListTeams returns every team with its members in order.
 func (qs *Queries) ListTeams(ctx context.Context) ([]policy.Team, error) {
-	rows, err := qs.db.Query(ctx, q("TeamList"))
-	if err != nil {
-		return nil, fmt.Errorf("list teams: %w", err)
-	}
-	defer rows.Close()
-	var out []policy.Team
-	for rows.Next() {
+	return collect(ctx, qs, "list teams", q("TeamList"), func(r pgx.CollectableRow) (policy.Team, error) {
 		var t policy.Team
-		if err := rows.Scan(&t.ID, &t.Name, &t.Members); err != nil {
-			return nil, fmt.Errorf("scan team: %w", err)
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+		err := r.Scan(&t.ID, &t.Name, &t.Members)
+		return t, err
+	})
 }
 
 // LoadSummary says what a directory load changed.

@@ -37,20 +37,8 @@ func (qs *Queries) Group(ctx context.Context, name string) (policy.ReassignmentG
 
 // Groups lists every reassignment group.
 func (qs *Queries) Groups(ctx context.Context) ([]policy.ReassignmentGroup, error) {
-	rows, err := qs.db.Query(ctx, q("GroupList"))
-	if err != nil {
-		return nil, fmt.Errorf("list reassignment groups: %w", err)
-	}
-	defer rows.Close()
-	var out []policy.ReassignmentGroup
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan reassignment group: %w", err)
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
+	return collect(ctx, qs, "list reassignment groups", q("GroupList"),
+		func(r pgx.CollectableRow) (policy.ReassignmentGroup, error) { return scanGroup(r) })
 }
 
 // ApplyGroups upserts reassignment groups in one transaction on behalf of actor,
