@@ -71,9 +71,11 @@ func (a *Activities) decide(ctx context.Context, qs *store.Queries, pol *policy.
 		fallback.Stages[in.Stage] = sc
 		p = &fallback
 	}
-	teams, err := qs.ListTeams(ctx)
-	if err != nil {
-		return d, next, "", err
+	var teams []policy.Team
+	if p.NeedsTeams(in.Stage) {
+		if teams, err = qs.ListTeams(ctx); err != nil {
+			return d, next, "", err
+		}
 	}
 	din := policy.DecideInput{Policy: p, Stage: in.Stage, Outcome: in.Outcome, Users: users, Teams: teams,
 		Claim: in.Claim, Steps: in.Steps, Random: rand.Int()}
