@@ -13,7 +13,9 @@ import (
 	"github.com/batonhq/baton/activities"
 	"github.com/batonhq/baton/internal/devserver"
 	"github.com/batonhq/baton/internal/temporalx"
+	"github.com/batonhq/baton/internal/testdb"
 	"github.com/batonhq/baton/internal/workerapp"
+	"github.com/batonhq/baton/policy"
 )
 
 // devStack is the dev program's stack in a test: the embedded Temporal server
@@ -43,4 +45,16 @@ func (s devStack) stop(t *testing.T) {
 	s.w.Stop()
 	s.c.Close()
 	require.NoError(t, s.srv.Stop())
+}
+
+// directorySchema is a fresh schema with the test directory loaded, for tests that
+// run their own Temporal server instead of testenv's.
+func directorySchema(t *testing.T) *testdb.Schema {
+	t.Helper()
+	db := testdb.New(t)
+	d, err := policy.ParseDirectory("directory.yaml", []byte(directory))
+	require.NoError(t, err)
+	_, err = db.Store.LoadDirectory(context.Background(), d)
+	require.NoError(t, err)
+	return db
 }

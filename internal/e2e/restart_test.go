@@ -13,7 +13,6 @@ import (
 
 	"github.com/batonhq/baton/activities"
 	"github.com/batonhq/baton/claimclient"
-	"github.com/batonhq/baton/internal/testdb"
 	"github.com/batonhq/baton/internal/testenv"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/workflows"
@@ -26,11 +25,7 @@ import (
 func TestTimerFiresOnceAcrossRestart(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := testdb.New(t)
-	d, err := policy.ParseDirectory("directory.yaml", []byte(directory))
-	require.NoError(t, err)
-	_, err = db.Store.LoadDirectory(ctx, d)
-	require.NoError(t, err)
+	db := directorySchema(t)
 	p := parsePolicy(t, `
 claims:
   enableClaimAssignments: true
@@ -44,7 +39,7 @@ claims:
 
 	s := startDevStack(t, dataDir, port, -1, "baton-restart", acts, log)
 	claims := claimclient.New(s.c, "baton-restart")
-	_, err = claims.Start(ctx, workflows.ClaimInput{ClaimID: "restart-1"})
+	_, err := claims.Start(ctx, workflows.ClaimInput{ClaimID: "restart-1"})
 	require.NoError(t, err)
 	testenv.Eventually(t, time.Minute, func() (bool, string) {
 		st, err := claims.State(ctx, "restart-1")

@@ -16,7 +16,6 @@ import (
 
 	"github.com/batonhq/baton/activities"
 	"github.com/batonhq/baton/claimclient"
-	"github.com/batonhq/baton/internal/testdb"
 	"github.com/batonhq/baton/internal/testenv"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/workflows"
@@ -28,11 +27,7 @@ import (
 func TestWebUIFiltersClaimsByAssignee(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := testdb.New(t)
-	d, err := policy.ParseDirectory("directory.yaml", []byte(directory))
-	require.NoError(t, err)
-	_, err = db.Store.LoadDirectory(ctx, d)
-	require.NoError(t, err)
+	db := directorySchema(t)
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	stack := startDevStack(t, t.TempDir(), freePort(t), freePort(t), "baton-webui",
@@ -41,7 +36,7 @@ func TestWebUIFiltersClaimsByAssignee(t *testing.T) {
 	srv, c := stack.srv, stack.c
 
 	claims := claimclient.New(c, "baton-webui")
-	_, err = claims.Start(ctx, workflows.ClaimInput{ClaimID: "webui-1"})
+	_, err := claims.Start(ctx, workflows.ClaimInput{ClaimID: "webui-1"})
 	require.NoError(t, err)
 	testenv.Eventually(t, time.Minute, func() (bool, string) {
 		s, err := claims.State(ctx, "webui-1")
