@@ -2,7 +2,6 @@ package policy
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -204,69 +203,4 @@ func TestWhatIf(t *testing.T) {
 	require.Equal(t, "ann", res[0].Decision.Assignee)
 	require.Equal(t, "bob", res[1].Decision.Assignee, "the in-memory cursor advances across samples")
 	require.Equal(t, "ann", res[2].Decision.Assignee, "each stage has its own cursor")
-}
-
-// BenchmarkRuleEvaluation: 200 rules, the match at the last, over a 10,000-user
-// directory, against a hand-written function encoding the same rules.
-func BenchmarkRuleEvaluation(b *testing.B) {
-	rules := make([]Rule, 200)
-	for i := range rules {
-		rules[i] = Rule{ID: fmt.Sprintf("r%d", i), When: []Condition{
-			cond("customer_group", OpIn, fmt.Sprintf("group-%d", i), fmt.Sprintf("alt-%d", i)),
-			cond("email_from_domain", OpContains, fmt.Sprintf("domain%d.example", i)),
-		}, Then: []Action{{Kind: ActionAssignTeam, Team: "t"}}}
-	}
-	dir := make([]User, 10000)
-	for i := range dir {
-		dir[i] = User{ID: fmt.Sprintf("u%d", i), Active: true, Permissions: []string{PermMakeClaimDecisions}}
-	}
-	data := map[string]string{"customer_group": "GROUP-199", "email_from_domain": "mail.domain199.example"}
-	b.Run("rules", func(b *testing.B) {
-		b.ReportAllocs()
-		for i := 0; i < b.N; i++ {
-			if r := MatchRules(rules, data); r == nil || r.ID != "r199" {
-				b.Fatal("wrong rule")
-			}
-		}
-	})
-	b.Run("hand_written", func(b *testing.B) {
-		b.ReportAllocs()
-		for i := 0; i < b.N; i++ {
-			if handWritten(data) != 199 {
-				b.Fatal("wrong rule")
-			}
-		}
-	})
-	p := &Policy{Name: "bench", Version: "v", AssignmentsEnabled: true, Method: MethodDistribution, Rules: rules, Stages: map[Stage]StageConfig{}}
-	teams := []Team{{ID: "t", Members: []string{"u9000", "u9999"}}}
-	b.Run("decision_10k_users", func(b *testing.B) {
-		b.ReportAllocs()
-		for i := 0; i < b.N; i++ {
-			d, _, _ := Decide(DecideInput{Policy: p, Stage: StageCapture, Users: dir, Teams: teams, Claim: Claim{ID: "c", Data: data}})
-			if d.MatchedRule != "r199" {
-				b.Fatal("wrong rule")
-			}
-		}
-	})
-}
-
-// handWrittenValues are the benchmark rules' values, as constants would be in a
-// hand-written function.
-var handWrittenValues = func() (v [200][3]string) {
-	for i := range v {
-		v[i] = [3]string{fmt.Sprintf("group-%d", i), fmt.Sprintf("alt-%d", i), fmt.Sprintf("domain%d.example", i)}
-	}
-	return v
-}()
-
-// handWritten encodes BenchmarkRuleEvaluation's rules directly.
-func handWritten(data map[string]string) int {
-	g, dom := data["customer_group"], data["email_from_domain"]
-	for i := range handWrittenValues {
-		v := &handWrittenValues[i]
-		if (strings.EqualFold(g, v[0]) || strings.EqualFold(g, v[1])) && containsFold(dom, v[2]) {
-			return i
-		}
-	}
-	return -1
 }

@@ -124,9 +124,10 @@ func ParseOperator(s string) (Operator, bool) {
 // condition.
 func EvaluateRules(rules []Rule, data map[string]string) (*Rule, []RuleTrace) {
 	trace := make([]RuleTrace, 0, len(rules))
+	claim := claimValues{data: data}
 	for i := range rules {
 		r := &rules[i]
-		if c, ok := firstFailing(r.When, data); !ok {
+		if c, ok := claim.firstFailing(r.When); !ok {
 			trace = append(trace, RuleTrace{RuleID: r.ID, Why: c})
 			continue
 		}
@@ -140,19 +141,75 @@ func EvaluateRules(rules []Rule, data map[string]string) (*Rule, []RuleTrace) {
 	return nil, trace
 }
 
-// MatchRules is EvaluateRules without the trace: the hot path.
+// MatchRules is EvaluateRules without the trace: the hot path. It allocates
+// nothing and needs no compiled form of the rules, so rules built as struct
+// literals run exactly as fast as parsed ones and nothing can go stale when a
+// caller edits its rules between calls.
 func MatchRules(rules []Rule, data map[string]string) *Rule {
+	claim := claimValues{data: data}
 	for i := range rules {
-		if allHold(rules[i].When, data) {
+		if claim.allHold(rules[i].When) {
 			return &rules[i]
 		}
 	}
 	return nil
 }
 
-func allHold(conds []Condition, data map[string]string) bool {
+// claimValues memoizes the claim's attributes for one evaluation. A rule set
+// names a handful of attributes over and over (every rule of a 200-rule policy
+// may test customer_group first), and hashing the name into the claim's map for
+// each condition cost as much as the comparisons themselves. The first
+// maxMemoized distinct attributes are kept in a fixed array on the caller's
+// stack, so a repeat is a short scan of string compares, most of them settled by
+// length or by the two names sharing memory. Each is also checked once for being
+// ASCII, which is what lets the comparisons below skip Unicode folding.
+// Attributes past the first maxMemoized go to the map every time and take the
+// general path.
+type claimValues struct {
+	data  map[string]string
+	n     int
+	memo  [maxMemoized]claimValue
+	spill claimValue // an attribute past the first maxMemoized, for one condition
+}
+
+// maxMemoized bounds the scan: past a handful of names, comparing against each
+// stops being cheaper than hashing into the map.
+const maxMemoized = 8
+
+// claimValue is one attribute of the claim. ascii false means not known to be
+// ASCII, which is always safe, only slower.
+type claimValue struct {
+	attr, value    string
+	present, ascii bool
+}
+
+func (c *claimValues) get(attr string) *claimValue {
+	for i := 0; i < c.n; i++ {
+		if c.memo[i].attr == attr {
+			return &c.memo[i]
+		}
+	}
+	value, present := c.data[attr]
+	if c.n == len(c.memo) {
+		c.spill = claimValue{attr: attr, value: value, present: present}
+		return &c.spill
+	}
+	m := &c.memo[c.n]
+	*m = claimValue{attr: attr, value: value, present: present, ascii: isASCII(value)}
+	c.n++
+	return m
+}
+
+func (c *claimValues) allHold(conds []Condition) bool {
 	for i := range conds {
-		if !holds(&conds[i], data[conds[i].Attribute]) {
+		cd := &conds[i]
+		v := c.get(cd.Attribute)
+		// IN is the commonest operator; testing it here saves a call per condition.
+		if cd.Operator == OpIn && v.value != "" {
+			if !inFold(v.value, v.ascii, cd.Values) {
+				return false
+			}
+		} else if !holdsFor(cd, v.value, v.ascii) {
 			return false
 		}
 	}
@@ -161,46 +218,106 @@ func allHold(conds []Condition, data map[string]string) bool {
 
 // firstFailing describes the first condition that does not hold; ok is true when
 // they all do.
-func firstFailing(conds []Condition, data map[string]string) (why string, ok bool) {
+func (c *claimValues) firstFailing(conds []Condition) (why string, ok bool) {
 	for i := range conds {
-		c := &conds[i]
-		v, present := data[c.Attribute]
-		if !holds(c, v) {
-			if !present {
-				return fmt.Sprintf("%s %s %s: the claim has no %s", c.Attribute, c.Operator, strings.Join(c.Values, ", "), c.Attribute), false
+		cd := &conds[i]
+		v := c.get(cd.Attribute)
+		if !holdsFor(cd, v.value, v.ascii) {
+			if !v.present {
+				return fmt.Sprintf("%s %s %s: the claim has no %s", cd.Attribute, cd.Operator, strings.Join(cd.Values, ", "), cd.Attribute), false
 			}
-			return fmt.Sprintf("%s %s %s: %q does not match", c.Attribute, c.Operator, strings.Join(c.Values, ", "), v), false
+			return fmt.Sprintf("%s %s %s: %q does not match", cd.Attribute, cd.Operator, strings.Join(cd.Values, ", "), v.value), false
 		}
 	}
 	return "", true
 }
 
 // holds evaluates one condition against one value: OR across the values.
-func holds(c *Condition, v string) bool {
+func holds(c *Condition, v string) bool { return holdsFor(c, v, isASCII(v)) }
+
+// holdsFor is holds for a value already known to be ASCII (ascii true) or not
+// known to be (false); false is always safe, only slower.
+func holdsFor(c *Condition, v string, ascii bool) bool {
 	if v == "" {
 		return false
 	}
-	for _, want := range c.Values {
-		switch c.Operator {
-		case OpIn:
-			if strings.EqualFold(v, want) {
+	switch c.Operator {
+	case OpIn:
+		return inFold(v, ascii, c.Values)
+	case OpContains:
+		for _, want := range c.Values {
+			if containsFoldFor(v, ascii, want) {
 				return true
 			}
-		case OpContains:
-			if containsFold(v, want) {
+		}
+	case OpNameRangeStart:
+		first := foldRune(firstRune(v))
+		for _, want := range c.Values {
+			if first >= foldRune(firstRune(want)) {
 				return true
 			}
-		case OpNameRangeStart:
-			if foldRune(firstRune(v)) >= foldRune(firstRune(want)) {
-				return true
-			}
-		case OpNameRangeEnd:
-			if foldRune(firstRune(v)) <= foldRune(firstRune(want)) {
+		}
+	case OpNameRangeEnd:
+		first := foldRune(firstRune(v))
+		for _, want := range c.Values {
+			if first <= foldRune(firstRune(want)) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// inFold reports whether v equals one of values, ignoring case, exactly as
+// strings.EqualFold does. When v is ASCII most values are settled by length:
+// every rune that folds to an ASCII letter is at least one byte long, so a
+// shorter value cannot match, and one of the same length matches only if it is
+// ASCII too, which equalFoldASCII checks byte by byte. Only a longer value,
+// which may hold a Kelvin sign (U+212A) or a long s (U+017F), needs Unicode
+// folding.
+func inFold(v string, ascii bool, values []string) bool {
+	for _, want := range values {
+		if ascii && len(want) <= len(v) {
+			if len(want) == len(v) && equalFoldASCII(v, want) {
+				return true
+			}
+			continue
+		}
+		if strings.EqualFold(v, want) {
+			return true
+		}
+	}
+	return false
+}
+
+// equalFoldASCII is strings.EqualFold for an ASCII s and a t of the same length:
+// a byte of t outside ASCII never matches.
+func equalFoldASCII(s, t string) bool {
+	for i := 0; i < len(s); i++ {
+		a, b := s[i], t[i]
+		if a == b {
+			continue
+		}
+		if 'A' <= a && a <= 'Z' {
+			a += 'a' - 'A'
+		}
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if a != b {
+			return false
+		}
+	}
+	return true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func firstRune(s string) rune {
@@ -210,13 +327,21 @@ func firstRune(s string) rune {
 
 func foldRune(r rune) rune { return unicode.ToLower(r) }
 
-// containsFold is strings.Contains ignoring case, without allocating.
-func containsFold(s, sub string) bool {
+// containsFoldFor is strings.Contains ignoring case, without allocating, for an s
+// known to be ASCII (ascii true) or not known to be. It compares each window of
+// len(sub) bytes, so a match must be as long in bytes as sub; every window of an
+// ASCII s is ASCII and that long, so equalFoldASCII decides it as
+// strings.EqualFold would.
+func containsFoldFor(s string, ascii bool, sub string) bool {
 	if sub == "" {
 		return true
 	}
 	for i := 0; i+len(sub) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(sub)], sub) {
+		if ascii {
+			if equalFoldASCII(s[i:i+len(sub)], sub) {
+				return true
+			}
+		} else if strings.EqualFold(s[i:i+len(sub)], sub) {
 			return true
 		}
 	}

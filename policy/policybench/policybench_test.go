@@ -1,0 +1,60 @@
+package policybench
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/policy"
+)
+
+// TestHandWrittenMatchesRules keeps the baseline honest: HandWritten must pick the
+// rule the engine picks, or the benchmark compares different work.
+func TestHandWrittenMatchesRules(t *testing.T) {
+	t.Parallel()
+	rules := Rules(RuleCount)
+	cases := map[string]struct {
+		data map[string]string
+		want int
+	}{
+		"match at the last rule":    {MatchingData(), RuleCount - 1},
+		"match at the first rule":   {map[string]string{"customer_group": "group-0", "email_from_domain": "domain0.example"}, 0},
+		"the second value (OR)":     {map[string]string{"customer_group": "alt-42", "email_from_domain": "x.domain42.example"}, 42},
+		"case differs in both":      {map[string]string{"customer_group": "Alt-7", "email_from_domain": "MAIL.DOMAIN7.EXAMPLE"}, 7},
+		"group without its domain":  {map[string]string{"customer_group": "group-3", "email_from_domain": "domain4.example"}, -1},
+		"domain without its group":  {map[string]string{"customer_group": "group-5", "email_from_domain": "domain6.example"}, -1},
+		"group is not a substring":  {map[string]string{"customer_group": "group-19x", "email_from_domain": "domain19.example"}, -1},
+		"no group at all":           {map[string]string{"email_from_domain": "domain1.example"}, -1},
+		"empty claim":               {map[string]string{}, -1},
+		"past the last rule":        {map[string]string{"customer_group": "group-200", "email_from_domain": "domain200.example"}, -1},
+		"group and domain of 1 win": {map[string]string{"customer_group": "GROUP-1", "email_from_domain": "domain1.example.domain10.example"}, 1},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tc.want, HandWritten(tc.data))
+			require.Equal(t, tc.want, ruleIndex(rules, policy.MatchRules(rules, tc.data)))
+		})
+	}
+}
+
+func TestDecisionPolicyMatchesTheLastRule(t *testing.T) {
+	t.Parallel()
+	p, teams := DecisionPolicy(Rules(RuleCount))
+	d, _, err := policy.Decide(policy.DecideInput{
+		Policy: p, Stage: policy.StageCapture, Users: Users(UserCount), Teams: teams,
+		Claim: policy.Claim{ID: "c", Data: MatchingData()},
+	})
+	require.NoError(t, err)
+	require.Equal(t, "r199", d.MatchedRule)
+	require.Equal(t, "u9000", d.Assignee)
+}
+
+func ruleIndex(rules []policy.Rule, r *policy.Rule) int {
+	for i := range rules {
+		if &rules[i] == r {
+			return i
+		}
+	}
+	return -1
+}
