@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/batonhq/baton/internal/bench"
+)
+
+const benchUsage = `usage: dev bench [flags]
+
+Measures Baton against baselines run in the same process on the same embedded
+Temporal server and PostgreSQL, prints the table and writes --out/report.md and
+--out/fairness.svg. make bench builds the worker and runs this.
+
+flags:
+`
+
+// runBench is dev bench.
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("dev bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
+	var cfg bench.Config
+	var out, callers, bursts string
+	fs.StringVar(&cfg.WorkerBin, "worker", "bin/worker", "Baton's worker binary (memory and two-worker figures)")
+	fs.StringVar(&out, "out", "docs/bench", "directory for report.md and fairness.svg")
+	fs.StringVar(&cfg.DataDir, "data", "", "data directory (default: a temporary one, removed afterwards)")
+	fs.IntVar(&cfg.Claims, "claims", 150, "claims per round for throughput and latency")
+	fs.IntVar(&cfg.Parallel, "parallel", 16, "claims in flight at once")
+	fs.IntVar(&cfg.Rounds, "rounds", 2, "alternating rounds of Baton and the no-op claim")
+	fs.IntVar(&cfg.Timers, "timers", 500, "claims for the timer figure")
+	fs.DurationVar(&cfg.Window, "window", 0, "claim window for the timer figure (default 1s)")
+	fs.IntVar(&cfg.Memory, "memory", 10000, "open claims for the memory figure")
+	fs.IntVar(&cfg.MemStep, "memory-step", 1000, "sample memory every this many claims")
+	fs.IntVar(&cfg.TwoClaims, "two-claims", 140, "claims for the two-worker figure")
+	fs.StringVar(&callers, "callers", "1,4,16,64", "concurrent callers for cursor contention")
+	fs.StringVar(&bursts, "bursts", "10,100,1000", "burst sizes for fairness")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	var err error
+	if cfg.Callers, err = ints("callers", callers); err != nil {
+		fmt.Fprintln(stderr, "dev bench:", err)
+		return 2
+	}
+	if cfg.Bursts, err = ints("bursts", bursts); err != nil {
+		fmt.Fprintln(stderr, "dev bench:", err)
+		return 2
+	}
+	if _, err := os.Stat(cfg.WorkerBin); err != nil {
+		fmt.Fprintf(stderr, "dev bench: --worker %s: %v (make bench builds it)\n", cfg.WorkerBin, err)
+		return 2
+	}
+	if cfg.WorkerBin, err = filepath.Abs(cfg.WorkerBin); err != nil {
+		fmt.Fprintln(stderr, "dev bench:", err)
+		return 2
+	}
+	if cfg.DataDir == "" {
+		dir, err := os.MkdirTemp("", "baton-bench-")
+		if err != nil {
+			fmt.Fprintln(stderr, "dev bench:", err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		cfg.DataDir = dir
+	}
+	res, err := bench.Run(ctx, cfg, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "dev bench:", err)
+		return 1
+	}
+	rows := res.Rows()
+	bench.PrintTable(stdout, rows)
+	if err := bench.WriteReport(out, res); err != nil {
+		fmt.Fprintln(stderr, "dev bench: writing the report:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "\nreport: %s, chart: %s\n", filepath.Join(out, "report.md"), filepath.Join(out, "fairness.svg"))
+	return 0
+}
+
+// runNoopWorker is the baseline worker process the memory figure measures.
+func runNoopWorker(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("dev noop-worker", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("address", "127.0.0.1:7233", "Temporal frontend")
+	ns := fs.String("namespace", "default", "namespace")
+	queue := fs.String("queue", "bench-noop", "task queue")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := bench.RunNoopWorker(ctx, *addr, *ns, *queue); err != nil {
+		fmt.Fprintln(stderr, "dev noop-worker:", err)
+		return 1
+	}
+	return 0
+}
+
+func ints(flagName, s string) ([]int, error) {
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("--%s: %q is not a positive number", flagName, part)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

@@ -1,0 +1,120 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+)
+
+// Config sizes a benchmark run. The defaults are the issue's: 500 timer claims
+// with a 1 s window, 10,000 open claims for memory, bursts of 10, 100 and 1,000.
+type Config struct {
+	DataDir   string // embedded server state and logs; a temporary directory is fine
+	WorkerBin string // Baton's worker binary, for the memory and two-worker figures
+	Claims    int    // claims per round for throughput and latency
+	Parallel  int    // claims in flight at once
+	Rounds    int    // alternating rounds of Baton and the no-op claim
+	Callers   []int
+	Bursts    []int
+	Timers    int
+	Window    time.Duration
+	Memory    int // open claims for the memory figure
+	MemStep   int
+	TwoClaims int // claims for the two-worker figure
+	Log       *slog.Logger
+}
+
+// Defaults fills in zero fields.
+func (c *Config) Defaults() {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&c.Claims, 150)
+	def(&c.Parallel, 16)
+	def(&c.Rounds, 2)
+	def(&c.Timers, 500)
+	def(&c.Memory, 10000)
+	def(&c.MemStep, 1000)
+	def(&c.TwoClaims, 140)
+	if c.Window == 0 {
+		c.Window = time.Second
+	}
+	if len(c.Callers) == 0 {
+		c.Callers = []int{1, 4, 16, 64}
+	}
+	if len(c.Bursts) == 0 {
+		c.Bursts = []int{10, 100, 1000}
+	}
+	if c.Log == nil {
+		c.Log = quietLog()
+	}
+}
+
+// Results is everything a run measured.
+type Results struct {
+	Started    time.Time
+	Took       time.Duration
+	Flow       FlowResult
+	Contention []ContentionRow
+	Fairness   []FairnessRow
+	Rules      RulesResult
+	Timers     TimerResult
+	Memory     MemoryResult
+	Two        TwoWorkersResult
+}
+
+// Run measures every figure, printing progress to progress.
+func Run(ctx context.Context, cfg Config, progress io.Writer) (*Results, error) {
+	cfg.Defaults()
+	res := &Results{Started: time.Now()}
+	step := func(name string, f func() error) error {
+		fmt.Fprintf(progress, "bench: %s...", name)
+		t := time.Now()
+		if err := f(); err != nil {
+			fmt.Fprintln(progress, " failed")
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		fmt.Fprintf(progress, " %.1fs\n", time.Since(t).Seconds())
+		return nil
+	}
+	var err error
+	if err := step("rule evaluation (200 rules, 10,000 users)", func() error {
+		res.Rules, err = Rules(5)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	s, err := StartStack(ctx, cfg.DataDir, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	steps := []struct {
+		name string
+		f    func() error
+	}{
+		{"fairness bursts", func() (err error) { res.Fairness, err = s.Fairness(ctx, cfg.Bursts); return }},
+		{"cursor contention", func() (err error) { res.Contention, err = s.Contention(ctx, cfg.Callers); return }},
+		{"throughput and stage latency", func() (err error) {
+			res.Flow, err = s.Flow(ctx, cfg.Claims, cfg.Parallel, cfg.Rounds)
+			return
+		}},
+		{"timers", func() (err error) { res.Timers, err = s.Timers(ctx, cfg.Timers, cfg.Window); return }},
+		{"two worker processes", func() (err error) { res.Two, err = s.TwoWorkers(ctx, cfg.WorkerBin, cfg.TwoClaims); return }},
+		{"worker memory", func() (err error) {
+			res.Memory, err = s.Memory(ctx, cfg.WorkerBin, cfg.Memory, cfg.MemStep)
+			return
+		}},
+	}
+	for _, st := range steps {
+		if err := step(st.name, st.f); err != nil {
+			return res, err
+		}
+	}
+	res.Took = time.Since(res.Started)
+	return res, nil
+}

@@ -1,0 +1,146 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/workflows"
+)
+
+// TimerResult is figure 6: how late a claim window's fallback lands against a
+// workflow that only sleeps for the same time, both measured from the server's
+// own history timestamps.
+type TimerResult struct {
+	Claims int
+	Window time.Duration
+	// FireP50/P99: timer fired − (started + window), Baton's window timer.
+	FireP50, FireP99 time.Duration
+	// FallbackP50/P99: the default assignee recorded − (started + window).
+	FallbackP50, FallbackP99 time.Duration
+	// SleepP50/P99: the sleep-only workflow completed − (started + window).
+	SleepP50, SleepP99 time.Duration
+}
+
+// Timers starts n claims whose capture waits in a queue for window and then
+// falls back to root, and n sleep-only workflows of the same length.
+func (s *Stack) Timers(ctx context.Context, n int, window time.Duration) (TimerResult, error) {
+	r := TimerResult{Claims: n, Window: window}
+	w, err := s.startWorkers("timers", mustPolicy("bench-window.yaml", windowPolicy(window)))
+	if err != nil {
+		return r, err
+	}
+	defer w.stop()
+
+	sleepIDs, _, err := runMany(ctx, "sleep", n, 16, func(ctx context.Context, id string) error {
+		run, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: w.noop}, sleepWorkflowName, window)
+		if err != nil {
+			return err
+		}
+		go func() { _ = run.Get(ctx, nil) }()
+		return nil
+	})
+	if err != nil {
+		return r, err
+	}
+	for _, id := range sleepIDs {
+		if err := s.Client.GetWorkflow(ctx, id, "").Get(ctx, nil); err != nil {
+			return r, fmt.Errorf("sleep workflow %s: %w", id, err)
+		}
+	}
+	ids, _, err := runMany(ctx, "window", n, 16, func(ctx context.Context, id string) error {
+		_, err := w.claims.Start(ctx, workflows.ClaimInput{ClaimID: id, Owner: "root"})
+		return err
+	})
+	if err != nil {
+		return r, err
+	}
+	err = poll(ctx, "wait for every window to fall back", func() (bool, error) {
+		var fell int
+		err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM decisions WHERE claim_id LIKE 'window-%' AND method = $1`,
+			string(policy.MethodDefaultAssignee)).Scan(&fell)
+		return fell == n, err
+	})
+	if err != nil {
+		return r, err
+	}
+
+	var fire, fallback, sleep []time.Duration
+	for _, id := range ids {
+		events, err := history(ctx, s.Client, workflows.WorkflowID(id))
+		if err != nil {
+			return r, err
+		}
+		started, fired, ok := timerSpan(events, window)
+		if !ok {
+			return r, fmt.Errorf("claim %s: its claim window timer never fired", id)
+		}
+		fire = append(fire, fired.Sub(started)-window)
+		recorded := lastCompleted(events, fired)
+		if recorded.IsZero() {
+			return r, fmt.Errorf("claim %s: the default assignee was never recorded after the window", id)
+		}
+		fallback = append(fallback, recorded.Sub(started)-window)
+	}
+	for _, id := range sleepIDs {
+		events, err := history(ctx, s.Client, id)
+		if err != nil {
+			return r, err
+		}
+		started, _, ok := timerSpan(events, window)
+		if !ok {
+			return r, fmt.Errorf("sleep workflow %s: timer never fired", id)
+		}
+		end := events[len(events)-1].GetEventTime().AsTime()
+		sleep = append(sleep, end.Sub(started)-window)
+	}
+	r.FireP50, r.FireP99 = percentile(fire, 50), percentile(fire, 99)
+	r.FallbackP50, r.FallbackP99 = percentile(fallback, 50), percentile(fallback, 99)
+	r.SleepP50, r.SleepP99 = percentile(sleep, 50), percentile(sleep, 99)
+	return r, nil
+}
+
+// timerSpan finds the first timer of length d and when it started and fired.
+func timerSpan(events []*historypb.HistoryEvent, d time.Duration) (started, fired time.Time, ok bool) {
+	var id int64
+	for _, ev := range events {
+		switch ev.GetEventType() {
+		case enumspb.EVENT_TYPE_TIMER_STARTED:
+			if id == 0 && ev.GetTimerStartedEventAttributes().GetStartToFireTimeout().AsDuration() == d {
+				id, started = ev.GetEventId(), ev.GetEventTime().AsTime()
+			}
+		case enumspb.EVENT_TYPE_TIMER_FIRED:
+			if id != 0 && ev.GetTimerFiredEventAttributes().GetStartedEventId() == id {
+				return started, ev.GetEventTime().AsTime(), true
+			}
+		}
+	}
+	return started, fired, false
+}
+
+// lastCompleted is when the fallback's assignment was recorded: the completion
+// of the RecordAssignment activity scheduled after the timer fired.
+func lastCompleted(events []*historypb.HistoryEvent, after time.Time) time.Time {
+	scheduled := map[int64]bool{}
+	for _, ev := range events {
+		if ev.GetEventTime().AsTime().Before(after) {
+			continue
+		}
+		switch ev.GetEventType() {
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+			if ev.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName() == workflows.ActivityRecordAssignment {
+				scheduled[ev.GetEventId()] = true
+			}
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+			if scheduled[ev.GetActivityTaskCompletedEventAttributes().GetScheduledEventId()] {
+				return ev.GetEventTime().AsTime()
+			}
+		}
+	}
+	return time.Time{}
+}
