@@ -148,3 +148,13 @@ func scanOutbox(row pgx.Row) (OutboxMessage, error) {
 		&m.Subject, &m.Body, &m.Link, &m.MessageID, &m.Attempts, &m.LastError, &m.CreatedAt, &m.SentAt)
 	return m, err
 }
+
+// OutboxStale lists up to limit unsent messages older than age that no attempt
+// holds a lease on, oldest first.
+func (qs *Queries) OutboxStale(ctx context.Context, age time.Duration, limit int) ([]int64, error) {
+	rows, err := qs.db.Query(ctx, q("OutboxStale"), age.Seconds(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("stale notifications: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}

@@ -52,6 +52,9 @@ type Config struct {
 	SMTPTLS      string `yaml:"smtp_tls" env:"BATON_SMTP_TLS" default:"starttls" doc:"none, starttls or tls"`
 	// SlackWebhookURL posts assignment messages to Slack; empty sends none.
 	SlackWebhookURL string `yaml:"slack_webhook_url" env:"BATON_SLACK_WEBHOOK_URL" doc:"Slack incoming-webhook URL for assignment messages; empty: no Slack"`
+	// OutboxSweepAfter is how long an unsent notification waits before the
+	// worker's sweeper sends it instead of its claim's own activity.
+	OutboxSweepAfter time.Duration `yaml:"outbox_sweep_after" env:"BATON_OUTBOX_SWEEP_AFTER" default:"1m" doc:"unsent e-mail and Slack messages older than this are sent by the worker's sweeper (the claim finished or its worker died before they went out)"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level" env:"BATON_LOG_LEVEL" default:"info" doc:"debug, info, warn or error"`
 	// ShutdownTimeout bounds how long a stopping worker waits for in-flight
@@ -135,6 +138,9 @@ func (c Config) Validate() error {
 	case "none", "starttls", "tls":
 	default:
 		return fmt.Errorf("config smtp_tls (BATON_SMTP_TLS): %q: want none, starttls or tls", c.SMTPTLS)
+	}
+	if c.OutboxSweepAfter <= 0 {
+		return fmt.Errorf("config outbox_sweep_after (BATON_OUTBOX_SWEEP_AFTER): must be positive")
 	}
 	if c.ShutdownTimeout <= 0 {
 		return fmt.Errorf("config shutdown_timeout (BATON_SHUTDOWN_TIMEOUT): must be positive")

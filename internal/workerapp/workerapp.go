@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
@@ -48,6 +49,7 @@ var Module = fx.Module("baton_worker",
 	// and the endpoint stops last.
 	fx.Invoke(ServeMetrics),
 	fx.Invoke(func(worker.Worker) {}),
+	fx.Invoke(RunSweeper),
 )
 
 // FxLogger routes fx's own events to slog at debug level only, since at info they
@@ -213,4 +215,36 @@ func NewWorker(lc fx.Lifecycle, c client.Client, acts *activities.Activities, cf
 func Register(r worker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.ClaimWorkflow, workflow.RegisterOptions{Name: workflows.ClaimWorkflowName})
 	acts.Register(r)
+}
+
+// sweepEvery is how often the sweeper looks for stale notifications.
+const sweepEvery = 10 * time.Second
+
+// RunSweeper sends, every ten seconds, the notifications their claims left
+// unsent for longer than OutboxSweepAfter (see Activities.SweepOutbox). Every
+// worker runs one; the outbox lease keeps them from sending a message twice.
+func RunSweeper(lc fx.Lifecycle, acts *activities.Activities, cfg config.Config, log *slog.Logger) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			go func() {
+				defer close(done)
+				t := time.NewTicker(min(sweepEvery, cfg.OutboxSweepAfter))
+				defer t.Stop()
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case <-t.C:
+					}
+					if _, err := acts.SweepOutbox(ctx, cfg.OutboxSweepAfter); err != nil && ctx.Err() == nil {
+						log.Warn("outbox sweep", "error", err)
+					}
+				}
+			}()
+			return nil
+		},
+		OnStop: func(context.Context) error { cancel(); <-done; return nil },
+	})
 }

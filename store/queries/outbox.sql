@@ -42,3 +42,13 @@ SELECT id, workflow_id, stage, seq, channel, recipient, claim_id, address, subje
        attempts, coalesce(last_error, ''), created_at, sent_at
 FROM outbox WHERE claim_id = $1
 ORDER BY id;
+
+-- name: OutboxStale
+-- Unsent rows older than $1 seconds that no attempt holds: their claim's own
+-- SendNotifications gave up or was abandoned (the claim finished, or its worker
+-- died), so the worker's sweeper sends them. Uses the outbox_unsent index.
+SELECT id FROM outbox
+WHERE sent_at IS NULL AND created_at < now() - make_interval(secs => $1)
+  AND (lease_until IS NULL OR lease_until < now())
+ORDER BY created_at
+LIMIT $2;
