@@ -24,7 +24,7 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-const usage = `usage: dev demo [flags]
+const usage = `usage: dev demo [flags] | dev bench [flags] | dev chaos [flags]
 
 Runs an embedded Temporal server (SQLite under --data), the Web UI, PostgreSQL
 (DATABASE_URL, else 127.0.0.1:5432, else a private cluster under --data), the
@@ -37,6 +37,16 @@ flags:
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "bench":
+			return runBench(ctx, args[1:], stdout, stderr)
+		case "chaos":
+			return runChaos(ctx, args[1:], stdout, stderr)
+		case "noop-worker":
+			return runNoopWorker(ctx, args[1:], stderr)
+		}
+	}
 	if len(args) == 0 || args[0] != "demo" {
 		fmt.Fprint(stderr, usage)
 		newFlags(io.Discard).fs.PrintDefaults()
