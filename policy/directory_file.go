@@ -154,14 +154,30 @@ func (w *walker) team(n *yaml.Node, field string) DirectoryTeam {
 	return t
 }
 
-// required reports required fields that are missing, in a stable order.
+// required reports required fields that are missing or empty, in a stable order.
 func (w *walker) required(n *yaml.Node, field string, values map[string]string) {
 	if n.Kind != yaml.MappingNode {
 		return
 	}
 	for _, k := range []string{"id", "name", "email"} {
-		if v, ok := values[k]; ok && v == "" && !w.hasKey(n, k) {
-			w.fail(n, field+"."+k, "required")
+		if v, ok := values[k]; ok && v == "" {
+			if !w.hasKey(n, k) {
+				w.fail(n, field+"."+k, "required")
+			} else {
+				w.notEmpty(n, field+"."+k, k)
+			}
+		}
+	}
+}
+
+// notEmpty reports a key given as an empty string (id: ""), which would
+// otherwise pass for a value: a row with an empty id or name is never meant.
+// Other bad values were reported when they were read.
+func (w *walker) notEmpty(n *yaml.Node, field, key string) {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if v := n.Content[i+1]; n.Content[i].Value == key && v.Kind == yaml.ScalarNode && v.Tag != "!!null" && v.Value == "" {
+			w.fail(v, field, "may not be empty")
+			return
 		}
 	}
 }

@@ -125,6 +125,12 @@ func (w *walker) group(n *yaml.Node, field string) ReassignmentGroup {
 				w.fail(n, field+"."+k, "required")
 			}
 		}
+		if g.Name == "" {
+			w.notEmpty(n, field+".name", "name")
+		}
+		if g.DefaultAssignee == "" {
+			w.notEmpty(n, field+".defaultAssignee", "defaultAssignee")
+		}
 	}
 	return g
 }

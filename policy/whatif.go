@@ -78,7 +78,14 @@ func LoadSampleClaimsFile(path string) ([]SampleClaim, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read claims file: %w", err)
 	}
-	doc, w, err := parseDocument(path, data, "empty claims file: want a mapping with a claims list")
+	return ParseSampleClaims(path, data)
+}
+
+// ParseSampleClaims parses a what-if claims document (see LoadSampleClaimsFile).
+// Every problem is reported with file, line and field; nothing is returned unless
+// the whole document is valid.
+func ParseSampleClaims(file string, data []byte) ([]SampleClaim, error) {
+	doc, w, err := parseDocument(file, data, "empty claims file: want a mapping with a claims list")
 	if err != nil {
 		return nil, err
 	}
