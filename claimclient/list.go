@@ -45,7 +45,7 @@ func (f ListFilter) Query() string {
 	q := []string{fmt.Sprintf("WorkflowType = '%s'", workflows.ClaimWorkflowName), "ExecutionStatus = 'Running'"}
 	add := func(attr, v string) {
 		if v != "" {
-			q = append(q, fmt.Sprintf("%s = '%s'", attr, strings.ReplaceAll(v, "'", "")))
+			q = append(q, fmt.Sprintf("%s = '%s'", attr, quoteEscaper.Replace(v)))
 		}
 	}
 	add("TaskQueue", f.TaskQueue)
@@ -57,6 +57,11 @@ func (f ListFilter) Query() string {
 	}
 	return strings.Join(q, " AND ")
 }
+
+// quoteEscaper keeps a value inside its visibility-query literal: a quote or a
+// trailing backslash in a queue name must not end the literal early (a backslash
+// once turned `queue=a\` into a query Temporal refused, answered as a 502).
+var quoteEscaper = strings.NewReplacer(`\`, `\\`, `'`, `\'`)
 
 // statusOrder puts work nobody has first: the queue view people work from.
 var statusOrder = map[string]int{workflows.StatusUnassigned: 0, workflows.StatusReassigning: 1, workflows.StatusDeciding: 2}
