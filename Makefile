@@ -2,7 +2,7 @@
 GO ?= go
 N ?= 10
 
-.PHONY: test vet demo demo-run histories build fuzz lean clean
+.PHONY: test vet demo demo-run histories build fuzz lean clean bench chaos
 
 ## test: vet, then every test (needs PostgreSQL: DATABASE_URL or 127.0.0.1:5432)
 test: vet
@@ -20,6 +20,16 @@ demo:
 demo-run:
 	$(GO) run ./dev demo --claims $(N) --exit
 
+## bench: every figure of docs/bench/report.md against its same-run baseline (~15 min; not part of test)
+bench:
+	$(GO) build -o bin/ ./worker ./dev
+	bin/dev bench --worker bin/worker --out docs/bench
+
+## chaos: 300 claims while the worker is SIGKILLed, PostgreSQL cut and Temporal restarted; exit 1 on any loss
+chaos:
+	$(GO) build -o bin/ ./worker ./dev
+	bin/dev chaos --worker bin/worker
+
 ## histories: regenerate the replay-test histories in workflows/testdata
 histories:
 	BATON_UPDATE_HISTORIES=1 $(GO) test -count=1 -run TestHistories ./internal/e2e
@@ -28,11 +38,18 @@ histories:
 build:
 	$(GO) build -o bin/ ./worker ./starter ./dev
 
-## fuzz: run each fuzz target briefly
+## fuzz: run every fuzz target for FUZZTIME each (seeds: each package's testdata/fuzz/)
+FUZZTIME ?= 20s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParsePolicy -fuzztime 20s ./policy
-	$(GO) test -run '^$$' -fuzz FuzzParseDirectory -fuzztime 20s ./policy
-	$(GO) test -run '^$$' -fuzz FuzzRules -fuzztime 20s ./policy
+	$(GO) test -run '^$$' -fuzz '^FuzzParsePolicy$$' -fuzztime $(FUZZTIME) ./policy
+	$(GO) test -run '^$$' -fuzz '^FuzzParseDirectory$$' -fuzztime $(FUZZTIME) ./policy
+	$(GO) test -run '^$$' -fuzz '^FuzzParseGroups$$' -fuzztime $(FUZZTIME) ./policy
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSampleClaims$$' -fuzztime $(FUZZTIME) ./policy
+	$(GO) test -run '^$$' -fuzz '^FuzzRules$$' -fuzztime $(FUZZTIME) ./policy
+	$(GO) test -run '^$$' -fuzz '^FuzzActionBody$$' -fuzztime $(FUZZTIME) ./internal/api
+	$(GO) test -run '^$$' -fuzz '^FuzzClaimReads$$' -fuzztime $(FUZZTIME) ./internal/api
+	$(GO) test -run '^$$' -fuzz '^FuzzQueueQuery$$' -fuzztime $(FUZZTIME) ./internal/api
+	$(GO) test -run '^$$' -fuzz '^FuzzAuthorization$$' -fuzztime $(FUZZTIME) ./internal/api
 
 ## lean: show that the worker and the starter link no Temporal server
 lean:
