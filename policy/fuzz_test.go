@@ -159,3 +159,16 @@ func TestSeedCorpusVerdicts(t *testing.T) {
 		}
 	}
 }
+
+// A stage naming a user the directory does not know is reported with its line,
+// every such field in a stable order.
+func TestStageReferencesNameTheirLine(t *testing.T) {
+	t.Parallel()
+	p, err := ParsePolicy("p.yaml", []byte("claims:\n  stages:\n    capture:\n      assignee: ghost\n"+
+		"    review:\n      dueIn: 4h\n      escalateTo: nobody\n      defaultAssignee: ghost\n"))
+	require.NoError(t, err)
+	err = CheckReferences("p.yaml", p, []User{{ID: "gus"}}, nil)
+	require.EqualError(t, err, `p.yaml:4: claims.stages.capture.assignee: unknown user "ghost"`+"\n"+
+		`p.yaml:8: claims.stages.review.defaultAssignee: unknown user "ghost"`+"\n"+
+		`p.yaml:7: claims.stages.review.escalateTo: unknown user "nobody"`)
+}

@@ -66,6 +66,9 @@ type StageConfig struct {
 	DefaultAlways bool
 	// Rules are the stage's queue and timers.
 	Rules StageRules
+	// Lines are the lines of the fields naming users (assignee, defaultAssignee,
+	// escalateTo), for the checks against the directory made after parsing.
+	Lines map[string]int `json:"-"`
 }
 
 // StageRules are what happens to a stage over time. They are copied into each
@@ -250,6 +253,13 @@ func (w *walker) stages(n *yaml.Node, field string, p *Policy) {
 
 func (w *walker) stage(n *yaml.Node, field string, stage Stage) StageConfig {
 	var sc StageConfig
+	user := func(v *yaml.Node, f, key string) string {
+		if sc.Lines == nil {
+			sc.Lines = map[string]int{}
+		}
+		sc.Lines[key] = v.Line
+		return w.ident(v, f)
+	}
 	w.mapping(n, field, map[string]func(*yaml.Node, string){
 		"method": func(v *yaml.Node, f string) {
 			if m, err := ParseMethod(w.str(v, f)); err != nil {
@@ -293,11 +303,11 @@ func (w *walker) stage(n *yaml.Node, field string, stage Stage) StageConfig {
 		},
 		"queue":              func(v *yaml.Node, f string) { sc.Rules.Queue = w.ident(v, f) },
 		"claimWindow":        func(v *yaml.Node, f string) { sc.Rules.ClaimWindow = w.duration(v, f) },
-		"defaultAssignee":    func(v *yaml.Node, f string) { sc.Rules.DefaultAssignee = w.ident(v, f) },
+		"defaultAssignee":    func(v *yaml.Node, f string) { sc.Rules.DefaultAssignee = user(v, f, "defaultAssignee") },
 		"dueIn":              func(v *yaml.Node, f string) { sc.Rules.DueIn = w.duration(v, f) },
-		"escalateTo":         func(v *yaml.Node, f string) { sc.Rules.EscalateTo = w.ident(v, f) },
+		"escalateTo":         func(v *yaml.Node, f string) { sc.Rules.EscalateTo = user(v, f, "escalateTo") },
 		"escalationReassign": func(v *yaml.Node, f string) { sc.Rules.EscalationReassign = w.boolean(v, f) },
-		"assignee":           func(v *yaml.Node, f string) { sc.Assignee = w.ident(v, f) },
+		"assignee":           func(v *yaml.Node, f string) { sc.Assignee = user(v, f, "assignee") },
 		"assigneeExpression": func(v *yaml.Node, f string) {
 			e, err := ParseExpression(w.str(v, f))
 			if err != nil {

@@ -230,9 +230,11 @@ func CheckReferences(file string, p *Policy, users []User, teams []Team) error {
 	}
 	for _, s := range AssignableStages {
 		sc := p.Stages[s]
-		for key, id := range map[string]string{"assignee": sc.Assignee, "defaultAssignee": sc.Rules.DefaultAssignee, "escalateTo": sc.Rules.EscalateTo} {
-			if id != "" && !known["user:"+id] {
-				w.errs = append(w.errs, &FieldError{File: file, Field: fmt.Sprintf("claims.stages.%s.%s", s, key), Msg: fmt.Sprintf("unknown user %q", id)})
+		ids := map[string]string{"assignee": sc.Assignee, "defaultAssignee": sc.Rules.DefaultAssignee, "escalateTo": sc.Rules.EscalateTo}
+		for _, key := range []string{"assignee", "defaultAssignee", "escalateTo"} { // in a stable order
+			if id := ids[key]; id != "" && !known["user:"+id] {
+				w.errs = append(w.errs, &FieldError{File: file, Line: sc.Lines[key], Field: fmt.Sprintf("claims.stages.%s.%s", s, key),
+					Msg: fmt.Sprintf("unknown user %q", id)})
 			}
 		}
 	}
