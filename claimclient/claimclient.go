@@ -109,13 +109,55 @@ func (c *Client) update(ctx context.Context, claimID, name string, arg, out any)
 		Args:         []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
-	if err != nil {
-		return c.wrap(claimID, name, err)
+	if err == nil {
+		err = h.Get(ctx, out)
 	}
-	if err := h.Get(ctx, out); err != nil {
+	if err != nil {
+		if closed := c.closed(ctx, claimID, name, err); closed != nil {
+			return closed
+		}
 		return c.wrap(claimID, name, err)
 	}
 	return nil
+}
+
+// updateActions names each update the way the workflow's own rejections do
+// ("claim C-1 is finalised: assignment is not possible").
+var updateActions = map[string]string{
+	workflows.UpdateAssign:            "assignment",
+	workflows.UpdateClaim:             "claiming",
+	workflows.UpdateUnassign:          "unassigning",
+	workflows.UpdateCompleteStage:     "completion",
+	workflows.UpdateStartReassignment: "reassignment",
+	workflows.UpdateMigratePolicy:     "policy migration",
+}
+
+// closed tells a closed claim from a missing one. Temporal answers an update to
+// a workflow that has completed with NotFound ("workflow execution already
+// completed"), which would read "claim not found" for a claim that exists and is
+// finalised; such an update is a BatonConflict, as the workflow itself rejects
+// actions on a finalised claim. nil: not a closed claim (missing, running, or
+// its description could not be read).
+func (c *Client) closed(ctx context.Context, claimID, op string, err error) error {
+	var nf *serviceerror.NotFound
+	if !errors.As(err, &nf) {
+		return nil
+	}
+	desc, derr := c.temporal.DescribeWorkflowExecution(ctx, workflows.WorkflowID(claimID), "")
+	if derr != nil {
+		return nil
+	}
+	action := updateActions[op]
+	var msg string
+	switch status := desc.GetWorkflowExecutionInfo().GetStatus(); status {
+	case enumspb.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+		return nil
+	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+		msg = fmt.Sprintf("claim %s is finalised: %s is not possible", claimID, action)
+	default:
+		msg = fmt.Sprintf("claim %s is closed (%s): %s is not possible", claimID, strings.ToLower(status.String()), action)
+	}
+	return &Error{Op: op, ClaimID: claimID, Type: workflows.ErrTypeConflict, Message: msg, cause: err}
 }
 
 // State queries a claim's state.
