@@ -43,21 +43,23 @@ const lastErrorMax = 2000
 // notifying reports whether any channel beyond the inbox is configured.
 func (a *Activities) notifying() bool { return a.Email != nil || a.Slack != nil }
 
-// queueNotifications writes n's outbox rows, one per configured channel, in the
+// queueNotifications writes n's outbox rows, one per configured channel, and
+// returns how many it wrote, in the
 // caller's transaction: e-mail unless the user turned it off (or has no
 // address), Slack whenever a webhook is configured. A user no longer in the
 // directory has nobody to reach and gets none.
-func (a *Activities) queueNotifications(ctx context.Context, qs *store.Queries, n notification) error {
+func (a *Activities) queueNotifications(ctx context.Context, qs *store.Queries, n notification) (int, error) {
 	if !a.notifying() || n.user == "" {
-		return nil
+		return 0, nil
 	}
 	u, err := qs.GetUser(ctx, n.user)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil
+		return 0, nil
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
+	queued := 0
 	link := a.link(n.key.WorkflowID, n.claimID, n.key.Stage)
 	row := func(channel string) store.OutboxMessage {
 		return store.OutboxMessage{
@@ -71,17 +73,19 @@ func (a *Activities) queueNotifications(ctx context.Context, qs *store.Queries, 
 		m.Address = (&mail.Address{Name: u.Name, Address: u.Email}).String()
 		m.Body = emailBody(u.Name, n, link)
 		if _, err := qs.OutboxAdd(ctx, m); err != nil {
-			return err
+			return queued, err
 		}
+		queued++
 	}
 	if a.Slack != nil {
 		m := row(notify.ChannelSlack)
 		m.Body = slackText(u.Name, u.ID, n, link)
 		if _, err := qs.OutboxAdd(ctx, m); err != nil {
-			return err
+			return queued, err
 		}
+		queued++
 	}
-	return nil
+	return queued, nil
 }
 
 // mailFrom is the configured From address, for Message-IDs in its domain.

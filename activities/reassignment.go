@@ -147,7 +147,7 @@ func (a *Activities) OfferNext(ctx context.Context, in workflows.OfferNextInput)
 			a.Metrics.Notification(metrics.ChannelInbox, err)
 			return err
 		}
-		if err := a.queueNotifications(ctx, qs, notification{key: key, claimID: in.ClaimID, user: pick.ID,
+		if _, err := a.queueNotifications(ctx, qs, notification{key: key, claimID: in.ClaimID, user: pick.ID,
 			subject: fmt.Sprintf("Claim %s at %s is offered to you", in.ClaimID, in.Stage), why: msg}); err != nil {
 			return err
 		}

@@ -31,7 +31,7 @@ func (a *Activities) RecordEvent(ctx context.Context, in workflows.RecordEventIn
 				a.Metrics.Notification(metrics.ChannelInbox, err)
 				return err
 			}
-			if err := a.queueNotifications(ctx, qs, notification{key: key, claimID: in.ClaimID, user: u, subject: in.Message}); err != nil {
+			if _, err := a.queueNotifications(ctx, qs, notification{key: key, claimID: in.ClaimID, user: u, subject: in.Message}); err != nil {
 				return err
 			}
 		}

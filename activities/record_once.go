@@ -58,39 +58,38 @@ func (a *Activities) recordOnce(ctx context.Context, key store.DecisionKey, clai
 			return err
 		}
 		d := p.decision
-		inserted, err := qs.DecisionInsert(ctx, key, claimID, d)
-		if err != nil {
-			return err
-		}
-		if !inserted {
-			return errDecidedElsewhere
-		}
-		if err := qs.TimelineAdd(ctx, store.TimelineEvent{
-			WorkflowID: key.WorkflowID, ClaimID: claimID, Stage: key.Stage, Seq: key.Seq,
-			Kind: policy.EventKindOf(d, p.previous), Actor: d.Actor, Subject: d.Assignee,
-			Reason: d.Reason, Comment: d.Comment, At: p.at,
-		}); err != nil {
-			return err
-		}
-		if p.scope != "" {
-			if err := qs.CursorAdvance(ctx, p.scope, p.cursor); err != nil {
+		if d.Assignee != "" {
+			// Queued before the ledger row so the row records how many: the workflow
+			// schedules sending only when there are some. A copy that lost the race
+			// rolls these back with everything else.
+			n, err := a.queueNotifications(ctx, qs, notification{key: key, claimID: claimID, user: d.Assignee,
+				subject: fmt.Sprintf("Claim %s is yours at %s", claimID, key.Stage), why: d.Reason})
+			if err != nil {
 				return err
 			}
+			d.Outbox = n
 		}
+		w := store.DecisionWrite{Key: key, ClaimID: claimID, Decision: d, Scope: p.scope, Cursor: p.cursor,
+			Event: store.TimelineEvent{
+				WorkflowID: key.WorkflowID, ClaimID: claimID, Stage: key.Stage, Seq: key.Seq,
+				Kind: policy.EventKindOf(d, p.previous), Actor: d.Actor, Subject: d.Assignee,
+				Reason: d.Reason, Comment: d.Comment, At: p.at,
+			}}
 		if d.Assignee != "" {
 			why := d.Reason
 			if d.Method == policy.MethodRoundRobin || d.Method == policy.MethodProductModule {
 				why = string(d.Method)
 			}
-			msg := fmt.Sprintf("Claim %s is yours at %s (%s)", claimID, key.Stage, why)
-			if err := qs.InboxAdd(ctx, key, claimID, d.Assignee, msg, a.link(key.WorkflowID, claimID, key.Stage)); err != nil {
-				a.Metrics.Notification(metrics.ChannelInbox, err)
-				return err
-			}
-			if err := a.queueNotifications(ctx, qs, notification{key: key, claimID: claimID, user: d.Assignee,
-				subject: fmt.Sprintf("Claim %s is yours at %s", claimID, key.Stage), why: d.Reason}); err != nil {
-				return err
-			}
+			w.Inbox = &store.InboxEntry{UserID: d.Assignee, Message: fmt.Sprintf("Claim %s is yours at %s (%s)", claimID, key.Stage, why),
+				Link: a.link(key.WorkflowID, claimID, key.Stage)}
+		}
+		// One round trip for the ledger row, timeline, cursor and inbox.
+		inserted, err := qs.DecisionRecord(ctx, w)
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			return errDecidedElsewhere
 		}
 		decided, previous = d, p.previous
 		return nil

@@ -19,15 +19,17 @@ import (
 // never advances the cursor again.
 func (a *Activities) ResolveAssignment(ctx context.Context, in workflows.ResolveAssignmentInput) (policy.Decision, error) {
 	key := store.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}
-	if d, ok, err := a.recorded(ctx, key); ok || err != nil {
-		return d, err
-	}
 	pol, err := a.policyFor(ctx, in.Policy)
 	if err != nil {
 		return policy.Decision{}, err
 	}
 	var module *moduleAnswer
 	if pol.AssignmentsEnabled && pol.MethodFor(in.Stage) == policy.MethodProductModule {
+		// A retry must not ask the module again. Other methods need no such check:
+		// recordOnce finds the recorded decision when its insert conflicts.
+		if d, ok, err := a.recorded(ctx, key); ok || err != nil {
+			return d, err
+		}
 		// Asked outside the transaction: a module may do slow I/O of its own.
 		ans, err := a.askModule(ctx, pol, in)
 		if err != nil {

@@ -33,6 +33,9 @@ type Decision struct {
 	RuleTrace   []RuleTrace `json:"ruleTrace,omitempty"`
 	// Priority is set by a rule's set_priority action.
 	Priority string `json:"priority,omitempty"`
+	// Outbox counts the e-mail and Slack messages queued with the decision; the
+	// workflow schedules their sending only when there are some.
+	Outbox int `json:"outbox,omitempty"`
 }
 
 // IsCandidate reports whether the user is among the decision's candidates.

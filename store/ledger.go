@@ -15,10 +15,7 @@ import (
 // CursorLock reads a round-robin scope's cursor and locks its row until the
 // transaction ends. Call it inside InTx.
 func (qs *Queries) CursorLock(ctx context.Context, scope string) (policy.Cursor, error) {
-	if _, err := qs.db.Exec(ctx, q("CursorEnsure"), scope); err != nil {
-		return policy.Cursor{}, fmt.Errorf("ensure cursor %s: %w", scope, err)
-	}
-	return qs.scanCursor(qs.db.QueryRow(ctx, q("CursorGetForUpdate"), scope), scope)
+	return qs.scanCursor(qs.db.QueryRow(ctx, q("CursorLock"), scope), scope)
 }
 
 // Cursor reads a scope's cursor without locking it; a missing scope is round 0.
@@ -183,4 +180,64 @@ func (qs *Queries) InboxMarkRead(ctx context.Context, userID string, id int64) (
 		return false, fmt.Errorf("mark inbox item %d read: %w", id, err)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// DecisionWrite is everything one decision records besides its outbox rows.
+type DecisionWrite struct {
+	Key      DecisionKey
+	ClaimID  string
+	Decision policy.Decision
+	Event    TimelineEvent
+	// Scope is the round-robin cursor to advance to Cursor; "" moves none.
+	Scope  string
+	Cursor policy.Cursor
+	// Inbox is the assignee's in-app notification; nil for none.
+	Inbox *InboxEntry
+}
+
+// InboxEntry is one in-app notification about a decision.
+type InboxEntry struct {
+	UserID, Message, Link string
+}
+
+// DecisionRecord writes a decision's ledger row, timeline event, cursor and inbox
+// entry in one pipelined round trip, inside the caller's transaction. It reports
+// false when the key was already decided: the caller must then roll back, since
+// the other writes may have applied or failed.
+func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, error) {
+	k, d, e := w.Key, w.Decision, w.Event
+	body, err := json.Marshal(d)
+	if err != nil {
+		return false, fmt.Errorf("encode decision %s: %w", k, err)
+	}
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	b := &pgx.Batch{}
+	b.Queue(q("DecisionInsert"), k.WorkflowID, k.Stage, k.Seq, w.ClaimID, d.Method, d.Assignee, d.Actor, d.Reason, d.PolicyVersion, body)
+	b.Queue(q("TimelineAdd"), e.WorkflowID, e.ClaimID, e.Stage, e.Seq, e.Kind, e.Actor, e.Subject, e.Reason, e.Comment, e.At)
+	if w.Scope != "" {
+		served, err := json.Marshal(w.Cursor.Served)
+		if err != nil {
+			return false, fmt.Errorf("encode cursor %s: %w", w.Scope, err)
+		}
+		b.Queue(q("CursorSet"), w.Scope, w.Cursor.Round, served)
+	}
+	if w.Inbox != nil {
+		b.Queue(q("InboxInsert"), w.Inbox.UserID, k.WorkflowID, w.ClaimID, k.Stage, k.Seq, w.Inbox.Message, w.Inbox.Link)
+	}
+	br := qs.db.SendBatch(ctx, b)
+	tag, err := br.Exec()
+	if err != nil {
+		_ = br.Close()
+		return false, fmt.Errorf("insert decision %s: %w", k, err)
+	}
+	if tag.RowsAffected() != 1 {
+		_ = br.Close()
+		return false, nil
+	}
+	if err := br.Close(); err != nil {
+		return false, fmt.Errorf("record decision %s: %w", k, err)
+	}
+	return true, nil
 }

@@ -1,7 +1,7 @@
 // Package store is the only place SQL lives. It owns Baton's PostgreSQL schema
 // (embedded, numbered migrations), the directory, round-robin cursors, the decision
 // ledger and the in-app inbox. Queries are kept in queries/*.sql, one file per
-// table, each named noun-first ("-- name: CursorGetForUpdate").
+// table, each named noun-first ("-- name: CursorLock").
 package store
 
 import (
@@ -57,6 +57,7 @@ type DBTX interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
 // Queries runs Baton's named queries on a DBTX.

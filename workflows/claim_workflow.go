@@ -22,6 +22,13 @@ var activityOptions = workflow.ActivityOptions{
 	},
 }
 
+// localOptions run the claim's bookkeeping writes as local activities: retried in
+// the worker with the same backoff as activityOptions, for as long as it takes.
+var localOptions = workflow.LocalActivityOptions{
+	StartToCloseTimeout: 10 * time.Second,
+	RetryPolicy:         activityOptions.RetryPolicy,
+}
+
 // notifyOptions send e-mail and Slack messages in the background: retried with
 // backoff for up to a day (a notification older than that is no use), never
 // waited for by the claim.
@@ -50,6 +57,9 @@ type claim struct {
 	// root context with notifyOptions, so no stage's cancellation stops a send.
 	notifications workflow.Version
 	notifying     workflow.Context
+	// lean is changeLean's version; local runs its local activities.
+	lean  workflow.Version
+	local workflow.Context
 }
 
 // ClaimWorkflow moves a claim through capture, review and acknowledge, deciding
@@ -66,6 +76,7 @@ func ClaimWorkflow(ctx workflow.Context, in ClaimInput) (ClaimSummary, error) {
 		},
 		activities: workflow.WithActivityOptions(ctx, activityOptions),
 		notifying:  workflow.WithActivityOptions(ctx, notifyOptions),
+		local:      workflow.WithLocalActivityOptions(ctx, localOptions),
 	}
 	if err := c.register(ctx); err != nil {
 		return ClaimSummary{}, err
@@ -73,10 +84,11 @@ func ClaimWorkflow(ctx workflow.Context, in ClaimInput) (ClaimSummary, error) {
 	c.version = workflow.GetVersion(ctx, changeTimers, workflow.DefaultVersion, versionTimers)
 	c.policies = workflow.GetVersion(ctx, changePolicies, workflow.DefaultVersion, versionPolicies)
 	c.notifications = workflow.GetVersion(ctx, changeNotifications, workflow.DefaultVersion, versionNotifications)
+	c.lean = workflow.GetVersion(ctx, changeLean, workflow.DefaultVersion, versionLean)
 	if c.policies >= versionPolicies {
 		// The claim keeps the policy version it started under for its whole life,
 		// unless an admin migrates it.
-		if err := workflow.ExecuteActivity(c.activities, ActivityPinPolicy, PinPolicyInput{}).Get(ctx, &c.state.Policy); err != nil {
+		if err := c.bookkeeping(ActivityPinPolicy, PinPolicyInput{}).Get(ctx, &c.state.Policy); err != nil {
 			return ClaimSummary{}, err
 		}
 	}
@@ -141,8 +153,11 @@ func (c *claim) runStage(ctx workflow.Context, stage policy.Stage) error {
 	c.state.Candidates = []policy.Candidate{}
 	c.state.Reassignment = nil
 	c.completed = false
-	if err := c.publish(ctx); err != nil {
-		return err
+	if c.lean < versionLean {
+		// Since changeLean the stage is published once, with its decision.
+		if err := c.publish(ctx); err != nil {
+			return err
+		}
 	}
 	in := ResolveAssignmentInput{
 		WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
@@ -172,7 +187,7 @@ func (c *claim) runStage(ctx workflow.Context, stage policy.Stage) error {
 		return err
 	}
 	if d.Assignee != "" {
-		c.notify(ctx, stage, in.Seq)
+		c.notifyDecision(ctx, d, stage, in.Seq)
 	}
 	if c.version >= versionTimers {
 		timers, cancel := workflow.WithCancel(ctx)
@@ -283,7 +298,7 @@ func (c *claim) record(ctx workflow.Context, rec RecordAssignmentInput) (policy.
 	workflow.GetLogger(ctx).Info("assignee changed", "claim_id", c.in.ClaimID, "stage", c.state.Stage,
 		"method", d.Method, "assignee", d.Assignee, "actor", rec.Actor)
 	if d.Assignee != "" {
-		c.notify(ctx, rec.Stage, rec.Seq)
+		c.notifyDecision(ctx, d, rec.Stage, rec.Seq)
 	}
 	return d, c.publish(ctx)
 }
@@ -297,13 +312,34 @@ func (c *claim) event(ctx workflow.Context, e RecordEventInput) {
 	e.Stage = c.state.Stage
 	e.Seq = c.nextSeq()
 	e.At = workflow.Now(ctx)
-	if err := workflow.ExecuteActivity(c.activities, ActivityRecordEvent, e).Get(ctx, nil); err != nil {
+	if err := c.bookkeeping(ActivityRecordEvent, e).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Warn("timeline event not recorded", "claim_id", c.in.ClaimID, "kind", e.Kind, "error", err)
 		return
 	}
 	if len(e.Notify) > 0 {
 		c.notify(ctx, e.Stage, e.Seq)
 	}
+}
+
+// bookkeeping runs one of the claim's own short database writes (pinning the
+// policy, a timeline event): a local activity since changeLean, so it costs the
+// server no task of its own, and an activity before it. Both are keyed by the
+// claim's seq, so a local activity run again after a crash writes nothing twice.
+func (c *claim) bookkeeping(name string, arg any) workflow.Future {
+	if c.lean >= versionLean {
+		return workflow.ExecuteLocalActivity(c.local, name, arg)
+	}
+	return workflow.ExecuteActivity(c.activities, name, arg)
+}
+
+// notifyDecision notifies a decision's assignee. Since changeLean it schedules
+// nothing when the decision queued no e-mail or Slack message (the in-app inbox
+// entry is already written, with the decision).
+func (c *claim) notifyDecision(ctx workflow.Context, d policy.Decision, stage policy.Stage, seq int) {
+	if c.lean >= versionLean && d.Outbox == 0 {
+		return
+	}
+	c.notify(ctx, stage, seq)
 }
 
 // notify sends the e-mail and Slack messages that the decision or event recorded

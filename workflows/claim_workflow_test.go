@@ -30,6 +30,8 @@ type memActivities struct {
 	groups map[string]policy.ReassignmentGroup
 	offers []string
 	notify fakeNotifier
+	// noChannels: no e-mail or Slack configured, so decisions queue nothing.
+	noChannels bool
 }
 
 func (m *memActivities) plan(_ context.Context, in workflows.PlanReassignmentInput) (workflows.ReassignmentPlan, error) {
@@ -83,7 +85,17 @@ func (m *memActivities) resolve(_ context.Context, in workflows.ResolveAssignmen
 	d, next, err := policy.Decide(policy.DecideInput{Policy: m.policy, Stage: in.Stage, Outcome: in.Outcome, Users: m.users, Cursor: m.cursor[string(in.Stage)]})
 	m.cursor[string(in.Stage)] = next
 	d.Seq = in.Seq
+	d.Outbox = m.queued(d.Assignee)
 	return d, err
+}
+
+// queued is what the real activities report as queued e-mail and Slack messages:
+// one (an e-mail) per assignment, unless the test turned channels off.
+func (m *memActivities) queued(assignee string) int {
+	if assignee == "" || m.noChannels {
+		return 0
+	}
+	return 1
 }
 
 func (m *memActivities) recordAssignment(_ context.Context, in workflows.RecordAssignmentInput) (policy.Decision, error) {
@@ -105,7 +117,8 @@ func (m *memActivities) recordAssignment(_ context.Context, in workflows.RecordA
 		reason += ": " + in.Comment
 	}
 	return policy.Decision{Seq: in.Seq, Stage: in.Stage, Method: method, AssignmentsEnabled: true,
-		Assignee: in.Assignee, Actor: in.Actor, Candidates: in.Candidates, Reason: reason, Comment: in.Comment}, nil
+		Assignee: in.Assignee, Actor: in.Actor, Candidates: in.Candidates, Reason: reason, Comment: in.Comment,
+		Outbox: m.queued(in.Assignee)}, nil
 }
 
 var directory = []policy.User{

@@ -94,3 +94,18 @@ func TestNotificationFailureNeverBlocksTheClaim(t *testing.T) {
 	require.Len(t, h.acts.notify.keys(), 3, "one key per stage decision")
 	require.Greater(t, h.acts.notify.count(), 3, "failed sends were retried")
 }
+
+// With no e-mail or Slack configured a decision queues nothing, and the claim
+// schedules no SendNotifications at all (changeLean): the in-app inbox entry is
+// written with the decision itself.
+func TestNoChannelsNoNotificationActivity(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: policy.MethodRoundRobin})
+	h.acts.noChannels = true
+	h.complete("ann", "", ok(t))
+	h.complete("ann", "approval", ok(t))
+	h.complete("ann", "", ok(t))
+	h.start("")
+	require.Len(t, h.summary().Stages, 3)
+	require.Empty(t, h.acts.notify.keys())
+}
