@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/batonhq/baton/internal/bench"
 )
@@ -28,13 +29,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
 	var cfg bench.Config
-	var out, callers, bursts string
+	var out, callers, bursts, only string
 	fs.StringVar(&cfg.WorkerBin, "worker", "bin/worker", "Baton's worker binary (memory and two-worker figures)")
 	fs.StringVar(&out, "out", "docs/bench", "directory for report.md and fairness.svg")
 	fs.StringVar(&cfg.DataDir, "data", "", "data directory (default: a temporary one, removed afterwards)")
-	fs.IntVar(&cfg.Claims, "claims", 150, "claims per round for throughput and latency")
-	fs.IntVar(&cfg.Parallel, "parallel", 16, "claims in flight at once")
-	fs.IntVar(&cfg.Rounds, "rounds", 2, "alternating rounds of Baton and the no-op claim")
+	fs.DurationVar(&cfg.FlowWindow, "flow-window", 20*time.Second, "length of one throughput round (Baton and the no-op claim run side by side)")
+	fs.IntVar(&cfg.Parallel, "parallel", 8, "claims of each kind in flight at once")
+	fs.IntVar(&cfg.Rounds, "rounds", 3, "throughput rounds")
 	fs.IntVar(&cfg.Timers, "timers", 500, "claims for the timer figure")
 	fs.DurationVar(&cfg.Window, "window", 0, "claim window for the timer figure (default 1s)")
 	fs.IntVar(&cfg.Memory, "memory", 10000, "open claims for the memory figure")
@@ -42,8 +43,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&cfg.TwoClaims, "two-claims", 140, "claims for the two-worker figure")
 	fs.StringVar(&callers, "callers", "1,4,16,64", "concurrent callers for cursor contention")
 	fs.StringVar(&bursts, "bursts", "10,100,1000", "burst sizes for fairness")
+	fs.StringVar(&only, "only", "", "comma-separated figures to run (rules, fairness, contention, flow, timers, two, memory); default all")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if only != "" {
+		cfg.Only = strings.Split(only, ",")
 	}
 	var err error
 	if cfg.Callers, err = ints("callers", callers); err != nil {

@@ -24,15 +24,27 @@ const mb = 1 << 20
 
 // Rows turns results into the report's table.
 func (r *Results) Rows() []Row {
+	var rows []Row
+	if f := r.Flow; f.Claims > 0 {
+		rows = append(rows, r.flowRows()...)
+	}
+	return append(rows, r.otherRows()...)
+}
+
+func (r *Results) flowRows() []Row {
 	f := r.Flow
-	rows := []Row{
-		{"1 throughput, claims/s (all stages)", fmt.Sprintf("%.2f", f.BatonRate), fmt.Sprintf("%.2f no-op claim", f.NoopRate),
+	return []Row{
+		{fmt.Sprintf("1 throughput, claims/s (all stages, %d+%d in flight, %s)", f.Parallel, f.Parallel, f.Window), fmt.Sprintf("%.2f", f.BatonRate), fmt.Sprintf("%.2f no-op claim", f.NoopRate),
 			ratio(f.BatonRate, f.NoopRate), "≥ 0.85", ratio(f.BatonRate, f.NoopRate) >= 0.85},
 		{"2 stage start → assignee recorded, p50", ms(f.BatonP50), ms(f.NoopP50) + " no-op activity",
 			ratio(float64(f.BatonP50), float64(f.NoopP50)), "", true},
 		{"2 stage start → assignee recorded, p99", ms(f.BatonP99), ms(f.NoopP99) + " no-op activity",
 			ratio(float64(f.BatonP99), float64(f.NoopP99)), "≤ 1.3", ratio(float64(f.BatonP99), float64(f.NoopP99)) <= 1.3},
 	}
+}
+
+func (r *Results) otherRows() []Row {
+	var rows []Row
 	for _, c := range r.Contention {
 		target, met := "", c.Duplicates == 0 && c.Skips == 0
 		if c.Callers == 64 {
@@ -47,23 +59,25 @@ func (r *Results) Rows() []Row {
 			fmt.Sprintf("%d timestamp modulus, %d seeded random", b.Modulus, b.Random), ratio(float64(b.Baton), float64(b.Modulus)),
 			"Baton ≤ 1", b.Baton <= 1})
 	}
-	ru := r.Rules
-	rows = append(rows,
-		Row{fmt.Sprintf("5 rule evaluation, %d rules, ns", ru.Rules), fmt.Sprintf("%.0f (%d allocs)", ru.EngineNs, ru.EngineAllocs),
-			fmt.Sprintf("%.0f hand-written", ru.HandNs), ratio(ru.EngineNs, ru.HandNs), "≤ 1.5, 0 allocs",
-			ratio(ru.EngineNs, ru.HandNs) <= 1.5 && ru.EngineAllocs == 0},
-		Row{fmt.Sprintf("5 whole decision, %d users", ru.Users), fmt.Sprintf("%.2f ms, %d allocs, %.1f MB", ru.DecisionNs/1e6, ru.DecisionAllocs,
-			float64(ru.DecisionBytesPerRun)/mb), "", 0, "", true},
-	)
-	t := r.Timers
-	rows = append(rows,
-		Row{fmt.Sprintf("6 timer lateness, %d claims, %s window, p50", t.Claims, t.Window), ms(t.FallbackP50) + " fallback recorded",
-			ms(t.SleepP50) + " sleep-only", ratio(float64(t.FallbackP50), float64(t.SleepP50)), "", true},
-		Row{fmt.Sprintf("6 timer lateness, %d claims, %s window, p99", t.Claims, t.Window), ms(t.FallbackP99) + " fallback recorded",
-			ms(t.SleepP99) + " sleep-only", ratio(float64(t.FallbackP99), float64(t.SleepP99)), "≤ 1.2",
-			ratio(float64(t.FallbackP99), float64(t.SleepP99)) <= 1.2},
-		Row{"6 window timer fired (Baton), p50 / p99", ms(t.FireP50) + " / " + ms(t.FireP99), "", 0, "", true},
-	)
+	if ru := r.Rules; ru.Rules > 0 {
+		rows = append(rows,
+			Row{fmt.Sprintf("5 rule evaluation, %d rules, ns", ru.Rules), fmt.Sprintf("%.0f (%d allocs)", ru.EngineNs, ru.EngineAllocs),
+				fmt.Sprintf("%.0f hand-written", ru.HandNs), ratio(ru.EngineNs, ru.HandNs), "≤ 1.5, 0 allocs",
+				ratio(ru.EngineNs, ru.HandNs) <= 1.5 && ru.EngineAllocs == 0},
+			Row{fmt.Sprintf("5 whole decision, %d users", ru.Users), fmt.Sprintf("%.2f ms, %d allocs, %.1f MB", ru.DecisionNs/1e6, ru.DecisionAllocs,
+				float64(ru.DecisionBytesPerRun)/mb), "", 0, "", true},
+		)
+	}
+	if t := r.Timers; t.Claims > 0 {
+		rows = append(rows,
+			Row{fmt.Sprintf("6 timer lateness, %d claims, %s window, p50", t.Claims, t.Window), ms(t.FallbackP50) + " fallback recorded",
+				ms(t.SleepP50) + " sleep-only", ratio(float64(t.FallbackP50), float64(t.SleepP50)), "", true},
+			Row{fmt.Sprintf("6 timer lateness, %d claims, %s window, p99", t.Claims, t.Window), ms(t.FallbackP99) + " fallback recorded",
+				ms(t.SleepP99) + " sleep-only", ratio(float64(t.FallbackP99), float64(t.SleepP99)), "≤ 1.2",
+				ratio(float64(t.FallbackP99), float64(t.SleepP99)) <= 1.2},
+			Row{"6 window timer fired (Baton), p50 / p99", ms(t.FireP50) + " / " + ms(t.FireP99), "", 0, "", true},
+		)
+	}
 	m := r.Memory
 	if len(m.Baton) > 0 && len(m.Noop) > 0 {
 		b, n := m.PerStep(m.Baton), m.PerStep(m.Noop)

@@ -5,25 +5,29 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 )
 
 // Config sizes a benchmark run. The defaults are the issue's: 500 timer claims
 // with a 1 s window, 10,000 open claims for memory, bursts of 10, 100 and 1,000.
 type Config struct {
-	DataDir   string // embedded server state and logs; a temporary directory is fine
-	WorkerBin string // Baton's worker binary, for the memory and two-worker figures
-	Claims    int    // claims per round for throughput and latency
-	Parallel  int    // claims in flight at once
-	Rounds    int    // alternating rounds of Baton and the no-op claim
-	Callers   []int
-	Bursts    []int
-	Timers    int
-	Window    time.Duration
-	Memory    int // open claims for the memory figure
-	MemStep   int
-	TwoClaims int // claims for the two-worker figure
-	Log       *slog.Logger
+	DataDir    string        // embedded server state and logs; a temporary directory is fine
+	WorkerBin  string        // Baton's worker binary, for the memory and two-worker figures
+	FlowWindow time.Duration // length of one throughput round
+	Parallel   int           // claims of each kind in flight at once
+	Rounds     int           // throughput rounds
+	Callers    []int
+	Bursts     []int
+	Timers     int
+	Window     time.Duration
+	Memory     int // open claims for the memory figure
+	MemStep    int
+	TwoClaims  int // claims for the two-worker figure
+	// Only, when not empty, runs just these figures: rules, fairness,
+	// contention, flow, timers, two, memory.
+	Only []string
+	Log  *slog.Logger
 }
 
 // Defaults fills in zero fields.
@@ -33,9 +37,11 @@ func (c *Config) Defaults() {
 			*v = d
 		}
 	}
-	def(&c.Claims, 150)
-	def(&c.Parallel, 16)
-	def(&c.Rounds, 2)
+	def(&c.Parallel, 8)
+	def(&c.Rounds, 3)
+	if c.FlowWindow == 0 {
+		c.FlowWindow = 20 * time.Second
+	}
 	def(&c.Timers, 500)
 	def(&c.Memory, 10000)
 	def(&c.MemStep, 1000)
@@ -81,12 +87,15 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Results, error) 
 		fmt.Fprintf(progress, " %.1fs\n", time.Since(t).Seconds())
 		return nil
 	}
+	want := func(name string) bool { return len(cfg.Only) == 0 || slices.Contains(cfg.Only, name) }
 	var err error
-	if err := step("rule evaluation (200 rules, 10,000 users)", func() error {
-		res.Rules, err = Rules(5)
-		return err
-	}); err != nil {
-		return nil, err
+	if want("rules") {
+		if err := step("rule evaluation (200 rules, 10,000 users)", func() error {
+			res.Rules, err = Rules(5)
+			return err
+		}); err != nil {
+			return nil, err
+		}
 	}
 	s, err := StartStack(ctx, cfg.DataDir, cfg.Log)
 	if err != nil {
@@ -94,23 +103,26 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Results, error) 
 	}
 	defer s.Close()
 	steps := []struct {
-		name string
-		f    func() error
+		key, name string
+		f         func() error
 	}{
-		{"fairness bursts", func() (err error) { res.Fairness, err = s.Fairness(ctx, cfg.Bursts); return }},
-		{"cursor contention", func() (err error) { res.Contention, err = s.Contention(ctx, cfg.Callers); return }},
-		{"throughput and stage latency", func() (err error) {
-			res.Flow, err = s.Flow(ctx, cfg.Claims, cfg.Parallel, cfg.Rounds)
+		{"fairness", "fairness bursts", func() (err error) { res.Fairness, err = s.Fairness(ctx, cfg.Bursts); return }},
+		{"contention", "cursor contention", func() (err error) { res.Contention, err = s.Contention(ctx, cfg.Callers); return }},
+		{"flow", "throughput and stage latency", func() (err error) {
+			res.Flow, err = s.Flow(ctx, cfg.FlowWindow, cfg.Parallel, cfg.Rounds)
 			return
 		}},
-		{"timers", func() (err error) { res.Timers, err = s.Timers(ctx, cfg.Timers, cfg.Window); return }},
-		{"two worker processes", func() (err error) { res.Two, err = s.TwoWorkers(ctx, cfg.WorkerBin, cfg.TwoClaims); return }},
-		{"worker memory", func() (err error) {
+		{"timers", "timers", func() (err error) { res.Timers, err = s.Timers(ctx, cfg.Timers, cfg.Window); return }},
+		{"two", "two worker processes", func() (err error) { res.Two, err = s.TwoWorkers(ctx, cfg.WorkerBin, cfg.TwoClaims); return }},
+		{"memory", "worker memory", func() (err error) {
 			res.Memory, err = s.Memory(ctx, cfg.WorkerBin, cfg.Memory, cfg.MemStep)
 			return
 		}},
 	}
 	for _, st := range steps {
+		if !want(st.key) {
+			continue
+		}
 		if err := step(st.name, st.f); err != nil {
 			return res, err
 		}

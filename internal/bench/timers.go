@@ -37,28 +37,24 @@ func (s *Stack) Timers(ctx context.Context, n int, window time.Duration) (TimerR
 	}
 	defer w.stop()
 
-	sleepIDs, _, err := runMany(ctx, "sleep", n, 16, func(ctx context.Context, id string) error {
-		run, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: w.noop}, sleepWorkflowName, window)
-		if err != nil {
+	// Each claim starts together with its sleep-only twin, so both see the same
+	// load when their timers fire.
+	var sleepIDs []string
+	ids, _, err := runMany(ctx, "window", n, 16, func(ctx context.Context, id string) error {
+		if _, err := w.claims.Start(ctx, workflows.ClaimInput{ClaimID: id, Owner: "root"}); err != nil {
 			return err
 		}
-		go func() { _ = run.Get(ctx, nil) }()
-		return nil
-	})
-	if err != nil {
-		return r, err
-	}
-	for _, id := range sleepIDs {
-		if err := s.Client.GetWorkflow(ctx, id, "").Get(ctx, nil); err != nil {
-			return r, fmt.Errorf("sleep workflow %s: %w", id, err)
-		}
-	}
-	ids, _, err := runMany(ctx, "window", n, 16, func(ctx context.Context, id string) error {
-		_, err := w.claims.Start(ctx, workflows.ClaimInput{ClaimID: id, Owner: "root"})
+		_, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "sleep-" + id, TaskQueue: w.noop}, sleepWorkflowName, window)
 		return err
 	})
 	if err != nil {
 		return r, err
+	}
+	for _, id := range ids {
+		sleepIDs = append(sleepIDs, "sleep-"+id)
+		if err := s.Client.GetWorkflow(ctx, "sleep-"+id, "").Get(ctx, nil); err != nil {
+			return r, fmt.Errorf("sleep workflow %s: %w", id, err)
+		}
 	}
 	err = poll(ctx, "wait for every window to fall back", func() (bool, error) {
 		var fell int
