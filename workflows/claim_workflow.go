@@ -287,7 +287,7 @@ func (c *claim) record(ctx workflow.Context, rec RecordAssignmentInput) (policy.
 	rec.Candidates = c.state.Candidates
 	rec.At = workflow.Now(ctx)
 	var d policy.Decision
-	if err := workflow.ExecuteActivity(c.activities, ActivityRecordAssignment, rec).Get(ctx, &d); err != nil {
+	if err := c.bookkeeping(ActivityRecordAssignment, rec).Get(ctx, &d); err != nil {
 		var app *temporal.ApplicationError
 		if errors.As(err, &app) {
 			return policy.Decision{}, temporal.NewNonRetryableApplicationError(app.Message(), app.Type(), nil)
@@ -322,9 +322,12 @@ func (c *claim) event(ctx workflow.Context, e RecordEventInput) {
 }
 
 // bookkeeping runs one of the claim's own short database writes (pinning the
-// policy, a timeline event): a local activity since changeLean, so it costs the
-// server no task of its own, and an activity before it. Both are keyed by the
-// claim's seq, so a local activity run again after a crash writes nothing twice.
+// policy, a timeline event, recording an assignee a person or a timer chose): a
+// local activity since changeLean, so it costs the server no task of its own and
+// a claim window's fallback lands in the same workflow task as its timer; an
+// activity before it. All are keyed by the claim's seq, so a local activity run
+// again after a crash writes nothing twice. ResolveAssignment stays an activity:
+// it may ask a product module, and it reads the whole directory.
 func (c *claim) bookkeeping(name string, arg any) workflow.Future {
 	if c.lean >= versionLean {
 		return workflow.ExecuteLocalActivity(c.local, name, arg)

@@ -113,7 +113,8 @@ const (
 	changeNotifications  = "notifications"
 	versionNotifications = workflow.Version(1)
 	// changeLean runs the claim's own bookkeeping (pinning the policy, timeline
-	// events) as local activities, publishes search attributes once per stage
+	// events, recording an assignee chosen by a person or a timer) as local
+	// activities, publishes search attributes once per stage
 	// instead of twice, and schedules SendNotifications only when a decision
 	// queued e-mail or Slack messages. A round-robin claim went from ten
 	// activities and seven search-attribute upserts to three and four, which is

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -119,8 +120,9 @@ func timerSpan(events []*historypb.HistoryEvent, d time.Duration) (started, fire
 	return started, fired, false
 }
 
-// lastCompleted is when the fallback's assignment was recorded: the completion
-// of the RecordAssignment activity scheduled after the timer fired.
+// lastCompleted is when the fallback's assignment was recorded after the timer
+// fired: the RecordAssignment local activity's marker (its workflow task's
+// completion), or, for claims before changeLean, the activity's completion.
 func lastCompleted(events []*historypb.HistoryEvent, after time.Time) time.Time {
 	scheduled := map[int64]bool{}
 	for _, ev := range events {
@@ -128,6 +130,13 @@ func lastCompleted(events []*historypb.HistoryEvent, after time.Time) time.Time 
 			continue
 		}
 		switch ev.GetEventType() {
+		case enumspb.EVENT_TYPE_MARKER_RECORDED:
+			data := ev.GetMarkerRecordedEventAttributes().GetDetails()["data"]
+			for _, p := range data.GetPayloads() {
+				if strings.Contains(string(p.GetData()), workflows.ActivityRecordAssignment) {
+					return ev.GetEventTime().AsTime()
+				}
+			}
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 			if ev.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName() == workflows.ActivityRecordAssignment {
 				scheduled[ev.GetEventId()] = true
