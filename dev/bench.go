@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -29,7 +30,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
 	var cfg bench.Config
-	var out, callers, bursts, only string
+	var out, callers, bursts, only, cpuProfile string
 	fs.StringVar(&cfg.WorkerBin, "worker", "bin/worker", "Baton's worker binary (memory and two-worker figures)")
 	fs.StringVar(&out, "out", "docs/bench", "directory for report.md and fairness.svg")
 	fs.StringVar(&cfg.DataDir, "data", "", "data directory (default: a temporary one, removed afterwards)")
@@ -43,6 +44,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&cfg.TwoClaims, "two-claims", 140, "claims for the two-worker figure")
 	fs.StringVar(&callers, "callers", "1,4,16,64", "concurrent callers for cursor contention")
 	fs.StringVar(&bursts, "bursts", "10,100,1000", "burst sizes for fairness")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (server, workers and drivers) to this file")
 	fs.StringVar(&only, "only", "", "comma-separated figures to run (rules, fairness, contention, flow, timers, two, memory); default all")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -75,6 +77,19 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		defer os.RemoveAll(dir)
 		cfg.DataDir = dir
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "dev bench:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "dev bench:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	res, err := bench.Run(ctx, cfg, stderr)
 	if err != nil {
