@@ -41,3 +41,18 @@ func TestSweepOutboxSendsWhatTheClaimLeftUnsent(t *testing.T) {
 	require.Len(t, f.smtp.To("ann@example.com"), 1)
 	require.Equal(t, 1.0, f.sent(t, notify.ChannelEmail))
 }
+
+// A row the channel kept refusing is given up after 20 attempts in all: the
+// sweeper does not retry a bad address every ten seconds forever.
+func TestSweepOutboxGivesUpAfterTwentyAttempts(t *testing.T) {
+	t.Parallel()
+	f := setupNotify(t, 0)
+	ctx := context.Background()
+	assign(t, f.acts, "C-10", 1, "ann")
+	_, err := f.db.Pool.Exec(ctx, `UPDATE outbox SET attempts = 20`)
+	require.NoError(t, err)
+	sent, err := f.acts.SweepOutbox(ctx, 0)
+	require.NoError(t, err)
+	require.Zero(t, sent)
+	require.Empty(t, f.smtp.To("ann@example.com"))
+}

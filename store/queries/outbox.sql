@@ -46,9 +46,12 @@ ORDER BY id;
 -- name: OutboxStale
 -- Unsent rows older than $1 seconds that no attempt holds: their claim's own
 -- SendNotifications gave up or was abandoned (the claim finished, or its worker
--- died), so the worker's sweeper sends them. Uses the outbox_unsent index.
+-- died), so the worker's sweeper sends them. Uses the outbox_unsent index. A row
+-- the channel keeps refusing is given up after 20 attempts in all or a day, as the
+-- activity gives up after a day, so a bad address is not retried every sweep.
 SELECT id FROM outbox
 WHERE sent_at IS NULL AND created_at < now() - make_interval(secs => $1)
+  AND created_at > now() - interval '24 hours' AND attempts < 20
   AND (lease_until IS NULL OR lease_until < now())
 ORDER BY created_at
 LIMIT $2;
