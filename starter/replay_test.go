@@ -38,8 +38,8 @@ func TestReplayFiles(t *testing.T) {
 	require.Len(t, lines, 3, out)
 	require.Equal(t, "ok    "+claim+" ["+good+"]  (45 events)", lines[0])
 	require.True(t, strings.HasPrefix(lines[1], "FAIL  "+claim+" ["+bad+"]  "), lines[1])
-	require.Contains(t, lines[1], "non-deterministic at event 9 ActivityTaskScheduled (ActivityType ResolveAssignmentV0): "+
-		"the code now does ScheduleActivityTask (ActivityType PinPolicy) [TMPRL1100]")
+	require.Contains(t, lines[1], "non-deterministic at event 14 ActivityTaskScheduled (ActivityType ResolveAssignmentV0): "+
+		"the code now does ScheduleActivityTask (ActivityType ResolveAssignment) [TMPRL1100]")
 	require.Equal(t, "replayed 2 claims: 1 ok, 1 failed", lines[2])
 	require.Contains(t, errs, "starter replay: 1 of 2 claims do not replay against this workflow code")
 

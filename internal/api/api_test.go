@@ -320,9 +320,11 @@ func TestQueue(t *testing.T) {
 	// Visibility is eventually consistent: wait until the queue holds the three
 	// unassigned claims (an assigned stage waits in no queue).
 	q := "queue=" + queue
+	// Wait for exactly them: claim 2's claim and claim 4's decision reach
+	// visibility in either order.
 	testenv.Eventually(t, testTimeout, func() (bool, string) {
 		got, _, page := list(q)
-		return len(got) == 3, page.raw
+		return slices.Equal(got, []string{ids[0], ids[2], ids[3]}), page.raw
 	})
 	got, more, page := list(q)
 	require.Equal(t, []string{ids[0], ids[2], ids[3]}, got, "oldest first")
