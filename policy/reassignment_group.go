@@ -103,6 +103,9 @@ func (w *walker) group(n *yaml.Node, field string) ReassignmentGroup {
 			if !w.isSequence(v, f) {
 				return
 			}
+			// Never nil: a group written back out (GET /api/groups, a fuzz
+			// round trip) must say "members": [], which reads back, not null.
+			g.Members, g.MemberLines = []string{}, []int{}
 			seen := map[string]bool{}
 			for i, item := range v.Content {
 				mf := fmt.Sprintf("%s[%d]", f, i)
