@@ -13,7 +13,11 @@
 // time. Here that means:
 //
 //   - No I/O. Everything that touches the database or the network is an activity.
-//     Update validators, which cannot run activities, decide from the state the
+//     The claim's short bookkeeping writes (pinning its policy, timeline events,
+//     recording an assignee a person or a timer chose) are local activities: they
+//     run in the worker inside the workflow task and leave a marker in history,
+//     and, keyed by the claim's seq like every decision, write nothing twice when
+//     a crash makes them run again. Update validators, which cannot run activities, decide from the state the
 //     workflow already holds (the candidates and admins of the current decision).
 //   - No wall clock, randomness or goroutines: workflow.Now, workflow.Go and
 //     workflow.Await, never time.Now, go or channels of the standard library.
