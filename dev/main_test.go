@@ -50,3 +50,22 @@ func TestDemoRunsClaimsThroughEveryStage(t *testing.T) {
 	require.NotContains(t, text, "max-min 2", "round robin stays within one per scope")
 	require.True(t, strings.Contains(text, "(local)") || strings.Contains(text, "(DATABASE_URL)"))
 }
+
+// Bad flags to bench and chaos name what is wrong and run nothing.
+func TestBenchAndChaosRejectBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bench", "--worker", "/nonexistent/worker"}, "dev bench: --worker /nonexistent/worker: stat /nonexistent/worker: no such file or directory (make bench builds it)\n"},
+		{[]string{"bench", "--worker", "/nonexistent/worker", "--callers", "1,x"}, "dev bench: --callers: \"x\" is not a positive number\n"},
+		{[]string{"bench", "--bursts", "0"}, "dev bench: --bursts: \"0\" is not a positive number\n"},
+		{[]string{"chaos", "--worker", "/nonexistent/worker"}, "dev chaos: --worker /nonexistent/worker: stat /nonexistent/worker: no such file or directory (make chaos builds it)\n"},
+	} {
+		var out, errs bytes.Buffer
+		code := run(context.Background(), tc.args, &out, &errs)
+		require.Equal(t, 2, code, tc.args)
+		require.Equal(t, tc.want, errs.String(), tc.args)
+		require.Empty(t, out.String())
+	}
+}
