@@ -44,14 +44,23 @@ func (qs *Queries) scanCursor(row pgx.Row, scope string) (policy.Cursor, error) 
 
 // CursorAdvance stores a scope's next cursor.
 func (qs *Queries) CursorAdvance(ctx context.Context, scope string, c policy.Cursor) error {
-	served, err := json.Marshal(c.Served)
+	args, err := cursorArgs(scope, c)
 	if err != nil {
-		return fmt.Errorf("encode cursor %s: %w", scope, err)
+		return err
 	}
-	if _, err := qs.db.Exec(ctx, q("CursorSet"), scope, c.Round, served); err != nil {
+	if _, err := qs.db.Exec(ctx, q("CursorSet"), args...); err != nil {
 		return fmt.Errorf("advance cursor %s: %w", scope, err)
 	}
 	return nil
+}
+
+// cursorArgs are CursorSet's arguments.
+func cursorArgs(scope string, c policy.Cursor) ([]any, error) {
+	served, err := json.Marshal(c.Served)
+	if err != nil {
+		return nil, fmt.Errorf("encode cursor %s: %w", scope, err)
+	}
+	return []any{scope, c.Round, served}, nil
 }
 
 // DecisionKey identifies a decision: the claim workflow, the stage, and the
@@ -84,16 +93,24 @@ func (qs *Queries) DecisionGet(ctx context.Context, k DecisionKey) (policy.Decis
 // DecisionInsert records a decision. It reports false when a decision with the same
 // key already exists; the caller must then roll back and use the recorded one.
 func (qs *Queries) DecisionInsert(ctx context.Context, k DecisionKey, claimID string, d policy.Decision) (bool, error) {
-	body, err := json.Marshal(d)
+	args, err := decisionArgs(k, claimID, d)
 	if err != nil {
-		return false, fmt.Errorf("encode decision %s: %w", k, err)
+		return false, err
 	}
-	tag, err := qs.db.Exec(ctx, q("DecisionInsert"), k.WorkflowID, k.Stage, k.Seq, claimID,
-		d.Method, d.Assignee, d.Actor, d.Reason, d.PolicyVersion, body)
+	tag, err := qs.db.Exec(ctx, q("DecisionInsert"), args...)
 	if err != nil {
 		return false, fmt.Errorf("insert decision %s: %w", k, err)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// decisionArgs are DecisionInsert's arguments.
+func decisionArgs(k DecisionKey, claimID string, d policy.Decision) ([]any, error) {
+	body, err := json.Marshal(d)
+	if err != nil {
+		return nil, fmt.Errorf("encode decision %s: %w", k, err)
+	}
+	return []any{k.WorkflowID, k.Stage, k.Seq, claimID, d.Method, d.Assignee, d.Actor, d.Reason, d.PolicyVersion, body}, nil
 }
 
 // DecisionsByClaim lists a claim's decisions in order.
@@ -150,10 +167,15 @@ type InboxItem struct {
 // InboxAdd notifies a user of a decision; a second call for the same decision and
 // user does nothing.
 func (qs *Queries) InboxAdd(ctx context.Context, k DecisionKey, claimID, userID, message, link string) error {
-	if _, err := qs.db.Exec(ctx, q("InboxInsert"), userID, k.WorkflowID, claimID, k.Stage, k.Seq, message, link); err != nil {
+	if _, err := qs.db.Exec(ctx, q("InboxInsert"), inboxArgs(k, claimID, userID, message, link)...); err != nil {
 		return fmt.Errorf("add inbox item for %s on %s: %w", userID, k, err)
 	}
 	return nil
+}
+
+// inboxArgs are InboxInsert's arguments.
+func inboxArgs(k DecisionKey, claimID, userID, message, link string) []any {
+	return []any{userID, k.WorkflowID, claimID, k.Stage, k.Seq, message, link}
 }
 
 // Inbox lists a user's notifications, newest first; unread only unless all.
@@ -205,26 +227,23 @@ type InboxEntry struct {
 // false when the key was already decided: the caller must then roll back, since
 // the other writes may have applied or failed.
 func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, error) {
-	k, d, e := w.Key, w.Decision, w.Event
-	body, err := json.Marshal(d)
+	k := w.Key
+	args, err := decisionArgs(k, w.ClaimID, w.Decision)
 	if err != nil {
-		return false, fmt.Errorf("encode decision %s: %w", k, err)
-	}
-	if e.At.IsZero() {
-		e.At = time.Now()
+		return false, err
 	}
 	b := &pgx.Batch{}
-	b.Queue(q("DecisionInsert"), k.WorkflowID, k.Stage, k.Seq, w.ClaimID, d.Method, d.Assignee, d.Actor, d.Reason, d.PolicyVersion, body)
-	b.Queue(q("TimelineAdd"), e.WorkflowID, e.ClaimID, e.Stage, e.Seq, e.Kind, e.Actor, e.Subject, e.Reason, e.Comment, e.At)
+	b.Queue(q("DecisionInsert"), args...)
+	b.Queue(q("TimelineAdd"), w.Event.args()...)
 	if w.Scope != "" {
-		served, err := json.Marshal(w.Cursor.Served)
+		args, err := cursorArgs(w.Scope, w.Cursor)
 		if err != nil {
-			return false, fmt.Errorf("encode cursor %s: %w", w.Scope, err)
+			return false, err
 		}
-		b.Queue(q("CursorSet"), w.Scope, w.Cursor.Round, served)
+		b.Queue(q("CursorSet"), args...)
 	}
 	if w.Inbox != nil {
-		b.Queue(q("InboxInsert"), w.Inbox.UserID, k.WorkflowID, w.ClaimID, k.Stage, k.Seq, w.Inbox.Message, w.Inbox.Link)
+		b.Queue(q("InboxInsert"), inboxArgs(k, w.ClaimID, w.Inbox.UserID, w.Inbox.Message, w.Inbox.Link)...)
 	}
 	br := qs.db.SendBatch(ctx, b)
 	tag, err := br.Exec()

@@ -97,11 +97,7 @@ func (s *Store) ApplyGroups(ctx context.Context, file, actor string, groups []po
 // TimelineAddOnce records an event and reports whether it was new; when it was
 // not, subject is the subject recorded the first time.
 func (qs *Queries) TimelineAddOnce(ctx context.Context, e TimelineEvent) (inserted bool, subject string, err error) {
-	if e.At.IsZero() {
-		e.At = time.Now()
-	}
-	tag, err := qs.db.Exec(ctx, q("TimelineAdd"), e.WorkflowID, e.ClaimID, e.Stage, e.Seq, e.Kind,
-		e.Actor, e.Subject, e.Reason, e.Comment, e.At)
+	tag, err := qs.db.Exec(ctx, q("TimelineAdd"), e.args()...)
 	if err != nil {
 		return false, "", fmt.Errorf("add timeline event %s/%d %s: %w", e.WorkflowID, e.Seq, e.Kind, err)
 	}

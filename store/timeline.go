@@ -24,17 +24,12 @@ type TimelineEvent struct {
 	At         time.Time    `json:"at"`
 }
 
-// TimelineAdd records an event; a second write of the same (workflow, seq) does
-// nothing.
-func (qs *Queries) TimelineAdd(ctx context.Context, e TimelineEvent) error {
+// args are TimelineAdd's arguments; an event without a time happens now.
+func (e TimelineEvent) args() []any {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
-	if _, err := qs.db.Exec(ctx, q("TimelineAdd"), e.WorkflowID, e.ClaimID, e.Stage, e.Seq, e.Kind,
-		e.Actor, e.Subject, e.Reason, e.Comment, e.At); err != nil {
-		return fmt.Errorf("add timeline event %s/%d %s: %w", e.WorkflowID, e.Seq, e.Kind, err)
-	}
-	return nil
+	return []any{e.WorkflowID, e.ClaimID, e.Stage, e.Seq, e.Kind, e.Actor, e.Subject, e.Reason, e.Comment, e.At}
 }
 
 // Timeline lists a claim's events in order.
