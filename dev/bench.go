@@ -61,23 +61,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "dev bench:", err)
 		return 2
 	}
-	if _, err := os.Stat(cfg.WorkerBin); err != nil {
-		fmt.Fprintf(stderr, "dev bench: --worker %s: %v (make bench builds it)\n", cfg.WorkerBin, err)
-		return 2
+	cleanup, code := prepareRun("bench", &cfg.WorkerBin, &cfg.DataDir, stderr)
+	if code != 0 {
+		return code
 	}
-	if cfg.WorkerBin, err = filepath.Abs(cfg.WorkerBin); err != nil {
-		fmt.Fprintln(stderr, "dev bench:", err)
-		return 2
-	}
-	if cfg.DataDir == "" {
-		dir, err := os.MkdirTemp("", "baton-bench-")
-		if err != nil {
-			fmt.Fprintln(stderr, "dev bench:", err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		cfg.DataDir = dir
-	}
+	defer cleanup()
 	if cpuProfile != "" {
 		f, err := os.Create(cpuProfile)
 		if err != nil {
@@ -104,6 +92,31 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	fmt.Fprintf(stdout, "\nreport: %s, chart: %s\n", filepath.Join(out, "report.md"), filepath.Join(out, "fairness.svg"))
 	return 0
+}
+
+// prepareRun checks --worker, which is absolute from here on, and, when --data is
+// empty, makes a temporary data directory that cleanup removes. A non-zero code
+// is the exit code; the error is already printed.
+func prepareRun(cmd string, worker, data *string, stderr io.Writer) (cleanup func(), code int) {
+	abs, err := filepath.Abs(*worker)
+	if err == nil {
+		_, err = os.Stat(abs)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "dev %s: --worker %s: %v (make %s builds it)\n", cmd, *worker, err, cmd)
+		return nil, 2
+	}
+	*worker = abs
+	if *data != "" {
+		return func() {}, 0
+	}
+	dir, err := os.MkdirTemp("", "baton-"+cmd+"-")
+	if err != nil {
+		fmt.Fprintf(stderr, "dev %s: %v\n", cmd, err)
+		return nil, 1
+	}
+	*data = dir
+	return func() { _ = os.RemoveAll(dir) }, 0
 }
 
 // runNoopWorker is the baseline worker process the memory figure measures.

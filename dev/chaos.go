@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/batonhq/baton/internal/bench"
 )
@@ -42,24 +40,11 @@ func runChaos(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	abs, err := filepath.Abs(cfg.WorkerBin)
-	if err == nil {
-		_, err = os.Stat(abs)
+	cleanup, code := prepareRun("chaos", &cfg.WorkerBin, &cfg.DataDir, stderr)
+	if code != 0 {
+		return code
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "dev chaos: --worker %s: %v (make chaos builds it)\n", cfg.WorkerBin, err)
-		return 2
-	}
-	cfg.WorkerBin = abs
-	if cfg.DataDir == "" {
-		dir, err := os.MkdirTemp("", "baton-chaos-")
-		if err != nil {
-			fmt.Fprintln(stderr, "dev chaos:", err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		cfg.DataDir = dir
-	}
+	defer cleanup()
 	t, err := bench.Chaos(ctx, cfg, stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, "dev chaos:", err)

@@ -13,8 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
-
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/workflows"
@@ -381,18 +379,10 @@ func (s *Stack) windowTimer(ctx context.Context, workflowID string, window time.
 	if err != nil {
 		return 0, err
 	}
-	windows := map[int64]bool{}
 	fired := 0
-	for _, ev := range events {
-		switch ev.GetEventType() {
-		case enumspb.EVENT_TYPE_TIMER_STARTED:
-			if ev.GetTimerStartedEventAttributes().GetStartToFireTimeout().AsDuration() == window {
-				windows[ev.GetEventId()] = true
-			}
-		case enumspb.EVENT_TYPE_TIMER_FIRED:
-			if windows[ev.GetTimerFiredEventAttributes().GetStartedEventId()] {
-				fired++
-			}
+	for _, t := range timersOf(events, window) {
+		if !t.fired.IsZero() {
+			fired++
 		}
 	}
 	var expired int
@@ -408,27 +398,14 @@ func (s *Stack) windowTimer(ctx context.Context, workflowID string, window time.
 }
 
 func (s *Stack) auditSpread(ctx context.Context, t *Tally) error {
-	rows, err := s.Pool.Query(ctx, `SELECT stage, assignee FROM decisions WHERE claim_id LIKE 'chaos-%' AND method = $1`,
-		string(policy.MethodRoundRobin))
+	counts, err := s.roundRobinCounts(ctx, "chaos-")
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	counts := map[string]map[string]int{}
-	for rows.Next() {
-		var stage, who string
-		if err := rows.Scan(&stage, &who); err != nil {
-			return err
-		}
-		if counts[stage] == nil {
-			counts[stage] = map[string]int{}
-		}
-		counts[stage][who]++
-	}
 	for stage, c := range counts {
-		t.Spread[stage] = spread(c, Users)
+		t.Spread[string(stage)] = spread(c, Users)
 	}
-	return rows.Err()
+	return nil
 }
 
 func (s *Stack) auditOutbox(ctx context.Context, t *Tally, box *mailbox) error {

@@ -155,23 +155,7 @@ func (s *Stack) TwoWorkers(ctx context.Context, workerBin string, n int) (TwoWor
 	if err != nil {
 		return r, err
 	}
-	rows, err := s.Pool.Query(ctx, `SELECT stage, assignee FROM decisions WHERE claim_id LIKE 'two-%' AND method = $1`,
-		string(policy.MethodRoundRobin))
-	if err != nil {
-		return r, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var stage, who string
-		if err := rows.Scan(&stage, &who); err != nil {
-			return r, err
-		}
-		if r.PerStage[policy.Stage(stage)] == nil {
-			r.PerStage[policy.Stage(stage)] = map[string]int{}
-		}
-		r.PerStage[policy.Stage(stage)][who]++
-	}
-	if err := rows.Err(); err != nil {
+	if r.PerStage, err = s.roundRobinCounts(ctx, "two-"); err != nil {
 		return r, err
 	}
 	for _, counts := range r.PerStage {
@@ -191,4 +175,28 @@ func (s *Stack) TwoWorkers(ctx context.Context, workerBin string, n int) (TwoWor
 		}
 	}
 	return r, nil
+}
+
+// roundRobinCounts is, per stage, how many round-robin decisions each user got
+// on the claims whose ids start with prefix.
+func (s *Stack) roundRobinCounts(ctx context.Context, prefix string) (map[policy.Stage]map[string]int, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT stage, assignee FROM decisions WHERE claim_id LIKE $1 || '%' AND method = $2`,
+		prefix, string(policy.MethodRoundRobin))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	counts := map[policy.Stage]map[string]int{}
+	for rows.Next() {
+		var stage, who string
+		if err := rows.Scan(&stage, &who); err != nil {
+			return nil, err
+		}
+		st := policy.Stage(stage)
+		if counts[st] == nil {
+			counts[st] = map[string]int{}
+		}
+		counts[st][who]++
+	}
+	return counts, rows.Err()
 }

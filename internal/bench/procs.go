@@ -14,6 +14,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 )
 
@@ -131,7 +132,7 @@ func (p *Proc) RSS() (int64, error) {
 // RunNoopWorker is the baseline worker process: the no-op claim and the
 // sleep-only workflow on queue, nothing else. It runs until ctx ends.
 func RunNoopWorker(ctx context.Context, hostPort, namespace, queue string) error {
-	c, err := client.DialContext(ctx, client.Options{HostPort: hostPort, Namespace: namespace, Logger: quietSDK(quietLog())})
+	c, err := client.DialContext(ctx, client.Options{HostPort: hostPort, Namespace: namespace, Logger: sdklog.NewStructuredLogger(quietLog())})
 	if err != nil {
 		return err
 	}

@@ -55,7 +55,7 @@ func StartStack(ctx context.Context, dataDir string, log *slog.Logger) (_ *Stack
 	if err := resetSchema(ctx, s.pg.URL); err != nil {
 		return nil, err
 	}
-	s.URL = withSearchPath(s.pg.URL, schemaName)
+	s.URL = pgfind.WithSearchPath(s.pg.URL, schemaName)
 	if s.Pool, err = store.NewPool(ctx, s.URL); err != nil {
 		return nil, err
 	}
@@ -92,7 +92,7 @@ func (s *Stack) startServer(ctx context.Context) error {
 	}
 	s.Server = srv
 	if s.Client == nil {
-		c, err := client.DialContext(ctx, client.Options{HostPort: srv.HostPort(), Namespace: srv.Namespace(), Logger: quietSDK(s.Log)})
+		c, err := client.DialContext(ctx, client.Options{HostPort: srv.HostPort(), Namespace: srv.Namespace(), Logger: sdklog.NewStructuredLogger(s.Log)})
 		if err != nil {
 			return err
 		}
@@ -143,14 +143,6 @@ func resetSchema(ctx context.Context, url string) error {
 		return fmt.Errorf("reset schema %s: %w", schemaName, err)
 	}
 	return nil
-}
-
-func withSearchPath(url, schema string) string {
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	return url + sep + "search_path=" + schema
 }
 
 func freePort() (int, error) {
@@ -224,12 +216,6 @@ func mustPolicy(name, doc string) *policy.Policy {
 		panic(fmt.Sprintf("bench: built-in policy %s: %v", name, err)) // a bug in this file, not input
 	}
 	return p
-}
-
-// quietSDK keeps the SDK's own logs (reconnects while the chaos run restarts the
-// server, for one) at warnings and above.
-func quietSDK(log *slog.Logger) sdklog.Logger {
-	return sdklog.NewStructuredLogger(log)
 }
 
 func quietLog() *slog.Logger {

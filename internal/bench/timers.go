@@ -73,7 +73,7 @@ func (s *Stack) Timers(ctx context.Context, n int, window time.Duration) (TimerR
 		if err != nil {
 			return r, err
 		}
-		started, fired, ok := timerSpan(events, window)
+		started, fired, ok := firstFired(events, window)
 		if !ok {
 			return r, fmt.Errorf("claim %s: its claim window timer never fired", id)
 		}
@@ -89,7 +89,7 @@ func (s *Stack) Timers(ctx context.Context, n int, window time.Duration) (TimerR
 		if err != nil {
 			return r, err
 		}
-		started, _, ok := timerSpan(events, window)
+		started, _, ok := firstFired(events, window)
 		if !ok {
 			return r, fmt.Errorf("sleep workflow %s: timer never fired", id)
 		}
@@ -102,19 +102,34 @@ func (s *Stack) Timers(ctx context.Context, n int, window time.Duration) (TimerR
 	return r, nil
 }
 
-// timerSpan finds the first timer of length d and when it started and fired.
-func timerSpan(events []*historypb.HistoryEvent, d time.Duration) (started, fired time.Time, ok bool) {
-	var id int64
+// timerSpan is one timer in a history: when it started and, if it did, fired.
+type timerSpan struct{ started, fired time.Time }
+
+// timersOf lists a history's timers of length d in the order they started.
+func timersOf(events []*historypb.HistoryEvent, d time.Duration) []timerSpan {
+	var out []timerSpan
+	index := map[int64]int{} // TimerStarted event id → position in out
 	for _, ev := range events {
 		switch ev.GetEventType() {
 		case enumspb.EVENT_TYPE_TIMER_STARTED:
-			if id == 0 && ev.GetTimerStartedEventAttributes().GetStartToFireTimeout().AsDuration() == d {
-				id, started = ev.GetEventId(), ev.GetEventTime().AsTime()
+			if ev.GetTimerStartedEventAttributes().GetStartToFireTimeout().AsDuration() == d {
+				index[ev.GetEventId()] = len(out)
+				out = append(out, timerSpan{started: ev.GetEventTime().AsTime()})
 			}
 		case enumspb.EVENT_TYPE_TIMER_FIRED:
-			if id != 0 && ev.GetTimerFiredEventAttributes().GetStartedEventId() == id {
-				return started, ev.GetEventTime().AsTime(), true
+			if i, ok := index[ev.GetTimerFiredEventAttributes().GetStartedEventId()]; ok {
+				out[i].fired = ev.GetEventTime().AsTime()
 			}
+		}
+	}
+	return out
+}
+
+// firstFired is the first timer of length d that fired.
+func firstFired(events []*historypb.HistoryEvent, d time.Duration) (started, fired time.Time, ok bool) {
+	for _, t := range timersOf(events, d) {
+		if !t.fired.IsZero() {
+			return t.started, t.fired, true
 		}
 	}
 	return started, fired, false

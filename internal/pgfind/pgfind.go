@@ -171,6 +171,17 @@ func ForTests(ctx context.Context, database string) (string, error) {
 	return u, nil
 }
 
+// WithSearchPath adds a search_path to a connection URL, so that every connection
+// made from it, in this process or another (a worker under test or under
+// benchmark), works in schema.
+func WithSearchPath(url, schema string) string {
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	return url + sep + "search_path=" + schema
+}
+
 // Redact hides any password in a connection string so it can be logged or
 // put in an error. It accepts both URL and keyword/value forms.
 func Redact(conn string) string {

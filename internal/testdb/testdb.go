@@ -81,12 +81,4 @@ func New(t testing.TB) *Schema {
 
 // WithSearchPath adds a search_path to a connection URL, so other processes (a
 // worker under test) use the same schema.
-func WithSearchPath(url, schema string) string {
-	sep := "?"
-	for i := 0; i < len(url); i++ {
-		if url[i] == '?' {
-			sep = "&"
-		}
-	}
-	return url + sep + "search_path=" + schema
-}
+func WithSearchPath(url, schema string) string { return pgfind.WithSearchPath(url, schema) }
