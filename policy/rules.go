@@ -203,13 +203,7 @@ func (c *claimValues) get(attr string) *claimValue {
 func (c *claimValues) allHold(conds []Condition) bool {
 	for i := range conds {
 		cd := &conds[i]
-		v := c.get(cd.Attribute)
-		// IN is the commonest operator; testing it here saves a call per condition.
-		if cd.Operator == OpIn && v.value != "" {
-			if !inFold(v.value, v.ascii, cd.Values) {
-				return false
-			}
-		} else if !holdsFor(cd, v.value, v.ascii) {
+		if v := c.get(cd.Attribute); !holdsFor(cd, v.value, v.ascii) {
 			return false
 		}
 	}
