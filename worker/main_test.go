@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -37,10 +36,7 @@ func TestWorkerAndStarterLinkNoTemporalServer(t *testing.T) {
 // and on SIGTERM stops cleanly with exit status 0.
 func TestWorkerBinaryServesAndStopsOnSIGTERM(t *testing.T) {
 	t.Parallel()
-	bin := filepath.Join(t.TempDir(), "worker")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
+	bin := testenv.Build(t, "github.com/batonhq/baton/worker")
 
 	// testenv's own in-process worker listens on its queue; the binary gets another.
 	b := testenv.Start(t, policy.DefaultPolicy(), "")

@@ -3,14 +3,13 @@ package bench_test
 import (
 	"bytes"
 	"context"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/batonhq/baton/internal/bench"
+	"github.com/batonhq/baton/internal/testenv"
 )
 
 // TestChaosLosesNothing is make chaos, shorter: the real worker binary is
@@ -21,10 +20,7 @@ import (
 func TestChaosLosesNothing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	bin := filepath.Join(t.TempDir(), "worker")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/batonhq/baton/worker")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "building the worker: %s", out)
+	bin := testenv.Build(t, "github.com/batonhq/baton/worker")
 
 	var progress bytes.Buffer
 	tally, err := bench.Chaos(ctx, bench.ChaosConfig{

@@ -498,10 +498,7 @@ func startBadInputFixture(t *testing.T) *badInputFixture {
 	f.api = httptest.NewServer(api.New(b.Claims, b.DB.Store, nil).Handler())
 	t.Cleanup(f.api.Close)
 
-	f.starter = filepath.Join(t.TempDir(), "starter")
-	build := exec.Command("go", "build", "-o", f.starter, "github.com/batonhq/baton/starter")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "build the starter: %s", out)
+	f.starter = testenv.Build(t, "github.com/batonhq/baton/starter")
 	srv, _ := testenv.Temporal(t)
 	f.env = []string{
 		"PATH=" + os.Getenv("PATH"),

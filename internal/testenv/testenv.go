@@ -9,6 +9,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -154,4 +157,15 @@ func Eventually(t testing.TB, within time.Duration, cond func() (bool, string)) 
 		time.Sleep(wait) // polling interval, not a wait for the work itself
 		wait = min(wait*2, 200*time.Millisecond)
 	}
+}
+
+// Build compiles one of the project's programs (an import path such as
+// "github.com/batonhq/baton/worker") into the test's temporary directory and
+// returns the binary's path, for tests that run it as its own process.
+func Build(t testing.TB, pkg string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), path.Base(pkg))
+	out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput()
+	require.NoError(t, err, "build %s: %s", pkg, out)
+	return bin
 }
