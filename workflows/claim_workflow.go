@@ -186,9 +186,7 @@ func (c *claim) runStage(ctx workflow.Context, stage policy.Stage) error {
 	if err := c.publish(ctx); err != nil {
 		return err
 	}
-	if d.Assignee != "" {
-		c.notifyDecision(ctx, d, stage, in.Seq)
-	}
+	c.notifyDecision(ctx, d, stage, in.Seq)
 	if c.version >= versionTimers {
 		timers, cancel := workflow.WithCancel(ctx)
 		defer cancel() // the stage is over: its timers with it
@@ -297,9 +295,7 @@ func (c *claim) record(ctx workflow.Context, rec RecordAssignmentInput) (policy.
 	c.apply(d)
 	workflow.GetLogger(ctx).Info("assignee changed", "claim_id", c.in.ClaimID, "stage", c.state.Stage,
 		"method", d.Method, "assignee", d.Assignee, "actor", rec.Actor)
-	if d.Assignee != "" {
-		c.notifyDecision(ctx, d, rec.Stage, rec.Seq)
-	}
+	c.notifyDecision(ctx, d, rec.Stage, rec.Seq)
 	return d, c.publish(ctx)
 }
 
@@ -335,11 +331,11 @@ func (c *claim) bookkeeping(name string, arg any) workflow.Future {
 	return workflow.ExecuteActivity(c.activities, name, arg)
 }
 
-// notifyDecision notifies a decision's assignee. Since changeLean it schedules
-// nothing when the decision queued no e-mail or Slack message (the in-app inbox
-// entry is already written, with the decision).
+// notifyDecision notifies a decision's assignee, if it names one. Since
+// changeLean it schedules nothing when the decision queued no e-mail or Slack
+// message (the in-app inbox entry is already written, with the decision).
 func (c *claim) notifyDecision(ctx workflow.Context, d policy.Decision, stage policy.Stage, seq int) {
-	if c.lean >= versionLean && d.Outbox == 0 {
+	if d.Assignee == "" || (c.lean >= versionLean && d.Outbox == 0) {
 		return
 	}
 	c.notify(ctx, stage, seq)
