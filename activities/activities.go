@@ -66,6 +66,7 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 	r.RegisterActivityWithOptions(a.RecordEvent, activity.RegisterOptions{Name: workflows.ActivityRecordEvent})
 	r.RegisterActivityWithOptions(a.PlanReassignment, activity.RegisterOptions{Name: workflows.ActivityPlanReassignment})
 	r.RegisterActivityWithOptions(a.OfferNext, activity.RegisterOptions{Name: workflows.ActivityOfferNext})
+	r.RegisterActivityWithOptions(a.RecordCompletion, activity.RegisterOptions{Name: workflows.ActivityRecordCompletion})
 	r.RegisterActivityWithOptions(a.PinPolicy, activity.RegisterOptions{Name: workflows.ActivityPinPolicy})
 	r.RegisterActivityWithOptions(a.SendNotifications, activity.RegisterOptions{Name: workflows.ActivitySendNotifications})
 }

@@ -24,6 +24,18 @@ type policyCache struct {
 // version of the worker's policy name, or the version asked for. With no stored
 // policy it returns an empty reference, and decisions use the worker's own.
 func (a *Activities) PinPolicy(ctx context.Context, in workflows.PinPolicyInput) (workflows.PolicyRef, error) {
+	if in.Actor != "" {
+		// A migration: the actor must be an active admin as the directory is now.
+		act := policy.Act{Action: policy.DoMigratePolicy, ClaimID: in.ClaimID, Actor: in.Actor}
+		c, err := a.Store.People().Check(ctx, in.Actor, policy.Requirement{})
+		if err != nil {
+			return workflows.PolicyRef{}, err
+		}
+		act.ActorCheck, act.ActorAdmin = c, c.User.IsAdmin()
+		if r := policy.Authorize(act); r != nil {
+			return workflows.PolicyRef{}, refusal(r)
+		}
+	}
 	name := a.Policy.Name
 	if name == "" {
 		name = "default"

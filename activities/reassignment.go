@@ -15,9 +15,6 @@ import (
 	"github.com/batonhq/baton/workflows"
 )
 
-// groupScope is a reassignment group's round-robin cursor.
-func groupScope(group string) string { return "group/" + group }
-
 // PlanReassignment loads a reassignment group for a round and records, once, that
 // the round started. Only members eligible for the stage (and active) are offered
 // it; the rest are listed with why.
@@ -32,8 +29,13 @@ func (a *Activities) PlanReassignment(ctx context.Context, in workflows.PlanReas
 		if err != nil {
 			return err
 		}
+		act := policy.Act{Action: policy.DoStartReassignment, ClaimID: in.ClaimID, Stage: in.Stage, Actor: in.Actor,
+			Owner: in.Owner, Assignee: in.Assignee, AssignmentsEnabled: true}
+		if err := a.authorize(ctx, qs, act, in.DecidedSeq, in.WorkflowID); err != nil {
+			return err
+		}
 		plan = workflows.ReassignmentPlan{Group: g.Name, Method: g.Method, DefaultAssignee: g.DefaultAssignee, OfferTimeout: g.OfferTimeout}
-		plan.Members, plan.Skipped, err = eligibleMembers(ctx, qs, g, in.Candidates)
+		plan.Members, plan.Skipped, err = eligibleMembers(ctx, qs, g, in.WorkflowID, in.Stage, in.DecidedSeq)
 		if err != nil {
 			return err
 		}
@@ -66,23 +68,24 @@ func unknownGroup(ctx context.Context, qs *store.Queries, name string) string {
 }
 
 // eligibleMembers returns the group's members who are active and eligible for the
-// stage, in group order, and the others with why.
-func eligibleMembers(ctx context.Context, qs *store.Queries, g policy.ReassignmentGroup, candidates []string) ([]string, []policy.Exclusion, error) {
-	users, err := qs.ListUsers(ctx)
+// stage now, in group order, and the others with why. Groups are small: each
+// member is looked up on their own.
+func eligibleMembers(ctx context.Context, qs *store.Queries, g policy.ReassignmentGroup, workflowID string, stage policy.Stage,
+	decidedSeq int) ([]string, []policy.Exclusion, error) {
+	rule, err := stageRuleOf(ctx, qs, store.DecisionKey{WorkflowID: workflowID, Stage: stage, Seq: decidedSeq})
 	if err != nil {
 		return nil, nil, err
-	}
-	active := map[string]bool{}
-	for _, u := range users {
-		active[u.ID] = u.Active
 	}
 	var in []string
 	var out []policy.Exclusion
 	for _, m := range g.Members {
+		c, _, err := rule.check(ctx, qs, m)
 		switch {
-		case !active[m]:
+		case err != nil:
+			return nil, nil, err
+		case !c.Found || !c.User.Active:
 			out = append(out, policy.Exclusion{UserID: m, Reason: "inactive"})
-		case !slices.Contains(candidates, m):
+		case c.Reason != "":
 			out = append(out, policy.Exclusion{UserID: m, Reason: "not eligible for the stage"})
 		default:
 			in = append(in, m)
@@ -110,19 +113,25 @@ func (a *Activities) OfferNext(ctx context.Context, in workflows.OfferNextInput)
 		if err != nil {
 			return err
 		}
-		members, _, err := eligibleMembers(ctx, qs, g, in.Candidates)
+		members, _, err := eligibleMembers(ctx, qs, g, in.WorkflowID, in.Stage, in.DecidedSeq)
 		if err != nil {
 			return err
 		}
-		users := make([]policy.User, len(members))
+		scope := policy.GroupScope(g.Name)
+		if err := qs.TurnsLock(ctx, scope); err != nil {
+			return err
+		}
+		served, err := qs.TurnCounts(ctx, scope)
+		if err != nil {
+			return err
+		}
+		cands := make([]policy.TurnCandidate, len(members))
 		for i, m := range members {
-			users[i] = policy.User{ID: m}
+			cands[i] = policy.TurnCandidate{User: policy.User{ID: m}, Order: int64(i), Weight: 1}
+			cands[i].Served, cands[i].Counted = served[m]
 		}
-		cur, err := qs.CursorLock(ctx, groupScope(g.Name))
-		if err != nil {
-			return err
-		}
-		pick, next, reason, ok := policy.RoundRobin(users, cur)
+		turn, ok := policy.NextTurn(scope, "round robin", policy.ViewOf(cands))
+		pick, reason := turn.User, turn.Reason
 		if !ok || slices.Contains(in.Offered, pick.ID) {
 			res.Done = true // everyone eligible has had their turn in this round
 			return nil
@@ -137,7 +146,7 @@ func (a *Activities) OfferNext(ctx context.Context, in workflows.OfferNextInput)
 		if !inserted {
 			return nil // a retry: the offer, cursor and notification are already recorded
 		}
-		if err := qs.CursorAdvance(ctx, groupScope(g.Name), next); err != nil {
+		if err := qs.TurnRecord(ctx, turn); err != nil {
 			return err
 		}
 		key := store.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}

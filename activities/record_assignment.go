@@ -16,8 +16,9 @@ import (
 // method, decided: a person assigning, reassigning, claiming or unassigning, or a
 // timer giving the stage to its default assignee or escalation target. It writes
 // the ledger row and the timeline event and notifies the new assignee, exactly once
-// per (workflow, stage, seq). A named user must still be in the directory and
-// active: the workflow's candidate list is a snapshot and people leave.
+// per (workflow, stage, seq). A person's action is authorised against the
+// directory as it is now (policy.Authorize), in the transaction that records it;
+// a timer's assignee must still be an active user.
 func (a *Activities) RecordAssignment(ctx context.Context, in workflows.RecordAssignmentInput) (policy.Decision, error) {
 	key := store.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}
 	if d, ok, err := a.recorded(ctx, key); ok || err != nil {
@@ -28,7 +29,16 @@ func (a *Activities) RecordAssignment(ctx context.Context, in workflows.RecordAs
 		method = policy.MethodAssign
 	}
 	return a.recordOnce(ctx, key, in.ClaimID, func(qs *store.Queries) (pending, error) {
-		if method != policy.MethodUnassign {
+		if in.Action != "" {
+			act := policy.Act{Action: in.Action, ClaimID: in.ClaimID, Stage: in.Stage, Actor: in.Actor, Owner: in.Owner,
+				Assignee: in.Previous, AssignmentsEnabled: true, Reassigning: in.Reassigning}
+			if in.Action == policy.DoAssign {
+				act.Target = in.Assignee
+			}
+			if err := a.authorize(ctx, qs, act, in.DecidedSeq, in.WorkflowID); err != nil {
+				return pending{}, err
+			}
+		} else if method != policy.MethodUnassign {
 			if err := activeUser(ctx, qs, in.Assignee); err != nil {
 				return pending{}, err
 			}
@@ -40,11 +50,10 @@ func (a *Activities) RecordAssignment(ctx context.Context, in workflows.RecordAs
 			AssignmentsEnabled: true,
 			Assignee:           in.Assignee,
 			Actor:              in.Actor,
-			Candidates:         in.Candidates,
 			Reason:             assignmentReason(method, in),
 			PolicyVersion:      in.PolicyVersion,
 			Comment:            in.Comment,
-		}, previous: in.Previous, at: in.At}, nil
+		}, decidedSeq: in.DecidedSeq, previous: in.Previous, at: in.At}, nil
 	})
 }
 

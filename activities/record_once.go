@@ -31,19 +31,20 @@ func (a *Activities) recorded(ctx context.Context, key store.DecisionKey) (polic
 	}
 }
 
-// pending is a decision made inside recordOnce's transaction, with the round-robin
-// cursor to store under scope (scope empty: no cursor moved), the assignee it
-// replaces and the workflow's time of it, for the timeline.
+// pending is a decision made inside recordOnce's transaction: a stage decision's
+// explanation (with the turn it took), or for a person's or a timer's the seq of
+// the stage decision it acts on; the assignee it replaces and the workflow's time
+// of it, for the timeline.
 type pending struct {
-	decision policy.Decision
-	scope    string
-	cursor   policy.Cursor
-	previous string
-	at       time.Time
+	decision    policy.Decision
+	explanation *policy.Explanation
+	decidedSeq  int
+	previous    string
+	at          time.Time
 }
 
 // recordOnce is Baton's exactly-once step. In one transaction it runs decide, writes
-// the ledger row under key, advances the cursor and notifies the assignee (in-app,
+// the ledger row under key (with the explanation), takes the turn and notifies the assignee (in-app,
 // and the e-mail and Slack messages queued in the outbox). If a
 // concurrent copy of the activity recorded key first, everything rolls back and
 // that copy's decision is returned, so no cursor moves twice and nobody is told
@@ -69,7 +70,7 @@ func (a *Activities) recordOnce(ctx context.Context, key store.DecisionKey, clai
 			}
 			d.Outbox = n
 		}
-		w := store.DecisionWrite{Key: key, ClaimID: claimID, Decision: d, Scope: p.scope, Cursor: p.cursor,
+		w := store.DecisionWrite{Key: key, ClaimID: claimID, Decision: d, Explanation: p.explanation, DecidedSeq: p.decidedSeq,
 			Event: store.TimelineEvent{
 				WorkflowID: key.WorkflowID, ClaimID: claimID, Stage: key.Stage, Seq: key.Seq,
 				Kind: policy.EventKindOf(d, p.previous), Actor: d.Actor, Subject: d.Assignee,

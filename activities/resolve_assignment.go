@@ -12,8 +12,8 @@ import (
 	"github.com/batonhq/baton/workflows"
 )
 
-// ResolveAssignment decides a stage: it reads the directory, runs the stage's
-// method, advances the round-robin cursor, writes the ledger row and notifies the
+// ResolveAssignment decides a stage: it asks the directory who is eligible, runs
+// the stage's method, takes the turn, writes the ledger row and notifies the
 // assignee, all in one transaction keyed by (workflow id, stage, seq). A retry, or
 // a second copy running at the same time, returns the decision already made and
 // never advances the cursor again.
@@ -38,24 +38,21 @@ func (a *Activities) ResolveAssignment(ctx context.Context, in workflows.Resolve
 		module = &ans
 	}
 	return a.recordOnce(ctx, key, in.Claim.ID, func(qs *store.Queries) (pending, error) {
-		users, err := qs.ListUsers(ctx)
-		if err != nil {
-			return pending{}, err
-		}
-		d, next, scope, err := a.decide(ctx, qs, pol, in, users, module)
+		d, ex, err := a.decide(ctx, qs, pol, in, module)
 		d.Seq = in.Seq
-		return pending{decision: d, scope: scope, cursor: next, at: in.At}, err
+		return pending{decision: d, explanation: &ex, at: in.At}, err
 	})
 }
 
-// decide runs the stage's method inside the transaction. When scope is not empty
-// the returned cursor must be stored under it.
+// decide runs the stage's method inside the transaction, reading the directory
+// through indexed SQL (qs.People), never all of it.
 func (a *Activities) decide(ctx context.Context, qs *store.Queries, pol *policy.Policy, in workflows.ResolveAssignmentInput,
-	users []policy.User, module *moduleAnswer) (d policy.Decision, next policy.Cursor, scope string, err error) {
+	module *moduleAnswer) (policy.Decision, policy.Explanation, error) {
+	people := qs.People()
 	if module != nil && module.err == nil {
-		d, err := policy.DecideFromModule(pol, in.Stage, users, module.opts)
+		d, ex, err := policy.DecideFromModule(ctx, pol, in.Stage, people, module.opts)
 		if err == nil {
-			return d, policy.Cursor{}, "", nil
+			return d, ex, nil
 		}
 		module.err = err
 	}
@@ -73,36 +70,23 @@ func (a *Activities) decide(ctx context.Context, qs *store.Queries, pol *policy.
 		fallback.Stages[in.Stage] = sc
 		p = &fallback
 	}
-	var teams []policy.Team
-	if p.NeedsTeams(in.Stage) {
-		if teams, err = qs.ListTeams(ctx); err != nil {
-			return d, next, "", err
-		}
-	}
-	din := policy.DecideInput{Policy: p, Stage: in.Stage, Outcome: in.Outcome, Users: users, Teams: teams,
+	din := policy.DecideInput{Policy: p, Stage: in.Stage, Outcome: in.Outcome, People: people,
 		Claim: in.Claim, Steps: in.Steps, Random: rand.Int()}
 	if p.AssignmentsEnabled && p.MethodFor(in.Stage) == policy.MethodRecentHost {
+		var err error
 		if din.RecentHost, err = qs.RecentHost(ctx, in.Claim.Data[policy.ClaimKeySubject]); err != nil {
-			return d, next, "", err
+			return policy.Decision{}, policy.Explanation{}, err
 		}
 	}
-	if scope = policy.ScopeFor(din); scope != "" {
-		if din.Cursor, err = qs.CursorLock(ctx, scope); err != nil {
-			return d, next, "", err
-		}
-	}
-	d, next, err = policy.Decide(din)
+	d, ex, err := policy.Decide(ctx, din)
 	if err != nil {
-		return d, next, "", err
+		return d, ex, err
 	}
 	if module != nil {
 		d.Reason = fmt.Sprintf("product module answer rejected (%v); left for manual assignment among %d eligible users",
-			module.err, len(d.Candidates))
+			module.err, d.Eligible)
 	}
-	if d.Assignee == "" || d.Method == policy.MethodDefaultAssignee {
-		scope = "" // nobody was picked by the cursor: it did not move
-	}
-	return d, next, scope, nil
+	return d, ex, nil
 }
 
 type moduleAnswer struct {

@@ -20,24 +20,24 @@ type AssignmentOptions struct {
 // review outcome), so Baton does not guess.
 var ErrStageNotReached = errors.New("stage not reached")
 
-// OptionsFor derives a stage's assignment options from a claim's state: the users
-// of the stage's decision, and its assignee (current, or final for a completed
-// stage). Only capture, review and acknowledge have options.
-func OptionsFor(s workflows.ClaimState, stage policy.Stage) (AssignmentOptions, error) {
+// OptionsSource finds where a stage's assignment options are: the ledger key of
+// the stage's decision (its candidates are read from the ledger, page by page,
+// since a stage may have thousands) and the stage's assignee (current, or final
+// for a completed stage). Only capture, review and acknowledge have options.
+func OptionsSource(s workflows.ClaimState, stage policy.Stage) (key workflows.LedgerKey, assignee string, err error) {
 	if !stage.Assignable() {
-		return AssignmentOptions{}, fmt.Errorf("stage %s has no assignment options: want capture, review or acknowledge", stage)
+		return key, "", fmt.Errorf("stage %s has no assignment options: want capture, review or acknowledge", stage)
 	}
-	var users []policy.Candidate
 	found := false
 	for _, d := range s.Decisions {
-		if d.Stage == stage && d.Method != policy.MethodAssign {
-			users, found = d.Candidates, true
+		if d.Stage == stage && workflows.IsStageDecision(d.Method) {
+			key, found = workflows.LedgerKey{WorkflowID: workflows.WorkflowID(s.ClaimID), Stage: stage, Seq: d.Seq}, true
 		}
 	}
 	if !found {
-		return AssignmentOptions{}, fmt.Errorf("claim %s is at %s: %s %w", s.ClaimID, s.Stage, stage, ErrStageNotReached)
+		return key, "", fmt.Errorf("claim %s is at %s: %s %w", s.ClaimID, s.Stage, stage, ErrStageNotReached)
 	}
-	assignee := s.Assignee
+	assignee = s.Assignee
 	if stage != s.Stage {
 		assignee = ""
 		for _, r := range s.Completed {
@@ -46,19 +46,5 @@ func OptionsFor(s workflows.ClaimState, stage policy.Stage) (AssignmentOptions, 
 			}
 		}
 	}
-	out := AssignmentOptions{Users: users}
-	if out.Users == nil {
-		out.Users = []policy.Candidate{}
-	}
-	if assignee != "" {
-		for i := range out.Users {
-			if out.Users[i].UserID == assignee {
-				out.AssignedTo = &out.Users[i]
-			}
-		}
-		if out.AssignedTo == nil {
-			out.AssignedTo = &policy.Candidate{UserID: assignee}
-		}
-	}
-	return out, nil
+	return key, assignee, nil
 }

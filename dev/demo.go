@@ -227,17 +227,13 @@ func runClaims(ctx context.Context, claims *claimclient.Client, f *flags, out io
 			defer wg.Done()
 			defer func() { <-sem }()
 			err := driveClaim(ctx, claims, id, outcome, func(d policy.Decision, actor string) {
+				// Per person and stage, whatever the outcome: one notion of whose turn
+				// it is per stage. Only people who got work are listed, so the summary
+				// stays readable at 100,000 users.
 				scope := string(d.Stage)
-				if d.Stage == policy.StageAcknowledge {
-					scope += " (" + string(outcome) + ")"
-				}
 				mu.Lock()
 				if counts[scope] == nil {
 					counts[scope] = map[string]int{}
-				}
-				// Every eligible user counts, so one who got nothing shows as 0.
-				for _, c := range d.Candidates {
-					counts[scope][c.UserID] += 0
 				}
 				counts[scope][actor]++
 				mu.Unlock()
@@ -251,7 +247,7 @@ func runClaims(ctx context.Context, claims *claimclient.Client, f *flags, out io
 		}()
 	}
 	wg.Wait()
-	fmt.Fprintf(out, "\n%d claims finalised; assignments per round-robin scope:\n", f.claims-len(errs))
+	fmt.Fprintf(out, "\n%d claims finalised; assignments per person at each stage:\n", f.claims-len(errs))
 	scopes := make([]string, 0, len(counts))
 	for sc := range counts {
 		scopes = append(scopes, sc)
@@ -289,10 +285,10 @@ func driveClaim(ctx context.Context, claims *claimclient.Client, id string, outc
 		d := s.Decisions[len(s.Decisions)-1]
 		actor := s.Assignee
 		if actor == "" {
-			if len(s.Candidates) == 0 {
+			if len(s.Sample) == 0 {
 				return fmt.Errorf("%s: nobody is eligible (%s)", stage, d.Reason)
 			}
-			actor = s.Candidates[0].UserID
+			actor = s.Sample[0].UserID
 			if s.AssignmentsEnabled {
 				if d, err = claims.Assign(ctx, id, workflows.AssignInput{Actor: actor, UserID: actor}); err != nil {
 					return err

@@ -1,36 +1,42 @@
 package policy
 
 import (
+	"context"
 	"fmt"
-	"slices"
 	"strings"
 )
 
-// Decision is one assignment decision: everything needed to explain it later. It is
-// the ledger row, the activity result and what the workflow keeps in its state.
+// Decision is one assignment decision as the claim workflow keeps it: the pick,
+// the method, the reason, the policy version, how many were eligible and
+// excluded, a small fixed sample of candidates, and the ledger key (the claim's
+// workflow, Stage and Seq). Its size does not grow with the directory, the
+// candidates or the rules: the full explanation (every candidate, every exclusion
+// with its reason, the rule trace) is the Explanation, kept in the ledger.
 type Decision struct {
-	Seq                int         `json:"seq"`
-	Stage              Stage       `json:"stage"`
-	Method             Method      `json:"method"`
-	AssignmentsEnabled bool        `json:"assignmentsEnabled"`
-	Assignee           string      `json:"assignee,omitempty"`
-	Actor              string      `json:"actor,omitempty"`
-	Required           []string    `json:"required,omitempty"`
-	Candidates         []Candidate `json:"candidates"`
-	Excluded           []Exclusion `json:"excluded,omitempty"`
-	// Admins are the users who may reassign when this decision was made; the workflow
-	// keeps them so its update validators need no I/O.
-	Admins        []string `json:"admins,omitempty"`
-	Reason        string   `json:"reason"`
-	PolicyVersion string   `json:"policyVersion"`
-	Comment       string   `json:"comment,omitempty"`
+	Seq                int    `json:"seq"`
+	Stage              Stage  `json:"stage"`
+	Method             Method `json:"method"`
+	AssignmentsEnabled bool   `json:"assignmentsEnabled"`
+	Assignee           string `json:"assignee,omitempty"`
+	Actor              string `json:"actor,omitempty"`
+	// Required are the permissions the stage requires (a few, set by the policy).
+	Required []string `json:"required,omitempty"`
+	// Eligible and Excluded count the directory's users who could and could not take
+	// the stage when it was decided.
+	Eligible int `json:"eligible"`
+	Excluded int `json:"excluded"`
+	// Sample is the first few candidates (at most SampleSize), in turn order.
+	Sample        []Candidate `json:"sample,omitempty"`
+	Reason        string      `json:"reason"`
+	PolicyVersion string      `json:"policyVersion"`
+	Comment       string      `json:"comment,omitempty"`
 	// Rules are the stage's queue and timers as the policy set them when the stage
 	// was decided; the workflow runs its timers from these.
 	Rules StageRules `json:"rules"`
-	// MatchedRule and RuleTrace explain a distribution decision: the rule that
-	// matched, and for every rule tried whether it matched and why not.
-	MatchedRule string      `json:"matchedRule,omitempty"`
-	RuleTrace   []RuleTrace `json:"ruleTrace,omitempty"`
+	// MatchedRule names the distribution rule that matched; RulesTried counts the
+	// rules evaluated (the trace of each is in the explanation).
+	MatchedRule string `json:"matchedRule,omitempty"`
+	RulesTried  int    `json:"rulesTried,omitempty"`
 	// Priority is set by a rule's set_priority action.
 	Priority string `json:"priority,omitempty"`
 	// Outbox counts the e-mail and Slack messages queued with the decision; the
@@ -38,14 +44,21 @@ type Decision struct {
 	Outbox int `json:"outbox,omitempty"`
 }
 
-// IsCandidate reports whether the user is among the decision's candidates.
-func (d Decision) IsCandidate(userID string) bool {
-	for _, c := range d.Candidates {
-		if c.UserID == userID {
-			return true
-		}
-	}
-	return false
+// Explanation is the part of a decision that grows with the directory or the
+// rules. It is written to the ledger with the decision and read back with
+// pagination; it never enters workflow history.
+type Explanation struct {
+	// Requirement is who could take the stage; the store lists the candidates and
+	// exclusions it selected at the time of the decision.
+	Requirement Requirement `json:"requirement"`
+	// Listed, when not nil, are the candidates a product module named, instead of
+	// those meeting the requirement.
+	Listed []string `json:"listed,omitempty"`
+	// RuleTrace says, for every distribution rule tried, whether it matched and why
+	// not.
+	RuleTrace []RuleTrace `json:"ruleTrace,omitempty"`
+	// Turn is the turn the decision took, to store with it; nil when none.
+	Turn *Turn `json:"-"`
 }
 
 // DecideInput is what a built-in method needs to decide a stage.
@@ -53,9 +66,9 @@ type DecideInput struct {
 	Policy  *Policy
 	Stage   Stage
 	Outcome Outcome // the review outcome, for acknowledge
-	Users   []User  // the whole directory, in directory order
-	Teams   []Team  // the directory's teams (care teams, distribution teams)
-	Claim   Claim
+	// People answers who is eligible, bounded whatever its size.
+	People People
+	Claim     Claim
 	// Steps are the earlier stages' results, for assignee expressions.
 	Steps map[Stage]StepOutput
 	// RecentHost is the user most recently recorded against the claim's subject.
@@ -63,237 +76,253 @@ type DecideInput struct {
 	// Random is a random number drawn once for this decision (care team random);
 	// the decision records the pick, so it is never drawn again.
 	Random int
-	// Cursor is the state of ScopeFor(in); zero when the method keeps none.
-	Cursor Cursor
 }
 
-// ScopeFor names the round-robin cursor a decision reads and advances, or "" when
-// its method keeps none. Callers lock that cursor before Decide.
-func ScopeFor(in DecideInput) string {
-	p := in.Policy
-	if !p.AssignmentsEnabled || p.Stages[in.Stage].DefaultAlways {
-		return ""
-	}
-	required := p.Required(in.Stage, in.Outcome)
-	switch p.MethodFor(in.Stage) {
-	case MethodRoundRobin:
-		return CursorScope(in.Stage, required)
-	case MethodWeightedRoundRobin:
-		return "wrr/" + p.Name + "/" + CursorScope(in.Stage, required)
-	case MethodDistribution:
-		if r := MatchRules(p.Rules, in.Claim.Data); r != nil {
-			for _, a := range r.Then {
-				if a.Kind == ActionAssignTeam {
-					return teamScope(p.Name, a.Team)
-				}
-			}
-		}
-	}
-	return ""
-}
+// StageScope is the turn scope of a stage's round robin. Every claim deciding the
+// stage shares it, whatever permissions its review outcome adds, so people whose
+// eligibility overlaps share one notion of whose turn it is.
+func StageScope(stage Stage) string { return "claims/" + string(stage) }
 
-// CursorScope is the round-robin scope of a stage: the stage and the exact set of
-// permissions it requires. Every claim and every worker deciding the same stage
-// under the same requirement shares one cursor; and a cursor only ever walks one
-// eligible set, so an acknowledge of a goodwill (which fewer users may take) can
-// never close a round on an approval-only user's pending turn.
-func CursorScope(stage Stage, required []string) string {
-	perms := slices.Clone(required)
-	slices.Sort(perms)
-	return "claims/" + string(stage) + "/" + strings.Join(perms, "+")
-}
+func weightedScope(policy string, stage Stage) string { return "wrr/" + policy + "/" + string(stage) }
 
 func teamScope(policy, team string) string { return "team/" + policy + "/" + team }
 
-// Decide runs the stage's method. It returns the decision and the cursor to store
-// under ScopeFor(in). Product modules are not built in: callers run the module and
-// pass its answer to DecideFromModule.
-func Decide(in DecideInput) (Decision, Cursor, error) {
+// GroupScope is a reassignment group's turn scope.
+func GroupScope(group string) string { return "group/" + group }
+
+// decider carries one decision being made.
+type decider struct {
+	ctx context.Context
+	in  DecideInput
+	req Requirement
+	sc  StageConfig
+	ex  Explanation
+}
+
+// Decide runs the stage's method. It returns the decision and its explanation,
+// whose Turn (if any) the caller stores with the decision. Product modules are not
+// built in: callers run the module and pass its answer to DecideFromModule.
+func Decide(ctx context.Context, in DecideInput) (Decision, Explanation, error) {
 	if !in.Stage.Assignable() {
-		return Decision{}, in.Cursor, fmt.Errorf("stage %s is terminal and never assigned", in.Stage)
+		return Decision{}, Explanation{}, fmt.Errorf("stage %s is terminal and never assigned", in.Stage)
 	}
 	p := in.Policy
-	sc := p.Stages[in.Stage]
-	required := p.Required(in.Stage, in.Outcome)
-	eligible, excluded := Eligible(in.Users, required)
-	eligible, filtered := sc.Eligibility.Filter(eligible, in.Claim, in.Teams)
-	excluded = append(excluded, filtered...)
+	x := &decider{ctx: ctx, in: in, req: p.RequirementFor(in.Stage, in.Outcome, in.Claim), sc: p.Stages[in.Stage]}
+	x.ex.Requirement = x.req
+	set, err := in.People.Eligible(ctx, x.req, SampleSize)
+	if err != nil {
+		return Decision{}, Explanation{}, err
+	}
 	d := Decision{
 		Stage:              in.Stage,
 		AssignmentsEnabled: p.AssignmentsEnabled,
-		Required:           required,
-		Candidates:         candidates(eligible, describeEligible(in.Stage, required)),
-		Excluded:           excluded,
-		Admins:             admins(in.Users),
+		Required:           x.req.Required,
+		Eligible:           set.Count,
+		Excluded:           set.Excluded,
+		Sample:             candidates(set.Sample, x.req.Describe()),
 		PolicyVersion:      p.Version,
 		Rules:              p.RulesFor(in.Stage),
 	}
+	d, err = x.decide(d, set)
+	return d, x.ex, err
+}
+
+func (x *decider) decide(d Decision, set EligibleSet) (Decision, error) {
+	p, sc := x.in.Policy, x.sc
 	if !p.AssignmentsEnabled {
 		d.Method = MethodNone
-		d.Reason = fmt.Sprintf("claim assignments are disabled: any of %d eligible users may complete %s", len(eligible), in.Stage)
-		return d, in.Cursor, nil
+		d.Reason = fmt.Sprintf("claim assignments are disabled: any of %d eligible users may complete %s", set.Count, x.in.Stage)
+		return d, nil
 	}
-	d.Method = p.MethodFor(in.Stage)
+	d.Method = p.MethodFor(x.in.Stage)
 	switch {
 	case sc.DefaultAlways:
-		return defaultAssignee(d, in.Users, "this stage always goes to its default assignee"), in.Cursor, nil
+		return x.defaultAssignee(d, "this stage always goes to its default assignee")
 	case sc.Assignee != "":
 		d.Method = MethodStatic
-		return pickNamed(d, eligible, in.Users, sc, sc.Assignee, "the stage's fixed assignee"), in.Cursor, nil
+		return x.pickNamed(d, sc.Assignee, "the stage's fixed assignee")
 	case sc.AssigneeExpression != nil:
 		d.Method = MethodExpression
-		id, ok := sc.AssigneeExpression.Resolve(in.Claim, in.Steps)
+		id, ok := sc.AssigneeExpression.Resolve(x.in.Claim, x.in.Steps)
 		if !ok {
-			return fallback(d, in.Users, sc, fmt.Sprintf("%s resolved to nothing", sc.AssigneeExpression.Source)), in.Cursor, nil
+			return x.fallback(d, fmt.Sprintf("%s resolved to nothing", sc.AssigneeExpression.Source))
 		}
-		return pickNamed(d, eligible, in.Users, sc, id, sc.AssigneeExpression.Source), in.Cursor, nil
+		return x.pickNamed(d, id, sc.AssigneeExpression.Source)
 	}
-	if len(eligible) == 0 && d.Rules.DefaultAssignee != "" {
-		return defaultAssignee(d, in.Users, noneEligible(required, filtered)), in.Cursor, nil
+	if set.Count == 0 && d.Rules.DefaultAssignee != "" {
+		why, err := x.noneEligible()
+		if err != nil {
+			return d, err
+		}
+		return x.defaultAssignee(d, why)
 	}
-	return decideByMethod(d, in, eligible)
+	return x.byMethod(d, set)
 }
 
-// decideByMethod runs the stage's assignment method over the eligible users.
-func decideByMethod(d Decision, in DecideInput, eligible []User) (Decision, Cursor, error) {
-	sc := in.Policy.Stages[in.Stage]
+// byMethod runs the stage's assignment method over the eligible users.
+func (x *decider) byMethod(d Decision, set EligibleSet) (Decision, error) {
+	in := x.in
 	switch d.Method {
 	case MethodManual, MethodQueue:
-		d.Reason = fmt.Sprintf("%s: %d eligible users; waiting in queue %s for someone to take it", d.Method, len(eligible), d.Rules.Queue)
+		d.Reason = fmt.Sprintf("%s: %d eligible users; waiting in queue %s for someone to take it", d.Method, set.Count, d.Rules.Queue)
+		return d, nil
 	case MethodRoundRobin, MethodWeightedRoundRobin:
-		rr := RoundRobin
+		scope, order := StageScope(in.Stage), TurnOrder{}
 		if d.Method == MethodWeightedRoundRobin {
-			rr = WeightedRoundRobin
+			scope, order = weightedScope(in.Policy.Name, in.Stage), TurnOrder{Weighted: true}
 		}
-		pick, next, reason, ok := rr(eligible, in.Cursor)
-		if !ok {
-			d.Reason = fmt.Sprintf("%s: nobody holds %s and passes the stage's filters; left in queue %s",
-				d.Method, strings.Join(d.Required, ", "), d.Rules.Queue)
-			return d, in.Cursor, nil
+		ok, err := x.takeTurn(&d, scope, string(d.Method), order)
+		if err != nil || ok {
+			return d, err
 		}
-		d.Assignee, d.Reason = pick.ID, reason
-		return d, next, nil
+		d.Reason = fmt.Sprintf("%s: nobody holds %s and passes the stage's filters; left in queue %s",
+			d.Method, strings.Join(d.Required, ", "), d.Rules.Queue)
+		return d, nil
 	case MethodCareTeamPrimary, MethodCareTeamRandom:
-		team := careTeamMembers(in, eligible)
+		id := in.Claim.Data[ClaimKeyCareTeam]
+		team, _, err := in.People.Team(x.ctx, id, x.req)
+		if err != nil {
+			return d, err
+		}
 		if len(team) == 0 {
-			return fallback(d, in.Users, sc, "nobody eligible is on the claim's care team"), in.Cursor, nil
+			return x.fallback(d, "nobody eligible is on the claim's care team")
 		}
-		pick := team[0]
-		d.Reason = fmt.Sprintf("care team primary: %s is first on care team %s among the eligible", pick, in.Claim.Data[ClaimKeyCareTeam])
+		d.Assignee = team[0].ID
+		d.Reason = fmt.Sprintf("care team primary: %s is first on care team %s among the eligible", d.Assignee, id)
 		if d.Method == MethodCareTeamRandom {
-			pick = team[abs(in.Random)%len(team)]
-			d.Reason = fmt.Sprintf("care team random: %s drawn from %d eligible on care team %s", pick, len(team), in.Claim.Data[ClaimKeyCareTeam])
+			d.Assignee = team[abs(in.Random)%len(team)].ID
+			d.Reason = fmt.Sprintf("care team random: %s drawn from %d eligible on care team %s", d.Assignee, len(team), id)
 		}
-		d.Assignee = pick
+		return d, nil
 	case MethodFormSubmitter:
-		return pickNamed(d, eligible, in.Users, sc, in.Claim.Owner, "the user who started the claim"), in.Cursor, nil
+		return x.pickNamed(d, in.Claim.Owner, "the user who started the claim")
 	case MethodRecentHost:
 		if in.RecentHost == "" {
-			return fallback(d, in.Users, sc, fmt.Sprintf("nobody is recorded against subject %q", in.Claim.Data[ClaimKeySubject])), in.Cursor, nil
+			return x.fallback(d, fmt.Sprintf("nobody is recorded against subject %q", in.Claim.Data[ClaimKeySubject]))
 		}
-		return pickNamed(d, eligible, in.Users, sc, in.RecentHost, "the most recent host of the claim's subject"), in.Cursor, nil
+		return x.pickNamed(d, in.RecentHost, "the most recent host of the claim's subject")
 	case MethodDistribution:
-		return decideByRules(d, in, eligible)
-	default:
-		return Decision{}, in.Cursor, fmt.Errorf("method %s is not built in", d.Method)
+		return x.byRules(d)
 	}
-	return d, in.Cursor, nil
+	return Decision{}, fmt.Errorf("method %s is not built in", d.Method)
 }
 
-// decideByRules applies the first matching distribution rule's actions.
-func decideByRules(d Decision, in DecideInput, eligible []User) (Decision, Cursor, error) {
-	sc := in.Policy.Stages[in.Stage]
+// takeTurn gives the stage to whoever's turn it is in scope, if anyone is eligible.
+func (x *decider) takeTurn(d *Decision, scope, method string, order TurnOrder) (bool, error) {
+	v, err := x.in.People.Turns(x.ctx, scope, x.req, order)
+	if err != nil {
+		return false, err
+	}
+	t, ok := NextTurn(scope, method, v)
+	if !ok {
+		return false, nil
+	}
+	d.Assignee, d.Reason = t.User.ID, t.Reason
+	x.ex.Turn = &t
+	return true, nil
+}
+
+// byRules applies the first matching distribution rule's actions.
+func (x *decider) byRules(d Decision) (Decision, error) {
+	in := x.in
 	rule, trace := EvaluateRules(in.Policy.Rules, in.Claim.Data)
-	d.RuleTrace = trace
+	x.ex.RuleTrace, d.RulesTried = trace, len(trace)
 	if rule == nil {
 		d.Reason = fmt.Sprintf("no distribution rule matched; left in queue %s", d.Rules.Queue)
-		return d, in.Cursor, nil
+		return d, nil
 	}
 	d.MatchedRule = rule.ID
 	d.Reason = fmt.Sprintf("rule %s matched; it assigns nobody, so the claim waits in queue %s", rule.ID, d.Rules.Queue)
-	next := in.Cursor
+	var err error
 	for _, a := range rule.Then {
 		switch a.Kind {
 		case ActionSetPriority:
 			d.Priority = a.Priority
 		case ActionAssignUser:
-			d = pickNamed(d, eligible, in.Users, sc, a.User, "rule "+rule.ID)
+			d, err = x.pickNamed(d, a.User, "rule "+rule.ID)
 		case ActionAssignTeam:
-			members := teamMembers(in.Teams, a.Team, eligible)
-			pick, n, reason, ok := RoundRobin(members, in.Cursor)
-			if !ok {
-				d = fallback(d, in.Users, sc, fmt.Sprintf("rule %s: nobody eligible in team %s", rule.ID, a.Team))
-				continue
+			var ok bool
+			if ok, err = x.takeTurn(&d, teamScope(in.Policy.Name, a.Team), "round robin", TurnOrder{Team: a.Team}); err == nil {
+				if ok {
+					d.Reason = fmt.Sprintf("rule %s: team %s, %s", rule.ID, a.Team, d.Reason)
+				} else {
+					d, err = x.fallback(d, fmt.Sprintf("rule %s: nobody eligible in team %s", rule.ID, a.Team))
+				}
 			}
-			d.Assignee, next = pick.ID, n
-			d.Reason = fmt.Sprintf("rule %s: team %s, %s", rule.ID, a.Team, reason)
+		}
+		if err != nil {
+			return d, err
 		}
 	}
-	return d, next, nil
+	return d, nil
 }
 
 // pickNamed assigns a named user if they are eligible, and otherwise falls back
 // as the stage says, saying why.
-func pickNamed(d Decision, eligible, users []User, sc StageConfig, id, source string) Decision {
-	if slices.ContainsFunc(eligible, func(u User) bool { return u.ID == id }) {
+func (x *decider) pickNamed(d Decision, id, source string) (Decision, error) {
+	c, err := x.in.People.Check(x.ctx, id, x.req)
+	if err != nil {
+		return d, err
+	}
+	if c.Eligible() {
 		d.Assignee = id
 		d.Reason = fmt.Sprintf("%s: %s", source, id)
-		return d
+		return d, nil
 	}
-	why := fmt.Sprintf("%s names %q, who is not eligible for %s", source, id, d.Stage)
-	if !slices.ContainsFunc(users, func(u User) bool { return u.ID == id }) {
+	why := fmt.Sprintf("%s names %q, who is not eligible for %s (%s)", source, id, d.Stage, c.Reason)
+	if !c.Found {
 		why = fmt.Sprintf("%s names %q, who is not in the directory", source, id)
 	}
-	for _, e := range d.Excluded {
-		if e.UserID == id {
-			why += " (" + e.Reason + ")"
-		}
-	}
-	return fallback(d, users, sc, why)
+	return x.fallback(d, why)
 }
 
 // fallback leaves the stage in its queue, or gives it to the default assignee when
 // the stage says so, recording why.
-func fallback(d Decision, users []User, sc StageConfig, why string) Decision {
+func (x *decider) fallback(d Decision, why string) (Decision, error) {
 	d.Assignee = ""
-	if sc.Fallback == FallbackDefault && d.Rules.DefaultAssignee != "" {
-		return defaultAssignee(d, users, why)
+	x.ex.Turn = nil
+	if x.sc.Fallback == FallbackDefault && d.Rules.DefaultAssignee != "" {
+		return x.defaultAssignee(d, why)
 	}
 	d.Reason = fmt.Sprintf("%s; left in queue %s", why, d.Rules.Queue)
-	return d
+	return d, nil
 }
 
-func noneEligible(required []string, filtered []Exclusion) string {
-	if len(filtered) > 0 {
-		return fmt.Sprintf("nobody holding %s passes the eligibility filters", strings.Join(required, ", "))
+// noneEligible says why nobody is eligible: nobody holds the permissions, or the
+// filters removed everyone who does.
+func (x *decider) noneEligible() (string, error) {
+	perms := strings.Join(x.req.Required, ", ")
+	if x.req.Filter.IsZero() {
+		return "nobody holds " + perms, nil
 	}
-	return fmt.Sprintf("nobody holds %s", strings.Join(required, ", "))
+	holders := x.req
+	holders.Filter = Eligibility{}
+	set, err := x.in.People.Eligible(x.ctx, holders, 0)
+	if err != nil || set.Count == 0 {
+		return "nobody holds " + perms, err
+	}
+	return fmt.Sprintf("nobody holding %s passes the eligibility filters", perms), nil
 }
 
-// careTeamMembers lists the eligible members of the claim's care team in team
-// order (its primary first).
-func careTeamMembers(in DecideInput, eligible []User) []string {
-	var out []string
-	for _, u := range teamMembers(in.Teams, in.Claim.Data[ClaimKeyCareTeam], eligible) {
-		out = append(out, u.ID)
+// defaultAssignee gives the decision to the stage's default assignee, who need not
+// be eligible (the care-team source: "if no user meets the criteria, this person
+// is assigned"), but must be an active user.
+func (x *decider) defaultAssignee(d Decision, why string) (Decision, error) {
+	id := d.Rules.DefaultAssignee
+	x.ex.Turn = nil
+	c, err := x.in.People.Check(x.ctx, id, x.req)
+	if err != nil {
+		return d, err
 	}
-	return out
-}
-
-// teamMembers returns the eligible members of a team in the order they were added.
-func teamMembers(teams []Team, id string, eligible []User) []User {
-	var out []User
-	for _, t := range teams {
-		if t.ID != id {
-			continue
-		}
-		for _, m := range t.Members {
-			if i := slices.IndexFunc(eligible, func(u User) bool { return u.ID == m }); i >= 0 {
-				out = append(out, eligible[i])
-			}
-		}
+	if c.Found && c.User.Active {
+		d.Method, d.Assignee = MethodDefaultAssignee, id
+		d.Reason = fmt.Sprintf("%s; default assignee %s", why, id)
+		return d, nil
 	}
-	return out
+	d.Assignee = ""
+	d.Reason = fmt.Sprintf("%s; default assignee %q is not an active user, so it is left unassigned in queue %s",
+		why, id, d.Rules.Queue)
+	return d, nil
 }
 
 func abs(n int) int {
@@ -311,30 +340,22 @@ func candidates(users []User, description string) []Candidate {
 	return out
 }
 
-func admins(users []User) []string {
-	var out []string
-	for _, u := range users {
-		if u.IsAdmin() {
-			out = append(out, u.ID)
-		}
+// SampleList names a decision's sample for a message: "ann, bob, cat", or with
+// "… (12 in all)" when there are more than the sample holds.
+func SampleList(sample []Candidate, total int) string {
+	if len(sample) == 0 {
+		return "nobody"
 	}
-	return out
+	ids := make([]string, len(sample))
+	for i, c := range sample {
+		ids[i] = c.UserID
+	}
+	s := strings.Join(ids, ", ")
+	if total > len(sample) {
+		s += fmt.Sprintf(", … (%d in all)", total)
+	}
+	return s
 }
 
-// defaultAssignee gives the decision to the stage's default assignee, who need not
-// be eligible (the care-team source: "if no user meets the criteria, this person
-// is assigned"), but must be an active user.
-func defaultAssignee(d Decision, users []User, why string) Decision {
-	id := d.Rules.DefaultAssignee
-	for _, u := range users {
-		if u.ID == id && u.Active {
-			d.Method, d.Assignee = MethodDefaultAssignee, id
-			d.Reason = fmt.Sprintf("%s; default assignee %s", why, id)
-			return d
-		}
-	}
-	d.Assignee = ""
-	d.Reason = fmt.Sprintf("%s; default assignee %q is not an active user, so it is left unassigned in queue %s",
-		why, id, d.Rules.Queue)
-	return d
-}
+// CandidatesOf presents users as candidates with one description.
+func CandidatesOf(users []User, description string) []Candidate { return candidates(users, description) }

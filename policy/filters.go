@@ -48,60 +48,9 @@ func (w *walker) eligibility(n *yaml.Node, field string) Eligibility {
 	return e
 }
 
-// Filter keeps the users who pass every filter, in order, and says why each other
-// one was removed. Tags and states compare without case.
-func (e Eligibility) Filter(users []User, claim Claim, teams []Team) (kept []User, removed []Exclusion) {
-	if len(e.TagsOneOf) == 0 && len(e.TagsAllOf) == 0 && !e.StateCredential && !e.CareTeam {
-		return users, nil
-	}
-	kept = make([]User, 0, len(users))
-	state := claim.Data[ClaimKeyState]
-	var careTeam *Team
-	if id := claim.Data[ClaimKeyCareTeam]; id != "" {
-		for i := range teams {
-			if teams[i].ID == id {
-				careTeam = &teams[i]
-			}
-		}
-	}
-	for _, u := range users {
-		if why := e.reject(u, state, claim.Data[ClaimKeyCareTeam], careTeam); why != "" {
-			removed = append(removed, Exclusion{UserID: u.ID, Reason: why})
-			continue
-		}
-		kept = append(kept, u)
-	}
-	return kept, removed
-}
-
-func (e Eligibility) reject(u User, state, careTeamID string, careTeam *Team) string {
-	if len(e.TagsOneOf) > 0 && !slices.ContainsFunc(e.TagsOneOf, func(t string) bool { return hasFold(u.Tags, t) }) {
-		return "has none of the tags " + strings.Join(e.TagsOneOf, ", ")
-	}
-	for _, t := range e.TagsAllOf {
-		if !hasFold(u.Tags, t) {
-			return "lacks tag " + t + " (all of " + strings.Join(e.TagsAllOf, ", ") + " required)"
-		}
-	}
-	if e.StateCredential {
-		switch {
-		case state == "":
-			return "the claim has no state to check a credential against"
-		case !hasFold(u.Credentials, state):
-			return "no credential for state " + state
-		}
-	}
-	if e.CareTeam {
-		switch {
-		case careTeamID == "":
-			return "the claim has no care team"
-		case careTeam == nil:
-			return "the claim's care team " + careTeamID + " is not in the directory"
-		case !slices.Contains(careTeam.Members, u.ID):
-			return "not on care team " + careTeamID
-		}
-	}
-	return ""
+// IsZero reports that the stage has no filters beyond its permissions.
+func (e Eligibility) IsZero() bool {
+	return len(e.TagsOneOf) == 0 && len(e.TagsAllOf) == 0 && !e.StateCredential && !e.CareTeam
 }
 
 func hasFold(list []string, s string) bool {

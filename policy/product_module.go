@@ -23,39 +23,42 @@ type ProductModule interface {
 
 // DecideFromModule turns a product module's answer into a decision, rejecting users
 // the directory does not know or has deactivated, and an assigned_to that is not
-// among the module's users.
-func DecideFromModule(p *Policy, stage Stage, users []User, opts AssignmentOptions) (Decision, error) {
-	byID := make(map[string]User, len(users))
-	for _, u := range users {
-		byID[u.ID] = u
-	}
+// among the module's users. The module's users go to the explanation; the decision
+// keeps their count and a sample.
+func DecideFromModule(ctx context.Context, p *Policy, stage Stage, people People, opts AssignmentOptions) (Decision, Explanation, error) {
+	ex := Explanation{Requirement: Requirement{Stage: stage}, Listed: make([]string, 0, len(opts.Users))}
+	listed := make(map[string]bool, len(opts.Users))
 	for i, c := range opts.Users {
-		u, ok := byID[c.UserID]
-		if !ok {
-			return Decision{}, fmt.Errorf("product module: users[%d]: unknown user %q", i, c.UserID)
+		u, err := people.Check(ctx, c.UserID, ex.Requirement)
+		if err != nil {
+			return Decision{}, Explanation{}, err
 		}
-		if !u.Active {
-			return Decision{}, fmt.Errorf("product module: users[%d]: user %q is inactive", i, c.UserID)
+		if !u.Found {
+			return Decision{}, Explanation{}, fmt.Errorf("product module: users[%d]: unknown user %q", i, c.UserID)
+		}
+		if !u.User.Active {
+			return Decision{}, Explanation{}, fmt.Errorf("product module: users[%d]: user %q is inactive", i, c.UserID)
+		}
+		if !listed[c.UserID] {
+			listed[c.UserID] = true
+			ex.Listed = append(ex.Listed, c.UserID)
 		}
 	}
 	d := Decision{
 		Stage:              stage,
 		Method:             MethodProductModule,
 		AssignmentsEnabled: true,
-		Candidates:         slices.Clone(opts.Users),
-		Admins:             admins(users),
+		Eligible:           len(ex.Listed),
+		Sample:             slices.Clone(opts.Users[:min(len(opts.Users), SampleSize)]),
 		PolicyVersion:      p.Version,
 		Reason:             fmt.Sprintf("product module: %d users, no default assignee", len(opts.Users)),
 	}
-	if d.Candidates == nil {
-		d.Candidates = []Candidate{}
-	}
 	if opts.AssignedTo != nil {
-		if !d.IsCandidate(opts.AssignedTo.UserID) {
-			return Decision{}, fmt.Errorf("product module: assigned_to %q is not among its users", opts.AssignedTo.UserID)
+		if !listed[opts.AssignedTo.UserID] {
+			return Decision{}, Explanation{}, fmt.Errorf("product module: assigned_to %q is not among its users", opts.AssignedTo.UserID)
 		}
 		d.Assignee = opts.AssignedTo.UserID
 		d.Reason = fmt.Sprintf("product module: picked %s from %d users", d.Assignee, len(opts.Users))
 	}
-	return d, nil
+	return d, ex, nil
 }

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -20,8 +21,9 @@ type SampleClaim struct {
 
 // WhatIfResult is one sample decision.
 type WhatIfResult struct {
-	ClaimID  string   `json:"claimId"`
-	Decision Decision `json:"decision"`
+	ClaimID     string      `json:"claimId"`
+	Decision    Decision    `json:"decision"`
+	Explanation Explanation `json:"explanation"`
 }
 
 // WhatIf decides every sample claim's stages under a policy, in order, with
@@ -29,7 +31,7 @@ type WhatIfResult struct {
 // live state, so an operator can test a policy before applying it. Product
 // modules are not run; such stages are reported as undecided.
 func WhatIf(p *Policy, users []User, teams []Team, samples []SampleClaim) ([]WhatIfResult, error) {
-	cursors := map[string]Cursor{}
+	people := &MemDirectory{Users: users, Teams: teams}
 	var out []WhatIfResult
 	for i, s := range samples {
 		stages := s.Stages
@@ -37,7 +39,7 @@ func WhatIf(p *Policy, users []User, teams []Team, samples []SampleClaim) ([]Wha
 			stages = AssignableStages
 		}
 		for _, st := range stages {
-			in := DecideInput{Policy: p, Stage: st, Users: users, Teams: teams, Claim: s.Claim, RecentHost: s.RecentHost, Random: i}
+			in := DecideInput{Policy: p, Stage: st, People: people, Claim: s.Claim, RecentHost: s.RecentHost, Random: i}
 			if st == StageAcknowledge {
 				in.Outcome = s.Outcome
 				if in.Outcome == "" {
@@ -49,16 +51,14 @@ func WhatIf(p *Policy, users []User, teams []Team, samples []SampleClaim) ([]Wha
 					Reason: "product modules run only in the worker; not evaluated", PolicyVersion: p.Version}})
 				continue
 			}
-			scope := ScopeFor(in)
-			in.Cursor = cursors[scope]
-			d, next, err := Decide(in)
+			d, ex, err := Decide(context.Background(), in)
 			if err != nil {
 				return out, fmt.Errorf("claim %s, %s: %w", s.ID, st, err)
 			}
-			if scope != "" && d.Assignee != "" && d.Method != MethodDefaultAssignee {
-				cursors[scope] = next
+			if ex.Turn != nil {
+				people.Record(*ex.Turn)
 			}
-			out = append(out, WhatIfResult{ClaimID: s.ID, Decision: d})
+			out = append(out, WhatIfResult{ClaimID: s.ID, Decision: d, Explanation: ex})
 		}
 	}
 	return out, nil

@@ -175,11 +175,11 @@ func cmdShow(ctx context.Context, c *cli, args []string) error {
 			fmt.Fprintf(c.stdout, "reassign  group %s: %s\n", r.Group, r.Result)
 		}
 	}
-	ids := make([]string, len(s.Candidates))
-	for i, x := range s.Candidates {
-		ids[i] = x.UserID
+	fmt.Fprintf(c.stdout, "eligible  %s\n", policy.SampleList(s.Sample, s.Eligible))
+	if s.Explain != nil {
+		fmt.Fprintf(c.stdout, "          %d eligible, %d excluded: starter explain %s %s lists them\n", s.Eligible, s.Excluded, s.ClaimID, s.Explain.Stage)
 	}
-	fmt.Fprintf(c.stdout, "eligible  %s\n\ndecisions:\n", orDash(strings.Join(ids, ", ")))
+	fmt.Fprintf(c.stdout, "\ndecisions:\n")
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  SEQ\tSTAGE\tMETHOD\tASSIGNEE\tPOLICY\tREASON")
 	for _, d := range s.Decisions {
@@ -190,6 +190,8 @@ func cmdShow(ctx context.Context, c *cli, args []string) error {
 
 func cmdOptions(ctx context.Context, c *cli, args []string) error {
 	fs := flag.NewFlagSet("options", flag.ContinueOnError)
+	offset := fs.Int("offset", 0, "the first candidate to list")
+	limit := fs.Int("limit", 100, "how many candidates to list (at most 1000)")
 	pos, err := parse(fs, args, "CLAIM", "STAGE")
 	if err != nil {
 		return err
@@ -206,11 +208,22 @@ func cmdOptions(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts, err := claimclient.OptionsFor(s, stage)
+	key, assignee, err := claimclient.OptionsSource(s, stage)
 	if err != nil {
 		return err
 	}
-	return printJSON(c, opts)
+	st, err := c.store(ctx)
+	if err != nil {
+		return err
+	}
+	page, err := st.CandidatesPage(ctx, store.DecisionKey{WorkflowID: key.WorkflowID, Stage: key.Stage, Seq: key.Seq}, assignee, *offset, *limit)
+	if err != nil {
+		return err
+	}
+	if page.Next > 0 {
+		fmt.Fprintf(c.stderr, "%d of %d candidates; --offset %d for the next page\n", len(page.Users), page.Total, page.Next)
+	}
+	return printJSON(c, claimclient.AssignmentOptions{AssignedTo: page.AssignedTo, Users: page.Users})
 }
 
 func cmdInbox(ctx context.Context, c *cli, args []string) error {

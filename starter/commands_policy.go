@@ -195,10 +195,13 @@ func cmdPolicyTest(ctx context.Context, c *cli, args []string) error {
 	return tw.Flush()
 }
 
-// cmdExplain prints, for each decision of a claim (or one stage), the candidates,
-// who was removed and why, the rules tried, the method and the pick.
+// cmdExplain prints, for each decision of a claim (or one stage), the method and
+// the pick, the rules tried, and a page of the candidates and of who was excluded
+// and why, read from the ledger.
 func cmdExplain(ctx context.Context, c *cli, args []string) error {
 	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
+	limit := fs.Int("limit", 20, "how many candidates and exclusions to list per decision (at most 1000)")
+	offset := fs.Int("offset", 0, "the first candidate to list")
 	var pos []string
 	var err error
 	if len(args) >= 2 && !strings.HasPrefix(args[1], "-") {
@@ -208,6 +211,9 @@ func cmdExplain(ctx context.Context, c *cli, args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if *limit < 1 || *limit > store.MaxPage {
+		return usagef("--limit %d: want 1 to %d", *limit, store.MaxPage)
 	}
 	var stage policy.Stage
 	if len(pos) == 2 {
@@ -229,7 +235,10 @@ func cmdExplain(ctx context.Context, c *cli, args []string) error {
 			continue
 		}
 		shown++
-		explainOne(c, d)
+		key := store.DecisionKey{WorkflowID: workflows.WorkflowID(pos[0]), Stage: d.Stage, Seq: d.Seq}
+		if err := explainOne(ctx, c, st, key, d, *offset, *limit); err != nil {
+			return err
+		}
 	}
 	if shown == 0 {
 		return fmt.Errorf("no decisions recorded for claim %s%s", pos[0], map[bool]string{true: " at " + string(stage)}[stage != ""])
@@ -237,17 +246,25 @@ func cmdExplain(ctx context.Context, c *cli, args []string) error {
 	return nil
 }
 
-func explainOne(c *cli, d policy.Decision) {
+func explainOne(ctx context.Context, c *cli, st *store.Store, key store.DecisionKey, d policy.Decision, offset, limit int) error {
 	w := c.stdout
 	fmt.Fprintf(w, "%s · decision %d · %s · policy %s\n", d.Stage, d.Seq, d.Method, d.PolicyVersion)
 	fmt.Fprintf(w, "  pick      %s — %s\n", orDash(d.Assignee), d.Reason)
 	if d.Actor != "" {
 		fmt.Fprintf(w, "  by        %s\n", d.Actor)
 	}
+	if !workflows.IsStageDecision(d.Method) {
+		fmt.Fprintln(w)
+		return nil
+	}
 	if len(d.Required) > 0 {
 		fmt.Fprintf(w, "  requires  %s\n", strings.Join(d.Required, ", "))
 	}
-	for _, t := range d.RuleTrace {
+	e, err := st.ExplanationGet(ctx, key)
+	if err != nil {
+		return err
+	}
+	for _, t := range e.RuleTrace {
 		verdict := "did not match"
 		if t.Matched {
 			verdict = "MATCHED"
@@ -257,15 +274,33 @@ func explainOne(c *cli, d policy.Decision) {
 	if d.Priority != "" {
 		fmt.Fprintf(w, "  priority  %s\n", d.Priority)
 	}
-	ids := make([]string, len(d.Candidates))
-	for i, x := range d.Candidates {
+	page, err := st.CandidatesPage(ctx, key, "", offset, limit)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(page.Users))
+	for i, x := range page.Users {
 		ids[i] = x.UserID
 	}
-	fmt.Fprintf(w, "  eligible  %s\n", orDash(strings.Join(ids, ", ")))
-	for _, e := range d.Excluded {
-		fmt.Fprintf(w, "  removed   %s: %s\n", e.UserID, e.Reason)
+	fmt.Fprintf(w, "  eligible  %d: %s\n", page.Total, orDash(strings.Join(ids, ", ")))
+	if page.Next > 0 {
+		fmt.Fprintf(w, "            … --offset %d for more\n", page.Next)
+	}
+	if e.Requirement != nil {
+		ex, err := st.ExplanationExcluded(ctx, key, *e.Requirement, 0, limit)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "  excluded  %d\n", d.Excluded)
+		for _, x := range ex.Excluded {
+			fmt.Fprintf(w, "  removed   %s: %s\n", x.UserID, x.Reason)
+		}
+		if ex.Next > 0 {
+			fmt.Fprintf(w, "            … and more (the API pages them)\n")
+		}
 	}
 	fmt.Fprintln(w)
+	return nil
 }
 
 func cmdHost(ctx context.Context, c *cli, args []string) error {

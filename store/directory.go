@@ -70,17 +70,8 @@ type LoadSummary struct {
 // nothing is written.
 func (s *Store) LoadDirectory(ctx context.Context, d *policy.Directory) (LoadSummary, error) {
 	err := s.InTx(ctx, func(qs *Queries) error {
-		for _, u := range d.Users {
-			if _, err := qs.db.Exec(ctx, q("UserUpsert"), u.ID, u.Name, u.Email, u.Role, u.Active,
-				nonNil(u.Tags), nonNil(u.Credentials), max(u.TicketPriority, 1), u.EmailNotifications); err != nil {
-				return fmt.Errorf("%s:%d: user %q: %w", d.File, u.Line, u.ID, err)
-			}
-			if _, err := qs.db.Exec(ctx, q("UserPermissionsClear"), u.ID); err != nil {
-				return fmt.Errorf("%s:%d: user %q: %w", d.File, u.Line, u.ID, err)
-			}
-			if _, err := qs.db.Exec(ctx, q("UserPermissionsAdd"), u.ID, u.Permissions); err != nil {
-				return fmt.Errorf("%s:%d: user %q: %w", d.File, u.Line, u.ID, err)
-			}
+		if err := qs.upsertUsers(ctx, d); err != nil {
+			return err
 		}
 		for i, t := range d.Teams {
 			if err := qs.checkMembersExist(ctx, d.File, i, t); err != nil {
@@ -96,12 +87,63 @@ func (s *Store) LoadDirectory(ctx context.Context, d *policy.Directory) (LoadSum
 				return fmt.Errorf("%s:%d: team %q: %w", d.File, t.Line, t.ID, err)
 			}
 		}
+		if _, err := qs.db.Exec(ctx, q("DirectoryStatsRefresh")); err != nil {
+			return fmt.Errorf("count the directory: %w", err)
+		}
 		return nil
 	})
 	if err != nil {
 		return LoadSummary{}, err
 	}
 	return LoadSummary{Users: len(d.Users), Teams: len(d.Teams)}, nil
+}
+
+// loadBatch is how many users go in one pipelined round trip: a 100,000-user
+// directory loads in a hundred of them, not 300,000.
+const loadBatch = 1000
+
+// upsertUsers writes the file's users (replacing their permissions) in pipelined
+// batches. A user whose active flag, permissions, tags, credentials or ticket
+// priority changed re-enters every turn order as a newcomer (TurnsForget).
+func (qs *Queries) upsertUsers(ctx context.Context, d *policy.Directory) error {
+	var changed []string
+	for start := 0; start < len(d.Users); start += loadBatch {
+		users := d.Users[start:min(start+loadBatch, len(d.Users))]
+		b := &pgx.Batch{}
+		for _, u := range users {
+			b.Queue(q("UserUpsert"), u.ID, u.Name, u.Email, u.Role, u.Active,
+				nonNil(u.Tags), nonNil(u.Credentials), max(u.TicketPriority, 1), u.EmailNotifications, nonNil(u.Permissions))
+			b.Queue(q("UserPermissionsClear"), u.ID)
+			b.Queue(q("UserPermissionsAdd"), u.ID, nonNil(u.Permissions))
+		}
+		br := qs.db.SendBatch(ctx, b)
+		for _, u := range users {
+			var diff bool
+			err := br.QueryRow().Scan(&diff)
+			if err == nil {
+				_, err = br.Exec()
+			}
+			if err == nil {
+				_, err = br.Exec()
+			}
+			if err != nil {
+				_ = br.Close()
+				return fmt.Errorf("%s:%d: user %q: %w", d.File, u.Line, u.ID, err)
+			}
+			if diff {
+				changed = append(changed, u.ID)
+			}
+		}
+		if err := br.Close(); err != nil {
+			return fmt.Errorf("%s: load users: %w", d.File, err)
+		}
+	}
+	if len(changed) > 0 {
+		if _, err := qs.db.Exec(ctx, q("TurnsForget"), changed); err != nil {
+			return fmt.Errorf("reset the turns of changed users: %w", err)
+		}
+	}
+	return nil
 }
 
 // checkMembersExist runs after the file's users are upserted, so members defined in

@@ -12,57 +12,6 @@ import (
 	"github.com/batonhq/baton/policy"
 )
 
-// CursorLock reads a round-robin scope's cursor and locks its row until the
-// transaction ends. Call it inside InTx.
-func (qs *Queries) CursorLock(ctx context.Context, scope string) (policy.Cursor, error) {
-	return qs.scanCursor(qs.db.QueryRow(ctx, q("CursorLock"), scope), scope)
-}
-
-// Cursor reads a scope's cursor without locking it; a missing scope is round 0.
-func (qs *Queries) Cursor(ctx context.Context, scope string) (policy.Cursor, error) {
-	c, err := qs.scanCursor(qs.db.QueryRow(ctx, q("CursorGet"), scope), scope)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return policy.Cursor{Served: map[string]int{}}, nil
-	}
-	return c, err
-}
-
-func (qs *Queries) scanCursor(row pgx.Row, scope string) (policy.Cursor, error) {
-	var c policy.Cursor
-	var served []byte
-	if err := row.Scan(&c.Round, &served); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			return c, err
-		}
-		return c, fmt.Errorf("read cursor %s: %w", scope, err)
-	}
-	if err := json.Unmarshal(served, &c.Served); err != nil {
-		return c, fmt.Errorf("decode cursor %s: %w", scope, err)
-	}
-	return c, nil
-}
-
-// CursorAdvance stores a scope's next cursor.
-func (qs *Queries) CursorAdvance(ctx context.Context, scope string, c policy.Cursor) error {
-	args, err := cursorArgs(scope, c)
-	if err != nil {
-		return err
-	}
-	if _, err := qs.db.Exec(ctx, q("CursorSet"), args...); err != nil {
-		return fmt.Errorf("advance cursor %s: %w", scope, err)
-	}
-	return nil
-}
-
-// cursorArgs are CursorSet's arguments.
-func cursorArgs(scope string, c policy.Cursor) ([]any, error) {
-	served, err := json.Marshal(c.Served)
-	if err != nil {
-		return nil, fmt.Errorf("encode cursor %s: %w", scope, err)
-	}
-	return []any{scope, c.Round, served}, nil
-}
-
 // DecisionKey identifies a decision: the claim workflow, the stage, and the
 // workflow's own sequence number for it.
 type DecisionKey struct {
@@ -90,10 +39,11 @@ func (qs *Queries) DecisionGet(ctx context.Context, k DecisionKey) (policy.Decis
 	return d, nil
 }
 
-// DecisionInsert records a decision. It reports false when a decision with the same
-// key already exists; the caller must then roll back and use the recorded one.
+// DecisionInsert records a decision a person or a timer made (no explanation of
+// its own). It reports false when a decision with the same key already exists;
+// the caller must then roll back and use the recorded one.
 func (qs *Queries) DecisionInsert(ctx context.Context, k DecisionKey, claimID string, d policy.Decision) (bool, error) {
-	args, err := decisionArgs(k, claimID, d)
+	args, err := decisionArgs(k, claimID, d, nil, 0)
 	if err != nil {
 		return false, err
 	}
@@ -104,13 +54,35 @@ func (qs *Queries) DecisionInsert(ctx context.Context, k DecisionKey, claimID st
 	return tag.RowsAffected() == 1, nil
 }
 
-// decisionArgs are DecisionInsert's arguments.
-func decisionArgs(k DecisionKey, claimID string, d policy.Decision) ([]any, error) {
+// decisionArgs are DecisionInsert's arguments. ex is the explanation of a stage's
+// decision (nil for a person's or a timer's, which refer to decidedSeq, the
+// stage's decision they act on).
+func decisionArgs(k DecisionKey, claimID string, d policy.Decision, ex *policy.Explanation, decidedSeq int) ([]any, error) {
 	body, err := json.Marshal(d)
 	if err != nil {
 		return nil, fmt.Errorf("encode decision %s: %w", k, err)
 	}
-	return []any{k.WorkflowID, k.Stage, k.Seq, claimID, d.Method, d.Assignee, d.Actor, d.Reason, d.PolicyVersion, body}, nil
+	var req, trace []byte
+	var listed []string
+	r := policy.Requirement{}
+	if ex != nil {
+		r, listed = ex.Requirement, ex.Listed
+		if req, err = json.Marshal(r); err != nil {
+			return nil, fmt.Errorf("encode requirement %s: %w", k, err)
+		}
+		if len(ex.RuleTrace) > 0 {
+			if trace, err = json.Marshal(ex.RuleTrace); err != nil {
+				return nil, fmt.Errorf("encode rule trace %s: %w", k, err)
+			}
+		}
+	}
+	var seq *int
+	if decidedSeq > 0 {
+		seq = &decidedSeq
+	}
+	args := []any{k.WorkflowID, k.Stage, k.Seq, claimID, d.Method, d.Assignee, d.Actor, d.Reason, d.PolicyVersion, body,
+		req, trace, seq, listed}
+	return append(args, requirementArgs(r)...), nil
 }
 
 // DecisionsByClaim lists a claim's decisions in order.
@@ -210,9 +182,10 @@ type DecisionWrite struct {
 	ClaimID  string
 	Decision policy.Decision
 	Event    TimelineEvent
-	// Scope is the round-robin cursor to advance to Cursor; "" moves none.
-	Scope  string
-	Cursor policy.Cursor
+	// Explanation is a stage decision's explanation; nil for a person's or a
+	// timer's, which name the stage decision they act on in DecidedSeq.
+	Explanation *policy.Explanation
+	DecidedSeq  int
 	// Inbox is the assignee's in-app notification; nil for none.
 	Inbox *InboxEntry
 }
@@ -222,25 +195,22 @@ type InboxEntry struct {
 	UserID, Message, Link string
 }
 
-// DecisionRecord writes a decision's ledger row, timeline event, cursor and inbox
+// DecisionRecord writes a decision's ledger row, timeline event, turn and inbox
 // entry in one pipelined round trip, inside the caller's transaction. It reports
 // false when the key was already decided: the caller must then roll back, since
 // the other writes may have applied or failed.
 func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, error) {
 	k := w.Key
-	args, err := decisionArgs(k, w.ClaimID, w.Decision)
+	args, err := decisionArgs(k, w.ClaimID, w.Decision, w.Explanation, w.DecidedSeq)
 	if err != nil {
 		return false, err
 	}
 	b := &pgx.Batch{}
 	b.Queue(q("DecisionInsert"), args...)
 	b.Queue(q("TimelineAdd"), w.Event.args()...)
-	if w.Scope != "" {
-		args, err := cursorArgs(w.Scope, w.Cursor)
-		if err != nil {
-			return false, err
-		}
-		b.Queue(q("CursorSet"), args...)
+	if w.Explanation != nil && w.Explanation.Turn != nil {
+		t := w.Explanation.Turn
+		b.Queue(q("TurnSet"), t.Scope, t.User.ID, t.Served)
 	}
 	if w.Inbox != nil {
 		b.Queue(q("InboxInsert"), inboxArgs(k, w.ClaimID, w.Inbox.UserID, w.Inbox.Message, w.Inbox.Link)...)

@@ -10,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -26,6 +28,7 @@ var queries = mustLoadQueries(queryFiles)
 
 func mustLoadQueries(fsys fs.FS) map[string]string {
 	out := map[string]string{}
+	fragments := map[string]string{}
 	files, err := fs.Glob(fsys, "queries/*.sql")
 	if err != nil {
 		panic(err)
@@ -37,10 +40,44 @@ func mustLoadQueries(fsys fs.FS) map[string]string {
 		}
 		for _, chunk := range strings.Split(string(data), "-- name: ")[1:] {
 			name, body, _ := strings.Cut(chunk, "\n")
-			out[strings.TrimSpace(name)] = strings.TrimSpace(body)
+			name, body = strings.TrimSpace(name), strings.TrimSpace(body)
+			if frag, ok := strings.CutPrefix(name, "fragment "); ok {
+				fragments[strings.ToLower(frag)] = body
+				continue
+			}
+			out[name] = body
 		}
 	}
+	for name, body := range out {
+		out[name] = includeFragments(body, fragments)
+	}
 	return out
+}
+
+// include matches {{fragment $N}}: the fragment's $E1, $E2, … become $N, $N+1, ….
+var include = regexp.MustCompile(`\{\{(\w+) \$(\d+)\}\}`)
+
+var fragmentParam = regexp.MustCompile(`\$E(\d+)`)
+
+func includeFragments(body string, fragments map[string]string) string {
+	return include.ReplaceAllStringFunc(body, func(m string) string {
+		parts := include.FindStringSubmatch(m)
+		frag, ok := fragments[parts[1]]
+		if !ok {
+			panic("store: no fragment named " + parts[1])
+		}
+		base, _ := strconv.Atoi(parts[2])
+		var kept []string
+		for _, line := range strings.Split(frag, "\n") {
+			if !strings.HasPrefix(strings.TrimSpace(line), "--") {
+				kept = append(kept, line)
+			}
+		}
+		return "(" + fragmentParam.ReplaceAllStringFunc(strings.Join(kept, "\n"), func(p string) string {
+			n, _ := strconv.Atoi(p[2:])
+			return "$" + strconv.Itoa(base+n-1)
+		}) + ")"
+	})
 }
 
 // q returns a named query. A missing name is a programming error caught by any test

@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"errors"
 	"slices"
 	"time"
 
@@ -47,19 +46,14 @@ type claim struct {
 	in         ClaimInput
 	state      ClaimState
 	seq        int
-	version    workflow.Version
-	policies   workflow.Version // changePolicies
-	decision   policy.Decision  // the decision in force for the current stage
-	completed  bool             // the current stage has been completed
-	busy       int              // changes of assignee being recorded; others wait
+	decision   policy.Decision // the decision in force for the current stage
+	completed  bool            // the current stage has been completed
+	busy       int             // changes of assignee being recorded; others wait
 	activities workflow.Context
-	// notifications is changeNotifications' version; notifying is the workflow's
-	// root context with notifyOptions, so no stage's cancellation stops a send.
-	notifications workflow.Version
-	notifying     workflow.Context
-	// lean is changeLean's version; local runs its local activities.
-	lean  workflow.Version
-	local workflow.Context
+	// notifying is the workflow's root context with notifyOptions, so no stage's
+	// cancellation stops a send; local runs the claim's local activities.
+	notifying workflow.Context
+	local     workflow.Context
 }
 
 // ClaimWorkflow moves a claim through capture, review and acknowledge, deciding
@@ -69,10 +63,10 @@ func ClaimWorkflow(ctx workflow.Context, in ClaimInput) (ClaimSummary, error) {
 		in: in,
 		state: ClaimState{
 			ClaimID:    in.ClaimID,
-			Owner:      in.Owner,
-			Candidates: []policy.Candidate{},
-			Completed:  []StageResult{},
-			Decisions:  []policy.Decision{},
+			Owner:     in.Owner,
+			Sample:    []policy.Candidate{},
+			Completed: []StageResult{},
+			Decisions: []policy.Decision{},
 		},
 		activities: workflow.WithActivityOptions(ctx, activityOptions),
 		notifying:  workflow.WithActivityOptions(ctx, notifyOptions),
@@ -81,16 +75,10 @@ func ClaimWorkflow(ctx workflow.Context, in ClaimInput) (ClaimSummary, error) {
 	if err := c.register(ctx); err != nil {
 		return ClaimSummary{}, err
 	}
-	c.version = workflow.GetVersion(ctx, changeTimers, workflow.DefaultVersion, versionTimers)
-	c.policies = workflow.GetVersion(ctx, changePolicies, workflow.DefaultVersion, versionPolicies)
-	c.notifications = workflow.GetVersion(ctx, changeNotifications, workflow.DefaultVersion, versionNotifications)
-	c.lean = workflow.GetVersion(ctx, changeLean, workflow.DefaultVersion, versionLean)
-	if c.policies >= versionPolicies {
-		// The claim keeps the policy version it started under for its whole life,
-		// unless an admin migrates it.
-		if err := c.bookkeeping(ActivityPinPolicy, PinPolicyInput{}).Get(ctx, &c.state.Policy); err != nil {
-			return ClaimSummary{}, err
-		}
+	// The claim keeps the policy version it started under for its whole life,
+	// unless an admin migrates it.
+	if err := c.bookkeeping(ActivityPinPolicy, PinPolicyInput{}).Get(ctx, &c.state.Policy); err != nil {
+		return ClaimSummary{}, err
 	}
 	for _, stage := range policy.AssignableStages {
 		if err := c.runStage(ctx, stage); err != nil {
@@ -98,7 +86,7 @@ func ClaimWorkflow(ctx workflow.Context, in ClaimInput) (ClaimSummary, error) {
 		}
 	}
 	c.state.Stage, c.state.Status, c.state.Assignee, c.state.Queue = policy.StageFinalise, StatusFinalised, "", ""
-	c.state.Candidates = []policy.Candidate{}
+	c.setCandidates(policy.Decision{}, nil)
 	if err := c.publish(ctx); err != nil {
 		return ClaimSummary{}, err
 	}
@@ -150,27 +138,20 @@ func (c *claim) register(ctx workflow.Context) error {
 // completes it.
 func (c *claim) runStage(ctx workflow.Context, stage policy.Stage) error {
 	c.state.Stage, c.state.Status, c.state.Assignee = stage, StatusDeciding, ""
-	c.state.Candidates = []policy.Candidate{}
+	c.setCandidates(policy.Decision{}, nil)
 	c.state.Reassignment = nil
 	c.completed = false
-	if c.lean < versionLean {
-		// Since changeLean the stage is published once, with its decision.
-		if err := c.publish(ctx); err != nil {
-			return err
-		}
-	}
 	in := ResolveAssignmentInput{
 		WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
 		Claim:      policy.Claim{ID: c.in.ClaimID, Owner: c.in.Owner, Data: c.in.Data},
 		Stage:      stage,
 		Seq:        c.nextSeq(),
 		At:         workflow.Now(ctx),
+		Policy:     c.state.Policy,
+		Steps:      c.steps(),
 	}
 	if stage == policy.StageAcknowledge {
 		in.Outcome = c.state.ReviewOutcome
-	}
-	if c.policies >= versionPolicies {
-		in.Policy, in.Steps = c.state.Policy, c.steps()
 	}
 	var d policy.Decision
 	if err := workflow.ExecuteActivity(c.activities, ActivityResolveAssignment, in).Get(ctx, &d); err != nil {
@@ -180,26 +161,19 @@ func (c *claim) runStage(ctx workflow.Context, stage policy.Stage) error {
 	if d.Priority != "" {
 		c.state.Priority = d.Priority
 	}
-	c.apply(d)
+	c.apply(ctx, d)
 	workflow.GetLogger(ctx).Info("stage decided", "claim_id", c.in.ClaimID, "stage", stage,
 		"method", d.Method, "assignee", d.Assignee, "reason", d.Reason)
 	if err := c.publish(ctx); err != nil {
 		return err
 	}
 	c.notifyDecision(ctx, d, stage, in.Seq)
-	if c.version >= versionTimers {
-		timers, cancel := workflow.WithCancel(ctx)
-		defer cancel() // the stage is over: its timers with it
-		c.startTimers(timers)
-	}
-	if err := workflow.Await(ctx, func() bool { return c.completed && c.busy == 0 }); err != nil {
-		return err
-	}
-	if c.version >= versionTimers {
-		r := c.state.Completed[len(c.state.Completed)-1]
-		c.event(ctx, RecordEventInput{Kind: policy.EventCompleted, Actor: r.CompletedBy, Reason: string(r.Outcome), Comment: r.Note})
-	}
-	return nil
+	timers, cancel := workflow.WithCancel(ctx)
+	defer cancel() // the stage is over: its timers with it
+	c.startTimers(timers)
+	// The completion's timeline entry is written by the complete_stage handler,
+	// in the transaction that authorises it.
+	return workflow.Await(ctx, func() bool { return c.completed && c.busy == 0 })
 }
 
 // steps are the completed stages' results, for assignee expressions.
@@ -217,12 +191,12 @@ func (c *claim) nextSeq() int {
 }
 
 // apply records a decision in the state. A stage decision becomes the one in force
-// (its candidates, admins and policy version govern the stage); a person's or a
-// timer's decision changes only the assignee.
-func (c *claim) apply(d policy.Decision) {
-	if isStageDecision(d.Method) {
+// (its requirement and candidates, in the ledger, govern the stage); a person's or
+// a timer's decision changes only the assignee.
+func (c *claim) apply(ctx workflow.Context, d policy.Decision) {
+	if IsStageDecision(d.Method) {
 		c.decision = d
-		c.state.Candidates = slices.Clone(d.Candidates)
+		c.setCandidates(d, &LedgerKey{WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Stage: d.Stage, Seq: d.Seq})
 	}
 	c.state.Decisions = append(c.state.Decisions, d)
 	c.state.AssignmentsEnabled = d.AssignmentsEnabled
@@ -237,9 +211,19 @@ func (c *claim) apply(d policy.Decision) {
 	}
 }
 
-// isStageDecision reports whether a decision came from the stage's method, and so
+// setCandidates shows a stage decision's counts and sample in the state, and
+// where its full explanation is; the zero decision clears them.
+func (c *claim) setCandidates(d policy.Decision, key *LedgerKey) {
+	c.state.Eligible, c.state.Excluded, c.state.Explain = d.Eligible, d.Excluded, key
+	c.state.Sample = slices.Clone(d.Sample)
+	if c.state.Sample == nil {
+		c.state.Sample = []policy.Candidate{}
+	}
+}
+
+// IsStageDecision reports whether a decision came from the stage's method, and so
 // sets the stage's candidates, rather than from a person or a timer.
-func isStageDecision(m policy.Method) bool {
+func IsStageDecision(m policy.Method) bool {
 	switch m {
 	case policy.MethodAssign, policy.MethodClaim, policy.MethodUnassign, policy.MethodDefaultAssignee,
 		policy.MethodEscalation, policy.MethodReassignmentGroup:
@@ -254,17 +238,14 @@ func (c *claim) publish(ctx workflow.Context) error {
 	if c.state.Assignee != "" {
 		assignee = AssigneeKey.ValueSet(c.state.Assignee)
 	}
+	queue := QueueKey.ValueUnset()
+	if c.state.Status == StatusUnassigned && c.state.Queue != "" {
+		queue = QueueKey.ValueSet(c.state.Queue)
+	}
 	updates := []temporal.SearchAttributeUpdate{
-		StageKey.ValueSet(string(c.state.Stage)), StatusKey.ValueSet(c.state.Status), assignee,
+		StageKey.ValueSet(string(c.state.Stage)), StatusKey.ValueSet(c.state.Status), assignee, queue,
 	}
-	if c.version >= versionTimers {
-		queue := QueueKey.ValueUnset()
-		if c.state.Status == StatusUnassigned && c.state.Queue != "" {
-			queue = QueueKey.ValueSet(c.state.Queue)
-		}
-		updates = append(updates, queue)
-	}
-	if c.policies >= versionPolicies && c.state.Priority != "" {
+	if c.state.Priority != "" {
 		updates = append(updates, PriorityKey.ValueSet(c.state.Priority))
 	}
 	return workflow.UpsertTypedSearchAttributes(ctx, updates...)
@@ -282,17 +263,14 @@ func (c *claim) record(ctx workflow.Context, rec RecordAssignmentInput) (policy.
 	rec.Seq = c.nextSeq()
 	rec.Previous = c.state.Assignee
 	rec.PolicyVersion = c.decision.PolicyVersion
-	rec.Candidates = c.state.Candidates
+	rec.DecidedSeq = c.decision.Seq
+	rec.Owner = c.in.Owner
 	rec.At = workflow.Now(ctx)
 	var d policy.Decision
 	if err := c.bookkeeping(ActivityRecordAssignment, rec).Get(ctx, &d); err != nil {
-		var app *temporal.ApplicationError
-		if errors.As(err, &app) {
-			return policy.Decision{}, temporal.NewNonRetryableApplicationError(app.Message(), app.Type(), nil)
-		}
-		return policy.Decision{}, err
+		return policy.Decision{}, asRejection(err)
 	}
-	c.apply(d)
+	c.apply(ctx, d)
 	workflow.GetLogger(ctx).Info("assignee changed", "claim_id", c.in.ClaimID, "stage", c.state.Stage,
 		"method", d.Method, "assignee", d.Assignee, "actor", rec.Actor)
 	c.notifyDecision(ctx, d, rec.Stage, rec.Seq)
@@ -318,24 +296,20 @@ func (c *claim) event(ctx workflow.Context, e RecordEventInput) {
 }
 
 // bookkeeping runs one of the claim's own short database writes (pinning the
-// policy, a timeline event, recording an assignee a person or a timer chose): a
-// local activity since changeLean, so it costs the server no task of its own and
-// a claim window's fallback lands in the same workflow task as its timer; an
-// activity before it. All are keyed by the claim's seq, so a local activity run
-// again after a crash writes nothing twice. ResolveAssignment stays an activity:
-// it may ask a product module, and it reads the whole directory.
+// policy, a timeline event, recording an assignee a person or a timer chose, a
+// completion) as a local activity, so it costs the server no task of its own and
+// a claim window's fallback lands in the same workflow task as its timer. All are
+// keyed by the claim's seq, so a local activity run again after a crash writes
+// nothing twice. ResolveAssignment stays an activity: it may ask a product module.
 func (c *claim) bookkeeping(name string, arg any) workflow.Future {
-	if c.lean >= versionLean {
-		return workflow.ExecuteLocalActivity(c.local, name, arg)
-	}
-	return workflow.ExecuteActivity(c.activities, name, arg)
+	return workflow.ExecuteLocalActivity(c.local, name, arg)
 }
 
-// notifyDecision notifies a decision's assignee, if it names one. Since
-// changeLean it schedules nothing when the decision queued no e-mail or Slack
-// message (the in-app inbox entry is already written, with the decision).
+// notifyDecision notifies a decision's assignee, if it names one. It schedules
+// nothing when the decision queued no e-mail or Slack message (the in-app inbox
+// entry is already written, with the decision).
 func (c *claim) notifyDecision(ctx workflow.Context, d policy.Decision, stage policy.Stage, seq int) {
-	if d.Assignee == "" || (c.lean >= versionLean && d.Outbox == 0) {
+	if d.Assignee == "" || d.Outbox == 0 {
 		return
 	}
 	c.notify(ctx, stage, seq)
@@ -344,12 +318,8 @@ func (c *claim) notifyDecision(ctx workflow.Context, d policy.Decision, stage po
 // notify sends the e-mail and Slack messages that the decision or event recorded
 // under (stage, seq) queued in the outbox. It schedules SendNotifications and
 // returns at once: the claim goes on while the activity sends and retries, so a
-// failure to send never holds up or undoes an assignment. Claims started before
-// changeNotifications send nothing.
+// failure to send never holds up or undoes an assignment.
 func (c *claim) notify(ctx workflow.Context, stage policy.Stage, seq int) {
-	if c.notifications < versionNotifications {
-		return
-	}
 	in := SendNotificationsInput{WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Stage: stage, Seq: seq}
 	sent := workflow.ExecuteActivity(c.notifying, ActivitySendNotifications, in)
 	workflow.Go(c.notifying, func(ctx workflow.Context) {

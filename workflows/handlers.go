@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 
 	"go.temporal.io/sdk/temporal"
@@ -18,7 +19,7 @@ func (c *claim) assign(ctx workflow.Context, in AssignInput) (policy.Decision, e
 	if err := c.validateAssign(in); err != nil {
 		return policy.Decision{}, err
 	}
-	return c.record(ctx, RecordAssignmentInput{Assignee: in.UserID, Actor: in.Actor, Comment: in.Comment})
+	return c.record(ctx, RecordAssignmentInput{Action: policy.DoAssign, Assignee: in.UserID, Actor: in.Actor, Comment: in.Comment})
 }
 
 func (c *claim) claim(ctx workflow.Context, in ClaimStageInput) (policy.Decision, error) {
@@ -26,10 +27,11 @@ func (c *claim) claim(ctx workflow.Context, in ClaimStageInput) (policy.Decision
 		return policy.Decision{}, err
 	}
 	if c.state.Status == StatusReassigning {
-		return c.record(ctx, RecordAssignmentInput{Method: policy.MethodReassignmentGroup, Assignee: in.Actor, Actor: in.Actor,
+		return c.record(ctx, RecordAssignmentInput{Action: policy.DoClaim, Reassigning: true, Method: policy.MethodReassignmentGroup,
+			Assignee: in.Actor, Actor: in.Actor,
 			Reason: fmt.Sprintf("claimed by %s from reassignment group %s", in.Actor, c.state.Reassignment.Group)})
 	}
-	return c.record(ctx, RecordAssignmentInput{Method: policy.MethodClaim, Assignee: in.Actor, Actor: in.Actor,
+	return c.record(ctx, RecordAssignmentInput{Action: policy.DoClaim, Method: policy.MethodClaim, Assignee: in.Actor, Actor: in.Actor,
 		Reason: fmt.Sprintf("claimed by %s from queue %s", in.Actor, c.state.Queue)})
 }
 
@@ -37,23 +39,44 @@ func (c *claim) unassign(ctx workflow.Context, in UnassignInput) (policy.Decisio
 	if err := c.validateUnassign(in); err != nil {
 		return policy.Decision{}, err
 	}
-	return c.record(ctx, RecordAssignmentInput{Method: policy.MethodUnassign, Actor: in.Actor, Comment: in.Comment,
+	return c.record(ctx, RecordAssignmentInput{Action: policy.DoUnassign, Method: policy.MethodUnassign, Actor: in.Actor, Comment: in.Comment,
 		Reason: fmt.Sprintf("returned to queue %s by %s", c.state.Queue, in.Actor)})
 }
 
-// complete finishes the current stage; the main loop then moves to the next one.
-func (c *claim) complete(_ workflow.Context, in CompleteInput) (StageResult, error) {
+// complete finishes the current stage once RecordCompletion has authorised it
+// against the directory as it is now and written its timeline entry; the main
+// loop then moves to the next stage.
+func (c *claim) complete(ctx workflow.Context, in CompleteInput) (StageResult, error) {
 	if err := c.validateComplete(in); err != nil {
 		return StageResult{}, err
 	}
+	c.busy++
+	defer func() { c.busy-- }()
 	r := StageResult{Stage: c.state.Stage, Assignee: c.state.Assignee, CompletedBy: in.Actor, Note: in.Note}
 	if c.state.Stage == policy.StageReview {
 		r.Outcome, _ = policy.ParseOutcome(in.Outcome) // validated above
+	}
+	rec := RecordCompletionInput{WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, ClaimID: c.in.ClaimID, Stage: r.Stage,
+		Seq: c.nextSeq(), DecidedSeq: c.decision.Seq, Actor: in.Actor, Assignee: r.Assignee,
+		AssignmentsEnabled: c.state.AssignmentsEnabled, Outcome: r.Outcome, Note: in.Note, At: workflow.Now(ctx)}
+	if err := c.bookkeeping(ActivityRecordCompletion, rec).Get(ctx, nil); err != nil {
+		return StageResult{}, asRejection(err)
+	}
+	if r.Stage == policy.StageReview {
 		c.state.ReviewOutcome = r.Outcome
 	}
 	c.state.Completed = append(c.state.Completed, r)
 	c.completed = true
 	return r, nil
+}
+
+// asRejection turns an activity's business failure into the update's rejection.
+func asRejection(err error) error {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return temporal.NewNonRetryableApplicationError(app.Message(), app.Type(), nil)
+	}
+	return err
 }
 
 // validateMigrate lets an admin move the claim to another stored policy version.
@@ -63,12 +86,6 @@ func (c *claim) validateMigrate(in MigratePolicyInput) error {
 	}
 	if c.state.Stage == policy.StageFinalise {
 		return reject(ErrTypeConflict, "claim %s is finalised: nothing left to decide", c.in.ClaimID)
-	}
-	if !c.isAdmin(in.Actor) {
-		return reject(ErrTypeForbidden, "%q may not migrate claim %s to another policy version: admins only", in.Actor, c.in.ClaimID)
-	}
-	if c.policies < versionPolicies {
-		return reject(ErrTypeConflict, "claim %s started before policies were stored; it keeps the worker's policy", c.in.ClaimID)
 	}
 	if in.Version == c.state.Policy.Version {
 		return reject(ErrTypeConflict, "claim %s already runs under %s", c.in.ClaimID, c.state.Policy)
@@ -82,7 +99,13 @@ func (c *claim) migratePolicy(ctx workflow.Context, in MigratePolicyInput) (Poli
 		return PolicyRef{}, err
 	}
 	var ref PolicyRef
-	if err := workflow.ExecuteActivity(c.activities, ActivityPinPolicy, PinPolicyInput{Version: in.Version}).Get(ctx, &ref); err != nil {
+	// PinPolicy checks, as the directory is now, that the actor is an active admin.
+	err := workflow.ExecuteActivity(c.activities, ActivityPinPolicy, PinPolicyInput{Version: in.Version, Actor: in.Actor, ClaimID: c.in.ClaimID}).Get(ctx, &ref)
+	if err != nil {
+		var app *temporal.ApplicationError
+		if errors.As(err, &app) && app.Type() == ErrTypeForbidden {
+			return PolicyRef{}, asRejection(err)
+		}
 		return PolicyRef{}, temporal.NewNonRetryableApplicationError(temporalMessage(err), ErrTypeInvalid, nil)
 	}
 	from := c.state.Policy

@@ -34,15 +34,6 @@ func (c *claim) validateStartReassignment(in StartReassignmentInput) error {
 	if err := c.checkNotReassigning(); err != nil {
 		return err
 	}
-	privileged := c.isAdmin(in.Actor) || (c.in.Owner != "" && in.Actor == c.in.Owner)
-	if !privileged && (c.state.Assignee == "" || in.Actor != c.state.Assignee) {
-		who := "admins and the owner"
-		if c.state.Assignee != "" {
-			who = fmt.Sprintf("the assignee (%s), admins and the owner", c.state.Assignee)
-		}
-		return reject(ErrTypeForbidden, "%q may not send %s of claim %s to a reassignment group: only %s may",
-			in.Actor, stage, c.in.ClaimID, who)
-	}
 	if in.Comment == "" && c.state.Rules.RequireReassignComment {
 		return reject(ErrTypeInvalid, "reassigning %s of claim %s needs a comment saying why (claims.requireReassignComment)", stage, c.in.ClaimID)
 	}
@@ -57,21 +48,15 @@ func (c *claim) startReassignment(ctx workflow.Context, in StartReassignmentInpu
 	}
 	c.busy++
 	defer func() { c.busy-- }()
-	ids := make([]string, len(c.state.Candidates))
-	for i, x := range c.state.Candidates {
-		ids[i] = x.UserID
-	}
+	// PlanReassignment authorises the actor against the directory as it is now.
 	var plan ReassignmentPlan
 	err := workflow.ExecuteActivity(c.activities, ActivityPlanReassignment, PlanReassignmentInput{
 		WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, ClaimID: c.in.ClaimID, Stage: c.state.Stage,
-		Seq: c.nextSeq(), Group: in.Group, Actor: in.Actor, Comment: in.Comment, Candidates: ids, At: workflow.Now(ctx),
+		Seq: c.nextSeq(), Group: in.Group, Actor: in.Actor, Comment: in.Comment, DecidedSeq: c.decision.Seq,
+		Owner: c.in.Owner, Assignee: c.state.Assignee, At: workflow.Now(ctx),
 	}).Get(ctx, &plan)
 	if err != nil {
-		var app *temporal.ApplicationError
-		if errors.As(err, &app) {
-			return Reassignment{}, temporal.NewNonRetryableApplicationError(app.Message(), app.Type(), nil)
-		}
-		return Reassignment{}, err
+		return Reassignment{}, asRejection(err)
 	}
 	r := &Reassignment{Group: plan.Group, Method: plan.Method, DefaultAssignee: plan.DefaultAssignee,
 		OfferTimeout: plan.OfferTimeout, StartedBy: in.Actor, Comment: in.Comment, Offered: []string{}, OfferedSoFar: []string{}}
@@ -80,13 +65,13 @@ func (c *claim) startReassignment(ctx workflow.Context, in StartReassignmentInpu
 	if err := c.publish(ctx); err != nil {
 		return Reassignment{}, err
 	}
-	workflow.Go(ctx, func(ctx workflow.Context) { c.runReassignment(ctx, plan, ids) })
+	workflow.Go(ctx, func(ctx workflow.Context) { c.runReassignment(ctx, plan) })
 	return *r, nil
 }
 
 // runReassignment makes the offers and, if nobody claims, gives the stage to the
 // group's default assignee.
-func (c *claim) runReassignment(ctx workflow.Context, plan ReassignmentPlan, candidates []string) {
+func (c *claim) runReassignment(ctx workflow.Context, plan ReassignmentPlan) {
 	r := c.state.Reassignment
 	claimed := func() bool { return c.state.Status != StatusReassigning }
 	// offer waits for a claim by one of the offered members; a claim being recorded
@@ -123,7 +108,7 @@ func (c *claim) runReassignment(ctx workflow.Context, plan ReassignmentPlan, can
 			var next OfferNextResult
 			in := OfferNextInput{
 				WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, ClaimID: c.in.ClaimID, Stage: c.state.Stage,
-				Seq: c.nextSeq(), Group: plan.Group, Candidates: candidates, Offered: slices.Clone(r.OfferedSoFar),
+				Seq: c.nextSeq(), Group: plan.Group, DecidedSeq: c.decision.Seq, Offered: slices.Clone(r.OfferedSoFar),
 				OfferTimeout: plan.OfferTimeout, At: workflow.Now(ctx),
 			}
 			err := workflow.ExecuteActivity(c.activities, ActivityOfferNext, in).Get(ctx, &next)

@@ -82,8 +82,15 @@ type ClaimState struct {
 	Status             string             `json:"status"`
 	Assignee           string             `json:"assignee,omitempty"`
 	AssignmentsEnabled bool               `json:"assignmentsEnabled"`
-	Candidates         []policy.Candidate `json:"candidates"`
-	ReviewOutcome      policy.Outcome     `json:"reviewOutcome,omitempty"`
+	// Eligible and Excluded count who could and could not take the current stage
+	// when it was decided; Sample names the first few (at most policy.SampleSize).
+	// The full list is in the ledger under Explain: `starter explain`, the
+	// assignment-options endpoints and the queue page read it page by page.
+	Eligible      int                `json:"eligible"`
+	Excluded      int                `json:"excluded"`
+	Sample        []policy.Candidate `json:"sample"`
+	Explain       *LedgerKey         `json:"explain,omitempty"`
+	ReviewOutcome policy.Outcome     `json:"reviewOutcome,omitempty"`
 	// Queue is where the stage waits while unassigned.
 	Queue string `json:"queue,omitempty"`
 	// Rules are the current stage's queue and timers.
@@ -97,6 +104,13 @@ type ClaimState struct {
 	Priority  string            `json:"priority,omitempty"`
 	Completed []StageResult     `json:"completed"`
 	Decisions []policy.Decision `json:"decisions"`
+}
+
+// LedgerKey names a decision in the ledger: the claim's workflow, stage and seq.
+type LedgerKey struct {
+	WorkflowID string       `json:"workflowId"`
+	Stage      policy.Stage `json:"stage"`
+	Seq        int          `json:"seq"`
 }
 
 // ClaimSummary is the workflow's result once the claim is finalised.
@@ -125,19 +139,28 @@ type ResolveAssignmentInput struct {
 	Policy PolicyRef `json:"policy,omitempty"`
 }
 
-// RecordAssignmentInput records a person's choice of assignee in the ledger and
-// notifies the new assignee.
+// RecordAssignmentInput records a person's or a timer's choice of assignee in the
+// ledger and notifies the new assignee. A person's action (Action set) is
+// authorised there, against the directory as it is now.
 type RecordAssignmentInput struct {
-	WorkflowID    string             `json:"workflowId"`
-	ClaimID       string             `json:"claimId"`
-	Stage         policy.Stage       `json:"stage"`
-	Seq           int                `json:"seq"`
-	Assignee      string             `json:"assignee"`
-	Previous      string             `json:"previous,omitempty"`
-	Actor         string             `json:"actor"`
-	Comment       string             `json:"comment,omitempty"`
-	PolicyVersion string             `json:"policyVersion"`
-	Candidates    []policy.Candidate `json:"candidates"`
+	WorkflowID    string       `json:"workflowId"`
+	ClaimID       string       `json:"claimId"`
+	Stage         policy.Stage `json:"stage"`
+	Seq           int          `json:"seq"`
+	Assignee      string       `json:"assignee"`
+	Previous      string       `json:"previous,omitempty"`
+	Actor         string       `json:"actor"`
+	Comment       string       `json:"comment,omitempty"`
+	PolicyVersion string       `json:"policyVersion"`
+	// DecidedSeq is the seq of the stage's own decision: its requirement and
+	// candidates in the ledger say who may take the stage.
+	DecidedSeq int `json:"decidedSeq"`
+	// Action is the person's action to authorise; empty for a timer's.
+	Action policy.Intervention `json:"action,omitempty"`
+	// Owner is the claim's owner, who may reassign while active.
+	Owner string `json:"owner,omitempty"`
+	// Reassigning is set when a reassignment group member claims the stage.
+	Reassigning bool `json:"reassigning,omitempty"`
 	// Method says what kind of assignment this is; empty means assign.
 	Method policy.Method `json:"method,omitempty"`
 	// Reason overrides the reason derived from the actor and previous assignee;
@@ -162,6 +185,23 @@ type RecordEventInput struct {
 	// Notify lists users to tell in-app, with Message.
 	Notify  []string `json:"notify,omitempty"`
 	Message string   `json:"message,omitempty"`
+}
+
+// RecordCompletionInput authorises and records a stage's completion: only the
+// assignee (with assignments disabled, anyone eligible) who is still active and
+// eligible now.
+type RecordCompletionInput struct {
+	WorkflowID         string         `json:"workflowId"`
+	ClaimID            string         `json:"claimId"`
+	Stage              policy.Stage   `json:"stage"`
+	Seq                int            `json:"seq"`
+	DecidedSeq         int            `json:"decidedSeq"`
+	Actor              string         `json:"actor"`
+	Assignee           string         `json:"assignee,omitempty"`
+	AssignmentsEnabled bool           `json:"assignmentsEnabled"`
+	Outcome            policy.Outcome `json:"outcome,omitempty"`
+	Note               string         `json:"note,omitempty"`
+	At                 time.Time      `json:"at"`
 }
 
 // SendNotificationsInput names the decision or event whose queued e-mail and Slack
@@ -193,9 +233,13 @@ type PlanReassignmentInput struct {
 	Group      string       `json:"group"`
 	Actor      string       `json:"actor"`
 	Comment    string       `json:"comment,omitempty"`
-	// Candidates are the users eligible for the stage; only they are offered it.
-	Candidates []string  `json:"candidates"`
-	At         time.Time `json:"at"`
+	// DecidedSeq is the stage's decision: only members eligible for it now are
+	// offered the stage.
+	DecidedSeq int `json:"decidedSeq"`
+	// Owner and Assignee decide, with the directory now, whether Actor may start it.
+	Owner    string    `json:"owner,omitempty"`
+	Assignee string    `json:"assignee,omitempty"`
+	At       time.Time `json:"at"`
 }
 
 // ReassignmentPlan is a group as the round uses it.
@@ -218,7 +262,7 @@ type OfferNextInput struct {
 	Stage        policy.Stage  `json:"stage"`
 	Seq          int           `json:"seq"`
 	Group        string        `json:"group"`
-	Candidates   []string      `json:"candidates"`
+	DecidedSeq   int           `json:"decidedSeq"`
 	Offered      []string      `json:"offered"`
 	OfferTimeout time.Duration `json:"offerTimeout"`
 	At           time.Time     `json:"at"`
@@ -249,8 +293,11 @@ func (r PolicyRef) String() string {
 }
 
 // PinPolicyInput asks for a stored policy version: Version 0 means the latest.
+// With Actor set (a migration) the actor must be an active admin now.
 type PinPolicyInput struct {
-	Version int `json:"version,omitempty"`
+	Version int    `json:"version,omitempty"`
+	Actor   string `json:"actor,omitempty"`
+	ClaimID string `json:"claimId,omitempty"`
 }
 
 // MigratePolicyInput is the migrate_policy update.

@@ -11,9 +11,11 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/batonhq/baton/claimclient"
@@ -127,7 +129,7 @@ func (s *Server) assignmentOptions(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	opts, err := claimclient.OptionsFor(state, stage)
+	key, assignee, err := claimclient.OptionsSource(state, stage)
 	if errors.Is(err, claimclient.ErrStageNotReached) {
 		writeError(w, http.StatusConflict, "stage_not_reached", err.Error())
 		return
@@ -136,7 +138,54 @@ func (s *Server) assignmentOptions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "unknown_stage", err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, opts)
+	offset, limit, ok := pageParams(w, r)
+	if !ok {
+		return
+	}
+	if s.store == nil {
+		writeError(w, http.StatusServiceUnavailable, "options_unavailable", "this server has no database configured (DATABASE_URL)")
+		return
+	}
+	page, err := s.store.CandidatesPage(r.Context(), store.DecisionKey{WorkflowID: key.WorkflowID, Stage: key.Stage, Seq: key.Seq},
+		assignee, offset, limit)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "read candidates", "claim_id", claimID, "error", err)
+		writeError(w, http.StatusInternalServerError, "database_error", "could not read the candidates of claim "+claimID)
+		return
+	}
+	// The body keeps the source's shape; the page is described in headers.
+	w.Header().Set("X-Total-Count", strconv.Itoa(page.Total))
+	if page.Next > 0 {
+		next := *r.URL
+		q := next.Query()
+		q.Set("offset", strconv.Itoa(page.Next))
+		q.Set("limit", strconv.Itoa(limit))
+		next.RawQuery = q.Encode()
+		w.Header().Set("Link", "<"+next.RequestURI()+`>; rel="next"`)
+	}
+	writeJSON(w, http.StatusOK, claimclient.AssignmentOptions{AssignedTo: page.AssignedTo, Users: page.Users})
+}
+
+// defaultPage is how many candidates a page holds unless ?limit= says otherwise.
+const defaultPage = 100
+
+// pageParams reads ?offset= and ?limit= (1 to store.MaxPage), answering 400 with
+// the parameter named when either is bad.
+func pageParams(w http.ResponseWriter, r *http.Request) (offset, limit int, ok bool) {
+	limit = defaultPage
+	for name, dst := range map[string]*int{"offset": &offset, "limit": &limit} {
+		v := r.URL.Query().Get(name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || (name == "limit" && (n < 1 || n > store.MaxPage)) {
+			writeError(w, http.StatusBadRequest, "invalid_query", fmt.Sprintf("%s=%q: want a whole number (limit 1 to %d)", name, v, store.MaxPage))
+			return 0, 0, false
+		}
+		*dst = n
+	}
+	return offset, limit, true
 }
 
 // timeline answers a claim's events, oldest first.

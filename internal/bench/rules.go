@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -58,10 +59,11 @@ func Rules(rounds int) (RulesResult, error) {
 			}
 		}
 	})
+	people := &policy.MemDirectory{Users: users, Teams: teams}
 	decision := best(func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, _, err := policy.Decide(policy.DecideInput{Policy: p, Stage: policy.StageCapture, Users: users, Teams: teams,
+			if _, _, err := policy.Decide(context.Background(), policy.DecideInput{Policy: p, Stage: policy.StageCapture, People: people,
 				Claim: policy.Claim{ID: "c", Data: data}}); err != nil {
 				failed = err
 			}

@@ -1,29 +1,36 @@
 -- name: UserList
 -- Users in directory order with their permissions, for eligibility.
-SELECT u.id, u.name, u.email, u.role, u.active,
-       coalesce(array_agg(p.permission ORDER BY p.permission) FILTER (WHERE p.permission IS NOT NULL), '{}')::text[],
-       u.tags, u.credentials, u.ticket_priority, u.email_notifications
+SELECT u.id, u.name, u.email, u.role, u.active, u.perms, u.tags, u.credentials, u.ticket_priority, u.email_notifications
 FROM users u
-LEFT JOIN user_permissions p ON p.user_id = u.id
-GROUP BY u.id
 ORDER BY u.position;
 
 -- name: UserGet
-SELECT u.id, u.name, u.email, u.role, u.active,
-       coalesce(array_agg(p.permission ORDER BY p.permission) FILTER (WHERE p.permission IS NOT NULL), '{}')::text[],
-       u.tags, u.credentials, u.ticket_priority, u.email_notifications
+SELECT u.id, u.name, u.email, u.role, u.active, u.perms, u.tags, u.credentials, u.ticket_priority, u.email_notifications
 FROM users u
-LEFT JOIN user_permissions p ON p.user_id = u.id
-WHERE u.id = $1
-GROUP BY u.id;
+WHERE u.id = $1;
 
 -- name: UserUpsert
-INSERT INTO users (id, name, email, role, active, tags, credentials, ticket_priority, email_notifications)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+-- perms mirrors user_permissions (sorted) and tags_lc, credentials_lc the lower-cased
+-- arrays, for indexed eligibility. It returns whether anything eligibility reads
+-- changed, so the caller can reset that user's turns.
+WITH old AS (SELECT active, perms, tags_lc, credentials_lc, ticket_priority FROM users WHERE id = $1)
+INSERT INTO users (id, name, email, role, active, tags, credentials, ticket_priority, email_notifications, perms, tags_lc, credentials_lc)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+        (SELECT coalesce(array_agg(DISTINCT p ORDER BY p), '{}') FROM unnest($10::text[]) p),
+        (SELECT coalesce(array_agg(lower(t)), '{}') FROM unnest($6::text[]) t),
+        (SELECT coalesce(array_agg(lower(c)), '{}') FROM unnest($7::text[]) c))
 ON CONFLICT (id) DO UPDATE
 SET name = excluded.name, email = excluded.email, role = excluded.role, active = excluded.active,
     tags = excluded.tags, credentials = excluded.credentials, ticket_priority = excluded.ticket_priority,
-    email_notifications = excluded.email_notifications, updated_at = now();
+    email_notifications = excluded.email_notifications, perms = excluded.perms, tags_lc = excluded.tags_lc,
+    credentials_lc = excluded.credentials_lc, updated_at = now()
+RETURNING coalesce((SELECT (o.active, o.perms, o.tags_lc, o.credentials_lc, o.ticket_priority)
+                           IS DISTINCT FROM (users.active, users.perms, users.tags_lc, users.credentials_lc, users.ticket_priority)
+                    FROM old o), false);
+
+-- name: DirectoryStatsRefresh
+INSERT INTO directory_stats (id, users) SELECT true, count(*) FROM users
+ON CONFLICT (id) DO UPDATE SET users = excluded.users;
 
 -- name: UserPermissionsClear
 DELETE FROM user_permissions WHERE user_id = $1;

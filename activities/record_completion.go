@@ -1,0 +1,40 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/workflows"
+)
+
+// RecordCompletion authorises a stage's completion against the directory as it is
+// now (only the assignee, or with assignments disabled anyone eligible, and only
+// while active and eligible) and writes its timeline entry, in one transaction
+// keyed by the workflow's seq: a retry writes nothing twice. A refusal is a typed,
+// non-retryable error and nothing is written.
+func (a *Activities) RecordCompletion(ctx context.Context, in workflows.RecordCompletionInput) error {
+	var inserted bool
+	err := a.Store.InTx(ctx, func(qs *store.Queries) error {
+		act := policy.Act{Action: policy.DoComplete, ClaimID: in.ClaimID, Stage: in.Stage, Actor: in.Actor,
+			Assignee: in.Assignee, AssignmentsEnabled: in.AssignmentsEnabled}
+		if err := a.authorize(ctx, qs, act, in.DecidedSeq, in.WorkflowID); err != nil {
+			return err
+		}
+		var err error
+		inserted, _, err = qs.TimelineAddOnce(ctx, store.TimelineEvent{WorkflowID: in.WorkflowID, ClaimID: in.ClaimID, Stage: in.Stage,
+			Seq: in.Seq, Kind: policy.EventCompleted, Actor: in.Actor, Reason: string(in.Outcome), Comment: in.Note, At: in.At})
+		return err
+	})
+	if err != nil {
+		if isRefusal(err) {
+			return err
+		}
+		return fmt.Errorf("record completion of %s at %s: %w", in.ClaimID, in.Stage, err)
+	}
+	if inserted {
+		a.Metrics.TimelineEvent(policy.EventCompleted)
+	}
+	return nil
+}

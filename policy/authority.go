@@ -1,0 +1,193 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Who may act on a claim (interventions source), written once: the workflow's
+// validators reject early from what the claim holds, and the activity that records
+// an action calls Authorize with the directory as it is now, in the transaction
+// that records it. Authority is never taken from a list captured earlier.
+
+// Intervention is something a person does to a claim's current stage.
+type Intervention string
+
+// The actions.
+const (
+	DoAssign            Intervention = "assign" // assign, or reassign when the stage has an assignee
+	DoClaim             Intervention = "claim"
+	DoUnassign          Intervention = "unassign"
+	DoComplete          Intervention = "complete"
+	DoStartReassignment Intervention = "start_reassignment"
+	DoMigratePolicy     Intervention = "migrate_policy"
+)
+
+// RefusalKind classifies a refusal; the workflow maps each to its error type.
+type RefusalKind string
+
+// The refusal kinds.
+const (
+	RefusedForbidden   RefusalKind = "forbidden"    // the actor may not do this
+	RefusedInvalid     RefusalKind = "invalid"      // the request names someone who cannot take the stage
+	RefusedUnknownUser RefusalKind = "unknown_user" // the new assignee has left or lost the right since
+)
+
+// Refusal is why an action may not be recorded.
+type Refusal struct {
+	Kind RefusalKind
+	Msg  string
+}
+
+func (r *Refusal) Error() string { return r.Msg }
+
+func refuse(kind RefusalKind, format string, args ...any) *Refusal {
+	return &Refusal{Kind: kind, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Act is an action with everything Authorize needs, read live.
+type Act struct {
+	Action  Intervention
+	ClaimID string
+	Stage   Stage
+	Actor   string
+	// ActorCheck is the actor's standing against the stage's requirement now;
+	// ActorAdmin whether they are an active admin now.
+	ActorCheck UserCheck
+	ActorAdmin bool
+	// Owner is the claim's owner; OwnerActive whether they are an active user now.
+	Owner       string
+	OwnerActive bool
+	// Assignee is the stage's current assignee.
+	Assignee string
+	// Target is the user an assign names, TargetCheck their standing now, and
+	// TargetWasCandidate whether they were eligible when the stage was decided.
+	Target             string
+	TargetCheck        UserCheck
+	TargetWasCandidate bool
+	// ActorWasCandidate is whether the actor was eligible when the stage was decided.
+	ActorWasCandidate  bool
+	AssignmentsEnabled bool
+	// Reassigning is true while a reassignment group round offers the stage;
+	// then only an offered member may claim it, and they must still be eligible.
+	Reassigning bool
+	// Eligible names who may take the stage now, for messages.
+	Eligible string
+}
+
+// privileged reports whether the actor may reassign anything on the claim: an
+// admin, or the claim's owner, while active.
+func (a Act) privileged() bool {
+	if !a.ActorCheck.Found || !a.ActorCheck.User.Active {
+		return false
+	}
+	return a.ActorAdmin || (a.Owner != "" && a.Actor == a.Owner && a.OwnerActive)
+}
+
+// Authorize decides whether the act may be recorded, from live standings; nil
+// means it may.
+func Authorize(a Act) *Refusal {
+	if r := a.actorPresent(); r != nil {
+		return r
+	}
+	switch a.Action {
+	case DoAssign:
+		return a.assign()
+	case DoClaim:
+		if !a.ActorCheck.Eligible() {
+			if a.ActorWasCandidate || a.Reassigning {
+				return refuse(RefusedForbidden, "%q may not claim %s of claim %s: %s", a.Actor, a.Stage, a.ClaimID, a.ActorCheck.Why(a.Actor))
+			}
+			return refuse(RefusedForbidden, "%q may not claim %s of claim %s: they are not eligible (eligible are %s)",
+				a.Actor, a.Stage, a.ClaimID, a.Eligible)
+		}
+	case DoUnassign:
+		if a.Actor != a.Assignee && !a.privileged() {
+			return refuse(RefusedForbidden, "%q may not unassign %s of claim %s: only the assignee (%s), admins and the owner may",
+				a.Actor, a.Stage, a.ClaimID, a.Assignee)
+		}
+	case DoStartReassignment:
+		if !a.privileged() && (a.Assignee == "" || a.Actor != a.Assignee) {
+			who := "admins and the owner"
+			if a.Assignee != "" {
+				who = fmt.Sprintf("the assignee (%s), admins and the owner", a.Assignee)
+			}
+			return refuse(RefusedForbidden, "%q may not send %s of claim %s to a reassignment group: only %s may", a.Actor, a.Stage, a.ClaimID, who)
+		}
+	case DoComplete:
+		return a.complete()
+	case DoMigratePolicy:
+		if !a.ActorAdmin {
+			return refuse(RefusedForbidden, "%q may not migrate claim %s to another policy version: admins only", a.Actor, a.ClaimID)
+		}
+	default:
+		return refuse(RefusedInvalid, "unknown action %q", a.Action)
+	}
+	return nil
+}
+
+// actorPresent refuses an actor who is not an active user now.
+func (a Act) actorPresent() *Refusal {
+	switch {
+	case !a.ActorCheck.Found:
+		return refuse(RefusedForbidden, "%q may not %s on claim %s: %q is not in the directory", a.Actor, a.verb(), a.ClaimID, a.Actor)
+	case !a.ActorCheck.User.Active:
+		return refuse(RefusedForbidden, "%q may not %s on claim %s: %q is no longer active", a.Actor, a.verb(), a.ClaimID, a.Actor)
+	}
+	return nil
+}
+
+func (a Act) verb() string {
+	switch a.Action {
+	case DoAssign:
+		return "assign " + string(a.Stage)
+	case DoMigratePolicy:
+		return "migrate the policy"
+	}
+	return strings.ReplaceAll(string(a.Action), "_", " ") + " " + string(a.Stage)
+}
+
+func (a Act) assign() *Refusal {
+	if a.Assignee == "" {
+		if a.Actor != a.Target && !a.privileged() {
+			return refuse(RefusedForbidden, "%q may not assign %s of claim %s to %q: only admins and the owner assign others; eligible users may take it themselves",
+				a.Actor, a.Stage, a.ClaimID, a.Target)
+		}
+	} else if a.Actor != a.Assignee && !a.privileged() {
+		return refuse(RefusedForbidden, "%q may not reassign %s of claim %s: only the assignee (%s), admins and the owner may",
+			a.Actor, a.Stage, a.ClaimID, a.Assignee)
+	}
+	if a.TargetCheck.Eligible() {
+		return nil
+	}
+	if a.TargetWasCandidate && a.TargetCheck.Found {
+		return refuse(RefusedUnknownUser, "%s since %s of claim %s was decided: they cannot be given it (eligible now: %s)",
+			a.TargetCheck.Why(a.Target), a.Stage, a.ClaimID, a.Eligible)
+	}
+	return refuse(RefusedInvalid, "%q is not eligible for %s of claim %s: eligible are %s", a.Target, a.Stage, a.ClaimID, a.Eligible)
+}
+
+func (a Act) complete() *Refusal {
+	if !a.AssignmentsEnabled {
+		if !a.ActorCheck.Eligible() {
+			return refuse(RefusedForbidden, "%q may not complete %s of claim %s: they do not hold %s",
+				a.Actor, a.Stage, a.ClaimID, strings.Join(a.ActorCheck.missing(), ", "))
+		}
+		return nil
+	}
+	if a.Actor != a.Assignee {
+		return refuse(RefusedForbidden, "%q may not complete %s of claim %s: only the assignee (%s) may", a.Actor, a.Stage, a.ClaimID, a.Assignee)
+	}
+	if !a.ActorCheck.Eligible() {
+		return refuse(RefusedForbidden, "%q may not complete %s of claim %s: %s", a.Actor, a.Stage, a.ClaimID, a.ActorCheck.Why(a.Actor))
+	}
+	return nil
+}
+
+// missing is the permissions a check found missing, or its reason.
+func (c UserCheck) missing() []string {
+	if r, ok := strings.CutPrefix(c.Reason, "missing "); ok {
+		return []string{r}
+	}
+	return []string{c.Reason}
+}

@@ -1,0 +1,242 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Requirement is who may take a stage of one claim: the permissions the stage
+// requires and its eligibility filters, with the claim's own values the filters
+// compare against. It is small and fixed in size whatever the directory holds, so
+// a decision can record it and any later action can check a user against it as the
+// directory is now.
+type Requirement struct {
+	Stage    Stage       `json:"stage"`
+	Required []string    `json:"required"`
+	Filter   Eligibility `json:"filter,omitzero"`
+	// State and CareTeam are the claim's values the stateCredential and careTeam
+	// filters read.
+	State    string `json:"state,omitempty"`
+	CareTeam string `json:"careTeam,omitempty"`
+}
+
+// RequirementFor is the requirement of a claim's stage under the policy; for
+// acknowledge the review outcome adds its permission.
+func (p *Policy) RequirementFor(s Stage, outcome Outcome, claim Claim) Requirement {
+	return Requirement{
+		Stage:    s,
+		Required: p.Required(s, outcome),
+		Filter:   p.Stages[s].Eligibility,
+		State:    claim.Data[ClaimKeyState],
+		CareTeam: claim.Data[ClaimKeyCareTeam],
+	}
+}
+
+// Reject says why a user does not meet the requirement, or "" when they do.
+// careTeamMember reports whether the user is on the claim's care team, and
+// careTeamKnown whether that team is in the directory; both are read only when the
+// careTeam filter is on. The store's SQL applies the same rules to the whole
+// directory; this is the one place the reasons are worded.
+func (r Requirement) Reject(u User, careTeamKnown, careTeamMember bool) string {
+	if !u.Active {
+		return "inactive"
+	}
+	var missing []string
+	for _, p := range r.Required {
+		if !u.Has(p) {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) > 0 {
+		return "missing " + strings.Join(missing, ", ")
+	}
+	e := r.Filter
+	if len(e.TagsOneOf) > 0 && !slices.ContainsFunc(e.TagsOneOf, func(t string) bool { return hasFold(u.Tags, t) }) {
+		return "has none of the tags " + strings.Join(e.TagsOneOf, ", ")
+	}
+	for _, t := range e.TagsAllOf {
+		if !hasFold(u.Tags, t) {
+			return "lacks tag " + t + " (all of " + strings.Join(e.TagsAllOf, ", ") + " required)"
+		}
+	}
+	if e.StateCredential {
+		switch {
+		case r.State == "":
+			return "the claim has no state to check a credential against"
+		case !hasFold(u.Credentials, r.State):
+			return "no credential for state " + r.State
+		}
+	}
+	if e.CareTeam {
+		switch {
+		case r.CareTeam == "":
+			return "the claim has no care team"
+		case !careTeamKnown:
+			return "the claim's care team " + r.CareTeam + " is not in the directory"
+		case !careTeamMember:
+			return "not on care team " + r.CareTeam
+		}
+	}
+	return ""
+}
+
+// Describe is how the assignment-options endpoints describe an eligible user.
+func (r Requirement) Describe() string { return describeEligible(r.Stage, r.Required) }
+
+// People is the directory as a decision reads it. Every answer is bounded in
+// size whatever the directory holds: counts, a few users, one user's standing, the
+// next turn. The store answers from indexed SQL inside the decision's transaction;
+// MemDirectory answers from a slice, for what-if runs and tests.
+type People interface {
+	// Eligible counts the users who meet req and the directory's other users, and
+	// returns the first sample eligible users in directory order.
+	Eligible(ctx context.Context, req Requirement, sample int) (EligibleSet, error)
+	// Check looks one user up against req.
+	Check(ctx context.Context, id string, req Requirement) (UserCheck, error)
+	// Team returns a team's members who meet req, in team order; found is false
+	// when the directory has no such team.
+	Team(ctx context.Context, team string, req Requirement) (members []User, found bool, err error)
+	// Turns reads the turn state of scope for the users who meet req (and, for a
+	// team order, belong to the team): see TurnView.
+	Turns(ctx context.Context, scope string, req Requirement, order TurnOrder) (TurnView, error)
+}
+
+// EligibleSet is a bounded view of who meets a requirement.
+type EligibleSet struct {
+	Count    int
+	Excluded int
+	Sample   []User
+}
+
+// UserCheck is one user's standing against a requirement.
+type UserCheck struct {
+	User  User
+	Found bool
+	// Reason is why the user does not meet the requirement; "" when they do.
+	Reason string
+}
+
+// Eligible reports whether the user is in the directory and meets the requirement.
+func (c UserCheck) Eligible() bool { return c.Found && c.Reason == "" }
+
+// Why says, in a sentence's words, why a user may not take the stage.
+func (c UserCheck) Why(id string) string {
+	switch {
+	case !c.Found:
+		return fmt.Sprintf("%q is not in the directory", id)
+	case c.Reason == "inactive":
+		return fmt.Sprintf("%q is no longer active", id)
+	case strings.HasPrefix(c.Reason, "missing "):
+		return fmt.Sprintf("%q no longer holds %s", id, strings.TrimPrefix(c.Reason, "missing "))
+	default:
+		return fmt.Sprintf("%q is not eligible: %s", id, c.Reason)
+	}
+}
+
+// SampleSize is how many candidates a decision carries into the workflow: enough to
+// show who could take it, fixed so a claim's history never grows with the
+// directory. The full list is in the ledger.
+const SampleSize = 5
+
+// MemDirectory is People over users and teams held in memory, with turn counts
+// kept in the struct: what-if runs and table tests. Users are in directory order.
+type MemDirectory struct {
+	Users []User
+	Teams []Team
+	// Served is each scope's turn counts by user; Record updates it.
+	Served map[string]map[string]int64
+}
+
+func (m *MemDirectory) careTeam(req Requirement) (known bool, members []string) {
+	for _, t := range m.Teams {
+		if t.ID == req.CareTeam {
+			return true, t.Members
+		}
+	}
+	return false, nil
+}
+
+func (m *MemDirectory) reject(u User, req Requirement) string {
+	known, members := m.careTeam(req)
+	return req.Reject(u, known, slices.Contains(members, u.ID))
+}
+
+// Eligible implements People.
+func (m *MemDirectory) Eligible(_ context.Context, req Requirement, sample int) (EligibleSet, error) {
+	var s EligibleSet
+	for _, u := range m.Users {
+		if m.reject(u, req) != "" {
+			s.Excluded++
+			continue
+		}
+		s.Count++
+		if len(s.Sample) < sample {
+			s.Sample = append(s.Sample, u)
+		}
+	}
+	return s, nil
+}
+
+// Check implements People.
+func (m *MemDirectory) Check(_ context.Context, id string, req Requirement) (UserCheck, error) {
+	for _, u := range m.Users {
+		if u.ID == id {
+			return UserCheck{User: u, Found: true, Reason: m.reject(u, req)}, nil
+		}
+	}
+	return UserCheck{}, nil
+}
+
+// Team implements People.
+func (m *MemDirectory) Team(_ context.Context, id string, req Requirement) ([]User, bool, error) {
+	for _, t := range m.Teams {
+		if t.ID != id {
+			continue
+		}
+		var out []User
+		for _, mid := range t.Members {
+			for _, u := range m.Users {
+				if u.ID == mid && m.reject(u, req) == "" {
+					out = append(out, u)
+				}
+			}
+		}
+		return out, true, nil
+	}
+	return nil, false, nil
+}
+
+// Turns implements People, the same way the store's SQL does.
+func (m *MemDirectory) Turns(ctx context.Context, scope string, req Requirement, order TurnOrder) (TurnView, error) {
+	var pool []User
+	if order.Team != "" {
+		pool, _, _ = m.Team(ctx, order.Team, req)
+	} else {
+		for _, u := range m.Users {
+			if m.reject(u, req) == "" {
+				pool = append(pool, u)
+			}
+		}
+	}
+	served := m.Served[scope]
+	var cs []TurnCandidate
+	for i, u := range pool {
+		c := TurnCandidate{User: u, Order: int64(i), Weight: order.weight(u)}
+		c.Served, c.Counted = served[u.ID]
+		cs = append(cs, c)
+	}
+	return ViewOf(cs), nil
+}
+
+// Record stores a turn taken, as the store does with the decision's ledger row.
+func (m *MemDirectory) Record(t Turn) {
+	if m.Served == nil {
+		m.Served = map[string]map[string]int64{}
+	}
+	if m.Served[t.Scope] == nil {
+		m.Served[t.Scope] = map[string]int64{}
+	}
+	m.Served[t.Scope][t.User.ID] = t.Served
+}
