@@ -235,8 +235,10 @@ func (m *MemDirectory) Record(t Turn) {
 	if m.Served == nil {
 		m.Served = map[string]map[string]int64{}
 	}
-	if m.Served[t.Scope] == nil {
-		m.Served[t.Scope] = map[string]int64{}
+	for _, t := range t.Turns() {
+		if m.Served[t.Scope] == nil {
+			m.Served[t.Scope] = map[string]int64{}
+		}
+		m.Served[t.Scope][t.User.ID] = t.Served
 	}
-	m.Served[t.Scope][t.User.ID] = t.Served
 }

@@ -126,6 +126,18 @@ type Turn struct {
 	User   User
 	Served int64
 	Reason string
+	// Entered is a newcomer who lost this turn on the order among equals: they
+	// are given their entry count now, so they fall behind as others move on and
+	// their turn comes, instead of re-entering level with the lowest every time.
+	Entered *Turn
+}
+
+// Turns lists the counts to store: the turn and any newcomer entered with it.
+func (t Turn) Turns() []Turn {
+	if t.Entered == nil {
+		return []Turn{t}
+	}
+	return []Turn{t, *t.Entered}
 }
 
 // NextTurn picks whose turn it is. ok is false when nobody is eligible.
@@ -143,6 +155,9 @@ func NextTurn(scope, method string, v TurnView) (t Turn, ok bool) {
 		pick, level = *v.BestCounted, v.BestCounted.level()
 	}
 	t = Turn{Scope: scope, User: pick.User, Served: pick.Served + 1}
+	if pick.Counted && v.BestNew != nil {
+		t.Entered = &Turn{Scope: scope, User: v.BestNew.User, Served: entry * v.BestNew.Weight}
+	}
 	who := fmt.Sprintf("%s has had the fewest turns (%d) of the %d eligible", pick.User.ID, pick.Served, v.Eligible)
 	if !pick.Counted {
 		who = fmt.Sprintf("%s joins the turn order at level %d (the %d eligible are at %d–%d)",

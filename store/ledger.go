@@ -209,8 +209,9 @@ func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, e
 	b.Queue(q("DecisionInsert"), args...)
 	b.Queue(q("TimelineAdd"), w.Event.args()...)
 	if w.Explanation != nil && w.Explanation.Turn != nil {
-		t := w.Explanation.Turn
-		b.Queue(q("TurnSet"), t.Scope, t.User.ID, t.Served)
+		for _, t := range w.Explanation.Turn.Turns() {
+			b.Queue(q("TurnSet"), t.Scope, t.User.ID, t.Served)
+		}
 	}
 	if w.Inbox != nil {
 		b.Queue(q("InboxInsert"), inboxArgs(k, w.ClaimID, w.Inbox.UserID, w.Inbox.Message, w.Inbox.Link)...)

@@ -236,9 +236,11 @@ func (qs *Queries) TurnsLock(ctx context.Context, scope string) error {
 }
 
 // TurnRecord stores a turn taken.
-func (qs *Queries) TurnRecord(ctx context.Context, t policy.Turn) error {
-	if _, err := qs.db.Exec(ctx, q("TurnSet"), t.Scope, t.User.ID, t.Served); err != nil {
-		return fmt.Errorf("record turn %s of %s: %w", t.Scope, t.User.ID, err)
+func (qs *Queries) TurnRecord(ctx context.Context, turn policy.Turn) error {
+	for _, t := range turn.Turns() {
+		if _, err := qs.db.Exec(ctx, q("TurnSet"), t.Scope, t.User.ID, t.Served); err != nil {
+			return fmt.Errorf("record turn %s of %s: %w", t.Scope, t.User.ID, err)
+		}
 	}
 	return nil
 }

@@ -82,11 +82,20 @@ teams:
 	require.Empty(t, users, "the whole load rolled back")
 }
 
-func TestCursorConcurrentTurnsAreExact(t *testing.T) {
+func TestTurnsConcurrentAreExact(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
-	eligible := []policy.User{{ID: "a"}, {ID: "b"}, {ID: "c"}}
+	dir, err := policy.ParseDirectory("d.yaml", []byte(`users:
+  - {id: a, name: A, email: a@x, permissions: [P]}
+  - {id: b, name: B, email: b@x, permissions: [P]}
+  - {id: c, name: C, email: c@x, permissions: [P]}
+  - {id: d, name: D, email: d@x, permissions: [Q]}
+`))
+	require.NoError(t, err)
+	_, err = db.Store.LoadDirectory(ctx, dir)
+	require.NoError(t, err)
+	req := policy.Requirement{Stage: policy.StageCapture, Required: []string{"P"}}
 	const workers, each = 8, 15
 	var mu sync.Mutex
 	counts := map[string]int{}
@@ -97,15 +106,16 @@ func TestCursorConcurrentTurnsAreExact(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
 				err := db.Store.InTx(ctx, func(qs *store.Queries) error {
-					cur, err := qs.CursorLock(ctx, "scope")
+					v, err := qs.People().Turns(ctx, "scope", req, policy.TurnOrder{})
 					if err != nil {
 						return err
 					}
-					pick, next, _, _ := policy.RoundRobin(eligible, cur)
+					turn, ok := policy.NextTurn("scope", "round robin", v)
+					require.True(t, ok)
 					mu.Lock()
-					counts[pick.ID]++
+					counts[turn.User.ID]++
 					mu.Unlock()
-					return qs.CursorAdvance(ctx, "scope", next)
+					return qs.TurnRecord(ctx, turn)
 				})
 				if err != nil {
 					t.Error(err)
@@ -114,10 +124,10 @@ func TestCursorConcurrentTurnsAreExact(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	require.Equal(t, map[string]int{"a": 40, "b": 40, "c": 40}, counts)
-	cur, err := db.Store.Cursor(ctx, "scope")
+	require.Equal(t, map[string]int{"a": 40, "b": 40, "c": 40}, counts, "d lacks P")
+	served, err := db.Store.TurnCounts(ctx, "scope")
 	require.NoError(t, err)
-	require.EqualValues(t, 40, cur.Round)
+	require.Equal(t, map[string]int64{"a": 40, "b": 40, "c": 40}, served)
 }
 
 func TestDecisionInsertOnce(t *testing.T) {
