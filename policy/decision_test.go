@@ -64,7 +64,7 @@ func TestEligible(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(fmt.Sprintf("%s/%s", tc.stage, tc.outcome), func(t *testing.T) {
-			el, ex := Eligible(dir, DefaultPolicy().Required(tc.stage, tc.outcome))
+			el, ex := eligible(dir, DefaultPolicy().Required(tc.stage, tc.outcome))
 			var ids []string
 			for _, u := range el {
 				ids = append(ids, u.ID)
@@ -86,12 +86,11 @@ func TestRoundRobinExactlyEven(t *testing.T) {
 	dir := users("a:P", "b:P", "c:P", "d:P", "e:P", "f:P", "g:P")
 	for _, n := range []int{1, 6, 7, 10, 100, 1000} {
 		counts := map[string]int{}
-		var cur Cursor
+		var s turns
 		for i := 0; i < n; i++ {
-			pick, next, _, ok := RoundRobin(dir, cur)
+			pick, ok := s.pick(dir, false)
 			require.True(t, ok)
 			counts[pick.ID]++
-			cur = next
 			require.LessOrEqual(t, spread(counts, dir), 1, "after %d assignments: %v", i+1, counts)
 		}
 	}
@@ -108,12 +107,11 @@ func spread(counts map[string]int, dir []User) int {
 func TestRoundRobinMembershipChangeMidRound(t *testing.T) {
 	t.Parallel()
 	abc := users("a:P", "b:P", "c:P")
-	var cur Cursor
+	var s turns
 	var picks []string
 	pick := func(dir []User) {
-		u, next, _, ok := RoundRobin(dir, cur)
+		u, ok := s.pick(dir, false)
 		require.True(t, ok)
-		cur = next
 		picks = append(picks, u.ID)
 	}
 	pick(abc) // a
@@ -123,22 +121,39 @@ func TestRoundRobinMembershipChangeMidRound(t *testing.T) {
 	pick(abcd)
 	pick(abcd)
 	require.Equal(t, []string{"a", "d", "b", "c"}, picks)
-	require.EqualValues(t, 1, cur.Round)
 	// b leaves; the next round serves the remaining members once each.
 	acd := users("d:P", "a:P", "c:P")
 	pick(acd)
 	pick(acd)
 	pick(acd)
 	require.Equal(t, []string{"d", "a", "c"}, picks[4:])
-	require.EqualValues(t, 2, cur.Round)
+}
+
+// Acknowledge's eligible sets overlap by review outcome; people share one count
+// per stage, so each person's total is even, not just each outcome's.
+func TestTurnsEvenPerPersonAcrossOverlappingSets(t *testing.T) {
+	t.Parallel()
+	all := users("p1:A", "p2:A", "p3:A")
+	two := all[:2]
+	var s turns
+	counts := map[string]int{}
+	for i := 0; i < 400; i++ {
+		dir := two // goodwill, repudiation: p3 lacks them
+		if i%4 == 0 || i%4 == 3 {
+			dir = all // approval, no_claim
+		}
+		u, ok := s.pick(dir, false)
+		require.True(t, ok)
+		counts[u.ID]++
+	}
+	require.LessOrEqual(t, spread(counts, all), 2, "%v", counts)
 }
 
 func TestRoundRobinNobodyEligible(t *testing.T) {
 	t.Parallel()
-	cur := Cursor{Round: 3, Served: map[string]int{"a": 1}}
-	_, next, _, ok := RoundRobin(nil, cur)
+	var s turns
+	_, ok := s.pick(nil, false)
 	require.False(t, ok)
-	require.Equal(t, cur, next)
 }
 
 func TestTimestampModulusIsUneven(t *testing.T) {
@@ -159,37 +174,40 @@ func TestDecide(t *testing.T) {
 	dir := users("ann:MakeClaimDecisions,Admin", "bob:MakeClaimDecisions", "cat:AcknowledgeClaimDecisions")
 	rr := &Policy{Version: "v1", AssignmentsEnabled: true, Method: MethodRoundRobin}
 
-	d, cur, err := Decide(DecideInput{Policy: rr, Stage: StageCapture, Users: dir})
+	people := mem(dir, nil)
+	d, ex, err := Decide(context.Background(), DecideInput{Policy: rr, Stage: StageCapture, People: people})
 	require.NoError(t, err)
 	require.Equal(t, "ann", d.Assignee)
 	require.Equal(t, MethodRoundRobin, d.Method)
 	require.Equal(t, "v1", d.PolicyVersion)
-	require.Equal(t, []string{"ann"}, d.Admins)
-	require.Len(t, d.Candidates, 2)
-	d, _, err = Decide(DecideInput{Policy: rr, Stage: StageCapture, Users: dir, Cursor: cur})
+	require.Equal(t, 2, d.Eligible)
+	require.Equal(t, 1, d.Excluded)
+	require.Len(t, d.Sample, 2)
+	people.Record(*ex.Turn)
+	d, _, err = Decide(context.Background(), DecideInput{Policy: rr, Stage: StageCapture, People: people})
 	require.NoError(t, err)
 	require.Equal(t, "bob", d.Assignee)
 
 	manual := &Policy{Version: "v1", AssignmentsEnabled: true, Method: MethodManual}
-	d, cur, err = Decide(DecideInput{Policy: manual, Stage: StageReview, Users: dir, Cursor: Cursor{Round: 9}})
+	d, ex, err = Decide(context.Background(), DecideInput{Policy: manual, Stage: StageReview, People: mem(dir, nil)})
 	require.NoError(t, err)
 	require.Empty(t, d.Assignee)
-	require.Len(t, d.Candidates, 2)
-	require.EqualValues(t, 9, cur.Round, "manual leaves the cursor alone")
+	require.Equal(t, 2, d.Eligible)
+	require.Nil(t, ex.Turn, "manual takes no turn")
 
 	off := &Policy{Version: "v1", Method: MethodRoundRobin}
-	d, _, err = Decide(DecideInput{Policy: off, Stage: StageReview, Users: dir})
+	d, _, err = Decide(context.Background(), DecideInput{Policy: off, Stage: StageReview, People: mem(dir, nil)})
 	require.NoError(t, err)
 	require.Equal(t, MethodNone, d.Method)
 	require.Empty(t, d.Assignee)
 	require.False(t, d.AssignmentsEnabled)
 
-	d, _, err = Decide(DecideInput{Policy: rr, Stage: StageAcknowledge, Outcome: OutcomeApproval, Users: dir})
+	d, _, err = Decide(context.Background(), DecideInput{Policy: rr, Stage: StageAcknowledge, Outcome: OutcomeApproval, People: mem(dir, nil)})
 	require.NoError(t, err)
 	require.Empty(t, d.Assignee, "nobody holds AcknowledgeClaimApproval")
 	require.Contains(t, d.Reason, "nobody holds")
 
-	_, _, err = Decide(DecideInput{Policy: rr, Stage: StageFinalise, Users: dir})
+	_, _, err = Decide(context.Background(), DecideInput{Policy: rr, Stage: StageFinalise, People: mem(dir, nil)})
 	require.ErrorContains(t, err, "terminal")
 }
 
@@ -218,16 +236,16 @@ func TestRolesByStageAndDecideFromModule(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "bob", opts.AssignedTo.UserID, "the current user when available")
 
-	d, err := DecideFromModule(p, StageReview, dir, opts)
+	d, _, err := DecideFromModule(ctx, p, StageReview, mem(dir, nil), opts)
 	require.NoError(t, err)
 	require.Equal(t, "bob", d.Assignee)
 	require.Equal(t, MethodProductModule, d.Method)
 
-	_, err = DecideFromModule(p, StageReview, dir, AssignmentOptions{Users: []Candidate{{UserID: "zed"}}})
+	_, _, err = DecideFromModule(ctx, p, StageReview, mem(dir, nil), AssignmentOptions{Users: []Candidate{{UserID: "zed"}}})
 	require.ErrorContains(t, err, `users[0]: unknown user "zed"`)
-	_, err = DecideFromModule(p, StageReview, dir, AssignmentOptions{Users: []Candidate{{UserID: "dan"}}})
+	_, _, err = DecideFromModule(ctx, p, StageReview, mem(dir, nil), AssignmentOptions{Users: []Candidate{{UserID: "dan"}}})
 	require.ErrorContains(t, err, `user "dan" is inactive`)
-	_, err = DecideFromModule(p, StageReview, dir, AssignmentOptions{Users: []Candidate{{UserID: "ann"}}, AssignedTo: &Candidate{UserID: "bob"}})
+	_, _, err = DecideFromModule(ctx, p, StageReview, mem(dir, nil), AssignmentOptions{Users: []Candidate{{UserID: "ann"}}, AssignedTo: &Candidate{UserID: "bob"}})
 	require.ErrorContains(t, err, `assigned_to "bob" is not among its users`)
 }
 
@@ -257,7 +275,7 @@ claims:
     review: {defaultAssignee: old}
 `))
 	require.NoError(t, err)
-	d, _, err := Decide(DecideInput{Policy: p, Stage: StageCapture, Users: dir})
+	d, _, err := Decide(context.Background(), DecideInput{Policy: p, Stage: StageCapture, People: mem(dir, nil)})
 	require.NoError(t, err)
 	require.Equal(t, MethodDefaultAssignee, d.Method)
 	require.Equal(t, "gus", d.Assignee)
@@ -265,7 +283,7 @@ claims:
 	require.Equal(t, StageRules{Queue: "intake", ClaimWindow: 2 * time.Hour, DefaultAssignee: "gus",
 		DueIn: 24 * time.Hour, EscalateTo: "gus", RequireReassignComment: true}, d.Rules)
 
-	d, _, err = Decide(DecideInput{Policy: p, Stage: StageReview, Users: dir})
+	d, _, err = Decide(context.Background(), DecideInput{Policy: p, Stage: StageReview, People: mem(dir, nil)})
 	require.NoError(t, err)
 	require.Empty(t, d.Assignee)
 	require.Contains(t, d.Reason, `default assignee "old" is not an active user, so it is left unassigned in queue default`)

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -33,7 +34,7 @@ func TestEligibilityFilters(t *testing.T) {
 		{Eligibility{}, claim, []string{"ann", "bob", "cat"}, nil},
 	}
 	for i, tc := range cases {
-		kept, removed := tc.e.Filter(dir, tc.c, teams)
+		kept, removed := filterWith(tc.e, dir, tc.c, teams)
 		var ids []string
 		for _, u := range kept {
 			ids = append(ids, u.ID)
@@ -52,21 +53,19 @@ func TestEligibilityFilters(t *testing.T) {
 func TestWeightedRoundRobinExactSharesHighestFirst(t *testing.T) {
 	t.Parallel()
 	dir := []User{{ID: "low", TicketPriority: 1}, {ID: "high", TicketPriority: 5}, {ID: "mid", TicketPriority: 3}, {ID: "unset"}}
-	var cur Cursor
+	var s turns
 	var firstRound []string
 	for round := 1; round <= 50; round++ {
 		counts := map[string]int{}
 		for i := 0; i < 10; i++ { // 5 + 3 + 1 + 1 per round
-			u, next, _, ok := WeightedRoundRobin(dir, cur)
+			u, ok := s.pick(dir, true)
 			require.True(t, ok)
-			cur = next
 			counts[u.ID]++
 			if round == 1 {
 				firstRound = append(firstRound, u.ID)
 			}
 		}
 		require.Equal(t, map[string]int{"high": 5, "mid": 3, "low": 1, "unset": 1}, counts, "round %d", round)
-		require.EqualValues(t, round, cur.Round)
 	}
 	require.Equal(t, []string{"high", "high", "high", "high", "high", "mid", "mid", "mid", "low", "unset"}, firstRound,
 		"the highest priority gets the first and the most")
@@ -110,7 +109,7 @@ func TestCareTeamSubmitterHostStaticDynamic(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.stage, func(t *testing.T) {
-			d, _, err := Decide(DecideInput{Policy: methodPolicy(t, tc.stage), Stage: StageCapture, Users: dir, Teams: teams,
+			d, _, err := Decide(context.Background(), DecideInput{Policy: methodPolicy(t, tc.stage), Stage: StageCapture, People: mem(dir, teams),
 				Claim: claim, RecentHost: tc.host, Random: tc.random, Steps: tc.steps})
 			require.NoError(t, err)
 			require.Equal(t, tc.method, d.Method)
@@ -133,27 +132,29 @@ func TestDistributionDecision(t *testing.T) {
         then: [{action: set_priority, priority: Low}]`)))
 	require.NoError(t, err)
 	vip := Claim{ID: "c", Data: map[string]string{"customer_group": "vip"}}
-	in := DecideInput{Policy: p, Stage: StageCapture, Users: dir, Teams: teams, Claim: vip}
-	require.Equal(t, "team/default/seniors", ScopeFor(in))
+	in := DecideInput{Policy: p, Stage: StageCapture, People: mem(dir, teams), Claim: vip}
 	var picks []string
+	people := in.People.(*MemDirectory)
 	for i := 0; i < 4; i++ {
-		d, next, err := Decide(in)
+		d, ex, err := Decide(context.Background(), in)
 		require.NoError(t, err)
 		require.Equal(t, "vip", d.MatchedRule)
 		require.Equal(t, PriorityHigh, d.Priority)
 		picks = append(picks, d.Assignee)
-		in.Cursor = next
+		people.Record(*ex.Turn)
+		require.Equal(t, "team/default/seniors", ex.Turn.Scope)
 	}
 	require.Equal(t, []string{"cat", "ann", "cat", "ann"}, picks, "round robin in the order members were added")
 
-	d, _, err := Decide(DecideInput{Policy: p, Stage: StageCapture, Users: dir, Teams: teams, Claim: Claim{ID: "c", Data: map[string]string{"customer_group": "Basic"}}})
+	d, ex, err := Decide(context.Background(), DecideInput{Policy: p, Stage: StageCapture, People: mem(dir, teams), Claim: Claim{ID: "c", Data: map[string]string{"customer_group": "Basic"}}})
 	require.NoError(t, err)
 	require.Equal(t, "low", d.MatchedRule)
 	require.Equal(t, PriorityLow, d.Priority)
 	require.Empty(t, d.Assignee)
-	require.Equal(t, []RuleTrace{{RuleID: "vip", Why: `customer_group IN VIP: "Basic" does not match`}, {RuleID: "low", Matched: true, Why: "all conditions hold"}}, d.RuleTrace)
+	require.Equal(t, []RuleTrace{{RuleID: "vip", Why: `customer_group IN VIP: "Basic" does not match`}, {RuleID: "low", Matched: true, Why: "all conditions hold"}}, ex.RuleTrace)
+	require.Equal(t, 2, d.RulesTried)
 
-	d, _, err = Decide(DecideInput{Policy: p, Stage: StageCapture, Users: dir, Teams: teams, Claim: Claim{ID: "c"}})
+	d, _, err = Decide(context.Background(), DecideInput{Policy: p, Stage: StageCapture, People: mem(dir, teams), Claim: Claim{ID: "c"}})
 	require.NoError(t, err)
 	require.Empty(t, d.MatchedRule)
 	require.Contains(t, d.Reason, "no distribution rule matched; left in queue default")

@@ -18,10 +18,9 @@ func BenchmarkAssignmentMethods(b *testing.B) {
 	}
 	b.Run("round_robin", func(b *testing.B) {
 		counts := map[string]int{}
-		var cur Cursor
+		var s turns
 		for i := 0; i < b.N; i++ {
-			u, next, _, _ := RoundRobin(dir, cur)
-			cur = next
+			u, _ := s.pick(dir, false)
 			counts[u.ID]++
 		}
 		b.ReportMetric(float64(spread(counts, dir)), "spread")

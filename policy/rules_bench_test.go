@@ -1,6 +1,7 @@
 package policy_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/batonhq/baton/policy"
@@ -31,10 +32,11 @@ func BenchmarkRuleEvaluation(b *testing.B) {
 		}
 	})
 	p, teams := policybench.DecisionPolicy(rules)
+	people := &policy.MemDirectory{Users: dir, Teams: teams}
 	b.Run("decision_10k_users", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			d, _, _ := policy.Decide(policy.DecideInput{Policy: p, Stage: policy.StageCapture, Users: dir, Teams: teams, Claim: policy.Claim{ID: "c", Data: data}})
+			d, _, _ := policy.Decide(context.Background(), policy.DecideInput{Policy: p, Stage: policy.StageCapture, People: people, Claim: policy.Claim{ID: "c", Data: data}})
 			if d.MatchedRule != "r199" {
 				b.Fatal("wrong rule")
 			}

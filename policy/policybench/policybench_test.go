@@ -1,6 +1,7 @@
 package policybench
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -41,8 +42,8 @@ func TestHandWrittenMatchesRules(t *testing.T) {
 func TestDecisionPolicyMatchesTheLastRule(t *testing.T) {
 	t.Parallel()
 	p, teams := DecisionPolicy(Rules(RuleCount))
-	d, _, err := policy.Decide(policy.DecideInput{
-		Policy: p, Stage: policy.StageCapture, Users: Users(UserCount), Teams: teams,
+	d, _, err := policy.Decide(context.Background(), policy.DecideInput{
+		Policy: p, Stage: policy.StageCapture, People: &policy.MemDirectory{Users: Users(UserCount), Teams: teams},
 		Claim: policy.Claim{ID: "c", Data: MatchingData()},
 	})
 	require.NoError(t, err)
