@@ -28,9 +28,10 @@ func refusal(r *policy.Refusal) error {
 // stageRule is who may take a stage, read from its decision in the ledger: the
 // requirement it recorded, or the candidates a product module listed.
 type stageRule struct {
-	key    store.DecisionKey
-	req    policy.Requirement
-	listed bool // a product module chose the candidates: membership is the test
+	key        store.DecisionKey
+	req        policy.Requirement
+	listed     bool // a product module chose the candidates: membership is the test
+	candidates int  // how many candidates the ledger holds
 }
 
 func stageRuleOf(ctx context.Context, qs *store.Queries, key store.DecisionKey) (stageRule, error) {
@@ -42,18 +43,20 @@ func stageRuleOf(ctx context.Context, qs *store.Queries, key store.DecisionKey) 
 	if e.Requirement != nil {
 		r.req = *e.Requirement
 	}
-	r.listed = e.Decision.Method == policy.MethodProductModule
+	r.listed, r.candidates = e.Decision.Method == policy.MethodProductModule, e.Candidates
 	return r, nil
 }
 
 // check is a user's standing against the stage now, and whether they were a
-// candidate when it was decided.
+// candidate when it was decided. That second answer only words a refusal (or, for
+// a product module's list, is the test itself), so for a user eligible now it is
+// not looked up and reads false: one query, not two, on the common path.
 func (r stageRule) check(ctx context.Context, qs *store.Queries, id string) (policy.UserCheck, bool, error) {
 	if id == "" {
 		return policy.UserCheck{}, false, nil
 	}
 	c, err := qs.People().Check(ctx, id, r.req)
-	if err != nil {
+	if err != nil || (c.Eligible() && !r.listed) {
 		return c, false, err
 	}
 	was, err := qs.ExplanationIsCandidate(ctx, r.key, id)
@@ -73,11 +76,7 @@ func (r stageRule) eligibleNow(ctx context.Context, qs *store.Queries) (string, 
 		if err != nil {
 			return "", err
 		}
-		e, err := qs.ExplanationGet(ctx, r.key)
-		if err != nil {
-			return "", err
-		}
-		return policy.SampleList(policy.CandidatesOf(users, ""), e.Candidates), nil
+		return policy.SampleList(policy.CandidatesOf(users, ""), r.candidates), nil
 	}
 	set, err := qs.People().Eligible(ctx, r.req, policy.SampleSize)
 	if err != nil {

@@ -68,7 +68,7 @@ type DecideInput struct {
 	Outcome Outcome // the review outcome, for acknowledge
 	// People answers who is eligible, bounded whatever its size.
 	People People
-	Claim     Claim
+	Claim  Claim
 	// Steps are the earlier stages' results, for assignee expressions.
 	Steps map[Stage]StepOutput
 	// RecentHost is the user most recently recorded against the claim's subject.
@@ -358,4 +358,6 @@ func SampleList(sample []Candidate, total int) string {
 }
 
 // CandidatesOf presents users as candidates with one description.
-func CandidatesOf(users []User, description string) []Candidate { return candidates(users, description) }
+func CandidatesOf(users []User, description string) []Candidate {
+	return candidates(users, description)
+}

@@ -56,13 +56,3 @@ func (e Eligibility) IsZero() bool {
 func hasFold(list []string, s string) bool {
 	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
 }
-
-// NeedsTeams reports whether deciding the stage reads the directory's teams (care
-// teams, distribution teams), so callers load them only then.
-func (p *Policy) NeedsTeams(s Stage) bool {
-	switch p.MethodFor(s) {
-	case MethodCareTeamPrimary, MethodCareTeamRandom, MethodDistribution:
-		return true
-	}
-	return p.Stages[s].Eligibility.CareTeam
-}

@@ -62,7 +62,7 @@ func ClaimWorkflow(ctx workflow.Context, in ClaimInput) (ClaimSummary, error) {
 	c := &claim{
 		in: in,
 		state: ClaimState{
-			ClaimID:    in.ClaimID,
+			ClaimID:   in.ClaimID,
 			Owner:     in.Owner,
 			Sample:    []policy.Candidate{},
 			Completed: []StageResult{},
