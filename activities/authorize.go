@@ -12,113 +12,48 @@ import (
 	"github.com/batonhq/baton/workflows"
 )
 
-// refusal is a policy refusal as the update's typed rejection: non-retryable, so
-// the workflow records nothing and the caller sees the reason.
-func refusal(r *policy.Refusal) error {
-	kind := workflows.ErrTypeForbidden
-	switch r.Kind {
-	case policy.RefusedInvalid:
-		kind = workflows.ErrTypeInvalid
-	case policy.RefusedUnknownUser:
-		kind = workflows.ErrTypeUnknownUser
-	}
-	return temporal.NewNonRetryableApplicationError(r.Msg, kind, nil)
+// ledgerStage is a stage's decision as the ledger holds it.
+type ledgerStage struct {
+	qs  *store.Queries
+	key store.DecisionKey
+	n   int
 }
 
-// stageRule is who may take a stage, read from its decision in the ledger: the
-// requirement it recorded, or the candidates a product module listed.
-type stageRule struct {
-	key        store.DecisionKey
-	req        policy.Requirement
-	listed     bool // a product module chose the candidates: membership is the test
-	candidates int  // how many candidates the ledger holds
+func (l ledgerStage) WasCandidate(ctx context.Context, id string) (bool, error) {
+	return l.qs.ExplanationIsCandidate(ctx, l.key, id)
 }
 
-func stageRuleOf(ctx context.Context, qs *store.Queries, key store.DecisionKey) (stageRule, error) {
+func (l ledgerStage) FirstCandidates(ctx context.Context, n int) ([]policy.User, int, error) {
+	users, err := l.qs.ExplanationCandidates(ctx, l.key, 0, n)
+	return users, l.n, err
+}
+
+// stageAuthority reads who may take a stage from its decision in the ledger.
+func stageAuthority(ctx context.Context, qs *store.Queries, key store.DecisionKey) (policy.StageAuthority, error) {
 	e, err := qs.ExplanationGet(ctx, key)
 	if err != nil {
-		return stageRule{}, fmt.Errorf("read the stage's decision: %w", err)
+		return policy.StageAuthority{}, fmt.Errorf("read the stage's decision: %w", err)
 	}
-	r := stageRule{key: key, req: policy.Requirement{Stage: key.Stage}}
+	s := policy.StageAuthority{Requirement: policy.Requirement{Stage: key.Stage}, Listed: e.Decision.Method == policy.MethodProductModule,
+		Ledger: ledgerStage{qs: qs, key: key, n: e.Candidates}}
 	if e.Requirement != nil {
-		r.req = *e.Requirement
+		s.Requirement = *e.Requirement
 	}
-	r.listed, r.candidates = e.Decision.Method == policy.MethodProductModule, e.Candidates
-	return r, nil
+	return s, nil
 }
 
-// check is a user's standing against the stage now, and whether they were a
-// candidate when it was decided. That second answer only words a refusal (or, for
-// a product module's list, is the test itself), so for a user eligible now it is
-// not looked up and reads false: one query, not two, on the common path.
-func (r stageRule) check(ctx context.Context, qs *store.Queries, id string) (policy.UserCheck, bool, error) {
-	if id == "" {
-		return policy.UserCheck{}, false, nil
-	}
-	c, err := qs.People().Check(ctx, id, r.req)
-	if err != nil || (c.Eligible() && !r.listed) {
-		return c, false, err
-	}
-	was, err := qs.ExplanationIsCandidate(ctx, r.key, id)
-	if err != nil {
-		return c, false, err
-	}
-	if r.listed && c.Reason == "" && !was {
-		c.Reason = "not among the product module's users"
-	}
-	return c, was, nil
-}
-
-// eligibleNow names who may take the stage now, for a refusal's message.
-func (r stageRule) eligibleNow(ctx context.Context, qs *store.Queries) (string, error) {
-	if r.listed {
-		users, err := qs.ExplanationCandidates(ctx, r.key, 0, policy.SampleSize)
-		if err != nil {
-			return "", err
-		}
-		return policy.SampleList(policy.CandidatesOf(users, ""), r.candidates), nil
-	}
-	set, err := qs.People().Eligible(ctx, r.req, policy.SampleSize)
-	if err != nil {
-		return "", err
-	}
-	return policy.SampleList(policy.CandidatesOf(set.Sample, ""), set.Count), nil
-}
-
-// authorize reads everything policy.Authorize needs, live, inside the caller's
-// transaction.
+// authorize decides an act against the directory as it is now, inside the
+// caller's transaction; a refusal comes back as the update's typed rejection.
 func (a *Activities) authorize(ctx context.Context, qs *store.Queries, act policy.Act, decidedSeq int, workflowID string) error {
-	rule, err := stageRuleOf(ctx, qs, store.DecisionKey{WorkflowID: workflowID, Stage: act.Stage, Seq: decidedSeq})
+	s, err := stageAuthority(ctx, qs, store.DecisionKey{WorkflowID: workflowID, Stage: act.Stage, Seq: decidedSeq})
 	if err != nil {
 		return err
 	}
-	if act.ActorCheck, act.ActorWasCandidate, err = rule.check(ctx, qs, act.Actor); err != nil {
+	r, err := policy.AuthorizeNow(ctx, qs.People(), s, act)
+	if err != nil || r == nil {
 		return err
 	}
-	act.ActorAdmin = act.ActorCheck.User.IsAdmin()
-	if act.Owner != "" {
-		if act.Owner == act.Actor {
-			act.OwnerActive = act.ActorCheck.Found && act.ActorCheck.User.Active
-		} else if oc, err := qs.People().Check(ctx, act.Owner, rule.req); err != nil {
-			return err
-		} else {
-			act.OwnerActive = oc.Found && oc.User.Active
-		}
-	}
-	if act.Target != "" {
-		if act.TargetCheck, act.TargetWasCandidate, err = rule.check(ctx, qs, act.Target); err != nil {
-			return err
-		}
-	}
-	r := policy.Authorize(act)
-	if r == nil {
-		return nil
-	}
-	// Word the refusal with who may take the stage now.
-	if act.Eligible, err = rule.eligibleNow(ctx, qs); err != nil {
-		return err
-	}
-	return refusal(policy.Authorize(act))
+	return workflows.Rejection(r)
 }
 
 // isRefusal reports a business failure that must reach the caller unwrapped.

@@ -239,8 +239,12 @@ func TestEventsQueueNotifications(t *testing.T) {
 
 	require.NoError(t, f.db.Store.ApplyGroups(ctx, "groups.yaml", "gus", []policy.ReassignmentGroup{
 		{Name: "seniors", Members: []string{"ben"}, DefaultAssignee: "gus", Method: policy.GroupRoundRobin, OfferTimeout: time.Minute}}))
+	// The stage's own decision says who may be offered it (ann and ben hold the permission).
+	_, err = f.acts.ResolveAssignment(ctx, workflows.ResolveAssignmentInput{WorkflowID: workflows.WorkflowID("C-1"),
+		Claim: policy.Claim{ID: "C-1"}, Stage: policy.StageCapture, Seq: 1})
+	require.NoError(t, err)
 	offer := workflows.OfferNextInput{WorkflowID: workflows.WorkflowID("C-1"), ClaimID: "C-1", Stage: policy.StageCapture, Seq: 4,
-		Group: "seniors", Candidates: []string{"ann", "ben"}, OfferTimeout: time.Minute}
+		Group: "seniors", DecidedSeq: 1, OfferTimeout: time.Minute}
 	got, err := f.acts.OfferNext(ctx, offer)
 	require.NoError(t, err)
 	require.Equal(t, "ben", got.Member)

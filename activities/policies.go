@@ -33,7 +33,7 @@ func (a *Activities) PinPolicy(ctx context.Context, in workflows.PinPolicyInput)
 		}
 		act.ActorCheck, act.ActorAdmin = c, c.User.IsAdmin()
 		if r := policy.Authorize(act); r != nil {
-			return workflows.PolicyRef{}, refusal(r)
+			return workflows.PolicyRef{}, workflows.Rejection(r)
 		}
 	}
 	name := a.Policy.Name

@@ -72,14 +72,14 @@ func unknownGroup(ctx context.Context, qs *store.Queries, name string) string {
 // member is looked up on their own.
 func eligibleMembers(ctx context.Context, qs *store.Queries, g policy.ReassignmentGroup, workflowID string, stage policy.Stage,
 	decidedSeq int) ([]string, []policy.Exclusion, error) {
-	rule, err := stageRuleOf(ctx, qs, store.DecisionKey{WorkflowID: workflowID, Stage: stage, Seq: decidedSeq})
+	s, err := stageAuthority(ctx, qs, store.DecisionKey{WorkflowID: workflowID, Stage: stage, Seq: decidedSeq})
 	if err != nil {
 		return nil, nil, err
 	}
 	var in []string
 	var out []policy.Exclusion
 	for _, m := range g.Members {
-		c, _, err := rule.check(ctx, qs, m)
+		c, _, err := s.Check(ctx, qs.People(), m)
 		switch {
 		case err != nil:
 			return nil, nil, err

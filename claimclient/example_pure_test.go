@@ -28,16 +28,17 @@ func ExampleListFilter_Query() {
 	// WorkflowType = 'ClaimWorkflow' AND ExecutionStatus = 'Running' AND BatonQueue = 'intake' AND BatonStatus = 'unassigned' AND StartTime >= '2026-11-01T00:00:00Z'
 }
 
-// The assignment-options body of the claim-assignment source, from a claim's state.
-func ExampleOptionsFor() {
+// Where a stage's assignment options are: the ledger key of the stage's decision
+// (its candidates, which may be thousands, are read from the ledger page by page)
+// and who is assigned.
+func ExampleOptionsSource() {
 	state := workflows.ClaimState{ClaimID: "C-1001", Stage: policy.StageCapture, Assignee: "ava",
-		Decisions: []policy.Decision{{Stage: policy.StageCapture, Method: policy.MethodRoundRobin, Assignee: "ava",
-			Candidates: []policy.Candidate{{UserID: "ava", Name: "Ava Moreau"}, {UserID: "ben", Name: "Ben Okafor"}}}}}
-	opts, err := claimclient.OptionsFor(state, policy.StageCapture)
-	fmt.Println(opts.AssignedTo.Name, len(opts.Users), err)
-	_, err = claimclient.OptionsFor(state, policy.StageReview)
+		Decisions: []policy.Decision{{Seq: 1, Stage: policy.StageCapture, Method: policy.MethodRoundRobin, Assignee: "ava", Eligible: 2}}}
+	key, assignee, err := claimclient.OptionsSource(state, policy.StageCapture)
+	fmt.Println(key.WorkflowID, key.Stage, key.Seq, assignee, err)
+	_, _, err = claimclient.OptionsSource(state, policy.StageReview)
 	fmt.Println(err)
 	// Output:
-	// Ava Moreau 2 <nil>
+	// claim/C-1001 capture 1 ava <nil>
 	// claim C-1001 is at capture: review stage not reached
 }

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"fmt"
 	"strings"
 )
@@ -66,7 +67,11 @@ type Act struct {
 	TargetCheck        UserCheck
 	TargetWasCandidate bool
 	// ActorWasCandidate is whether the actor was eligible when the stage was decided.
-	ActorWasCandidate  bool
+	ActorWasCandidate bool
+	// AssigneeExempt: the assignee got the stage as its default assignee or
+	// escalation target, who need not be eligible; completing asks only that they
+	// are active.
+	AssigneeExempt     bool
 	AssignmentsEnabled bool
 	// Reassigning is true while a reassignment group round offers the stage;
 	// then only an offered member may claim it, and they must still be eligible.
@@ -129,10 +134,8 @@ func Authorize(a Act) *Refusal {
 // actorPresent refuses an actor who is not an active user now.
 func (a Act) actorPresent() *Refusal {
 	switch {
-	case !a.ActorCheck.Found:
-		return refuse(RefusedForbidden, "%q may not %s on claim %s: %q is not in the directory", a.Actor, a.verb(), a.ClaimID, a.Actor)
-	case !a.ActorCheck.User.Active:
-		return refuse(RefusedForbidden, "%q may not %s on claim %s: %q is no longer active", a.Actor, a.verb(), a.ClaimID, a.Actor)
+	case !a.ActorCheck.Found, !a.ActorCheck.User.Active:
+		return refuse(RefusedForbidden, "%q may not %s on claim %s: %s", a.Actor, a.verb(), a.ClaimID, a.ActorCheck.Why(a.Actor))
 	}
 	return nil
 }
@@ -161,7 +164,7 @@ func (a Act) assign() *Refusal {
 		return nil
 	}
 	if a.TargetWasCandidate && a.TargetCheck.Found {
-		return refuse(RefusedUnknownUser, "%s since %s of claim %s was decided: they cannot be given it (eligible now: %s)",
+		return refuse(RefusedUnknownUser, "%s since %s of claim %s was decided: they can no longer be given it (eligible now: %s)",
 			a.TargetCheck.Why(a.Target), a.Stage, a.ClaimID, a.Eligible)
 	}
 	return refuse(RefusedInvalid, "%q is not eligible for %s of claim %s: eligible are %s", a.Target, a.Stage, a.ClaimID, a.Eligible)
@@ -178,7 +181,7 @@ func (a Act) complete() *Refusal {
 	if a.Actor != a.Assignee {
 		return refuse(RefusedForbidden, "%q may not complete %s of claim %s: only the assignee (%s) may", a.Actor, a.Stage, a.ClaimID, a.Assignee)
 	}
-	if !a.ActorCheck.Eligible() {
+	if !a.ActorCheck.Eligible() && !a.AssigneeExempt {
 		return refuse(RefusedForbidden, "%q may not complete %s of claim %s: %s", a.Actor, a.Stage, a.ClaimID, a.ActorCheck.Why(a.Actor))
 	}
 	return nil
@@ -190,4 +193,92 @@ func (c UserCheck) missing() []string {
 		return []string{r}
 	}
 	return []string{c.Reason}
+}
+
+// StageLedger is what the ledger holds of a stage's decision: who could take the
+// stage then. The store reads it from the decision's row; tests keep it in memory.
+type StageLedger interface {
+	// WasCandidate reports whether the user was a candidate when the stage was decided.
+	WasCandidate(ctx context.Context, id string) (bool, error)
+	// FirstCandidates returns the first n candidates and how many there were.
+	FirstCandidates(ctx context.Context, n int) ([]User, int, error)
+}
+
+// StageAuthority is who may take a stage: its decision's requirement, or (Listed)
+// exactly the candidates a product module named, while active.
+type StageAuthority struct {
+	Requirement Requirement
+	Listed      bool
+	Ledger      StageLedger
+}
+
+// Check is a user's standing against the stage now, and whether they were a
+// candidate when it was decided. The second answer only words a refusal (or, for
+// a product module's list, is the test itself), so for a user eligible now it is
+// not looked up and reads false: one lookup, not two, on the common path.
+func (s StageAuthority) Check(ctx context.Context, people People, id string) (UserCheck, bool, error) {
+	if id == "" {
+		return UserCheck{}, false, nil
+	}
+	c, err := people.Check(ctx, id, s.Requirement)
+	if err != nil || (c.Eligible() && !s.Listed) {
+		return c, false, err
+	}
+	was, err := s.Ledger.WasCandidate(ctx, id)
+	if err != nil {
+		return c, false, err
+	}
+	if s.Listed && c.Reason == "" && !was {
+		c.Reason = "not among the product module's users"
+	}
+	return c, was, nil
+}
+
+// eligibleNow names who may take the stage now, for a refusal's message.
+func (s StageAuthority) eligibleNow(ctx context.Context, people People) (string, error) {
+	if s.Listed {
+		users, n, err := s.Ledger.FirstCandidates(ctx, SampleSize)
+		if err != nil {
+			return "", err
+		}
+		return SampleList(candidates(users, ""), n), nil
+	}
+	set, err := people.Eligible(ctx, s.Requirement, SampleSize)
+	if err != nil {
+		return "", err
+	}
+	return SampleList(candidates(set.Sample, ""), set.Count), nil
+}
+
+// AuthorizeNow reads everything Authorize needs from the directory as it is now
+// (people) and the stage's decision (s), and decides. The store calls it inside
+// the transaction that records the act.
+func AuthorizeNow(ctx context.Context, people People, s StageAuthority, act Act) (*Refusal, error) {
+	var err error
+	if act.ActorCheck, act.ActorWasCandidate, err = s.Check(ctx, people, act.Actor); err != nil {
+		return nil, err
+	}
+	act.ActorAdmin = act.ActorCheck.User.IsAdmin()
+	if act.Owner != "" {
+		oc := act.ActorCheck
+		if act.Owner != act.Actor {
+			if oc, err = people.Check(ctx, act.Owner, s.Requirement); err != nil {
+				return nil, err
+			}
+		}
+		act.OwnerActive = oc.Found && oc.User.Active
+	}
+	if act.Target != "" {
+		if act.TargetCheck, act.TargetWasCandidate, err = s.Check(ctx, people, act.Target); err != nil {
+			return nil, err
+		}
+	}
+	if Authorize(act) == nil {
+		return nil, nil
+	}
+	// Word the refusal with who may take the stage now.
+	if act.Eligible, err = s.eligibleNow(ctx, people); err != nil {
+		return nil, err
+	}
+	return Authorize(act), nil
 }

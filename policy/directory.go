@@ -127,7 +127,7 @@ func (c UserCheck) Why(id string) string {
 	case !c.Found:
 		return fmt.Sprintf("%q is not in the directory", id)
 	case c.Reason == "inactive":
-		return fmt.Sprintf("%q is no longer active", id)
+		return fmt.Sprintf("user %q is inactive", id)
 	case strings.HasPrefix(c.Reason, "missing "):
 		return fmt.Sprintf("%q no longer holds %s", id, strings.TrimPrefix(c.Reason, "missing "))
 	default:

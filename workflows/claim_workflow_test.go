@@ -18,12 +18,15 @@ import (
 	"github.com/batonhq/baton/workflows"
 )
 
-// memActivities decides with the real policy functions over an in-memory
-// directory, so the workflow's logic is tested without a database.
+// memActivities decides and authorises with the real policy functions over an
+// in-memory directory and ledger, so the workflow's logic is tested without a
+// database.
 type memActivities struct {
 	policy *policy.Policy
 	users  []policy.User
-	cursor map[string]policy.Cursor
+	served map[string]map[string]int64
+	// stages are the stage decisions' ledger entries, by seq.
+	stages map[int]memStage
 	seen   []workflows.ResolveAssignmentInput
 	events []workflows.RecordEventInput
 	record []workflows.RecordAssignmentInput
@@ -34,40 +37,116 @@ type memActivities struct {
 	noChannels bool
 }
 
+// memStage is a stage decision as the ledger keeps it: its requirement and the
+// candidates it selected.
+type memStage struct {
+	req        policy.Requirement
+	candidates []policy.User
+}
+
+func (s memStage) WasCandidate(_ context.Context, id string) (bool, error) {
+	return slices.ContainsFunc(s.candidates, func(u policy.User) bool { return u.ID == id }), nil
+}
+
+func (s memStage) FirstCandidates(_ context.Context, n int) ([]policy.User, int, error) {
+	return s.candidates[:min(n, len(s.candidates))], len(s.candidates), nil
+}
+
+// people is the directory as it is now (tests edit users between steps).
+func (m *memActivities) people() *policy.MemDirectory {
+	return &policy.MemDirectory{Users: m.users, Served: m.served}
+}
+
+func (m *memActivities) authority(seq int) policy.StageAuthority {
+	st := m.stages[seq]
+	return policy.StageAuthority{Requirement: st.req, Ledger: st}
+}
+
+// authorize is the real activities' check: policy.AuthorizeNow against the
+// directory as it is now.
+func (m *memActivities) authorize(seq int, act policy.Act) error {
+	r, err := policy.AuthorizeNow(context.Background(), m.people(), m.authority(seq), act)
+	if err != nil || r == nil {
+		return err
+	}
+	return workflows.Rejection(r)
+}
+
+// eligible lists who meets the stage's requirement now.
+func (m *memActivities) eligible(seq int) ([]string, error) {
+	var out []string
+	for _, u := range m.users {
+		c, _, err := m.authority(seq).Check(context.Background(), m.people(), u.ID)
+		if err != nil {
+			return nil, err
+		}
+		if c.Eligible() {
+			out = append(out, u.ID)
+		}
+	}
+	return out, nil
+}
+
 func (m *memActivities) plan(_ context.Context, in workflows.PlanReassignmentInput) (workflows.ReassignmentPlan, error) {
 	g, ok := m.groups[in.Group]
 	if !ok {
 		return workflows.ReassignmentPlan{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("unknown reassignment group %q", in.Group), workflows.ErrTypeInvalid, nil)
 	}
+	if err := m.authorize(in.DecidedSeq, policy.Act{Action: policy.DoStartReassignment, ClaimID: in.ClaimID, Stage: in.Stage,
+		Actor: in.Actor, Owner: in.Owner, Assignee: in.Assignee, AssignmentsEnabled: true}); err != nil {
+		return workflows.ReassignmentPlan{}, err
+	}
+	eligible, err := m.eligible(in.DecidedSeq)
+	if err != nil {
+		return workflows.ReassignmentPlan{}, err
+	}
 	p := workflows.ReassignmentPlan{Group: g.Name, Method: g.Method, DefaultAssignee: g.DefaultAssignee, OfferTimeout: g.OfferTimeout}
 	for _, u := range g.Members {
-		if slices.Contains(in.Candidates, u) {
+		if slices.Contains(eligible, u) {
 			p.Members = append(p.Members, u)
 		}
 	}
 	return p, nil
 }
 
-// offerNext is the real activity's rule over an in-memory cursor.
+// offerNext is the real activity's rule over in-memory turns.
 func (m *memActivities) offerNext(_ context.Context, in workflows.OfferNextInput) (workflows.OfferNextResult, error) {
-	var users []policy.User
+	eligible, err := m.eligible(in.DecidedSeq)
+	if err != nil {
+		return workflows.OfferNextResult{}, err
+	}
+	scope := policy.GroupScope(in.Group)
+	var cands []policy.TurnCandidate
 	for _, u := range m.groups[in.Group].Members {
-		if slices.Contains(in.Candidates, u) {
-			users = append(users, policy.User{ID: u})
+		if slices.Contains(eligible, u) {
+			c := policy.TurnCandidate{User: policy.User{ID: u}, Order: int64(len(cands)), Weight: 1}
+			c.Served, c.Counted = m.served[scope][u]
+			cands = append(cands, c)
 		}
 	}
-	pick, next, _, ok := policy.RoundRobin(users, m.cursor["group/"+in.Group])
-	if !ok || slices.Contains(in.Offered, pick.ID) {
+	turn, ok := policy.NextTurn(scope, "round robin", policy.ViewOf(cands))
+	if !ok || slices.Contains(in.Offered, turn.User.ID) {
 		return workflows.OfferNextResult{Done: true}, nil
 	}
-	m.cursor["group/"+in.Group] = next
-	m.offers = append(m.offers, pick.ID)
-	return workflows.OfferNextResult{Member: pick.ID}, nil
+	m.people().Record(turn)
+	m.offers = append(m.offers, turn.User.ID)
+	return workflows.OfferNextResult{Member: turn.User.ID}, nil
 }
 
 func (m *memActivities) event(_ context.Context, in workflows.RecordEventInput) error {
 	m.events = append(m.events, in)
+	return nil
+}
+
+// completion authorises as RecordCompletion does and records the timeline event.
+func (m *memActivities) completion(_ context.Context, in workflows.RecordCompletionInput) error {
+	if err := m.authorize(in.DecidedSeq, policy.Act{Action: policy.DoComplete, ClaimID: in.ClaimID, Stage: in.Stage, Actor: in.Actor,
+		Assignee: in.Assignee, AssignmentsEnabled: in.AssignmentsEnabled, AssigneeExempt: in.AssigneeExempt}); err != nil {
+		return err
+	}
+	m.events = append(m.events, workflows.RecordEventInput{WorkflowID: in.WorkflowID, ClaimID: in.ClaimID, Stage: in.Stage, Seq: in.Seq,
+		Kind: policy.EventCompleted, Actor: in.Actor, Reason: string(in.Outcome), Comment: in.Note, At: in.At})
 	return nil
 }
 
@@ -80,13 +159,27 @@ func (m *memActivities) kinds() []string {
 	return out
 }
 
-func (m *memActivities) resolve(_ context.Context, in workflows.ResolveAssignmentInput) (policy.Decision, error) {
+func (m *memActivities) resolve(ctx context.Context, in workflows.ResolveAssignmentInput) (policy.Decision, error) {
 	m.seen = append(m.seen, in)
-	d, next, err := policy.Decide(policy.DecideInput{Policy: m.policy, Stage: in.Stage, Outcome: in.Outcome, Users: m.users, Cursor: m.cursor[string(in.Stage)]})
-	m.cursor[string(in.Stage)] = next
+	people := m.people()
+	d, ex, err := policy.Decide(ctx, policy.DecideInput{Policy: m.policy, Stage: in.Stage, Outcome: in.Outcome, People: people,
+		Claim: in.Claim, Steps: in.Steps})
+	if err != nil {
+		return d, err
+	}
+	if ex.Turn != nil {
+		people.Record(*ex.Turn)
+	}
+	st := memStage{req: ex.Requirement}
+	for _, u := range m.users {
+		if c, _ := people.Check(ctx, u.ID, ex.Requirement); c.Eligible() {
+			st.candidates = append(st.candidates, u)
+		}
+	}
+	m.stages[in.Seq] = st
 	d.Seq = in.Seq
 	d.Outbox = m.queued(d.Assignee)
-	return d, err
+	return d, nil
 }
 
 // queued is what the real activities report as queued e-mail and Slack messages:
@@ -100,9 +193,20 @@ func (m *memActivities) queued(assignee string) int {
 
 func (m *memActivities) recordAssignment(_ context.Context, in workflows.RecordAssignmentInput) (policy.Decision, error) {
 	m.record = append(m.record, in)
-	for _, u := range m.users {
-		if u.ID == in.Assignee && !u.Active {
-			return policy.Decision{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("user %q is inactive", u.ID), workflows.ErrTypeUnknownUser, nil)
+	if in.Action != "" {
+		act := policy.Act{Action: in.Action, ClaimID: in.ClaimID, Stage: in.Stage, Actor: in.Actor, Owner: in.Owner,
+			Assignee: in.Previous, AssignmentsEnabled: true, Reassigning: in.Reassigning}
+		if in.Action == policy.DoAssign {
+			act.Target = in.Assignee
+		}
+		if err := m.authorize(in.DecidedSeq, act); err != nil {
+			return policy.Decision{}, err
+		}
+	} else {
+		for _, u := range m.users {
+			if u.ID == in.Assignee && !u.Active {
+				return policy.Decision{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("user %q is inactive", u.ID), workflows.ErrTypeUnknownUser, nil)
+			}
 		}
 	}
 	method := in.Method
@@ -117,7 +221,7 @@ func (m *memActivities) recordAssignment(_ context.Context, in workflows.RecordA
 		reason += ": " + in.Comment
 	}
 	return policy.Decision{Seq: in.Seq, Stage: in.Stage, Method: method, AssignmentsEnabled: true,
-		Assignee: in.Assignee, Actor: in.Actor, Candidates: in.Candidates, Reason: reason, Comment: in.Comment,
+		Assignee: in.Assignee, Actor: in.Actor, Reason: reason, Comment: in.Comment,
 		Outbox: m.queued(in.Assignee)}, nil
 }
 
@@ -127,6 +231,7 @@ var directory = []policy.User{
 	{ID: "cat", Active: true, Permissions: []string{"MakeClaimDecisions"}},
 	{ID: "root", Active: true, Permissions: []string{"Admin"}},
 	{ID: "old", Active: false, Permissions: []string{"MakeClaimDecisions"}},
+	{ID: "own", Active: true}, // owns claims; holds no permission
 }
 
 type harness struct {
@@ -142,13 +247,15 @@ func newHarness(t *testing.T, p *policy.Policy) *harness {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetTestTimeout(time.Minute)
-	acts := &memActivities{policy: p, users: directory, cursor: map[string]policy.Cursor{}, groups: map[string]policy.ReassignmentGroup{}}
+	acts := &memActivities{policy: p, users: directory, served: map[string]map[string]int64{}, stages: map[int]memStage{},
+		groups: map[string]policy.ReassignmentGroup{}}
 	env.RegisterWorkflowWithOptions(workflows.ClaimWorkflow, workflow.RegisterOptions{Name: workflows.ClaimWorkflowName})
 	env.RegisterActivityWithOptions(acts.resolve, activity.RegisterOptions{Name: workflows.ActivityResolveAssignment})
 	env.RegisterActivityWithOptions(acts.recordAssignment, activity.RegisterOptions{Name: workflows.ActivityRecordAssignment})
 	env.RegisterActivityWithOptions(acts.event, activity.RegisterOptions{Name: workflows.ActivityRecordEvent})
 	env.RegisterActivityWithOptions(acts.plan, activity.RegisterOptions{Name: workflows.ActivityPlanReassignment})
 	env.RegisterActivityWithOptions(acts.offerNext, activity.RegisterOptions{Name: workflows.ActivityOfferNext})
+	env.RegisterActivityWithOptions(acts.completion, activity.RegisterOptions{Name: workflows.ActivityRecordCompletion})
 	env.RegisterActivityWithOptions(func(context.Context, workflows.PinPolicyInput) (workflows.PolicyRef, error) {
 		return workflows.PolicyRef{}, nil // no stored policies: the worker's own
 	}, activity.RegisterOptions{Name: workflows.ActivityPinPolicy})
@@ -259,7 +366,7 @@ func TestRoundRobinClaimThroughAllStages(t *testing.T) {
 		require.Equal(t, policy.StageCapture, before.Stage)
 		require.Equal(t, "ann", before.Assignee)
 		require.Equal(t, workflows.StatusAssigned, before.Status)
-		require.Len(t, before.Candidates, 3) // ann, bob, cat; old is inactive, root lacks the permission
+		require.Equal(t, 3, before.Eligible) // ann, bob, cat; old is inactive, root and own lack the permission
 	})
 	// A non-assignee is rejected and nothing changes.
 	h.complete("bob", "", rejected(t, workflows.ErrTypeForbidden, `"bob" may not complete capture of claim c1: only the assignee (ann) may`))
@@ -277,7 +384,7 @@ func TestRoundRobinClaimThroughAllStages(t *testing.T) {
 	h.then(func() {
 		s := h.state()
 		require.Equal(t, policy.StageAcknowledge, s.Stage)
-		require.Len(t, s.Candidates, 2, "acknowledge of an approval needs AcknowledgeClaimApproval")
+		require.Equal(t, 2, s.Eligible, "acknowledge of an approval needs AcknowledgeClaimApproval")
 		require.Equal(t, "ann", s.Assignee)
 	})
 	h.complete("ann", "", ok(t))
@@ -322,7 +429,7 @@ func TestManualAssignAndReassignRules(t *testing.T) {
 	h.then(func() {
 		s := h.state()
 		require.Equal(t, "bob", s.Assignee)
-		require.Len(t, s.Candidates, 3, "reassigning keeps the stage's candidates")
+		require.Equal(t, 3, s.Eligible, "reassigning keeps the stage's candidates")
 		require.Len(t, s.Decisions, 4)
 		require.Equal(t, policy.MethodAssign, s.Decisions[3].Method)
 		require.Equal(t, "own", s.Decisions[3].Actor)
@@ -330,7 +437,7 @@ func TestManualAssignAndReassignRules(t *testing.T) {
 	h.complete("bob", "", ok(t))
 	h.assign("root", "cat", ok(t))
 	h.complete("cat", "goodwill", ok(t))
-	h.then(func() { require.Empty(t, h.state().Candidates, "nobody holds AcknowledgeClaimGoodwill") })
+	h.then(func() { require.Zero(t, h.state().Eligible, "nobody holds AcknowledgeClaimGoodwill") })
 	h.assign("root", "ann", rejected(t, workflows.ErrTypeInvalid, "eligible are nobody"))
 	h.start("own")
 	// The test environment ends a workflow that is still waiting with a timeout:

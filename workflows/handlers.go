@@ -11,11 +11,30 @@ import (
 	"github.com/batonhq/baton/policy"
 )
 
-// Update handlers. Each validates again on entry: validators of concurrent updates
-// all ran against the state before any handler, so checking again makes the first
-// one win.
+// Update handlers. Each waits until no other change is being recorded, then
+// validates again: validators of concurrent updates all ran against the state
+// before any handler, so checking again makes the first one win, and the second
+// is answered from the state the first left (already assigned, say) instead of
+// "try again".
+
+// waitTurn waits until no change of assignee is being recorded. If the stage was
+// decided again meanwhile (completed, or moved on), the update is refused: it
+// was meant for a stage that is gone.
+func (c *claim) waitTurn(ctx workflow.Context) error {
+	stage, seq := c.state.Stage, c.decision.Seq
+	if err := workflow.Await(ctx, func() bool { return c.busy == 0 }); err != nil {
+		return err
+	}
+	if c.state.Stage != stage || c.decision.Seq != seq {
+		return reject(ErrTypeConflict, "claim %s: %s was decided again while this waited; nothing was changed", c.in.ClaimID, stage)
+	}
+	return nil
+}
 
 func (c *claim) assign(ctx workflow.Context, in AssignInput) (policy.Decision, error) {
+	if err := c.waitTurn(ctx); err != nil {
+		return policy.Decision{}, err
+	}
 	if err := c.validateAssign(in); err != nil {
 		return policy.Decision{}, err
 	}
@@ -23,6 +42,9 @@ func (c *claim) assign(ctx workflow.Context, in AssignInput) (policy.Decision, e
 }
 
 func (c *claim) claim(ctx workflow.Context, in ClaimStageInput) (policy.Decision, error) {
+	if err := c.waitTurn(ctx); err != nil {
+		return policy.Decision{}, err
+	}
 	if err := c.validateClaim(in); err != nil {
 		return policy.Decision{}, err
 	}
@@ -36,6 +58,9 @@ func (c *claim) claim(ctx workflow.Context, in ClaimStageInput) (policy.Decision
 }
 
 func (c *claim) unassign(ctx workflow.Context, in UnassignInput) (policy.Decision, error) {
+	if err := c.waitTurn(ctx); err != nil {
+		return policy.Decision{}, err
+	}
 	if err := c.validateUnassign(in); err != nil {
 		return policy.Decision{}, err
 	}
@@ -47,6 +72,9 @@ func (c *claim) unassign(ctx workflow.Context, in UnassignInput) (policy.Decisio
 // against the directory as it is now and written its timeline entry; the main
 // loop then moves to the next stage.
 func (c *claim) complete(ctx workflow.Context, in CompleteInput) (StageResult, error) {
+	if err := c.waitTurn(ctx); err != nil {
+		return StageResult{}, err
+	}
 	if err := c.validateComplete(in); err != nil {
 		return StageResult{}, err
 	}
@@ -58,7 +86,8 @@ func (c *claim) complete(ctx workflow.Context, in CompleteInput) (StageResult, e
 	}
 	rec := RecordCompletionInput{WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, ClaimID: c.in.ClaimID, Stage: r.Stage,
 		Seq: c.nextSeq(), DecidedSeq: c.decision.Seq, Actor: in.Actor, Assignee: r.Assignee,
-		AssignmentsEnabled: c.state.AssignmentsEnabled, Outcome: r.Outcome, Note: in.Note, At: workflow.Now(ctx)}
+		AssignmentsEnabled: c.state.AssignmentsEnabled, AssigneeExempt: assigneeExempt(c.lastDecision().Method),
+		Outcome: r.Outcome, Note: in.Note, At: workflow.Now(ctx)}
 	if err := c.bookkeeping(ActivityRecordCompletion, rec).Get(ctx, nil); err != nil {
 		return StageResult{}, asRejection(err)
 	}
@@ -113,4 +142,18 @@ func (c *claim) migratePolicy(ctx workflow.Context, in MigratePolicyInput) (Poli
 	c.event(ctx, RecordEventInput{Kind: policy.EventPolicyMigrated, Actor: in.Actor, Comment: in.Comment,
 		Reason: fmt.Sprintf("migrated from %s to %s; applies from the next decision", from, ref)})
 	return ref, nil
+}
+
+// assigneeExempt reports an assignee who got the stage by a timer, as its default
+// assignee or escalation target: they need not be eligible (care-team source), so
+// completing asks only that they are still active.
+func assigneeExempt(m policy.Method) bool {
+	return m == policy.MethodDefaultAssignee || m == policy.MethodEscalation
+}
+
+func (c *claim) lastDecision() policy.Decision {
+	if len(c.state.Decisions) == 0 {
+		return policy.Decision{}
+	}
+	return c.state.Decisions[len(c.state.Decisions)-1]
 }

@@ -43,6 +43,9 @@ func (c *claim) validateStartReassignment(in StartReassignmentInput) error {
 // startReassignment plans the round, puts the claim in "reassigning" and runs the
 // offers in the background; the update returns once the round has started.
 func (c *claim) startReassignment(ctx workflow.Context, in StartReassignmentInput) (Reassignment, error) {
+	if err := c.waitTurn(ctx); err != nil {
+		return Reassignment{}, err
+	}
 	if err := c.validateStartReassignment(in); err != nil {
 		return Reassignment{}, err
 	}

@@ -191,17 +191,20 @@ type RecordEventInput struct {
 // assignee (with assignments disabled, anyone eligible) who is still active and
 // eligible now.
 type RecordCompletionInput struct {
-	WorkflowID         string         `json:"workflowId"`
-	ClaimID            string         `json:"claimId"`
-	Stage              policy.Stage   `json:"stage"`
-	Seq                int            `json:"seq"`
-	DecidedSeq         int            `json:"decidedSeq"`
-	Actor              string         `json:"actor"`
-	Assignee           string         `json:"assignee,omitempty"`
-	AssignmentsEnabled bool           `json:"assignmentsEnabled"`
-	Outcome            policy.Outcome `json:"outcome,omitempty"`
-	Note               string         `json:"note,omitempty"`
-	At                 time.Time      `json:"at"`
+	WorkflowID         string       `json:"workflowId"`
+	ClaimID            string       `json:"claimId"`
+	Stage              policy.Stage `json:"stage"`
+	Seq                int          `json:"seq"`
+	DecidedSeq         int          `json:"decidedSeq"`
+	Actor              string       `json:"actor"`
+	Assignee           string       `json:"assignee,omitempty"`
+	AssignmentsEnabled bool         `json:"assignmentsEnabled"`
+	// AssigneeExempt: the assignee got the stage as its default assignee or
+	// escalation target and need not be eligible, only active.
+	AssigneeExempt bool           `json:"assigneeExempt,omitempty"`
+	Outcome        policy.Outcome `json:"outcome,omitempty"`
+	Note           string         `json:"note,omitempty"`
+	At             time.Time      `json:"at"`
 }
 
 // SendNotificationsInput names the decision or event whose queued e-mail and Slack

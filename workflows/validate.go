@@ -14,15 +14,14 @@ func reject(kind, format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), kind, nil)
 }
 
-// checkOpen rejects actions while the stage cannot take them.
+// checkOpen rejects actions while the stage cannot take them. A change being
+// recorded is not one of those reasons: the update waits its turn (waitTurn).
 func (c *claim) checkOpen(action string) error {
 	switch {
 	case c.state.Stage == policy.StageFinalise:
 		return reject(ErrTypeConflict, "claim %s is finalised: %s is not possible", c.in.ClaimID, action)
 	case c.state.Status == StatusDeciding:
 		return reject(ErrTypeConflict, "claim %s: %s is still being decided; try again shortly", c.in.ClaimID, c.state.Stage)
-	case c.busy > 0:
-		return reject(ErrTypeConflict, "claim %s: an assignment at %s is being recorded; try again shortly", c.in.ClaimID, c.state.Stage)
 	case c.completed:
 		return reject(ErrTypeConflict, "claim %s: %s is already completed", c.in.ClaimID, c.state.Stage)
 	}
@@ -161,4 +160,17 @@ func orNobody(ids []string) string {
 		return "nobody right now"
 	}
 	return strings.Join(ids, ", ")
+}
+
+// Rejection is a policy refusal as an update's typed rejection: non-retryable, so
+// the workflow records nothing and the caller sees the reason and its kind.
+func Rejection(r *policy.Refusal) error {
+	kind := ErrTypeForbidden
+	switch r.Kind {
+	case policy.RefusedInvalid:
+		kind = ErrTypeInvalid
+	case policy.RefusedUnknownUser:
+		kind = ErrTypeUnknownUser
+	}
+	return temporal.NewNonRetryableApplicationError(r.Msg, kind, nil)
 }
