@@ -171,7 +171,7 @@ func (x *decider) byMethod(d Decision, set EligibleSet) (Decision, error) {
 		if d.Method == MethodWeightedRoundRobin {
 			scope, order = weightedScope(in.Policy.Name, in.Stage), TurnOrder{Weighted: true}
 		}
-		ok, err := x.takeTurn(&d, scope, string(d.Method), order)
+		ok, err := x.takeTurn(&d, scope, strings.ReplaceAll(string(d.Method), "_", " "), order)
 		if err != nil || ok {
 			return d, err
 		}

@@ -159,9 +159,12 @@ func NextTurn(scope, method string, v TurnView) (t Turn, ok bool) {
 		t.Entered = &Turn{Scope: scope, User: v.BestNew.User, Served: entry * v.BestNew.Weight}
 	}
 	who := fmt.Sprintf("%s has had the fewest turns (%d) of the %d eligible", pick.User.ID, pick.Served, v.Eligible)
-	if !pick.Counted {
-		who = fmt.Sprintf("%s joins the turn order at level %d (the %d eligible are at %d–%d)",
-			pick.User.ID, level, v.Eligible, v.MinLevel, v.MaxLevel)
+	switch {
+	case !pick.Counted && v.Counted == 0:
+		who = fmt.Sprintf("%s is first in turn order of the %d eligible, none of whom has had a turn", pick.User.ID, v.Eligible)
+	case !pick.Counted:
+		who = fmt.Sprintf("%s has not had a turn yet and joins at level %d (the %d of %d eligible who have are at %d–%d)",
+			pick.User.ID, level, v.Counted, v.Eligible, v.MinLevel, v.MaxLevel)
 	}
 	if pick.Weight > 1 {
 		who += fmt.Sprintf(", turn %d of %d this round (ticket priority %d)", pick.Served%pick.Weight+1, pick.Weight, pick.Weight)

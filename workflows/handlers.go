@@ -116,9 +116,6 @@ func (c *claim) validateMigrate(in MigratePolicyInput) error {
 	if c.state.Stage == policy.StageFinalise {
 		return reject(ErrTypeConflict, "claim %s is finalised: nothing left to decide", c.in.ClaimID)
 	}
-	if in.Version == c.state.Policy.Version {
-		return reject(ErrTypeConflict, "claim %s already runs under %s", c.in.ClaimID, c.state.Policy)
-	}
 	return nil
 }
 
@@ -136,6 +133,9 @@ func (c *claim) migratePolicy(ctx workflow.Context, in MigratePolicyInput) (Poli
 			return PolicyRef{}, asRejection(err)
 		}
 		return PolicyRef{}, temporal.NewNonRetryableApplicationError(temporalMessage(err), ErrTypeInvalid, nil)
+	}
+	if ref == c.state.Policy {
+		return PolicyRef{}, reject(ErrTypeConflict, "claim %s already runs under %s", c.in.ClaimID, c.state.Policy)
 	}
 	from := c.state.Policy
 	c.state.Policy = ref

@@ -222,8 +222,8 @@ func badInputs() []badInput {
 			"exit 2: starter assign: flag provided but not defined: -bogus\n"),
 		cliRow("missing --as", []string{"complete", "{A}"},
 			"exit 2: starter complete: --as ACTOR is required: who is completing\n"),
-		cliRow("assign an unknown user", []string{"assign", "{A}", "ghost", "--as", "root"},
-			`exit 1: starter assign: "ghost" is not eligible for capture of claim {A}: eligible are ann, bob, cat`+"\n"),
+		afterAcceptance(cliRow("assign an unknown user", []string{"assign", "{A}", "ghost", "--as", "root"},
+			`exit 1: starter assign: "ghost" is not eligible for capture of claim {A}: eligible are ann, bob, cat`+"\n")),
 		cliRow("token for an unknown user", []string{"token", "create", "ghost"},
 			`exit 1: starter token: create API token: unknown user "ghost": not found`+"\n"),
 		cliRow("unknown claim", []string{"show", "no-such-claim"},
@@ -264,8 +264,8 @@ func badInputs() []badInput {
 			`400 invalid_claim_id: claim id "C 1": no spaces, slashes, '?' or '#'`),
 		apiRow("stage typo", "GET", "/api/claims/{A}/assignment-options/reveiw", "ann", "",
 			`400 unknown_stage: unknown stage "reveiw": want one of capture, review, acknowledge, finalise (did you mean "review"?)`),
-		apiRow("assign an unknown user", "POST", "/api/claims/{A}/assign", "root", `{"userId": "ghost"}`,
-			`400 invalid: "ghost" is not eligible for capture of claim {A}: eligible are ann, bob, cat`),
+		afterAcceptance(apiRow("assign an unknown user", "POST", "/api/claims/{A}/assign", "root", `{"userId": "ghost"}`,
+			`400 invalid: "ghost" is not eligible for capture of claim {A}: eligible are ann, bob, cat`)),
 		apiRow("reassign a finalised claim", "POST", "/api/claims/{C}/reassign", "root", `{"userId": "bob"}`,
 			`409 conflict: claim {C} is finalised: assignment is not possible`),
 		apiRow("groups without permission", "PUT", "/api/groups", "ann", badInputGroups,
@@ -286,18 +286,18 @@ func badInputs() []badInput {
 				return err
 			},
 			`complete_stage on claim {A}: "bob" may not complete capture of claim {A}: only the assignee (ann) may (BatonForbidden)`),
-		updateRow("assign an unknown user", "assign {A} to ghost as root",
+		afterAcceptance(updateRow("assign an unknown user", "assign {A} to ghost as root",
 			func(ctx context.Context, f *badInputFixture) error {
 				_, err := f.b.Claims.Assign(ctx, f.ids["A"], workflows.AssignInput{Actor: "root", UserID: "ghost"})
 				return err
 			},
-			`assign on claim {A}: "ghost" is not eligible for capture of claim {A}: eligible are ann, bob, cat (BatonInvalidRequest)`),
-		updateRow("assign an inactive user", "assign {A} to old as root",
+			`assign on claim {A}: "ghost" is not eligible for capture of claim {A}: eligible are ann, bob, cat (BatonInvalidRequest)`)),
+		afterAcceptance(updateRow("assign an inactive user", "assign {A} to old as root",
 			func(ctx context.Context, f *badInputFixture) error {
 				_, err := f.b.Claims.Assign(ctx, f.ids["A"], workflows.AssignInput{Actor: "root", UserID: "old"})
 				return err
 			},
-			`assign on claim {A}: "old" is not eligible for capture of claim {A}: eligible are ann, bob, cat (BatonInvalidRequest)`),
+			`assign on claim {A}: "old" is not eligible for capture of claim {A}: eligible are ann, bob, cat (BatonInvalidRequest)`)),
 		updateRow("update name typo", "complete_stge {A} as ann (by name, as other SDKs send it)",
 			func(ctx context.Context, f *badInputFixture) error {
 				h, err := f.b.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: workflows.WorkflowID(f.ids["A"]),
@@ -321,36 +321,36 @@ func badInputs() []badInput {
 				return err
 			},
 			`complete_stage on claim {A}: complete_stage: outcome is only recorded at review, not at capture (BatonInvalidRequest)`),
-		updateRow("claim when not eligible", "claim {B} as dan",
+		afterAcceptance(updateRow("claim when not eligible", "claim {B} as dan",
 			func(ctx context.Context, f *badInputFixture) error {
 				_, err := f.b.Claims.Claim(ctx, f.ids["B"], workflows.ClaimStageInput{Actor: "dan"})
 				return err
 			},
-			`claim on claim {B}: "dan" may not claim capture of claim {B}: they are not eligible (eligible are ann, bob, cat) (BatonForbidden)`),
+			`claim on claim {B}: "dan" may not claim capture of claim {B}: they are not eligible (eligible are ann, bob, cat) (BatonForbidden)`)),
 		updateRow("claim assigned work", "claim {A} as bob",
 			func(ctx context.Context, f *badInputFixture) error {
 				_, err := f.b.Claims.Claim(ctx, f.ids["A"], workflows.ClaimStageInput{Actor: "bob"})
 				return err
 			},
 			`claim on claim {A}: claim {A}: capture is already assigned to ann (BatonConflict)`),
-		updateRow("unassign by a non-assignee", "unassign {A} as bob",
+		afterAcceptance(updateRow("unassign by a non-assignee", "unassign {A} as bob",
 			func(ctx context.Context, f *badInputFixture) error {
 				_, err := f.b.Claims.Unassign(ctx, f.ids["A"], workflows.UnassignInput{Actor: "bob"})
 				return err
 			},
-			`unassign on claim {A}: "bob" may not unassign capture of claim {A}: only the assignee (ann), admins and the owner may (BatonForbidden)`),
+			`unassign on claim {A}: "bob" may not unassign capture of claim {A}: only the assignee (ann), admins and the owner may (BatonForbidden)`)),
 		updateRow("no actor", "assign {A} to bob, no actor",
 			func(ctx context.Context, f *badInputFixture) error {
 				_, err := f.b.Claims.Assign(ctx, f.ids["A"], workflows.AssignInput{UserID: "bob"})
 				return err
 			},
 			`assign on claim {A}: assign: actor is required (BatonInvalidRequest)`),
-		updateRow("migrate policy by a non-admin", "migrate_policy {A} to version 1 as ann",
+		afterAcceptance(updateRow("migrate policy by a non-admin", "migrate_policy {A} to version 1 as ann",
 			func(ctx context.Context, f *badInputFixture) error {
 				_, err := f.b.Claims.MigratePolicy(ctx, f.ids["A"], workflows.MigratePolicyInput{Actor: "ann", Version: 1})
 				return err
 			},
-			`migrate_policy on claim {A}: "ann" may not migrate claim {A} to another policy version: admins only (BatonForbidden)`),
+			`migrate_policy on claim {A}: "ann" may not migrate claim {A} to another policy version: admins only (BatonForbidden)`)),
 		updateRow("reassign in finalise", "assign {C} to bob as root",
 			func(ctx context.Context, f *badInputFixture) error {
 				_, err := f.b.Claims.Assign(ctx, f.ids["C"], workflows.AssignInput{Actor: "root", UserID: "bob"})

@@ -12,6 +12,7 @@ import (
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/internal/testenv"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
 )
 
@@ -98,7 +99,10 @@ claims:
 	require.Equal(t, "High", s.Priority)
 	d := s.Decisions[0]
 	require.Equal(t, "vip", d.MatchedRule)
-	require.Equal(t, []policy.RuleTrace{{RuleID: "vip", Matched: true, Why: "all conditions hold"}}, d.RuleTrace)
+	require.Equal(t, 1, d.RulesTried)
+	e, err := b.DB.Store.ExplanationGet(ctx, store.DecisionKey{WorkflowID: workflows.WorkflowID(id), Stage: d.Stage, Seq: d.Seq})
+	require.NoError(t, err)
+	require.Equal(t, []policy.RuleTrace{{RuleID: "vip", Matched: true, Why: "all conditions hold"}}, e.RuleTrace, "the trace is in the ledger")
 
 	query := fmt.Sprintf("WorkflowId = '%s' AND BatonPriority = 'High'", workflows.WorkflowID(id))
 	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
