@@ -22,16 +22,17 @@ func (a *Activities) PlanReassignment(ctx context.Context, in workflows.PlanReas
 	var plan workflows.ReassignmentPlan
 	var started bool // false on a retry: the round's start is already recorded
 	err := a.Store.InTx(ctx, func(qs *store.Queries) error {
+		// Authority first: someone who may not send the stage learns nothing of the groups.
+		act := policy.Act{Action: policy.DoStartReassignment, ClaimID: in.ClaimID, Stage: in.Stage, Actor: in.Actor,
+			Owner: in.Owner, Assignee: in.Assignee, AssignmentsEnabled: true}
+		if err := a.authorize(ctx, qs, act, in.DecidedSeq, in.WorkflowID); err != nil {
+			return err
+		}
 		g, err := qs.Group(ctx, in.Group)
 		if errors.Is(err, store.ErrNotFound) {
 			return temporal.NewNonRetryableApplicationError(unknownGroup(ctx, qs, in.Group), workflows.ErrTypeInvalid, nil)
 		}
 		if err != nil {
-			return err
-		}
-		act := policy.Act{Action: policy.DoStartReassignment, ClaimID: in.ClaimID, Stage: in.Stage, Actor: in.Actor,
-			Owner: in.Owner, Assignee: in.Assignee, AssignmentsEnabled: true}
-		if err := a.authorize(ctx, qs, act, in.DecidedSeq, in.WorkflowID); err != nil {
 			return err
 		}
 		plan = workflows.ReassignmentPlan{Group: g.Name, Method: g.Method, DefaultAssignee: g.DefaultAssignee, OfferTimeout: g.OfferTimeout}

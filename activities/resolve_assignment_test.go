@@ -88,7 +88,7 @@ func TestProductModuleAnswerRejectedFallsBackToManual(t *testing.T) {
 	require.Equal(t, policy.MethodManual, d.Method)
 	require.Empty(t, d.Assignee)
 	require.Equal(t, 1, d.Eligible)
-	require.Equal(t, "ann", d.Sample[0].UserID)
+	require.Equal(t, "ann", d.Sample[0])
 	require.Contains(t, d.Reason, `product module answer rejected (product module: users[0]: unknown user "ghost")`)
 
 	a.Module = nil

@@ -264,10 +264,17 @@ func runClaims(ctx context.Context, claims *claimclient.Client, f *flags, out io
 			}
 			hi = max(hi, n)
 		}
+		if len(parts) > summaryPeople {
+			// At organisation size, name the first few and count the rest.
+			parts = append(parts[:summaryPeople], fmt.Sprintf("… %d people in all", len(counts[st])))
+		}
 		fmt.Fprintf(out, "  %-26s %s (max-min %d)\n", st, strings.Join(parts, " "), hi-max(lo, 0))
 	}
 	return errors.Join(errs...)
 }
+
+// summaryPeople is how many people a stage's summary line names.
+const summaryPeople = 8
 
 // driveClaim starts a claim and, at each stage, waits for the decision and
 // completes the stage as its assignee (assigning the first eligible user first when
@@ -288,7 +295,7 @@ func driveClaim(ctx context.Context, claims *claimclient.Client, id string, outc
 			if len(s.Sample) == 0 {
 				return fmt.Errorf("%s: nobody is eligible (%s)", stage, d.Reason)
 			}
-			actor = s.Sample[0].UserID
+			actor = s.Sample[0]
 			if s.AssignmentsEnabled {
 				if d, err = claims.Assign(ctx, id, workflows.AssignInput{Actor: actor, UserID: actor}); err != nil {
 					return err

@@ -24,7 +24,7 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-const usage = `usage: dev demo [flags] | dev bench [flags] | dev chaos [flags]
+const usage = `usage: dev demo [flags] | dev bench [flags] | dev chaos [flags] | dev directory [flags]
 
 Runs an embedded Temporal server (SQLite under --data), the Web UI, PostgreSQL
 (DATABASE_URL, else 127.0.0.1:5432, else a private cluster under --data), the
@@ -43,6 +43,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runBench(ctx, args[1:], stdout, stderr)
 		case "chaos":
 			return runChaos(ctx, args[1:], stdout, stderr)
+		case "directory":
+			return runDirectory(args[1:], stdout, stderr)
 		case "noop-worker":
 			return runNoopWorker(ctx, args[1:], stderr)
 		}

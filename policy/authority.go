@@ -135,7 +135,7 @@ func Authorize(a Act) *Refusal {
 func (a Act) actorPresent() *Refusal {
 	switch {
 	case !a.ActorCheck.Found, !a.ActorCheck.User.Active:
-		return refuse(RefusedForbidden, "%q may not %s on claim %s: %s", a.Actor, a.verb(), a.ClaimID, a.ActorCheck.Why(a.Actor))
+		return refuse(RefusedForbidden, "%q may not %s of claim %s: %s", a.Actor, a.verb(), a.ClaimID, a.ActorCheck.Why(a.Actor))
 	}
 	return nil
 }
@@ -241,13 +241,13 @@ func (s StageAuthority) eligibleNow(ctx context.Context, people People) (string,
 		if err != nil {
 			return "", err
 		}
-		return SampleList(candidates(users, ""), n), nil
+		return SampleList(ids(users), n), nil
 	}
 	set, err := people.Eligible(ctx, s.Requirement, SampleSize)
 	if err != nil {
 		return "", err
 	}
-	return SampleList(candidates(set.Sample, ""), set.Count), nil
+	return SampleList(ids(set.Sample), set.Count), nil
 }
 
 // AuthorizeNow reads everything Authorize needs from the directory as it is now

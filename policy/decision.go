@@ -25,11 +25,12 @@ type Decision struct {
 	// the stage when it was decided.
 	Eligible int `json:"eligible"`
 	Excluded int `json:"excluded"`
-	// Sample is the first few candidates (at most SampleSize), in turn order.
-	Sample        []Candidate `json:"sample,omitempty"`
-	Reason        string      `json:"reason"`
-	PolicyVersion string      `json:"policyVersion"`
-	Comment       string      `json:"comment,omitempty"`
+	// Sample names the first few candidates (at most SampleSize), in directory
+	// order: ids only, since the decision is copied into workflow history.
+	Sample        []string `json:"sample,omitempty"`
+	Reason        string   `json:"reason"`
+	PolicyVersion string   `json:"policyVersion"`
+	Comment       string   `json:"comment,omitempty"`
 	// Rules are the stage's queue and timers as the policy set them when the stage
 	// was decided; the workflow runs its timers from these.
 	Rules StageRules `json:"rules"`
@@ -119,7 +120,7 @@ func Decide(ctx context.Context, in DecideInput) (Decision, Explanation, error) 
 		Required:           x.req.Required,
 		Eligible:           set.Count,
 		Excluded:           set.Excluded,
-		Sample:             candidates(set.Sample, x.req.Describe()),
+		Sample:             ids(set.Sample),
 		PolicyVersion:      p.Version,
 		Rules:              p.RulesFor(in.Stage),
 	}
@@ -340,17 +341,21 @@ func candidates(users []User, description string) []Candidate {
 	return out
 }
 
+func ids(users []User) []string {
+	out := make([]string, len(users))
+	for i, u := range users {
+		out[i] = u.ID
+	}
+	return out
+}
+
 // SampleList names a decision's sample for a message: "ann, bob, cat", or with
 // "… (12 in all)" when there are more than the sample holds.
-func SampleList(sample []Candidate, total int) string {
+func SampleList(sample []string, total int) string {
 	if len(sample) == 0 {
 		return "nobody"
 	}
-	ids := make([]string, len(sample))
-	for i, c := range sample {
-		ids[i] = c.UserID
-	}
-	s := strings.Join(ids, ", ")
+	s := strings.Join(sample, ", ")
 	if total > len(sample) {
 		s += fmt.Sprintf(", … (%d in all)", total)
 	}

@@ -49,7 +49,7 @@ func DecideFromModule(ctx context.Context, p *Policy, stage Stage, people People
 		Method:             MethodProductModule,
 		AssignmentsEnabled: true,
 		Eligible:           len(ex.Listed),
-		Sample:             slices.Clone(opts.Users[:min(len(opts.Users), SampleSize)]),
+		Sample:             slices.Clone(ex.Listed[:min(len(ex.Listed), SampleSize)]),
 		PolicyVersion:      p.Version,
 		Reason:             fmt.Sprintf("product module: %d users, no default assignee", len(opts.Users)),
 	}

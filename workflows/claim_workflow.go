@@ -64,7 +64,7 @@ func ClaimWorkflow(ctx workflow.Context, in ClaimInput) (ClaimSummary, error) {
 		state: ClaimState{
 			ClaimID:   in.ClaimID,
 			Owner:     in.Owner,
-			Sample:    []policy.Candidate{},
+			Sample:    []string{},
 			Completed: []StageResult{},
 			Decisions: []policy.Decision{},
 		},
@@ -217,7 +217,7 @@ func (c *claim) setCandidates(d policy.Decision, key *LedgerKey) {
 	c.state.Eligible, c.state.Excluded, c.state.Explain = d.Eligible, d.Excluded, key
 	c.state.Sample = slices.Clone(d.Sample)
 	if c.state.Sample == nil {
-		c.state.Sample = []policy.Candidate{}
+		c.state.Sample = []string{}
 	}
 }
 

@@ -88,14 +88,14 @@ func (m *memActivities) eligible(seq int) ([]string, error) {
 }
 
 func (m *memActivities) plan(_ context.Context, in workflows.PlanReassignmentInput) (workflows.ReassignmentPlan, error) {
+	if err := m.authorize(in.DecidedSeq, policy.Act{Action: policy.DoStartReassignment, ClaimID: in.ClaimID, Stage: in.Stage,
+		Actor: in.Actor, Owner: in.Owner, Assignee: in.Assignee, AssignmentsEnabled: true}); err != nil {
+		return workflows.ReassignmentPlan{}, err
+	}
 	g, ok := m.groups[in.Group]
 	if !ok {
 		return workflows.ReassignmentPlan{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("unknown reassignment group %q", in.Group), workflows.ErrTypeInvalid, nil)
-	}
-	if err := m.authorize(in.DecidedSeq, policy.Act{Action: policy.DoStartReassignment, ClaimID: in.ClaimID, Stage: in.Stage,
-		Actor: in.Actor, Owner: in.Owner, Assignee: in.Assignee, AssignmentsEnabled: true}); err != nil {
-		return workflows.ReassignmentPlan{}, err
 	}
 	eligible, err := m.eligible(in.DecidedSeq)
 	if err != nil {

@@ -86,11 +86,11 @@ type ClaimState struct {
 	// when it was decided; Sample names the first few (at most policy.SampleSize).
 	// The full list is in the ledger under Explain: `starter explain`, the
 	// assignment-options endpoints and the queue page read it page by page.
-	Eligible      int                `json:"eligible"`
-	Excluded      int                `json:"excluded"`
-	Sample        []policy.Candidate `json:"sample"`
-	Explain       *LedgerKey         `json:"explain,omitempty"`
-	ReviewOutcome policy.Outcome     `json:"reviewOutcome,omitempty"`
+	Eligible      int            `json:"eligible"`
+	Excluded      int            `json:"excluded"`
+	Sample        []string       `json:"sample"`
+	Explain       *LedgerKey     `json:"explain,omitempty"`
+	ReviewOutcome policy.Outcome `json:"reviewOutcome,omitempty"`
 	// Queue is where the stage waits while unassigned.
 	Queue string `json:"queue,omitempty"`
 	// Rules are the current stage's queue and timers.

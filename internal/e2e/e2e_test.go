@@ -68,7 +68,7 @@ func TestAllStagesUnderEachMethod(t *testing.T) {
 		{"manual", pol(policy.MethodManual, true), nil, func(t *testing.T, b *testenv.Baton, id string, s workflows.ClaimState) string {
 			require.Equal(t, workflows.StatusUnassigned, s.Status)
 			require.Empty(t, s.Assignee)
-			pick := s.Sample[len(s.Sample)-1].UserID
+			pick := s.Sample[len(s.Sample)-1]
 			d, err := b.Claims.Assign(context.Background(), id, workflows.AssignInput{Actor: pick, UserID: pick})
 			require.NoError(t, err)
 			require.Equal(t, policy.MethodAssign, d.Method)
@@ -82,7 +82,7 @@ func TestAllStagesUnderEachMethod(t *testing.T) {
 		{"assignments_disabled", pol(policy.MethodRoundRobin, false), nil, func(t *testing.T, b *testenv.Baton, id string, s workflows.ClaimState) string {
 			require.Equal(t, workflows.StatusOpen, s.Status)
 			require.Empty(t, s.Assignee)
-			return s.Sample[0].UserID
+			return s.Sample[0]
 		}},
 	}
 	for _, tc := range cases {

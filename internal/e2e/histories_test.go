@@ -60,7 +60,7 @@ func TestHistories(t *testing.T) {
 		{"assignments_disabled_finalised", pol(policy.MethodManual, false), func(t *testing.T, b *testenv.Baton, id string) {
 			for _, stage := range policy.AssignableStages {
 				s := waitDecided(t, b, id, stage)
-				complete(t, b, id, s.Sample[0].UserID, stage)
+				complete(t, b, id, s.Sample[0], stage)
 			}
 			_, err := b.Claims.Summary(context.Background(), id)
 			require.NoError(t, err)

@@ -1,6 +1,7 @@
 package policybench
 
 import (
+	"bytes"
 	"context"
 	"testing"
 
@@ -58,4 +59,22 @@ func ruleIndex(rules []policy.Rule, r *policy.Rule) int {
 		}
 	}
 	return -1
+}
+
+func TestOrganisationRoundTrips(t *testing.T) {
+	t.Parallel()
+	d := Organisation(25, 10)
+	var buf bytes.Buffer
+	require.NoError(t, WriteDirectory(&buf, d))
+	back, err := policy.ParseDirectory("org.yaml", buf.Bytes())
+	require.NoError(t, err)
+	require.Len(t, back.Users, 25)
+	eligible := 0
+	for i, u := range back.Users {
+		require.Equal(t, d.Users[i].User, u.User)
+		if u.Has(policy.PermMakeClaimDecisions) {
+			eligible++
+		}
+	}
+	require.Equal(t, 3, eligible, "o000000, o000010, o000020")
 }
