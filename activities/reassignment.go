@@ -126,12 +126,7 @@ func (a *Activities) OfferNext(ctx context.Context, in workflows.OfferNextInput)
 		if err != nil {
 			return err
 		}
-		cands := make([]policy.TurnCandidate, len(members))
-		for i, m := range members {
-			cands[i] = policy.TurnCandidate{User: policy.User{ID: m}, Order: int64(i), Weight: 1}
-			cands[i].Served, cands[i].Counted = served[m]
-		}
-		turn, ok := policy.NextTurn(scope, "round robin", policy.ViewOf(cands))
+		turn, entered, ok := policy.GroupTurn(g.Name, members, served)
 		pick, reason := turn.User, turn.Reason
 		if !ok || slices.Contains(in.Offered, pick.ID) {
 			res.Done = true // everyone eligible has had their turn in this round
@@ -147,8 +142,10 @@ func (a *Activities) OfferNext(ctx context.Context, in workflows.OfferNextInput)
 		if !inserted {
 			return nil // a retry: the offer, cursor and notification are already recorded
 		}
-		if err := qs.TurnRecord(ctx, turn); err != nil {
-			return err
+		for _, t := range append(entered, turn) {
+			if err := qs.TurnRecord(ctx, t); err != nil {
+				return err
+			}
 		}
 		key := store.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}
 		msg := fmt.Sprintf("Claim %s at %s is offered to you by reassignment group %s for %s: claim it to take it",

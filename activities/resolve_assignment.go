@@ -82,6 +82,7 @@ func (a *Activities) decide(ctx context.Context, qs *store.Queries, pol *policy.
 	if err != nil {
 		return d, ex, err
 	}
+	ex.EligibleSet = people.SetID(ex.Requirement)
 	if module != nil {
 		d.Reason = fmt.Sprintf("product module answer rejected (%v); left for manual assignment among %d eligible users",
 			module.err, d.Eligible)

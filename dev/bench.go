@@ -30,7 +30,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
 	var cfg bench.Config
-	var out, callers, bursts, only, cpuProfile string
+	var out, callers, bursts, only, cpuProfile, orgSizes string
 	fs.StringVar(&cfg.WorkerBin, "worker", "bin/worker", "Baton's worker binary (memory and two-worker figures)")
 	fs.StringVar(&out, "out", "docs/bench", "directory for report.md and fairness.svg")
 	fs.StringVar(&cfg.DataDir, "data", "", "data directory (default: a temporary one, removed afterwards)")
@@ -45,7 +45,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&callers, "callers", "1,4,16,64", "concurrent callers for cursor contention")
 	fs.StringVar(&bursts, "bursts", "10,100,1000", "burst sizes for fairness")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (server, workers and drivers) to this file")
-	fs.StringVar(&only, "only", "", "comma-separated figures to run (rules, fairness, contention, flow, timers, two, memory); default all")
+	fs.StringVar(&orgSizes, "org-sizes", "10,1000,10000,100000", "directory sizes for the organisation figure (the first is the baseline)")
+	fs.IntVar(&cfg.OrgDecisions, "org-decisions", 640, "decisions each organisation-size measurement makes")
+	fs.IntVar(&cfg.OrgOpen, "org-open", 1000, "open claims for the organisation figure's worker memory (0: not measured)")
+	fs.StringVar(&only, "only", "", "comma-separated figures to run (rules, fairness, contention, flow, timers, two, memory, organisation); default all")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -58,6 +61,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	if cfg.Bursts, err = ints("bursts", bursts); err != nil {
+		fmt.Fprintln(stderr, "dev bench:", err)
+		return 2
+	}
+	if cfg.OrgSizes, err = ints("org-sizes", orgSizes); err != nil {
 		fmt.Fprintln(stderr, "dev bench:", err)
 		return 2
 	}

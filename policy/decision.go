@@ -60,6 +60,9 @@ type Explanation struct {
 	RuleTrace []RuleTrace `json:"ruleTrace,omitempty"`
 	// Turn is the turn the decision took, to store with it; nil when none.
 	Turn *Turn `json:"-"`
+	// EligibleSet is the store's record of who met the requirement, for the
+	// ledger row to refer to; 0 when the directory is not the store's.
+	EligibleSet int64 `json:"-"`
 }
 
 // DecideInput is what a built-in method needs to decide a stage.

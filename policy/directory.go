@@ -208,7 +208,8 @@ func (m *MemDirectory) Team(_ context.Context, id string, req Requirement) ([]Us
 	return nil, false, nil
 }
 
-// Turns implements People, the same way the store's SQL does.
+// Turns implements People, the same way the store's SQL does: newcomers enter,
+// then the first in turn order is named.
 func (m *MemDirectory) Turns(ctx context.Context, scope string, req Requirement, order TurnOrder) (TurnView, error) {
 	var pool []User
 	if order.Team != "" {
@@ -221,24 +222,31 @@ func (m *MemDirectory) Turns(ctx context.Context, scope string, req Requirement,
 		}
 	}
 	served := m.Served[scope]
-	var cs []TurnCandidate
+	cs := make([]TurnCandidate, len(pool))
 	for i, u := range pool {
-		c := TurnCandidate{User: u, Order: int64(i), Weight: order.weight(u)}
-		c.Served, c.Counted = served[u.ID]
-		cs = append(cs, c)
+		cs[i] = TurnCandidate{User: u, Order: int64(i), Weight: order.weight(u)}
+		cs[i].Served, cs[i].Counted = served[u.ID]
 	}
-	return ViewOf(cs), nil
+	next, entered, ok := EnterAndPick(cs)
+	for _, c := range entered {
+		m.record(scope, c.User.ID, c.Served)
+	}
+	v := TurnView{Eligible: len(pool)}
+	if ok {
+		v.Next = &next
+	}
+	return v, nil
 }
 
 // Record stores a turn taken, as the store does with the decision's ledger row.
-func (m *MemDirectory) Record(t Turn) {
+func (m *MemDirectory) Record(t Turn) { m.record(t.Scope, t.User.ID, t.Served) }
+
+func (m *MemDirectory) record(scope, user string, served int64) {
 	if m.Served == nil {
 		m.Served = map[string]map[string]int64{}
 	}
-	for _, t := range t.Turns() {
-		if m.Served[t.Scope] == nil {
-			m.Served[t.Scope] = map[string]int64{}
-		}
-		m.Served[t.Scope][t.User.ID] = t.Served
+	if m.Served[scope] == nil {
+		m.Served[scope] = map[string]int64{}
 	}
+	m.Served[scope][user] = served
 }

@@ -18,13 +18,13 @@ import (
 // whose eligible sets overlap (acknowledge of an approval and of a goodwill) share
 // one notion of whose turn it is, and the people end up even, not just each set.
 //
-// A person with no count yet (a newcomer) enters at the lowest level among the
-// eligible people who have one, so they get a turn in the current round and
-// nobody gets two; when everyone eligible has just finished a round (all level,
-// none part-way), they enter one level below, so they take their turn in the
-// round just finished, as someone not yet served in it. A leaver is simply not
-// eligible and is skipped. Nothing here is rewritten whole at a decision: one
-// person's count moves.
+// A person with no count yet (a newcomer) is given one when the scope first
+// decides among them: the lowest level among the eligible people who have a
+// count, so they get a turn in the current round and nobody gets two; when
+// everyone eligible has just finished a round (all level, none part-way), one
+// level below, so they take their turn in the round just finished, as someone
+// not yet served in it. A leaver is simply not eligible and is skipped. Nothing
+// here is rewritten whole at a decision: one person's count moves.
 
 // TurnOrder says how a scope orders people among equals.
 type TurnOrder struct {
@@ -55,51 +55,50 @@ type TurnCandidate struct {
 
 func (c TurnCandidate) level() int64 { return c.Served / c.Weight }
 
-// TurnView is what a decision needs of a scope's turn state: aggregates over the
-// eligible people with a count, and the best of each kind. It is all the store
-// reads, whatever the size of the eligible set.
-type TurnView struct {
-	Eligible int // everyone eligible in the scope's pool
-	Counted  int // of them, those with a count
+// TurnLevels summarises the eligible people who have a count in a scope: all a
+// newcomer's entry depends on.
+type TurnLevels struct {
+	Counted  int
 	MinLevel int64
 	MaxLevel int64
 	// Complete is true when every counted person has finished their share of a
 	// round (turns a multiple of weight).
 	Complete bool
-	// BestCounted is the counted person with the lowest level (highest weight,
-	// then order, among equals); BestNew the first newcomer by weight then order.
-	BestCounted *TurnCandidate
-	BestNew     *TurnCandidate
 }
 
-// ViewOf computes a TurnView from every eligible candidate.
-func ViewOf(cs []TurnCandidate) TurnView {
-	v := TurnView{Eligible: len(cs), Complete: true}
-	for i := range cs {
-		c := &cs[i]
+// LevelsOf summarises the counted candidates.
+func LevelsOf(cs []TurnCandidate) TurnLevels {
+	l := TurnLevels{Complete: true}
+	for _, c := range cs {
 		if !c.Counted {
-			if v.BestNew == nil || before(*c, *v.BestNew, 0, 0) {
-				v.BestNew = c
-			}
 			continue
 		}
-		if v.Counted == 0 || c.level() < v.MinLevel {
-			v.MinLevel = c.level()
+		if l.Counted == 0 || c.level() < l.MinLevel {
+			l.MinLevel = c.level()
 		}
-		v.MaxLevel = max(v.MaxLevel, c.level())
-		v.Complete = v.Complete && c.Served%c.Weight == 0
-		v.Counted++
-		if v.BestCounted == nil || before(*c, *v.BestCounted, c.level(), v.BestCounted.level()) {
-			v.BestCounted = c
-		}
+		l.MaxLevel = max(l.MaxLevel, c.level())
+		l.Complete = l.Complete && c.Served%c.Weight == 0
+		l.Counted++
 	}
-	return v
+	return l
 }
 
-// before orders two candidates at levels la and lb: lower level, then higher
-// weight, then earlier order.
-func before(a, b TurnCandidate, la, lb int64) bool {
-	if c := cmp.Compare(la, lb); c != 0 {
+// EntryLevel is where newcomers enter the scope (see the package's notes on
+// turns).
+func (l TurnLevels) EntryLevel() int64 {
+	if l.Counted == 0 {
+		return 0
+	}
+	if l.MinLevel == l.MaxLevel && l.Complete {
+		return max(l.MinLevel-1, 0)
+	}
+	return l.MinLevel
+}
+
+// before orders two candidates: lower level, then higher weight, then earlier
+// order.
+func before(a, b TurnCandidate) bool {
+	if c := cmp.Compare(a.level(), b.level()); c != 0 {
 		return c < 0
 	}
 	if c := cmp.Compare(b.Weight, a.Weight); c != 0 {
@@ -108,16 +107,29 @@ func before(a, b TurnCandidate, la, lb int64) bool {
 	return a.Order < b.Order
 }
 
-// EntryLevel is where a newcomer enters the scope (see the package's notes on
-// turns).
-func (v TurnView) EntryLevel() int64 {
-	if v.Counted == 0 {
-		return 0
+// EnterAndPick gives every newcomer among the eligible candidates a count at the
+// entry level (entered lists them, to store) and returns whose turn it is.
+// ok is false when nobody is eligible.
+func EnterAndPick(cs []TurnCandidate) (next TurnCandidate, entered []TurnCandidate, ok bool) {
+	entry := LevelsOf(cs).EntryLevel()
+	for i := range cs {
+		c := &cs[i]
+		if !c.Counted {
+			c.Served, c.Counted = entry*c.Weight, true
+			entered = append(entered, *c)
+		}
+		if !ok || before(*c, next) {
+			next, ok = *c, true
+		}
 	}
-	if v.MinLevel == v.MaxLevel && v.Complete {
-		return max(v.MinLevel-1, 0)
-	}
-	return v.MinLevel
+	return next, entered, ok
+}
+
+// TurnView is what a decision reads of a scope: how many are eligible and whose
+// turn it is, after any newcomers have entered.
+type TurnView struct {
+	Eligible int
+	Next     *TurnCandidate
 }
 
 // Turn is a turn taken: the person, the scope, and the count to store for them.
@@ -125,51 +137,22 @@ type Turn struct {
 	Scope  string
 	User   User
 	Served int64
+	Weight int64
+	Order  int64
 	Reason string
-	// Entered is a newcomer who lost this turn on the order among equals: they
-	// are given their entry count now, so they fall behind as others move on and
-	// their turn comes, instead of re-entering level with the lowest every time.
-	Entered *Turn
 }
 
-// Turns lists the counts to store: the turn and any newcomer entered with it.
-func (t Turn) Turns() []Turn {
-	if t.Entered == nil {
-		return []Turn{t}
-	}
-	return []Turn{t, *t.Entered}
-}
-
-// NextTurn picks whose turn it is. ok is false when nobody is eligible.
+// NextTurn takes the turn the view names. ok is false when nobody is eligible.
 func NextTurn(scope, method string, v TurnView) (t Turn, ok bool) {
-	var pick TurnCandidate
-	var level int64
-	entry := v.EntryLevel()
-	switch {
-	case v.BestNew == nil && v.BestCounted == nil:
+	if v.Next == nil {
 		return Turn{}, false
-	case v.BestCounted == nil || (v.BestNew != nil && before(*v.BestNew, *v.BestCounted, entry, v.BestCounted.level())):
-		pick, level = *v.BestNew, entry
-		pick.Served = entry * pick.Weight
-	default:
-		pick, level = *v.BestCounted, v.BestCounted.level()
 	}
-	t = Turn{Scope: scope, User: pick.User, Served: pick.Served + 1}
-	if pick.Counted && v.BestNew != nil {
-		t.Entered = &Turn{Scope: scope, User: v.BestNew.User, Served: entry * v.BestNew.Weight}
+	c := *v.Next
+	t = Turn{Scope: scope, User: c.User, Served: c.Served + 1, Weight: c.Weight, Order: c.Order}
+	t.Reason = fmt.Sprintf("%s: %s has had the fewest turns (%d) of the %d eligible", method, c.User.ID, c.Served, v.Eligible)
+	if c.Weight > 1 {
+		t.Reason += fmt.Sprintf(", turn %d of %d this round (ticket priority %d)", c.Served%c.Weight+1, c.Weight, c.Weight)
 	}
-	who := fmt.Sprintf("%s has had the fewest turns (%d) of the %d eligible", pick.User.ID, pick.Served, v.Eligible)
-	switch {
-	case !pick.Counted && v.Counted == 0:
-		who = fmt.Sprintf("%s is first in turn order of the %d eligible, none of whom has had a turn", pick.User.ID, v.Eligible)
-	case !pick.Counted:
-		who = fmt.Sprintf("%s has not had a turn yet and joins at level %d (the %d of %d eligible who have are at %d–%d)",
-			pick.User.ID, level, v.Counted, v.Eligible, v.MinLevel, v.MaxLevel)
-	}
-	if pick.Weight > 1 {
-		who += fmt.Sprintf(", turn %d of %d this round (ticket priority %d)", pick.Served%pick.Weight+1, pick.Weight, pick.Weight)
-	}
-	t.Reason = method + ": " + who
 	return t, true
 }
 
@@ -180,4 +163,26 @@ func TimestampModulus(eligible []User, unixMilli int64) (User, bool) {
 		return User{}, false
 	}
 	return eligible[unixMilli%int64(len(eligible))], true
+}
+
+// GroupTurn is a reassignment group's next turn: members are its eligible
+// members in group order, served their counts in the group's scope. Groups are
+// small, so their turns are worked out here whole; entered are the newcomers
+// given a count, to store with the turn.
+func GroupTurn(group string, members []string, served map[string]int64) (t Turn, entered []Turn, ok bool) {
+	scope := GroupScope(group)
+	cs := make([]TurnCandidate, len(members))
+	for i, m := range members {
+		cs[i] = TurnCandidate{User: User{ID: m}, Order: int64(i), Weight: 1}
+		cs[i].Served, cs[i].Counted = served[m]
+	}
+	next, in, ok := EnterAndPick(cs)
+	if !ok {
+		return Turn{}, nil, false
+	}
+	for _, c := range in {
+		entered = append(entered, Turn{Scope: scope, User: c.User, Served: c.Served, Weight: c.Weight, Order: c.Order})
+	}
+	t, _ = NextTurn(scope, "round robin", TurnView{Eligible: len(members), Next: &next})
+	return t, entered, true
 }

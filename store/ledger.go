@@ -64,10 +64,9 @@ func decisionArgs(k DecisionKey, claimID string, d policy.Decision, ex *policy.E
 	}
 	var req, trace []byte
 	var listed []string
-	r := policy.Requirement{}
+	var set *int64
 	if ex != nil {
-		r, listed = ex.Requirement, ex.Listed
-		if req, err = json.Marshal(r); err != nil {
+		if req, err = json.Marshal(ex.Requirement); err != nil {
 			return nil, fmt.Errorf("encode requirement %s: %w", k, err)
 		}
 		if len(ex.RuleTrace) > 0 {
@@ -75,14 +74,17 @@ func decisionArgs(k DecisionKey, claimID string, d policy.Decision, ex *policy.E
 				return nil, fmt.Errorf("encode rule trace %s: %w", k, err)
 			}
 		}
+		if ex.EligibleSet > 0 {
+			set = &ex.EligibleSet
+		}
+		listed = ex.Listed
 	}
 	var seq *int
 	if decidedSeq > 0 {
 		seq = &decidedSeq
 	}
-	args := []any{k.WorkflowID, k.Stage, k.Seq, claimID, d.Method, d.Assignee, d.Actor, d.Reason, d.PolicyVersion, body,
-		req, trace, seq, listed}
-	return append(args, requirementArgs(r)...), nil
+	return []any{k.WorkflowID, k.Stage, k.Seq, claimID, d.Method, d.Assignee, d.Actor, d.Reason, d.PolicyVersion, body,
+		req, trace, seq, set, listed}, nil
 }
 
 // DecisionsByClaim lists a claim's decisions in order.
@@ -209,9 +211,8 @@ func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, e
 	b.Queue(q("DecisionInsert"), args...)
 	b.Queue(q("TimelineAdd"), w.Event.args()...)
 	if w.Explanation != nil && w.Explanation.Turn != nil {
-		for _, t := range w.Explanation.Turn.Turns() {
-			b.Queue(q("TurnSet"), t.Scope, t.User.ID, t.Served)
-		}
+		t := w.Explanation.Turn
+		b.Queue(q("TurnSet"), t.Scope, t.User.ID, t.Served, max(t.Weight, 1), t.Order)
 	}
 	if w.Inbox != nil {
 		b.Queue(q("InboxInsert"), inboxArgs(k, w.ClaimID, w.Inbox.UserID, w.Inbox.Message, w.Inbox.Link)...)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -14,18 +15,44 @@ import (
 
 // People answers a decision's questions about the directory with indexed SQL, on
 // the queries' connection (inside the decision's transaction, so what it reads is
-// what the ledger row records). Every answer is bounded in size.
-type People struct{ qs *Queries }
+// what the ledger row records). Every answer is bounded in size, and none scans
+// everyone eligible except once per requirement and directory generation, when
+// that requirement's eligible set is made.
+type People struct {
+	qs *Queries
+	// sets caches, by requirement key, the eligible set this transaction read.
+	sets map[string]int64
+}
 
 // People returns the directory as decisions read it.
-func (qs *Queries) People() People { return People{qs: qs} }
+func (qs *Queries) People() *People { return &People{qs: qs, sets: map[string]int64{}} }
 
-var _ policy.People = People{}
+var _ policy.People = (*People)(nil)
 
 // requirementArgs are the eligibility fragment's seven parameters.
 func requirementArgs(r policy.Requirement) []any {
 	return []any{nonNil(r.Required), lowerAll(r.Filter.TagsOneOf), lowerAll(r.Filter.TagsAllOf),
 		r.Filter.StateCredential, strings.ToLower(r.State), r.Filter.CareTeam, r.CareTeam}
+}
+
+// requirementKey is a requirement in a canonical form: what eligible sets are
+// made and found by. The stage is left out: two stages that require the same
+// thing have one set.
+func requirementKey(r policy.Requirement) (string, []byte, error) {
+	c := policy.Requirement{Required: slices.Sorted(slices.Values(r.Required)), Filter: r.Filter}
+	c.Filter.TagsOneOf = slices.Sorted(slices.Values(lowerAll(r.Filter.TagsOneOf)))
+	c.Filter.TagsAllOf = slices.Sorted(slices.Values(lowerAll(r.Filter.TagsAllOf)))
+	if r.Filter.StateCredential {
+		c.State = strings.ToLower(r.State)
+	}
+	if r.Filter.CareTeam {
+		c.CareTeam = r.CareTeam
+	}
+	key, err := json.Marshal(c)
+	if err != nil {
+		return "", nil, fmt.Errorf("encode requirement: %w", err)
+	}
+	return string(key), key, nil
 }
 
 func lowerAll(s []string) []string {
@@ -36,17 +63,51 @@ func lowerAll(s []string) []string {
 	return out
 }
 
-// Eligible implements policy.People.
-func (p People) Eligible(ctx context.Context, r policy.Requirement, sample int) (policy.EligibleSet, error) {
-	args := requirementArgs(r)
-	var n, all int64
-	if err := p.qs.db.QueryRow(ctx, q("EligibleCount"), args...).Scan(&n, &all); err != nil {
-		return policy.EligibleSet{}, fmt.Errorf("count eligible for %s: %w", r.Stage, err)
+// set finds, or makes once, the eligible set of a requirement at the directory's
+// current generation.
+func (p *People) set(ctx context.Context, r policy.Requirement, sample int) (id int64, size, all int64, first []string, err error) {
+	key, doc, err := requirementKey(r)
+	if err != nil {
+		return 0, 0, 0, nil, err
+	}
+	get := func() error {
+		return p.qs.db.QueryRow(ctx, q("EligibleSetGet"), key, sample).Scan(&id, &size, &first, &all)
+	}
+	err = get()
+	if errors.Is(err, pgx.ErrNoRows) {
+		args := append(append([]any{key, doc}, requirementArgs(r)...), policy.SampleSize)
+		if _, err = p.qs.db.Exec(ctx, q("EligibleSetMake"), args...); err == nil {
+			err = get()
+		}
+	}
+	if err != nil {
+		return 0, 0, 0, nil, fmt.Errorf("eligible set for %s: %w", key, err)
+	}
+	p.sets[key] = id
+	return id, size, all, first, nil
+}
+
+// SetID is the eligible set this transaction used for a requirement, for the
+// ledger row to refer to; 0 when none was read.
+func (p *People) SetID(r policy.Requirement) int64 {
+	key, _, err := requirementKey(r)
+	if err != nil {
+		return 0
+	}
+	return p.sets[key]
+}
+
+// Eligible implements policy.People: the count and sample of the requirement's
+// eligible set.
+func (p *People) Eligible(ctx context.Context, r policy.Requirement, sample int) (policy.EligibleSet, error) {
+	_, n, all, first, err := p.set(ctx, r, max(sample, 0))
+	if err != nil {
+		return policy.EligibleSet{}, err
 	}
 	set := policy.EligibleSet{Count: int(n), Excluded: int(max(all-n, 0))}
-	if sample > 0 && n > 0 {
-		users, err := collect(ctx, p.qs, "sample eligible", q("EligibleSample"), func(r pgx.CollectableRow) (policy.User, error) { return scanUser(r) },
-			append(args, sample)...)
+	if sample > 0 && len(first) > 0 {
+		// In the set's (directory) order; a user deleted since is simply absent.
+		users, err := collect(ctx, p.qs, "sample eligible", q("UsersByID"), func(r pgx.CollectableRow) (policy.User, error) { return scanUser(r) }, first)
 		if err != nil {
 			return policy.EligibleSet{}, err
 		}
@@ -56,7 +117,7 @@ func (p People) Eligible(ctx context.Context, r policy.Requirement, sample int) 
 }
 
 // Check implements policy.People.
-func (p People) Check(ctx context.Context, id string, r policy.Requirement) (policy.UserCheck, error) {
+func (p *People) Check(ctx context.Context, id string, r policy.Requirement) (policy.UserCheck, error) {
 	var u policy.User
 	var known, member bool
 	err := p.qs.db.QueryRow(ctx, q("UserCheck"), id, r.CareTeam).Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.Active, &u.Permissions,
@@ -71,7 +132,7 @@ func (p People) Check(ctx context.Context, id string, r policy.Requirement) (pol
 }
 
 // Team implements policy.People.
-func (p People) Team(ctx context.Context, team string, r policy.Requirement) ([]policy.User, bool, error) {
+func (p *People) Team(ctx context.Context, team string, r policy.Requirement) ([]policy.User, bool, error) {
 	var found bool
 	if err := p.qs.db.QueryRow(ctx, q("TeamExists"), team).Scan(&found); err != nil {
 		return nil, false, fmt.Errorf("find team %q: %w", team, err)
@@ -84,29 +145,101 @@ func (p People) Team(ctx context.Context, team string, r policy.Requirement) ([]
 	return users, true, err
 }
 
-// Turns implements policy.People. It locks the scope first, so the view it reads
-// is the one the decision's turn is recorded against.
-func (p People) Turns(ctx context.Context, scope string, r policy.Requirement, order policy.TurnOrder) (policy.TurnView, error) {
+// Turns implements policy.People. It locks the scope, makes sure everyone in the
+// requirement's eligible set has a count there (once per scope and set: the
+// newcomers enter at the scope's level), and reads whose turn it is from the
+// scope's index.
+func (p *People) Turns(ctx context.Context, scope string, r policy.Requirement, order policy.TurnOrder) (policy.TurnView, error) {
 	if _, err := p.qs.db.Exec(ctx, q("TurnScopeLock"), scope); err != nil {
 		return policy.TurnView{}, fmt.Errorf("lock turns %s: %w", scope, err)
 	}
-	var v policy.TurnView
-	var n, counted int64
-	var cID, nID *string
-	var cOrd, cW, cServed, nOrd, nW *int64
-	err := p.qs.db.QueryRow(ctx, q("TurnView"), append(requirementArgs(r), scope, order.Weighted, order.Team)...).Scan(
-		&n, &counted, &v.MinLevel, &v.MaxLevel, &v.Complete, &cID, &cOrd, &cW, &cServed, &nID, &nOrd, &nW)
+	set, size, _, _, err := p.set(ctx, r, 0)
 	if err != nil {
-		return v, fmt.Errorf("read turns %s: %w", scope, err)
+		return policy.TurnView{}, err
 	}
-	v.Eligible, v.Counted = int(n), int(counted)
-	if cID != nil {
-		v.BestCounted = &policy.TurnCandidate{User: policy.User{ID: *cID}, Order: *cOrd, Weight: *cW, Served: *cServed, Counted: true}
+	tag, err := p.qs.db.Exec(ctx, q("TurnPoolMark"), scope, set)
+	if err != nil {
+		return policy.TurnView{}, fmt.Errorf("turn pool %s: %w", scope, err)
 	}
-	if nID != nil {
-		v.BestNew = &policy.TurnCandidate{User: policy.User{ID: *nID}, Order: *nOrd, Weight: *nW}
+	if tag.RowsAffected() == 1 {
+		if err := p.enter(ctx, scope, set, order); err != nil {
+			return policy.TurnView{}, err
+		}
+	}
+	v := policy.TurnView{Eligible: int(size)}
+	c, found, err := p.next(ctx, scope, r, order)
+	if err != nil || !found {
+		return v, err
+	}
+	c.Counted = true
+	v.Next = &c
+	if order.Team != "" {
+		// A team's pool is its eligible members, not the whole set.
+		v.Eligible = 0
+		if members, _, err := p.Team(ctx, order.Team, r); err == nil {
+			v.Eligible = len(members)
+		}
 	}
 	return v, nil
+}
+
+// turnBatch is how many of a scope's rows next reads at a time: the first
+// eligible is nearly always among the first few.
+const turnBatch = 64
+
+// next finds the first eligible row of the scope's turn order, batch by batch.
+func (p *People) next(ctx context.Context, scope string, r policy.Requirement, order policy.TurnOrder) (policy.TurnCandidate, bool, error) {
+	args := append(requirementArgs(r), scope, order.Team)
+	for offset := 0; ; offset += turnBatch {
+		rows, err := p.qs.db.Query(ctx, q("TurnNext"), append(args, offset, turnBatch)...)
+		if err != nil {
+			return policy.TurnCandidate{}, false, fmt.Errorf("next turn %s: %w", scope, err)
+		}
+		n := 0
+		var pick *policy.TurnCandidate
+		for rows.Next() {
+			var c policy.TurnCandidate
+			var eligible bool
+			if err := rows.Scan(&c.User.ID, &c.Served, &c.Weight, &c.Order, &eligible); err != nil {
+				rows.Close()
+				return policy.TurnCandidate{}, false, fmt.Errorf("next turn %s: %w", scope, err)
+			}
+			n++
+			if eligible && pick == nil {
+				c.Counted = true
+				pick = &c
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return policy.TurnCandidate{}, false, fmt.Errorf("next turn %s: %w", scope, err)
+		}
+		if pick != nil {
+			return *pick, true, nil
+		}
+		if n < turnBatch {
+			return policy.TurnCandidate{}, false, nil
+		}
+	}
+}
+
+// enter gives the set's members without a count in scope one at the scope's
+// entry level (policy.TurnLevels.EntryLevel).
+func (p *People) enter(ctx context.Context, scope string, set int64, order policy.TurnOrder) error {
+	var l policy.TurnLevels
+	var counted, missing int64
+	if err := p.qs.db.QueryRow(ctx, q("TurnPoolLevels"), scope, set, order.Team).Scan(&counted, &l.MinLevel, &l.MaxLevel,
+		&l.Complete, &missing); err != nil {
+		return fmt.Errorf("turn levels %s: %w", scope, err)
+	}
+	if missing == 0 {
+		return nil
+	}
+	l.Counted = int(counted)
+	if _, err := p.qs.db.Exec(ctx, q("TurnPoolEnter"), scope, set, order.Team, l.EntryLevel(), order.Weighted); err != nil {
+		return fmt.Errorf("enter newcomers in %s: %w", scope, err)
+	}
+	return nil
 }
 
 // TurnCounts returns each person's turns in a scope.
@@ -236,11 +369,9 @@ func (qs *Queries) TurnsLock(ctx context.Context, scope string) error {
 }
 
 // TurnRecord stores a turn taken.
-func (qs *Queries) TurnRecord(ctx context.Context, turn policy.Turn) error {
-	for _, t := range turn.Turns() {
-		if _, err := qs.db.Exec(ctx, q("TurnSet"), t.Scope, t.User.ID, t.Served); err != nil {
-			return fmt.Errorf("record turn %s of %s: %w", t.Scope, t.User.ID, err)
-		}
+func (qs *Queries) TurnRecord(ctx context.Context, t policy.Turn) error {
+	if _, err := qs.db.Exec(ctx, q("TurnSet"), t.Scope, t.User.ID, t.Served, max(t.Weight, 1), t.Order); err != nil {
+		return fmt.Errorf("record turn %s of %s: %w", t.Scope, t.User.ID, err)
 	}
 	return nil
 }

@@ -116,20 +116,19 @@ func (m *memActivities) offerNext(_ context.Context, in workflows.OfferNextInput
 	if err != nil {
 		return workflows.OfferNextResult{}, err
 	}
-	scope := policy.GroupScope(in.Group)
-	var cands []policy.TurnCandidate
+	var members []string
 	for _, u := range m.groups[in.Group].Members {
 		if slices.Contains(eligible, u) {
-			c := policy.TurnCandidate{User: policy.User{ID: u}, Order: int64(len(cands)), Weight: 1}
-			c.Served, c.Counted = m.served[scope][u]
-			cands = append(cands, c)
+			members = append(members, u)
 		}
 	}
-	turn, ok := policy.NextTurn(scope, "round robin", policy.ViewOf(cands))
+	turn, entered, ok := policy.GroupTurn(in.Group, members, m.served[policy.GroupScope(in.Group)])
 	if !ok || slices.Contains(in.Offered, turn.User.ID) {
 		return workflows.OfferNextResult{Done: true}, nil
 	}
-	m.people().Record(turn)
+	for _, t := range append(entered, turn) {
+		m.people().Record(t)
+	}
 	m.offers = append(m.offers, turn.User.ID)
 	return workflows.OfferNextResult{Member: turn.User.ID}, nil
 }

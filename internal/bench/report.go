@@ -86,6 +86,7 @@ func (r *Results) otherRows() []Row {
 			fmt.Sprintf("%.1f MB no-op worker (%.0f → %.0f MB)", n/mb, float64(m.Noop[0])/mb, float64(m.Noop[len(m.Noop)-1])/mb),
 			ratio(b, n), "", true})
 	}
+	rows = append(rows, r.orgRows()...)
 	if r.Two.Claims > 0 {
 		var workers []string
 		for w, n := range r.Two.PerWorker {
@@ -94,6 +95,42 @@ func (r *Results) otherRows() []Row {
 		sort.Strings(workers)
 		rows = append(rows, Row{fmt.Sprintf("two worker processes, %d claims: RR max−min", r.Two.Claims), fmt.Sprint(r.Two.MaxSpread),
 			"activity tasks " + strings.Join(workers, ", "), 0, "exactly even (0)", r.Two.MaxSpread == 0 && len(r.Two.PerWorker) == 2})
+	}
+	return rows
+}
+
+// orgRows are figure 8: each size against the smallest, measured in the same run.
+func (r *Results) orgRows() []Row {
+	if len(r.Org) < 2 {
+		return nil
+	}
+	base := r.Org[0]
+	var rows []Row
+	for i, o := range r.Org[1:] {
+		largest := i == len(r.Org)-2
+		size := fmt.Sprintf("8 %d users (%d eligible)", o.Users, o.Eligible)
+		of := fmt.Sprintf(" at %d users", base.Users)
+		hist := Row{size + ": claim history", fmt.Sprintf("%.1f KB, %d events", float64(o.HistoryBytes)/1024, o.HistoryEvents),
+			fmt.Sprintf("%.1f KB, %d events", float64(base.HistoryBytes)/1024, base.HistoryEvents) + of,
+			ratio(float64(o.HistoryBytes), float64(base.HistoryBytes)), "", true}
+		state := Row{size + ": state answer", fmt.Sprintf("%.1f KB", float64(o.StateBytes)/1024),
+			fmt.Sprintf("%.1f KB", float64(base.StateBytes)/1024) + of, ratio(float64(o.StateBytes), float64(base.StateBytes)), "", true}
+		p50 := Row{size + ": decision p50", ms(o.DecisionP50), ms(base.DecisionP50) + of,
+			ratio(float64(o.DecisionP50), float64(base.DecisionP50)), "", true}
+		if largest {
+			hist.Target, hist.Met = "≤ 32 KB, ≤ 1.5", o.HistoryBytes <= 32<<10 && hist.Ratio <= 1.5
+			state.Target, state.Met = "≤ 64 KB, ≤ 1.5", o.StateBytes <= 64<<10 && state.Ratio <= 1.5
+			p50.Target, p50.Met = "≤ 3", p50.Ratio <= 3
+		}
+		rows = append(rows, hist, state, p50,
+			Row{size + ": decision p99", ms(o.DecisionP99), ms(base.DecisionP99) + of, ratio(float64(o.DecisionP99), float64(base.DecisionP99)), "", true},
+			Row{fmt.Sprintf("%s: RR decisions/s, %d callers", size, OrgCallers), fmt.Sprintf("%.0f (dup %d, skip %d)", o.Rate, o.Duplicates, o.Skips),
+				fmt.Sprintf("%.0f (dup %d, skip %d)", base.Rate, base.Duplicates, base.Skips) + of, ratio(o.Rate, base.Rate),
+				"0 dup/skip", o.Duplicates == 0 && o.Skips == 0 && base.Duplicates == 0 && base.Skips == 0})
+		if o.RSSPerThousand > 0 {
+			rows = append(rows, Row{size + ": worker RSS per 1,000 open claims", fmt.Sprintf("%.1f MB", o.RSSPerThousand/mb),
+				fmt.Sprintf("%.1f MB", base.RSSPerThousand/mb) + of, ratio(o.RSSPerThousand, base.RSSPerThousand), "", true})
+		}
 	}
 	return rows
 }

@@ -24,8 +24,14 @@ type Config struct {
 	Memory     int // open claims for the memory figure
 	MemStep    int
 	TwoClaims  int // claims for the two-worker figure
+	// OrgSizes are the directory sizes of figure 8; OrgDecisions the decisions
+	// its latency and contention measurements each make; OrgOpen the open claims
+	// its memory figure holds (0: not measured).
+	OrgSizes     []int
+	OrgDecisions int
+	OrgOpen      int
 	// Only, when not empty, runs just these figures: rules, fairness,
-	// contention, flow, timers, two, memory.
+	// contention, flow, timers, two, memory, organisation.
 	Only []string
 	Log  *slog.Logger
 }
@@ -46,6 +52,10 @@ func (c *Config) Defaults() {
 	def(&c.Memory, 10000)
 	def(&c.MemStep, 1000)
 	def(&c.TwoClaims, 140)
+	def(&c.OrgDecisions, 640)
+	if len(c.OrgSizes) == 0 {
+		c.OrgSizes = []int{10, 1000, 10000, 100000}
+	}
 	if c.Window == 0 {
 		c.Window = time.Second
 	}
@@ -71,6 +81,7 @@ type Results struct {
 	Timers     TimerResult
 	Memory     MemoryResult
 	Two        TwoWorkersResult
+	Org        []OrgRow
 }
 
 // Run measures every figure, printing progress to progress.
@@ -116,6 +127,10 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Results, error) 
 		{"two", "two worker processes", func() (err error) { res.Two, err = s.TwoWorkers(ctx, cfg.WorkerBin, cfg.TwoClaims); return }},
 		{"memory", "worker memory", func() (err error) {
 			res.Memory, err = s.Memory(ctx, cfg.WorkerBin, cfg.Memory, cfg.MemStep)
+			return
+		}},
+		{"organisation", "organisation size", func() (err error) {
+			res.Org, err = s.Organisation(ctx, cfg.WorkerBin, cfg.OrgSizes, cfg.OrgDecisions, cfg.OrgOpen)
 			return
 		}},
 	}

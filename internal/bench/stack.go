@@ -52,7 +52,7 @@ func StartStack(ctx context.Context, dataDir string, log *slog.Logger) (_ *Stack
 	if s.pg, err = pgfind.Find(ctx, pgfind.Options{DataDir: filepath.Join(dataDir, "pg"), Logger: log}); err != nil {
 		return nil, err
 	}
-	if err := resetSchema(ctx, s.pg.URL); err != nil {
+	if err := resetSchema(ctx, s.pg.URL, schemaName); err != nil {
 		return nil, err
 	}
 	s.URL = pgfind.WithSearchPath(s.pg.URL, schemaName)
@@ -132,15 +132,17 @@ func (s *Stack) Close() {
 	}
 }
 
-func resetSchema(ctx context.Context, url string) error {
+// resetSchema drops and creates a schema, so a figure never depends on an
+// earlier run.
+func resetSchema(ctx context.Context, url, schema string) error {
 	admin, err := pgxpool.New(ctx, url)
 	if err != nil {
 		return err
 	}
 	defer admin.Close()
-	_, err = admin.Exec(ctx, "DROP SCHEMA IF EXISTS "+schemaName+" CASCADE; CREATE SCHEMA "+schemaName)
+	_, err = admin.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE; CREATE SCHEMA "+schema)
 	if err != nil {
-		return fmt.Errorf("reset schema %s: %w", schemaName, err)
+		return fmt.Errorf("reset schema %s: %w", schema, err)
 	}
 	return nil
 }

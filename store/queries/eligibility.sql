@@ -10,13 +10,23 @@ AND u.tags_lc @> $E3::text[]
 AND (NOT $E4::bool OR ($E5::text <> '' AND u.credentials_lc @> ARRAY[$E5::text]))
 AND (NOT $E6::bool OR EXISTS (SELECT 1 FROM team_members cm WHERE cm.team_id = $E7::text AND cm.user_id = u.id))
 
--- name: EligibleCount
-SELECT count(*)::bigint, (SELECT users FROM directory_stats) FROM users u WHERE {{eligible $1}};
+-- name: EligibleSetGet
+-- The set for a requirement at the directory's current generation, if made: its
+-- id, size, first $2 members (of its head) and the directory's size.
+SELECT e.id, e.size, e.head[1:$2], d.users
+FROM directory_stats d JOIN eligible_sets e ON e.requirement_key = $1 AND e.generation = d.generation;
 
--- name: EligibleSample
-SELECT u.id, u.name, u.email, u.role, u.active, u.perms, u.tags, u.credentials, u.ticket_priority, u.email_notifications
-FROM users u WHERE {{eligible $1}}
-ORDER BY u.position LIMIT $8;
+-- name: EligibleSetMake
+-- Makes the set for a requirement ($1 key, $2 requirement, $3..$9 its fragment
+-- parameters, $10 the head's length) at the current generation: the one scan of
+-- everyone eligible.
+WITH s AS (
+    SELECT coalesce(array_agg(u.id ORDER BY u.position), '{}') AS users FROM users u WHERE {{eligible $3}}
+)
+INSERT INTO eligible_sets (requirement_key, generation, requirement, users, size, head)
+SELECT $1, d.generation, $2, s.users, cardinality(s.users), s.users[1:$10]
+FROM directory_stats d, s
+ON CONFLICT (requirement_key, generation) DO NOTHING;
 
 -- name: UserCheck
 -- One user with whether the claim's care team exists and has them as a member.
@@ -24,6 +34,10 @@ SELECT u.id, u.name, u.email, u.role, u.active, u.perms, u.tags, u.credentials, 
        EXISTS (SELECT 1 FROM teams t WHERE t.id = $2),
        EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = $2 AND m.user_id = u.id)
 FROM users u WHERE u.id = $1;
+
+-- name: UserEligible
+-- Whether one user meets a requirement ($2..$8), by the same rules as a set.
+SELECT EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND {{eligible $2}});
 
 -- name: TeamEligible
 SELECT u.id, u.name, u.email, u.role, u.active, u.perms, u.tags, u.credentials, u.ticket_priority, u.email_notifications

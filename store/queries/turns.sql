@@ -4,37 +4,55 @@
 INSERT INTO turn_scopes (scope) VALUES ($1)
 ON CONFLICT (scope) DO UPDATE SET updated_at = now();
 
--- name: TurnView
--- The scope's turn state over the users who meet the requirement ($1..$7) and, for
--- a team order ($10), belong to the team: aggregates over those with a count, the
--- counted one with the lowest level (turns / weight), and the first newcomer.
--- $9 weights by ticket priority. Bounded output, however many are eligible.
-WITH pool AS (
-    SELECT u.id,
-           CASE WHEN $10::text = '' THEN u.position ELSE m.position END::bigint AS ord,
-           CASE WHEN $9::bool THEN greatest(u.ticket_priority, 1) ELSE 1 END::bigint AS w,
-           t.served
-    FROM users u
-    LEFT JOIN team_members m ON m.team_id = $10::text AND m.user_id = u.id
-    LEFT JOIN rr_turns t ON t.scope = $8 AND t.user_id = u.id
-    WHERE {{eligible $1}} AND ($10::text = '' OR m.user_id IS NOT NULL)
-), stats AS (
-    SELECT count(*)::bigint AS n, count(served)::bigint AS counted,
-           coalesce(min(served / w), 0)::bigint AS minl, coalesce(max(served / w), 0)::bigint AS maxl,
-           coalesce(bool_and(served % w = 0) FILTER (WHERE served IS NOT NULL), true) AS complete
-    FROM pool
-), best_counted AS (
-    SELECT id, ord, w, served FROM pool WHERE served IS NOT NULL ORDER BY served / w, w DESC, ord LIMIT 1
-), best_new AS (
-    SELECT id, ord, w FROM pool WHERE served IS NULL ORDER BY w DESC, ord LIMIT 1
+-- name: TurnPoolMark
+-- Records that every member of an eligible set has a row in the scope; false when
+-- already recorded (nothing to enter).
+INSERT INTO turn_pools (scope, eligible_set) VALUES ($1, $2) ON CONFLICT DO NOTHING;
+
+-- name: TurnPoolLevels
+-- Over the members of eligible set $2 (and, for a team order, of team $3) who
+-- have a count in scope $1: how many, their lowest and highest level, whether
+-- all have finished their share of a round, and how many members have none.
+SELECT count(t.user_id)::bigint, coalesce(min(t.level), 0)::bigint, coalesce(max(t.level), 0)::bigint,
+       coalesce(bool_and(t.served % t.weight = 0) FILTER (WHERE t.user_id IS NOT NULL), true),
+       (count(*) - count(t.user_id))::bigint
+FROM eligible_sets e, unnest(e.users) AS m (user_id)
+LEFT JOIN rr_turns t ON t.scope = $1 AND t.user_id = m.user_id
+WHERE e.id = $2 AND ($3::text = '' OR EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = $3 AND tm.user_id = m.user_id));
+
+-- name: TurnPoolEnter
+-- Gives every member of set $2 (of team $3) without a count in scope $1 one at
+-- level $4: served = level × weight ($5 weights by ticket priority), ordered by
+-- directory or team position.
+INSERT INTO rr_turns (scope, user_id, served, level, weight, ord)
+SELECT $1, u.id, $4 * w.weight, $4, w.weight, CASE WHEN $3::text = '' THEN u.position ELSE tm.position END
+FROM eligible_sets e, unnest(e.users) AS m (user_id)
+JOIN users u ON u.id = m.user_id
+LEFT JOIN team_members tm ON tm.team_id = $3 AND tm.user_id = u.id
+CROSS JOIN LATERAL (SELECT CASE WHEN $5::bool THEN greatest(u.ticket_priority, 1) ELSE 1 END::bigint AS weight) w
+WHERE e.id = $2 AND ($3::text = '' OR tm.user_id IS NOT NULL)
+ON CONFLICT (scope, user_id) DO NOTHING;
+
+-- name: TurnNext
+-- A batch of scope $8's rows in turn order (lowest level, highest weight,
+-- earliest order: the scope's index, read from offset $10 for at most $11 rows),
+-- each with whether its user meets the requirement ($1..$7) and, for a team
+-- order, is on team $9 now. The caller takes the first eligible; the batch is
+-- taken from the index before any user is looked at, so the plan never sorts
+-- the whole scope.
+WITH batch AS (
+    SELECT user_id, served, weight, ord, level FROM rr_turns WHERE scope = $8
+    ORDER BY level, weight DESC, ord OFFSET $10 LIMIT $11
 )
-SELECT s.n, s.counted, s.minl, s.maxl, s.complete,
-       c.id, c.ord, c.w, c.served, b.id, b.ord, b.w
-FROM stats s LEFT JOIN best_counted c ON true LEFT JOIN best_new b ON true;
+SELECT b.user_id, b.served, b.weight, b.ord,
+       EXISTS (SELECT 1 FROM users u WHERE u.id = b.user_id AND {{eligible $1}}
+               AND ($9::text = '' OR EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = $9 AND tm.user_id = u.id)))
+FROM batch b
+ORDER BY b.level, b.weight DESC, b.ord;
 
 -- name: TurnSet
-INSERT INTO rr_turns (scope, user_id, served) VALUES ($1, $2, $3)
-ON CONFLICT (scope, user_id) DO UPDATE SET served = excluded.served, updated_at = now();
+INSERT INTO rr_turns (scope, user_id, served, level, weight, ord) VALUES ($1, $2, $3::bigint, $3::bigint / $4::bigint, $4::bigint, $5::bigint)
+ON CONFLICT (scope, user_id) DO UPDATE SET served = excluded.served, level = excluded.level, updated_at = now();
 
 -- name: TurnCounts
 -- Each person's turns in a scope: the evidence that turns are even.

@@ -29,8 +29,10 @@ RETURNING coalesce((SELECT (o.active, o.perms, o.tags_lc, o.credentials_lc, o.ti
                     FROM old o), false);
 
 -- name: DirectoryStatsRefresh
+-- After a load: the directory's size, and a new generation, so eligible sets and
+-- turn pools are made again from the directory as it now is.
 INSERT INTO directory_stats (id, users) SELECT true, count(*) FROM users
-ON CONFLICT (id) DO UPDATE SET users = excluded.users;
+ON CONFLICT (id) DO UPDATE SET users = excluded.users, generation = directory_stats.generation + 1;
 
 -- name: UserPermissionsClear
 DELETE FROM user_permissions WHERE user_id = $1;
@@ -47,3 +49,9 @@ INSERT INTO subject_hosts (subject, user_id, at) VALUES ($1, $2, $3) ON CONFLICT
 
 -- name: HostLatest
 SELECT user_id FROM subject_hosts WHERE subject = $1 ORDER BY at DESC, user_id LIMIT 1;
+
+-- name: UsersByID
+-- Users by id, in the order given (ids not in the directory are left out).
+SELECT u.id, u.name, u.email, u.role, u.active, u.perms, u.tags, u.credentials, u.ticket_priority, u.email_notifications
+FROM unnest($1::text[]) WITH ORDINALITY AS i (id, n) JOIN users u ON u.id = i.id
+ORDER BY i.n;
