@@ -95,11 +95,11 @@ func eligibleMembers(ctx context.Context, qs *store.Queries, g policy.Reassignme
 	return in, out, nil
 }
 
-// OfferNext offers the claim to the group member whose turn it is: the first
-// eligible member, in group order, not yet served in the group's current round
-// (the round-robin cursor every claim sent to the group shares). Being offered is
-// the member's turn, taken or not, so nobody is offered twice in a round and a
-// member added mid-round still gets theirs. The offer, the cursor and the
+// OfferNext offers the claim to the group member whose turn it is: the eligible
+// member with the fewest turns in the group (group order among equals), the turn
+// counts every claim sent to the group shares (policy.GroupTurn). Being offered
+// is the member's turn, taken or not, so nobody is offered twice in a round and a
+// member added mid-round still gets theirs. The offer, the turn and the
 // notification are one transaction keyed by the workflow's seq: a retry returns the
 // member already offered.
 func (a *Activities) OfferNext(ctx context.Context, in workflows.OfferNextInput) (workflows.OfferNextResult, error) {
@@ -140,7 +140,7 @@ func (a *Activities) OfferNext(ctx context.Context, in workflows.OfferNextInput)
 		}
 		res.Member = subject
 		if !inserted {
-			return nil // a retry: the offer, cursor and notification are already recorded
+			return nil // a retry: the offer, turn and notification are already recorded
 		}
 		for _, t := range append(entered, turn) {
 			if err := qs.TurnRecord(ctx, t); err != nil {

@@ -47,7 +47,7 @@ type pending struct {
 // the ledger row under key (with the explanation), takes the turn and notifies the assignee (in-app,
 // and the e-mail and Slack messages queued in the outbox). If a
 // concurrent copy of the activity recorded key first, everything rolls back and
-// that copy's decision is returned, so no cursor moves twice and nobody is told
+// that copy's decision is returned, so no turn is taken twice and nobody is told
 // twice. Business failures (application errors) come back unwrapped.
 func (a *Activities) recordOnce(ctx context.Context, key store.DecisionKey, claimID string,
 	decide func(*store.Queries) (pending, error)) (policy.Decision, error) {
@@ -84,7 +84,7 @@ func (a *Activities) recordOnce(ctx context.Context, key store.DecisionKey, clai
 			w.Inbox = &store.InboxEntry{UserID: d.Assignee, Message: fmt.Sprintf("Claim %s is yours at %s (%s)", claimID, key.Stage, why),
 				Link: a.link(key.WorkflowID, claimID, key.Stage)}
 		}
-		// One round trip for the ledger row, timeline, cursor and inbox.
+		// One round trip for the ledger row, timeline, turn and inbox.
 		inserted, err := qs.DecisionRecord(ctx, w)
 		if err != nil {
 			return err

@@ -16,7 +16,7 @@ import (
 // the stage's method, takes the turn, writes the ledger row and notifies the
 // assignee, all in one transaction keyed by (workflow id, stage, seq). A retry, or
 // a second copy running at the same time, returns the decision already made and
-// never advances the cursor again.
+// never takes the turn again.
 func (a *Activities) ResolveAssignment(ctx context.Context, in workflows.ResolveAssignmentInput) (policy.Decision, error) {
 	key := store.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}
 	pol, err := a.policyFor(ctx, in.Policy)

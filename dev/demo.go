@@ -206,8 +206,8 @@ func runClaims(ctx context.Context, claims *claimclient.Client, f *flags, out io
 	prefix := "demo-" + time.Now().UTC().Format("20060102-150405")
 	var (
 		mu sync.Mutex
-		// Assignments per round-robin scope: the stage, and for acknowledge the
-		// review outcome, since each outcome has its own eligible users and cursor.
+		// Assignments per person at each stage: turns are counted per person and
+		// stage, whatever the review outcome.
 		counts = map[string]map[string]int{}
 		errs   []error
 		wg     sync.WaitGroup

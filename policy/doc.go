@@ -1,8 +1,11 @@
 // Package policy holds Baton's decisions as pure functions: the stages a claim moves
 // through, the permissions each stage requires, the policy file that configures
-// assignment, who is eligible, and the assignment methods. Nothing here does I/O,
-// talks to Temporal or touches PostgreSQL, so every rule can be table-tested and
-// fuzzed, and the same code serves the worker, the CLI and the benchmarks.
+// assignment, who is eligible, the assignment methods and who may act on a claim.
+// Nothing here does I/O, talks to Temporal or touches PostgreSQL, so every rule can
+// be table-tested and fuzzed, and the same code serves the worker, the CLI and the
+// benchmarks. The directory is read through People, an interface whose answers
+// are bounded whatever its size: the store implements it with indexed SQL,
+// MemDirectory with a slice.
 //
 // # Choices where the sources are silent
 //
@@ -18,17 +21,18 @@
 //   - A user is eligible for a stage when they are active and hold every permission
 //     the stage requires. For acknowledge that is AcknowledgeClaimDecisions plus the
 //     permission matching the review outcome.
-//   - Round robin is exactly even, unlike the source's timestamp modulus. It works in
-//     rounds: each eligible user gets one assignment per round, in directory order,
-//     and a new round starts only when every currently eligible user has had theirs.
-//     A user who joins mid-round still gets a turn in that round; one who leaves
-//     simply is not offered; nobody gets a second turn before the round ends. The
-//     cursor (round number and who has been served) is scoped per stage and exact
-//     set of required permissions, so acknowledge keeps one cursor per review
-//     outcome: mixing eligible sets in one cursor would let a claim that fewer
-//     users may take close a round on someone else's pending turn.
+//   - Round robin is exactly even, unlike the source's timestamp modulus: the
+//     eligible person with the fewest turns at the stage goes next, directory order
+//     among equals, which for a fixed eligible set is one turn each per round. Turns
+//     belong to people, one count per person and stage whatever the review outcome,
+//     so people whose eligibility overlaps end even as people (turns.go). A user who
+//     joins mid-round still gets a turn in that round; one who leaves simply is not
+//     offered; nobody gets a second turn before the round ends.
 //   - An admin is an active user holding the Admin permission. Admins, the claim's
-//     owner and the current assignee may reassign; only the assignee completes.
+//     owner and the current assignee may reassign; only the assignee completes. All
+//     of it is checked against the directory as it is when the action is recorded
+//     (Authorize, AuthorizeNow); a default assignee or escalation target completes
+//     while active, eligible or not.
 //   - A product module has full control over the candidate list, but every user it
 //     names must be a known, active user in the directory, and its assigned_to must
 //     be one of its users; anything else is rejected with the user named.

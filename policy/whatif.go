@@ -27,7 +27,7 @@ type WhatIfResult struct {
 }
 
 // WhatIf decides every sample claim's stages under a policy, in order, with
-// round-robin cursors that start empty and live only in memory: it touches no
+// turn counts that start empty and live only in memory: it touches no
 // live state, so an operator can test a policy before applying it. Product
 // modules are not run; such stages are reported as undecided.
 func WhatIf(p *Policy, users []User, teams []Team, samples []SampleClaim) ([]WhatIfResult, error) {

@@ -133,7 +133,7 @@ func cmdPolicyShow(ctx context.Context, c *cli, args []string) error {
 }
 
 // cmdPolicyTest decides sample claims under a policy file without touching live
-// state: the directory is read (from --directory, or the database), cursors start
+// state: the directory is read (from --directory, or the database), turn counts start
 // empty and live in memory, and nothing is written.
 func cmdPolicyTest(ctx context.Context, c *cli, args []string) error {
 	fs := flag.NewFlagSet("policy test", flag.ContinueOnError)

@@ -1,7 +1,8 @@
 // Package store is the only place SQL lives. It owns Baton's PostgreSQL schema
-// (embedded, numbered migrations), the directory, round-robin cursors, the decision
-// ledger and the in-app inbox. Queries are kept in queries/*.sql, one file per
-// table, each named noun-first ("-- name: CursorLock").
+// (embedded, numbered migrations), the directory, eligible sets and turns, the
+// decision ledger and the in-app inbox. Queries are kept in queries/*.sql, one file
+// per table, each named noun-first ("-- name: TurnNext"); a shared WHERE clause is a
+// "-- name: fragment X" included as {{x $N}}, its parameters renumbered from $N.
 package store
 
 import (

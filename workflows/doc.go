@@ -17,8 +17,10 @@
 //     recording an assignee a person or a timer chose) are local activities: they
 //     run in the worker inside the workflow task and leave a marker in history,
 //     and, keyed by the claim's seq like every decision, write nothing twice when
-//     a crash makes them run again. Update validators, which cannot run activities, decide from the state the
-//     workflow already holds (the candidates and admins of the current decision).
+//     a crash makes them run again. Update validators, which cannot run activities, reject early only from
+//     the state the claim holds (finalised, wrong stage, missing fields, not the
+//     assignee); who may act is decided by the recording activity against the
+//     directory as it is now, so nothing captured earlier can grant it.
 //   - No wall clock, randomness or goroutines: workflow.Now, workflow.Go and
 //     workflow.Await, never time.Now, go or channels of the standard library.
 //   - Map iteration order is random in Go; nothing here ranges over a map to make a
@@ -28,5 +30,6 @@
 //     a Go function never breaks a running claim.
 //   - A change that alters the commands a running claim would issue goes behind
 //     workflow.GetVersion, and the replay tests over workflows/testdata prove old
-//     histories still replay.
+//     histories still replay. The organisations change is the baseline release:
+//     one code path, no gates yet (names.go says how the next one goes in).
 package workflows

@@ -34,9 +34,10 @@ type OrgRow struct {
 	// DecisionP50 and DecisionP99 time ResolveAssignment, the real activity on
 	// real PostgreSQL, one decision at a time.
 	DecisionP50, DecisionP99 time.Duration
-	// RSSPerThousand is the worker binary's resident memory per 1,000 open claims
-	// (0 when not measured).
+	// RSSPerThousand is the worker binary's resident-memory growth per 1,000 open
+	// claims, over OpenClaims (0: not measured).
 	RSSPerThousand float64
+	OpenClaims     int
 	// Rate is round-robin decisions per second with OrgCallers callers, each
 	// holding its own connection; Duplicates and Skips must be 0.
 	Rate              float64
@@ -126,6 +127,7 @@ func (s *Stack) organisation(ctx context.Context, workerBin string, n, decisions
 		if row.RSSPerThousand, err = s.openClaimsRSS(ctx, workerBin, url, n, open); err != nil {
 			return row, err
 		}
+		row.OpenClaims = open
 	}
 	return row, nil
 }

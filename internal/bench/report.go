@@ -127,8 +127,8 @@ func (r *Results) orgRows() []Row {
 			Row{fmt.Sprintf("%s: RR decisions/s, %d callers", size, OrgCallers), fmt.Sprintf("%.0f (dup %d, skip %d)", o.Rate, o.Duplicates, o.Skips),
 				fmt.Sprintf("%.0f (dup %d, skip %d)", base.Rate, base.Duplicates, base.Skips) + of, ratio(o.Rate, base.Rate),
 				"0 dup/skip", o.Duplicates == 0 && o.Skips == 0 && base.Duplicates == 0 && base.Skips == 0})
-		if o.RSSPerThousand > 0 {
-			rows = append(rows, Row{size + ": worker RSS per 1,000 open claims", fmt.Sprintf("%.1f MB", o.RSSPerThousand/mb),
+		if o.OpenClaims > 0 {
+			rows = append(rows, Row{fmt.Sprintf("%s: worker RSS per 1,000 open claims (of %d)", size, o.OpenClaims), fmt.Sprintf("%.1f MB", o.RSSPerThousand/mb),
 				fmt.Sprintf("%.1f MB", base.RSSPerThousand/mb) + of, ratio(o.RSSPerThousand, base.RSSPerThousand), "", true})
 		}
 	}

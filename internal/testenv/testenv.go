@@ -1,7 +1,7 @@
 // Package testenv runs Baton end to end inside a test: a real in-process Temporal
 // server (temporaltest, shared by the test binary) and real PostgreSQL (a schema
 // per test). Each test gets its own task queue and schema, so tests run in
-// parallel without seeing each other's claims, cursors or ledger rows.
+// parallel without seeing each other's claims, turns or ledger rows.
 package testenv
 
 import (
