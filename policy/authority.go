@@ -247,7 +247,7 @@ func (s StageAuthority) eligibleNow(ctx context.Context, people People) (string,
 	if err != nil {
 		return "", err
 	}
-	return SampleList(ids(set.Sample), set.Count), nil
+	return SampleList(set.Sample, set.Count), nil
 }
 
 // AuthorizeNow reads everything Authorize needs from the directory as it is now

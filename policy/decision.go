@@ -123,7 +123,7 @@ func Decide(ctx context.Context, in DecideInput) (Decision, Explanation, error) 
 		Required:           x.req.Required,
 		Eligible:           set.Count,
 		Excluded:           set.Excluded,
-		Sample:             ids(set.Sample),
+		Sample:             set.Sample,
 		PolicyVersion:      p.Version,
 		Rules:              p.RulesFor(in.Stage),
 	}

@@ -107,7 +107,8 @@ type People interface {
 type EligibleSet struct {
 	Count    int
 	Excluded int
-	Sample   []User
+	// Sample names the first few eligible users, in directory order.
+	Sample []string
 }
 
 // UserCheck is one user's standing against a requirement.
@@ -173,7 +174,7 @@ func (m *MemDirectory) Eligible(_ context.Context, req Requirement, sample int) 
 		}
 		s.Count++
 		if len(s.Sample) < sample {
-			s.Sample = append(s.Sample, u)
+			s.Sample = append(s.Sample, u.ID)
 		}
 	}
 	return s, nil

@@ -109,17 +109,22 @@ func (qs *Queries) DecisionsByClaim(ctx context.Context, claimID string) ([]poli
 // AssignmentCounts returns how many decisions by method assigned each user at a
 // stage: the evidence that round robin is even.
 func (qs *Queries) AssignmentCounts(ctx context.Context, stage policy.Stage, method policy.Method) (map[string]int, error) {
-	rows, err := qs.db.Query(ctx, q("DecisionCountByAssignee"), stage, method)
+	return countsBy[int](ctx, qs, "count assignments", q("DecisionCountByAssignee"), stage, method)
+}
+
+// countsBy runs a query of (user id, count) rows into a map.
+func countsBy[N int | int64](ctx context.Context, qs *Queries, what, sql string, args ...any) (map[string]N, error) {
+	rows, err := qs.db.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, fmt.Errorf("count assignments: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
-	out := map[string]int{}
+	out := map[string]N{}
 	for rows.Next() {
 		var id string
-		var n int
+		var n N
 		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		out[id] = n
 	}

@@ -21,11 +21,11 @@ import (
 type People struct {
 	qs *Queries
 	// sets caches, by requirement key, the eligible set this transaction read.
-	sets map[string]int64
+	sets map[string]eligibleSet
 }
 
 // People returns the directory as decisions read it.
-func (qs *Queries) People() *People { return &People{qs: qs, sets: map[string]int64{}} }
+func (qs *Queries) People() *People { return &People{qs: qs, sets: map[string]eligibleSet{}} }
 
 var _ policy.People = (*People)(nil)
 
@@ -63,15 +63,25 @@ func lowerAll(s []string) []string {
 	return out
 }
 
+// eligibleSet is an eligible set as a decision reads it: never the full list.
+type eligibleSet struct {
+	id, size, all int64 // all: the directory's size
+	head          []string
+}
+
 // set finds, or makes once, the eligible set of a requirement at the directory's
-// current generation.
-func (p *People) set(ctx context.Context, r policy.Requirement, sample int) (id int64, size, all int64, first []string, err error) {
+// current generation; a transaction reads each set once.
+func (p *People) set(ctx context.Context, r policy.Requirement) (eligibleSet, error) {
 	key, doc, err := requirementKey(r)
 	if err != nil {
-		return 0, 0, 0, nil, err
+		return eligibleSet{}, err
 	}
+	if s, ok := p.sets[key]; ok {
+		return s, nil
+	}
+	var s eligibleSet
 	get := func() error {
-		return p.qs.db.QueryRow(ctx, q("EligibleSetGet"), key, sample).Scan(&id, &size, &first, &all)
+		return p.qs.db.QueryRow(ctx, q("EligibleSetGet"), key, policy.SampleSize).Scan(&s.id, &s.size, &s.head, &s.all)
 	}
 	err = get()
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -81,10 +91,10 @@ func (p *People) set(ctx context.Context, r policy.Requirement, sample int) (id 
 		}
 	}
 	if err != nil {
-		return 0, 0, 0, nil, fmt.Errorf("eligible set for %s: %w", key, err)
+		return eligibleSet{}, fmt.Errorf("eligible set for %s: %w", key, err)
 	}
-	p.sets[key] = id
-	return id, size, all, first, nil
+	p.sets[key] = s
+	return s, nil
 }
 
 // SetID is the eligible set this transaction used for a requirement, for the
@@ -94,26 +104,17 @@ func (p *People) SetID(r policy.Requirement) int64 {
 	if err != nil {
 		return 0
 	}
-	return p.sets[key]
+	return p.sets[key].id
 }
 
-// Eligible implements policy.People: the count and sample of the requirement's
+// Eligible implements policy.People: the count and head of the requirement's
 // eligible set.
 func (p *People) Eligible(ctx context.Context, r policy.Requirement, sample int) (policy.EligibleSet, error) {
-	_, n, all, first, err := p.set(ctx, r, max(sample, 0))
+	s, err := p.set(ctx, r)
 	if err != nil {
 		return policy.EligibleSet{}, err
 	}
-	set := policy.EligibleSet{Count: int(n), Excluded: int(max(all-n, 0))}
-	if sample > 0 && len(first) > 0 {
-		// In the set's (directory) order; a user deleted since is simply absent.
-		users, err := collect(ctx, p.qs, "sample eligible", q("UsersByID"), func(r pgx.CollectableRow) (policy.User, error) { return scanUser(r) }, first)
-		if err != nil {
-			return policy.EligibleSet{}, err
-		}
-		set.Sample = users
-	}
-	return set, nil
+	return policy.EligibleSet{Count: int(s.size), Excluded: int(max(s.all-s.size, 0)), Sample: s.head[:min(len(s.head), max(sample, 0))]}, nil
 }
 
 // Check implements policy.People.
@@ -150,115 +151,135 @@ func (p *People) Team(ctx context.Context, team string, r policy.Requirement) ([
 // newcomers enter at the scope's level), and reads whose turn it is from the
 // scope's index.
 func (p *People) Turns(ctx context.Context, scope string, r policy.Requirement, order policy.TurnOrder) (policy.TurnView, error) {
-	if _, err := p.qs.db.Exec(ctx, q("TurnScopeLock"), scope); err != nil {
-		return policy.TurnView{}, fmt.Errorf("lock turns %s: %w", scope, err)
-	}
-	set, size, _, _, err := p.set(ctx, r, 0)
+	set, err := p.set(ctx, r)
 	if err != nil {
 		return policy.TurnView{}, err
 	}
-	tag, err := p.qs.db.Exec(ctx, q("TurnPoolMark"), scope, set)
-	if err != nil {
-		return policy.TurnView{}, fmt.Errorf("turn pool %s: %w", scope, err)
+	// The lock, the pool and the first batch of the turn order in one round trip:
+	// the scope is locked for as short a time as it can be. Each statement reads
+	// after the one before, so the batch sees every turn committed before the
+	// lock was granted. The pool's size is kept with it: a team's pool is its
+	// eligible members, not the whole set.
+	args := append(requirementArgs(r), scope, order.Team)
+	b := &pgx.Batch{}
+	b.Queue(q("TurnScopeLock"), scope)
+	b.Queue(q("TurnPoolGet"), scope, set.id)
+	b.Queue(q("TurnNext"), append(args, 0, turnBatches[0])...)
+	br := p.qs.db.SendBatch(ctx, b)
+	var pool int64
+	if _, err = br.Exec(); err == nil {
+		err = br.QueryRow().Scan(&pool)
 	}
-	if tag.RowsAffected() == 1 {
-		if err := p.enter(ctx, scope, set, order); err != nil {
-			return policy.TurnView{}, err
+	var first turnBatch
+	entered := false
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		entered = true // nobody has a row yet: read the batch after entering them
+		err = nil
+	case err == nil:
+		first, err = scanTurnBatch(br.Query())
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && entered {
+		pool, err = p.enter(ctx, scope, set.id, order)
+		if err == nil {
+			first, err = p.turnBatch(ctx, args, 0, turnBatches[0])
 		}
 	}
-	v := policy.TurnView{Eligible: int(size)}
-	c, found, err := p.next(ctx, scope, r, order)
+	if err != nil {
+		return policy.TurnView{}, fmt.Errorf("turns %s: %w", scope, err)
+	}
+	v := policy.TurnView{Eligible: int(pool)}
+	c, found, err := p.next(ctx, args, first)
 	if err != nil || !found {
 		return v, err
 	}
-	c.Counted = true
 	v.Next = &c
-	if order.Team != "" {
-		// A team's pool is its eligible members, not the whole set.
-		v.Eligible = 0
-		if members, _, err := p.Team(ctx, order.Team, r); err == nil {
-			v.Eligible = len(members)
-		}
-	}
 	return v, nil
 }
 
-// turnBatch is how many of a scope's rows next reads at a time: the first
-// eligible is nearly always among the first few.
-const turnBatch = 64
+// turnBatches are how many of a scope's rows are read at a time: the first
+// eligible is nearly always among the first few, so the first batch is small.
+var turnBatches = []int{4, 64}
 
-// next finds the first eligible row of the scope's turn order, batch by batch.
-func (p *People) next(ctx context.Context, scope string, r policy.Requirement, order policy.TurnOrder) (policy.TurnCandidate, bool, error) {
-	args := append(requirementArgs(r), scope, order.Team)
-	for offset := 0; ; offset += turnBatch {
-		rows, err := p.qs.db.Query(ctx, q("TurnNext"), append(args, offset, turnBatch)...)
-		if err != nil {
-			return policy.TurnCandidate{}, false, fmt.Errorf("next turn %s: %w", scope, err)
+// turnBatch is one batch of a scope's turn order: the first eligible row in it,
+// and how many rows it had.
+type turnBatch struct {
+	pick *policy.TurnCandidate
+	rows int
+}
+
+func scanTurnBatch(rows pgx.Rows, err error) (turnBatch, error) {
+	if err != nil {
+		return turnBatch{}, err
+	}
+	defer rows.Close()
+	var b turnBatch
+	for rows.Next() {
+		var c policy.TurnCandidate
+		var eligible bool
+		if err := rows.Scan(&c.User.ID, &c.Served, &c.Weight, &c.Order, &eligible); err != nil {
+			return turnBatch{}, err
 		}
-		n := 0
-		var pick *policy.TurnCandidate
-		for rows.Next() {
-			var c policy.TurnCandidate
-			var eligible bool
-			if err := rows.Scan(&c.User.ID, &c.Served, &c.Weight, &c.Order, &eligible); err != nil {
-				rows.Close()
-				return policy.TurnCandidate{}, false, fmt.Errorf("next turn %s: %w", scope, err)
-			}
-			n++
-			if eligible && pick == nil {
-				c.Counted = true
-				pick = &c
-			}
+		b.rows++
+		if eligible && b.pick == nil {
+			c.Counted = true
+			b.pick = &c
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return policy.TurnCandidate{}, false, fmt.Errorf("next turn %s: %w", scope, err)
+	}
+	return b, rows.Err()
+}
+
+func (p *People) turnBatch(ctx context.Context, args []any, offset, size int) (turnBatch, error) {
+	return scanTurnBatch(p.qs.db.Query(ctx, q("TurnNext"), append(slices.Clone(args), offset, size)...))
+}
+
+// next finds the first eligible row of the scope's turn order, reading further
+// batches after the first when it held nobody eligible.
+func (p *People) next(ctx context.Context, args []any, b turnBatch) (policy.TurnCandidate, bool, error) {
+	offset, size := 0, turnBatches[0]
+	for i := 1; ; i = min(i+1, len(turnBatches)-1) {
+		if b.pick != nil {
+			return *b.pick, true, nil
 		}
-		if pick != nil {
-			return *pick, true, nil
-		}
-		if n < turnBatch {
+		if b.rows < size {
 			return policy.TurnCandidate{}, false, nil
+		}
+		offset, size = offset+size, turnBatches[i]
+		var err error
+		if b, err = p.turnBatch(ctx, args, offset, size); err != nil {
+			return policy.TurnCandidate{}, false, err
 		}
 	}
 }
 
 // enter gives the set's members without a count in scope one at the scope's
-// entry level (policy.TurnLevels.EntryLevel).
-func (p *People) enter(ctx context.Context, scope string, set int64, order policy.TurnOrder) error {
+// entry level (policy.TurnLevels.EntryLevel), records the pool and returns its
+// size.
+func (p *People) enter(ctx context.Context, scope string, set int64, order policy.TurnOrder) (int64, error) {
 	var l policy.TurnLevels
 	var counted, missing int64
 	if err := p.qs.db.QueryRow(ctx, q("TurnPoolLevels"), scope, set, order.Team).Scan(&counted, &l.MinLevel, &l.MaxLevel,
 		&l.Complete, &missing); err != nil {
-		return fmt.Errorf("turn levels %s: %w", scope, err)
-	}
-	if missing == 0 {
-		return nil
+		return 0, fmt.Errorf("turn levels %s: %w", scope, err)
 	}
 	l.Counted = int(counted)
-	if _, err := p.qs.db.Exec(ctx, q("TurnPoolEnter"), scope, set, order.Team, l.EntryLevel(), order.Weighted); err != nil {
-		return fmt.Errorf("enter newcomers in %s: %w", scope, err)
+	if missing > 0 {
+		if _, err := p.qs.db.Exec(ctx, q("TurnPoolEnter"), scope, set, order.Team, l.EntryLevel(), order.Weighted); err != nil {
+			return 0, fmt.Errorf("enter newcomers in %s: %w", scope, err)
+		}
 	}
-	return nil
+	if _, err := p.qs.db.Exec(ctx, q("TurnPoolMark"), scope, set, counted+missing); err != nil {
+		return 0, fmt.Errorf("record turn pool %s: %w", scope, err)
+	}
+	return counted + missing, nil
 }
 
 // TurnCounts returns each person's turns in a scope.
 func (qs *Queries) TurnCounts(ctx context.Context, scope string) (map[string]int64, error) {
-	rows, err := qs.db.Query(ctx, q("TurnCounts"), scope)
-	if err != nil {
-		return nil, fmt.Errorf("turn counts %s: %w", scope, err)
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var id string
-		var n int64
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
-		}
-		out[id] = n
-	}
-	return out, rows.Err()
+	return countsBy[int64](ctx, qs, "turn counts "+scope, q("TurnCounts"), scope)
 }
 
 // Explained is a recorded decision with the size of its explanation.

@@ -71,6 +71,9 @@ claims:
 	))
 	waitText("#timeline", "bob knows this customer")
 	waitText("#queue", "bob")
+	// Who may take it, from the ledger: ann, bob and cat hold MakeClaimDecisions.
+	waitText("#cand-count", "3 eligible")
+	waitText("#candidates", "Bob Ng (bob) · assigned")
 
 	s, err := b.Claims.State(ctx, id)
 	require.NoError(t, err)

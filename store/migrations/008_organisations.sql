@@ -71,6 +71,7 @@ CREATE INDEX rr_turns_user ON rr_turns (user_id);
 CREATE TABLE turn_pools (
     scope         text NOT NULL,
     eligible_set  bigint NOT NULL REFERENCES eligible_sets (id) ON DELETE CASCADE,
+    size          int NOT NULL,
     PRIMARY KEY (scope, eligible_set)
 );
 DROP TABLE rr_cursors;

@@ -35,10 +35,6 @@ SELECT u.id, u.name, u.email, u.role, u.active, u.perms, u.tags, u.credentials, 
        EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = $2 AND m.user_id = u.id)
 FROM users u WHERE u.id = $1;
 
--- name: UserEligible
--- Whether one user meets a requirement ($2..$8), by the same rules as a set.
-SELECT EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND {{eligible $2}});
-
 -- name: TeamEligible
 SELECT u.id, u.name, u.email, u.role, u.active, u.perms, u.tags, u.credentials, u.ticket_priority, u.email_notifications
 FROM team_members m JOIN users u ON u.id = m.user_id

@@ -4,10 +4,14 @@
 INSERT INTO turn_scopes (scope) VALUES ($1)
 ON CONFLICT (scope) DO UPDATE SET updated_at = now();
 
+-- name: TurnPoolGet
+-- The size of the scope's pool for an eligible set, once everyone in it has a row.
+SELECT size FROM turn_pools WHERE scope = $1 AND eligible_set = $2;
+
 -- name: TurnPoolMark
--- Records that every member of an eligible set has a row in the scope; false when
--- already recorded (nothing to enter).
-INSERT INTO turn_pools (scope, eligible_set) VALUES ($1, $2) ON CONFLICT DO NOTHING;
+-- Records that every member of an eligible set ($3 of them in the pool) has a row
+-- in the scope.
+INSERT INTO turn_pools (scope, eligible_set, size) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING;
 
 -- name: TurnPoolLevels
 -- Over the members of eligible set $2 (and, for a team order, of team $3) who

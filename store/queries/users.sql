@@ -49,9 +49,3 @@ INSERT INTO subject_hosts (subject, user_id, at) VALUES ($1, $2, $3) ON CONFLICT
 
 -- name: HostLatest
 SELECT user_id FROM subject_hosts WHERE subject = $1 ORDER BY at DESC, user_id LIMIT 1;
-
--- name: UsersByID
--- Users by id, in the order given (ids not in the directory are left out).
-SELECT u.id, u.name, u.email, u.role, u.active, u.perms, u.tags, u.credentials, u.ticket_priority, u.email_notifications
-FROM unnest($1::text[]) WITH ORDINALITY AS i (id, n) JOIN users u ON u.id = i.id
-ORDER BY i.n;

@@ -23,6 +23,16 @@ async function api(method, path, body) {
   return data;
 }
 
+// apiPage reads one page of a paged list: the body, the total the server counts
+// (X-Total-Count) and the next page's path (Link rel="next"), if any.
+async function apiPage(path) {
+  const res = await fetch(path, { headers: { Authorization: "Bearer " + token } });
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error((data.error && data.error.message) || res.statusText);
+  const next = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get("Link") || "");
+  return { data, total: Number(res.headers.get("X-Total-Count") || 0), next: next ? next[1] : "" };
+}
+
 function showError(err) { $("error").textContent = err ? String(err.message || err) : ""; }
 
 function cell(text, cls) {
@@ -107,7 +117,37 @@ function openReassign(claimId) {
   $("reassign-user").focus();
 }
 
+// showCandidates lists who may take the claim's current stage, a page at a time:
+// the stage decision's candidates as the ledger recorded them (thousands, in a
+// large organisation), read from the assignment-options endpoint.
+let candNext = "";
+async function showCandidates(claimId, more) {
+  const list = $("candidates");
+  let path = candNext;
+  if (!more) {
+    list.replaceChildren();
+    const state = await api("GET", "/api/claims/" + encodeURIComponent(claimId));
+    $("cand-stage").textContent = state.stage;
+    if (!state.explain) {
+      $("cand-count").textContent = "nobody: the stage is not decided";
+      $("cand-more").hidden = true;
+      return;
+    }
+    path = "/api/claims/" + encodeURIComponent(claimId) + "/assignment-options/" + state.stage + "?limit=20";
+  }
+  const page = await apiPage(path);
+  for (const u of page.data.users) {
+    const li = document.createElement("li");
+    li.textContent = u.name + " (" + u.userId + ")" + (page.data.assignedTo && page.data.assignedTo.userId === u.userId ? " · assigned" : "");
+    list.append(li);
+  }
+  $("cand-count").textContent = page.total + " eligible";
+  candNext = page.next;
+  $("cand-more").hidden = !candNext;
+}
+
 async function showTimeline(claimId) {
+  await showCandidates(claimId, false);
   const data = await api("GET", "/api/claims/" + encodeURIComponent(claimId) + "/timeline");
   $("timeline-section").hidden = false;
   $("timeline-claim").textContent = claimId;
@@ -131,6 +171,7 @@ $("login-form").addEventListener("submit", (ev) => {
 $("logout").addEventListener("click", () => { sessionStorage.removeItem("baton-token"); location.reload(); });
 $("filters").addEventListener("submit", (ev) => { ev.preventDefault(); page = 1; refresh().catch(showError); });
 $("more").addEventListener("click", () => { page++; refresh().catch(showError); });
+$("cand-more").addEventListener("click", () => showCandidates($("timeline-claim").textContent, true).catch(showError));
 $("reassign-cancel").addEventListener("click", () => { $("reassign-section").hidden = true; });
 $("reassign-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
