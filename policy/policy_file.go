@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -154,7 +155,13 @@ func (e *FieldError) Error() string {
 		fmt.Fprintf(&b, ":%d", e.Line)
 	}
 	if e.Field != "" {
-		b.WriteString(": " + e.Field)
+		// A key may hold a line break or another control character (YAML folds a
+		// lone \r into one); quoted, the error stays on one line and says so.
+		field := e.Field
+		if strings.IndexFunc(field, unicode.IsControl) >= 0 {
+			field = strconv.Quote(field)
+		}
+		b.WriteString(": " + field)
 	}
 	b.WriteString(": " + e.Msg)
 	return b.String()
