@@ -2,41 +2,46 @@
 GO ?= go
 N ?= 10
 
-.PHONY: test vet demo demo-run histories build fuzz lean clean bench chaos
+.PHONY: bin/dev test vet demo demo-run histories build fuzz lean clean bench chaos
 
 ## test: vet, then every test (needs PostgreSQL: DATABASE_URL or 127.0.0.1:5432)
 test: vet
-	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -timeout 10m ./...
+	cd tools && $(GO) test -count=1 -timeout 20m ./...
 
 vet:
 	$(GO) vet ./...
+	cd tools && $(GO) vet ./...
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 
 ## demo: the whole stack locally (Temporal + UI + worker + API) with 6 demo claims; Ctrl-C stops
-demo:
-	$(GO) run ./dev demo
+demo: bin/dev
+	bin/dev demo
 
 ## demo-run: push N claims through every stage, print each decision, exit 0
-demo-run:
-	$(GO) run ./dev demo --claims $(N) --exit
+demo-run: bin/dev
+	bin/dev demo --claims $(N) --exit
 
 ## bench: every figure of docs/bench/report.md against its same-run baseline (~15 min; not part of test)
 bench:
-	$(GO) build -o bin/ ./worker ./dev
+	$(GO) build -o bin/ ./worker
+	$(GO) build -C tools -o ../bin/ ./dev
 	bin/dev bench --worker bin/worker --out docs/bench
 
 ## chaos: 300 claims while the worker is SIGKILLed, PostgreSQL cut and Temporal restarted; exit 1 on any loss
 chaos:
-	$(GO) build -o bin/ ./worker ./dev
+	$(GO) build -o bin/ ./worker
+	$(GO) build -C tools -o ../bin/ ./dev
 	bin/dev chaos --worker bin/worker
 
 ## histories: regenerate the replay-test histories in workflows/testdata
 histories:
-	BATON_UPDATE_HISTORIES=1 $(GO) test -count=1 -run TestHistories ./internal/e2e
+	cd tools && BATON_UPDATE_HISTORIES=1 $(GO) test -count=1 -run TestHistories ./e2e
 
 ## build: the three programs into bin/
 build:
-	$(GO) build -o bin/ ./worker ./starter ./dev
+	$(GO) build -o bin/ ./worker ./starter
+	$(GO) build -C tools -o ../bin/ ./dev
 
 ## fuzz: run every fuzz target for FUZZTIME each (seeds: each package's testdata/fuzz/)
 FUZZTIME ?= 20s
@@ -46,10 +51,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseGroups$$' -fuzztime $(FUZZTIME) ./policy
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSampleClaims$$' -fuzztime $(FUZZTIME) ./policy
 	$(GO) test -run '^$$' -fuzz '^FuzzRules$$' -fuzztime $(FUZZTIME) ./policy
-	$(GO) test -run '^$$' -fuzz '^FuzzActionBody$$' -fuzztime $(FUZZTIME) ./internal/api
-	$(GO) test -run '^$$' -fuzz '^FuzzClaimReads$$' -fuzztime $(FUZZTIME) ./internal/api
-	$(GO) test -run '^$$' -fuzz '^FuzzQueueQuery$$' -fuzztime $(FUZZTIME) ./internal/api
-	$(GO) test -run '^$$' -fuzz '^FuzzAuthorization$$' -fuzztime $(FUZZTIME) ./internal/api
+	$(GO) test -run '^$$' -fuzz '^FuzzActionBody$$' -fuzztime $(FUZZTIME) ./httpapi
+	$(GO) test -run '^$$' -fuzz '^FuzzClaimReads$$' -fuzztime $(FUZZTIME) ./httpapi
+	$(GO) test -run '^$$' -fuzz '^FuzzQueueQuery$$' -fuzztime $(FUZZTIME) ./httpapi
+	$(GO) test -run '^$$' -fuzz '^FuzzAuthorization$$' -fuzztime $(FUZZTIME) ./httpapi
 
 ## lean: show that the worker and the starter link no Temporal server
 lean:
@@ -57,3 +62,7 @@ lean:
 
 clean:
 	rm -rf bin .baton
+
+# bin/dev: the developer tool (demo, bench, chaos, directory), from the tools module
+bin/dev:
+	$(GO) build -C tools -o ../bin/ ./dev

@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batonhq/baton/activities"
-	"github.com/batonhq/baton/internal/metrics"
-	"github.com/batonhq/baton/internal/testdb"
+	"github.com/batonhq/baton/batontest"
+	"github.com/batonhq/baton/metrics"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/workflows"
 )
@@ -25,7 +25,7 @@ users:
 // loaded and a metrics registry.
 func setupWithMetrics(t *testing.T, p *policy.Policy) (*activities.Activities, *metrics.Metrics) {
 	t.Helper()
-	db := testdb.New(t)
+	db := batontest.New(t)
 	d, err := policy.ParseDirectory("directory.yaml", []byte(metricsDirectory))
 	require.NoError(t, err)
 	_, err = db.Store.LoadDirectory(context.Background(), d)

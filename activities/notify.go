@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/batonhq/baton/internal/notify"
+	"github.com/batonhq/baton/notify"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
 )

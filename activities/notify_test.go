@@ -10,10 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batonhq/baton/activities"
-	"github.com/batonhq/baton/internal/metrics"
-	"github.com/batonhq/baton/internal/notify"
-	"github.com/batonhq/baton/internal/notify/notifytest"
-	"github.com/batonhq/baton/internal/testdb"
+	"github.com/batonhq/baton/batontest"
+	"github.com/batonhq/baton/metrics"
+	"github.com/batonhq/baton/notify"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
@@ -28,10 +27,10 @@ users:
 
 type notifyFixture struct {
 	acts  *activities.Activities
-	db    *testdb.Schema
+	db    *batontest.Schema
 	m     *metrics.Metrics
-	smtp  *notifytest.SMTPServer
-	slack *notifytest.SlackServer
+	smtp  *batontest.SMTPServer
+	slack *batontest.SlackServer
 }
 
 // setupNotify is the activities over a fresh schema with e-mail (STARTTLS and
@@ -39,7 +38,7 @@ type notifyFixture struct {
 // fails first.
 func setupNotify(t *testing.T, slackFails int) *notifyFixture {
 	t.Helper()
-	db := testdb.New(t)
+	db := batontest.New(t)
 	d, err := policy.ParseDirectory("directory.yaml", []byte(notifyDirectory))
 	require.NoError(t, err)
 	_, err = db.Store.LoadDirectory(context.Background(), d)
@@ -47,8 +46,8 @@ func setupNotify(t *testing.T, slackFails int) *notifyFixture {
 	f := &notifyFixture{
 		db:    db,
 		m:     metrics.New(),
-		smtp:  notifytest.NewSMTPServer(t, notifytest.SMTPOptions{TLS: notify.TLSStartTLS, Username: "baton", Password: "pw"}),
-		slack: notifytest.NewSlackServer(t, slackFails),
+		smtp:  batontest.NewSMTPServer(t, batontest.SMTPOptions{TLS: notify.TLSStartTLS, Username: "baton", Password: "pw"}),
+		slack: batontest.NewSlackServer(t, slackFails),
 	}
 	f.acts = activities.New(db.Store, &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: policy.MethodRoundRobin},
 		nil, "https://baton.example/claims/{claim_id}?stage={stage}", nil)

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/batonhq/baton/internal/metrics"
+	"github.com/batonhq/baton/metrics"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"

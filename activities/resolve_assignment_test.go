@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batonhq/baton/activities"
-	"github.com/batonhq/baton/internal/testdb"
+	"github.com/batonhq/baton/batontest"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/workflows"
 )
@@ -20,9 +20,9 @@ users:
   - {id: eve, name: Eve, email: eve@example.com, role: Call center agent, permissions: [AcknowledgeClaimDecisions, AcknowledgeClaimApproval]}
 `
 
-func setup(t *testing.T, p *policy.Policy) (*activities.Activities, *testdb.Schema) {
+func setup(t *testing.T, p *policy.Policy) (*activities.Activities, *batontest.Schema) {
 	t.Helper()
-	db := testdb.New(t)
+	db := batontest.New(t)
 	d, err := policy.ParseDirectory("directory.yaml", []byte(directory))
 	require.NoError(t, err)
 	_, err = db.Store.LoadDirectory(context.Background(), d)

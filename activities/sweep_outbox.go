@@ -14,7 +14,7 @@ import (
 // died mid-send and nothing retried it. Each message goes through the same
 // leased send as the activity, so the sweeper and a live activity never send one
 // message twice. It is not an activity: the worker runs it on a ticker (see
-// workerapp.RunSweeper). It returns how many it sent.
+// batonfx.RunSweeper). It returns how many it sent.
 func (a *Activities) SweepOutbox(ctx context.Context, age time.Duration) (int, error) {
 	if !a.notifying() {
 		return 0, nil

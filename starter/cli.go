@@ -12,9 +12,9 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/batonhq/baton/claimclient"
-	"github.com/batonhq/baton/internal/config"
-	"github.com/batonhq/baton/internal/temporalx"
+	"github.com/batonhq/baton/config"
 	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/temporalx"
 )
 
 // cli carries what every command needs, opened lazily.

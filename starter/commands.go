@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/claimclient"
-	"github.com/batonhq/baton/internal/api"
-	"github.com/batonhq/baton/internal/metrics"
+	"github.com/batonhq/baton/httpapi"
+	"github.com/batonhq/baton/metrics"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
@@ -343,7 +343,7 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return fmt.Errorf("the API needs the database for its tokens: %w", err)
 	}
-	srv := &http.Server{Handler: api.New(claims, st, c.logger()).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: httpapi.New(claims, st, c.logger()).Handler(), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(c.stdout, "serving the Baton API on http://%s\n", ln.Addr())
 	go func() {
 		<-ctx.Done()

@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/batonhq/baton/internal/testdb"
+	"github.com/batonhq/baton/batontest"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
 )
@@ -20,7 +20,7 @@ func outboxRow(channel, recipient string) store.OutboxMessage {
 
 func TestOutboxOneRowPerChannelAndRecipient(t *testing.T) {
 	t.Parallel()
-	db := testdb.New(t)
+	db := batontest.New(t)
 	ctx := context.Background()
 	key := store.DecisionKey{WorkflowID: "claim/C-1", Stage: policy.StageCapture, Seq: 1}
 	for _, m := range []store.OutboxMessage{outboxRow("email", "ann"), outboxRow("slack", "ann"), outboxRow("email", "bob")} {
@@ -52,7 +52,7 @@ func TestOutboxOneRowPerChannelAndRecipient(t *testing.T) {
 
 func TestOutboxLeaseSendMark(t *testing.T) {
 	t.Parallel()
-	db := testdb.New(t)
+	db := batontest.New(t)
 	ctx := context.Background()
 	_, err := db.Store.OutboxAdd(ctx, outboxRow("slack", "ann"))
 	require.NoError(t, err)
@@ -107,7 +107,7 @@ func TestOutboxLeaseSendMark(t *testing.T) {
 
 func TestEmailNotificationsPreference(t *testing.T) {
 	t.Parallel()
-	db := testdb.New(t)
+	db := batontest.New(t)
 	ctx := context.Background()
 	_, err := loadDir(t, db.Store, `
 users:

@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/batonhq/baton/internal/testdb"
+	"github.com/batonhq/baton/batontest"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
 )
@@ -22,7 +22,7 @@ func loadDir(t *testing.T, s *store.Store, doc string) (store.LoadSummary, error
 
 func TestMigrateIsIdempotent(t *testing.T) {
 	t.Parallel()
-	db := testdb.New(t)
+	db := batontest.New(t)
 	applied, err := store.Migrate(context.Background(), db.Pool, nil)
 	require.NoError(t, err)
 	require.Empty(t, applied, "a second run applies nothing")
@@ -30,7 +30,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 
 func TestLoadDirectory(t *testing.T) {
 	t.Parallel()
-	db := testdb.New(t)
+	db := batontest.New(t)
 	ctx := context.Background()
 	sum, err := loadDir(t, db.Store, `
 users:
@@ -65,7 +65,7 @@ users:
 
 func TestLoadDirectoryUnknownMemberLoadsNothing(t *testing.T) {
 	t.Parallel()
-	db := testdb.New(t)
+	db := batontest.New(t)
 	_, err := loadDir(t, db.Store, `
 users:
   - {id: amy, name: Amy, email: amy@example.com}
@@ -84,7 +84,7 @@ teams:
 
 func TestTurnsConcurrentAreExact(t *testing.T) {
 	t.Parallel()
-	db := testdb.New(t)
+	db := batontest.New(t)
 	ctx := context.Background()
 	dir, err := policy.ParseDirectory("d.yaml", []byte(`users:
   - {id: a, name: A, email: a@x, permissions: [P]}
@@ -132,7 +132,7 @@ func TestTurnsConcurrentAreExact(t *testing.T) {
 
 func TestDecisionInsertOnce(t *testing.T) {
 	t.Parallel()
-	db := testdb.New(t)
+	db := batontest.New(t)
 	ctx := context.Background()
 	k := store.DecisionKey{WorkflowID: "claim/c1", Stage: policy.StageReview, Seq: 2}
 	_, err := db.Store.DecisionGet(ctx, k)
@@ -158,7 +158,7 @@ func TestDecisionInsertOnce(t *testing.T) {
 
 func TestInbox(t *testing.T) {
 	t.Parallel()
-	db := testdb.New(t)
+	db := batontest.New(t)
 	ctx := context.Background()
 	k := store.DecisionKey{WorkflowID: "claim/c1", Stage: policy.StageCapture, Seq: 1}
 	for i := 0; i < 2; i++ { // a retried decision notifies once
@@ -184,7 +184,7 @@ func TestInbox(t *testing.T) {
 
 func TestApplyGroupsAllOrNothing(t *testing.T) {
 	t.Parallel()
-	db := testdb.New(t)
+	db := batontest.New(t)
 	ctx := context.Background()
 	_, err := loadDir(t, db.Store, `
 users:

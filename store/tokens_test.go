@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/batonhq/baton/internal/testdb"
+	"github.com/batonhq/baton/batontest"
 	"github.com/batonhq/baton/store"
 )
 
@@ -20,7 +20,7 @@ users:
 
 func TestTokenCreateLookupRevoke(t *testing.T) {
 	t.Parallel()
-	db := testdb.New(t)
+	db := batontest.New(t)
 	ctx := context.Background()
 	_, err := loadDir(t, db.Store, tokenDirectory)
 	require.NoError(t, err)
@@ -95,7 +95,7 @@ func TestTokenCreateLookupRevoke(t *testing.T) {
 
 func TestTokenUnknownAndInactiveUsers(t *testing.T) {
 	t.Parallel()
-	db := testdb.New(t)
+	db := batontest.New(t)
 	ctx := context.Background()
 	_, err := loadDir(t, db.Store, tokenDirectory)
 	require.NoError(t, err)

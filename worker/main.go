@@ -12,8 +12,8 @@ import (
 
 	"go.uber.org/fx"
 
-	"github.com/batonhq/baton/internal/config"
-	"github.com/batonhq/baton/internal/workerapp"
+	"github.com/batonhq/baton/batonfx"
+	"github.com/batonhq/baton/config"
 )
 
 func main() {
@@ -26,8 +26,8 @@ func main() {
 	}
 	app := fx.New(
 		fx.Supply(cfg),
-		workerapp.Module,
-		fx.WithLogger(workerapp.FxLogger),
+		batonfx.Module,
+		fx.WithLogger(batonfx.FxLogger),
 		fx.StartTimeout(time.Minute),
 		fx.StopTimeout(cfg.ShutdownTimeout+10*time.Second),
 	)

@@ -1,0 +1,250 @@
+// Package workerapp wires Baton's worker as an fx application:
+// config → pgx pool → migrations → Temporal client → worker, with Prometheus
+// metrics served beside it. Every constructor is
+// an ordinary function, usable without fx (the tests and the dev stack call some
+// directly); fx only orders them and runs their lifecycle hooks, which return
+// errors and never block.
+package batonfx
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxevent"
+
+	"github.com/batonhq/baton/activities"
+	"github.com/batonhq/baton/config"
+	"github.com/batonhq/baton/metrics"
+	"github.com/batonhq/baton/notify"
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/temporalx"
+	"github.com/batonhq/baton/workflows"
+)
+
+// Module is the worker. Supply a config.Config alongside it.
+var Module = fx.Module("baton_worker",
+	fx.Provide(
+		NewLogger,
+		NewMetrics,
+		NewPool,
+		NewMigrated,
+		store.New,
+		NewPolicy,
+		NewProductModule,
+		NewTemporalClient,
+		NewActivities,
+		NewWorker,
+	),
+	// Metrics first: a taken address fails the start before anything else runs,
+	// and the endpoint stops last.
+	fx.Invoke(ServeMetrics),
+	fx.Invoke(func(worker.Worker) {}),
+	fx.Invoke(RunSweeper),
+)
+
+// FxLogger routes fx's own events to slog at debug level only, since at info they
+// drown the worker's logs.
+func FxLogger(log *slog.Logger) fxevent.Logger {
+	l := &fxevent.SlogLogger{Logger: log}
+	l.UseLogLevel(slog.LevelDebug)
+	return l
+}
+
+// WithProductModule replaces the configured product module with a custom one: the
+// way a deployment plugs in its own getClaimAssignmentOptions.
+func WithProductModule(m policy.ProductModule) fx.Option {
+	return fx.Decorate(func(policy.ProductModule) policy.ProductModule { return m })
+}
+
+// NewLogger is the process logger: JSON to stderr at the configured level.
+func NewLogger(cfg config.Config) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(strings.ToUpper(cfg.LogLevel)))
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// NewMetrics is the worker's metrics registry: Baton's counters and the Temporal
+// SDK's metrics.
+func NewMetrics() *metrics.Metrics { return metrics.New() }
+
+// ServeMetrics serves /metrics and /healthz on cfg.MetricsAddress while the app
+// runs (an empty address serves nothing). A taken address fails the start with an
+// error naming it.
+func ServeMetrics(lc fx.Lifecycle, cfg config.Config, m *metrics.Metrics, log *slog.Logger) {
+	var stop func()
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			// Not the start context: the server outlives the start.
+			s, err := m.Serve(context.Background(), cfg.MetricsAddress, log)
+			if err != nil {
+				return err
+			}
+			stop = s
+			return nil
+		},
+		OnStop: func(context.Context) error {
+			if stop != nil {
+				stop()
+			}
+			return nil
+		},
+	})
+}
+
+// NewPool creates the PostgreSQL pool; it connects lazily and is closed on stop.
+func NewPool(lc fx.Lifecycle, cfg config.Config) (*pgxpool.Pool, error) {
+	if cfg.DatabaseURL == "" {
+		return nil, fmt.Errorf("config database_url (DATABASE_URL) is required")
+	}
+	pool, err := store.NewPool(context.Background(), cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	lc.Append(fx.StopHook(pool.Close))
+	return pool, nil
+}
+
+// Migrated marks that the schema is current. Constructors that must run after
+// migrations take it as a parameter, which is how fx orders their start hooks.
+type Migrated struct{}
+
+// NewMigrated applies pending migrations when the app starts.
+func NewMigrated(lc fx.Lifecycle, pool *pgxpool.Pool, log *slog.Logger) Migrated {
+	lc.Append(fx.StartHook(func(ctx context.Context) error {
+		if err := pool.Ping(ctx); err != nil {
+			return fmt.Errorf("connect to PostgreSQL: %w", err)
+		}
+		_, err := store.Migrate(ctx, pool, log)
+		return err
+	}))
+	return Migrated{}
+}
+
+// NewPolicy loads the policy file, or the source's defaults when none is set. On
+// start (after migrations) it stores the file as the policy's next version when
+// its content changed, so new claims pin it; a file naming unknown users or teams
+// stops the worker rather than routing claims to nobody.
+func NewPolicy(lc fx.Lifecycle, cfg config.Config, log *slog.Logger, st *store.Store, _ Migrated) (*policy.Policy, error) {
+	if cfg.PolicyFile == "" {
+		log.Warn("no policy file configured: claim assignments are disabled unless a stored policy exists (set BATON_POLICY_FILE)")
+		return policy.DefaultPolicy(), nil
+	}
+	body, err := os.ReadFile(cfg.PolicyFile)
+	if err != nil {
+		return nil, fmt.Errorf("read policy file: %w", err)
+	}
+	p, err := policy.ParsePolicy(cfg.PolicyFile, body)
+	if err != nil {
+		return nil, err
+	}
+	lc.Append(fx.StartHook(func(ctx context.Context) error {
+		res, err := st.PolicyApply(ctx, cfg.PolicyFile, body, p, "worker")
+		if err != nil {
+			return fmt.Errorf("apply policy file: %w", err)
+		}
+		log.Info("policy ready", "file", cfg.PolicyFile, "policy", p.Name, "version", res.Version, "stored_now", res.Changed,
+			"method", p.Method, "assignments_enabled", p.AssignmentsEnabled)
+		return nil
+	}))
+	return p, nil
+}
+
+// NewProductModule provides the configured built-in product module, or nil.
+func NewProductModule(cfg config.Config, st *store.Store) policy.ProductModule {
+	if cfg.ProductModule == "roles_by_stage" {
+		return policy.RolesByStage{Users: st}
+	}
+	return nil
+}
+
+// NewTemporalClient creates the client lazily and, on start (after migrations),
+// checks the namespace has Baton's search attributes.
+func NewTemporalClient(lc fx.Lifecycle, cfg config.Config, log *slog.Logger, m *metrics.Metrics, _ Migrated) (client.Client, error) {
+	opts := temporalx.ClientOptions(cfg, log)
+	opts.MetricsHandler = m.SDKHandler()
+	c, err := client.NewLazyClient(opts)
+	if err != nil {
+		return nil, fmt.Errorf("temporal client for %s: %w", cfg.TemporalAddress, err)
+	}
+	lc.Append(fx.Hook{
+		OnStart: func(ctx context.Context) error {
+			return temporalx.EnsureSearchAttributes(ctx, c, cfg.Namespace, cfg.RegisterSearchAttributes)
+		},
+		OnStop: func(context.Context) error { c.Close(); return nil },
+	})
+	return c, nil
+}
+
+// NewActivities builds the activities from their dependencies, with the e-mail
+// and Slack senders the configuration enables (none: only the in-app inbox).
+func NewActivities(st *store.Store, p *policy.Policy, m policy.ProductModule, cfg config.Config, log *slog.Logger,
+	mt *metrics.Metrics) *activities.Activities {
+	acts := activities.New(st, p, m, cfg.LinkTemplate, log)
+	acts.Metrics = mt
+	acts.Email, acts.Slack = notify.FromConfig(cfg)
+	log.Info("notifications", "inbox", true, "email", acts.Email != nil, "slack", acts.Slack != nil,
+		"smtp_host", cfg.SMTPHost, "smtp_tls", cfg.SMTPTLS)
+	return acts
+}
+
+// NewWorker registers the claim workflow and activities on the task queue. On stop
+// it stops polling and waits up to ShutdownTimeout for in-flight activities; any
+// still running are abandoned to Temporal, which retries them, and their open
+// transactions roll back, so nothing is half-written.
+func NewWorker(lc fx.Lifecycle, c client.Client, acts *activities.Activities, cfg config.Config) worker.Worker {
+	w := worker.New(c, cfg.TaskQueue, worker.Options{WorkerStopTimeout: cfg.ShutdownTimeout})
+	Register(w, acts)
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error { return w.Start() },
+		OnStop:  func(context.Context) error { w.Stop(); return nil },
+	})
+	return w
+}
+
+// Register registers Baton's workflow and activities under their contract names.
+func Register(r worker.Registry, acts *activities.Activities) {
+	r.RegisterWorkflowWithOptions(workflows.ClaimWorkflow, workflow.RegisterOptions{Name: workflows.ClaimWorkflowName})
+	acts.Register(r)
+}
+
+// sweepEvery is how often the sweeper looks for stale notifications.
+const sweepEvery = 10 * time.Second
+
+// RunSweeper sends, every ten seconds, the notifications their claims left
+// unsent for longer than OutboxSweepAfter (see Activities.SweepOutbox). Every
+// worker runs one; the outbox lease keeps them from sending a message twice.
+func RunSweeper(lc fx.Lifecycle, acts *activities.Activities, cfg config.Config, log *slog.Logger) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			go func() {
+				defer close(done)
+				t := time.NewTicker(min(sweepEvery, cfg.OutboxSweepAfter))
+				defer t.Stop()
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case <-t.C:
+					}
+					if _, err := acts.SweepOutbox(ctx, cfg.OutboxSweepAfter); err != nil && ctx.Err() == nil {
+						log.Warn("outbox sweep", "error", err)
+					}
+				}
+			}()
+			return nil
+		},
+		OnStop: func(context.Context) error { cancel(); <-done; return nil },
+	})
+}

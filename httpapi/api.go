@@ -1,0 +1,292 @@
+// Package api is Baton's HTTP API. Every answer is JSON; every error is
+// {"error": {"code": "...", "message": "..."}} with a stable code. It reads claims
+// through their workflow's state query and acts on them through the workflow's
+// updates, so the workflow is the only source of truth and its validators the
+// only rules about who may do what.
+//
+// Every route but /healthz needs "Authorization: Bearer <token>" (see auth.go):
+// the token's user is the actor of every action, never a field of the body.
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/batonhq/baton/claimclient"
+	"github.com/batonhq/baton/httpapi/webui"
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/workflows"
+)
+
+// Server serves the API.
+type Server struct {
+	claims *claimclient.Client
+	store  *store.Store // nil: nothing but /healthz is served (tokens live in the database)
+	log    *slog.Logger
+}
+
+// New builds the API over a claim client and the store. The store holds the API
+// tokens: without it every authenticated route answers 503 auth_unavailable.
+func New(claims *claimclient.Client, st *store.Store, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Server{claims: claims, store: st, log: log}
+}
+
+type route struct {
+	method, pattern string
+	handler         http.HandlerFunc
+}
+
+func (s *Server) routes() []route {
+	return []route{
+		{"GET", "/api/me", s.me},
+		{"GET", "/api/queue", s.queue},
+		{"GET", "/api/inbox", s.inbox},
+		{"POST", "/api/inbox/{item_id}/read", s.inboxRead},
+		{"GET", "/api/groups", s.groups},
+		{"PUT", "/api/groups", s.applyGroups},
+
+		{"GET", "/api/claims/{claim_id}", s.claimState},
+		{"GET", "/api/claims/{claim_id}/timeline", s.timeline},
+		{"GET", "/api/claims/{claim_id}/explain", s.explain},
+		{"GET", "/api/claims/{claim_id}/assignment-options/{stage}", s.assignmentOptions},
+		{"POST", "/api/claims/{claim_id}/assign", s.assign},
+		{"POST", "/api/claims/{claim_id}/reassign", s.assign},
+		{"POST", "/api/claims/{claim_id}/claim", s.claim},
+		{"POST", "/api/claims/{claim_id}/unassign", s.unassign},
+		{"POST", "/api/claims/{claim_id}/complete", s.complete},
+		{"POST", "/api/claims/{claim_id}/start-reassignment", s.startReassignment},
+
+		// 001's paths, kept as they were (now authenticated).
+		{"GET", "/claims/{claim_id}/assignment-options/{stage}", s.assignmentOptions},
+		{"GET", "/claims/{claim_id}", s.claimState},
+		{"GET", "/claims/{claim_id}/timeline", s.timeline},
+		{"GET", "/claims/{claim_id}/explain", s.explain},
+	}
+}
+
+// Handler routes the API: /healthz is open, everything else is authenticated
+// first (so an unauthenticated caller learns nothing, not even which routes
+// exist), then routed. A known path with the wrong method is a JSON 405.
+func (s *Server) Handler() http.Handler {
+	api := http.NewServeMux()
+	methods := map[string][]string{}
+	for _, rt := range s.routes() {
+		api.HandleFunc(rt.method+" "+rt.pattern, rt.handler)
+		methods[rt.pattern] = append(methods[rt.pattern], rt.method)
+	}
+	for pattern, ms := range methods {
+		if ms[0] == http.MethodGet {
+			ms = append(ms, http.MethodHead)
+		}
+		sort.Strings(ms)
+		allow := strings.Join(ms, ", ")
+		api.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" "+r.URL.Path+": want "+allow)
+		})
+	}
+	api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no route for "+r.Method+" "+r.URL.Path)
+	})
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	// The queue page holds no data: its script calls the API with the caller's
+	// token, so the page and its assets are served without one.
+	page := webui.Handler()
+	mux.Handle("GET /{$}", page)
+	mux.Handle("GET /static/", page)
+	mux.Handle("/", s.authenticate(api))
+	return mux
+}
+
+// assignmentOptions answers the claim-assignment source's
+// GET /claims/:claim_id/assignment-options/{capture|review|acknowledge}.
+func (s *Server) assignmentOptions(w http.ResponseWriter, r *http.Request) {
+	claimID := r.PathValue("claim_id")
+	stage, err := policy.ParseStage(r.PathValue("stage"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "unknown_stage", err.Error())
+		return
+	}
+	if !stage.Assignable() {
+		writeError(w, http.StatusBadRequest, "unknown_stage", "finalise is terminal and has no assignment options: want capture, review or acknowledge")
+		return
+	}
+	state, ok := s.state(w, r, claimID)
+	if !ok {
+		return
+	}
+	key, assignee, err := claimclient.OptionsSource(state, stage)
+	if errors.Is(err, claimclient.ErrStageNotReached) {
+		writeError(w, http.StatusConflict, "stage_not_reached", err.Error())
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "unknown_stage", err.Error())
+		return
+	}
+	offset, limit, ok := pageParams(w, r)
+	if !ok {
+		return
+	}
+	if s.store == nil {
+		writeError(w, http.StatusServiceUnavailable, "options_unavailable", "this server has no database configured (DATABASE_URL)")
+		return
+	}
+	page, err := s.store.CandidatesPage(r.Context(), store.DecisionKey{WorkflowID: key.WorkflowID, Stage: key.Stage, Seq: key.Seq},
+		assignee, offset, limit)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "read candidates", "claim_id", claimID, "error", err)
+		writeError(w, http.StatusInternalServerError, "database_error", "could not read the candidates of claim "+claimID)
+		return
+	}
+	// The body keeps the source's shape; the page is described in headers.
+	w.Header().Set("X-Total-Count", strconv.Itoa(page.Total))
+	if page.Next > 0 {
+		next := *r.URL
+		q := next.Query()
+		q.Set("offset", strconv.Itoa(page.Next))
+		q.Set("limit", strconv.Itoa(limit))
+		next.RawQuery = q.Encode()
+		w.Header().Set("Link", "<"+next.RequestURI()+`>; rel="next"`)
+	}
+	writeJSON(w, http.StatusOK, claimclient.AssignmentOptions{AssignedTo: page.AssignedTo, Users: page.Users})
+}
+
+// defaultPage is how many candidates a page holds unless ?limit= says otherwise.
+const defaultPage = 100
+
+// pageParams reads ?offset= and ?limit= (1 to store.MaxPage), answering 400 with
+// the parameter named when either is bad.
+func pageParams(w http.ResponseWriter, r *http.Request) (offset, limit int, ok bool) {
+	limit = defaultPage
+	for name, dst := range map[string]*int{"offset": &offset, "limit": &limit} {
+		v := r.URL.Query().Get(name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || (name == "limit" && (n < 1 || n > store.MaxPage)) {
+			writeError(w, http.StatusBadRequest, "invalid_query", fmt.Sprintf("%s=%q: want a whole number (limit 1 to %d)", name, v, store.MaxPage))
+			return 0, 0, false
+		}
+		*dst = n
+	}
+	return offset, limit, true
+}
+
+// timeline answers a claim's events, oldest first.
+func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
+	claimID := r.PathValue("claim_id")
+	if s.store == nil {
+		writeError(w, http.StatusServiceUnavailable, "timeline_unavailable", "this server has no database configured (DATABASE_URL)")
+		return
+	}
+	if _, ok := s.state(w, r, claimID); !ok {
+		return
+	}
+	events, err := s.store.Timeline(r.Context(), claimID)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "read timeline", "claim_id", claimID, "error", err)
+		writeError(w, http.StatusInternalServerError, "database_error", "could not read the timeline of claim "+claimID)
+		return
+	}
+	if events == nil {
+		events = []store.TimelineEvent{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"claimId": claimID, "events": events})
+}
+
+// explain answers a claim's recorded decisions (optionally one stage's): the
+// candidates, who was removed and why, the rules tried, the method and the pick.
+func (s *Server) explain(w http.ResponseWriter, r *http.Request) {
+	claimID := r.PathValue("claim_id")
+	var stage policy.Stage
+	if q := r.URL.Query().Get("stage"); q != "" {
+		var err error
+		if stage, err = policy.ParseStage(q); err != nil {
+			writeError(w, http.StatusBadRequest, "unknown_stage", err.Error())
+			return
+		}
+	}
+	if s.store == nil {
+		writeError(w, http.StatusServiceUnavailable, "explain_unavailable", "this server has no database configured (DATABASE_URL)")
+		return
+	}
+	if _, ok := s.state(w, r, claimID); !ok {
+		return
+	}
+	all, err := s.store.DecisionsByClaim(r.Context(), claimID)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "read decisions", "claim_id", claimID, "error", err)
+		writeError(w, http.StatusInternalServerError, "database_error", "could not read the decisions of claim "+claimID)
+		return
+	}
+	out := []policy.Decision{}
+	for _, d := range all {
+		if stage == "" || d.Stage == stage {
+			out = append(out, d)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"claimId": claimID, "decisions": out})
+}
+
+func (s *Server) claimState(w http.ResponseWriter, r *http.Request) {
+	if state, ok := s.state(w, r, r.PathValue("claim_id")); ok {
+		writeJSON(w, http.StatusOK, state)
+	}
+}
+
+func (s *Server) state(w http.ResponseWriter, r *http.Request, claimID string) (st workflows.ClaimState, ok bool) {
+	if err := claimclient.ValidateClaimID(claimID); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_claim_id", err.Error())
+		return st, false
+	}
+	st, err := s.claims.State(r.Context(), claimID)
+	if errors.Is(err, claimclient.ErrClaimNotFound) {
+		writeError(w, http.StatusNotFound, "claim_not_found", "claim "+claimID+" not found")
+		return st, false
+	}
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "query claim state", "claim_id", claimID, "error", err)
+		writeError(w, http.StatusBadGateway, "temporal_unavailable", "could not read claim "+claimID+" from Temporal")
+		return st, false
+	}
+	return st, true
+}
+
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	var b errorBody
+	b.Error.Code, b.Error.Message = code, msg
+	writeJSON(w, status, b)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	// Answers are per caller: no shared cache may keep them.
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/batonhq/baton/tools/bench"
+)
+
+const benchUsage = `usage: dev bench [flags]
+
+Measures Baton against baselines run in the same process on the same embedded
+Temporal server and PostgreSQL, prints the table and writes --out/report.md and
+--out/fairness.svg. make bench builds the worker and runs this.
+
+flags:
+`
+
+// runBench is dev bench.
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("dev bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
+	var cfg bench.Config
+	var out, callers, bursts, only, cpuProfile, orgSizes string
+	fs.StringVar(&cfg.WorkerBin, "worker", "bin/worker", "Baton's worker binary (memory and two-worker figures)")
+	fs.StringVar(&out, "out", "docs/bench", "directory for report.md and fairness.svg")
+	fs.StringVar(&cfg.DataDir, "data", "", "data directory (default: a temporary one, removed afterwards)")
+	fs.DurationVar(&cfg.FlowWindow, "flow-window", 20*time.Second, "length of one throughput round (Baton and the no-op claim run side by side)")
+	fs.IntVar(&cfg.Parallel, "parallel", 8, "claims of each kind in flight at once")
+	fs.IntVar(&cfg.Rounds, "rounds", 3, "throughput rounds")
+	fs.IntVar(&cfg.Timers, "timers", 500, "claims for the timer figure")
+	fs.DurationVar(&cfg.Window, "window", 0, "claim window for the timer figure (default 1s)")
+	fs.IntVar(&cfg.Memory, "memory", 10000, "open claims for the memory figure")
+	fs.IntVar(&cfg.MemStep, "memory-step", 1000, "sample memory every this many claims")
+	fs.IntVar(&cfg.TwoClaims, "two-claims", 140, "claims for the two-worker figure")
+	fs.StringVar(&callers, "callers", "1,4,16,64", "concurrent callers for cursor contention")
+	fs.StringVar(&bursts, "bursts", "10,100,1000", "burst sizes for fairness")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (server, workers and drivers) to this file")
+	fs.StringVar(&orgSizes, "org-sizes", "10,1000,10000,100000", "directory sizes for the organisation figure (the first is the baseline)")
+	fs.IntVar(&cfg.OrgDecisions, "org-decisions", 640, "decisions each organisation-size measurement makes")
+	fs.IntVar(&cfg.OrgOpen, "org-open", 1000, "open claims for the organisation figure's worker memory (0: not measured)")
+	fs.StringVar(&only, "only", "", "comma-separated figures to run (rules, fairness, contention, flow, timers, two, memory, organisation); default all")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if only != "" {
+		cfg.Only = strings.Split(only, ",")
+	}
+	var err error
+	if cfg.Callers, err = ints("callers", callers); err != nil {
+		fmt.Fprintln(stderr, "dev bench:", err)
+		return 2
+	}
+	if cfg.Bursts, err = ints("bursts", bursts); err != nil {
+		fmt.Fprintln(stderr, "dev bench:", err)
+		return 2
+	}
+	if cfg.OrgSizes, err = ints("org-sizes", orgSizes); err != nil {
+		fmt.Fprintln(stderr, "dev bench:", err)
+		return 2
+	}
+	cleanup, code := prepareRun("bench", &cfg.WorkerBin, &cfg.DataDir, stderr)
+	if code != 0 {
+		return code
+	}
+	defer cleanup()
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "dev bench:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "dev bench:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
+	res, err := bench.Run(ctx, cfg, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "dev bench:", err)
+		return 1
+	}
+	rows := res.Rows()
+	bench.PrintTable(stdout, rows)
+	if err := bench.WriteReport(out, res); err != nil {
+		fmt.Fprintln(stderr, "dev bench: writing the report:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "\nreport: %s, chart: %s\n", filepath.Join(out, "report.md"), filepath.Join(out, "fairness.svg"))
+	return 0
+}
+
+// prepareRun checks --worker, which is absolute from here on, and, when --data is
+// empty, makes a temporary data directory that cleanup removes. A non-zero code
+// is the exit code; the error is already printed.
+func prepareRun(cmd string, worker, data *string, stderr io.Writer) (cleanup func(), code int) {
+	abs, err := filepath.Abs(*worker)
+	if err == nil {
+		_, err = os.Stat(abs)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "dev %s: --worker %s: %v (make %s builds it)\n", cmd, *worker, err, cmd)
+		return nil, 2
+	}
+	*worker = abs
+	if *data != "" {
+		return func() {}, 0
+	}
+	dir, err := os.MkdirTemp("", "baton-"+cmd+"-")
+	if err != nil {
+		fmt.Fprintf(stderr, "dev %s: %v\n", cmd, err)
+		return nil, 1
+	}
+	*data = dir
+	return func() { _ = os.RemoveAll(dir) }, 0
+}
+
+// runNoopWorker is the baseline worker process the memory figure measures.
+func runNoopWorker(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("dev noop-worker", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("address", "127.0.0.1:7233", "Temporal frontend")
+	ns := fs.String("namespace", "default", "namespace")
+	queue := fs.String("queue", "bench-noop", "task queue")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := bench.RunNoopWorker(ctx, *addr, *ns, *queue); err != nil {
+		fmt.Fprintln(stderr, "dev noop-worker:", err)
+		return 1
+	}
+	return 0
+}
+
+func ints(flagName, s string) ([]int, error) {
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("--%s: %q is not a positive number", flagName, part)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

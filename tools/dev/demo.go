@@ -1,0 +1,355 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.uber.org/fx"
+
+	"github.com/batonhq/baton/batonfx"
+	"github.com/batonhq/baton/claimclient"
+	"github.com/batonhq/baton/config"
+	"github.com/batonhq/baton/httpapi"
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/temporalx"
+	"github.com/batonhq/baton/tools/devserver"
+	"github.com/batonhq/baton/tools/pgfind"
+	"github.com/batonhq/baton/workflows"
+)
+
+// demo brings the stack up, runs the claims, and tears it down in reverse.
+func demo(ctx context.Context, f *flags, out io.Writer, log *slog.Logger) error {
+	data, err := filepath.Abs(f.dataDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+
+	pg, err := pgfind.Find(startCtx, pgfind.Options{DatabaseURL: os.Getenv("DATABASE_URL"), DataDir: data, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer pg.Stop() //nolint:errcheck // best effort on the way out
+	fmt.Fprintf(out, "PostgreSQL   %s (%s)\n", pgfind.Redact(pg.URL), pg.Source)
+
+	srv, err := devserver.Start(startCtx, devserver.Config{
+		DataDir:          filepath.Join(data, "temporal"),
+		FrontendPort:     f.port,
+		UIPort:           f.uiPort,
+		SearchAttributes: temporalx.SearchAttributes(),
+		Logger:           log,
+	})
+	if err != nil {
+		return err
+	}
+	defer srv.Stop() //nolint:errcheck
+	fmt.Fprintf(out, "Temporal     %s (namespace %s, state in %s)\n", srv.HostPort(), srv.Namespace(), filepath.Join(data, "temporal"))
+	if srv.UIURL() != "" {
+		fmt.Fprintf(out, "Web UI       %s/namespaces/%s/workflows\n", srv.UIURL(), srv.Namespace())
+	}
+
+	cfg, err := config.Load("", os.Getenv)
+	if err != nil {
+		return err
+	}
+	cfg.DatabaseURL, cfg.TemporalAddress, cfg.Namespace = pg.URL, srv.HostPort(), srv.Namespace()
+	cfg.PolicyFile, cfg.RegisterSearchAttributes = f.policy, true
+	cfg.MetricsAddress = f.metrics
+	if strings.EqualFold(f.metrics, "off") {
+		cfg.MetricsAddress = ""
+	}
+	cfg.LinkTemplate = "http://" + f.http + "/claims/{claim_id}"
+	pool, err := store.NewPool(startCtx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	st := store.New(pool)
+	if err := loadDirectory(startCtx, st, f.directory, out); err != nil {
+		return err
+	}
+	if err := loadGroups(startCtx, st, f.groups, out); err != nil {
+		return err
+	}
+
+	app := fx.New(fx.Supply(cfg), batonfx.Module, fx.Replace(log), fx.WithLogger(batonfx.FxLogger))
+	if err := app.Start(startCtx); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	defer app.Stop(context.Background()) //nolint:errcheck
+
+	tc, err := client.DialContext(startCtx, temporalx.ClientOptions(cfg, log))
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	claims := claimclient.New(tc, cfg.TaskQueue)
+	stopAPI, err := serveAPI(f.http, claims, st, log)
+	if err != nil {
+		return err
+	}
+	defer stopAPI()
+	fmt.Fprintf(out, "Queue page   http://%s/\n", f.http)
+	if err := printDemoToken(startCtx, st, out); err != nil {
+		return err
+	}
+	if cfg.MetricsAddress != "" {
+		fmt.Fprintf(out, "Metrics      http://%s/metrics\n", cfg.MetricsAddress)
+	}
+	fmt.Fprintf(out, "Policy       %s\n\n", f.policy)
+
+	if f.claims > 0 {
+		if err := runClaims(ctx, claims, f, out); err != nil {
+			return err
+		}
+	}
+	if f.exit {
+		return nil
+	}
+	fmt.Fprintln(out, "\nServing; press Ctrl-C to stop. Try:\n  go run ./starter show <claim id>")
+	<-ctx.Done()
+	return nil
+}
+
+func loadDirectory(ctx context.Context, st *store.Store, file string, out io.Writer) error {
+	d, err := policy.LoadDirectoryFile(file)
+	if err != nil {
+		return err
+	}
+	if _, err := store.Migrate(ctx, st.Pool(), nil); err != nil {
+		return err
+	}
+	sum, err := st.LoadDirectory(ctx, d)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Directory    %d users, %d teams from %s\n", sum.Users, sum.Teams, file)
+	return nil
+}
+
+// loadGroups applies the groups file as the first active user allowed to edit
+// groups, as an operator would with starter group apply.
+func loadGroups(ctx context.Context, st *store.Store, file string, out io.Writer) error {
+	if file == "" {
+		return nil
+	}
+	groups, err := policy.LoadGroupsFile(file)
+	if err != nil {
+		return err
+	}
+	users, err := st.ListUsers(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		if u.Active && u.Has(policy.PermManageReassignmentGroups) {
+			if err := st.ApplyGroups(ctx, file, u.ID, groups); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "Groups       %d reassignment groups from %s (as %s)\n", len(groups), file, u.ID)
+			return nil
+		}
+	}
+	return fmt.Errorf("groups file %s: no active user holds %s to apply it", file, policy.PermManageReassignmentGroups)
+}
+
+// printDemoToken mints an API token for the demo directory's first admin, so the
+// queue page and the API can be tried at once.
+func printDemoToken(ctx context.Context, st *store.Store, out io.Writer) error {
+	users, err := st.ListUsers(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		if u.IsAdmin() {
+			token, _, err := st.TokenCreate(ctx, u.ID, "dev demo")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "API token    %s (user %s; starter token create USER makes more)\n", token, u.ID)
+			return nil
+		}
+	}
+	return nil
+}
+
+func serveAPI(addr string, claims *claimclient.Client, st *store.Store, log *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s (use --http): %w", addr, err)
+	}
+	srv := &http.Server{Handler: httpapi.New(claims, st, log).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln) //nolint:errcheck // ends with ErrServerClosed
+	return func() { _ = srv.Shutdown(context.Background()) }, nil
+}
+
+// runClaims pushes claims through every stage, --parallel at a time, printing each
+// decision, then the assignments per user and stage.
+func runClaims(ctx context.Context, claims *claimclient.Client, f *flags, out io.Writer) error {
+	prefix := "demo-" + time.Now().UTC().Format("20060102-150405")
+	var (
+		mu sync.Mutex
+		// Assignments per person at each stage: turns are counted per person and
+		// stage, whatever the review outcome.
+		counts = map[string]map[string]int{}
+		errs   []error
+		wg     sync.WaitGroup
+		sem    = make(chan struct{}, max(1, f.parallel))
+	)
+	print := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(out, format, args...)
+	}
+	for i := 1; i <= f.claims; i++ {
+		id := fmt.Sprintf("%s-%04d", prefix, i)
+		outcome := policy.Outcomes[(i-1)%len(policy.Outcomes)]
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			err := driveClaim(ctx, claims, id, outcome, func(d policy.Decision, actor string) {
+				// Per person and stage, whatever the outcome: one notion of whose turn
+				// it is per stage. Only people who got work are listed, so the summary
+				// stays readable at 100,000 users.
+				scope := string(d.Stage)
+				mu.Lock()
+				if counts[scope] == nil {
+					counts[scope] = map[string]int{}
+				}
+				counts[scope][actor]++
+				mu.Unlock()
+				print("%s  %-11s → %-6s %-14s %s [policy %s]\n", id, d.Stage, actor, d.Method, d.Reason, d.PolicyVersion)
+			}, print)
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("claim %s: %w", id, err))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	fmt.Fprintf(out, "\n%d claims finalised; assignments per person at each stage:\n", f.claims-len(errs))
+	scopes := make([]string, 0, len(counts))
+	for sc := range counts {
+		scopes = append(scopes, sc)
+	}
+	sort.Slice(scopes, func(i, j int) bool { return stageOrder(scopes[i]) < stageOrder(scopes[j]) })
+	for _, st := range scopes {
+		var parts []string
+		lo, hi := -1, 0
+		for _, u := range sortedKeys(counts[st]) {
+			n := counts[st][u]
+			parts = append(parts, fmt.Sprintf("%s=%d", u, n))
+			if lo < 0 || n < lo {
+				lo = n
+			}
+			hi = max(hi, n)
+		}
+		if len(parts) > summaryPeople {
+			// At organisation size, name the first few and count the rest.
+			parts = append(parts[:summaryPeople], fmt.Sprintf("… %d people in all", len(counts[st])))
+		}
+		fmt.Fprintf(out, "  %-26s %s (max-min %d)\n", st, strings.Join(parts, " "), hi-max(lo, 0))
+	}
+	return errors.Join(errs...)
+}
+
+// summaryPeople is how many people a stage's summary line names.
+const summaryPeople = 8
+
+// driveClaim starts a claim and, at each stage, waits for the decision and
+// completes the stage as its assignee (assigning the first eligible user first when
+// the method leaves it unassigned).
+func driveClaim(ctx context.Context, claims *claimclient.Client, id string, outcome policy.Outcome,
+	decided func(policy.Decision, string), print func(string, ...any)) error {
+	if _, err := claims.Start(ctx, workflows.ClaimInput{ClaimID: id, Owner: "gus", Data: map[string]string{"source": "demo"}}); err != nil {
+		return err
+	}
+	for _, stage := range policy.AssignableStages {
+		s, err := waitDecided(ctx, claims, id, stage)
+		if err != nil {
+			return err
+		}
+		d := s.Decisions[len(s.Decisions)-1]
+		actor := s.Assignee
+		if actor == "" {
+			if len(s.Sample) == 0 {
+				return fmt.Errorf("%s: nobody is eligible (%s)", stage, d.Reason)
+			}
+			actor = s.Sample[0]
+			if s.AssignmentsEnabled {
+				if d, err = claims.Assign(ctx, id, workflows.AssignInput{Actor: actor, UserID: actor}); err != nil {
+					return err
+				}
+			}
+		}
+		decided(d, actor)
+		in := workflows.CompleteInput{Actor: actor}
+		if stage == policy.StageReview {
+			in.Outcome = string(outcome)
+		}
+		if _, err := claims.Complete(ctx, id, in); err != nil {
+			return err
+		}
+	}
+	sum, err := claims.Summary(ctx, id)
+	if err != nil {
+		return err
+	}
+	print("%s  finalise    ✓ %s after %d decisions\n", id, sum.ReviewOutcome, sum.Decisions)
+	return nil
+}
+
+func waitDecided(ctx context.Context, claims *claimclient.Client, id string, stage policy.Stage) (workflows.ClaimState, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		s, err := claims.State(ctx, id)
+		if err == nil && s.Stage == stage && s.Status != workflows.StatusDeciding {
+			return s, nil
+		}
+		select {
+		case <-ctx.Done():
+			return s, fmt.Errorf("%s not decided within a minute (last: stage %s, status %s, error %v)", stage, s.Stage, s.Status, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// stageOrder sorts scope labels by stage, then by name.
+func stageOrder(scope string) string {
+	for i, st := range policy.Stages {
+		if strings.HasPrefix(scope, string(st)) {
+			return fmt.Sprintf("%d %s", i, scope)
+		}
+	}
+	return scope
+}
+
+func sortedKeys(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
