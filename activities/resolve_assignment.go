@@ -24,7 +24,7 @@ func (a *Activities) ResolveAssignment(ctx context.Context, in workflows.Resolve
 		return policy.Decision{}, err
 	}
 	var module *moduleAnswer
-	if pol.AssignmentsEnabled && pol.MethodFor(in.Stage) == policy.MethodProductModule {
+	if pol.UsesProductModule(in.Stage) {
 		// A retry must not ask the module again. Other methods need no such check:
 		// recordOnce finds the recorded decision when its insert conflicts.
 		if d, ok, err := a.recorded(ctx, key); ok || err != nil {

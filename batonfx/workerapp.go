@@ -160,11 +160,8 @@ func NewPolicy(lc fx.Lifecycle, cfg config.Config, log *slog.Logger, st *store.S
 }
 
 // NewProductModule provides the configured built-in product module, or nil.
-func NewProductModule(cfg config.Config, st *store.Store) policy.ProductModule {
-	if cfg.ProductModule == "roles_by_stage" {
-		return policy.RolesByStage{Users: st}
-	}
-	return nil
+func NewProductModule(cfg config.Config, st *store.Store) (policy.ProductModule, error) {
+	return policy.BuiltInModule(cfg.ProductModule, st)
 }
 
 // NewTemporalClient creates the client lazily and, on start (after migrations),

@@ -1,4 +1,4 @@
-// Package api is Baton's HTTP API. Every answer is JSON; every error is
+// Package httpapi is Baton's HTTP API. Every answer is JSON; every error is
 // {"error": {"code": "...", "message": "..."}} with a stable code. It reads claims
 // through their workflow's state query and acts on them through the workflow's
 // updates, so the workflow is the only source of truth and its validators the
@@ -30,15 +30,29 @@ type Server struct {
 	claims *claimclient.Client
 	store  *store.Store // nil: nothing but /healthz is served (tokens live in the database)
 	log    *slog.Logger
+	module policy.ProductModule // nil: product_module stages answer their recorded decision
 }
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithProductModule lets the assignment-options endpoints of a product_module
+// stage ask the module on the caller's behalf, as the source's
+// getClaimAssignmentOptions(policy, claim, currentUser, stage) does, instead of
+// answering the stage's recorded decision. Give it the module the worker runs.
+func WithProductModule(m policy.ProductModule) Option { return func(s *Server) { s.module = m } }
 
 // New builds the API over a claim client and the store. The store holds the API
 // tokens: without it every authenticated route answers 503 auth_unavailable.
-func New(claims *claimclient.Client, st *store.Store, log *slog.Logger) *Server {
+func New(claims *claimclient.Client, st *store.Store, log *slog.Logger, opts ...Option) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Server{claims: claims, store: st, log: log}
+	s := &Server{claims: claims, store: st, log: log}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 type route struct {
@@ -129,15 +143,6 @@ func (s *Server) assignmentOptions(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	key, assignee, err := claimclient.OptionsSource(state, stage)
-	if errors.Is(err, claimclient.ErrStageNotReached) {
-		writeError(w, http.StatusConflict, "stage_not_reached", err.Error())
-		return
-	}
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "unknown_stage", err.Error())
-		return
-	}
 	offset, limit, ok := pageParams(w, r)
 	if !ok {
 		return
@@ -146,12 +151,33 @@ func (s *Server) assignmentOptions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "options_unavailable", "this server has no database configured (DATABASE_URL)")
 		return
 	}
-	page, err := s.store.CandidatesPage(r.Context(), store.DecisionKey{WorkflowID: key.WorkflowID, Stage: key.Stage, Seq: key.Seq},
-		assignee, offset, limit)
+	me := caller(r)
+	opts, asked, err := CallerOptions(r.Context(), s.module, s.store, state, stage, &me)
 	if err != nil {
-		s.log.ErrorContext(r.Context(), "read candidates", "claim_id", claimID, "error", err)
-		writeError(w, http.StatusInternalServerError, "database_error", "could not read the candidates of claim "+claimID)
+		s.log.ErrorContext(r.Context(), "ask the product module", "claim_id", claimID, "stage", stage, "caller", me.ID, "error", err)
+		writeError(w, http.StatusBadGateway, "product_module_error", fmt.Sprintf("claim %s %s: %v", claimID, stage, err))
 		return
+	}
+	var page store.CandidatePage
+	if asked {
+		page = PageOf(opts, offset, limit)
+	} else {
+		key, assignee, err := claimclient.OptionsSource(state, stage)
+		if errors.Is(err, claimclient.ErrStageNotReached) {
+			writeError(w, http.StatusConflict, "stage_not_reached", err.Error())
+			return
+		}
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "unknown_stage", err.Error())
+			return
+		}
+		page, err = s.store.CandidatesPage(r.Context(), store.DecisionKey{WorkflowID: key.WorkflowID, Stage: key.Stage, Seq: key.Seq},
+			assignee, offset, limit)
+		if err != nil {
+			s.log.ErrorContext(r.Context(), "read candidates", "claim_id", claimID, "error", err)
+			writeError(w, http.StatusInternalServerError, "database_error", "could not read the candidates of claim "+claimID)
+			return
+		}
 	}
 	// The body keeps the source's shape; the page is described in headers.
 	w.Header().Set("X-Total-Count", strconv.Itoa(page.Total))

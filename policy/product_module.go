@@ -21,6 +21,36 @@ type ProductModule interface {
 	GetClaimAssignmentOptions(ctx context.Context, policy *Policy, claim Claim, currentUser *User, stage Stage) (AssignmentOptions, error)
 }
 
+// UsesProductModule says whether stage is decided by a product module under p.
+func (p *Policy) UsesProductModule(stage Stage) bool {
+	return p.AssignmentsEnabled && p.MethodFor(stage) == MethodProductModule
+}
+
+// Check rejects an answer whose assigned_to is not among its users.
+func (o AssignmentOptions) Check() error {
+	if o.AssignedTo == nil {
+		return nil
+	}
+	for _, u := range o.Users {
+		if u.UserID == o.AssignedTo.UserID {
+			return nil
+		}
+	}
+	return fmt.Errorf("product module: assigned_to %q is not among its users", o.AssignedTo.UserID)
+}
+
+// BuiltInModule is the built-in product module a deployment names in its
+// configuration (product_module): "roles_by_stage", or "" for none (nil).
+func BuiltInModule(name string, users UserLister) (ProductModule, error) {
+	switch name {
+	case "":
+		return nil, nil
+	case "roles_by_stage":
+		return RolesByStage{Users: users}, nil
+	}
+	return nil, fmt.Errorf("product module %q: want empty or roles_by_stage", name)
+}
+
 // DecideFromModule turns a product module's answer into a decision, rejecting users
 // the directory does not know or has deactivated, and an assigned_to that is not
 // among the module's users. The module's users go to the explanation; the decision

@@ -192,6 +192,7 @@ func cmdOptions(ctx context.Context, c *cli, args []string) error {
 	fs := flag.NewFlagSet("options", flag.ContinueOnError)
 	offset := fs.Int("offset", 0, "the first candidate to list")
 	limit := fs.Int("limit", 100, "how many candidates to list (at most 1000)")
+	as := fs.String("as", "", "ask as this user: a product_module stage answers for them, as currentUser")
 	pos, err := parse(fs, args, "CLAIM", "STAGE")
 	if err != nil {
 		return err
@@ -208,17 +209,45 @@ func cmdOptions(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	key, assignee, err := claimclient.OptionsSource(s, stage)
-	if err != nil {
-		return err
-	}
 	st, err := c.store(ctx)
 	if err != nil {
 		return err
 	}
-	page, err := st.CandidatesPage(ctx, store.DecisionKey{WorkflowID: key.WorkflowID, Stage: key.Stage, Seq: key.Seq}, assignee, *offset, *limit)
-	if err != nil {
-		return err
+	var page store.CandidatePage
+	asked := false
+	if *as != "" {
+		me, err := st.GetUser(ctx, *as)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("--as %q: no such user in the directory", *as)
+		}
+		if err != nil {
+			return err
+		}
+		cfg, err := c.config()
+		if err != nil {
+			return err
+		}
+		module, err := policy.BuiltInModule(cfg.ProductModule, st)
+		if err != nil {
+			return err
+		}
+		opts, ok, err := httpapi.CallerOptions(ctx, module, st, s, stage, &me)
+		if err != nil {
+			return fmt.Errorf("claim %s %s: %w", pos[0], stage, err)
+		}
+		if ok {
+			page, asked = httpapi.PageOf(opts, *offset, min(*limit, store.MaxPage)), true
+		}
+	}
+	if !asked {
+		key, assignee, err := claimclient.OptionsSource(s, stage)
+		if err != nil {
+			return err
+		}
+		page, err = st.CandidatesPage(ctx, store.DecisionKey{WorkflowID: key.WorkflowID, Stage: key.Stage, Seq: key.Seq}, assignee, *offset, *limit)
+		if err != nil {
+			return err
+		}
 	}
 	if page.Next > 0 {
 		fmt.Fprintf(c.stderr, "%d of %d candidates; --offset %d for the next page\n", len(page.Users), page.Total, page.Next)
@@ -343,7 +372,13 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return fmt.Errorf("the API needs the database for its tokens: %w", err)
 	}
-	srv := &http.Server{Handler: httpapi.New(claims, st, c.logger()).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// The configured built-in product module answers options on the caller's
+	// behalf; a custom module runs in its own program (see docs/extending.md).
+	module, err := policy.BuiltInModule(cfg.ProductModule, st)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: httpapi.New(claims, st, c.logger(), httpapi.WithProductModule(module)).Handler(), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(c.stdout, "serving the Baton API on http://%s\n", ln.Addr())
 	go func() {
 		<-ctx.Done()

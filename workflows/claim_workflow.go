@@ -64,6 +64,7 @@ func ClaimWorkflow(ctx workflow.Context, in ClaimInput) (ClaimSummary, error) {
 		state: ClaimState{
 			ClaimID:   in.ClaimID,
 			Owner:     in.Owner,
+			Data:      in.Data,
 			Sample:    []string{},
 			Completed: []StageResult{},
 			Decisions: []policy.Decision{},

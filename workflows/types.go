@@ -76,12 +76,15 @@ type StageResult struct {
 
 // ClaimState is what the state query returns.
 type ClaimState struct {
-	ClaimID            string       `json:"claimId"`
-	Owner              string       `json:"owner,omitempty"`
-	Stage              policy.Stage `json:"stage"`
-	Status             string       `json:"status"`
-	Assignee           string       `json:"assignee,omitempty"`
-	AssignmentsEnabled bool         `json:"assignmentsEnabled"`
+	ClaimID string `json:"claimId"`
+	Owner   string `json:"owner,omitempty"`
+	// Data is the claim's attributes as it was started with them: what rules and
+	// a product module see.
+	Data               map[string]string `json:"data,omitempty"`
+	Stage              policy.Stage      `json:"stage"`
+	Status             string            `json:"status"`
+	Assignee           string            `json:"assignee,omitempty"`
+	AssignmentsEnabled bool              `json:"assignmentsEnabled"`
 	// Eligible and Excluded count who could and could not take the current stage
 	// when it was decided; Sample names the first few (at most policy.SampleSize).
 	// The full list is in the ledger under Explain: `starter explain`, the

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -287,4 +288,58 @@ func TestCLIPolicies(t *testing.T) {
 	require.Contains(t, out, `names "nobody-known", who is not in the directory; default assignee dev`)
 	_, out, _ = cli.run("policy", "list")
 	require.Equal(t, 3, strings.Count(out, "\n"), "policy test stored nothing: %s", out)
+}
+
+// `starter options CLAIM STAGE --as USER` asks the configured product module on
+// USER's behalf, as the HTTP API does for its caller, and changes nothing.
+func TestCLIOptionsAsCurrentUser(t *testing.T) {
+	t.Parallel()
+	const doc = "version: pm-1\nclaims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: product_module\n"
+	p, err := policy.ParsePolicy("policy.yaml", []byte(doc))
+	require.NoError(t, err)
+	cli, b := newCLI(t, p)
+	b.Acts.Module = policy.RolesByStage{Users: b.DB.Store}
+	cli.env["BATON_PRODUCT_MODULE"] = "roles_by_stage"
+	code, _, errs := cli.run("directory", "load", "../../../examples/directory.yaml")
+	require.Equal(t, 0, code, errs)
+	_, err = b.DB.Store.PolicyApply(context.Background(), "policy.yaml", []byte(doc), p, "test")
+	require.NoError(t, err)
+
+	id := b.ClaimID(1)
+	code, _, errs = cli.run("start", id)
+	require.Equal(t, 0, code, errs)
+	var system string
+	batontest.Eventually(t, 30*time.Second, func() (bool, string) {
+		_, out, _ := cli.run("options", id, "capture")
+		system = out
+		return strings.Contains(out, `"assignedTo": {`), out
+	})
+	assignedTo := func(out string) string {
+		var o struct {
+			AssignedTo struct{ UserID string } `json:"assignedTo"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(out), &o), out)
+		return o.AssignedTo.UserID
+	}
+	first := assignedTo(system)
+	require.NotEmpty(t, first)
+
+	// Everyone the module lists for capture gets themselves when they ask.
+	var listed struct {
+		Users []struct{ UserID string } `json:"users"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(system), &listed))
+	require.Greater(t, len(listed.Users), 1)
+	for _, u := range listed.Users {
+		code, out, errs := cli.run("options", id, "capture", "--as", u.UserID)
+		require.Equal(t, 0, code, errs)
+		require.Equal(t, u.UserID, assignedTo(out))
+	}
+	code, out, _ := cli.run("options", id, "capture")
+	require.Equal(t, 0, code)
+	require.Equal(t, first, assignedTo(out), "asking as someone changed the claim's decision")
+
+	code, _, errs = cli.run("options", id, "capture", "--as", "ghost")
+	require.Equal(t, 1, code)
+	require.Equal(t, "starter options: --as \"ghost\": no such user in the directory\n", errs)
 }

@@ -1,0 +1,55 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/workflows"
+)
+
+// CallerOptions asks module for a stage's assignment options on behalf of
+// currentUser: the source's getClaimAssignmentOptions(policy, claim, currentUser,
+// stage), under the policy version the claim runs on, with the claim's owner and
+// data. It changes nothing: the claim, its decisions and every turn stay as they
+// are. asked is false, and the caller should answer the stage's recorded
+// decision, when there is no module, the claim runs on a policy that was never
+// stored, or the stage is not decided by a product module. A module error, or an
+// answer whose assigned_to is not among its users, is an error.
+func CallerOptions(ctx context.Context, module policy.ProductModule, st *store.Store, state workflows.ClaimState,
+	stage policy.Stage, currentUser *policy.User) (opts policy.AssignmentOptions, asked bool, err error) {
+	if module == nil || state.Policy.IsZero() {
+		return opts, false, nil
+	}
+	sp, err := st.PolicyVersion(ctx, state.Policy.Name, state.Policy.Version)
+	if err != nil {
+		return opts, false, fmt.Errorf("read policy %s: %w", state.Policy, err)
+	}
+	p, err := sp.Parse()
+	if err != nil {
+		return opts, false, fmt.Errorf("stored policy %s: %w", state.Policy, err)
+	}
+	if !p.UsesProductModule(stage) {
+		return opts, false, nil
+	}
+	claim := policy.Claim{ID: state.ClaimID, Owner: state.Owner, Data: state.Data}
+	opts, err = module.GetClaimAssignmentOptions(ctx, p, claim, currentUser, stage)
+	if err != nil {
+		return opts, false, fmt.Errorf("product module: %w", err)
+	}
+	return opts, true, opts.Check()
+}
+
+// PageOf is one page of a module's answer, shaped as a recorded decision's page.
+func PageOf(opts policy.AssignmentOptions, offset, limit int) store.CandidatePage {
+	page := store.CandidatePage{AssignedTo: opts.AssignedTo, Total: len(opts.Users), Users: []policy.Candidate{}}
+	if offset < len(opts.Users) {
+		end := min(len(opts.Users), offset+limit)
+		page.Users = opts.Users[offset:end]
+		if end < len(opts.Users) {
+			page.Next = end
+		}
+	}
+	return page
+}
