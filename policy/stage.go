@@ -99,7 +99,7 @@ func ParseOutcome(name string) (Outcome, error) {
 func suggest(got string, candidates []string) string {
 	best, bestDist := "", 3
 	for _, c := range candidates {
-		if d := editDistance(got, c); d < bestDist {
+		if d := EditDistance(got, c); d < bestDist {
 			best, bestDist = c, d
 		}
 	}
@@ -109,8 +109,9 @@ func suggest(got string, candidates []string) string {
 	return fmt.Sprintf(" (did you mean %q?)", best)
 }
 
-// editDistance is the Levenshtein distance; inputs here are short names.
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance between two short names, for
+// "did you mean" suggestions.
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {

@@ -108,7 +108,7 @@ func parse(fs *flag.FlagSet, args []string, positional ...string) ([]string, err
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, usagef("%v", err)
+			return nil, flagError(fs, err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -125,6 +125,29 @@ func parse(fs *flag.FlagSet, args []string, positional ...string) ([]string, err
 		return nil, usagef("want %s, got %d argument(s)", want, len(pos))
 	}
 	return pos, nil
+}
+
+// helpRequested is parse's answer to -h or --help: run prints the usage of the
+// command with the flags of fs, and exits 0.
+type helpRequested struct{ fs *flag.FlagSet }
+
+func (helpRequested) Error() string { return "help requested" }
+
+// flagError turns an error of fs.Parse into help, or into a usage error that
+// names the nearest defined flag when the flag given is not one.
+func flagError(fs *flag.FlagSet, err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return helpRequested{fs}
+	}
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		if best := nearest(name, names); best != "" {
+			msg += "; did you mean --" + best + "?"
+		}
+	}
+	return usageError{msg}
 }
 
 // multi collects a repeatable flag.

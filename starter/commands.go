@@ -20,33 +20,6 @@ import (
 	"github.com/batonhq/baton/workflows"
 )
 
-var commands = map[string]func(context.Context, *cli, []string) error{
-	"start":     cmdStart,
-	"assign":    cmdAssign,
-	"complete":  cmdComplete,
-	"show":      cmdShow,
-	"options":   cmdOptions,
-	"inbox":     cmdInbox,
-	"directory": cmdDirectory,
-	"migrate":   cmdMigrate,
-	"serve":     cmdServe,
-	// queues, claiming and reassignment
-	"claim":              cmdClaim,
-	"reassign":           cmdAssign,
-	"unassign":           cmdUnassign,
-	"start-reassignment": cmdStartReassignment,
-	"timeline":           cmdTimeline,
-	"queue":              cmdQueue,
-	"group":              cmdGroup,
-	// policies
-	"policy":         cmdPolicy,
-	"explain":        cmdExplain,
-	"host":           cmdHost,
-	"migrate-policy": cmdMigratePolicy,
-	"replay":         cmdReplay,
-	"token":          cmdToken,
-}
-
 func cmdStart(ctx context.Context, c *cli, args []string) error {
 	fs := flag.NewFlagSet("start", flag.ContinueOnError)
 	owner := fs.String("owner", "", "the claim's owner (may reassign)")
@@ -279,12 +252,9 @@ func cmdInbox(ctx context.Context, c *cli, args []string) error {
 	return nil
 }
 
-func cmdDirectory(ctx context.Context, c *cli, args []string) error {
-	if len(args) == 0 || args[0] != "load" {
-		return usagef("want: directory load FILE")
-	}
+func cmdDirectoryLoad(ctx context.Context, c *cli, args []string) error {
 	fs := flag.NewFlagSet("directory load", flag.ContinueOnError)
-	pos, err := parse(fs, args[1:], "FILE")
+	pos, err := parse(fs, args, "FILE")
 	if err != nil {
 		return err
 	}

@@ -18,23 +18,6 @@ import (
 
 // Commands for stored policies, what-if runs, explanations and hosts.
 
-func cmdPolicy(ctx context.Context, c *cli, args []string) error {
-	if len(args) == 0 {
-		return usagef("want: policy apply FILE --as USER | policy list | policy show | policy test FILE --claims FILE")
-	}
-	switch args[0] {
-	case "apply":
-		return cmdPolicyApply(ctx, c, args[1:])
-	case "list":
-		return cmdPolicyList(ctx, c, args[1:])
-	case "show":
-		return cmdPolicyShow(ctx, c, args[1:])
-	case "test":
-		return cmdPolicyTest(ctx, c, args[1:])
-	}
-	return usagef("unknown policy command %q: want apply, list, show or test", args[0])
-}
-
 // cmdPolicyApply validates a policy file against the directory, stores it as the
 // next version when it changed, and prints what changed.
 func cmdPolicyApply(ctx context.Context, c *cli, args []string) error {
@@ -303,13 +286,10 @@ func explainOne(ctx context.Context, c *cli, st *store.Store, key store.Decision
 	return nil
 }
 
-func cmdHost(ctx context.Context, c *cli, args []string) error {
-	if len(args) == 0 || args[0] != "record" {
-		return usagef("want: host record SUBJECT USER [--at RFC3339]")
-	}
+func cmdHostRecord(ctx context.Context, c *cli, args []string) error {
 	fs := flag.NewFlagSet("host record", flag.ContinueOnError)
-	at := fs.String("at", "", "when (default: now)")
-	pos, err := parse(fs, args[1:], "SUBJECT", "USER")
+	at := fs.String("at", "", "when, in RFC 3339 (default: now)")
+	pos, err := parse(fs, args, "SUBJECT", "USER")
 	if err != nil {
 		return err
 	}

@@ -119,7 +119,10 @@ func parseVariadic(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, usagef("%v (%s)", err, replayUsage)
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, helpRequested{fs}
+			}
+			return nil, usagef("%v (%s)", flagError(fs, err), replayUsage)
 		}
 		args = fs.Args()
 		if len(args) == 0 {

@@ -121,18 +121,15 @@ func cmdTimeline(ctx context.Context, c *cli, args []string) error {
 	return tw.Flush()
 }
 
-func cmdQueue(ctx context.Context, c *cli, args []string) error {
-	if len(args) == 0 || args[0] != "list" {
-		return usagef("want: queue list [--queue Q] [--stage S] [--status S] [--since YYYY-MM-DD]")
-	}
+func cmdQueueList(ctx context.Context, c *cli, args []string) error {
 	fs := flag.NewFlagSet("queue list", flag.ContinueOnError)
 	var f claimclient.ListFilter
-	fs.StringVar(&f.Queue, "queue", "", "only this queue")
-	fs.StringVar(&f.Stage, "stage", "", "only this stage")
-	fs.StringVar(&f.Status, "status", "", "only this status (unassigned, assigned, reassigning, open)")
-	since := fs.String("since", "", "only claims started on or after this date (YYYY-MM-DD or RFC 3339)")
+	fs.StringVar(&f.Queue, "queue", "", "only this queue (default: every queue)")
+	fs.StringVar(&f.Stage, "stage", "", "only this stage (default: every stage)")
+	fs.StringVar(&f.Status, "status", "", "only this status: unassigned, assigned, reassigning, open (default: any)")
+	since := fs.String("since", "", "only claims started on or after this date, YYYY-MM-DD or RFC 3339 (default: any date)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parse(fs, args[1:]); err != nil {
+	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if f.Stage != "" {
@@ -173,32 +170,30 @@ func cmdQueue(ctx context.Context, c *cli, args []string) error {
 	return tw.Flush()
 }
 
-func cmdGroup(ctx context.Context, c *cli, args []string) error {
-	if len(args) == 0 || (args[0] != "apply" && args[0] != "list") {
-		return usagef("want: group apply FILE --as USER, or group list")
+func cmdGroupList(ctx context.Context, c *cli, args []string) error {
+	if _, err := parse(flag.NewFlagSet("group list", flag.ContinueOnError), args); err != nil {
+		return err
 	}
-	if args[0] == "list" {
-		if _, err := parse(flag.NewFlagSet("group list", flag.ContinueOnError), args[1:]); err != nil {
-			return err
-		}
-		st, err := c.store(ctx)
-		if err != nil {
-			return err
-		}
-		groups, err := st.Groups(ctx)
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "GROUP\tMETHOD\tOFFER\tDEFAULT\tMEMBERS")
-		for _, g := range groups {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", g.Name, g.Method, g.OfferTimeout, g.DefaultAssignee, strings.Join(g.Members, ", "))
-		}
-		return tw.Flush()
+	st, err := c.store(ctx)
+	if err != nil {
+		return err
 	}
+	groups, err := st.Groups(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "GROUP\tMETHOD\tOFFER\tDEFAULT\tMEMBERS")
+	for _, g := range groups {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", g.Name, g.Method, g.OfferTimeout, g.DefaultAssignee, strings.Join(g.Members, ", "))
+	}
+	return tw.Flush()
+}
+
+func cmdGroupApply(ctx context.Context, c *cli, args []string) error {
 	fs := flag.NewFlagSet("group apply", flag.ContinueOnError)
 	actor := fs.String("as", "", "the user editing the groups; needs ManageReassignmentGroups (required)")
-	pos, err := parse(fs, args[1:], "FILE")
+	pos, err := parse(fs, args, "FILE")
 	if err != nil {
 		return err
 	}

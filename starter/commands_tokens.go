@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"strconv"
@@ -11,23 +12,8 @@ import (
 	"github.com/batonhq/baton/store"
 )
 
-// cmdToken manages API tokens: bearer credentials for the HTTP API. A token is
-// printed once, when it is created; the database keeps only its hash.
-func cmdToken(ctx context.Context, c *cli, args []string) error {
-	const want = "want: token create USER [--label L], token list USER, or token revoke ID | --user USER"
-	if len(args) == 0 {
-		return usagef(want)
-	}
-	switch args[0] {
-	case "create":
-		return cmdTokenCreate(ctx, c, args[1:])
-	case "list":
-		return cmdTokenList(ctx, c, args[1:])
-	case "revoke":
-		return cmdTokenRevoke(ctx, c, args[1:])
-	}
-	return usagef("unknown subcommand %q: %s", args[0], want)
-}
+// The token commands manage API tokens: bearer credentials for the HTTP API. A
+// token is printed once, when it is created; the database keeps only its hash.
 
 // tokenStore opens the database, migrated: creating a token is often the first
 // thing done against a new database.
@@ -105,6 +91,9 @@ func cmdTokenRevoke(ctx context.Context, c *cli, args []string) error {
 	}
 	fs, user := flags()
 	pos, err := parse(fs, args, "ID")
+	if errors.As(err, new(helpRequested)) {
+		return err
+	}
 	if err != nil {
 		// No ID: fine with --user USER alone.
 		fs, user = flags()
