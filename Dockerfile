@@ -11,7 +11,7 @@
 #
 # Configuration is environment variables only (see the README's table); the image
 # holds no credentials. docker-compose.yml runs the whole stack, and
-# internal/deploycheck tests this file against it and against the config.
+# tools/deploycheck tests this file against it and against the config.
 
 FROM golang:1.26-bookworm AS build
 WORKDIR /src

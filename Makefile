@@ -2,7 +2,7 @@
 GO ?= go
 N ?= 10
 
-.PHONY: bin/dev test vet demo demo-run histories build fuzz lean clean bench chaos
+.PHONY: bin/dev lint-deploy test vet demo demo-run histories build fuzz lean clean bench chaos
 
 ## test: vet, then every test (needs PostgreSQL: DATABASE_URL or 127.0.0.1:5432)
 test: vet
@@ -59,6 +59,10 @@ fuzz:
 ## lean: show that the worker and the starter link no Temporal server
 lean:
 	@! $(GO) list -deps ./worker ./starter | grep '^go.temporal.io/server' && echo "worker and starter link no Temporal server"
+
+## lint-deploy: docker compose config and hadolint over the deployment files, where installed
+lint-deploy:
+	tools/lint-deploy
 
 clean:
 	rm -rf bin .baton

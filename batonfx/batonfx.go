@@ -1,9 +1,21 @@
-// Package workerapp wires Baton's worker as an fx application:
-// config → pgx pool → migrations → Temporal client → worker, with Prometheus
-// metrics served beside it. Every constructor is
-// an ordinary function, usable without fx (the tests and the dev stack call some
-// directly); fx only orders them and runs their lifecycle hooks, which return
-// errors and never block.
+// Package batonfx is Baton's worker as an fx application, and the extension
+// point for deployments: config → pgx pool → migrations → Temporal client →
+// worker, with Prometheus metrics served beside it. A deployment runs its own
+// product module (the source's getClaimAssignmentOptions) by building its own
+// worker program:
+//
+//	cfg, err := config.Load(os.Getenv("BATON_CONFIG"), os.Getenv)
+//	...
+//	fx.New(fx.Supply(cfg), batonfx.Module, batonfx.WithProductModule(myModule)).Run()
+//
+// and a module that lists the directory's users asks for it with
+// WithProductModuleFrom. The types a product module sees are aliased here
+// (ProductModule, Policy, Claim, User, Stage, AssignmentOptions, Candidate), so
+// a module imports batonfx alone. examples/productmodule is a whole program.
+//
+// Every constructor is an ordinary function, usable without fx (tests and the
+// dev stack call some directly); fx only orders them and runs their lifecycle
+// hooks, which return errors and never block.
 package batonfx
 
 import (
@@ -62,8 +74,15 @@ func FxLogger(log *slog.Logger) fxevent.Logger {
 
 // WithProductModule replaces the configured product module with a custom one: the
 // way a deployment plugs in its own getClaimAssignmentOptions.
-func WithProductModule(m policy.ProductModule) fx.Option {
-	return fx.Decorate(func(policy.ProductModule) policy.ProductModule { return m })
+func WithProductModule(m ProductModule) fx.Option {
+	return fx.Decorate(func(ProductModule) ProductModule { return m })
+}
+
+// WithProductModuleFrom builds the custom product module from Baton's
+// directory, for a module that lists users as the source's
+// root.organizations.getUsers() does.
+func WithProductModuleFrom(build func(Directory) ProductModule) fx.Option {
+	return fx.Decorate(func(_ ProductModule, st *store.Store) ProductModule { return build(st) })
 }
 
 // NewLogger is the process logger: JSON to stderr at the configured level.
