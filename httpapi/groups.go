@@ -41,9 +41,8 @@ func (s *Server) applyGroups(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user := caller(r)
-	if !user.Has(policy.PermManageReassignmentGroups) {
-		writeError(w, http.StatusForbidden, "forbidden",
-			fmt.Sprintf("%s may not edit reassignment groups: it needs the %s permission", user.ID, policy.PermManageReassignmentGroups))
+	if refused := policy.AuthorizeGroupEdit(user.ID, &user); refused != nil {
+		writeError(w, http.StatusForbidden, "forbidden", refused.Msg)
 		return
 	}
 	gs, err := policy.ParseGroups("request body", body)

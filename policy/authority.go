@@ -282,3 +282,18 @@ func AuthorizeNow(ctx context.Context, people People, s StageAuthority, act Act)
 	}
 	return Authorize(act), nil
 }
+
+// AuthorizeGroupEdit decides whether actor may edit reassignment groups: an
+// active user holding ManageReassignmentGroups. u is the actor's directory entry
+// now, nil when the directory does not know them; nil means they may.
+func AuthorizeGroupEdit(actor string, u *User) *Refusal {
+	switch {
+	case u == nil:
+		return refuse(RefusedForbidden, "%s may not edit reassignment groups: user %q is not in the directory", actor, actor)
+	case !u.Active:
+		return refuse(RefusedForbidden, "%s may not edit reassignment groups: user %q is inactive", actor, actor)
+	case !u.Has(PermManageReassignmentGroups):
+		return refuse(RefusedForbidden, "%s may not edit reassignment groups: it needs the %s permission", actor, PermManageReassignmentGroups)
+	}
+	return nil
+}

@@ -49,12 +49,15 @@ func (qs *Queries) Groups(ctx context.Context) ([]policy.ReassignmentGroup, erro
 func (s *Store) ApplyGroups(ctx context.Context, file, actor string, groups []policy.ReassignmentGroup) error {
 	return s.InTx(ctx, func(qs *Queries) error {
 		u, err := qs.GetUser(ctx, actor)
-		if err != nil {
-			return fmt.Errorf("%s may not edit reassignment groups: %w", actor, err)
+		var who *policy.User
+		switch {
+		case err == nil:
+			who = &u
+		case !errors.Is(err, ErrNotFound):
+			return err
 		}
-		if !u.Active || !u.Has(policy.PermManageReassignmentGroups) {
-			return fmt.Errorf("%s may not edit reassignment groups: it needs the %s permission: %w",
-				actor, policy.PermManageReassignmentGroups, ErrForbidden)
+		if r := policy.AuthorizeGroupEdit(actor, who); r != nil {
+			return fmt.Errorf("%s: %w", r.Msg, ErrForbidden)
 		}
 		for i, g := range groups {
 			ids := append([]string{g.DefaultAssignee}, g.Members...)
