@@ -1,8 +1,3 @@
-// Package store is the only place SQL lives. It owns Baton's PostgreSQL schema
-// (embedded, numbered migrations), the directory, eligible sets and turns, the
-// decision ledger and the in-app inbox. Queries are kept in queries/*.sql, one file
-// per table, each named noun-first ("-- name: TurnNext"); a shared WHERE clause is a
-// "-- name: fragment X" included as {{x $N}}, its parameters renumbered from $N.
 package store
 
 import (
@@ -27,32 +22,55 @@ var queryFiles embed.FS
 // queries maps a query name to its SQL, parsed once from the embedded files.
 var queries = mustLoadQueries(queryFiles)
 
+// mustLoadQueries is loadQueries for the embedded files, which a test checks: a
+// failure here is a programming error, caught before anything ships.
 func mustLoadQueries(fsys fs.FS) map[string]string {
-	out := map[string]string{}
-	fragments := map[string]string{}
-	files, err := fs.Glob(fsys, "queries/*.sql")
+	out, err := loadQueries(fsys)
 	if err != nil {
 		panic(err)
+	}
+	return out
+}
+
+// loadQueries parses every queries/*.sql file: each "-- name: X" starts a query,
+// each "-- name: fragment X" a shared clause. A name defined twice, or a
+// fragment included but never defined, is an error naming the file.
+func loadQueries(fsys fs.FS) (map[string]string, error) {
+	out := map[string]string{}
+	fragments := map[string]string{}
+	where := map[string]string{}
+	files, err := fs.Glob(fsys, "queries/*.sql")
+	if err != nil {
+		return nil, err
 	}
 	for _, f := range files {
 		data, err := fs.ReadFile(fsys, f)
 		if err != nil {
-			panic(err)
+			return nil, err
 		}
 		for _, chunk := range strings.Split(string(data), "-- name: ")[1:] {
 			name, body, _ := strings.Cut(chunk, "\n")
 			name, body = strings.TrimSpace(name), strings.TrimSpace(body)
+			key, into := name, out
 			if frag, ok := strings.CutPrefix(name, "fragment "); ok {
-				fragments[strings.ToLower(frag)] = body
-				continue
+				key, into = strings.ToLower(frag), fragments
 			}
-			out[name] = body
+			if prev, dup := where[name]; dup {
+				return nil, fmt.Errorf("store: %s: query %q is already defined in %s", f, name, prev)
+			}
+			where[name] = f
+			into[key] = body
 		}
 	}
 	for name, body := range out {
+		for _, m := range include.FindAllStringSubmatch(body, -1) {
+			if _, ok := fragments[m[1]]; !ok {
+				return nil, fmt.Errorf("store: %s: query %s includes {{%s}}, which no file defines", where[name], name, m[1])
+			}
+		}
 		out[name] = includeFragments(body, fragments)
 	}
-	return out
+	return out, nil
 }
 
 // include matches {{fragment $N}}: the fragment's $E1, $E2, … become $N, $N+1, ….
@@ -63,10 +81,7 @@ var fragmentParam = regexp.MustCompile(`\$E(\d+)`)
 func includeFragments(body string, fragments map[string]string) string {
 	return include.ReplaceAllStringFunc(body, func(m string) string {
 		parts := include.FindStringSubmatch(m)
-		frag, ok := fragments[parts[1]]
-		if !ok {
-			panic("store: no fragment named " + parts[1])
-		}
+		frag := fragments[parts[1]] // loadQueries checked it exists
 		base, _ := strconv.Atoi(parts[2])
 		var kept []string
 		for _, line := range strings.Split(frag, "\n") {
@@ -81,8 +96,9 @@ func includeFragments(body string, fragments map[string]string) string {
 	})
 }
 
-// q returns a named query. A missing name is a programming error caught by any test
-// that runs the code path, so it panics rather than returning an error.
+// q returns a named query. Every name passed to it is a literal that
+// TestEveryQueryNamedIsDefinedAndUsed checks against the files, so a missing
+// name cannot ship; should one slip through, it panics rather than run no SQL.
 func q(name string) string {
 	s, ok := queries[name]
 	if !ok {

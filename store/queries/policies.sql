@@ -16,6 +16,3 @@ INSERT INTO policies (name, version, body, checksum, created_by) VALUES ($1, $2,
 -- name: PolicyList
 SELECT version, '' AS body, checksum, created_by, created_at FROM policies
 WHERE name = $1 ORDER BY version;
-
--- name: PolicyAnyName
-SELECT name FROM policies ORDER BY created_at DESC LIMIT 1;

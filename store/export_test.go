@@ -1,0 +1,7 @@
+package store
+
+// Exposed to the external tests.
+var (
+	QueryFiles  = queryFiles
+	LoadQueries = loadQueries
+)
