@@ -47,7 +47,7 @@ func TestEveryFieldDocumented(t *testing.T) {
 // The README's configuration table must list every setting.
 func TestREADMEListsEverySetting(t *testing.T) {
 	t.Parallel()
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../README.md")
 	require.NoError(t, err)
 	for _, f := range Fields() {
 		require.Contains(t, string(readme), "| `"+f.YAML+"` | `"+f.Env+"` |", "README configuration table lacks %s", f.YAML)

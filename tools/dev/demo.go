@@ -101,7 +101,11 @@ func demo(ctx context.Context, f *flags, out io.Writer, log *slog.Logger) error 
 	}
 	defer tc.Close()
 	claims := claimclient.New(tc, cfg.TaskQueue)
-	stopAPI, err := serveAPI(f.http, claims, st, log)
+	module, err := policy.BuiltInModule(cfg.ProductModule, st)
+	if err != nil {
+		return err
+	}
+	stopAPI, err := serveAPI(f.http, claims, st, log, module)
 	if err != nil {
 		return err
 	}
@@ -190,12 +194,12 @@ func printDemoToken(ctx context.Context, st *store.Store, out io.Writer) error {
 	return nil
 }
 
-func serveAPI(addr string, claims *claimclient.Client, st *store.Store, log *slog.Logger) (func(), error) {
+func serveAPI(addr string, claims *claimclient.Client, st *store.Store, log *slog.Logger, module policy.ProductModule) (func(), error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s (use --http): %w", addr, err)
 	}
-	srv := &http.Server{Handler: httpapi.New(claims, st, log).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: httpapi.New(claims, st, log, httpapi.WithProductModule(module)).Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln) //nolint:errcheck // ends with ErrServerClosed
 	return func() { _ = srv.Shutdown(context.Background()) }, nil
 }

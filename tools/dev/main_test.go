@@ -32,7 +32,7 @@ func TestDemoRunsClaimsThroughEveryStage(t *testing.T) {
 		"--data", t.TempDir(),
 		"--port", fmt.Sprint(freePort(t)), "--ui-port", "-1",
 		"--http", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--metrics", fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		"--directory", "../examples/directory.yaml", "--policy", "../examples/policy.yaml", "--groups", "../examples/groups.yaml",
+		"--directory", "../../examples/directory.yaml", "--policy", "../../examples/policy.yaml", "--groups", "../../examples/groups.yaml",
 	}, &out, &errs)
 	require.Equal(t, 0, code, "stderr: %s\nstdout: %s", errs.String(), out.String())
 
