@@ -43,6 +43,14 @@ func (a *Activities) RecordAssignment(ctx context.Context, in workflows.RecordAs
 				return pending{}, err
 			}
 		}
+		warning, err := a.checkWorkload(ctx, qs, in, method)
+		if err != nil {
+			return pending{}, err
+		}
+		reason := assignmentReason(method, in)
+		if warning != "" {
+			reason += " (" + warning + ")"
+		}
 		return pending{decision: policy.Decision{
 			Seq:                in.Seq,
 			Stage:              in.Stage,
@@ -50,11 +58,39 @@ func (a *Activities) RecordAssignment(ctx context.Context, in workflows.RecordAs
 			AssignmentsEnabled: true,
 			Assignee:           in.Assignee,
 			Actor:              in.Actor,
-			Reason:             assignmentReason(method, in),
+			Reason:             reason,
 			PolicyVersion:      in.PolicyVersion,
 			Comment:            in.Comment,
+			Warning:            warning,
 		}, decidedSeq: in.DecidedSeq, previous: in.Previous, at: in.At}, nil
 	})
+}
+
+// checkWorkload applies the workload rules to a recorded assignment, holding the
+// assignee's workload until it commits. A person's (assign, reassign, claim) may
+// go to someone away, with a warning, and past a limit only by override. A
+// timer's default assignee is automatic: away, offline or full, the stage stays
+// in its queue. An escalation is deliberate and is not held back.
+func (a *Activities) checkWorkload(ctx context.Context, qs *store.Queries, in workflows.RecordAssignmentInput, method policy.Method) (string, error) {
+	if in.Assignee == "" || method == policy.MethodEscalation {
+		return "", nil
+	}
+	w, err := qs.People().Hold(ctx, in.Assignee, in.Stage)
+	if err != nil {
+		return "", err
+	}
+	if in.Action == "" {
+		if why := w.Refuse(in.Stage); why != "" {
+			return "", temporal.NewNonRetryableApplicationError(fmt.Sprintf("claim %s %s: default assignee %s is passed over (%s); the stage stays in its queue",
+				in.ClaimID, in.Stage, in.Assignee, why), workflows.ErrTypeConflict, nil)
+		}
+		return "", nil
+	}
+	r, warning := policy.ManualRefusal(in.Actor, in.Assignee, in.Stage, in.ClaimID, w, in.Override)
+	if r != nil {
+		return "", workflows.Rejection(r)
+	}
+	return warning, nil
 }
 
 func activeUser(ctx context.Context, qs *store.Queries, id string) error {

@@ -25,7 +25,11 @@ func (a *Activities) RecordCompletion(ctx context.Context, in workflows.RecordCo
 		var err error
 		inserted, _, err = qs.TimelineAddOnce(ctx, store.TimelineEvent{WorkflowID: in.WorkflowID, ClaimID: in.ClaimID, Stage: in.Stage,
 			Seq: in.Seq, Kind: policy.EventCompleted, Actor: in.Actor, Reason: string(in.Outcome), Comment: in.Note, At: in.At})
-		return err
+		if err != nil {
+			return err
+		}
+		// The stage is nobody's open work any more: a slot frees.
+		return qs.OpenStageClose(ctx, in.WorkflowID, in.Stage)
 	})
 	if err != nil {
 		if isRefusal(err) {

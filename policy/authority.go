@@ -32,6 +32,7 @@ const (
 	RefusedForbidden   RefusalKind = "forbidden"    // the actor may not do this
 	RefusedInvalid     RefusalKind = "invalid"      // the request names someone who cannot take the stage
 	RefusedUnknownUser RefusalKind = "unknown_user" // the new assignee has left or lost the right since
+	RefusedConflict    RefusalKind = "conflict"     // the act conflicts with the state of things (a full person)
 )
 
 // Refusal is why an action may not be recorded.

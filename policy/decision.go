@@ -43,6 +43,9 @@ type Decision struct {
 	// Outbox counts the e-mail and Slack messages queued with the decision; the
 	// workflow schedules their sending only when there are some.
 	Outbox int `json:"outbox,omitempty"`
+	// Warning is set when a person's assignment went to someone away or
+	// offline, or past a capacity limit by override.
+	Warning string `json:"warning,omitempty"`
 }
 
 // Explanation is the part of a decision that grows with the directory or the
@@ -170,14 +173,19 @@ func (x *decider) byMethod(d Decision, set EligibleSet) (Decision, error) {
 	case MethodManual, MethodQueue:
 		d.Reason = fmt.Sprintf("%s: %d eligible users; waiting in queue %s for someone to take it", d.Method, set.Count, d.Rules.Queue)
 		return d, nil
-	case MethodRoundRobin, MethodWeightedRoundRobin:
+	case MethodRoundRobin, MethodWeightedRoundRobin, MethodLeastLoaded:
 		scope, order := StageScope(in.Stage), TurnOrder{}
 		if d.Method == MethodWeightedRoundRobin {
 			scope, order = weightedScope(in.Policy.Name, in.Stage), TurnOrder{Weighted: true}
 		}
-		ok, err := x.takeTurn(&d, scope, strings.ReplaceAll(string(d.Method), "_", " "), order)
+		v, ok, err := x.takeTurn(&d, scope, strings.ReplaceAll(string(d.Method), "_", " "), order)
 		if err != nil || ok {
 			return d, err
+		}
+		if v.PassedCount > 0 {
+			d.Reason = fmt.Sprintf("%s: everyone eligible was passed over: %s; left in queue %s",
+				d.Method, PassedOverList(v.Passed, v.PassedCount), d.Rules.Queue)
+			return d, nil
 		}
 		d.Reason = fmt.Sprintf("%s: nobody holds %s and passes the stage's filters; left in queue %s",
 			d.Method, strings.Join(d.Required, ", "), d.Rules.Queue)
@@ -191,13 +199,35 @@ func (x *decider) byMethod(d Decision, set EligibleSet) (Decision, error) {
 		if len(team) == 0 {
 			return x.fallback(d, "nobody eligible is on the claim's care team")
 		}
-		d.Assignee = team[0].ID
-		d.Reason = fmt.Sprintf("care team primary: %s is first on care team %s among the eligible", d.Assignee, id)
+		// The random draw is made once, over everyone eligible; from there the
+		// team is walked in order, passing over whoever cannot take new work.
+		start, what := 0, "is first on care team %s among the eligible"
 		if d.Method == MethodCareTeamRandom {
-			d.Assignee = team[abs(in.Random)%len(team)].ID
-			d.Reason = fmt.Sprintf("care team random: %s drawn from %d eligible on care team %s", d.Assignee, len(team), id)
+			start, what = abs(in.Random)%len(team), "drawn from %d eligible on care team %s"
 		}
-		return d, nil
+		var v TurnView
+		for i := range team {
+			u := team[(start+i)%len(team)]
+			why, err := x.refuse(u.ID)
+			if err != nil {
+				return d, err
+			}
+			if why != "" {
+				v.Pass(u.ID, why)
+				continue
+			}
+			d.Assignee = u.ID
+			if d.Method == MethodCareTeamRandom {
+				d.Reason = fmt.Sprintf("care team random: %s "+what, u.ID, len(team), id)
+			} else {
+				d.Reason = fmt.Sprintf("care team primary: %s "+what, u.ID, id)
+			}
+			if v.PassedCount > 0 {
+				d.Reason += "; passed over " + PassedOverList(v.Passed, v.PassedCount)
+			}
+			return d, nil
+		}
+		return x.fallback(d, fmt.Sprintf("everyone eligible on care team %s was passed over: %s", id, PassedOverList(v.Passed, v.PassedCount)))
 	case MethodFormSubmitter:
 		return x.pickNamed(d, in.Claim.Owner, "the user who started the claim")
 	case MethodRecentHost:
@@ -211,19 +241,53 @@ func (x *decider) byMethod(d Decision, set EligibleSet) (Decision, error) {
 	return Decision{}, fmt.Errorf("method %s is not built in", d.Method)
 }
 
-// takeTurn gives the stage to whoever's turn it is in scope, if anyone is eligible.
-func (x *decider) takeTurn(d *Decision, scope, method string, order TurnOrder) (bool, error) {
-	v, err := x.in.People.Turns(x.ctx, scope, x.req, order)
+// takeTurn gives the stage to whoever's turn it is in scope (for least_loaded,
+// the least loaded), passing over whoever cannot take new work. When everyone
+// eligible is away and the stage says to assign anyway, the next in turn who is
+// under their limits gets it, and the reason says so.
+func (x *decider) takeTurn(d *Decision, scope, method string, order TurnOrder) (TurnView, bool, error) {
+	order.Stage = x.in.Stage
+	read := x.in.People.Turns
+	if d.Method == MethodLeastLoaded {
+		read = x.in.People.LeastLoaded
+	}
+	v, err := read(x.ctx, scope, x.req, order)
 	if err != nil {
-		return false, err
+		return v, false, err
+	}
+	anyway := ""
+	if v.Next == nil && v.Away > 0 && x.sc.WhenNobodyAvailable == NobodyAvailableAssign {
+		passed := v
+		order.EvenIfAway = true
+		if v, err = read(x.ctx, scope, x.req, order); err != nil {
+			return v, false, err
+		}
+		anyway = "nobody eligible is available (" + PassedOverList(passed.Passed, passed.PassedCount) + "), so assigned anyway: "
 	}
 	t, ok := NextTurn(scope, method, v)
 	if !ok {
-		return false, nil
+		return v, false, nil
 	}
-	d.Assignee, d.Reason = t.User.ID, t.Reason
+	if d.Method == MethodLeastLoaded {
+		t.Reason = fmt.Sprintf("least loaded: %s has the fewest open stages (%d) of the %d eligible",
+			t.User.ID, v.Next.Open, v.Eligible)
+		if v.PassedCount > 0 {
+			t.Reason += "; passed over " + PassedOverList(v.Passed, v.PassedCount)
+		}
+	}
+	d.Assignee, d.Reason = t.User.ID, anyway+t.Reason
 	x.ex.Turn = &t
-	return true, nil
+	return v, true, nil
+}
+
+// refuse says why the person may not be given new work at the stage now (away,
+// offline, at a limit), holding their workload when they have a limit.
+func (x *decider) refuse(id string) (string, error) {
+	w, err := x.in.People.Hold(x.ctx, id, x.in.Stage)
+	if err != nil {
+		return "", err
+	}
+	return w.Refuse(x.in.Stage), nil
 }
 
 // byRules applies the first matching distribution rule's actions.
@@ -246,10 +310,15 @@ func (x *decider) byRules(d Decision) (Decision, error) {
 			d, err = x.pickNamed(d, a.User, "rule "+rule.ID)
 		case ActionAssignTeam:
 			var ok bool
-			if ok, err = x.takeTurn(&d, teamScope(in.Policy.Name, a.Team), "round robin", TurnOrder{Team: a.Team}); err == nil {
-				if ok {
+			var v TurnView
+			if v, ok, err = x.takeTurn(&d, teamScope(in.Policy.Name, a.Team), "round robin", TurnOrder{Team: a.Team}); err == nil {
+				switch {
+				case ok:
 					d.Reason = fmt.Sprintf("rule %s: team %s, %s", rule.ID, a.Team, d.Reason)
-				} else {
+				case v.PassedCount > 0:
+					d, err = x.fallback(d, fmt.Sprintf("rule %s: everyone eligible in team %s was passed over: %s",
+						rule.ID, a.Team, PassedOverList(v.Passed, v.PassedCount)))
+				default:
 					d, err = x.fallback(d, fmt.Sprintf("rule %s: nobody eligible in team %s", rule.ID, a.Team))
 				}
 			}
@@ -269,6 +338,13 @@ func (x *decider) pickNamed(d Decision, id, source string) (Decision, error) {
 		return d, err
 	}
 	if c.Eligible() {
+		why, err := x.refuse(id)
+		if err != nil {
+			return d, err
+		}
+		if why != "" {
+			return x.fallback(d, fmt.Sprintf("%s names %s, who is passed over (%s)", source, id, why))
+		}
 		d.Assignee = id
 		d.Reason = fmt.Sprintf("%s: %s", source, id)
 		return d, nil
@@ -319,6 +395,16 @@ func (x *decider) defaultAssignee(d Decision, why string) (Decision, error) {
 		return d, err
 	}
 	if c.Found && c.User.Active {
+		busy, err := x.refuse(id)
+		if err != nil {
+			return d, err
+		}
+		if busy != "" {
+			d.Assignee = ""
+			d.Reason = fmt.Sprintf("%s; default assignee %s is passed over (%s), so it is left unassigned in queue %s",
+				why, id, busy, d.Rules.Queue)
+			return d, nil
+		}
 		d.Method, d.Assignee = MethodDefaultAssignee, id
 		d.Reason = fmt.Sprintf("%s; default assignee %s", why, id)
 		return d, nil

@@ -99,8 +99,18 @@ type People interface {
 	// when the directory has no such team.
 	Team(ctx context.Context, team string, req Requirement) (members []User, found bool, err error)
 	// Turns reads the turn state of scope for the users who meet req (and, for a
-	// team order, belong to the team): see TurnView.
+	// team order, belong to the team): see TurnView. Next is the first in turn
+	// order whom order.Refuse does not pass over; a person with a limit at the
+	// stage is held (see Hold) before being named.
 	Turns(ctx context.Context, scope string, req Requirement, order TurnOrder) (TurnView, error)
+	// LeastLoaded is Turns for the least_loaded method: Next is the person, of
+	// those meeting req whom order.Refuse does not pass over, with the fewest
+	// open stages, then the most spare capacity, then first in scope's turn order.
+	LeastLoaded(ctx context.Context, scope string, req Requirement, order TurnOrder) (TurnView, error)
+	// Hold reads a person's workload at a stage and, when they have a limit
+	// there, holds it until the decision is recorded, so concurrent decisions
+	// cannot both fill their last slot.
+	Hold(ctx context.Context, id string, stage Stage) (Workload, error)
 }
 
 // EligibleSet is a bounded view of who meets a requirement.
@@ -148,6 +158,39 @@ type MemDirectory struct {
 	Teams []Team
 	// Served is each scope's turn counts by user; Record updates it.
 	Served map[string]map[string]int64
+	// Open is each user's open stages by stage; Record adds the assignee's.
+	Open map[string]map[Stage]int
+}
+
+// Workload implements the workload a decision reads: the user's status and
+// limits with their open stages.
+func (m *MemDirectory) workload(u User, stage Stage) Workload {
+	open := Open{Stage: m.Open[u.ID][stage]}
+	for _, n := range m.Open[u.ID] {
+		open.Total += n
+	}
+	return WorkloadOf(u, open)
+}
+
+// Hold implements People; a slice needs no lock.
+func (m *MemDirectory) Hold(_ context.Context, id string, stage Stage) (Workload, error) {
+	for _, u := range m.Users {
+		if u.ID == id {
+			return m.workload(u, stage), nil
+		}
+	}
+	return Workload{}, nil
+}
+
+// OpenStage records that a user holds one more open stage.
+func (m *MemDirectory) OpenStage(id string, stage Stage) {
+	if m.Open == nil {
+		m.Open = map[string]map[Stage]int{}
+	}
+	if m.Open[id] == nil {
+		m.Open[id] = map[Stage]int{}
+	}
+	m.Open[id][stage]++
 }
 
 func (m *MemDirectory) careTeam(req Requirement) (known bool, members []string) {
@@ -210,8 +253,46 @@ func (m *MemDirectory) Team(_ context.Context, id string, req Requirement) ([]Us
 }
 
 // Turns implements People, the same way the store's SQL does: newcomers enter,
-// then the first in turn order is named.
+// then the first in turn order whom order does not pass over is named.
 func (m *MemDirectory) Turns(ctx context.Context, scope string, req Requirement, order TurnOrder) (TurnView, error) {
+	cs := m.turnCandidates(ctx, scope, req, order)
+	ordered, entered := EnterAndOrder(cs)
+	for _, c := range entered {
+		m.record(scope, c.User.ID, c.Served)
+	}
+	v := TurnView{Eligible: len(cs)}
+	for _, c := range ordered {
+		if why := order.Refuse(m.workload(c.User, order.Stage)); why != "" {
+			v.Pass(c.User.ID, why)
+			continue
+		}
+		v.Next = &c
+		break
+	}
+	return v, nil
+}
+
+// LeastLoaded implements People.
+func (m *MemDirectory) LeastLoaded(ctx context.Context, scope string, req Requirement, order TurnOrder) (TurnView, error) {
+	cs := m.turnCandidates(ctx, scope, req, order)
+	ordered, entered := EnterAndOrder(cs)
+	for _, c := range entered {
+		m.record(scope, c.User.ID, c.Served)
+	}
+	v := TurnView{Eligible: len(cs)}
+	lc := make([]LoadCandidate, len(ordered))
+	for i, c := range ordered {
+		lc[i] = LoadCandidate{Turn: c, Work: m.workload(c.User, order.Stage)}
+	}
+	if best, ok := PickLeastLoaded(lc, order, &v); ok {
+		v.Next = &best.Turn
+	}
+	return v, nil
+}
+
+// turnCandidates are the eligible users (of the team, for a team order) with
+// their counts in scope.
+func (m *MemDirectory) turnCandidates(ctx context.Context, scope string, req Requirement, order TurnOrder) []TurnCandidate {
 	var pool []User
 	if order.Team != "" {
 		pool, _, _ = m.Team(ctx, order.Team, req)
@@ -228,15 +309,7 @@ func (m *MemDirectory) Turns(ctx context.Context, scope string, req Requirement,
 		cs[i] = TurnCandidate{User: u, Order: int64(i), Weight: order.weight(u)}
 		cs[i].Served, cs[i].Counted = served[u.ID]
 	}
-	next, entered, ok := EnterAndPick(cs)
-	for _, c := range entered {
-		m.record(scope, c.User.ID, c.Served)
-	}
-	v := TurnView{Eligible: len(pool)}
-	if ok {
-		v.Next = &next
-	}
-	return v, nil
+	return cs
 }
 
 // Record stores a turn taken, as the store does with the decision's ledger row.

@@ -105,6 +105,15 @@ func (w *walker) user(n *yaml.Node, field string) DirectoryUser {
 		},
 		"active":             func(v *yaml.Node, f string) { u.Active = w.boolean(v, f) },
 		"emailNotifications": func(v *yaml.Node, f string) { u.EmailNotifications = w.boolean(v, f) },
+		"status": func(v *yaml.Node, f string) {
+			a, err := ParseAvailability(w.str(v, f))
+			if err != nil {
+				w.fail(v, f, err.Error())
+				return
+			}
+			u.Status = a
+		},
+		"capacity": func(v *yaml.Node, f string) { u.Capacity = w.capacity(v, f) },
 		"permissions": func(v *yaml.Node, f string) {
 			if !w.isSequence(v, f) {
 				return
@@ -118,6 +127,33 @@ func (w *walker) user(n *yaml.Node, field string) DirectoryUser {
 	})
 	w.required(n, field, map[string]string{"id": u.ID, "name": u.Name, "email": u.Email})
 	return u
+}
+
+// capacity reads {total: 20, review: 5}: whole numbers of at least 1, keyed by
+// total or an assignable stage.
+func (w *walker) capacity(n *yaml.Node, field string) Capacity {
+	var c Capacity
+	limit := func(v *yaml.Node, f string) int {
+		n, err := strconv.Atoi(w.str(v, f))
+		if err != nil || n < 1 {
+			w.fail(v, f, fmt.Sprintf("want a whole number of at least 1, got %q", v.Value))
+			return 0
+		}
+		return n
+	}
+	keys := map[string]func(*yaml.Node, string){"total": func(v *yaml.Node, f string) { c.Total = limit(v, f) }}
+	for _, s := range AssignableStages {
+		keys[string(s)] = func(v *yaml.Node, f string) {
+			if n := limit(v, f); n > 0 {
+				if c.PerStage == nil {
+					c.PerStage = map[Stage]int{}
+				}
+				c.PerStage[s] = n
+			}
+		}
+	}
+	w.mapping(n, field, keys)
+	return c
 }
 
 func (w *walker) identList(n *yaml.Node, field string) []string {

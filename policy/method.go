@@ -47,6 +47,10 @@ const (
 	MethodDefaultAssignee Method = "default_assignee"
 	// MethodEscalation labels a reassignment to the escalation target.
 	MethodEscalation Method = "escalation"
+	// MethodLeastLoaded gives the stage to the eligible, available person with
+	// the fewest open stages (the most spare capacity when limits are set), ties
+	// in the stage's turn order.
+	MethodLeastLoaded Method = "least_loaded"
 	// MethodReassignmentGroup labels a group member accepting an offer.
 	MethodReassignmentGroup Method = "reassignment_group"
 )
@@ -77,4 +81,4 @@ func ParseMethod(name string) (Method, error) {
 
 // extraMethods are Baton's methods beyond the claim-assignment source's three.
 var extraMethods = []Method{MethodQueue, MethodDistribution, MethodWeightedRoundRobin, MethodCareTeamRandom,
-	MethodCareTeamPrimary, MethodFormSubmitter, MethodRecentHost}
+	MethodCareTeamPrimary, MethodFormSubmitter, MethodRecentHost, MethodLeastLoaded}

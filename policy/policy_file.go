@@ -65,6 +65,9 @@ type StageConfig struct {
 	Eligibility Eligibility
 	// DefaultAlways gives every claim to the default assignee ("or always").
 	DefaultAlways bool
+	// WhenNobodyAvailable says what an automatic method does when everyone
+	// eligible is away or offline: queue (the default) or assign.
+	WhenNobodyAvailable WhenNobodyAvailable
 	// Rules are the stage's queue and timers.
 	Rules StageRules
 	// Lines are the lines of the fields naming users (assignee, defaultAssignee,
@@ -333,6 +336,14 @@ func (w *walker) stage(n *yaml.Node, field string, stage Stage) StageConfig {
 		},
 		"eligibility":   func(v *yaml.Node, f string) { sc.Eligibility = w.eligibility(v, f) },
 		"defaultAlways": func(v *yaml.Node, f string) { sc.DefaultAlways = w.boolean(v, f) },
+		"whenNobodyAvailable": func(v *yaml.Node, f string) {
+			switch a := WhenNobodyAvailable(w.str(v, f)); a {
+			case NobodyAvailableQueue, NobodyAvailableAssign:
+				sc.WhenNobodyAvailable = a
+			default:
+				w.fail(v, f, fmt.Sprintf("unknown choice %q: want queue or assign", a))
+			}
+		},
 	})
 	if sc.Assignee != "" && sc.AssigneeExpression != nil {
 		w.fail(n, field+".assignee", "set assignee or assigneeExpression, not both")

@@ -3,6 +3,7 @@ package policy
 import (
 	"cmp"
 	"fmt"
+	"slices"
 )
 
 // Turns. Every round-robin method (round robin, weighted round robin, a
@@ -32,6 +33,19 @@ type TurnOrder struct {
 	Weighted bool
 	// Team orders by a team's member order and draws only from its members.
 	Team string
+	// Stage is the stage being decided, whose limits apply.
+	Stage Stage
+	// EvenIfAway takes people who are away or offline too (a stage set to
+	// assign when nobody is available); limits still hold.
+	EvenIfAway bool
+}
+
+// Refuse says why the turn order passes over someone with workload w, or "".
+func (o TurnOrder) Refuse(w Workload) string {
+	if o.EvenIfAway {
+		return w.Full(o.Stage)
+	}
+	return w.Refuse(o.Stage)
 }
 
 func (o TurnOrder) weight(u User) int64 {
@@ -51,6 +65,8 @@ type TurnCandidate struct {
 	Served int64 // turns had in the scope; meaningful when Counted
 	// Counted is false for a newcomer to the scope.
 	Counted bool
+	// Open is how many stages the person holds open (least_loaded reads it).
+	Open int
 }
 
 func (c TurnCandidate) level() int64 { return c.Served / c.Weight }
@@ -125,11 +141,97 @@ func EnterAndPick(cs []TurnCandidate) (next TurnCandidate, entered []TurnCandida
 	return next, entered, ok
 }
 
+// EnterAndOrder gives every newcomer among the candidates a count at the entry
+// level (entered lists them, to store) and returns the candidates in turn order.
+func EnterAndOrder(cs []TurnCandidate) (ordered, entered []TurnCandidate) {
+	entry := LevelsOf(cs).EntryLevel()
+	ordered = slices.Clone(cs)
+	for i := range ordered {
+		c := &ordered[i]
+		if !c.Counted {
+			c.Served, c.Counted = entry*c.Weight, true
+			entered = append(entered, *c)
+		}
+	}
+	slices.SortStableFunc(ordered, func(a, b TurnCandidate) int {
+		switch {
+		case before(a, b):
+			return -1
+		case before(b, a):
+			return 1
+		}
+		return 0
+	})
+	return ordered, entered
+}
+
+// LoadCandidate is one person as least_loaded weighs them: their place in the
+// turn order and their workload.
+type LoadCandidate struct {
+	Turn TurnCandidate
+	Work Workload
+}
+
+// LessLoaded orders two people for least_loaded at stage: fewer open stages,
+// then more spare capacity (no limit is the most), then the turn order.
+func LessLoaded(a, b LoadCandidate, stage Stage) bool {
+	if c := cmp.Compare(a.Work.Open.Total, b.Work.Open.Total); c != 0 {
+		return c < 0
+	}
+	as, al := a.Work.Spare(stage)
+	bs, bl := b.Work.Spare(stage)
+	switch {
+	case al != bl:
+		return !al // no limit has the most spare
+	case al && as != bs:
+		return as > bs
+	}
+	if before(a.Turn, b.Turn) {
+		return true
+	}
+	return !before(b.Turn, a.Turn) && a.Turn.User.ID < b.Turn.User.ID
+}
+
+// PickLeastLoaded names the least loaded of cs whom order does not pass over,
+// recording the passed over in v.
+func PickLeastLoaded(cs []LoadCandidate, order TurnOrder, v *TurnView) (LoadCandidate, bool) {
+	var best LoadCandidate
+	found := false
+	for _, c := range cs {
+		if why := order.Refuse(c.Work); why != "" {
+			v.Pass(c.Turn.User.ID, why)
+			continue
+		}
+		if !found || LessLoaded(c, best, order.Stage) {
+			best, found = c, true
+		}
+	}
+	best.Turn.Open = best.Work.Open.Total
+	return best, found
+}
+
 // TurnView is what a decision reads of a scope: how many are eligible and whose
 // turn it is, after any newcomers have entered.
 type TurnView struct {
 	Eligible int
 	Next     *TurnCandidate
+	// Passed are the first few eligible people passed over on the way to Next
+	// (away, offline or at a limit), and PassedCount how many in all.
+	Passed      []PassedOver
+	PassedCount int
+	// Away counts the passed over who were away or offline.
+	Away int
+}
+
+// Pass records that someone eligible was passed over.
+func (v *TurnView) Pass(id, why string) {
+	if len(v.Passed) < SampleSize {
+		v.Passed = append(v.Passed, PassedOver{UserID: id, Why: why})
+	}
+	v.PassedCount++
+	if why == "away" || why == "offline" {
+		v.Away++
+	}
 }
 
 // Turn is a turn taken: the person, the scope, and the count to store for them.
@@ -152,6 +254,9 @@ func NextTurn(scope, method string, v TurnView) (t Turn, ok bool) {
 	t.Reason = fmt.Sprintf("%s: %s has had the fewest turns (%d) of the %d eligible", method, c.User.ID, c.Served, v.Eligible)
 	if c.Weight > 1 {
 		t.Reason += fmt.Sprintf(", turn %d of %d this round (ticket priority %d)", c.Served%c.Weight+1, c.Weight, c.Weight)
+	}
+	if v.PassedCount > 0 {
+		t.Reason += "; passed over " + PassedOverList(v.Passed, v.PassedCount)
 	}
 	return t, true
 }

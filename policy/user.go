@@ -18,6 +18,10 @@ type User struct {
 	// EmailNotifications says whether the user gets assignment e-mails (the in-app
 	// inbox and Slack are not affected). A directory file defaults it to true.
 	EmailNotifications bool `json:"emailNotifications"`
+	// Status is whether the user takes new work now; "" reads as available.
+	Status Availability `json:"status,omitempty"`
+	// Capacity limits how many stages the user holds open at once.
+	Capacity Capacity `json:"capacity,omitzero"`
 }
 
 // Has reports whether the user holds the permission.

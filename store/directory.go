@@ -111,8 +111,10 @@ func (qs *Queries) upsertUsers(ctx context.Context, d *policy.Directory) error {
 		users := d.Users[start:min(start+loadBatch, len(d.Users))]
 		b := &pgx.Batch{}
 		for _, u := range users {
+			c := u.Capacity
 			b.Queue(q("UserUpsert"), u.ID, u.Name, u.Email, u.Role, u.Active,
-				nonNil(u.Tags), nonNil(u.Credentials), max(u.TicketPriority, 1), u.EmailNotifications, nonNil(u.Permissions))
+				nonNil(u.Tags), nonNil(u.Credentials), max(u.TicketPriority, 1), u.EmailNotifications, nonNil(u.Permissions),
+				string(u.Status), c.Total, c.PerStage[policy.StageCapture], c.PerStage[policy.StageReview], c.PerStage[policy.StageAcknowledge])
 			b.Queue(q("UserPermissionsClear"), u.ID)
 			b.Queue(q("UserPermissionsAdd"), u.ID, nonNil(u.Permissions))
 		}

@@ -202,8 +202,8 @@ type InboxEntry struct {
 	UserID, Message, Link string
 }
 
-// DecisionRecord writes a decision's ledger row, timeline event, turn and inbox
-// entry in one pipelined round trip, inside the caller's transaction. It reports
+// DecisionRecord writes a decision's ledger row, timeline event, turn, inbox
+// entry and the stage's holder (open_stages) in one pipelined round trip, inside the caller's transaction. It reports
 // false when the key was already decided: the caller must then roll back, since
 // the other writes may have applied or failed.
 func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, error) {
@@ -221,6 +221,10 @@ func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, e
 	}
 	if w.Inbox != nil {
 		b.Queue(q("InboxInsert"), inboxArgs(k, w.ClaimID, w.Inbox.UserID, w.Inbox.Message, w.Inbox.Link)...)
+	}
+	if k.Stage.Assignable() {
+		// The stage's holder, for capacity: exact because it is written here.
+		b.Queue(q("OpenStageSet"), k.WorkflowID, string(k.Stage), w.ClaimID, w.Decision.Assignee, k.Seq)
 	}
 	br := qs.db.SendBatch(ctx, b)
 	tag, err := br.Exec()

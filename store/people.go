@@ -164,7 +164,7 @@ func (p *People) Turns(ctx context.Context, scope string, r policy.Requirement, 
 	b := &pgx.Batch{}
 	b.Queue(q("TurnScopeLock"), scope)
 	b.Queue(q("TurnPoolGet"), scope, set.id)
-	b.Queue(q("TurnNext"), append(args, 0, turnBatches[0])...)
+	b.Queue(q("TurnNext"), append(slices.Clone(args), 0, turnBatches[0], string(order.Stage))...)
 	br := p.qs.db.SendBatch(ctx, b)
 	var pool int64
 	if _, err = br.Exec(); err == nil {
@@ -177,7 +177,7 @@ func (p *People) Turns(ctx context.Context, scope string, r policy.Requirement, 
 		entered = true // nobody has a row yet: read the batch after entering them
 		err = nil
 	case err == nil:
-		first, err = scanTurnBatch(br.Query())
+		first, err = scanTurnBatch(order.Stage)(br.Query())
 	}
 	if cerr := br.Close(); err == nil {
 		err = cerr
@@ -185,14 +185,14 @@ func (p *People) Turns(ctx context.Context, scope string, r policy.Requirement, 
 	if err == nil && entered {
 		pool, err = p.enter(ctx, scope, set.id, order)
 		if err == nil {
-			first, err = p.turnBatch(ctx, args, 0, turnBatches[0])
+			first, err = p.turnBatch(ctx, args, 0, turnBatches[0], order.Stage)
 		}
 	}
 	if err != nil {
 		return policy.TurnView{}, fmt.Errorf("turns %s: %w", scope, err)
 	}
 	v := policy.TurnView{Eligible: int(pool)}
-	c, found, err := p.next(ctx, args, first)
+	c, found, err := p.next(ctx, args, first, order, &v)
 	if err != nil || !found {
 		return v, err
 	}
@@ -204,55 +204,199 @@ func (p *People) Turns(ctx context.Context, scope string, r policy.Requirement, 
 // eligible is nearly always among the first few, so the first batch is small.
 var turnBatches = []int{4, 64}
 
-// turnBatch is one batch of a scope's turn order: the first eligible row in it,
-// and how many rows it had.
-type turnBatch struct {
-	pick *policy.TurnCandidate
-	rows int
+// turnRow is one row of a scope's turn order as TurnNext reads it.
+type turnRow struct {
+	c        policy.TurnCandidate
+	eligible bool
+	work     policy.Workload
 }
 
-func scanTurnBatch(rows pgx.Rows, err error) (turnBatch, error) {
-	if err != nil {
-		return turnBatch{}, err
-	}
-	defer rows.Close()
-	var b turnBatch
-	for rows.Next() {
-		var c policy.TurnCandidate
-		var eligible bool
-		if err := rows.Scan(&c.User.ID, &c.Served, &c.Weight, &c.Order, &eligible); err != nil {
+// turnBatch is one batch of a scope's turn order.
+type turnBatch struct {
+	rows []turnRow
+}
+
+// scanTurnBatch reads a TurnNext batch for stage.
+func scanTurnBatch(stage policy.Stage) func(pgx.Rows, error) (turnBatch, error) {
+	return func(rows pgx.Rows, err error) (turnBatch, error) {
+		if err != nil {
 			return turnBatch{}, err
 		}
-		b.rows++
-		if eligible && b.pick == nil {
-			c.Counted = true
-			b.pick = &c
+		defer rows.Close()
+		return readTurnBatch(rows, stage)
+	}
+}
+
+func readTurnBatch(rows pgx.Rows, stage policy.Stage) (turnBatch, error) {
+	var b turnBatch
+	for rows.Next() {
+		var r turnRow
+		var status string
+		var capStage int
+		if err := rows.Scan(&r.c.User.ID, &r.c.Served, &r.c.Weight, &r.c.Order, &r.eligible,
+			&status, &r.work.Capacity.Total, &capStage, &r.work.Open.Total, &r.work.Open.Stage); err != nil {
+			return turnBatch{}, err
+		}
+		r.c.Counted = true
+		r.work.Status = policy.Availability(status)
+		b.rows = append(b.rows, r)
+		if capStage > 0 {
+			b.rows[len(b.rows)-1].work.Capacity.PerStage = map[policy.Stage]int{stage: capStage}
 		}
 	}
 	return b, rows.Err()
 }
 
-func (p *People) turnBatch(ctx context.Context, args []any, offset, size int) (turnBatch, error) {
-	return scanTurnBatch(p.qs.db.Query(ctx, q("TurnNext"), append(slices.Clone(args), offset, size)...))
+func (p *People) turnBatch(ctx context.Context, args []any, offset, size int, stage policy.Stage) (turnBatch, error) {
+	return scanTurnBatch(stage)(p.qs.db.Query(ctx, q("TurnNext"), append(slices.Clone(args), offset, size, string(stage))...))
 }
 
-// next finds the first eligible row of the scope's turn order, reading further
-// batches after the first when it held nobody eligible.
-func (p *People) next(ctx context.Context, args []any, b turnBatch) (policy.TurnCandidate, bool, error) {
+// next finds the first eligible row of the scope's turn order whom the workload
+// rules do not pass over, reading further batches after the first when it held
+// nobody. A person with a limit at the stage is held (Hold) and checked again
+// before being named, so two decisions never both fill their last slot.
+func (p *People) next(ctx context.Context, args []any, b turnBatch, order policy.TurnOrder, v *policy.TurnView) (policy.TurnCandidate, bool, error) {
 	offset, size := 0, turnBatches[0]
 	for i := 1; ; i = min(i+1, len(turnBatches)-1) {
-		if b.pick != nil {
-			return *b.pick, true, nil
+		for _, r := range b.rows {
+			if !r.eligible {
+				continue
+			}
+			if why := order.Refuse(r.work); why != "" {
+				v.Pass(r.c.User.ID, why)
+				continue
+			}
+			if r.work.Capacity.Limits(order.Stage) {
+				held, err := p.Hold(ctx, r.c.User.ID, order.Stage)
+				if err != nil {
+					return policy.TurnCandidate{}, false, err
+				}
+				if why := order.Refuse(held); why != "" {
+					v.Pass(r.c.User.ID, why)
+					continue
+				}
+			}
+			return r.c, true, nil
 		}
-		if b.rows < size {
+		if len(b.rows) < size {
 			return policy.TurnCandidate{}, false, nil
 		}
 		offset, size = offset+size, turnBatches[i]
 		var err error
-		if b, err = p.turnBatch(ctx, args, offset, size); err != nil {
+		if b, err = p.turnBatch(ctx, args, offset, size, order.Stage); err != nil {
 			return policy.TurnCandidate{}, false, err
 		}
 	}
+}
+
+// Hold implements policy.People: the person's workload at stage, their row
+// locked until the transaction ends when they have a limit there.
+func (p *People) Hold(ctx context.Context, id string, stage policy.Stage) (policy.Workload, error) {
+	w, limited, err := p.qs.workload(ctx, q("UserWorkload"), id, stage)
+	if err != nil || !limited {
+		return w, err
+	}
+	w, _, err = p.qs.workload(ctx, q("UserWorkloadLock"), id, stage)
+	return w, err
+}
+
+// LeastLoaded implements policy.People: the scope's pool entered as for Turns,
+// then every eligible member weighed by open stages and spare capacity.
+func (p *People) LeastLoaded(ctx context.Context, scope string, r policy.Requirement, order policy.TurnOrder) (policy.TurnView, error) {
+	set, err := p.set(ctx, r)
+	if err != nil {
+		return policy.TurnView{}, err
+	}
+	if err := p.qs.TurnsLock(ctx, scope); err != nil {
+		return policy.TurnView{}, err
+	}
+	var pool int64
+	err = p.qs.db.QueryRow(ctx, q("TurnPoolGet"), scope, set.id).Scan(&pool)
+	if errors.Is(err, pgx.ErrNoRows) {
+		pool, err = p.enter(ctx, scope, set.id, order)
+	}
+	if err != nil {
+		return policy.TurnView{}, fmt.Errorf("least loaded %s: %w", scope, err)
+	}
+	rows, err := p.qs.db.Query(ctx, q("TurnLoads"), append(requirementArgs(r), scope, set.id, string(order.Stage))...)
+	if err != nil {
+		return policy.TurnView{}, fmt.Errorf("least loaded %s: %w", scope, err)
+	}
+	var cs []policy.LoadCandidate
+	for rows.Next() {
+		var c policy.LoadCandidate
+		var status string
+		var capStage int
+		if err := rows.Scan(&c.Turn.User.ID, &c.Turn.Served, &c.Turn.Weight, &c.Turn.Order, &status,
+			&c.Work.Capacity.Total, &capStage, &c.Work.Open.Total, &c.Work.Open.Stage); err != nil {
+			rows.Close()
+			return policy.TurnView{}, err
+		}
+		c.Turn.Counted, c.Work.Status = true, policy.Availability(status)
+		if capStage > 0 {
+			c.Work.Capacity.PerStage = map[policy.Stage]int{order.Stage: capStage}
+		}
+		cs = append(cs, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return policy.TurnView{}, fmt.Errorf("least loaded %s: %w", scope, err)
+	}
+	v := policy.TurnView{Eligible: int(pool)}
+	for len(cs) > 0 {
+		best, ok := policy.PickLeastLoaded(cs, order, &v)
+		if !ok {
+			break
+		}
+		if best.Work.Capacity.Limits(order.Stage) {
+			held, err := p.Hold(ctx, best.Turn.User.ID, order.Stage)
+			if err != nil {
+				return policy.TurnView{}, err
+			}
+			if why := order.Refuse(held); why != "" {
+				// Filled by a decision that committed since the read: weigh the rest.
+				cs = slices.DeleteFunc(cs, func(c policy.LoadCandidate) bool { return c.Turn.User.ID == best.Turn.User.ID })
+				v = policy.TurnView{Eligible: int(pool)}
+				continue
+			}
+		}
+		v.Next = &best.Turn
+		break
+	}
+	return v, nil
+}
+
+// workload reads a person's status, limits and open stages at stage with sql
+// (UserWorkload or UserWorkloadLock), and whether any limit applies there.
+func (qs *Queries) workload(ctx context.Context, sql, id string, stage policy.Stage) (policy.Workload, bool, error) {
+	var w policy.Workload
+	var status string
+	var capCapture, capReview, capAck int
+	err := qs.db.QueryRow(ctx, sql, id, string(stage)).Scan(&status, &w.Capacity.Total, &capCapture, &capReview, &capAck,
+		&w.Open.Total, &w.Open.Stage)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return policy.Workload{}, false, nil
+	}
+	if err != nil {
+		return policy.Workload{}, false, fmt.Errorf("workload of %q: %w", id, err)
+	}
+	w.Status = policy.Availability(status)
+	w.Capacity.PerStage = perStage(capCapture, capReview, capAck)
+	return w, w.Capacity.Limits(stage), nil
+}
+
+// perStage is the per-stage limits set (nil when none).
+func perStage(capture, review, acknowledge int) map[policy.Stage]int {
+	var m map[policy.Stage]int
+	for s, n := range map[policy.Stage]int{policy.StageCapture: capture, policy.StageReview: review, policy.StageAcknowledge: acknowledge} {
+		if n > 0 {
+			if m == nil {
+				m = map[policy.Stage]int{}
+			}
+			m[s] = n
+		}
+	}
+	return m
 }
 
 // enter gives the set's members without a count in scope one at the scope's

@@ -38,7 +38,8 @@ func (c *claim) assign(ctx workflow.Context, in AssignInput) (policy.Decision, e
 	if err := c.validateAssign(in); err != nil {
 		return policy.Decision{}, err
 	}
-	return c.record(ctx, RecordAssignmentInput{Action: policy.DoAssign, Assignee: in.UserID, Actor: in.Actor, Comment: in.Comment})
+	return c.record(ctx, RecordAssignmentInput{Action: policy.DoAssign, Assignee: in.UserID, Actor: in.Actor, Comment: in.Comment,
+		Override: in.Override})
 }
 
 func (c *claim) claim(ctx workflow.Context, in ClaimStageInput) (policy.Decision, error) {
@@ -50,11 +51,11 @@ func (c *claim) claim(ctx workflow.Context, in ClaimStageInput) (policy.Decision
 	}
 	if c.state.Status == StatusReassigning {
 		return c.record(ctx, RecordAssignmentInput{Action: policy.DoClaim, Reassigning: true, Method: policy.MethodReassignmentGroup,
-			Assignee: in.Actor, Actor: in.Actor,
+			Assignee: in.Actor, Actor: in.Actor, Override: in.Override,
 			Reason: fmt.Sprintf("claimed by %s from reassignment group %s", in.Actor, c.state.Reassignment.Group)})
 	}
 	return c.record(ctx, RecordAssignmentInput{Action: policy.DoClaim, Method: policy.MethodClaim, Assignee: in.Actor, Actor: in.Actor,
-		Reason: fmt.Sprintf("claimed by %s from queue %s", in.Actor, c.state.Queue)})
+		Override: in.Override, Reason: fmt.Sprintf("claimed by %s from queue %s", in.Actor, c.state.Queue)})
 }
 
 func (c *claim) unassign(ctx workflow.Context, in UnassignInput) (policy.Decision, error) {

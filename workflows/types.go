@@ -20,6 +20,8 @@ type AssignInput struct {
 	Actor   string `json:"actor"`
 	UserID  string `json:"userId"`
 	Comment string `json:"comment,omitempty"`
+	// Override assigns past the user's capacity limit; the decision says so.
+	Override bool `json:"override,omitempty"`
 }
 
 // CompleteInput is the complete_stage update. Outcome is required at review
@@ -33,6 +35,8 @@ type CompleteInput struct {
 // ClaimStageInput is the claim update: Actor takes the current stage themselves.
 type ClaimStageInput struct {
 	Actor string `json:"actor"`
+	// Override takes the stage past the actor's own capacity limit.
+	Override bool `json:"override,omitempty"`
 }
 
 // UnassignInput is the unassign update: Actor returns the stage to its queue.
@@ -170,6 +174,8 @@ type RecordAssignmentInput struct {
 	// timer-driven assignments say which timer.
 	Reason string    `json:"reason,omitempty"`
 	At     time.Time `json:"at,omitempty"`
+	// Override records a person's assignment past the assignee's capacity limit.
+	Override bool `json:"override,omitempty"`
 }
 
 // RecordEventInput records a timeline event that is not itself a decision (an

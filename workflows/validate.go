@@ -171,6 +171,8 @@ func Rejection(r *policy.Refusal) error {
 		kind = ErrTypeInvalid
 	case policy.RefusedUnknownUser:
 		kind = ErrTypeUnknownUser
+	case policy.RefusedConflict:
+		kind = ErrTypeConflict
 	}
 	return temporal.NewNonRetryableApplicationError(r.Msg, kind, nil)
 }

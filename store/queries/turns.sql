@@ -41,18 +41,43 @@ ON CONFLICT (scope, user_id) DO NOTHING;
 -- A batch of scope $8's rows in turn order (lowest level, highest weight,
 -- earliest order: the scope's index, read from offset $10 for at most $11 rows),
 -- each with whether its user meets the requirement ($1..$7) and, for a team
--- order, is on team $9 now. The caller takes the first eligible; the batch is
--- taken from the index before any user is looked at, so the plan never sorts
--- the whole scope.
+-- order, is on team $9 now, and their workload at stage $12 (status, limits and,
+-- where a limit applies, open stages). The caller takes the first eligible whom
+-- the workload rules do not pass over; the batch is taken from the index before
+-- any user is looked at, so the plan never sorts the whole scope.
 WITH batch AS (
     SELECT user_id, served, weight, ord, level FROM rr_turns WHERE scope = $8
     ORDER BY level, weight DESC, ord OFFSET $10 LIMIT $11
 )
 SELECT b.user_id, b.served, b.weight, b.ord,
        EXISTS (SELECT 1 FROM users u WHERE u.id = b.user_id AND {{eligible $1}}
-               AND ($9::text = '' OR EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = $9 AND tm.user_id = u.id)))
+               AND ($9::text = '' OR EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = $9 AND tm.user_id = u.id))),
+       coalesce(w.status, 'available'), coalesce(w.cap_total, 0), coalesce(w.cap_stage, 0),
+       CASE WHEN w.cap_total > 0 THEN (SELECT count(*) FROM open_stages o WHERE o.user_id = b.user_id) ELSE 0 END::int,
+       CASE WHEN w.cap_stage > 0 THEN (SELECT count(*) FROM open_stages o WHERE o.user_id = b.user_id AND o.stage = $12) ELSE 0 END::int
 FROM batch b
+LEFT JOIN LATERAL (
+    SELECT u.status, u.cap_total,
+           CASE $12::text WHEN 'capture' THEN u.cap_capture WHEN 'review' THEN u.cap_review
+                          WHEN 'acknowledge' THEN u.cap_acknowledge ELSE 0 END AS cap_stage
+    FROM users u WHERE u.id = b.user_id
+) w ON true
 ORDER BY b.level, b.weight DESC, b.ord;
+
+-- name: TurnLoads
+-- least_loaded's view of scope $8: every member of eligible set $9 who meets the
+-- requirement ($1..$7) now, with their turn row and workload at stage $10 (open
+-- stages in all and at the stage). Bounded by the eligible set, not the directory.
+SELECT u.id, t.served, t.weight, t.ord, u.status, u.cap_total,
+       CASE $10::text WHEN 'capture' THEN u.cap_capture WHEN 'review' THEN u.cap_review
+                      WHEN 'acknowledge' THEN u.cap_acknowledge ELSE 0 END,
+       (SELECT count(*) FROM open_stages o WHERE o.user_id = u.id)::int,
+       (SELECT count(*) FROM open_stages o WHERE o.user_id = u.id AND o.stage = $10)::int
+FROM eligible_sets e, unnest(e.users) AS m (user_id)
+JOIN users u ON u.id = m.user_id
+JOIN rr_turns t ON t.scope = $8 AND t.user_id = u.id
+WHERE e.id = $9 AND {{eligible $1}}
+ORDER BY t.level, t.weight DESC, t.ord;
 
 -- name: TurnSet
 INSERT INTO rr_turns (scope, user_id, served, level, weight, ord) VALUES ($1, $2, $3::bigint, $3::bigint / $4::bigint, $4::bigint, $5::bigint)
@@ -66,3 +91,15 @@ SELECT user_id, served FROM rr_turns WHERE scope = $1 ORDER BY user_id;
 -- A person whose directory entry changed re-enters every scope as a newcomer, so
 -- regaining a permission never brings a flood of catch-up turns.
 DELETE FROM rr_turns WHERE user_id = ANY($1::text[]);
+
+-- name: TurnsCatchUp
+-- A person back from away resumes each scope they have a count in at the lowest
+-- level among the others there, as a newcomer would enter: the turns passed
+-- over while away do not come back as a run of catch-up work.
+UPDATE rr_turns t SET level = m.level, served = m.level * t.weight, updated_at = now()
+FROM rr_turns self
+CROSS JOIN LATERAL (
+    SELECT x.level FROM rr_turns x WHERE x.scope = self.scope AND x.user_id <> self.user_id
+    ORDER BY x.level LIMIT 1
+) m
+WHERE self.user_id = $1 AND t.scope = self.scope AND t.user_id = self.user_id AND t.level < m.level;

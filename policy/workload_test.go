@@ -1,0 +1,228 @@
+package policy
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestWorkloadRules(t *testing.T) {
+	t.Parallel()
+	limits := Capacity{Total: 3, PerStage: map[Stage]int{StageReview: 1}}
+	for _, tc := range []struct {
+		name   string
+		w      Workload
+		stage  Stage
+		want   string
+		spare  int
+		capped bool
+	}{
+		{"no status reads as available", Workload{}, StageCapture, "", 0, false},
+		{"available with no limit", Workload{Status: Available, Open: Open{Total: 40}}, StageCapture, "", 0, false},
+		{"away", Workload{Status: Away}, StageCapture, "away", 0, false},
+		{"offline", Workload{Status: Offline}, StageCapture, "offline", 0, false},
+		{"away before full", Workload{Status: Away, Capacity: limits, Open: Open{Total: 3}}, StageCapture, "away", 0, true},
+		{"room in all and at the stage", Workload{Capacity: limits, Open: Open{Total: 1}}, StageReview, "", 1, true},
+		{"full at the stage", Workload{Capacity: limits, Open: Open{Total: 1, Stage: 1}}, StageReview,
+			"at capacity: 1 of 1 open review stages", 0, true},
+		{"the stage limit binds only its stage", Workload{Capacity: limits, Open: Open{Total: 1, Stage: 0}}, StageCapture, "", 2, true},
+		{"full in all", Workload{Capacity: limits, Open: Open{Total: 3}}, StageCapture, "at capacity: 3 of 3 open stages", 0, true},
+		{"over a limit lowered since", Workload{Capacity: Capacity{Total: 2}, Open: Open{Total: 5}}, StageCapture,
+			"at capacity: 5 of 2 open stages", 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, tc.w.Refuse(tc.stage))
+			spare, capped := tc.w.Spare(tc.stage)
+			require.Equal(t, tc.capped, capped)
+			require.Equal(t, tc.spare, spare)
+		})
+	}
+	require.Equal(t, "total 3, review 1", limits.String())
+	require.Equal(t, "no limit", Capacity{}.String())
+}
+
+func TestManualAssignmentWorkload(t *testing.T) {
+	t.Parallel()
+	full := Workload{Capacity: Capacity{Total: 2}, Open: Open{Total: 2}}
+	r, warn := ManualRefusal("root", "ann", StageCapture, "C-1", full, false)
+	require.NotNil(t, r)
+	require.Equal(t, RefusedConflict, r.Kind)
+	require.Equal(t, `"root" may not give capture of claim C-1 to "ann": ann is at capacity: 2 of 2 open stages; set override to assign past the limit`, r.Msg)
+	require.Empty(t, warn)
+
+	r, warn = ManualRefusal("root", "ann", StageCapture, "C-1", full, true)
+	require.Nil(t, r)
+	require.Equal(t, "past ann's limit by override (at capacity: 2 of 2 open stages)", warn)
+
+	r, warn = ManualRefusal("root", "ann", StageCapture, "C-1", Workload{Status: Away}, false)
+	require.Nil(t, r, "assigning someone away is allowed")
+	require.Equal(t, "ann is away", warn)
+
+	r, warn = ManualRefusal("ann", "ann", StageCapture, "C-1", Workload{}, false)
+	require.Nil(t, r)
+	require.Empty(t, warn)
+}
+
+func TestParseAvailability(t *testing.T) {
+	t.Parallel()
+	a, err := ParseAvailability(" Away ")
+	require.NoError(t, err)
+	require.Equal(t, Away, a)
+	_, err = ParseAvailability("awya")
+	require.EqualError(t, err, `unknown status "awya": want available, away or offline (did you mean "away"?)`)
+}
+
+func TestDirectoryFileStatusAndCapacity(t *testing.T) {
+	t.Parallel()
+	d, err := ParseDirectory("dir.yaml", []byte(`
+users:
+  - {id: ann, name: Ann, email: ann@example.com, status: away, capacity: {total: 20, review: 5}}
+  - {id: bob, name: Bob, email: bob@example.com}
+`))
+	require.NoError(t, err)
+	require.Equal(t, Away, d.Users[0].Status)
+	require.Equal(t, Capacity{Total: 20, PerStage: map[Stage]int{StageReview: 5}}, d.Users[0].Capacity)
+	require.Equal(t, Availability(""), d.Users[1].Status, "no status in the file leaves the stored one")
+	require.True(t, d.Users[1].Capacity.IsZero())
+
+	for _, tc := range []struct{ row, want string }{
+		{"status: gone", `dir.yaml:3: users[0].status: unknown status "gone": want available, away or offline`},
+		{"capacity: {reveiw: 5}", `dir.yaml:3: users[0].capacity.reveiw: unknown field`},
+		{"capacity: {total: 0}", `dir.yaml:3: users[0].capacity.total: want a whole number of at least 1, got "0"`},
+		{"capacity: {finalise: 2}", `dir.yaml:3: users[0].capacity.finalise: unknown field`},
+	} {
+		_, err := ParseDirectory("dir.yaml", []byte("users:\n  - id: ann\n    "+tc.row+"\n    name: Ann\n    email: ann@example.com\n"))
+		require.Error(t, err, tc.row)
+		require.Contains(t, err.Error(), tc.want, tc.row)
+	}
+}
+
+// decide runs one decision over m, recording its turn and the open stage it
+// gives, as the store does in the decision's transaction.
+func decide(t *testing.T, p *Policy, m *MemDirectory, stage Stage) Decision {
+	t.Helper()
+	d, ex, err := Decide(context.Background(), DecideInput{Policy: p, Stage: stage, People: m, Claim: Claim{ID: "c"}})
+	require.NoError(t, err)
+	if ex.Turn != nil {
+		m.Record(*ex.Turn)
+	}
+	if d.Assignee != "" {
+		m.OpenStage(d.Assignee, stage)
+	}
+	return d
+}
+
+func policyDoc(t *testing.T, doc string) *Policy {
+	t.Helper()
+	p, err := ParsePolicy("p.yaml", []byte(doc))
+	require.NoError(t, err)
+	return p
+}
+
+func TestRoundRobinPassesOverTheAwayAndTheFull(t *testing.T) {
+	t.Parallel()
+	p := policyDoc(t, "claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: round_robin\n")
+	dir := users("ann:MakeClaimDecisions", "bob:MakeClaimDecisions", "cat:MakeClaimDecisions")
+	dir[1].Status = Away
+	dir[2].Capacity = Capacity{Total: 1}
+	m := mem(dir, nil)
+
+	var picks []string
+	for range 4 {
+		picks = append(picks, decide(t, p, m, StageCapture).Assignee)
+	}
+	require.Equal(t, []string{"ann", "cat", "ann", "ann"}, picks, "bob is away; cat takes one, up to her limit")
+	d := decide(t, p, m, StageCapture)
+	require.Equal(t, "ann", d.Assignee)
+	require.Contains(t, d.Reason, "passed over bob (away), cat (at capacity: 1 of 1 open stages)")
+
+	// Everyone away: queued by default, saying who was passed over and why.
+	for i := range m.Users {
+		m.Users[i].Status = Away
+	}
+	d = decide(t, p, m, StageCapture)
+	require.Empty(t, d.Assignee)
+	require.Equal(t, "round_robin: everyone eligible was passed over: bob (away), cat (away), ann (away); left in queue default", d.Reason)
+
+	// A stage set to assign anyway gives it to the next in turn under their limits.
+	anyway := policyDoc(t, "claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: round_robin\n"+
+		"  stages:\n    capture:\n      whenNobodyAvailable: assign\n")
+	d = decide(t, anyway, m, StageCapture)
+	require.Equal(t, "bob", d.Assignee, "bob has had the fewest turns; cat is full")
+	require.Contains(t, d.Reason, "nobody eligible is available (bob (away), cat (away), ann (away)), so assigned anyway: round robin: bob")
+}
+
+func TestRoundRobinUnchangedWhenEveryoneIsAvailable(t *testing.T) {
+	t.Parallel()
+	p := policyDoc(t, "claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: round_robin\n")
+	m := mem(users("ann:MakeClaimDecisions", "bob:MakeClaimDecisions", "cat:MakeClaimDecisions"), nil)
+	var picks []string
+	for range 6 {
+		picks = append(picks, decide(t, p, m, StageCapture).Assignee)
+	}
+	require.Equal(t, []string{"ann", "bob", "cat", "ann", "bob", "cat"}, picks)
+}
+
+func TestLeastLoaded(t *testing.T) {
+	t.Parallel()
+	p := policyDoc(t, "claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: least_loaded\n")
+	dir := users("ann:MakeClaimDecisions", "bob:MakeClaimDecisions", "cat:MakeClaimDecisions")
+	m := mem(dir, nil)
+	m.OpenStage("ann", StageReview)
+	m.OpenStage("ann", StageReview)
+	m.OpenStage("bob", StageReview)
+
+	d := decide(t, p, m, StageCapture)
+	require.Equal(t, "cat", d.Assignee)
+	require.Equal(t, MethodLeastLoaded, d.Method)
+	require.Equal(t, "least loaded: cat has the fewest open stages (0) of the 3 eligible", d.Reason)
+	// bob and cat now hold one each: the tie goes by turn order (cat has had a
+	// turn here, bob none), and so on: equal people alternate.
+	var next []string
+	for range 4 {
+		next = append(next, decide(t, p, m, StageCapture).Assignee)
+	}
+	require.Equal(t, []string{"bob", "cat", "ann", "bob"}, next)
+
+	// Limits: among equals the most spare capacity goes first, and a full person
+	// is passed over.
+	m2 := mem(users("ann:MakeClaimDecisions", "bob:MakeClaimDecisions", "cat:MakeClaimDecisions"), nil)
+	m2.Users[0].Capacity = Capacity{Total: 1}
+	m2.Users[1].Capacity = Capacity{Total: 5}
+	m2.OpenStage("ann", StageReview)
+	m2.OpenStage("bob", StageReview)
+	m2.OpenStage("cat", StageReview)
+	d = decide(t, p, m2, StageCapture)
+	require.Equal(t, "cat", d.Assignee, "no limit is the most spare")
+	require.Equal(t, "bob", decide(t, p, m2, StageCapture).Assignee, "ann is full; bob has 4 spare")
+	d = decide(t, p, m2, StageCapture)
+	require.Equal(t, "cat", d.Assignee)
+	require.Contains(t, d.Reason, "passed over ann (at capacity: 1 of 1 open stages)")
+}
+
+func TestNamedPicksPassOverTheAway(t *testing.T) {
+	t.Parallel()
+	dir := users("ann:MakeClaimDecisions", "bob:MakeClaimDecisions", "dee:")
+	dir[0].Status = Away
+	teams := []Team{{ID: "care", Members: []string{"ann", "bob"}}}
+
+	static := policyDoc(t, "claims:\n  enableClaimAssignments: true\n  stages:\n    capture:\n      assignee: ann\n")
+	d := decide(t, static, mem(dir, teams), StageCapture)
+	require.Empty(t, d.Assignee)
+	require.Equal(t, "the stage's fixed assignee names ann, who is passed over (away); left in queue default", d.Reason)
+
+	care := policyDoc(t, "claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: care_team_primary\n")
+	d, _, err := Decide(context.Background(), DecideInput{Policy: care, Stage: StageCapture, People: mem(dir, teams),
+		Claim: Claim{ID: "c", Data: map[string]string{ClaimKeyCareTeam: "care"}}})
+	require.NoError(t, err)
+	require.Equal(t, "bob", d.Assignee)
+	require.Equal(t, "care team primary: bob is first on care team care among the eligible; passed over ann (away)", d.Reason)
+
+	// The default assignee is automatic too: away, the stage stays queued.
+	dir[2].Status = Offline
+	def := policyDoc(t, "claims:\n  enableClaimAssignments: true\n  stages:\n    capture:\n      defaultAssignee: dee\n      defaultAlways: true\n")
+	d = decide(t, def, mem(dir, teams), StageCapture)
+	require.Empty(t, d.Assignee)
+	require.Contains(t, d.Reason, "default assignee dee is passed over (offline), so it is left unassigned in queue default")
+}
