@@ -66,6 +66,8 @@ func (s *Server) routes() []route {
 		{"GET", "/api/queue", s.queue},
 		{"GET", "/api/inbox", s.inbox},
 		{"POST", "/api/inbox/{item_id}/read", s.inboxRead},
+		{"GET", "/api/users/{user_id}", s.userWorkload},
+		{"PUT", "/api/users/{user_id}/status", s.setStatus},
 		{"GET", "/api/groups", s.groups},
 		{"PUT", "/api/groups", s.applyGroups},
 

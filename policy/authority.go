@@ -284,17 +284,42 @@ func AuthorizeNow(ctx context.Context, people People, s StageAuthority, act Act)
 	return Authorize(act), nil
 }
 
+// present refuses an actor who is not an active user now, for an act described
+// by what ("edit reassignment groups").
+func present(actor string, u *User, what string) *Refusal {
+	switch {
+	case u == nil:
+		return refuse(RefusedForbidden, "%s may not %s: user %q is not in the directory", actor, what, actor)
+	case !u.Active:
+		return refuse(RefusedForbidden, "%s may not %s: user %q is inactive", actor, what, actor)
+	}
+	return nil
+}
+
 // AuthorizeGroupEdit decides whether actor may edit reassignment groups: an
 // active user holding ManageReassignmentGroups. u is the actor's directory entry
 // now, nil when the directory does not know them; nil means they may.
 func AuthorizeGroupEdit(actor string, u *User) *Refusal {
-	switch {
-	case u == nil:
-		return refuse(RefusedForbidden, "%s may not edit reassignment groups: user %q is not in the directory", actor, actor)
-	case !u.Active:
-		return refuse(RefusedForbidden, "%s may not edit reassignment groups: user %q is inactive", actor, actor)
-	case !u.Has(PermManageReassignmentGroups):
-		return refuse(RefusedForbidden, "%s may not edit reassignment groups: it needs the %s permission", actor, PermManageReassignmentGroups)
+	const what = "edit reassignment groups"
+	if r := present(actor, u, what); r != nil {
+		return r
+	}
+	if !u.Has(PermManageReassignmentGroups) {
+		return refuse(RefusedForbidden, "%s may not %s: it needs the %s permission", actor, what, PermManageReassignmentGroups)
+	}
+	return nil
+}
+
+// AuthorizeStatusChange decides whether actor may set target's status: anyone
+// active may set their own, and an active admin anyone's. u is the actor's
+// directory entry now, nil when the directory does not know them.
+func AuthorizeStatusChange(actor string, u *User, target string) *Refusal {
+	what := "set " + target + "'s status"
+	if r := present(actor, u, what); r != nil {
+		return r
+	}
+	if actor != target && !u.IsAdmin() {
+		return refuse(RefusedForbidden, "%s may not %s: only %s and admins may", actor, what, target)
 	}
 	return nil
 }

@@ -130,3 +130,20 @@ func TestAuthorizeGroupEdit(t *testing.T) {
 		})
 	}
 }
+
+func TestAuthorizeStatusChange(t *testing.T) {
+	ann := User{ID: "ann", Active: true}
+	root := User{ID: "root", Active: true, Permissions: []string{PermAdmin}}
+	gone := User{ID: "ann", Active: false}
+	require.Nil(t, AuthorizeStatusChange("ann", &ann, "ann"), "anyone sets their own")
+	require.Nil(t, AuthorizeStatusChange("root", &root, "ann"), "an admin sets anyone's")
+	r := AuthorizeStatusChange("ann", &ann, "bob")
+	require.NotNil(t, r)
+	require.Equal(t, "ann may not set bob's status: only bob and admins may", r.Msg)
+	r = AuthorizeStatusChange("ann", &gone, "ann")
+	require.NotNil(t, r)
+	require.Equal(t, `ann may not set ann's status: user "ann" is inactive`, r.Msg)
+	r = AuthorizeStatusChange("ghost", nil, "ann")
+	require.NotNil(t, r)
+	require.Equal(t, `ghost may not set ann's status: user "ghost" is not in the directory`, r.Msg)
+}

@@ -55,6 +55,8 @@ var sections = []section{
 	}},
 	{"Operations", []command{
 		{"directory load", "FILE", "", "upsert users, permissions and teams (all or nothing)", cmdDirectoryLoad},
+		{"user show", "USER", "[--json]", "a user's status, limits and open stages", cmdUserShow},
+		{"user status", "USER STATUS", "--as ACTOR", "set USER available, away or offline (themselves, or an admin)", cmdUserStatus},
 		{"migrate", "", "", "apply database migrations", cmdMigrate},
 		{"serve", "", "", "serve the HTTP API on BATON_HTTP_ADDRESS", cmdServe},
 		{"token create", "USER", "[--label L]", "issue an HTTP API token for USER (printed once: keep it)", cmdTokenCreate},

@@ -119,7 +119,7 @@ func TestHelpParents(t *testing.T) {
 		require.Empty(t, stdout)
 		require.Equal(t, "starter "+name+": want a subcommand\n\n"+out, errs)
 	}
-	require.Equal(t, 6, parents, "queue, group, policy, host, directory, token")
+	require.Equal(t, 7, parents, "queue, group, policy, host, directory, user, token")
 }
 
 func TestUsage(t *testing.T) {

@@ -20,10 +20,13 @@ func (qs *Queries) OpenStageClose(ctx context.Context, workflowID string, stage 
 
 // UserWork is a person's workload as `starter user show` and the API present it.
 type UserWork struct {
-	User   policy.User
-	Open   map[policy.Stage]int
-	Total  int
-	Limits policy.Capacity
+	ID          string               `json:"id"`
+	Name        string               `json:"name"`
+	Active      bool                 `json:"active"`
+	Status      policy.Availability  `json:"status"`
+	Capacity    policy.Capacity      `json:"capacity"`
+	Open        int                  `json:"open"`
+	OpenByStage map[policy.Stage]int `json:"openByStage"`
 }
 
 // UserWorkload reads a person with their status, limits and open stages.
@@ -36,35 +39,51 @@ func (qs *Queries) UserWorkload(ctx context.Context, id string) (UserWork, error
 	if err != nil {
 		return UserWork{}, err
 	}
-	u.Status, u.Capacity = w.Status, w.Capacity
-	out := UserWork{User: u, Open: map[policy.Stage]int{}, Total: w.Open.Total, Limits: w.Capacity}
+	out := UserWork{ID: u.ID, Name: u.Name, Active: u.Active, Status: w.Status, Capacity: w.Capacity, Open: w.Open.Total,
+		OpenByStage: map[policy.Stage]int{}}
+	if out.Status == "" {
+		out.Status = policy.Available
+	}
 	counts, err := countsBy[int](ctx, qs, "open stages of "+id, q("UserOpenByStage"), id)
 	if err != nil {
 		return UserWork{}, err
 	}
 	for s, n := range counts {
-		out.Open[policy.Stage(s)] = n
+		out.OpenByStage[policy.Stage(s)] = n
 	}
 	return out, nil
 }
 
-// UserStatusSet sets a person's status and returns the one they had. A person
-// becoming available again resumes every turn order at its lowest level
-// (TurnsCatchUp), so the turns passed over while away do not come back as a run
-// of catch-up work.
-func (s *Store) UserStatusSet(ctx context.Context, id string, status policy.Availability) (policy.Availability, error) {
+// UserStatusSet sets target's status on behalf of actor (themselves, or an
+// admin: policy.AuthorizeStatusChange) and returns the one it had. A refusal
+// wraps ErrForbidden; an unknown target is ErrNotFound. A person becoming
+// available again resumes every turn order at its lowest level (TurnsCatchUp),
+// so the turns passed over while away do not come back as a run of catch-up
+// work.
+func (s *Store) UserStatusSet(ctx context.Context, actor, target string, status policy.Availability) (policy.Availability, error) {
 	var old string
 	err := s.InTx(ctx, func(qs *Queries) error {
-		err := qs.db.QueryRow(ctx, q("UserStatusSet"), id, string(status)).Scan(&old)
+		u, err := qs.GetUser(ctx, actor)
+		var who *policy.User
+		switch {
+		case err == nil:
+			who = &u
+		case !errors.Is(err, ErrNotFound):
+			return err
+		}
+		if r := policy.AuthorizeStatusChange(actor, who, target); r != nil {
+			return fmt.Errorf("%s: %w", r.Msg, ErrForbidden)
+		}
+		err = qs.db.QueryRow(ctx, q("UserStatusSet"), target, string(status)).Scan(&old)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("user %q: %w", id, ErrNotFound)
+			return fmt.Errorf("user %q: %w", target, ErrNotFound)
 		}
 		if err != nil {
-			return fmt.Errorf("set status of %q: %w", id, err)
+			return fmt.Errorf("set status of %q: %w", target, err)
 		}
 		if status == policy.Available && old != string(policy.Available) {
-			if _, err := qs.db.Exec(ctx, q("TurnsCatchUp"), id); err != nil {
-				return fmt.Errorf("reset turns of %q: %w", id, err)
+			if _, err := qs.db.Exec(ctx, q("TurnsCatchUp"), target); err != nil {
+				return fmt.Errorf("resume turns of %q: %w", target, err)
 			}
 		}
 		return nil

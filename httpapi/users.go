@@ -1,0 +1,84 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/store"
+)
+
+// People's status and workload.
+
+// StatusBody is PUT /api/users/{user_id}/status's body.
+type StatusBody struct {
+	Status string `json:"status"`
+}
+
+// StatusResult is its answer: the status set and the one it replaced.
+type StatusResult struct {
+	UserID   string              `json:"userId"`
+	Status   policy.Availability `json:"status"`
+	Previous policy.Availability `json:"previous"`
+}
+
+// userWorkload answers GET /api/users/{user_id}: the person's status, limits and
+// open stages. Anyone may read their own; admins anyone's.
+func (s *Server) userWorkload(w http.ResponseWriter, r *http.Request) {
+	id := pathUser(r)
+	me := caller(r)
+	if id != me.ID && !me.IsAdmin() {
+		writeError(w, http.StatusForbidden, "forbidden", me.ID+" may not read "+id+"'s workload: only "+id+" and admins may")
+		return
+	}
+	work, err := s.store.UserWorkload(r.Context(), id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "user_not_found", "user "+id+" not found")
+	case err != nil:
+		s.log.ErrorContext(r.Context(), "read workload", "user", id, "error", err)
+		writeError(w, http.StatusInternalServerError, "database_error", "could not read the workload of "+id)
+	default:
+		writeJSON(w, http.StatusOK, work)
+	}
+}
+
+// setStatus answers PUT /api/users/{user_id}/status: the caller sets their own
+// status, or an admin anyone's (policy.AuthorizeStatusChange).
+func (s *Server) setStatus(w http.ResponseWriter, r *http.Request) {
+	id := pathUser(r)
+	var body StatusBody
+	if !decodeBody(w, r, &body, true) {
+		return
+	}
+	status, err := policy.ParseAvailability(body.Status)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_body", "status: "+err.Error())
+		return
+	}
+	me := caller(r)
+	if refused := policy.AuthorizeStatusChange(me.ID, &me, id); refused != nil {
+		writeError(w, http.StatusForbidden, "forbidden", refused.Msg)
+		return
+	}
+	old, err := s.store.UserStatusSet(r.Context(), me.ID, id, status)
+	switch {
+	case errors.Is(err, store.ErrForbidden):
+		writeError(w, http.StatusForbidden, "forbidden", err.Error())
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "user_not_found", "user "+id+" not found")
+	case err != nil:
+		s.log.ErrorContext(r.Context(), "set status", "user", id, "error", err)
+		writeError(w, http.StatusInternalServerError, "database_error", "could not set the status of "+id)
+	default:
+		writeJSON(w, http.StatusOK, StatusResult{UserID: id, Status: status, Previous: old})
+	}
+}
+
+// pathUser is the {user_id} of the path; "me" is the caller.
+func pathUser(r *http.Request) string {
+	if id := r.PathValue("user_id"); id != "me" {
+		return id
+	}
+	return caller(r).ID
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/store"
+)
+
+// Commands for people: their status and workload.
+
+func cmdUserShow(ctx context.Context, c *cli, args []string) error {
+	fs := flag.NewFlagSet("user show", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args, "USER")
+	if err != nil {
+		return err
+	}
+	st, err := c.store(ctx)
+	if err != nil {
+		return err
+	}
+	w, err := st.UserWorkload(ctx, pos[0])
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("unknown user %q", pos[0])
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(c, w)
+	}
+	fmt.Fprintf(c.stdout, "user      %s (%s)\nactive    %t\nstatus    %s\nlimits    %s\nopen      %d", w.ID, w.Name,
+		w.Active, w.Status, w.Capacity, w.Open)
+	for _, s := range policy.AssignableStages {
+		if n := w.OpenByStage[s]; n > 0 || w.Capacity.PerStage[s] > 0 {
+			fmt.Fprintf(c.stdout, "  %s %d", s, n)
+			if l := w.Capacity.PerStage[s]; l > 0 {
+				fmt.Fprintf(c.stdout, "/%d", l)
+			}
+		}
+	}
+	if w.Capacity.Total > 0 {
+		fmt.Fprintf(c.stdout, "  (of %d)", w.Capacity.Total)
+	}
+	fmt.Fprintln(c.stdout)
+	return nil
+}
+
+func cmdUserStatus(ctx context.Context, c *cli, args []string) error {
+	fs := flag.NewFlagSet("user status", flag.ContinueOnError)
+	actor := fs.String("as", "", "who is setting it: USER themselves, or an admin (required)")
+	pos, err := parse(fs, args, "USER", "STATUS")
+	if err != nil {
+		return err
+	}
+	if *actor == "" {
+		return usagef("--as ACTOR is required: who is setting the status")
+	}
+	status, err := policy.ParseAvailability(pos[1])
+	if err != nil {
+		return usagef("%v", err)
+	}
+	st, err := c.store(ctx)
+	if err != nil {
+		return err
+	}
+	old, err := st.UserStatusSet(ctx, *actor, pos[0], status)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("unknown user %q", pos[0])
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "%s is %s (was %s)\n", pos[0], status, old)
+	return nil
+}
