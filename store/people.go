@@ -296,7 +296,10 @@ func (p *People) Hold(ctx context.Context, id string, stage policy.Stage) (polic
 	if err != nil || !limited {
 		return w, err
 	}
-	w, _, err = p.qs.workload(ctx, q("UserWorkloadLock"), id, stage)
+	if _, err := p.qs.db.Exec(ctx, q("UserWorkloadLock"), id); err != nil {
+		return policy.Workload{}, fmt.Errorf("hold the workload of %q: %w", id, err)
+	}
+	w, _, err = p.qs.workload(ctx, q("UserWorkload"), id, stage)
 	return w, err
 }
 
@@ -367,7 +370,7 @@ func (p *People) LeastLoaded(ctx context.Context, scope string, r policy.Require
 }
 
 // workload reads a person's status, limits and open stages at stage with sql
-// (UserWorkload or UserWorkloadLock), and whether any limit applies there.
+// (UserWorkload), and whether any limit applies there.
 func (qs *Queries) workload(ctx context.Context, sql, id string, stage policy.Stage) (policy.Workload, bool, error) {
 	var w policy.Workload
 	var status string

@@ -15,20 +15,18 @@ WHERE open_stages.seq <= excluded.seq;
 DELETE FROM open_stages WHERE workflow_id = $1 AND stage = $2;
 
 -- name: UserWorkload
--- A person's status, limits and open stages, in all and at stage $2. With $3 the
--- row is locked until the transaction ends: concurrent decisions that might
--- fill the person's last slot take their turn one at a time.
+-- A person's status, limits and open stages, in all and at stage $2.
 SELECT u.status, u.cap_total, u.cap_capture, u.cap_review, u.cap_acknowledge,
        (SELECT count(*) FROM open_stages o WHERE o.user_id = u.id)::int,
        (SELECT count(*) FROM open_stages o WHERE o.user_id = u.id AND o.stage = $2)::int
 FROM users u WHERE u.id = $1;
 
 -- name: UserWorkloadLock
-SELECT u.status, u.cap_total, u.cap_capture, u.cap_review, u.cap_acknowledge,
-       (SELECT count(*) FROM open_stages o WHERE o.user_id = u.id)::int,
-       (SELECT count(*) FROM open_stages o WHERE o.user_id = u.id AND o.stage = $2)::int
-FROM users u WHERE u.id = $1
-FOR UPDATE OF u;
+-- Locks a person's row until the transaction ends: concurrent decisions that
+-- might fill their last slot take it one at a time. The counts are read after,
+-- in a statement of their own, so they see what the decision that held the lock
+-- before committed.
+SELECT 1 FROM users WHERE id = $1 FOR UPDATE;
 
 -- name: UserOpenByStage
 -- How many stages a person holds open at each stage.

@@ -183,7 +183,7 @@ func badInputs() []badInput {
 			"exit 1: starter policy: nothing applied:\n"+
 				`{file}:3: claims.claimAssignmentMethod: unknown assignment method "round-robbin": want one of manual, round_robin, `+
 				`product_module, queue, distribution, weighted_round_robin, care_team_random, care_team_primary, form_submitter, `+
-				`recent_host (did you mean "round_robin"?)`+"\n"),
+				`recent_host, least_loaded (did you mean "round_robin"?)`+"\n"),
 		fileRow("policy naming an unknown user",
 			"claims:\n  stages:\n    capture: {assignee: ghost}\n",
 			[]string{"policy", "apply", "{file}", "--as", "root"},

@@ -1,0 +1,109 @@
+package store_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/batontest"
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/store"
+)
+
+// Two decisions in different turn scopes (capture and review) both want ann's
+// last slot. The first holds it until it commits; the second waits on it, then
+// sees her full and passes over her. Without the hold, both would take it.
+func TestALastSlotIsTakenOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := batontest.New(t)
+	_, err := loadDir(t, db.Store, `
+users:
+  - {id: ann, name: Ann, email: ann@example.com, permissions: [MakeClaimDecisions], capacity: {total: 1}}
+  - {id: bob, name: Bob, email: bob@example.com, permissions: [MakeClaimDecisions]}
+`)
+	require.NoError(t, err)
+	req := policy.Requirement{Required: []string{"MakeClaimDecisions"}}
+	decide := func(qs *store.Queries, stage policy.Stage, workflow string) (string, error) {
+		r := req
+		r.Stage = stage
+		v, err := qs.People().Turns(ctx, policy.StageScope(stage), r, policy.TurnOrder{Stage: stage})
+		if err != nil || v.Next == nil {
+			return "", err
+		}
+		pick := v.Next.User.ID
+		_, err = qs.DecisionRecord(ctx, store.DecisionWrite{
+			Key: store.DecisionKey{WorkflowID: workflow, Stage: stage, Seq: 1}, ClaimID: workflow,
+			Decision: policy.Decision{Stage: stage, Method: policy.MethodRoundRobin, Assignee: pick, Reason: "test"},
+			Event:    store.TimelineEvent{WorkflowID: workflow, ClaimID: workflow, Stage: stage, Seq: 1, Kind: policy.EventAssigned, Subject: pick},
+		})
+		return pick, err
+	}
+
+	// Both scopes' eligible set and turn pools exist before the race, as they do
+	// after a scope's first decision: what the two contend for is ann's row.
+	require.NoError(t, db.Store.InTx(ctx, func(qs *store.Queries) error {
+		for _, stage := range []policy.Stage{policy.StageCapture, policy.StageReview} {
+			r := req
+			r.Stage = stage
+			if _, err := qs.People().Turns(ctx, policy.StageScope(stage), r, policy.TurnOrder{Stage: stage}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+
+	first, release, firstDone := make(chan string, 1), make(chan struct{}), make(chan error, 1)
+	var once sync.Once
+	releaseFirst := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(releaseFirst) // never leave the first transaction open behind a failure
+	go func() {
+		firstDone <- db.Store.InTx(ctx, func(qs *store.Queries) error {
+			pick, err := decide(qs, policy.StageCapture, "claim/one")
+			first <- pick
+			if err != nil {
+				return err
+			}
+			<-release
+			return nil
+		})
+	}()
+	require.Equal(t, "ann", <-first)
+
+	second, secondDone := make(chan string, 1), make(chan error, 1)
+	go func() {
+		secondDone <- db.Store.InTx(ctx, func(qs *store.Queries) error {
+			pick, err := decide(qs, policy.StageReview, "claim/two")
+			second <- pick
+			return err
+		})
+	}()
+	// The second decision must be waiting on ann's row, not deciding.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var waiting int
+		require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM users WHERE id = $1 FOR UPDATE%'`).Scan(&waiting))
+		if waiting > 0 {
+			break
+		}
+		select {
+		case pick := <-second:
+			t.Fatalf("the second decision did not wait for the first: it took %s", pick)
+		default:
+		}
+		require.True(t, time.Now().Before(deadline), "the second decision never waited on ann's row")
+		time.Sleep(10 * time.Millisecond) // polling interval
+	}
+	releaseFirst()
+	require.NoError(t, <-firstDone)
+	require.Equal(t, "bob", <-second, "ann is full once the first commits")
+	require.NoError(t, <-secondDone)
+
+	w, err := db.Store.UserWorkload(ctx, "ann")
+	require.NoError(t, err)
+	require.Equal(t, 1, w.Open)
+}

@@ -1,0 +1,179 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/claimclient"
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/tools/testenv"
+	"github.com/batonhq/baton/workflows"
+)
+
+// limitedDirectory: three assessors who may hold three open stages each.
+const limitedDirectory = `
+users:
+  - {id: ann, name: Ann Lee, email: ann@example.com, permissions: [MakeClaimDecisions], capacity: {total: 3}}
+  - {id: bob, name: Bob Ng, email: bob@example.com, permissions: [MakeClaimDecisions], capacity: {total: 3}}
+  - {id: cat, name: Cat Roy, email: cat@example.com, permissions: [MakeClaimDecisions], capacity: {total: 3}}
+  - {id: root, name: Root Admin, email: root@example.com, permissions: [Admin]}
+`
+
+// A full person is never given more. Capture runs round robin and review least
+// loaded: two turn scopes, decided concurrently by two workers for four
+// starters, each competing for the same people's last slots.
+func TestFullPeopleAreNeverGivenMore(t *testing.T) {
+	t.Parallel()
+	p := pol(policy.MethodRoundRobin, true)
+	p.Stages[policy.StageReview] = policy.StageConfig{Method: policy.MethodLeastLoaded}
+	b := testenv.Start(t, p, limitedDirectory)
+	b.AddWorker()
+	ctx := context.Background()
+	const claims, starters = 16, 4
+	var next atomic.Int64
+	var queued atomic.Int64
+	var wg sync.WaitGroup
+	for range starters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				n := int(next.Add(1))
+				if n > claims {
+					return
+				}
+				id := b.ClaimID(n)
+				if _, err := b.Claims.Start(ctx, workflows.ClaimInput{ClaimID: id}); err != nil {
+					t.Error(err)
+					return
+				}
+				s := waitDecided(t, b, id, policy.StageCapture)
+				if s.Assignee == "" {
+					queued.Add(1)
+					continue
+				}
+				if _, err := b.Claims.Complete(ctx, id, workflows.CompleteInput{Actor: s.Assignee}); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for n := 1; n <= claims; n++ {
+		if s, err := b.Claims.State(ctx, b.ClaimID(n)); err == nil && s.Stage == policy.StageReview {
+			waitDecided(t, b, b.ClaimID(n), policy.StageReview)
+		}
+	}
+	total := 0
+	for _, id := range []string{"ann", "bob", "cat"} {
+		w, err := b.DB.Store.UserWorkload(ctx, id)
+		require.NoError(t, err)
+		require.LessOrEqual(t, w.Open, 3, "%s holds %d open stages, over the limit of 3", id, w.Open)
+		total += w.Open
+	}
+	require.Equal(t, 9, total, "16 claims fill every slot")
+	require.Positive(t, queued.Load(), "some captures found everyone full")
+
+	// The queued ones say why.
+	var reason string
+	for n := 1; n <= claims && reason == ""; n++ {
+		s, err := b.Claims.State(ctx, b.ClaimID(n))
+		require.NoError(t, err)
+		if s.Assignee == "" && len(s.Decisions) > 0 {
+			reason = s.Decisions[len(s.Decisions)-1].Reason
+		}
+	}
+	require.Contains(t, reason, "everyone eligible was passed over")
+	require.Contains(t, reason, "at capacity: 3 of 3 open stages")
+}
+
+// An away person gets nothing automatic; once back, they take turns again,
+// without a run of catch-up turns.
+func TestAwayPeopleGetNothingAutomatic(t *testing.T) {
+	t.Parallel()
+	b := testenv.Start(t, pol(policy.MethodRoundRobin, true), directory)
+	ctx := context.Background()
+	_, err := b.DB.Store.UserStatusSet(ctx, "ann", "ann", policy.Away)
+	require.NoError(t, err)
+	var picks []string
+	decideOne := func(n int) workflows.ClaimState {
+		id := b.ClaimID(n)
+		_, err := b.Claims.Start(ctx, workflows.ClaimInput{ClaimID: id})
+		require.NoError(t, err)
+		s := waitDecided(t, b, id, policy.StageCapture)
+		picks = append(picks, s.Assignee)
+		return s
+	}
+	for n := 1; n <= 4; n++ {
+		decideOne(n)
+	}
+	require.Equal(t, []string{"bob", "cat", "bob", "cat"}, picks)
+	s, err := b.Claims.State(ctx, b.ClaimID(1))
+	require.NoError(t, err)
+	require.Contains(t, s.Decisions[0].Reason, "passed over ann (away)")
+
+	_, err = b.DB.Store.UserStatusSet(ctx, "root", "ann", policy.Available)
+	require.NoError(t, err)
+	picks = nil
+	for n := 5; n <= 10; n++ {
+		decideOne(n)
+	}
+	require.Equal(t, []string{"ann", "bob", "cat", "ann", "bob", "cat"}, picks, "ann resumes with the others, not four turns in a row")
+}
+
+// A person's assignment may go to someone away, with a warning, and past a
+// limit only by override, which the decision records.
+func TestManualAssignmentWarnsAndNeedsOverride(t *testing.T) {
+	t.Parallel()
+	b := testenv.Start(t, pol(policy.MethodManual, true), `
+users:
+  - {id: ann, name: Ann Lee, email: ann@example.com, permissions: [MakeClaimDecisions], capacity: {capture: 1}}
+  - {id: bob, name: Bob Ng, email: bob@example.com, permissions: [MakeClaimDecisions], status: away}
+  - {id: root, name: Root Admin, email: root@example.com, permissions: [Admin]}
+`)
+	ctx := context.Background()
+	for n := 1; n <= 3; n++ {
+		_, err := b.Claims.Start(ctx, workflows.ClaimInput{ClaimID: b.ClaimID(n)})
+		require.NoError(t, err)
+		waitDecided(t, b, b.ClaimID(n), policy.StageCapture)
+	}
+	d, err := b.Claims.Assign(ctx, b.ClaimID(1), workflows.AssignInput{Actor: "root", UserID: "ann"})
+	require.NoError(t, err)
+	require.Empty(t, d.Warning)
+
+	_, err = b.Claims.Assign(ctx, b.ClaimID(2), workflows.AssignInput{Actor: "root", UserID: "ann"})
+	require.True(t, claimclient.IsConflict(err), "%v", err)
+	require.ErrorContains(t, err, `"root" may not give capture of claim `+b.ClaimID(2)+` to "ann": ann is at capacity: 1 of 1 open capture stages; set override to assign past the limit`)
+	s, err := b.Claims.State(ctx, b.ClaimID(2))
+	require.NoError(t, err)
+	require.Empty(t, s.Assignee, "a refusal changes nothing")
+
+	d, err = b.Claims.Assign(ctx, b.ClaimID(2), workflows.AssignInput{Actor: "root", UserID: "ann", Override: true})
+	require.NoError(t, err)
+	require.Equal(t, "past ann's limit by override (at capacity: 1 of 1 open capture stages)", d.Warning)
+	require.Contains(t, d.Reason, "by override")
+
+	d, err = b.Claims.Assign(ctx, b.ClaimID(3), workflows.AssignInput{Actor: "root", UserID: "bob"})
+	require.NoError(t, err)
+	require.Equal(t, "bob is away", d.Warning)
+	events, err := b.DB.Store.Timeline(ctx, b.ClaimID(3))
+	require.NoError(t, err)
+	last := events[len(events)-1]
+	require.True(t, strings.HasSuffix(last.Reason, "(bob is away)"), fmt.Sprint(last))
+
+	// Completing frees the slot.
+	w, err := b.DB.Store.UserWorkload(ctx, "ann")
+	require.NoError(t, err)
+	require.Equal(t, 2, w.OpenByStage[policy.StageCapture])
+	_, err = b.Claims.Complete(ctx, b.ClaimID(1), workflows.CompleteInput{Actor: "ann"})
+	require.NoError(t, err)
+	w, err = b.DB.Store.UserWorkload(ctx, "ann")
+	require.NoError(t, err)
+	require.Equal(t, 1, w.OpenByStage[policy.StageCapture])
+}
