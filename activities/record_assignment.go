@@ -72,7 +72,14 @@ func (a *Activities) RecordAssignment(ctx context.Context, in workflows.RecordAs
 // timer's default assignee is automatic: away, offline or full, the stage stays
 // in its queue. An escalation is deliberate and is not held back.
 func (a *Activities) checkWorkload(ctx context.Context, qs *store.Queries, in workflows.RecordAssignmentInput, method policy.Method) (string, error) {
-	if in.Assignee == "" || method == policy.MethodEscalation {
+	if in.Assignee == "" {
+		return "", nil
+	}
+	// Four eyes holds on every path: a person's, a timer's and an escalation.
+	if r := policy.RefuseFourEyes(in.Assignee, in.Stage, in.ClaimID, in.FourEyes); r != nil {
+		return "", workflows.Rejection(r)
+	}
+	if method == policy.MethodEscalation {
 		return "", nil
 	}
 	w, err := qs.People().Hold(ctx, in.Assignee, in.Stage)

@@ -46,6 +46,10 @@ type Decision struct {
 	// Warning is set when a person's assignment went to someone away or
 	// offline, or past a capacity limit by override.
 	Warning string `json:"warning,omitempty"`
+	// FourEyes are the people the stage's excludeActorsOf keeps from it on
+	// this claim (a few: the actors of earlier stages); every later assignment
+	// of the stage is checked against them.
+	FourEyes []string `json:"fourEyes,omitempty"`
 }
 
 // Explanation is the part of a decision that grows with the directory or the
@@ -104,6 +108,8 @@ type decider struct {
 	req Requirement
 	sc  StageConfig
 	ex  Explanation
+	// fourEyes are who may not take the stage on this claim, with why.
+	fourEyes map[string]string
 }
 
 // Decide runs the stage's method. It returns the decision and its explanation,
@@ -114,7 +120,8 @@ func Decide(ctx context.Context, in DecideInput) (Decision, Explanation, error) 
 		return Decision{}, Explanation{}, fmt.Errorf("stage %s is terminal and never assigned", in.Stage)
 	}
 	p := in.Policy
-	x := &decider{ctx: ctx, in: in, req: p.RequirementFor(in.Stage, in.Outcome, in.Claim), sc: p.Stages[in.Stage]}
+	x := &decider{ctx: ctx, in: in, req: p.RequirementFor(in.Stage, in.Outcome, in.Claim), sc: p.Stages[in.Stage],
+		fourEyes: p.FourEyes(in.Stage, in.Steps)}
 	x.ex.Requirement = x.req
 	set, err := in.People.Eligible(ctx, x.req, SampleSize)
 	if err != nil {
@@ -129,6 +136,7 @@ func Decide(ctx context.Context, in DecideInput) (Decision, Explanation, error) 
 		Sample:             set.Sample,
 		PolicyVersion:      p.Version,
 		Rules:              p.RulesFor(in.Stage),
+		FourEyes:           FourEyesIDs(x.fourEyes),
 	}
 	d, err = x.decide(d, set)
 	return d, x.ex, err
@@ -183,9 +191,7 @@ func (x *decider) byMethod(d Decision, set EligibleSet) (Decision, error) {
 			return d, err
 		}
 		if v.PassedCount > 0 {
-			d.Reason = fmt.Sprintf("%s: everyone eligible was passed over: %s; left in queue %s",
-				d.Method, PassedOverList(v.Passed, v.PassedCount), d.Rules.Queue)
-			return d, nil
+			return x.fallback(d, fmt.Sprintf("%s: everyone eligible was passed over: %s", d.Method, PassedOverList(v.Passed, v.PassedCount)))
 		}
 		d.Reason = fmt.Sprintf("%s: nobody holds %s and passes the stage's filters; left in queue %s",
 			d.Method, strings.Join(d.Required, ", "), d.Rules.Queue)
@@ -246,7 +252,7 @@ func (x *decider) byMethod(d Decision, set EligibleSet) (Decision, error) {
 // eligible is away and the stage says to assign anyway, the next in turn who is
 // under their limits gets it, and the reason says so.
 func (x *decider) takeTurn(d *Decision, scope, method string, order TurnOrder) (TurnView, bool, error) {
-	order.Stage = x.in.Stage
+	order.Stage, order.Exclude = x.in.Stage, x.fourEyes
 	read := x.in.People.Turns
 	if d.Method == MethodLeastLoaded {
 		read = x.in.People.LeastLoaded
@@ -283,6 +289,9 @@ func (x *decider) takeTurn(d *Decision, scope, method string, order TurnOrder) (
 // refuse says why the person may not be given new work at the stage now (away,
 // offline, at a limit), holding their workload when they have a limit.
 func (x *decider) refuse(id string) (string, error) {
+	if why, ok := x.fourEyes[id]; ok {
+		return why, nil
+	}
 	w, err := x.in.People.Hold(x.ctx, id, x.in.Stage)
 	if err != nil {
 		return "", err

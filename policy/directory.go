@@ -262,7 +262,7 @@ func (m *MemDirectory) Turns(ctx context.Context, scope string, req Requirement,
 	}
 	v := TurnView{Eligible: len(cs)}
 	for _, c := range ordered {
-		if why := order.Refuse(m.workload(c.User, order.Stage)); why != "" {
+		if why := order.Refuse(c.User.ID, m.workload(c.User, order.Stage)); why != "" {
 			v.Pass(c.User.ID, why)
 			continue
 		}

@@ -68,6 +68,9 @@ type StageConfig struct {
 	// WhenNobodyAvailable says what an automatic method does when everyone
 	// eligible is away or offline: queue (the default) or assign.
 	WhenNobodyAvailable WhenNobodyAvailable
+	// ExcludeActorsOf are earlier stages whose assignee and completer may not
+	// take this one (four eyes): review may not be done by whoever captured.
+	ExcludeActorsOf []Stage
 	// Rules are the stage's queue and timers.
 	Rules StageRules
 	// Lines are the lines of the fields naming users (assignee, defaultAssignee,
@@ -336,6 +339,23 @@ func (w *walker) stage(n *yaml.Node, field string, stage Stage) StageConfig {
 		},
 		"eligibility":   func(v *yaml.Node, f string) { sc.Eligibility = w.eligibility(v, f) },
 		"defaultAlways": func(v *yaml.Node, f string) { sc.DefaultAlways = w.boolean(v, f) },
+		"excludeActorsOf": func(v *yaml.Node, f string) {
+			if !w.isSequence(v, f) {
+				return
+			}
+			for i, item := range v.Content {
+				itf := fmt.Sprintf("%s[%d]", f, i)
+				st, err := ParseStage(w.str(item, itf))
+				switch {
+				case err != nil:
+					w.fail(item, itf, err.Error())
+				case !st.Assignable() || !slices.Contains(AssignableStages[:slices.Index(AssignableStages, stage)], st):
+					w.fail(item, itf, fmt.Sprintf("%s is not a stage before %s", st, stage))
+				default:
+					sc.ExcludeActorsOf = append(sc.ExcludeActorsOf, st)
+				}
+			}
+		},
 		"whenNobodyAvailable": func(v *yaml.Node, f string) {
 			switch a := WhenNobodyAvailable(w.str(v, f)); a {
 			case NobodyAvailableQueue, NobodyAvailableAssign:

@@ -38,10 +38,16 @@ type TurnOrder struct {
 	// EvenIfAway takes people who are away or offline too (a stage set to
 	// assign when nobody is available); limits still hold.
 	EvenIfAway bool
+	// Exclude are people who may not take the stage whatever their turn (four
+	// eyes), with why.
+	Exclude map[string]string
 }
 
-// Refuse says why the turn order passes over someone with workload w, or "".
-func (o TurnOrder) Refuse(w Workload) string {
+// Refuse says why the turn order passes over person id with workload w, or "".
+func (o TurnOrder) Refuse(id string, w Workload) string {
+	if why, ok := o.Exclude[id]; ok {
+		return why
+	}
 	if o.EvenIfAway {
 		return w.Full(o.Stage)
 	}
@@ -198,7 +204,7 @@ func PickLeastLoaded(cs []LoadCandidate, order TurnOrder, v *TurnView) (LoadCand
 	var best LoadCandidate
 	found := false
 	for _, c := range cs {
-		if why := order.Refuse(c.Work); why != "" {
+		if why := order.Refuse(c.Turn.User.ID, c.Work); why != "" {
 			v.Pass(c.Turn.User.ID, why)
 			continue
 		}

@@ -181,3 +181,48 @@ func ManualRefusal(actor, target string, stage Stage, claimID string, w Workload
 	}
 	return nil, strings.Join(warn, "; ")
 }
+
+// FourEyes are the people four eyes keeps from stage of a claim, each with why:
+// the assignee and the completer of each stage the stage's excludeActorsOf names.
+func (p *Policy) FourEyes(stage Stage, steps map[Stage]StepOutput) map[string]string {
+	var out map[string]string
+	for _, earlier := range p.Stages[stage].ExcludeActorsOf {
+		st := steps[earlier]
+		for _, id := range []string{st.Assignee, st.CompletedBy} {
+			if id == "" {
+				continue
+			}
+			if out == nil {
+				out = map[string]string{}
+			}
+			if _, ok := out[id]; !ok {
+				out[id] = fmt.Sprintf("four eyes: acted on %s of this claim", earlier)
+			}
+		}
+	}
+	return out
+}
+
+// FourEyesIDs are the people four eyes keeps from a stage, sorted: what a
+// decision carries for the workflow to hand to every later assignment.
+func FourEyesIDs(m map[string]string) []string {
+	if len(m) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// RefuseFourEyes refuses giving stage of a claim to id when four eyes keeps
+// them from it (fourEyes is what the stage's decision recorded).
+func RefuseFourEyes(id string, stage Stage, claimID string, fourEyes []string) *Refusal {
+	if !slices.Contains(fourEyes, id) {
+		return nil
+	}
+	return refuse(RefusedForbidden, "%q may not take %s of claim %s: four eyes: they acted on an earlier stage of it that %s excludes",
+		id, stage, claimID, stage)
+}

@@ -226,3 +226,39 @@ func TestNamedPicksPassOverTheAway(t *testing.T) {
 	require.Empty(t, d.Assignee)
 	require.Contains(t, d.Reason, "default assignee dee is passed over (offline), so it is left unassigned in queue default")
 }
+
+func TestFourEyes(t *testing.T) {
+	t.Parallel()
+	p := policyDoc(t, "claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: round_robin\n"+
+		"  stages:\n    review:\n      excludeActorsOf: [capture]\n      defaultAssignee: gus\n      fallback: default\n")
+	require.Equal(t, []Stage{StageCapture}, p.Stages[StageReview].ExcludeActorsOf)
+	m := mem(users("ann:MakeClaimDecisions", "bob:MakeClaimDecisions", "gus:"), nil)
+	steps := map[Stage]StepOutput{StageCapture: {Assignee: "ann", CompletedBy: "ann"}}
+	review := func() (Decision, Explanation) {
+		d, ex, err := Decide(context.Background(), DecideInput{Policy: p, Stage: StageReview, People: m, Claim: Claim{ID: "c"}, Steps: steps})
+		require.NoError(t, err)
+		return d, ex
+	}
+	d, ex := review()
+	require.Equal(t, "bob", d.Assignee, "ann captured, so bob reviews though it is ann's turn")
+	require.Equal(t, []string{"ann"}, d.FourEyes)
+	require.Contains(t, d.Reason, "passed over ann (four eyes: acted on capture of this claim)")
+	m.Record(*ex.Turn)
+
+	// When only the excluded remain, the stage goes to its default assignee and says why.
+	steps[StageCapture] = StepOutput{Assignee: "ann", CompletedBy: "bob"}
+	d, _ = review()
+	require.Equal(t, "gus", d.Assignee)
+	require.Equal(t, MethodDefaultAssignee, d.Method)
+	require.Contains(t, d.Reason, "everyone eligible was passed over: ")
+	require.Contains(t, d.Reason, "four eyes: acted on capture of this claim")
+	require.Equal(t, []string{"ann", "bob"}, d.FourEyes)
+
+	require.Nil(t, RefuseFourEyes("gus", StageReview, "c", d.FourEyes))
+	r := RefuseFourEyes("ann", StageReview, "c", d.FourEyes)
+	require.NotNil(t, r)
+	require.Equal(t, `"ann" may not take review of claim c: four eyes: they acted on an earlier stage of it that review excludes`, r.Msg)
+
+	_, err := ParsePolicy("p.yaml", []byte("claims:\n  stages:\n    capture:\n      excludeActorsOf: [review]\n"))
+	require.ErrorContains(t, err, "p.yaml:4: claims.stages.capture.excludeActorsOf[0]: review is not a stage before capture")
+}

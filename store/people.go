@@ -262,7 +262,7 @@ func (p *People) next(ctx context.Context, args []any, b turnBatch, order policy
 			if !r.eligible {
 				continue
 			}
-			if why := order.Refuse(r.work); why != "" {
+			if why := order.Refuse(r.c.User.ID, r.work); why != "" {
 				v.Pass(r.c.User.ID, why)
 				continue
 			}
@@ -271,7 +271,7 @@ func (p *People) next(ctx context.Context, args []any, b turnBatch, order policy
 				if err != nil {
 					return policy.TurnCandidate{}, false, err
 				}
-				if why := order.Refuse(held); why != "" {
+				if why := order.Refuse(r.c.User.ID, held); why != "" {
 					v.Pass(r.c.User.ID, why)
 					continue
 				}
@@ -356,7 +356,7 @@ func (p *People) LeastLoaded(ctx context.Context, scope string, r policy.Require
 			if err != nil {
 				return policy.TurnView{}, err
 			}
-			if why := order.Refuse(held); why != "" {
+			if why := order.Refuse(best.Turn.User.ID, held); why != "" {
 				// Filled by a decision that committed since the read: weigh the rest.
 				cs = slices.DeleteFunc(cs, func(c policy.LoadCandidate) bool { return c.Turn.User.ID == best.Turn.User.ID })
 				v = policy.TurnView{Eligible: int(pool)}

@@ -176,6 +176,8 @@ type RecordAssignmentInput struct {
 	At     time.Time `json:"at,omitempty"`
 	// Override records a person's assignment past the assignee's capacity limit.
 	Override bool `json:"override,omitempty"`
+	// FourEyes are the people the stage's decision keeps from it (four eyes).
+	FourEyes []string `json:"fourEyes,omitempty"`
 }
 
 // RecordEventInput records a timeline event that is not itself a decision (an

@@ -177,3 +177,40 @@ users:
 	require.NoError(t, err)
 	require.Equal(t, 1, w.OpenByStage[policy.StageCapture])
 }
+
+// Four eyes holds on every path: the stage's own decision, an admin's
+// assignment and a person claiming it.
+func TestFourEyesOnEveryPath(t *testing.T) {
+	t.Parallel()
+	p := pol(policy.MethodRoundRobin, true)
+	p.Stages[policy.StageReview] = policy.StageConfig{ExcludeActorsOf: []policy.Stage{policy.StageCapture}}
+	b := testenv.Start(t, p, directory)
+	ctx := context.Background()
+	id := b.ClaimID(1)
+	_, err := b.Claims.Start(ctx, workflows.ClaimInput{ClaimID: id})
+	require.NoError(t, err)
+	s := waitDecided(t, b, id, policy.StageCapture)
+	require.Equal(t, "ann", s.Assignee)
+	_, err = b.Claims.Complete(ctx, id, workflows.CompleteInput{Actor: "ann"})
+	require.NoError(t, err)
+
+	s = waitDecided(t, b, id, policy.StageReview)
+	require.Equal(t, "bob", s.Assignee, "it is ann's turn at review, but she captured this claim")
+	last := s.Decisions[len(s.Decisions)-1]
+	require.Equal(t, []string{"ann"}, last.FourEyes)
+	require.Contains(t, last.Reason, "passed over ann (four eyes: acted on capture of this claim)")
+
+	_, err = b.Claims.Assign(ctx, id, workflows.AssignInput{Actor: "root", UserID: "ann"})
+	require.True(t, claimclient.IsForbidden(err), "%v", err)
+	require.ErrorContains(t, err, `"ann" may not take review of claim `+id+`: four eyes`)
+
+	_, err = b.Claims.Unassign(ctx, id, workflows.UnassignInput{Actor: "bob"})
+	require.NoError(t, err)
+	_, err = b.Claims.Claim(ctx, id, workflows.ClaimStageInput{Actor: "ann"})
+	require.True(t, claimclient.IsForbidden(err), "%v", err)
+	s, err = b.Claims.State(ctx, id)
+	require.NoError(t, err)
+	require.Empty(t, s.Assignee, "the refusals changed nothing")
+	_, err = b.Claims.Claim(ctx, id, workflows.ClaimStageInput{Actor: "cat"})
+	require.NoError(t, err)
+}
