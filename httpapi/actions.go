@@ -27,10 +27,13 @@ const UpdateTimeout = 30 * time.Second
 // Request bodies. The actor is never among their fields: it is the caller.
 type (
 	assignBody struct {
-		UserID  string `json:"userId"`
-		Comment string `json:"comment"`
+		UserID   string `json:"userId"`
+		Comment  string `json:"comment"`
+		Override bool   `json:"override"` // past the assignee's capacity limit
 	}
-	claimBody    struct{}
+	claimBody struct {
+		Override bool `json:"override"` // past the caller's own capacity limit
+	}
 	unassignBody struct {
 		Comment string `json:"comment"`
 	}
@@ -49,14 +52,15 @@ type (
 func (s *Server) assign(w http.ResponseWriter, r *http.Request) {
 	var b assignBody
 	s.act(w, r, &b, true, "assignment", func(ctx context.Context, claimID, actor string) (any, error) {
-		return s.claims.Assign(ctx, claimID, workflows.AssignInput{Actor: actor, UserID: b.UserID, Comment: b.Comment})
+		return s.claims.Assign(ctx, claimID, workflows.AssignInput{Actor: actor, UserID: b.UserID, Comment: b.Comment,
+			Override: b.Override})
 	})
 }
 
 func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
 	var b claimBody
 	s.act(w, r, &b, false, "claiming", func(ctx context.Context, claimID, actor string) (any, error) {
-		return s.claims.Claim(ctx, claimID, workflows.ClaimStageInput{Actor: actor})
+		return s.claims.Claim(ctx, claimID, workflows.ClaimStageInput{Actor: actor, Override: b.Override})
 	})
 }
 

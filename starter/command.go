@@ -27,7 +27,7 @@ type section struct {
 var sections = []section{
 	{"Claims", []command{
 		{"start", "CLAIM", "[--owner USER] [--data KEY=VALUE ...]", "start a claim", cmdStart},
-		{"assign", "CLAIM USER", "--as ACTOR [--comment TEXT]", "make USER the current stage's assignee", cmdAssign},
+		{"assign", "CLAIM USER", "--as ACTOR [--comment TEXT] [--override]", "make USER the current stage's assignee", cmdAssign},
 		{"complete", "CLAIM", "--as ACTOR [--outcome O] [--note T]",
 			"complete the current stage (outcome at review:\napproval, goodwill, repudiation, no_claim)", cmdComplete},
 		{"show", "CLAIM", "[--json]", "the claim's stage, assignee and decisions", cmdShow},

@@ -56,6 +56,7 @@ func cmdAssign(ctx context.Context, c *cli, args []string) error {
 	fs := flag.NewFlagSet("assign", flag.ContinueOnError)
 	actor := fs.String("as", "", "the user doing the assigning (required)")
 	comment := fs.String("comment", "", "why (recommended when reassigning)")
+	override := fs.Bool("override", false, "assign past USER's capacity limit (recorded as such)")
 	pos, err := parse(fs, args, "CLAIM", "USER")
 	if err != nil {
 		return err
@@ -67,11 +68,15 @@ func cmdAssign(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	d, err := claims.Assign(ctx, pos[0], workflows.AssignInput{Actor: *actor, UserID: pos[1], Comment: *comment})
+	d, err := claims.Assign(ctx, pos[0], workflows.AssignInput{Actor: *actor, UserID: pos[1], Comment: *comment,
+		Override: *override})
 	if err != nil {
 		return rejection(err)
 	}
 	fmt.Fprintf(c.stdout, "claim %s %s: assigned to %s (%s)\n", pos[0], d.Stage, d.Assignee, d.Reason)
+	if d.Warning != "" {
+		fmt.Fprintf(c.stderr, "warning: %s\n", d.Warning)
+	}
 	return nil
 }
 

@@ -19,6 +19,7 @@ import (
 func cmdClaim(ctx context.Context, c *cli, args []string) error {
 	fs := flag.NewFlagSet("claim", flag.ContinueOnError)
 	actor := fs.String("as", "", "the user taking the claim (required)")
+	override := fs.Bool("override", false, "take it past your own capacity limit (recorded as such)")
 	pos, err := parse(fs, args, "CLAIM")
 	if err != nil {
 		return err
@@ -30,7 +31,7 @@ func cmdClaim(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	d, err := claims.Claim(ctx, pos[0], workflows.ClaimStageInput{Actor: *actor})
+	d, err := claims.Claim(ctx, pos[0], workflows.ClaimStageInput{Actor: *actor, Override: *override})
 	if err != nil {
 		return rejection(err)
 	}
