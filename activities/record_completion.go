@@ -14,8 +14,9 @@ import (
 // while active and eligible) and writes its timeline entry, in one transaction
 // keyed by the workflow's seq: a retry writes nothing twice. A refusal is a typed,
 // non-retryable error and nothing is written.
-func (a *Activities) RecordCompletion(ctx context.Context, in workflows.RecordCompletionInput) error {
+func (a *Activities) RecordCompletion(ctx context.Context, in workflows.RecordCompletionInput) (workflows.RecordCompletionResult, error) {
 	var inserted bool
+	var res workflows.RecordCompletionResult
 	err := a.Store.InTx(ctx, func(qs *store.Queries) error {
 		act := policy.Act{Action: policy.DoComplete, ClaimID: in.ClaimID, Stage: in.Stage, Actor: in.Actor,
 			Assignee: in.Assignee, AssignmentsEnabled: in.AssignmentsEnabled, AssigneeExempt: in.AssigneeExempt}
@@ -28,17 +29,24 @@ func (a *Activities) RecordCompletion(ctx context.Context, in workflows.RecordCo
 		if err != nil {
 			return err
 		}
-		// The stage is nobody's open work any more: a slot frees.
-		return qs.OpenStageClose(ctx, in.WorkflowID, in.Stage)
+		// The stage is nobody's open work any more: a slot frees, and the
+		// backlog stage its holder may take first is leased to be nudged.
+		if err := qs.OpenStageClose(ctx, in.WorkflowID, in.Stage); err != nil {
+			return err
+		}
+		if inserted && in.Assignee != "" { // a retry nudges nothing twice
+			res.Drain, err = qs.BacklogTake(ctx, in.Assignee, 1)
+		}
+		return err
 	})
 	if err != nil {
 		if isRefusal(err) {
-			return err
+			return res, err
 		}
-		return fmt.Errorf("record completion of %s at %s: %w", in.ClaimID, in.Stage, err)
+		return res, fmt.Errorf("record completion of %s at %s: %w", in.ClaimID, in.Stage, err)
 	}
 	if inserted {
 		a.Metrics.TimelineEvent(policy.EventCompleted)
 	}
-	return nil
+	return res, nil
 }

@@ -216,6 +216,20 @@ func Message(err error) string {
 	return strings.TrimSpace(err.Error())
 }
 
+// DecideAgain nudges the claim workflows named (workflow ids, as the store's
+// backlog hands them out) to decide their waiting stage again. A claim that has
+// ended is skipped; the first other failure is returned.
+func (c *Client) DecideAgain(ctx context.Context, workflowIDs []string) error {
+	for _, id := range workflowIDs {
+		err := c.temporal.SignalWorkflow(ctx, id, "", workflows.SignalDecideAgain, nil)
+		var notFound *serviceerror.NotFound
+		if err != nil && !errors.As(err, &notFound) {
+			return fmt.Errorf("nudge %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
 // Claim takes the current stage for the actor: from its queue, or when a
 // reassignment group offers it to them.
 func (c *Client) Claim(ctx context.Context, claimID string, in workflows.ClaimStageInput) (policy.Decision, error) {

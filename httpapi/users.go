@@ -61,7 +61,7 @@ func (s *Server) setStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "forbidden", refused.Msg)
 		return
 	}
-	old, err := s.store.UserStatusSet(r.Context(), me.ID, id, status)
+	old, drain, err := s.store.UserStatusSet(r.Context(), me.ID, id, status)
 	switch {
 	case errors.Is(err, store.ErrForbidden):
 		writeError(w, http.StatusForbidden, "forbidden", err.Error())
@@ -71,6 +71,11 @@ func (s *Server) setStatus(w http.ResponseWriter, r *http.Request) {
 		s.log.ErrorContext(r.Context(), "set status", "user", id, "error", err)
 		writeError(w, http.StatusInternalServerError, "database_error", "could not set the status of "+id)
 	default:
+		// Back: the waiting work they may take decides again. A nudge not sent
+		// now is sent by the next freed slot once its lease (two minutes) ends.
+		if err := s.claims.DecideAgain(r.Context(), drain); err != nil {
+			s.log.WarnContext(r.Context(), "nudge the backlog", "user", id, "error", err)
+		}
 		writeJSON(w, http.StatusOK, StatusResult{UserID: id, Status: status, Previous: old})
 	}
 }

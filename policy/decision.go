@@ -50,6 +50,9 @@ type Decision struct {
 	// this claim (a few: the actors of earlier stages); every later assignment
 	// of the stage is checked against them.
 	FourEyes []string `json:"fourEyes,omitempty"`
+	// Backlog is set when the stage waits because everyone eligible was away
+	// or full: it is handed out when a slot frees or someone comes back.
+	Backlog bool `json:"backlog,omitempty"`
 }
 
 // Explanation is the part of a decision that grows with the directory or the
@@ -110,6 +113,9 @@ type decider struct {
 	ex  Explanation
 	// fourEyes are who may not take the stage on this claim, with why.
 	fourEyes map[string]string
+	// waiting is set when a turn order found nobody because everyone eligible
+	// was away or full: left unassigned, the stage joins the backlog.
+	waiting bool
 }
 
 // Decide runs the stage's method. It returns the decision and its explanation,
@@ -139,6 +145,7 @@ func Decide(ctx context.Context, in DecideInput) (Decision, Explanation, error) 
 		FourEyes:           FourEyesIDs(x.fourEyes),
 	}
 	d, err = x.decide(d, set)
+	d.Backlog = err == nil && d.Assignee == "" && x.waiting
 	return d, x.ex, err
 }
 
@@ -272,6 +279,7 @@ func (x *decider) takeTurn(d *Decision, scope, method string, order TurnOrder) (
 	}
 	t, ok := NextTurn(scope, method, v)
 	if !ok {
+		x.waiting = x.waiting || v.Away+v.Full > 0
 		return v, false, nil
 	}
 	if d.Method == MethodLeastLoaded {

@@ -52,6 +52,18 @@ const (
 	PriorityLow    = "Low"
 )
 
+// PriorityRank orders priorities for the backlog: High before Medium (and no
+// priority) before Low.
+func PriorityRank(p string) int {
+	switch p {
+	case PriorityHigh:
+		return 3
+	case PriorityLow:
+		return 1
+	}
+	return 2
+}
+
 // Action is one Then line.
 type Action struct {
 	Kind     ActionKind `json:"action"`

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Turns. Every round-robin method (round robin, weighted round robin, a
@@ -225,8 +226,9 @@ type TurnView struct {
 	// (away, offline or at a limit), and PassedCount how many in all.
 	Passed      []PassedOver
 	PassedCount int
-	// Away counts the passed over who were away or offline.
-	Away int
+	// Away counts the passed over who were away or offline, Full those at a
+	// limit.
+	Away, Full int
 }
 
 // Pass records that someone eligible was passed over.
@@ -235,8 +237,11 @@ func (v *TurnView) Pass(id, why string) {
 		v.Passed = append(v.Passed, PassedOver{UserID: id, Why: why})
 	}
 	v.PassedCount++
-	if why == "away" || why == "offline" {
+	switch {
+	case why == "away" || why == "offline":
 		v.Away++
+	case strings.HasPrefix(why, "at capacity"):
+		v.Full++
 	}
 }
 

@@ -68,7 +68,7 @@ func cmdUserStatus(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	old, err := st.UserStatusSet(ctx, *actor, pos[0], status)
+	old, drain, err := st.UserStatusSet(ctx, *actor, pos[0], status)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("unknown user %q", pos[0])
 	}
@@ -76,5 +76,16 @@ func cmdUserStatus(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "%s is %s (was %s)\n", pos[0], status, old)
+	if len(drain) > 0 {
+		// Back: the waiting work they may take decides again.
+		claims, err := c.claims(ctx)
+		if err != nil {
+			return err
+		}
+		if err := claims.DecideAgain(ctx, drain); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "%d waiting stages asked to decide again\n", len(drain))
+	}
 	return nil
 }

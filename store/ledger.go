@@ -225,6 +225,14 @@ func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, e
 	if k.Stage.Assignable() {
 		// The stage's holder, for capacity: exact because it is written here.
 		b.Queue(q("OpenStageSet"), k.WorkflowID, string(k.Stage), w.ClaimID, w.Decision.Assignee, k.Seq)
+		switch {
+		case w.Explanation != nil:
+			waits := w.Decision.Backlog && w.Explanation.EligibleSet > 0
+			b.Queue(q("BacklogSet"), k.WorkflowID, string(k.Stage), w.ClaimID, k.Seq, policy.PriorityRank(w.Decision.Priority),
+				w.Explanation.EligibleSet, waits)
+		case w.Decision.Assignee != "":
+			b.Queue(q("BacklogDrop"), k.WorkflowID, string(k.Stage))
+		}
 	}
 	br := qs.db.SendBatch(ctx, b)
 	tag, err := br.Exec()

@@ -10,12 +10,35 @@ import (
 	"github.com/batonhq/baton/policy"
 )
 
-// OpenStageClose records that a stage is no longer anyone's open work.
+// OpenStageClose records that a completed stage is no longer anyone's open work,
+// nor waiting in the backlog.
 func (qs *Queries) OpenStageClose(ctx context.Context, workflowID string, stage policy.Stage) error {
 	if _, err := qs.db.Exec(ctx, q("OpenStageClose"), workflowID, string(stage)); err != nil {
 		return fmt.Errorf("close open stage %s/%s: %w", workflowID, stage, err)
 	}
+	if _, err := qs.db.Exec(ctx, q("BacklogDrop"), workflowID, string(stage)); err != nil {
+		return fmt.Errorf("drop %s/%s from the backlog: %w", workflowID, stage, err)
+	}
 	return nil
+}
+
+// BacklogTake leases up to n backlog stages user is eligible for, highest
+// priority then oldest, and returns their workflows: the claims to ask to decide
+// again now that user has room. A lease lasts two minutes; the claim's new
+// decision ends it, by assigning or by putting the stage back with its age.
+func (qs *Queries) BacklogTake(ctx context.Context, user string, n int) ([]string, error) {
+	if n < 1 {
+		return nil, nil
+	}
+	rows, err := qs.db.Query(ctx, q("BacklogTake"), user, n)
+	if err != nil {
+		return nil, fmt.Errorf("backlog for %q: %w", user, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("backlog for %q: %w", user, err)
+	}
+	return ids, nil
 }
 
 // UserWork is a person's workload as `starter user show` and the API present it.
@@ -55,13 +78,15 @@ func (qs *Queries) UserWorkload(ctx context.Context, id string) (UserWork, error
 }
 
 // UserStatusSet sets target's status on behalf of actor (themselves, or an
-// admin: policy.AuthorizeStatusChange) and returns the one it had. A refusal
+// admin: policy.AuthorizeStatusChange) and returns the one it had and, when
+// they come back, the workflows of backlog stages to nudge (leased). A refusal
 // wraps ErrForbidden; an unknown target is ErrNotFound. A person becoming
 // available again resumes every turn order at its lowest level (TurnsCatchUp),
 // so the turns passed over while away do not come back as a run of catch-up
 // work.
-func (s *Store) UserStatusSet(ctx context.Context, actor, target string, status policy.Availability) (policy.Availability, error) {
+func (s *Store) UserStatusSet(ctx context.Context, actor, target string, status policy.Availability) (policy.Availability, []string, error) {
 	var old string
+	var drain []string
 	err := s.InTx(ctx, func(qs *Queries) error {
 		u, err := qs.GetUser(ctx, actor)
 		var who *policy.User
@@ -85,8 +110,23 @@ func (s *Store) UserStatusSet(ctx context.Context, actor, target string, status 
 			if _, err := qs.db.Exec(ctx, q("TurnsCatchUp"), target); err != nil {
 				return fmt.Errorf("resume turns of %q: %w", target, err)
 			}
+			// Back: the backlog stages they may take, as many as they have room for.
+			w, _, err := qs.workload(ctx, q("UserWorkload"), target, policy.StageCapture)
+			if err != nil {
+				return err
+			}
+			room := backlogBatch
+			if w.Capacity.Total > 0 {
+				room = min(room, max(w.Capacity.Total-w.Open.Total, 0))
+			}
+			drain, err = qs.BacklogTake(ctx, target, room)
+			return err
 		}
 		return nil
 	})
-	return policy.Availability(old), err
+	return policy.Availability(old), drain, err
 }
+
+// backlogBatch is how many backlog stages a person coming back is offered at
+// once; each claim decides again, and whoever's turn it is takes it.
+const backlogBatch = 10

@@ -142,6 +142,22 @@ func (c *claim) runStage(ctx workflow.Context, stage policy.Stage) error {
 	c.setCandidates(policy.Decision{}, nil)
 	c.state.Reassignment = nil
 	c.completed = false
+	if err := c.decideStage(ctx, stage); err != nil {
+		return err
+	}
+	timers, cancel := workflow.WithCancel(ctx)
+	defer cancel() // the stage is over: its timers with it
+	c.startTimers(timers)
+	workflow.Go(timers, func(ctx workflow.Context) { c.watchBacklog(ctx, stage) })
+	// The completion's timeline entry is written by the complete_stage handler,
+	// in the transaction that authorises it.
+	return workflow.Await(ctx, func() bool { return c.completed && c.busy == 0 })
+}
+
+// decideStage runs the stage's method (ResolveAssignment) and puts its decision
+// in force: at the stage's start, and again when its stage waits in the backlog
+// and a slot frees.
+func (c *claim) decideStage(ctx workflow.Context, stage policy.Stage) error {
 	in := ResolveAssignmentInput{
 		WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
 		Claim:      policy.Claim{ID: c.in.ClaimID, Owner: c.in.Owner, Data: c.in.Data},
@@ -169,12 +185,48 @@ func (c *claim) runStage(ctx workflow.Context, stage policy.Stage) error {
 		return err
 	}
 	c.notifyDecision(ctx, d, stage, in.Seq)
-	timers, cancel := workflow.WithCancel(ctx)
-	defer cancel() // the stage is over: its timers with it
-	c.startTimers(timers)
-	// The completion's timeline entry is written by the complete_stage handler,
-	// in the transaction that authorises it.
-	return workflow.Await(ctx, func() bool { return c.completed && c.busy == 0 })
+	return nil
+}
+
+// watchBacklog decides the stage again each time a drain nudges it while it
+// waits in the backlog (everyone eligible was away or full). A nudge that finds
+// the stage taken, being changed or no longer waiting is dropped.
+func (c *claim) watchBacklog(ctx workflow.Context, stage policy.Stage) {
+	nudges := workflow.GetSignalChannel(ctx, SignalDecideAgain)
+	for {
+		nudged := false
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(nudges, func(r workflow.ReceiveChannel, _ bool) { r.Receive(ctx, nil); nudged = true })
+		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
+		sel.Select(ctx)
+		if !nudged || ctx.Err() != nil {
+			return
+		}
+		for nudges.ReceiveAsync(nil) {
+		} // one decision answers every nudge so far
+		if err := workflow.Await(ctx, func() bool { return c.completed || c.busy == 0 }); err != nil || c.completed {
+			return
+		}
+		if !c.waitingInQueue() || !c.decision.Backlog {
+			continue
+		}
+		c.busy++
+		err := c.decideStage(ctx, stage)
+		c.busy--
+		if err != nil {
+			workflow.GetLogger(ctx).Warn("backlog decision failed", "claim_id", c.in.ClaimID, "stage", stage, "error", err)
+		}
+	}
+}
+
+// drain nudges the claims whose backlog stages a freed slot may take. A claim
+// that has ended since is no loss: its stage no longer waits.
+func (c *claim) drain(ctx workflow.Context, workflowIDs []string) {
+	for _, id := range workflowIDs {
+		if err := workflow.SignalExternalWorkflow(ctx, id, "", SignalDecideAgain, nil).Get(ctx, nil); err != nil {
+			workflow.GetLogger(ctx).Info("backlog nudge not delivered", "workflow_id", id, "error", err)
+		}
+	}
 }
 
 // steps are the completed stages' results, for assignee expressions.

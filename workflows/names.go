@@ -30,6 +30,10 @@ const (
 	UpdateMigratePolicy = "migrate_policy"
 	// QueryState returns ClaimState.
 	QueryState = "state"
+	// SignalDecideAgain asks a claim whose stage waits in the backlog (everyone
+	// eligible was away or full) to decide it again: a slot freed or someone
+	// came back. A claim not waiting so ignores it.
+	SignalDecideAgain = "decide_again"
 
 	// ActivityResolveAssignment decides a stage's assignee (ResolveAssignmentInput).
 	ActivityResolveAssignment = "ResolveAssignment"

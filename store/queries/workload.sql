@@ -37,3 +37,33 @@ SELECT stage, count(*)::int FROM open_stages WHERE user_id = $1 GROUP BY stage;
 WITH old AS (SELECT status FROM users WHERE id = $1 FOR UPDATE)
 UPDATE users u SET status = $2, updated_at = now() FROM old WHERE u.id = $1
 RETURNING old.status;
+
+-- name: BacklogSet
+-- After a stage decision: a stage waiting because everyone eligible was away or
+-- full ($7) joins the backlog, keeping its first queued time (a claim waiting
+-- keeps its age) and losing any lease; any other decision takes it out.
+WITH gone AS (
+    DELETE FROM backlog WHERE workflow_id = $1 AND stage = $2 AND NOT $7::bool
+)
+INSERT INTO backlog (workflow_id, stage, claim_id, seq, priority, eligible_set)
+SELECT $1, $2, $3, $4, $5, $6 WHERE $7::bool
+ON CONFLICT (workflow_id, stage) DO UPDATE
+SET seq = excluded.seq, priority = excluded.priority, eligible_set = excluded.eligible_set, lease_until = NULL;
+
+-- name: BacklogDrop
+-- A stage that got an assignee, or was completed, no longer waits.
+DELETE FROM backlog WHERE workflow_id = $1 AND stage = $2;
+
+-- name: BacklogTake
+-- Leases the $2 backlog stages person $1 is eligible for, highest priority then
+-- oldest, not already leased: the claims to nudge now a slot of theirs is free.
+WITH pick AS (
+    SELECT b.workflow_id, b.stage FROM backlog b JOIN eligible_sets e ON e.id = b.eligible_set
+    WHERE e.users @> ARRAY[$1::text] AND (b.lease_until IS NULL OR b.lease_until < now())
+    ORDER BY b.priority DESC, b.queued_at
+    LIMIT $2
+    FOR UPDATE OF b SKIP LOCKED
+)
+UPDATE backlog b SET lease_until = now() + interval '2 minutes'
+FROM pick WHERE b.workflow_id = pick.workflow_id AND b.stage = pick.stage
+RETURNING b.workflow_id;

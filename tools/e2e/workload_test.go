@@ -7,9 +7,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/batonhq/baton/batontest"
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/tools/testenv"
@@ -99,7 +101,7 @@ func TestAwayPeopleGetNothingAutomatic(t *testing.T) {
 	t.Parallel()
 	b := testenv.Start(t, pol(policy.MethodRoundRobin, true), directory)
 	ctx := context.Background()
-	_, err := b.DB.Store.UserStatusSet(ctx, "ann", "ann", policy.Away)
+	_, _, err := b.DB.Store.UserStatusSet(ctx, "ann", "ann", policy.Away)
 	require.NoError(t, err)
 	var picks []string
 	decideOne := func(n int) workflows.ClaimState {
@@ -118,7 +120,7 @@ func TestAwayPeopleGetNothingAutomatic(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, s.Decisions[0].Reason, "passed over ann (away)")
 
-	_, err = b.DB.Store.UserStatusSet(ctx, "root", "ann", policy.Available)
+	_, _, err = b.DB.Store.UserStatusSet(ctx, "root", "ann", policy.Available)
 	require.NoError(t, err)
 	picks = nil
 	for n := 5; n <= 10; n++ {
@@ -213,4 +215,120 @@ func TestFourEyesOnEveryPath(t *testing.T) {
 	require.Empty(t, s.Assignee, "the refusals changed nothing")
 	_, err = b.Claims.Claim(ctx, id, workflows.ClaimStageInput{Actor: "cat"})
 	require.NoError(t, err)
+}
+
+// drainPolicy: capture by a distribution rule that sets the claim's priority
+// and gives it to team desk (only ann, who holds one stage at a time); review
+// waits in its queue, so only the backlog competes for ann's slot.
+const drainPolicy = `
+version: drain-1
+claims:
+  enableClaimAssignments: true
+  claimAssignmentMethod: distribution
+  distribution:
+    rules:
+      - id: urgent
+        when: [{attribute: urgency, operator: IN, values: [high]}]
+        then: [{action: set_priority, priority: High}, {action: assign_team, team: desk}]
+      - id: routine
+        when: [{attribute: urgency, operator: IN, values: [low]}]
+        then: [{action: set_priority, priority: Low}, {action: assign_team, team: desk}]
+  stages:
+    review:
+      method: manual
+`
+
+// A freed slot goes to exactly the highest-priority, oldest waiting claim.
+func TestAFreedSlotTakesTheHighestPriorityOldestWaiting(t *testing.T) {
+	t.Parallel()
+	p, err := policy.ParsePolicy("drain.yaml", []byte(drainPolicy))
+	require.NoError(t, err)
+	b := testenv.Start(t, p, `
+users:
+  - {id: ann, name: Ann Lee, email: ann@example.com, permissions: [MakeClaimDecisions], capacity: {total: 1}}
+teams:
+  - {id: desk, name: Desk, members: [ann]}
+`)
+	ctx := context.Background()
+	start := func(n int, urgency string) workflows.ClaimState {
+		_, err := b.Claims.Start(ctx, workflows.ClaimInput{ClaimID: b.ClaimID(n), Data: map[string]string{"urgency": urgency}})
+		require.NoError(t, err)
+		return waitDecided(t, b, b.ClaimID(n), policy.StageCapture)
+	}
+	require.Equal(t, "ann", start(1, "low").Assignee)
+	waiting := start(2, "low")
+	require.Empty(t, waiting.Assignee)
+	require.True(t, waiting.Decisions[len(waiting.Decisions)-1].Backlog, "ann is full: the stage joins the backlog")
+	require.Empty(t, start(3, "high").Assignee)
+	require.Empty(t, start(4, "high").Assignee)
+
+	assignee := func(n int) string {
+		s, err := b.Claims.State(ctx, b.ClaimID(n))
+		require.NoError(t, err)
+		return s.Assignee
+	}
+	complete := func(n int, next int) {
+		t.Helper()
+		_, err := b.Claims.Complete(ctx, b.ClaimID(n), workflows.CompleteInput{Actor: "ann"})
+		require.NoError(t, err)
+		batontest.Eventually(t, 30*time.Second, func() (bool, string) {
+			return assignee(next) == "ann", fmt.Sprintf("claim %d: %q", next, assignee(next))
+		})
+	}
+	complete(1, 3) // High before Low, and 3 is older than 4
+	require.Empty(t, assignee(2))
+	require.Empty(t, assignee(4))
+	complete(3, 4)
+	require.Empty(t, assignee(2))
+	complete(4, 2)
+
+	// Each waiting claim was decided twice at capture: queued, then given.
+	for _, n := range []int{2, 3, 4} {
+		s, err := b.Claims.State(ctx, b.ClaimID(n))
+		require.NoError(t, err)
+		var capture []policy.Decision
+		for _, d := range s.Decisions {
+			if d.Stage == policy.StageCapture {
+				capture = append(capture, d)
+			}
+		}
+		require.Len(t, capture, 2, "claim %d", n)
+		require.Equal(t, "ann", capture[1].Assignee)
+	}
+}
+
+// An away person gets nothing automatic; when they come back, the work that
+// waited for them is handed out, each claim once.
+func TestTheBacklogDrainsWhenSomeoneComesBack(t *testing.T) {
+	t.Parallel()
+	b := testenv.Start(t, pol(policy.MethodRoundRobin, true), `
+users:
+  - {id: ann, name: Ann Lee, email: ann@example.com, permissions: [MakeClaimDecisions], status: away}
+  - {id: root, name: Root Admin, email: root@example.com, permissions: [Admin]}
+`)
+	ctx := context.Background()
+	for n := 1; n <= 3; n++ {
+		_, err := b.Claims.Start(ctx, workflows.ClaimInput{ClaimID: b.ClaimID(n)})
+		require.NoError(t, err)
+		s := waitDecided(t, b, b.ClaimID(n), policy.StageCapture)
+		require.Empty(t, s.Assignee)
+		require.Contains(t, s.Decisions[len(s.Decisions)-1].Reason, "passed over: ann (away)")
+	}
+	_, drain, err := b.DB.Store.UserStatusSet(ctx, "ann", "ann", policy.Available)
+	require.NoError(t, err)
+	require.Len(t, drain, 3)
+	require.NoError(t, b.Claims.DecideAgain(ctx, drain))
+	require.NoError(t, b.Claims.DecideAgain(ctx, drain), "a second nudge changes nothing")
+	for n := 1; n <= 3; n++ {
+		batontest.Eventually(t, 30*time.Second, func() (bool, string) {
+			s, err := b.Claims.State(ctx, b.ClaimID(n))
+			if err != nil {
+				return false, err.Error()
+			}
+			return s.Assignee == "ann" && s.Status == workflows.StatusAssigned, s.Status
+		})
+	}
+	counts, err := b.DB.Store.AssignmentCounts(ctx, policy.StageCapture, policy.MethodRoundRobin)
+	require.NoError(t, err)
+	require.Equal(t, map[string]int{"ann": 3}, counts, "each claim given once")
 }
