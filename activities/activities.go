@@ -44,6 +44,10 @@ type Activities struct {
 	// AfterCommit, when set, runs after a decision's transaction commits. Tests use
 	// it to fail an activity whose work is already durable, as a crash would.
 	AfterCommit func(ctx context.Context, key store.DecisionKey) error
+	// Nudge asks claim workflows waiting in the backlog to decide again
+	// (claimclient.DecideAgain); nil nudges nobody, and leased stages wait for
+	// their lease to end.
+	Nudge func(ctx context.Context, workflowIDs []string) error
 
 	policies policyCache
 }

@@ -28,7 +28,8 @@ func (a *Activities) RecordAssignment(ctx context.Context, in workflows.RecordAs
 	if method == "" {
 		method = policy.MethodAssign
 	}
-	return a.recordOnce(ctx, key, in.ClaimID, func(qs *store.Queries) (pending, error) {
+	var drain []string
+	d, err := a.recordOnce(ctx, key, in.ClaimID, func(qs *store.Queries) (pending, error) {
 		if in.Action != "" {
 			act := policy.Act{Action: in.Action, ClaimID: in.ClaimID, Stage: in.Stage, Actor: in.Actor, Owner: in.Owner,
 				Assignee: in.Previous, AssignmentsEnabled: true, Reassigning: in.Reassigning}
@@ -51,6 +52,12 @@ func (a *Activities) RecordAssignment(ctx context.Context, in workflows.RecordAs
 		if warning != "" {
 			reason += " (" + warning + ")"
 		}
+		if in.Previous != "" && in.Previous != in.Assignee {
+			// The stage leaves its holder: a slot of theirs frees.
+			if drain, err = qs.BacklogTake(ctx, in.Previous, 1); err != nil {
+				return pending{}, err
+			}
+		}
 		return pending{decision: policy.Decision{
 			Seq:                in.Seq,
 			Stage:              in.Stage,
@@ -64,6 +71,22 @@ func (a *Activities) RecordAssignment(ctx context.Context, in workflows.RecordAs
 			Warning:            warning,
 		}, decidedSeq: in.DecidedSeq, previous: in.Previous, at: in.At}, nil
 	})
+	if err == nil {
+		a.nudge(ctx, drain)
+	}
+	return d, err
+}
+
+// nudge asks the claims a freed slot may take to decide again. A failure is
+// logged, not returned: the assignment is recorded, and the leased stage waits
+// for the next freed slot once its lease ends.
+func (a *Activities) nudge(ctx context.Context, workflowIDs []string) {
+	if len(workflowIDs) == 0 || a.Nudge == nil {
+		return
+	}
+	if err := a.Nudge(ctx, workflowIDs); err != nil {
+		a.Log.WarnContext(ctx, "backlog nudge not sent", "workflows", workflowIDs, "error", err)
+	}
 }
 
 // checkWorkload applies the workload rules to a recorded assignment, holding the

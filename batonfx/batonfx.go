@@ -34,6 +34,7 @@ import (
 	"go.uber.org/fx/fxevent"
 
 	"github.com/batonhq/baton/activities"
+	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/config"
 	"github.com/batonhq/baton/metrics"
 	"github.com/batonhq/baton/notify"
@@ -204,9 +205,10 @@ func NewTemporalClient(lc fx.Lifecycle, cfg config.Config, log *slog.Logger, m *
 // NewActivities builds the activities from their dependencies, with the e-mail
 // and Slack senders the configuration enables (none: only the in-app inbox).
 func NewActivities(st *store.Store, p *policy.Policy, m policy.ProductModule, cfg config.Config, log *slog.Logger,
-	mt *metrics.Metrics) *activities.Activities {
+	mt *metrics.Metrics, c client.Client) *activities.Activities {
 	acts := activities.New(st, p, m, cfg.LinkTemplate, log)
 	acts.Metrics = mt
+	acts.Nudge = claimclient.New(c, cfg.TaskQueue).DecideAgain
 	acts.Email, acts.Slack = notify.FromConfig(cfg)
 	log.Info("notifications", "inbox", true, "email", acts.Email != nil, "slack", acts.Slack != nil,
 		"smtp_host", cfg.SMTPHost, "smtp_tls", cfg.SMTPTLS)

@@ -282,13 +282,22 @@ teams:
 	require.Empty(t, assignee(2))
 	complete(4, 2)
 
+	// Returning a stage to its queue frees a slot too.
+	require.Empty(t, start(5, "high").Assignee)
+	_, err = b.Claims.Unassign(ctx, b.ClaimID(2), workflows.UnassignInput{Actor: "ann"})
+	require.NoError(t, err)
+	batontest.Eventually(t, 30*time.Second, func() (bool, string) {
+		return assignee(5) == "ann", fmt.Sprintf("claim 5: %q", assignee(5))
+	})
+	require.Empty(t, assignee(2), "the returned stage waits in its queue")
+
 	// Each waiting claim was decided twice at capture: queued, then given.
 	for _, n := range []int{2, 3, 4} {
 		s, err := b.Claims.State(ctx, b.ClaimID(n))
 		require.NoError(t, err)
 		var capture []policy.Decision
 		for _, d := range s.Decisions {
-			if d.Stage == policy.StageCapture {
+			if d.Stage == policy.StageCapture && workflows.IsStageDecision(d.Method) {
 				capture = append(capture, d)
 			}
 		}

@@ -116,6 +116,9 @@ func Start(t testing.TB, p *policy.Policy, directoryYAML string, opts ...Option)
 		o(b)
 	}
 	b.Claims = claimclient.New(c, b.TaskQueue)
+	if b.Acts.Nudge == nil {
+		b.Acts.Nudge = b.Claims.DecideAgain
+	}
 	b.AddWorker()
 	return b
 }
