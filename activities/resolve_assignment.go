@@ -52,6 +52,13 @@ func (a *Activities) decide(ctx context.Context, qs *store.Queries, pol *policy.
 	if module != nil && module.err == nil {
 		d, ex, err := policy.DecideFromModule(ctx, pol, in.Stage, people, module.opts)
 		if err == nil {
+			if why, off := in.Without[d.Assignee]; off && d.Assignee != "" {
+				d.Reason += fmt.Sprintf("; %s is passed over (%s), so nobody is assigned", d.Assignee, why)
+				d.Assignee = ""
+			}
+			if in.Why != "" {
+				d.Reason = in.Why + "; " + d.Reason
+			}
 			return d, ex, nil
 		}
 		module.err = err
@@ -71,7 +78,7 @@ func (a *Activities) decide(ctx context.Context, qs *store.Queries, pol *policy.
 		p = &fallback
 	}
 	din := policy.DecideInput{Policy: p, Stage: in.Stage, Outcome: in.Outcome, People: people,
-		Claim: in.Claim, Steps: in.Steps, Random: rand.Int()}
+		Claim: in.Claim, Steps: in.Steps, Random: rand.Int(), Without: in.Without, Why: in.Why}
 	if p.AssignmentsEnabled && p.MethodFor(in.Stage) == policy.MethodRecentHost {
 		var err error
 		if din.RecentHost, err = qs.RecentHost(ctx, in.Claim.Data[policy.ClaimKeySubject]); err != nil {

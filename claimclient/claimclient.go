@@ -220,11 +220,25 @@ func Message(err error) string {
 // backlog hands them out) to decide their waiting stage again. A claim that has
 // ended is skipped; the first other failure is returned.
 func (c *Client) DecideAgain(ctx context.Context, workflowIDs []string) error {
+	return c.signalAll(ctx, workflowIDs, workflows.SignalDecideAgain, nil)
+}
+
+// Redistribute asks the claim workflows named to move their current stage off
+// user, deciding it again by each claim's own policy and method; reason starts
+// each new decision's reason ("ann was deactivated"). A claim whose stage user no
+// longer holds ignores it, so sending it again moves nothing twice. A claim
+// that has ended is skipped; the first other failure is returned.
+func (c *Client) Redistribute(ctx context.Context, workflowIDs []string, user, reason string) error {
+	return c.signalAll(ctx, workflowIDs, workflows.SignalRedistribute, workflows.RedistributeInput{User: user, Reason: reason})
+}
+
+// signalAll sends a signal to each workflow, skipping those that have ended.
+func (c *Client) signalAll(ctx context.Context, workflowIDs []string, name string, arg any) error {
 	for _, id := range workflowIDs {
-		err := c.temporal.SignalWorkflow(ctx, id, "", workflows.SignalDecideAgain, nil)
+		err := c.temporal.SignalWorkflow(ctx, id, "", name, arg)
 		var notFound *serviceerror.NotFound
 		if err != nil && !errors.As(err, &notFound) {
-			return fmt.Errorf("nudge %s: %w", id, err)
+			return fmt.Errorf("signal %s to %s: %w", name, id, err)
 		}
 	}
 	return nil

@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
@@ -86,4 +88,46 @@ func pathUser(r *http.Request) string {
 		return id
 	}
 	return caller(r).ID
+}
+
+// ActiveResult is the answer of POST /api/users/{user_id}/deactivate and
+// /activate: on deactivation, how many open stages were sent to be decided again.
+type ActiveResult struct {
+	UserID        string `json:"userId"`
+	Active        bool   `json:"active"`
+	Redistributed int    `json:"redistributed"`
+}
+
+func (s *Server) deactivate(w http.ResponseWriter, r *http.Request) { s.setActive(w, r, false) }
+
+func (s *Server) activate(w http.ResponseWriter, r *http.Request) { s.setActive(w, r, true) }
+
+// setActive deactivates or reactivates a user (admins only); a deactivation
+// re-routes every stage they hold, and repeating it finishes one cut short.
+func (s *Server) setActive(w http.ResponseWriter, r *http.Request, active bool) {
+	id := pathUser(r)
+	me := caller(r)
+	held, err := s.store.UserActiveSet(r.Context(), me.ID, id, active)
+	switch {
+	case errors.Is(err, store.ErrForbidden):
+		writeError(w, http.StatusForbidden, "forbidden", strings.TrimSuffix(err.Error(), ": "+store.ErrForbidden.Error()))
+		return
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "user_not_found", "user "+id+" not found")
+		return
+	case err != nil:
+		s.log.ErrorContext(r.Context(), "set active", "user", id, "error", err)
+		writeError(w, http.StatusInternalServerError, "database_error", "could not change "+id)
+		return
+	}
+	res := ActiveResult{UserID: id, Active: active}
+	if !active {
+		if err := s.claims.Redistribute(r.Context(), held, id, id+" was deactivated"); err != nil {
+			s.log.ErrorContext(r.Context(), "redistribute", "user", id, "error", err)
+			writeError(w, http.StatusBadGateway, "temporal_error", fmt.Sprintf("%s is deactivated, but re-routing their stages failed (%v): repeat the request", id, err))
+			return
+		}
+		res.Redistributed = len(held)
+	}
+	writeJSON(w, http.StatusOK, res)
 }

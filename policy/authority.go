@@ -323,3 +323,15 @@ func AuthorizeStatusChange(actor string, u *User, target string) *Refusal {
 	}
 	return nil
 }
+
+// AuthorizeUserAdmin decides whether actor may change who is in the directory
+// (what: "deactivate ann"): active admins only.
+func AuthorizeUserAdmin(actor string, u *User, what string) *Refusal {
+	if r := present(actor, u, what); r != nil {
+		return r
+	}
+	if !u.IsAdmin() {
+		return refuse(RefusedForbidden, "%s may not %s: admins only", actor, what)
+	}
+	return nil
+}

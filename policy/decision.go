@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 )
 
@@ -90,6 +91,12 @@ type DecideInput struct {
 	// Random is a random number drawn once for this decision (care team random);
 	// the decision records the pick, so it is never drawn again.
 	Random int
+	// Without are people this decision may not pick, with why: the leaver whose
+	// stage is being redistributed ("ann was deactivated"), who gets new work
+	// again once back, but not this.
+	Without map[string]string
+	// Why, when set, starts the reason: what made the stage be decided again.
+	Why string
 }
 
 // StageScope is the turn scope of a stage's round robin. Every claim deciding the
@@ -113,6 +120,9 @@ type decider struct {
 	ex  Explanation
 	// fourEyes are who may not take the stage on this claim, with why.
 	fourEyes map[string]string
+	// without are fourEyes and the input's Without: who is passed over whatever
+	// their turn.
+	without map[string]string
 	// waiting is set when a turn order found nobody because everyone eligible
 	// was away or full: left unassigned, the stage joins the backlog.
 	waiting bool
@@ -128,6 +138,13 @@ func Decide(ctx context.Context, in DecideInput) (Decision, Explanation, error) 
 	p := in.Policy
 	x := &decider{ctx: ctx, in: in, req: p.RequirementFor(in.Stage, in.Outcome, in.Claim), sc: p.Stages[in.Stage],
 		fourEyes: p.FourEyes(in.Stage, in.Steps)}
+	x.without = maps.Clone(x.fourEyes)
+	for id, why := range in.Without {
+		if x.without == nil {
+			x.without = map[string]string{}
+		}
+		x.without[id] = why
+	}
 	x.ex.Requirement = x.req
 	set, err := in.People.Eligible(ctx, x.req, SampleSize)
 	if err != nil {
@@ -146,6 +163,9 @@ func Decide(ctx context.Context, in DecideInput) (Decision, Explanation, error) 
 	}
 	d, err = x.decide(d, set)
 	d.Backlog = err == nil && d.Assignee == "" && x.waiting
+	if in.Why != "" {
+		d.Reason = in.Why + "; " + d.Reason
+	}
 	return d, x.ex, err
 }
 
@@ -259,7 +279,7 @@ func (x *decider) byMethod(d Decision, set EligibleSet) (Decision, error) {
 // eligible is away and the stage says to assign anyway, the next in turn who is
 // under their limits gets it, and the reason says so.
 func (x *decider) takeTurn(d *Decision, scope, method string, order TurnOrder) (TurnView, bool, error) {
-	order.Stage, order.Exclude = x.in.Stage, x.fourEyes
+	order.Stage, order.Exclude = x.in.Stage, x.without
 	read := x.in.People.Turns
 	if d.Method == MethodLeastLoaded {
 		read = x.in.People.LeastLoaded
@@ -297,7 +317,7 @@ func (x *decider) takeTurn(d *Decision, scope, method string, order TurnOrder) (
 // refuse says why the person may not be given new work at the stage now (away,
 // offline, at a limit), holding their workload when they have a limit.
 func (x *decider) refuse(id string) (string, error) {
-	if why, ok := x.fourEyes[id]; ok {
+	if why, ok := x.without[id]; ok {
 		return why, nil
 	}
 	w, err := x.in.People.Hold(x.ctx, id, x.in.Stage)

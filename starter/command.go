@@ -57,6 +57,8 @@ var sections = []section{
 		{"directory load", "FILE", "", "upsert users, permissions and teams (all or nothing)", cmdDirectoryLoad},
 		{"user show", "USER", "[--json]", "a user's status, limits and open stages", cmdUserShow},
 		{"user status", "USER STATUS", "--as ACTOR", "set USER available, away or offline (themselves, or an admin)", cmdUserStatus},
+		{"user deactivate", "USER", "--as ADMIN", "deactivate USER and re-route every stage they hold, once each", cmdUserDeactivate},
+		{"user activate", "USER", "--as ADMIN", "reactivate USER: new work again, not the old back", cmdUserActivate},
 		{"migrate", "", "", "apply database migrations", cmdMigrate},
 		{"serve", "", "", "serve the HTTP API on BATON_HTTP_ADDRESS", cmdServe},
 		{"token create", "USER", "[--label L]", "issue an HTTP API token for USER (printed once: keep it)", cmdTokenCreate},

@@ -89,3 +89,53 @@ func cmdUserStatus(ctx context.Context, c *cli, args []string) error {
 	}
 	return nil
 }
+
+func cmdUserDeactivate(ctx context.Context, c *cli, args []string) error {
+	return setActive(ctx, c, args, false)
+}
+
+func cmdUserActivate(ctx context.Context, c *cli, args []string) error {
+	return setActive(ctx, c, args, true)
+}
+
+// setActive deactivates or reactivates a user; a deactivation re-routes every
+// stage they still hold (run it again to finish one that was cut short).
+func setActive(ctx context.Context, c *cli, args []string, active bool) error {
+	name := "user activate"
+	if !active {
+		name = "user deactivate"
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	actor := fs.String("as", "", "the admin doing it (required)")
+	pos, err := parse(fs, args, "USER")
+	if err != nil {
+		return err
+	}
+	if *actor == "" {
+		return usagef("--as ADMIN is required: who is doing it")
+	}
+	st, err := c.store(ctx)
+	if err != nil {
+		return err
+	}
+	held, err := st.UserActiveSet(ctx, *actor, pos[0], active)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("unknown user %q", pos[0])
+	}
+	if err != nil {
+		return err
+	}
+	if active {
+		fmt.Fprintf(c.stdout, "%s is active\n", pos[0])
+		return nil
+	}
+	claims, err := c.claims(ctx)
+	if err != nil {
+		return err
+	}
+	if err := claims.Redistribute(ctx, held, pos[0], pos[0]+" was deactivated"); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "%s is deactivated; %d open stages sent to be decided again\n", pos[0], len(held))
+	return nil
+}

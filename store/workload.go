@@ -130,3 +130,53 @@ func (s *Store) UserStatusSet(ctx context.Context, actor, target string, status 
 // backlogBatch is how many backlog stages a person coming back is offered at
 // once; each claim decides again, and whoever's turn it is takes it.
 const backlogBatch = 10
+
+// UserActiveSet deactivates (active false) or reactivates a person on behalf of
+// actor, an active admin (policy.AuthorizeUserAdmin). It starts a new directory
+// generation, so every eligible set is made again without (or with) them, and
+// forgets their turns: back, they join every turn order as a newcomer. It
+// returns the workflows of the stages they still hold, oldest first: on
+// deactivation, the claims to redistribute. Running it again returns only the
+// stages not yet moved.
+func (s *Store) UserActiveSet(ctx context.Context, actor, target string, active bool) (held []string, err error) {
+	verb := "reactivate "
+	if !active {
+		verb = "deactivate "
+	}
+	err = s.InTx(ctx, func(qs *Queries) error {
+		u, err := qs.GetUser(ctx, actor)
+		var who *policy.User
+		switch {
+		case err == nil:
+			who = &u
+		case !errors.Is(err, ErrNotFound):
+			return err
+		}
+		if r := policy.AuthorizeUserAdmin(actor, who, verb+target); r != nil {
+			return fmt.Errorf("%s: %w", r.Msg, ErrForbidden)
+		}
+		var was bool
+		err = qs.db.QueryRow(ctx, q("UserActiveSet"), target, active).Scan(&was)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("user %q: %w", target, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("%s%q: %w", verb, target, err)
+		}
+		if was != active {
+			if _, err := qs.db.Exec(ctx, q("TurnsForget"), []string{target}); err != nil {
+				return fmt.Errorf("forget the turns of %q: %w", target, err)
+			}
+			if _, err := qs.db.Exec(ctx, q("DirectoryStatsRefresh")); err != nil {
+				return fmt.Errorf("count the directory: %w", err)
+			}
+		}
+		rows, err := qs.db.Query(ctx, q("OpenStagesOf"), target)
+		if err != nil {
+			return fmt.Errorf("open stages of %q: %w", target, err)
+		}
+		held, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	return held, err
+}

@@ -142,7 +142,7 @@ func (c *claim) runStage(ctx workflow.Context, stage policy.Stage) error {
 	c.setCandidates(policy.Decision{}, nil)
 	c.state.Reassignment = nil
 	c.completed = false
-	if err := c.decideStage(ctx, stage); err != nil {
+	if err := c.decideStage(ctx, stage, RedistributeInput{}); err != nil {
 		return err
 	}
 	timers, cancel := workflow.WithCancel(ctx)
@@ -155,9 +155,9 @@ func (c *claim) runStage(ctx workflow.Context, stage policy.Stage) error {
 }
 
 // decideStage runs the stage's method (ResolveAssignment) and puts its decision
-// in force: at the stage's start, and again when its stage waits in the backlog
-// and a slot frees.
-func (c *claim) decideStage(ctx workflow.Context, stage policy.Stage) error {
+// in force: at the stage's start, again when its stage waits in the backlog and a
+// slot frees, and again without its holder when they leave (off.User).
+func (c *claim) decideStage(ctx workflow.Context, stage policy.Stage, off RedistributeInput) error {
 	in := ResolveAssignmentInput{
 		WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
 		Claim:      policy.Claim{ID: c.in.ClaimID, Owner: c.in.Owner, Data: c.in.Data},
@@ -169,6 +169,9 @@ func (c *claim) decideStage(ctx workflow.Context, stage policy.Stage) error {
 	}
 	if stage == policy.StageAcknowledge {
 		in.Outcome = c.state.ReviewOutcome
+	}
+	if off.User != "" {
+		in.Without, in.Why = map[string]string{off.User: off.Reason}, off.Reason
 	}
 	var d policy.Decision
 	if err := workflow.ExecuteActivity(c.activities, ActivityResolveAssignment, in).Get(ctx, &d); err != nil {
@@ -189,32 +192,43 @@ func (c *claim) decideStage(ctx workflow.Context, stage policy.Stage) error {
 }
 
 // watchBacklog decides the stage again each time a drain nudges it while it
-// waits in the backlog (everyone eligible was away or full). A nudge that finds
-// the stage taken, being changed or no longer waiting is dropped.
+// waits in the backlog (everyone eligible was away or full), and when the person
+// holding it leaves (redistribute). A signal that finds the stage taken, being
+// changed, no longer waiting or no longer theirs is dropped.
 func (c *claim) watchBacklog(ctx workflow.Context, stage policy.Stage) {
 	nudges := workflow.GetSignalChannel(ctx, SignalDecideAgain)
+	moves := workflow.GetSignalChannel(ctx, SignalRedistribute)
 	for {
 		nudged := false
+		var move RedistributeInput
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(nudges, func(r workflow.ReceiveChannel, _ bool) { r.Receive(ctx, nil); nudged = true })
+		sel.AddReceive(moves, func(r workflow.ReceiveChannel, _ bool) { r.Receive(ctx, &move) })
 		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
 		sel.Select(ctx)
-		if !nudged || ctx.Err() != nil {
+		if ctx.Err() != nil || (!nudged && move.User == "") {
 			return
 		}
-		for nudges.ReceiveAsync(nil) {
-		} // one decision answers every nudge so far
+		if nudged {
+			for nudges.ReceiveAsync(nil) {
+			} // one decision answers every nudge so far
+		}
 		if err := workflow.Await(ctx, func() bool { return c.completed || c.busy == 0 }); err != nil || c.completed {
 			return
 		}
-		if !c.waitingInQueue() || !c.decision.Backlog {
+		switch {
+		case move.User != "":
+			if c.state.Assignee != move.User || c.state.Status != StatusAssigned {
+				continue // moved already, or never theirs
+			}
+		case !c.waitingInQueue() || !c.decision.Backlog:
 			continue
 		}
 		c.busy++
-		err := c.decideStage(ctx, stage)
+		err := c.decideStage(ctx, stage, move)
 		c.busy--
 		if err != nil {
-			workflow.GetLogger(ctx).Warn("backlog decision failed", "claim_id", c.in.ClaimID, "stage", stage, "error", err)
+			workflow.GetLogger(ctx).Warn("stage not decided again", "claim_id", c.in.ClaimID, "stage", stage, "error", err)
 		}
 	}
 }

@@ -34,6 +34,11 @@ const (
 	// eligible was away or full) to decide it again: a slot freed or someone
 	// came back. A claim not waiting so ignores it.
 	SignalDecideAgain = "decide_again"
+	// SignalRedistribute asks a claim to move its current stage off a person who
+	// left or went on leave (RedistributeInput): the stage is decided again by its
+	// own policy and method, without them. A claim whose stage they no longer
+	// hold ignores it, so sending it twice moves nothing twice.
+	SignalRedistribute = "redistribute"
 
 	// ActivityResolveAssignment decides a stage's assignee (ResolveAssignmentInput).
 	ActivityResolveAssignment = "ResolveAssignment"

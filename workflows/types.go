@@ -142,6 +142,10 @@ type ResolveAssignmentInput struct {
 	At time.Time `json:"at,omitempty"`
 	// Steps are the earlier stages' results, for assignee expressions.
 	Steps map[policy.Stage]policy.StepOutput `json:"steps,omitempty"`
+	// Without are people the decision may not pick, with why (a redistributed
+	// stage's leaver); Why starts its reason.
+	Without map[string]string `json:"without,omitempty"`
+	Why     string            `json:"why,omitempty"`
 	// Policy is the stored policy version to decide under; empty: the worker's.
 	Policy PolicyRef `json:"policy,omitempty"`
 }
@@ -178,6 +182,13 @@ type RecordAssignmentInput struct {
 	Override bool `json:"override,omitempty"`
 	// FourEyes are the people the stage's decision keeps from it (four eyes).
 	FourEyes []string `json:"fourEyes,omitempty"`
+}
+
+// RedistributeInput is the redistribute signal: if the current stage is held by
+// User, decide it again without them, starting the reason with Reason.
+type RedistributeInput struct {
+	User   string `json:"user"`
+	Reason string `json:"reason"`
 }
 
 // RecordCompletionResult is what recording a completion hands back: the

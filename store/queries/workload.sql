@@ -67,3 +67,14 @@ WITH pick AS (
 UPDATE backlog b SET lease_until = now() + interval '2 minutes'
 FROM pick WHERE b.workflow_id = pick.workflow_id AND b.stage = pick.stage
 RETURNING b.workflow_id;
+
+-- name: UserActiveSet
+-- Deactivates or reactivates a person; returns whether they were active, or no
+-- row for an unknown user.
+WITH old AS (SELECT active FROM users WHERE id = $1 FOR UPDATE)
+UPDATE users u SET active = $2, updated_at = now() FROM old WHERE u.id = $1
+RETURNING old.active;
+
+-- name: OpenStagesOf
+-- The claims a person holds a stage of, oldest first.
+SELECT workflow_id FROM open_stages WHERE user_id = $1 ORDER BY assigned_at, workflow_id;

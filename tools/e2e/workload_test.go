@@ -341,3 +341,62 @@ users:
 	require.NoError(t, err)
 	require.Equal(t, map[string]int{"ann": 3}, counts, "each claim given once")
 }
+
+// Deactivating someone re-routes every stage they hold through each claim's own
+// policy and method, exactly once: the command repeated, the nudges doubled and
+// the person reactivated midway move nothing twice and give nothing back.
+func TestDeactivatingSomeoneMovesEachOpenStageOnce(t *testing.T) {
+	t.Parallel()
+	b := testenv.Start(t, pol(policy.MethodRoundRobin, true), directory)
+	b.AddWorker()
+	ctx := context.Background()
+	const claims = 30
+	for n := 1; n <= claims; n++ {
+		id := b.ClaimID(n)
+		_, err := b.Claims.Start(ctx, workflows.ClaimInput{ClaimID: id})
+		require.NoError(t, err)
+		if s := waitDecided(t, b, id, policy.StageCapture); s.Assignee != "ann" {
+			_, err := b.Claims.Assign(ctx, id, workflows.AssignInput{Actor: "root", UserID: "ann", Comment: "ann takes these"})
+			require.NoError(t, err)
+		}
+	}
+	w, err := b.DB.Store.UserWorkload(ctx, "ann")
+	require.NoError(t, err)
+	require.Equal(t, claims, w.Open)
+
+	held, err := b.DB.Store.UserActiveSet(ctx, "root", "ann", false)
+	require.NoError(t, err)
+	require.Len(t, held, claims)
+	require.NoError(t, b.Claims.Redistribute(ctx, held, "ann", "ann was deactivated"))
+	// The command again, before and after she is briefly reactivated.
+	again, err := b.DB.Store.UserActiveSet(ctx, "root", "ann", false)
+	require.NoError(t, err)
+	require.NoError(t, b.Claims.Redistribute(ctx, again, "ann", "ann was deactivated"))
+	_, err = b.DB.Store.UserActiveSet(ctx, "root", "ann", true)
+	require.NoError(t, err)
+	require.NoError(t, b.Claims.Redistribute(ctx, held, "ann", "ann was deactivated"))
+
+	batontest.Eventually(t, time.Minute, func() (bool, string) {
+		w, err := b.DB.Store.UserWorkload(ctx, "ann")
+		require.NoError(t, err)
+		return w.Open == 0, fmt.Sprintf("ann still holds %d", w.Open)
+	})
+	got := map[string]int{}
+	for n := 1; n <= claims; n++ {
+		var s workflows.ClaimState
+		batontest.Eventually(t, 30*time.Second, func() (bool, string) {
+			s, err = b.Claims.State(ctx, b.ClaimID(n))
+			require.NoError(t, err)
+			return s.Assignee != "ann" && s.Status == workflows.StatusAssigned, s.Assignee
+		})
+		moved := 0
+		for _, d := range s.Decisions {
+			if strings.HasPrefix(d.Reason, "ann was deactivated; ") {
+				moved++
+			}
+		}
+		require.Equal(t, 1, moved, "claim %d moved %d times", n, moved)
+		got[s.Assignee]++
+	}
+	require.Equal(t, map[string]int{"bob": 15, "cat": 15}, got, "round robin over who is left, and nothing back to ann")
+}
