@@ -68,6 +68,7 @@ func (s *Server) routes() []route {
 		{"POST", "/api/inbox/{item_id}/read", s.inboxRead},
 		{"GET", "/api/users/{user_id}", s.userWorkload},
 		{"PUT", "/api/users/{user_id}/status", s.setStatus},
+		{"POST", "/api/users/{user_id}/absences", s.addAbsence},
 		{"POST", "/api/users/{user_id}/deactivate", s.deactivate},
 		{"POST", "/api/users/{user_id}/activate", s.activate},
 		{"GET", "/api/groups", s.groups},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
@@ -130,4 +131,53 @@ func (s *Server) setActive(w http.ResponseWriter, r *http.Request, active bool) 
 		res.Redistributed = len(held)
 	}
 	writeJSON(w, http.StatusOK, res)
+}
+
+// AbsenceBody is POST /api/users/{user_id}/absences's body: from (default now)
+// and until in RFC 3339, and an optional delegate.
+type AbsenceBody struct {
+	From     string `json:"from"`
+	Until    string `json:"until"`
+	Delegate string `json:"delegate"`
+}
+
+// addAbsence records an out-of-office period for the caller (me) or, for an
+// admin, anyone.
+func (s *Server) addAbsence(w http.ResponseWriter, r *http.Request) {
+	id := pathUser(r)
+	var body AbsenceBody
+	if !decodeBody(w, r, &body, true) {
+		return
+	}
+	a := store.Absence{From: time.Now().UTC(), Delegate: body.Delegate}
+	var err error
+	if body.From != "" {
+		if a.From, err = time.Parse(time.RFC3339, body.From); err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_body", fmt.Sprintf("from: %q is not RFC 3339", body.From))
+			return
+		}
+	}
+	if a.Until, err = time.Parse(time.RFC3339, body.Until); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_body", fmt.Sprintf("until: %q is not RFC 3339 (it is required)", body.Until))
+		return
+	}
+	me := caller(r)
+	if refused := policy.AuthorizeAbsence(me.ID, &me, id); refused != nil {
+		writeError(w, http.StatusForbidden, "forbidden", refused.Msg)
+		return
+	}
+	err = s.store.AbsenceAdd(r.Context(), me.ID, id, a)
+	switch {
+	case errors.Is(err, store.ErrInvalid):
+		writeError(w, http.StatusBadRequest, "invalid_body", strings.TrimSuffix(err.Error(), ": "+store.ErrInvalid.Error()))
+	case errors.Is(err, store.ErrForbidden):
+		writeError(w, http.StatusForbidden, "forbidden", strings.TrimSuffix(err.Error(), ": "+store.ErrForbidden.Error()))
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "user_not_found", "user "+id+" not found")
+	case err != nil:
+		s.log.ErrorContext(r.Context(), "record absence", "user", id, "error", err)
+		writeError(w, http.StatusInternalServerError, "database_error", "could not record the absence of "+id)
+	default:
+		writeJSON(w, http.StatusCreated, a)
+	}
 }

@@ -314,7 +314,16 @@ func AuthorizeGroupEdit(actor string, u *User) *Refusal {
 // active may set their own, and an active admin anyone's. u is the actor's
 // directory entry now, nil when the directory does not know them.
 func AuthorizeStatusChange(actor string, u *User, target string) *Refusal {
-	what := "set " + target + "'s status"
+	return selfOrAdmin(actor, u, target, "set "+target+"'s status")
+}
+
+// AuthorizeAbsence decides whether actor may record an absence for target: as
+// for a status, themselves or an admin.
+func AuthorizeAbsence(actor string, u *User, target string) *Refusal {
+	return selfOrAdmin(actor, u, target, "record an absence for "+target)
+}
+
+func selfOrAdmin(actor string, u *User, target, what string) *Refusal {
 	if r := present(actor, u, what); r != nil {
 		return r
 	}

@@ -310,8 +310,25 @@ func (x *decider) takeTurn(d *Decision, scope, method string, order TurnOrder) (
 		}
 	}
 	d.Assignee, d.Reason = t.User.ID, anyway+t.Reason
+	if del := v.Next.Delegated; del != nil {
+		d.Assignee = del.To
+		d.Reason += fmt.Sprintf("; %s is away: %s", t.User.ID, del)
+	}
 	x.ex.Turn = &t
 	return v, true, nil
+}
+
+// delegate follows the delegates of id, passed over for why, when they are away
+// on an absence with a delegate; the zero Delegation when they are not.
+func (x *decider) delegate(id, why string) (Delegation, error) {
+	if _, excluded := x.without[id]; excluded || (why != "away" && why != "offline") {
+		return Delegation{}, nil
+	}
+	w, err := x.in.People.Hold(x.ctx, id, x.in.Stage)
+	if err != nil || w.Delegate == "" {
+		return Delegation{}, err
+	}
+	return x.in.People.Delegate(x.ctx, id, w.Delegate, x.req, TurnOrder{Stage: x.in.Stage, Exclude: x.without})
 }
 
 // refuse says why the person may not be given new work at the stage now (away,
@@ -380,6 +397,13 @@ func (x *decider) pickNamed(d Decision, id, source string) (Decision, error) {
 			return d, err
 		}
 		if why != "" {
+			if del, err := x.delegate(id, why); err != nil || del.To != "" {
+				d.Assignee = del.To
+				d.Reason = fmt.Sprintf("%s: %s, who is away: %s", source, id, del)
+				return d, err
+			} else if del.Why != "" {
+				why += "; " + del.Why
+			}
 			return x.fallback(d, fmt.Sprintf("%s names %s, who is passed over (%s)", source, id, why))
 		}
 		d.Assignee = id

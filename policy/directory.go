@@ -111,6 +111,10 @@ type People interface {
 	// there, holds it until the decision is recorded, so concurrent decisions
 	// cannot both fill their last slot.
 	Hold(ctx context.Context, id string, stage Stage) (Workload, error)
+	// Delegate follows the delegates of from, away on an absence, starting at
+	// first, to someone who meets req, is not excluded and may take new work
+	// (FollowDelegates); Turns does the same for whoever's turn it is.
+	Delegate(ctx context.Context, from, first string, req Requirement, order TurnOrder) (Delegation, error)
 }
 
 // EligibleSet is a bounded view of who meets a requirement.
@@ -262,7 +266,17 @@ func (m *MemDirectory) Turns(ctx context.Context, scope string, req Requirement,
 	}
 	v := TurnView{Eligible: len(cs)}
 	for _, c := range ordered {
-		if why := order.Refuse(c.User.ID, m.workload(c.User, order.Stage)); why != "" {
+		w := m.workload(c.User, order.Stage)
+		if why := order.Refuse(c.User.ID, w); why != "" {
+			if _, excluded := order.Exclude[c.User.ID]; !excluded && w.Away() != "" && w.Delegate != "" {
+				d, _ := m.Delegate(ctx, c.User.ID, w.Delegate, req, order)
+				if d.To != "" {
+					c.Delegated = &d
+					v.Next = &c
+					break
+				}
+				why += "; " + d.Why
+			}
 			v.Pass(c.User.ID, why)
 			continue
 		}
@@ -270,6 +284,17 @@ func (m *MemDirectory) Turns(ctx context.Context, scope string, req Requirement,
 		break
 	}
 	return v, nil
+}
+
+// Delegate implements People.
+func (m *MemDirectory) Delegate(ctx context.Context, from, first string, req Requirement, order TurnOrder) (Delegation, error) {
+	return FollowDelegates(from, first, order.Stage, func(id string) (bool, Workload, error) {
+		if _, excluded := order.Exclude[id]; excluded {
+			return false, Workload{}, nil
+		}
+		c, _ := m.Check(ctx, id, req)
+		return c.Eligible(), m.workload(c.User, order.Stage), nil
+	})
 }
 
 // LeastLoaded implements People.

@@ -74,6 +74,9 @@ type TurnCandidate struct {
 	Counted bool
 	// Open is how many stages the person holds open (least_loaded reads it).
 	Open int
+	// Delegated is set when the person is away and their delegate takes the
+	// turn's work: the turn is theirs, the stage their delegate's.
+	Delegated *Delegation
 }
 
 func (c TurnCandidate) level() int64 { return c.Served / c.Weight }

@@ -22,6 +22,8 @@ type User struct {
 	Status Availability `json:"status,omitempty"`
 	// Capacity limits how many stages the user holds open at once.
 	Capacity Capacity `json:"capacity,omitzero"`
+	// Delegate takes their new work while they are away on an absence.
+	Delegate string `json:"delegate,omitempty"`
 }
 
 // Has reports whether the user holds the permission.

@@ -80,11 +80,72 @@ type Workload struct {
 	Status   Availability
 	Capacity Capacity
 	Open     Open
+	// Delegate takes new work meant for the person during an absence.
+	Delegate string
 }
 
 // WorkloadOf is a user's workload at a stage given their open stages.
 func WorkloadOf(u User, open Open) Workload {
-	return Workload{Status: u.Status, Capacity: u.Capacity, Open: open}
+	return Workload{Status: u.Status, Capacity: u.Capacity, Open: open, Delegate: u.Delegate}
+}
+
+// MaxDelegation bounds a chain of delegates (ann's delegate is away and
+// delegates to bob, …): past it the work is treated as nobody's.
+const MaxDelegation = 5
+
+// Delegation is how new work meant for someone away reached their delegate.
+type Delegation struct {
+	// To takes the work; "" when the chain found nobody, and Why says why.
+	To    string
+	Chain []string // from the person away to To (or as far as it went)
+	Why   string
+}
+
+// FollowDelegates follows an away person's delegates, from first (their own
+// delegate), to the first who is eligible and may take new work now. look
+// answers one person: whether they meet the stage's requirement and their
+// workload. A chain that comes back on itself, or passes MaxDelegation, stops
+// there and says so.
+func FollowDelegates(from, first string, stage Stage, look func(id string) (eligible bool, w Workload, err error)) (Delegation, error) {
+	d := Delegation{Chain: []string{from}}
+	for next := first; next != ""; {
+		if slices.Contains(d.Chain, next) {
+			d.Chain = append(d.Chain, next)
+			d.Why = "delegate chain " + strings.Join(d.Chain, " → ") + " loops"
+			return d, nil
+		}
+		d.Chain = append(d.Chain, next)
+		if len(d.Chain) > MaxDelegation+1 {
+			d.Why = fmt.Sprintf("delegate chain %s is longer than %d", strings.Join(d.Chain, " → "), MaxDelegation)
+			return d, nil
+		}
+		eligible, w, err := look(next)
+		if err != nil {
+			return d, err
+		}
+		switch why := w.Refuse(stage); {
+		case !eligible:
+			d.Why = "delegate " + next + " is not eligible"
+			return d, nil
+		case why == "":
+			d.To = next
+			return d, nil
+		case w.Away() != "" && w.Delegate != "":
+			next = w.Delegate
+		default:
+			d.Why = "delegate " + next + " is " + why
+			return d, nil
+		}
+	}
+	return d, nil
+}
+
+// String is the delegation as a reason says it.
+func (d Delegation) String() string {
+	if d.To == "" {
+		return d.Why
+	}
+	return "delegated " + strings.Join(d.Chain, " → ")
 }
 
 // Away says why the person is not available, or "" when they are.

@@ -262,3 +262,49 @@ func TestFourEyes(t *testing.T) {
 	_, err := ParsePolicy("p.yaml", []byte("claims:\n  stages:\n    capture:\n      excludeActorsOf: [review]\n"))
 	require.ErrorContains(t, err, "p.yaml:4: claims.stages.capture.excludeActorsOf[0]: review is not a stage before capture")
 }
+
+func TestFollowDelegates(t *testing.T) {
+	t.Parallel()
+	people := map[string]Workload{
+		"bob": {},                              // available
+		"cat": {Status: Away, Delegate: "dan"}, // away, delegates on
+		"dan": {Status: Away, Delegate: "ann"}, // back to ann: a loop
+		"eve": {Capacity: Capacity{Total: 1}, Open: Open{Total: 1}},
+		"fay": {Status: Away}, // away, no delegate
+		"gil": {},             // not eligible
+	}
+	look := func(id string) (bool, Workload, error) { return id != "gil", people[id], nil }
+	for _, tc := range []struct {
+		first, to, says string
+	}{
+		{"bob", "bob", "delegated ann → bob"},
+		{"cat", "", "delegate chain ann → cat → dan → ann loops"},
+		{"eve", "", "delegate eve is at capacity: 1 of 1 open stages"},
+		{"fay", "", "delegate fay is away"},
+		{"gil", "", "delegate gil is not eligible"},
+	} {
+		d, err := FollowDelegates("ann", tc.first, StageCapture, look)
+		require.NoError(t, err)
+		require.Equal(t, tc.to, d.To, tc.first)
+		require.Equal(t, tc.says, d.String(), tc.first)
+	}
+	// A long chain stops at MaxDelegation.
+	chain := func(id string) (bool, Workload, error) { return true, Workload{Status: Away, Delegate: id + "x"}, nil }
+	d, err := FollowDelegates("ann", "b", StageCapture, chain)
+	require.NoError(t, err)
+	require.Empty(t, d.To)
+	require.Contains(t, d.Why, "is longer than 5")
+}
+
+func TestAbsentPeoplesTurnsGoToTheirDelegate(t *testing.T) {
+	t.Parallel()
+	p := policyDoc(t, "claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: round_robin\n")
+	dir := users("ann:MakeClaimDecisions", "bob:MakeClaimDecisions", "cat:MakeClaimDecisions")
+	dir[0].Status, dir[0].Delegate = Away, "cat"
+	m := mem(dir, nil)
+	d := decide(t, p, m, StageCapture)
+	require.Equal(t, "cat", d.Assignee)
+	require.Equal(t, "round robin: ann has had the fewest turns (0) of the 3 eligible; ann is away: delegated ann → cat", d.Reason)
+	require.Equal(t, "bob", decide(t, p, m, StageCapture).Assignee, "ann's turn was taken; bob is next")
+	require.Equal(t, "cat", decide(t, p, m, StageCapture).Assignee)
+}

@@ -57,6 +57,7 @@ var sections = []section{
 		{"directory load", "FILE", "", "upsert users, permissions and teams (all or nothing)", cmdDirectoryLoad},
 		{"user show", "USER", "[--json]", "a user's status, limits and open stages", cmdUserShow},
 		{"user status", "USER STATUS", "--as ACTOR", "set USER available, away or offline (themselves, or an admin)", cmdUserStatus},
+		{"user away", "USER", "--until TIME [--from TIME] [--delegate D] --as ACTOR", "record an absence: USER is away, new work to D", cmdUserAway},
 		{"user deactivate", "USER", "--as ADMIN", "deactivate USER and re-route every stage they hold, once each", cmdUserDeactivate},
 		{"user activate", "USER", "--as ADMIN", "reactivate USER: new work again, not the old back", cmdUserActivate},
 		{"migrate", "", "", "apply database migrations", cmdMigrate},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"time"
 
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
@@ -47,6 +48,17 @@ func cmdUserShow(ctx context.Context, c *cli, args []string) error {
 		fmt.Fprintf(c.stdout, "  (of %d)", w.Capacity.Total)
 	}
 	fmt.Fprintln(c.stdout)
+	away, err := st.Absences(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	for _, a := range away {
+		fmt.Fprintf(c.stdout, "away      %s until %s", a.From.Format(time.RFC3339), a.Until.Format(time.RFC3339))
+		if a.Delegate != "" {
+			fmt.Fprintf(c.stdout, ", delegate %s", a.Delegate)
+		}
+		fmt.Fprintln(c.stdout)
+	}
 	return nil
 }
 
@@ -137,5 +149,45 @@ func setActive(ctx context.Context, c *cli, args []string, active bool) error {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "%s is deactivated; %d open stages sent to be decided again\n", pos[0], len(held))
+	return nil
+}
+
+func cmdUserAway(ctx context.Context, c *cli, args []string) error {
+	fs := flag.NewFlagSet("user away", flag.ContinueOnError)
+	actor := fs.String("as", "", "who is recording it: USER themselves, or an admin (required)")
+	from := fs.String("from", "", "when it starts, RFC 3339 (default: now)")
+	until := fs.String("until", "", "when it ends, RFC 3339 (required)")
+	delegate := fs.String("delegate", "", "who takes USER's new work meanwhile (default: nobody)")
+	pos, err := parse(fs, args, "USER")
+	if err != nil {
+		return err
+	}
+	if *actor == "" || *until == "" {
+		return usagef("--as ACTOR and --until TIME are required")
+	}
+	a := store.Absence{From: time.Now().UTC(), Delegate: *delegate}
+	if *from != "" {
+		if a.From, err = time.Parse(time.RFC3339, *from); err != nil {
+			return usagef("--from %q: want RFC 3339, e.g. 2026-12-24T00:00:00Z", *from)
+		}
+	}
+	if a.Until, err = time.Parse(time.RFC3339, *until); err != nil {
+		return usagef("--until %q: want RFC 3339, e.g. 2027-01-02T00:00:00Z", *until)
+	}
+	st, err := c.store(ctx)
+	if err != nil {
+		return err
+	}
+	if err := st.AbsenceAdd(ctx, *actor, pos[0], a); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("unknown user %q", pos[0])
+		}
+		return err
+	}
+	fmt.Fprintf(c.stdout, "%s is away from %s until %s", pos[0], a.From.Format(time.RFC3339), a.Until.Format(time.RFC3339))
+	if a.Delegate != "" {
+		fmt.Fprintf(c.stdout, "; new work goes to %s", a.Delegate)
+	}
+	fmt.Fprintln(c.stdout)
 	return nil
 }

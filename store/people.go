@@ -192,7 +192,7 @@ func (p *People) Turns(ctx context.Context, scope string, r policy.Requirement, 
 		return policy.TurnView{}, fmt.Errorf("turns %s: %w", scope, err)
 	}
 	v := policy.TurnView{Eligible: int(pool)}
-	c, found, err := p.next(ctx, args, first, order, &v)
+	c, found, err := p.next(ctx, args, first, r, order, &v)
 	if err != nil || !found {
 		return v, err
 	}
@@ -234,7 +234,7 @@ func readTurnBatch(rows pgx.Rows, stage policy.Stage) (turnBatch, error) {
 		var status string
 		var capStage int
 		if err := rows.Scan(&r.c.User.ID, &r.c.Served, &r.c.Weight, &r.c.Order, &r.eligible,
-			&status, &r.work.Capacity.Total, &capStage, &r.work.Open.Total, &r.work.Open.Stage); err != nil {
+			&status, &r.work.Delegate, &r.work.Capacity.Total, &capStage, &r.work.Open.Total, &r.work.Open.Stage); err != nil {
 			return turnBatch{}, err
 		}
 		r.c.Counted = true
@@ -255,7 +255,8 @@ func (p *People) turnBatch(ctx context.Context, args []any, offset, size int, st
 // rules do not pass over, reading further batches after the first when it held
 // nobody. A person with a limit at the stage is held (Hold) and checked again
 // before being named, so two decisions never both fill their last slot.
-func (p *People) next(ctx context.Context, args []any, b turnBatch, order policy.TurnOrder, v *policy.TurnView) (policy.TurnCandidate, bool, error) {
+func (p *People) next(ctx context.Context, args []any, b turnBatch, req policy.Requirement, order policy.TurnOrder,
+	v *policy.TurnView) (policy.TurnCandidate, bool, error) {
 	offset, size := 0, turnBatches[0]
 	for i := 1; ; i = min(i+1, len(turnBatches)-1) {
 		for _, r := range b.rows {
@@ -263,6 +264,18 @@ func (p *People) next(ctx context.Context, args []any, b turnBatch, order policy
 				continue
 			}
 			if why := order.Refuse(r.c.User.ID, r.work); why != "" {
+				if _, excluded := order.Exclude[r.c.User.ID]; !excluded && r.work.Away() != "" && r.work.Delegate != "" {
+					// Away on an absence: their turn's work goes to their delegate.
+					d, err := p.Delegate(ctx, r.c.User.ID, r.work.Delegate, req, order)
+					if err != nil {
+						return policy.TurnCandidate{}, false, err
+					}
+					if d.To != "" {
+						r.c.Delegated = &d
+						return r.c, true, nil
+					}
+					why += "; " + d.Why
+				}
 				v.Pass(r.c.User.ID, why)
 				continue
 			}
@@ -287,6 +300,23 @@ func (p *People) next(ctx context.Context, args []any, b turnBatch, order policy
 			return policy.TurnCandidate{}, false, err
 		}
 	}
+}
+
+// Delegate implements policy.People: the chain of delegates from an away
+// person (from) to the first who meets req and may take new work, holding
+// their workload.
+func (p *People) Delegate(ctx context.Context, from, first string, req policy.Requirement, order policy.TurnOrder) (policy.Delegation, error) {
+	return policy.FollowDelegates(from, first, order.Stage, func(id string) (bool, policy.Workload, error) {
+		if _, excluded := order.Exclude[id]; excluded {
+			return false, policy.Workload{}, nil
+		}
+		c, err := p.Check(ctx, id, req)
+		if err != nil || !c.Eligible() {
+			return false, policy.Workload{}, err
+		}
+		w, err := p.Hold(ctx, id, order.Stage)
+		return true, w, err
+	})
 }
 
 // Hold implements policy.People: the person's workload at stage, their row
@@ -330,7 +360,7 @@ func (p *People) LeastLoaded(ctx context.Context, scope string, r policy.Require
 		var c policy.LoadCandidate
 		var status string
 		var capStage int
-		if err := rows.Scan(&c.Turn.User.ID, &c.Turn.Served, &c.Turn.Weight, &c.Turn.Order, &status,
+		if err := rows.Scan(&c.Turn.User.ID, &c.Turn.Served, &c.Turn.Weight, &c.Turn.Order, &status, &c.Work.Delegate,
 			&c.Work.Capacity.Total, &capStage, &c.Work.Open.Total, &c.Work.Open.Stage); err != nil {
 			rows.Close()
 			return policy.TurnView{}, err
@@ -375,7 +405,7 @@ func (qs *Queries) workload(ctx context.Context, sql, id string, stage policy.St
 	var w policy.Workload
 	var status string
 	var capCapture, capReview, capAck int
-	err := qs.db.QueryRow(ctx, sql, id, string(stage)).Scan(&status, &w.Capacity.Total, &capCapture, &capReview, &capAck,
+	err := qs.db.QueryRow(ctx, sql, id, string(stage)).Scan(&status, &w.Delegate, &w.Capacity.Total, &capCapture, &capReview, &capAck,
 		&w.Open.Total, &w.Open.Stage)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return policy.Workload{}, false, nil

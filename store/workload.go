@@ -4,11 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/batonhq/baton/policy"
 )
+
+// ErrInvalid is returned for a request whose values cannot be recorded (an
+// absence that ends before it starts, a delegate nobody knows).
+var ErrInvalid = errors.New("invalid")
 
 // OpenStageClose records that a completed stage is no longer anyone's open work,
 // nor waiting in the backlog.
@@ -179,4 +184,63 @@ func (s *Store) UserActiveSet(ctx context.Context, actor, target string, active 
 		return err
 	})
 	return held, err
+}
+
+// Absence is an out-of-office period: the person is away from From until
+// Until, and their new work goes to Delegate, if set, when the delegate can
+// take it.
+type Absence struct {
+	From     time.Time `json:"from"`
+	Until    time.Time `json:"until"`
+	Delegate string    `json:"delegate,omitempty"`
+}
+
+// AbsenceAdd records an absence for target on behalf of actor (themselves, or
+// an admin: policy.AuthorizeAbsence). The delegate must be another known user.
+// A refusal wraps ErrForbidden; an unknown user ErrNotFound; a bad period or
+// delegate ErrInvalid.
+func (s *Store) AbsenceAdd(ctx context.Context, actor, target string, a Absence) error {
+	if !a.Until.After(a.From) {
+		return fmt.Errorf("absence of %s: until (%s) must be after from (%s): %w", target,
+			a.Until.Format(time.RFC3339), a.From.Format(time.RFC3339), ErrInvalid)
+	}
+	if a.Delegate == target {
+		return fmt.Errorf("absence of %s: %s cannot be their own delegate: %w", target, target, ErrInvalid)
+	}
+	return s.InTx(ctx, func(qs *Queries) error {
+		u, err := qs.GetUser(ctx, actor)
+		var who *policy.User
+		switch {
+		case err == nil:
+			who = &u
+		case !errors.Is(err, ErrNotFound):
+			return err
+		}
+		if r := policy.AuthorizeAbsence(actor, who, target); r != nil {
+			return fmt.Errorf("%s: %w", r.Msg, ErrForbidden)
+		}
+		if _, err := qs.GetUser(ctx, target); err != nil {
+			return err
+		}
+		if a.Delegate != "" {
+			if _, err := qs.GetUser(ctx, a.Delegate); errors.Is(err, ErrNotFound) {
+				return fmt.Errorf("absence of %s: delegate %q is not in the directory: %w", target, a.Delegate, ErrInvalid)
+			} else if err != nil {
+				return err
+			}
+		}
+		if _, err := qs.db.Exec(ctx, q("AbsenceAdd"), target, a.From, a.Until, a.Delegate, actor); err != nil {
+			return fmt.Errorf("record the absence of %s: %w", target, err)
+		}
+		return nil
+	})
+}
+
+// Absences lists a person's absences not yet over, soonest first.
+func (qs *Queries) Absences(ctx context.Context, id string) ([]Absence, error) {
+	return collect(ctx, qs, "absences of "+id, q("AbsenceList"), func(r pgx.CollectableRow) (Absence, error) {
+		var a Absence
+		err := r.Scan(&a.From, &a.Until, &a.Delegate)
+		return a, err
+	}, id)
 }

@@ -52,12 +52,12 @@ WITH batch AS (
 SELECT b.user_id, b.served, b.weight, b.ord,
        EXISTS (SELECT 1 FROM users u WHERE u.id = b.user_id AND {{eligible $1}}
                AND ($9::text = '' OR EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = $9 AND tm.user_id = u.id))),
-       coalesce(w.status, 'available'), coalesce(w.cap_total, 0), coalesce(w.cap_stage, 0),
+       coalesce(w.status, 'available'), coalesce(w.delegate, ''), coalesce(w.cap_total, 0), coalesce(w.cap_stage, 0),
        CASE WHEN w.cap_total > 0 THEN (SELECT count(*) FROM open_stages o WHERE o.user_id = b.user_id) ELSE 0 END::int,
        CASE WHEN w.cap_stage > 0 THEN (SELECT count(*) FROM open_stages o WHERE o.user_id = b.user_id AND o.stage = $12) ELSE 0 END::int
 FROM batch b
 LEFT JOIN LATERAL (
-    SELECT u.status, u.cap_total,
+    SELECT effective_status(u.id, u.status) AS status, current_delegate(u.id) AS delegate, u.cap_total,
            CASE $12::text WHEN 'capture' THEN u.cap_capture WHEN 'review' THEN u.cap_review
                           WHEN 'acknowledge' THEN u.cap_acknowledge ELSE 0 END AS cap_stage
     FROM users u WHERE u.id = b.user_id
@@ -68,7 +68,7 @@ ORDER BY b.level, b.weight DESC, b.ord;
 -- least_loaded's view of scope $8: every member of eligible set $9 who meets the
 -- requirement ($1..$7) now, with their turn row and workload at stage $10 (open
 -- stages in all and at the stage). Bounded by the eligible set, not the directory.
-SELECT u.id, t.served, t.weight, t.ord, u.status, u.cap_total,
+SELECT u.id, t.served, t.weight, t.ord, effective_status(u.id, u.status), current_delegate(u.id), u.cap_total,
        CASE $10::text WHEN 'capture' THEN u.cap_capture WHEN 'review' THEN u.cap_review
                       WHEN 'acknowledge' THEN u.cap_acknowledge ELSE 0 END,
        (SELECT count(*) FROM open_stages o WHERE o.user_id = u.id)::int,

@@ -16,7 +16,7 @@ DELETE FROM open_stages WHERE workflow_id = $1 AND stage = $2;
 
 -- name: UserWorkload
 -- A person's status, limits and open stages, in all and at stage $2.
-SELECT u.status, u.cap_total, u.cap_capture, u.cap_review, u.cap_acknowledge,
+SELECT effective_status(u.id, u.status), current_delegate(u.id), u.cap_total, u.cap_capture, u.cap_review, u.cap_acknowledge,
        (SELECT count(*) FROM open_stages o WHERE o.user_id = u.id)::int,
        (SELECT count(*) FROM open_stages o WHERE o.user_id = u.id AND o.stage = $2)::int
 FROM users u WHERE u.id = $1;
@@ -78,3 +78,13 @@ RETURNING old.active;
 -- name: OpenStagesOf
 -- The claims a person holds a stage of, oldest first.
 SELECT workflow_id FROM open_stages WHERE user_id = $1 ORDER BY assigned_at, workflow_id;
+
+-- name: AbsenceAdd
+-- An out-of-office period; one starting at the same time replaces it.
+INSERT INTO absences (user_id, starts_at, ends_at, delegate, created_by) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (user_id, starts_at) DO UPDATE SET ends_at = excluded.ends_at, delegate = excluded.delegate,
+    created_by = excluded.created_by, created_at = now();
+
+-- name: AbsenceList
+-- A person's absences not yet over, soonest first.
+SELECT starts_at, ends_at, delegate FROM absences WHERE user_id = $1 AND ends_at > now() ORDER BY starts_at;

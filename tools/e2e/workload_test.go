@@ -14,6 +14,7 @@ import (
 	"github.com/batonhq/baton/batontest"
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/tools/testenv"
 	"github.com/batonhq/baton/workflows"
 )
@@ -399,4 +400,41 @@ func TestDeactivatingSomeoneMovesEachOpenStageOnce(t *testing.T) {
 		got[s.Assignee]++
 	}
 	require.Equal(t, map[string]int{"bob": 15, "cat": 15}, got, "round robin over who is left, and nothing back to ann")
+}
+
+// During an absence a person is away and their turns' work goes to their
+// delegate; a chain of delegates that loops is reported, not followed forever.
+func TestAbsenceSendsNewWorkToTheDelegate(t *testing.T) {
+	t.Parallel()
+	b := testenv.Start(t, pol(policy.MethodRoundRobin, true), directory)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	require.NoError(t, b.DB.Store.AbsenceAdd(ctx, "ann", "ann", store.Absence{From: now.Add(-time.Minute), Until: now.Add(time.Hour), Delegate: "bob"}))
+	w, err := b.DB.Store.UserWorkload(ctx, "ann")
+	require.NoError(t, err)
+	require.Equal(t, policy.Away, w.Status, "away during the absence whatever status she set")
+
+	decide := func(n int) workflows.ClaimState {
+		_, err := b.Claims.Start(ctx, workflows.ClaimInput{ClaimID: b.ClaimID(n)})
+		require.NoError(t, err)
+		return waitDecided(t, b, b.ClaimID(n), policy.StageCapture)
+	}
+	s := decide(1)
+	require.Equal(t, "bob", s.Assignee)
+	require.Contains(t, s.Decisions[0].Reason, "ann is away: delegated ann → bob")
+
+	// bob goes away too, delegating back to ann: the loop is named and both are passed over.
+	require.NoError(t, b.DB.Store.AbsenceAdd(ctx, "root", "bob", store.Absence{From: now.Add(-time.Minute), Until: now.Add(time.Hour), Delegate: "ann"}))
+	s = decide(2)
+	require.Equal(t, "cat", s.Assignee)
+	require.Contains(t, s.Decisions[0].Reason, "delegate chain")
+	require.Contains(t, s.Decisions[0].Reason, "loops")
+
+	// Bad absences change nothing and say why.
+	err = b.DB.Store.AbsenceAdd(ctx, "cat", "cat", store.Absence{From: now, Until: now.Add(-time.Hour)})
+	require.ErrorContains(t, err, "until")
+	err = b.DB.Store.AbsenceAdd(ctx, "cat", "cat", store.Absence{From: now, Until: now.Add(time.Hour), Delegate: "nobody"})
+	require.ErrorContains(t, err, `delegate "nobody" is not in the directory`)
+	err = b.DB.Store.AbsenceAdd(ctx, "cat", "dan", store.Absence{From: now, Until: now.Add(time.Hour)})
+	require.ErrorIs(t, err, store.ErrForbidden)
 }
