@@ -3,6 +3,7 @@ package activities_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
@@ -111,4 +112,58 @@ func TestMetricsCountEachDecisionOnce(t *testing.T) {
 	require.Equal(t, 1.0, counterValue(t, m, "baton_timeline_events_total", map[string]string{"kind": policy.EventEscalated}))
 	require.Equal(t, 5.0, counterValue(t, m, "baton_notifications_total", map[string]string{"channel": "inbox", "result": "sent"}),
 		"ann on m1 and m2, ben on reassignment, ben and gus on escalation")
+}
+
+// gaugeValue is the value of the named gauge's series with exactly these labels.
+func gaugeValue(t *testing.T, m *metrics.Metrics, name string, labels map[string]string) (float64, bool) {
+	t.Helper()
+	families, err := m.Registry().Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, s := range f.GetMetric() {
+			if sameLabels(s.GetLabel(), labels) {
+				return s.GetGauge().GetValue(), true
+			}
+		}
+	}
+	return 0, false
+}
+
+// The workload figures: who was passed over and why, refusals at a limit, open
+// stages (in all and for the most loaded), and the backlog.
+func TestWorkloadMetrics(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a, m := setupWithMetrics(t, &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: policy.MethodRoundRobin})
+	require.NoError(t, m.RegisterWorkload(a.Store.WorkloadStats, 5*time.Second, nil))
+	for _, id := range []string{"ann", "ben", "gus"} {
+		_, _, err := a.Store.UserStatusSet(ctx, id, id, policy.Away)
+		require.NoError(t, err)
+	}
+	in := workflows.ResolveAssignmentInput{WorkflowID: workflows.WorkflowID("w1"), Claim: policy.Claim{ID: "w1"},
+		Stage: policy.StageCapture, Seq: 1}
+	d, err := a.ResolveAssignment(ctx, in)
+	require.NoError(t, err)
+	require.Empty(t, d.Assignee)
+	require.True(t, d.Backlog)
+	require.Equal(t, 3.0, counterValue(t, m, "baton_passed_over_total", map[string]string{"stage": "capture", "why": "away"}))
+	n, ok := gaugeValue(t, m, "baton_backlog", map[string]string{"queue": "default", "stage": "capture"})
+	require.True(t, ok)
+	require.Equal(t, 1.0, n)
+	_, ok = gaugeValue(t, m, "baton_backlog_oldest_seconds", map[string]string{"queue": "default", "stage": "capture"})
+	require.True(t, ok)
+
+	// A person's assignment gives ann an open stage; past her limit it is refused.
+	_, err = a.RecordAssignment(ctx, workflows.RecordAssignmentInput{WorkflowID: workflows.WorkflowID("w1"), ClaimID: "w1",
+		Stage: policy.StageCapture, Seq: 2, Assignee: "ann", Actor: "ann", Action: policy.DoClaim, Method: policy.MethodClaim, DecidedSeq: 1})
+	require.NoError(t, err)
+	n, _ = gaugeValue(t, m, "baton_open_stages", map[string]string{"stage": "capture"})
+	require.Equal(t, 1.0, n)
+	n, _ = gaugeValue(t, m, "baton_open_stages_top", map[string]string{"user": "ann"})
+	require.Equal(t, 1.0, n)
+	_, ok = gaugeValue(t, m, "baton_backlog", map[string]string{"queue": "default", "stage": "capture"})
+	require.False(t, ok, "claimed: no longer waiting")
 }

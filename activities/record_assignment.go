@@ -86,7 +86,9 @@ func (a *Activities) nudge(ctx context.Context, workflowIDs []string) {
 	}
 	if err := a.Nudge(ctx, workflowIDs); err != nil {
 		a.Log.WarnContext(ctx, "backlog nudge not sent", "workflows", workflowIDs, "error", err)
+		return
 	}
+	a.Metrics.Nudges(len(workflowIDs))
 }
 
 // checkWorkload applies the workload rules to a recorded assignment, holding the
@@ -118,6 +120,7 @@ func (a *Activities) checkWorkload(ctx context.Context, qs *store.Queries, in wo
 	}
 	r, warning := policy.ManualRefusal(in.Actor, in.Assignee, in.Stage, in.ClaimID, w, in.Override)
 	if r != nil {
+		a.Metrics.CapacityRefusal(in.Stage)
 		return "", workflows.Rejection(r)
 	}
 	return warning, nil

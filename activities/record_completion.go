@@ -47,6 +47,7 @@ func (a *Activities) RecordCompletion(ctx context.Context, in workflows.RecordCo
 	}
 	if inserted {
 		a.Metrics.TimelineEvent(policy.EventCompleted)
+		a.Metrics.Nudges(len(res.Drain)) // the workflow sends them
 	}
 	return res, nil
 }

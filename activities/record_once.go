@@ -41,6 +41,8 @@ type pending struct {
 	decidedSeq  int
 	previous    string
 	at          time.Time
+	// redistributed marks a stage decided again to move it off a leaver.
+	redistributed bool
 }
 
 // recordOnce is Baton's exactly-once step. In one transaction it runs decide, writes
@@ -53,6 +55,8 @@ func (a *Activities) recordOnce(ctx context.Context, key store.DecisionKey, clai
 	decide func(*store.Queries) (pending, error)) (policy.Decision, error) {
 	var decided policy.Decision
 	var previous string
+	var ex *policy.Explanation
+	var redistributed bool
 	err := a.Store.InTx(ctx, func(qs *store.Queries) error {
 		p, err := decide(qs)
 		if err != nil {
@@ -92,7 +96,7 @@ func (a *Activities) recordOnce(ctx context.Context, key store.DecisionKey, clai
 		if !inserted {
 			return errDecidedElsewhere
 		}
-		decided, previous = d, p.previous
+		decided, previous, ex, redistributed = d, p.previous, p.explanation, p.redistributed
 		return nil
 	})
 	var app *temporal.ApplicationError
@@ -108,6 +112,12 @@ func (a *Activities) recordOnce(ctx context.Context, key store.DecisionKey, clai
 		"method", decided.Method, "assignee", decided.Assignee, "actor", decided.Actor, "policy_version", decided.PolicyVersion)
 	a.Metrics.Decision(decided)
 	a.Metrics.Reassignment(decided, previous)
+	if ex != nil {
+		a.Metrics.PassedOver(decided.Stage, ex.PassedAway, ex.PassedFull, ex.PassedOther)
+	}
+	if redistributed {
+		a.Metrics.Redistribution(decided.Stage)
+	}
 	a.Metrics.TimelineEvent(policy.EventKindOf(decided, previous))
 	if decided.Assignee != "" {
 		a.Metrics.Notification(metrics.ChannelInbox, nil)

@@ -40,7 +40,7 @@ func (a *Activities) ResolveAssignment(ctx context.Context, in workflows.Resolve
 	return a.recordOnce(ctx, key, in.Claim.ID, func(qs *store.Queries) (pending, error) {
 		d, ex, err := a.decide(ctx, qs, pol, in, module)
 		d.Seq = in.Seq
-		return pending{decision: d, explanation: &ex, at: in.At}, err
+		return pending{decision: d, explanation: &ex, at: in.At, redistributed: len(in.Without) > 0}, err
 	})
 }
 

@@ -61,6 +61,7 @@ var Module = fx.Module("baton_worker",
 	// Metrics first: a taken address fails the start before anything else runs,
 	// and the endpoint stops last.
 	fx.Invoke(ServeMetrics),
+	fx.Invoke(RegisterWorkloadMetrics),
 	fx.Invoke(func(worker.Worker) {}),
 	fx.Invoke(RunSweeper),
 )
@@ -119,6 +120,12 @@ func ServeMetrics(lc fx.Lifecycle, cfg config.Config, m *metrics.Metrics, log *s
 			return nil
 		},
 	})
+}
+
+// RegisterWorkloadMetrics exports open stages and the backlog, read from the
+// store on each scrape.
+func RegisterWorkloadMetrics(m *metrics.Metrics, st *store.Store, log *slog.Logger) error {
+	return m.RegisterWorkload(st.WorkloadStats, 5*time.Second, log)
 }
 
 // NewPool creates the PostgreSQL pool; it connects lazily and is closed on stop.

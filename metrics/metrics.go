@@ -53,6 +53,10 @@ type Metrics struct {
 	reassignments    *prometheus.CounterVec
 	timelineEvents   *prometheus.CounterVec
 	notifications    *prometheus.CounterVec
+	passedOver       *prometheus.CounterVec
+	refusals         *prometheus.CounterVec
+	redistributions  *prometheus.CounterVec
+	nudges           prometheus.Counter
 
 	sdk *sdkRegistry
 }
@@ -88,6 +92,23 @@ func New() *Metrics {
 			Help: "Notifications written, by channel (inbox, email, slack) and result (sent, failed).",
 		}, []string{"channel", "result"}),
 	}
+	m.passedOver = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "baton_passed_over_total",
+		Help: "People an automatic decision passed over, by stage and why (away, capacity, other: four eyes or a leaver).",
+	}, []string{"stage", "why"})
+	m.refusals = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "baton_capacity_refusals_total",
+		Help: "A person's assignments refused because the assignee was at a limit (no override), by stage.",
+	}, []string{"stage"})
+	m.redistributions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "baton_redistributions_total",
+		Help: "Stages decided again to move them off a leaver, by stage.",
+	}, []string{"stage"})
+	m.nudges = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "baton_backlog_nudges_total",
+		Help: "Backlog stages asked to decide again because a slot freed or someone came back.",
+	})
+	reg.MustRegister(m.passedOver, m.refusals, m.redistributions, m.nudges)
 	reg.MustRegister(m.decisions, m.defaultFallbacks, m.escalations, m.reassignments, m.timelineEvents, m.notifications,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.sdk = newSDKRegistry(reg)
@@ -153,6 +174,39 @@ func (m *Metrics) Reassignment(d policy.Decision, previous string) {
 	}
 	if kind := ReassignmentKind(d, previous); kind != "" {
 		m.reassignments.WithLabelValues(string(d.Stage), kind).Inc()
+	}
+}
+
+// PassedOver counts who a committed decision passed over.
+func (m *Metrics) PassedOver(stage policy.Stage, away, full, other int) {
+	if m == nil {
+		return
+	}
+	for why, n := range map[string]int{"away": away, "capacity": full, "other": other} {
+		if n > 0 {
+			m.passedOver.WithLabelValues(string(stage), why).Add(float64(n))
+		}
+	}
+}
+
+// CapacityRefusal counts a person's assignment refused at a limit.
+func (m *Metrics) CapacityRefusal(stage policy.Stage) {
+	if m != nil {
+		m.refusals.WithLabelValues(string(stage)).Inc()
+	}
+}
+
+// Redistribution counts a stage decided again off a leaver.
+func (m *Metrics) Redistribution(stage policy.Stage) {
+	if m != nil {
+		m.redistributions.WithLabelValues(string(stage)).Inc()
+	}
+}
+
+// Nudges counts backlog stages asked to decide again.
+func (m *Metrics) Nudges(n int) {
+	if m != nil {
+		m.nudges.Add(float64(n))
 	}
 }
 

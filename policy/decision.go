@@ -74,6 +74,10 @@ type Explanation struct {
 	// EligibleSet is the store's record of who met the requirement, for the
 	// ledger row to refer to; 0 when the directory is not the store's.
 	EligibleSet int64 `json:"-"`
+	// PassedAway, PassedFull and PassedOther count who the decision passed over
+	// as away or offline, at a limit, or for another reason (four eyes, a
+	// leaver): for the metrics.
+	PassedAway, PassedFull, PassedOther int `json:"-"`
 }
 
 // DecideInput is what a built-in method needs to decide a stage.
@@ -288,6 +292,7 @@ func (x *decider) takeTurn(d *Decision, scope, method string, order TurnOrder) (
 	if err != nil {
 		return v, false, err
 	}
+	x.count(v)
 	anyway := ""
 	if v.Next == nil && v.Away > 0 && x.sc.WhenNobodyAvailable == NobodyAvailableAssign {
 		passed := v
@@ -295,6 +300,7 @@ func (x *decider) takeTurn(d *Decision, scope, method string, order TurnOrder) (
 		if v, err = read(x.ctx, scope, x.req, order); err != nil {
 			return v, false, err
 		}
+		x.count(v)
 		anyway = "nobody eligible is available (" + PassedOverList(passed.Passed, passed.PassedCount) + "), so assigned anyway: "
 	}
 	t, ok := NextTurn(scope, method, v)
@@ -329,6 +335,13 @@ func (x *decider) delegate(id, why string) (Delegation, error) {
 		return Delegation{}, err
 	}
 	return x.in.People.Delegate(x.ctx, id, w.Delegate, x.req, TurnOrder{Stage: x.in.Stage, Exclude: x.without})
+}
+
+// count adds a turn view's passed over to the explanation's tallies.
+func (x *decider) count(v TurnView) {
+	x.ex.PassedAway += v.Away
+	x.ex.PassedFull += v.Full
+	x.ex.PassedOther += v.PassedCount - v.Away - v.Full
 }
 
 // refuse says why the person may not be given new work at the stage now (away,

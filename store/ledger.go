@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -229,7 +230,7 @@ func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, e
 		case w.Explanation != nil:
 			waits := w.Decision.Backlog && w.Explanation.EligibleSet > 0
 			b.Queue(q("BacklogSet"), k.WorkflowID, string(k.Stage), w.ClaimID, k.Seq, policy.PriorityRank(w.Decision.Priority),
-				w.Explanation.EligibleSet, waits)
+				w.Explanation.EligibleSet, waits, cmp.Or(w.Decision.Rules.Queue, policy.DefaultQueue))
 		case w.Decision.Assignee != "":
 			b.Queue(q("BacklogDrop"), k.WorkflowID, string(k.Stage))
 		}

@@ -244,3 +244,53 @@ func (qs *Queries) Absences(ctx context.Context, id string) ([]Absence, error) {
 		return a, err
 	}, id)
 }
+
+// WorkloadStats is what the workload metrics export, each bounded in size:
+// open stages by stage, the TopOpen people holding the most, and the backlog by
+// queue and stage.
+type WorkloadStats struct {
+	OpenByStage map[policy.Stage]int
+	TopOpen     []UserOpen
+	Backlog     []BacklogQueue
+}
+
+// UserOpen is one person's open stages.
+type UserOpen struct {
+	UserID string
+	Open   int
+}
+
+// BacklogQueue is the backlog of one queue and stage: how many wait, and the
+// oldest wait in seconds.
+type BacklogQueue struct {
+	Queue, Stage string
+	Count        int
+	OldestSecs   float64
+}
+
+// TopOpen is how many people WorkloadStats names.
+const TopOpen = 10
+
+// WorkloadStats reads the workload figures.
+func (qs *Queries) WorkloadStats(ctx context.Context) (WorkloadStats, error) {
+	var st WorkloadStats
+	by, err := countsBy[int](ctx, qs, "open stages by stage", q("OpenStagesByStage"))
+	if err != nil {
+		return st, err
+	}
+	st.OpenByStage = map[policy.Stage]int{}
+	for s, n := range by {
+		st.OpenByStage[policy.Stage(s)] = n
+	}
+	if st.TopOpen, err = collect(ctx, qs, "top open stages", q("OpenStagesTop"), func(r pgx.CollectableRow) (UserOpen, error) {
+		var u UserOpen
+		return u, r.Scan(&u.UserID, &u.Open)
+	}, TopOpen); err != nil {
+		return st, err
+	}
+	st.Backlog, err = collect(ctx, qs, "backlog by queue", q("BacklogByQueue"), func(r pgx.CollectableRow) (BacklogQueue, error) {
+		var b BacklogQueue
+		return b, r.Scan(&b.Queue, &b.Stage, &b.Count, &b.OldestSecs)
+	})
+	return st, err
+}

@@ -8,6 +8,7 @@ CREATE TABLE backlog (
     claim_id     text NOT NULL,
     seq          int NOT NULL,
     priority     int NOT NULL,
+    queue        text NOT NULL,
     eligible_set bigint NOT NULL,
     queued_at    timestamptz NOT NULL DEFAULT now(),
     lease_until  timestamptz,

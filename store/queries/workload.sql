@@ -45,10 +45,11 @@ RETURNING old.status;
 WITH gone AS (
     DELETE FROM backlog WHERE workflow_id = $1 AND stage = $2 AND NOT $7::bool
 )
-INSERT INTO backlog (workflow_id, stage, claim_id, seq, priority, eligible_set)
-SELECT $1, $2, $3, $4, $5, $6 WHERE $7::bool
+INSERT INTO backlog (workflow_id, stage, claim_id, seq, priority, eligible_set, queue)
+SELECT $1, $2, $3, $4, $5, $6, $8 WHERE $7::bool
 ON CONFLICT (workflow_id, stage) DO UPDATE
-SET seq = excluded.seq, priority = excluded.priority, eligible_set = excluded.eligible_set, lease_until = NULL;
+SET seq = excluded.seq, priority = excluded.priority, eligible_set = excluded.eligible_set, queue = excluded.queue,
+    lease_until = NULL;
 
 -- name: BacklogDrop
 -- A stage that got an assignee, or was completed, no longer waits.
@@ -88,3 +89,14 @@ ON CONFLICT (user_id, starts_at) DO UPDATE SET ends_at = excluded.ends_at, deleg
 -- name: AbsenceList
 -- A person's absences not yet over, soonest first.
 SELECT starts_at, ends_at, delegate FROM absences WHERE user_id = $1 AND ends_at > now() ORDER BY starts_at;
+
+-- name: OpenStagesByStage
+SELECT stage, count(*)::int FROM open_stages GROUP BY stage;
+
+-- name: OpenStagesTop
+-- The people holding the most open stages: a bounded label set for the metrics.
+SELECT user_id, count(*)::int AS n FROM open_stages GROUP BY user_id ORDER BY n DESC, user_id LIMIT $1;
+
+-- name: BacklogByQueue
+-- The backlog's size and its oldest wait, by queue and stage.
+SELECT queue, stage, count(*)::int, extract(epoch FROM now() - min(queued_at))::float8 FROM backlog GROUP BY queue, stage;
