@@ -66,6 +66,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/queue", s.queue},
 		{"GET", "/api/inbox", s.inbox},
 		{"POST", "/api/inbox/{item_id}/read", s.inboxRead},
+		{"GET", "/api/team", s.team},
 		{"GET", "/api/users/{user_id}", s.userWorkload},
 		{"PUT", "/api/users/{user_id}/status", s.setStatus},
 		{"POST", "/api/users/{user_id}/absences", s.addAbsence},

@@ -181,3 +181,41 @@ func (s *Server) addAbsence(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusCreated, a)
 	}
 }
+
+// TeamView is GET /api/team's answer: a page of active people, the most loaded
+// first, and the backlog by queue and stage.
+type TeamView struct {
+	People  []store.TeamMember   `json:"people"`
+	Backlog []store.BacklogQueue `json:"backlog"`
+	Offset  int                  `json:"offset"`
+}
+
+// team answers GET /api/team?offset=&limit= for admins.
+func (s *Server) team(w http.ResponseWriter, r *http.Request) {
+	me := caller(r)
+	if !me.IsAdmin() {
+		writeError(w, http.StatusForbidden, "forbidden", me.ID+" may not see the team view: admins only")
+		return
+	}
+	offset, limit, ok := pageParams(w, r)
+	if !ok {
+		return
+	}
+	people, err := s.store.TeamPage(r.Context(), offset, limit)
+	if err == nil {
+		var st store.WorkloadStats
+		if st, err = s.store.WorkloadStats(r.Context()); err == nil {
+			writeJSON(w, http.StatusOK, TeamView{People: nonNilSlice(people), Backlog: nonNilSlice(st.Backlog), Offset: offset})
+			return
+		}
+	}
+	s.log.ErrorContext(r.Context(), "read the team", "error", err)
+	writeError(w, http.StatusInternalServerError, "database_error", "could not read the team")
+}
+
+func nonNilSlice[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -263,9 +263,10 @@ type UserOpen struct {
 // BacklogQueue is the backlog of one queue and stage: how many wait, and the
 // oldest wait in seconds.
 type BacklogQueue struct {
-	Queue, Stage string
-	Count        int
-	OldestSecs   float64
+	Queue      string  `json:"queue"`
+	Stage      string  `json:"stage"`
+	Count      int     `json:"count"`
+	OldestSecs float64 `json:"oldestSeconds"`
 }
 
 // TopOpen is how many people WorkloadStats names.
@@ -293,4 +294,24 @@ func (qs *Queries) WorkloadStats(ctx context.Context) (WorkloadStats, error) {
 		return b, r.Scan(&b.Queue, &b.Stage, &b.Count, &b.OldestSecs)
 	})
 	return st, err
+}
+
+// TeamMember is one row of the admins' team view.
+type TeamMember struct {
+	ID     string              `json:"id"`
+	Name   string              `json:"name"`
+	Status policy.Availability `json:"status"`
+	Limit  int                 `json:"limit,omitempty"` // the total limit; 0 for none
+	Open   int                 `json:"open"`
+}
+
+// TeamPage reads a page of active people, the most loaded first.
+func (qs *Queries) TeamPage(ctx context.Context, offset, limit int) ([]TeamMember, error) {
+	return collect(ctx, qs, "team", q("TeamPage"), func(r pgx.CollectableRow) (TeamMember, error) {
+		var m TeamMember
+		var status string
+		err := r.Scan(&m.ID, &m.Name, &status, &m.Limit, &m.Open)
+		m.Status = policy.Availability(status)
+		return m, err
+	}, offset, limit)
 }

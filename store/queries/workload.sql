@@ -100,3 +100,13 @@ SELECT user_id, count(*)::int AS n FROM open_stages GROUP BY user_id ORDER BY n 
 -- name: BacklogByQueue
 -- The backlog's size and its oldest wait, by queue and stage.
 SELECT queue, stage, count(*)::int, extract(epoch FROM now() - min(queued_at))::float8 FROM backlog GROUP BY queue, stage;
+
+-- name: TeamPage
+-- Active people with their status, limits and open stages, the most loaded
+-- first: a page of the admins' team view.
+SELECT u.id, u.name, effective_status(u.id, u.status), u.cap_total, coalesce(o.n, 0)::int
+FROM users u
+LEFT JOIN (SELECT user_id, count(*) AS n FROM open_stages GROUP BY user_id) o ON o.user_id = u.id
+WHERE u.active
+ORDER BY coalesce(o.n, 0) DESC, u.position
+OFFSET $1 LIMIT $2;

@@ -57,8 +57,63 @@ async function signIn() {
   $("me").textContent = "Signed in as " + me.name + " (" + me.userId + ")";
   $("login-form").hidden = true;
   $("logout").hidden = false;
-  for (const id of ["mywork-section", "queue-section"]) $(id).hidden = false;
+  for (const id of ["mywork-section", "queue-section", "me-section"]) $(id).hidden = false;
+  $("team-section").hidden = !me.admin;
   await refresh();
+}
+
+// showMe shows the caller's status and open work against their limit.
+async function showMe() {
+  const w = await api("GET", "/api/users/me");
+  $("my-status").textContent = w.status;
+  $("my-status").className = "status-" + w.status;
+  $("status-select").value = w.status;
+  $("my-open").textContent = w.open + " open" + (w.capacity.total ? " of " + w.capacity.total : "");
+}
+
+// showTeam is the admins' view: each person's status, open stages and limit,
+// with a bar of their open work, and the backlog by queue and stage.
+async function showTeam() {
+  const t = await api("GET", "/api/team?limit=50");
+  const body = $("team").tBodies[0];
+  body.replaceChildren();
+  const most = Math.max(1, ...t.people.map((p) => Math.max(p.open, p.limit || 0)));
+  for (const p of t.people) {
+    const tr = document.createElement("tr");
+    tr.dataset.user = p.id;
+    const bar = document.createElement("div");
+    bar.className = "bar" + (p.limit && p.open >= p.limit ? " full" : "");
+    bar.style.width = Math.round((100 * p.open) / most) + "%";
+    const chart = document.createElement("td");
+    chart.append(bar);
+    tr.append(cell(p.name + " (" + p.id + ")"), cell(p.status, "status-" + p.status), cell(String(p.open)),
+      cell(p.limit ? String(p.limit) : "no limit"), chart);
+    body.append(tr);
+  }
+  const backlog = $("backlog").tBodies[0];
+  backlog.replaceChildren();
+  for (const b of t.backlog) {
+    const tr = document.createElement("tr");
+    tr.append(cell(b.queue), cell(b.stage), cell(String(b.count)), cell(Math.round(b.oldestSeconds) + " s"));
+    backlog.append(tr);
+  }
+}
+
+const outcomes = ["approval", "goodwill", "repudiation", "no_claim"];
+
+// completeControls complete the caller's stage; at review they ask for the outcome
+// from the row's select.
+function completeControls(c) {
+  const parts = [];
+  let pick = null;
+  if (c.stage === "review") {
+    pick = document.createElement("select");
+    pick.className = "outcome";
+    for (const o of outcomes) pick.append(new Option(o, o));
+    parts.push(pick);
+  }
+  parts.push(button("Complete", "complete primary", () => act(c.claimId, "complete", pick ? { outcome: pick.value } : {})));
+  return parts;
 }
 
 function queueQuery() {
@@ -72,6 +127,8 @@ function queueQuery() {
 
 async function refresh() {
   showError(null);
+  await showMe();
+  if (me.admin) await showTeam();
   const data = await api("GET", "/api/queue?" + queueQuery());
   const queue = $("queue").tBodies[0];
   const mine = $("mywork").tBodies[0];
@@ -92,6 +149,7 @@ async function refresh() {
       row.append(cell(c.claimId), cell(c.stage), cell(new Date(c.started).toLocaleString()));
       const a = document.createElement("td");
       a.append(
+        ...completeControls(c),
         button("Reassign", "reassign", async () => openReassign(c.claimId)),
         button("Unassign", "unassign", () => act(c.claimId, "unassign", { comment: prompt("Why return it to the queue?") || "" })),
         button("Timeline", "timeline", () => showTimeline(c.claimId)),
@@ -148,12 +206,22 @@ async function showCandidates(claimId, more) {
 
 async function showTimeline(claimId) {
   await showCandidates(claimId, false);
-  const data = await api("GET", "/api/claims/" + encodeURIComponent(claimId) + "/timeline");
+  const state = await api("GET", "/api/claims/" + encodeURIComponent(claimId));
+  const data = $("claim-data");
+  data.replaceChildren();
+  for (const [k, v] of Object.entries(state.data || {})) {
+    const dt = document.createElement("dt");
+    dt.textContent = k;
+    const dd = document.createElement("dd");
+    dd.textContent = v;
+    data.append(dt, dd);
+  }
+  const events = await api("GET", "/api/claims/" + encodeURIComponent(claimId) + "/timeline");
   $("timeline-section").hidden = false;
   $("timeline-claim").textContent = claimId;
   const list = $("timeline");
   list.replaceChildren();
-  for (const e of data.events) {
+  for (const e of events.events) {
     const li = document.createElement("li");
     li.dataset.kind = e.kind;
     const who = e.subject ? " → " + e.subject : "";
@@ -172,6 +240,15 @@ $("logout").addEventListener("click", () => { sessionStorage.removeItem("baton-t
 $("filters").addEventListener("submit", (ev) => { ev.preventDefault(); page = 1; refresh().catch(showError); });
 $("more").addEventListener("click", () => { page++; refresh().catch(showError); });
 $("cand-more").addEventListener("click", () => showCandidates($("timeline-claim").textContent, true).catch(showError));
+$("status-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  api("PUT", "/api/users/me/status", { status: $("status-select").value }).then(refresh).catch(showError);
+});
+$("away-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const until = new Date($("away-until").value).toISOString().replace(/\.\d{3}Z$/, "Z");
+  api("POST", "/api/users/me/absences", { until, delegate: $("away-delegate").value.trim() }).then(refresh).catch(showError);
+});
 $("reassign-cancel").addEventListener("click", () => { $("reassign-section").hidden = true; });
 $("reassign-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
