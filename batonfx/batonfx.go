@@ -36,6 +36,7 @@ import (
 	"github.com/batonhq/baton/activities"
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/config"
+	"github.com/batonhq/baton/httpapi"
 	"github.com/batonhq/baton/metrics"
 	"github.com/batonhq/baton/notify"
 	"github.com/batonhq/baton/policy"
@@ -246,9 +247,11 @@ func Register(r worker.Registry, acts *activities.Activities) {
 const sweepEvery = 10 * time.Second
 
 // RunSweeper sends, every ten seconds, the notifications their claims left
-// unsent for longer than OutboxSweepAfter (see Activities.SweepOutbox). Every
+// unsent for longer than OutboxSweepAfter (see Activities.SweepOutbox), and acts
+// on absences that have begun (httpapi.StartAbsences). Every
 // worker runs one; the outbox lease keeps them from sending a message twice.
-func RunSweeper(lc fx.Lifecycle, acts *activities.Activities, cfg config.Config, log *slog.Logger) {
+func RunSweeper(lc fx.Lifecycle, acts *activities.Activities, c client.Client, cfg config.Config, log *slog.Logger) {
+	claims := claimclient.New(c, cfg.TaskQueue)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	lc.Append(fx.Hook{
@@ -265,6 +268,11 @@ func RunSweeper(lc fx.Lifecycle, acts *activities.Activities, cfg config.Config,
 					}
 					if _, err := acts.SweepOutbox(ctx, cfg.OutboxSweepAfter); err != nil && ctx.Err() == nil {
 						log.Warn("outbox sweep", "error", err)
+					}
+					// Absences that began since: their open work moves where the
+					// stage's policy says so.
+					if _, err := httpapi.StartAbsences(ctx, acts.Store, claims); err != nil && ctx.Err() == nil {
+						log.Warn("absences starting", "error", err)
 					}
 				}
 			}()

@@ -232,6 +232,14 @@ func (c *Client) Redistribute(ctx context.Context, workflowIDs []string, user, r
 	return c.signalAll(ctx, workflowIDs, workflows.SignalRedistribute, workflows.RedistributeInput{User: user, Reason: reason})
 }
 
+// RedistributeAbsent asks the claims named to move their current stage off
+// user, whose absence has begun, where the stage's policy says onAbsence:
+// redistribute; the others keep it with them.
+func (c *Client) RedistributeAbsent(ctx context.Context, workflowIDs []string, user, reason string) error {
+	return c.signalAll(ctx, workflowIDs, workflows.SignalRedistribute,
+		workflows.RedistributeInput{User: user, Reason: reason, Absence: true})
+}
+
 // signalAll sends a signal to each workflow, skipping those that have ended.
 func (c *Client) signalAll(ctx context.Context, workflowIDs []string, name string, arg any) error {
 	for _, id := range workflowIDs {

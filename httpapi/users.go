@@ -178,6 +178,9 @@ func (s *Server) addAbsence(w http.ResponseWriter, r *http.Request) {
 		s.log.ErrorContext(r.Context(), "record absence", "user", id, "error", err)
 		writeError(w, http.StatusInternalServerError, "database_error", "could not record the absence of "+id)
 	default:
+		if _, err := StartAbsences(r.Context(), s.store, s.claims); err != nil {
+			s.log.WarnContext(r.Context(), "act on absences starting", "error", err)
+		}
 		writeJSON(w, http.StatusCreated, a)
 	}
 }

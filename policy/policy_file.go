@@ -98,6 +98,9 @@ type StageRules struct {
 	EscalationReassign bool `json:"escalationReassign,omitempty"`
 	// RequireReassignComment is the policy's requireReassignComment.
 	RequireReassignComment bool `json:"requireReassignComment,omitempty"`
+	// RedistributeOnAbsence moves the stage off its holder when an absence of
+	// theirs starts (onAbsence: redistribute); by default it stays with them.
+	RedistributeOnAbsence bool `json:"redistributeOnAbsence,omitempty"`
 }
 
 // RulesFor returns the stage's rules, with the policy-wide settings folded in.
@@ -354,6 +357,15 @@ func (w *walker) stage(n *yaml.Node, field string, stage Stage) StageConfig {
 				default:
 					sc.ExcludeActorsOf = append(sc.ExcludeActorsOf, st)
 				}
+			}
+		},
+		"onAbsence": func(v *yaml.Node, f string) {
+			switch a := w.str(v, f); a {
+			case "keep":
+			case "redistribute":
+				sc.Rules.RedistributeOnAbsence = true
+			default:
+				w.fail(v, f, fmt.Sprintf("unknown choice %q: want keep or redistribute", a))
 			}
 		},
 		"whenNobodyAvailable": func(v *yaml.Node, f string) {

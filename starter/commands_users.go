@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/batonhq/baton/httpapi"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
 )
@@ -189,5 +190,19 @@ func cmdUserAway(ctx context.Context, c *cli, args []string) error {
 		fmt.Fprintf(c.stdout, "; new work goes to %s", a.Delegate)
 	}
 	fmt.Fprintln(c.stdout)
+	if a.From.After(time.Now()) {
+		return nil // the worker acts on its start
+	}
+	claims, err := c.claims(ctx)
+	if err != nil {
+		return err
+	}
+	n, err := httpapi.StartAbsences(ctx, st, claims)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		fmt.Fprintf(c.stdout, "%d open stages asked to move where their policy says onAbsence: redistribute\n", n)
+	}
 	return nil
 }

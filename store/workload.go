@@ -315,3 +315,22 @@ func (qs *Queries) TeamPage(ctx context.Context, offset, limit int) ([]TeamMembe
 		return m, err
 	}, offset, limit)
 }
+
+// AbsenceStart is an absence that has just begun: the person, its end, and the
+// claims whose current stage they hold.
+type AbsenceStart struct {
+	UserID string
+	Until  time.Time
+	Held   []string
+}
+
+// AbsencesStart claims, once each, the absences that have begun since last
+// asked: the worker's sweeper asks every few seconds, and the command that
+// records an absence starting now asks at once.
+func (qs *Queries) AbsencesStart(ctx context.Context) ([]AbsenceStart, error) {
+	return collect(ctx, qs, "absences starting", q("AbsencesStart"), func(r pgx.CollectableRow) (AbsenceStart, error) {
+		var a AbsenceStart
+		err := r.Scan(&a.UserID, &a.Until, &a.Held)
+		return a, err
+	})
+}

@@ -221,6 +221,9 @@ func (c *claim) watchBacklog(ctx workflow.Context, stage policy.Stage) {
 			if c.state.Assignee != move.User || c.state.Status != StatusAssigned {
 				continue // moved already, or never theirs
 			}
+			if move.Absence && !c.state.Rules.RedistributeOnAbsence {
+				continue // the stage's policy keeps open work with someone absent
+			}
 		case !c.waitingInQueue() || !c.decision.Backlog:
 			continue
 		}

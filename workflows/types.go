@@ -189,6 +189,9 @@ type RecordAssignmentInput struct {
 type RedistributeInput struct {
 	User   string `json:"user"`
 	Reason string `json:"reason"`
+	// Absence marks a move because an absence started: only stages whose
+	// policy says onAbsence: redistribute move.
+	Absence bool `json:"absence,omitempty"`
 }
 
 // RecordCompletionResult is what recording a completion hands back: the

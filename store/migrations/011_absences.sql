@@ -8,10 +8,14 @@ CREATE TABLE absences (
     delegate   text NOT NULL DEFAULT '',
     created_by text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
+    -- started_at is set once the start has been acted on (open work moved where
+    -- the stage's policy says to): each absence's start is handled once.
+    started_at timestamptz,
     PRIMARY KEY (user_id, starts_at),
     CHECK (ends_at > starts_at)
 );
 CREATE INDEX absences_current ON absences (user_id, ends_at);
+CREATE INDEX absences_starting ON absences (starts_at) WHERE started_at IS NULL;
 
 -- A person's status now: away during an absence, else what they set.
 CREATE FUNCTION effective_status(uid text, status text) RETURNS text LANGUAGE sql STABLE AS $$

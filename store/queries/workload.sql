@@ -110,3 +110,15 @@ LEFT JOIN (SELECT user_id, count(*) AS n FROM open_stages GROUP BY user_id) o ON
 WHERE u.active
 ORDER BY coalesce(o.n, 0) DESC, u.position
 OFFSET $1 LIMIT $2;
+
+-- name: AbsencesStart
+-- Marks the absences that have begun and were not yet acted on, and returns
+-- each person, the end, and the claims whose stage they hold.
+WITH started AS (
+    UPDATE absences SET started_at = now()
+    WHERE started_at IS NULL AND starts_at <= now() AND ends_at > now()
+    RETURNING user_id, ends_at
+)
+SELECT s.user_id, s.ends_at, coalesce(array_agg(o.workflow_id ORDER BY o.assigned_at) FILTER (WHERE o.workflow_id IS NOT NULL), '{}')
+FROM started s LEFT JOIN open_stages o ON o.user_id = s.user_id
+GROUP BY s.user_id, s.ends_at;

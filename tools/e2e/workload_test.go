@@ -13,6 +13,7 @@ import (
 
 	"github.com/batonhq/baton/batontest"
 	"github.com/batonhq/baton/claimclient"
+	"github.com/batonhq/baton/httpapi"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/tools/testenv"
@@ -437,4 +438,61 @@ func TestAbsenceSendsNewWorkToTheDelegate(t *testing.T) {
 	require.ErrorContains(t, err, `delegate "nobody" is not in the directory`)
 	err = b.DB.Store.AbsenceAdd(ctx, "cat", "dan", store.Absence{From: now, Until: now.Add(time.Hour)})
 	require.ErrorIs(t, err, store.ErrForbidden)
+}
+
+// When an absence starts, a stage whose policy says onAbsence: redistribute
+// moves off the absent person, once; a stage that keeps open work stays.
+func TestAbsenceStartRedistributesWhereThePolicySays(t *testing.T) {
+	t.Parallel()
+	p, err := policy.ParsePolicy("absence.yaml", []byte(`
+version: absence-1
+claims:
+  enableClaimAssignments: true
+  claimAssignmentMethod: round_robin
+  stages:
+    capture:
+      onAbsence: redistribute
+`))
+	require.NoError(t, err)
+	b := testenv.Start(t, p, directory)
+	ctx := context.Background()
+	start := func(n int) string {
+		id := b.ClaimID(n)
+		_, err := b.Claims.Start(ctx, workflows.ClaimInput{ClaimID: id})
+		require.NoError(t, err)
+		if s := waitDecided(t, b, id, policy.StageCapture); s.Assignee != "ann" {
+			_, err := b.Claims.Assign(ctx, id, workflows.AssignInput{Actor: "root", UserID: "ann"})
+			require.NoError(t, err)
+		}
+		return id
+	}
+	atCapture := start(1)
+	atReview := start(2)
+	_, err = b.Claims.Complete(ctx, atReview, workflows.CompleteInput{Actor: "ann"})
+	require.NoError(t, err)
+	if s := waitDecided(t, b, atReview, policy.StageReview); s.Assignee != "ann" {
+		_, err := b.Claims.Assign(ctx, atReview, workflows.AssignInput{Actor: "root", UserID: "ann"})
+		require.NoError(t, err)
+	}
+
+	now := time.Now().UTC()
+	require.NoError(t, b.DB.Store.AbsenceAdd(ctx, "ann", "ann", store.Absence{From: now.Add(-time.Second), Until: now.Add(time.Hour)}))
+	n, err := httpapi.StartAbsences(ctx, b.DB.Store, b.Claims)
+	require.NoError(t, err)
+	require.Equal(t, 2, n, "both claims are told")
+	n, err = httpapi.StartAbsences(ctx, b.DB.Store, b.Claims)
+	require.NoError(t, err)
+	require.Zero(t, n, "an absence's start is acted on once")
+
+	batontest.Eventually(t, 30*time.Second, func() (bool, string) {
+		s, err := b.Claims.State(ctx, atCapture)
+		require.NoError(t, err)
+		return s.Assignee != "ann" && s.Assignee != "", s.Assignee
+	})
+	s, err := b.Claims.State(ctx, atCapture)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(s.Decisions[len(s.Decisions)-1].Reason, "ann is away until "), s.Decisions[len(s.Decisions)-1].Reason)
+	s, err = b.Claims.State(ctx, atReview)
+	require.NoError(t, err)
+	require.Equal(t, "ann", s.Assignee, "review keeps open work with someone absent")
 }
