@@ -243,12 +243,17 @@ func Register(r worker.Registry, acts *activities.Activities) {
 	acts.Register(r)
 }
 
-// sweepEvery is how often the sweeper looks for stale notifications.
+// sweepEvery is how often the sweeper looks for stale notifications, absences
+// starting and backlog stages left waiting.
 const sweepEvery = 10 * time.Second
 
+// staleBatch is how many backlog stages one sweep nudges at most.
+const staleBatch = 20
+
 // RunSweeper sends, every ten seconds, the notifications their claims left
-// unsent for longer than OutboxSweepAfter (see Activities.SweepOutbox), and acts
-// on absences that have begun (httpapi.StartAbsences). Every
+// unsent for longer than OutboxSweepAfter (see Activities.SweepOutbox), acts on
+// absences that have begun (httpapi.StartAbsences), and nudges backlog stages
+// that have waited with no lease (store.Queries.BacklogStale). Every
 // worker runs one; the outbox lease keeps them from sending a message twice.
 func RunSweeper(lc fx.Lifecycle, acts *activities.Activities, c client.Client, cfg config.Config, log *slog.Logger) {
 	claims := claimclient.New(c, cfg.TaskQueue)
@@ -273,6 +278,12 @@ func RunSweeper(lc fx.Lifecycle, acts *activities.Activities, c client.Client, c
 					// stage's policy says so.
 					if _, err := httpapi.StartAbsences(ctx, acts.Store, claims); err != nil && ctx.Err() == nil {
 						log.Warn("absences starting", "error", err)
+					}
+					// Backlog stages whose nudge was lost decide again.
+					if stale, err := acts.Store.BacklogStale(ctx, staleBatch); err != nil && ctx.Err() == nil {
+						log.Warn("stale backlog", "error", err)
+					} else if err := claims.DecideAgain(ctx, stale); err != nil && ctx.Err() == nil {
+						log.Warn("nudge stale backlog", "error", err)
 					}
 				}
 			}()

@@ -334,3 +334,19 @@ func (qs *Queries) AbsencesStart(ctx context.Context) ([]AbsenceStart, error) {
 		return a, err
 	})
 }
+
+// BacklogStale leases up to n of the oldest backlog stages that have waited
+// ten seconds with no lease, and returns their workflows: the sweeper asks each
+// to decide again, so a stage whose nudge was lost (a crash between the lease
+// and the signal) still gets one.
+func (qs *Queries) BacklogStale(ctx context.Context, n int) ([]string, error) {
+	rows, err := qs.db.Query(ctx, q("BacklogStale"), n)
+	if err != nil {
+		return nil, fmt.Errorf("stale backlog: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("stale backlog: %w", err)
+	}
+	return ids, nil
+}

@@ -122,3 +122,25 @@ WITH started AS (
 SELECT s.user_id, s.ends_at, coalesce(array_agg(o.workflow_id ORDER BY o.assigned_at) FILTER (WHERE o.workflow_id IS NOT NULL), '{}')
 FROM started s LEFT JOIN open_stages o ON o.user_id = s.user_id
 GROUP BY s.user_id, s.ends_at;
+
+-- name: BacklogStale
+-- Leases the $1 highest-priority, oldest backlog stages that nobody holds a
+-- lease on and that someone could take now (an active, available member of
+-- their eligible set under their total limit): the sweeper's nudge, so a stage
+-- whose nudge was lost is never left waiting for good, and a stage nobody can
+-- take is not decided again for nothing.
+WITH pick AS (
+    SELECT b.workflow_id, b.stage FROM backlog b
+    WHERE (b.lease_until IS NULL OR b.lease_until < now()) AND b.queued_at < now() - interval '10 seconds'
+      AND EXISTS (
+          SELECT 1 FROM eligible_sets e, unnest(e.users) AS m (user_id)
+          JOIN users u ON u.id = m.user_id
+          WHERE e.id = b.eligible_set AND u.active AND effective_status(u.id, u.status) = 'available'
+            AND (u.cap_total = 0 OR (SELECT count(*) FROM open_stages o WHERE o.user_id = u.id) < u.cap_total))
+    ORDER BY b.priority DESC, b.queued_at
+    LIMIT $1
+    FOR UPDATE OF b SKIP LOCKED
+)
+UPDATE backlog b SET lease_until = now() + interval '2 minutes'
+FROM pick WHERE b.workflow_id = pick.workflow_id AND b.stage = pick.stage
+RETURNING b.workflow_id;

@@ -28,7 +28,11 @@ type ChaosConfig struct {
 	Kills     int // worker SIGKILLed and restarted
 	Cuts      int // pg_terminate_backend on every other connection
 	Restarts  int // embedded Temporal server stopped and started on its SQLite file
-	Window    time.Duration
+	// Aways send one of the round-robin people away for a moment and back;
+	// Deactivations deactivate one for good, re-routing what they hold.
+	Aways         int
+	Deactivations int
+	Window        time.Duration
 	Seed      uint64
 	Log       *slog.Logger
 }
@@ -116,6 +120,18 @@ func Chaos(ctx context.Context, cfg ChaosConfig, progress io.Writer) (*Tally, er
 	for range cfg.Restarts {
 		kinds = append(kinds, "Temporal server stop + restart")
 	}
+	for range cfg.Aways {
+		kinds = append(kinds, faultAway)
+	}
+	for range cfg.Deactivations {
+		kinds = append(kinds, faultDeactivate)
+	}
+	// The people workload faults touch: never u1, the review stage's default
+	// assignee, whom every claim's claim window needs.
+	people := slices.Clone(Users[1:])
+	rng.Shuffle(len(people), func(i, j int) { people[i], people[j] = people[j], people[i] })
+	var touched []string
+	var gone *deactivation
 	rng.Shuffle(len(kinds), func(i, j int) { kinds[i], kinds[j] = kinds[j], kinds[i] })
 	thresholds := make([]int, len(kinds))
 	for i := range thresholds {
@@ -155,6 +171,29 @@ func Chaos(ctx context.Context, cfg ChaosConfig, progress io.Writer) (*Tally, er
 			case "pg_terminate_backend":
 				_, err = s.Pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 					WHERE datname = current_database() AND pid <> pg_backend_pid()`)
+			case faultAway, faultDeactivate:
+				who := people[len(touched)%len(people)]
+				if kind == faultDeactivate {
+					// Whoever holds the most now, so the re-routing has work to do.
+					who, err = s.busiest(ctx, people, touched)
+					if err != nil {
+						break
+					}
+				}
+				touched = append(touched, who)
+				if kind == faultAway {
+					err = s.awayAndBack(ctx, claims, who)
+				} else {
+					// Give them a few claims waiting at review first, so the
+					// deactivation has open work to re-route.
+					given := giveWaiting(ctx, claims, who, 4)
+					fmt.Fprintf(progress, "chaos: %6.1fs  %s given %d waiting review stages, then deactivated\n", time.Since(start).Seconds(), who, len(given))
+					gone = &deactivation{user: who, given: given}
+					gone.held, err = s.Store.UserActiveSet(ctx, "root", who, false)
+					if err == nil {
+						err = claims.Redistribute(ctx, gone.held, who, who+" was deactivated")
+					}
+				}
 			default:
 				err = s.RestartServer(ctx, 2*time.Second)
 			}
@@ -185,9 +224,18 @@ func Chaos(ctx context.Context, cfg ChaosConfig, progress io.Writer) (*Tally, er
 		err := s.Pool.QueryRow(drainCtx, `SELECT count(*) FROM outbox WHERE sent_at IS NULL`).Scan(&unsent)
 		return err == nil && unsent == 0, err
 	})
-	t, err := s.audit(ctx, ids, cfg.Window, box)
+	var requeued []string
+	if gone != nil {
+		requeued = gone.given
+	}
+	t, err := s.audit(ctx, ids, cfg.Window, box, touched, requeued)
 	if err != nil {
 		return nil, err
+	}
+	if gone != nil {
+		if err := s.auditDeactivation(ctx, t, *gone); err != nil {
+			return nil, err
+		}
 	}
 	t.Faults, t.Took = faults, time.Since(start)
 	// A message goes out again, under the same Message-ID, only when the sender dies
@@ -290,6 +338,10 @@ type Tally struct {
 	NeverDelivered                       int
 	TimersOnce, TimersTwice, TimersNever int
 	Faults                               []Fault
+	// Deactivated is the person a run deactivated, Held how many stages they
+	// held then, and Moved how many were moved off them (once each).
+	Deactivated string
+	Held, Moved int
 	Took                                 time.Duration
 	Losses                               []string
 }
@@ -298,7 +350,7 @@ type Tally struct {
 func (t *Tally) Lost() bool { return len(t.Losses) > 0 }
 
 // audit checks everything a user relies on after the run.
-func (s *Stack) audit(ctx context.Context, ids []string, window time.Duration, box *mailbox) (*Tally, error) {
+func (s *Stack) audit(ctx context.Context, ids []string, window time.Duration, box *mailbox, touched, requeued []string) (*Tally, error) {
 	t := &Tally{Claims: len(ids), Spread: map[string]int{}}
 	claims := claimclient.New(s.Client, "chaos")
 	ledger := map[string]int{} // workflow id/stage/seq → rows
@@ -344,10 +396,12 @@ func (s *Stack) audit(ctx context.Context, ids []string, window time.Duration, b
 		if err != nil {
 			return nil, err
 		}
-		switch once {
-		case 0:
+		switch {
+		case once == 0:
 			t.TimersNever++
-		case 1:
+		case once == 1, slices.Contains(requeued, id):
+			// A stage a person held and the run sent back to its queue (a
+			// leaver's) gets a whole new window, rightly.
 			t.TimersOnce++
 		default:
 			t.TimersTwice++
@@ -358,7 +412,7 @@ func (s *Stack) audit(ctx context.Context, ids []string, window time.Duration, b
 			t.Extra += n
 		}
 	}
-	if err := s.auditSpread(ctx, t); err != nil {
+	if err := s.auditSpread(ctx, t, touched); err != nil {
 		return nil, err
 	}
 	if err := s.auditOutbox(ctx, t, box); err != nil {
@@ -406,13 +460,100 @@ func (s *Stack) windowTimer(ctx context.Context, workflowID string, window time.
 	return fired, nil
 }
 
-func (s *Stack) auditSpread(ctx context.Context, t *Tally) error {
+// auditSpread checks round robin stayed even among the people no workload fault
+// touched: someone away for a while, or gone, rightly has fewer.
+func (s *Stack) auditSpread(ctx context.Context, t *Tally, touched []string) error {
 	counts, err := s.roundRobinCounts(ctx, "chaos-")
 	if err != nil {
 		return err
 	}
+	even := slices.DeleteFunc(slices.Clone(Users), func(u string) bool { return slices.Contains(touched, u) })
 	for stage, c := range counts {
-		t.Spread[string(stage)] = spread(c, Users)
+		t.Spread[string(stage)] = spread(c, even)
+	}
+	return nil
+}
+
+// The workload faults.
+const (
+	faultAway       = "user away + back"
+	faultDeactivate = "user deactivated"
+)
+
+// deactivation is the person a run deactivated and the claims whose stage they
+// held then.
+type deactivation struct {
+	user  string
+	held  []string
+	given []string // claims whose review stage the run gave them first
+}
+
+// giveWaiting has root assign up to n claims waiting unassigned at review to
+// who, and returns those it gave; a claim that moved on meanwhile is skipped.
+func giveWaiting(ctx context.Context, claims *claimclient.Client, who string, n int) []string {
+	waiting, err := claims.List(ctx, claimclient.ListFilter{Stage: string(policy.StageReview), Status: workflows.StatusUnassigned, Limit: n})
+	if err != nil {
+		return nil
+	}
+	var given []string
+	for _, l := range waiting {
+		if _, err := claims.Assign(ctx, l.ClaimID, workflows.AssignInput{Actor: "root", UserID: who, Comment: "chaos"}); err == nil {
+			given = append(given, l.ClaimID)
+		}
+	}
+	return given
+}
+
+// busiest is the one of people, not yet touched, holding the most open stages.
+func (s *Stack) busiest(ctx context.Context, people, touched []string) (string, error) {
+	var who string
+	err := s.Pool.QueryRow(ctx, `SELECT u FROM unnest($1::text[]) AS u
+		ORDER BY (SELECT count(*) FROM open_stages o WHERE o.user_id = u) DESC, u LIMIT 1`,
+		slices.DeleteFunc(slices.Clone(people), func(u string) bool { return slices.Contains(touched, u) })).Scan(&who)
+	return who, err
+}
+
+// awayAndBack sends who away for a second, then back, nudging what waited.
+func (s *Stack) awayAndBack(ctx context.Context, claims *claimclient.Client, who string) error {
+	if _, _, err := s.Store.UserStatusSet(ctx, "root", who, policy.Away); err != nil {
+		return err
+	}
+	time.Sleep(time.Second)
+	_, drain, err := s.Store.UserStatusSet(ctx, "root", who, policy.Available)
+	if err != nil {
+		return err
+	}
+	return claims.DecideAgain(ctx, drain)
+}
+
+// auditDeactivation checks every stage the deactivated person held was moved
+// off them exactly once (or, in the instant before the deactivation committed,
+// completed by them), and that they hold nothing now.
+func (s *Stack) auditDeactivation(ctx context.Context, t *Tally, d deactivation) error {
+	t.Deactivated, t.Held = d.user, len(d.held)
+	for _, wf := range d.held {
+		var moved, completed int
+		if err := s.Pool.QueryRow(ctx, `SELECT
+				(SELECT count(*) FROM decisions WHERE workflow_id = $1 AND reason LIKE $2),
+				(SELECT count(*) FROM timeline WHERE workflow_id = $1 AND kind = 'completed' AND actor = $3)`,
+			wf, d.user+" was deactivated;%", d.user).Scan(&moved, &completed); err != nil {
+			return err
+		}
+		switch {
+		case moved == 1:
+			t.Moved++
+		case moved > 1:
+			t.Losses = append(t.Losses, fmt.Sprintf("redistribution: %s moved %d times off %s", wf, moved, d.user))
+		case completed == 0:
+			t.Losses = append(t.Losses, fmt.Sprintf("redistribution: %s was never moved off %s", wf, d.user))
+		}
+	}
+	var open int
+	if err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM open_stages WHERE user_id = $1`, d.user).Scan(&open); err != nil {
+		return err
+	}
+	if open > 0 {
+		t.Losses = append(t.Losses, fmt.Sprintf("redistribution: %s still holds %d open stages", d.user, open))
 	}
 	return nil
 }
@@ -463,6 +604,9 @@ func (t *Tally) Print(w io.Writer) {
 	fmt.Fprintf(w, "  notify    %d e-mails queued: %d delivered, %d unsent, %d never delivered, %d delivered again\n",
 		t.Outbox, t.Delivered, t.Unsent, t.NeverDelivered, t.Duplicate)
 	fmt.Fprintf(w, "  timers    claim window fired once: %d, twice: %d, never: %d\n", t.TimersOnce, t.TimersTwice, t.TimersNever)
+	if t.Deactivated != "" {
+		fmt.Fprintf(w, "  leaver    %s held %d open stages when deactivated: %d moved once each\n", t.Deactivated, t.Held, t.Moved)
+	}
 	if len(t.Losses) == 0 {
 		fmt.Fprintln(w, "  result    nothing lost, nothing done twice")
 		return

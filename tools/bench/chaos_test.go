@@ -15,8 +15,9 @@ import (
 // TestChaosLosesNothing is make chaos, shorter: the real worker binary is
 // killed with SIGKILL and restarted, every PostgreSQL connection is cut, and the
 // embedded Temporal server is restarted on its SQLite file while claims run
-// through round robin, a claim window and e-mail notifications. Nothing may be
-// lost or done twice.
+// through round robin, a claim window and e-mail notifications; one person goes
+// away and comes back, and another is deactivated and what they hold re-routed.
+// Nothing may be lost or done twice.
 func TestChaosLosesNothing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
@@ -25,7 +26,7 @@ func TestChaosLosesNothing(t *testing.T) {
 	var progress bytes.Buffer
 	tally, err := bench.Chaos(ctx, bench.ChaosConfig{
 		DataDir: t.TempDir(), WorkerBin: bin, Claims: 40, Parallel: 16,
-		Kills: 2, Cuts: 1, Restarts: 1, Seed: uint64(time.Now().UnixNano()),
+		Kills: 2, Cuts: 1, Restarts: 1, Aways: 1, Deactivations: 1, Seed: uint64(time.Now().UnixNano()),
 	}, &progress)
 	require.NoError(t, err, progress.String())
 	var report bytes.Buffer
@@ -33,7 +34,8 @@ func TestChaosLosesNothing(t *testing.T) {
 	t.Log(progress.String() + report.String())
 	require.Empty(t, tally.Losses, report.String())
 	require.Equal(t, 40, tally.Finished)
-	require.Len(t, tally.Faults, 4, "every fault was injected mid-run")
+	require.Len(t, tally.Faults, 6, "every fault was injected mid-run")
+	require.NotEmpty(t, tally.Deactivated)
 	require.Equal(t, tally.Expected, tally.Decisions, "one ledger row per claim-stage sequence")
 	require.Equal(t, 40, tally.TimersOnce)
 	require.Equal(t, tally.Outbox, tally.Delivered)

@@ -35,6 +35,8 @@ func runChaos(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&cfg.Kills, "kills", 3, "times the worker is killed with SIGKILL and restarted")
 	fs.IntVar(&cfg.Cuts, "cuts", 2, "times every PostgreSQL connection is cut")
 	fs.IntVar(&cfg.Restarts, "restarts", 1, "times the Temporal server is stopped and restarted")
+	fs.IntVar(&cfg.Aways, "aways", 2, "times one of the round-robin people goes away for a second and comes back")
+	fs.IntVar(&cfg.Deactivations, "deactivations", 1, "people deactivated mid-run, their open stages re-routed")
 	fs.DurationVar(&cfg.Window, "window", 0, "review's claim window (default 2s)")
 	fs.Uint64Var(&cfg.Seed, "seed", 0, "seed for when faults strike (default: the clock; printed)")
 	if err := fs.Parse(args); err != nil {
