@@ -33,8 +33,8 @@ type ChaosConfig struct {
 	Aways         int
 	Deactivations int
 	Window        time.Duration
-	Seed      uint64
-	Log       *slog.Logger
+	Seed          uint64
+	Log           *slog.Logger
 }
 
 func (c *ChaosConfig) defaults() {
@@ -342,8 +342,8 @@ type Tally struct {
 	// held then, and Moved how many were moved off them (once each).
 	Deactivated string
 	Held, Moved int
-	Took                                 time.Duration
-	Losses                               []string
+	Took        time.Duration
+	Losses      []string
 }
 
 // Lost reports whether anything was lost or done twice.
