@@ -87,6 +87,7 @@ func (r *Results) otherRows() []Row {
 			ratio(b, n), "", true})
 	}
 	rows = append(rows, r.orgRows()...)
+	rows = append(rows, r.workloadRows()...)
 	if r.Two.Claims > 0 {
 		var workers []string
 		for w, n := range r.Two.PerWorker {
@@ -131,6 +132,25 @@ func (r *Results) orgRows() []Row {
 			rows = append(rows, Row{fmt.Sprintf("%s: worker RSS per 1,000 open claims (of %d)", size, o.OpenClaims), fmt.Sprintf("%.1f MB", o.RSSPerThousand/mb),
 				fmt.Sprintf("%.1f MB", base.RSSPerThousand/mb) + of, ratio(o.RSSPerThousand, base.RSSPerThousand), "", true})
 		}
+	}
+	return rows
+}
+
+// workloadRows are figure 9: round robin and least loaded with limits against
+// plain round robin, measured in the same run.
+func (r *Results) workloadRows() []Row {
+	if len(r.Workload) < 2 {
+		return nil
+	}
+	base := r.Workload[0]
+	var rows []Row
+	for _, w := range r.Workload[1:] {
+		rows = append(rows, Row{
+			fmt.Sprintf("9 %s (%d each), %d callers: decisions/s", w.Name, w.Limit, OrgCallers),
+			fmt.Sprintf("%.0f (%d assigned, %d waiting, %d over a limit)", w.Rate, w.Assigned, w.Backlog, w.Breaches),
+			fmt.Sprintf("%.0f, %s", base.Rate, base.Name), ratio(w.Rate, base.Rate),
+			"0 over a limit", w.Breaches == 0 && w.Assigned == workloadUsers/workloadEvery*w.Limit,
+		})
 	}
 	return rows
 }

@@ -30,8 +30,12 @@ type Config struct {
 	OrgSizes     []int
 	OrgDecisions int
 	OrgOpen      int
+	// WorkloadDecisions are figure 9's decisions per method, WorkloadLimit each
+	// eligible person's limit.
+	WorkloadDecisions int
+	WorkloadLimit     int
 	// Only, when not empty, runs just these figures: rules, fairness,
-	// contention, flow, timers, two, memory, organisation.
+	// contention, flow, timers, two, memory, organisation, workload.
 	Only []string
 	Log  *slog.Logger
 }
@@ -53,6 +57,8 @@ func (c *Config) Defaults() {
 	def(&c.MemStep, 1000)
 	def(&c.TwoClaims, 140)
 	def(&c.OrgDecisions, 640)
+	def(&c.WorkloadDecisions, 640)
+	def(&c.WorkloadLimit, 4)
 	if len(c.OrgSizes) == 0 {
 		c.OrgSizes = []int{10, 1000, 10000, 100000}
 	}
@@ -82,6 +88,7 @@ type Results struct {
 	Memory     MemoryResult
 	Two        TwoWorkersResult
 	Org        []OrgRow
+	Workload   []WorkloadRow
 }
 
 // Run measures every figure, printing progress to progress.
@@ -131,6 +138,10 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Results, error) 
 		}},
 		{"organisation", "organisation size", func() (err error) {
 			res.Org, err = s.Organisation(ctx, cfg.WorkerBin, cfg.OrgSizes, cfg.OrgDecisions, cfg.OrgOpen)
+			return
+		}},
+		{"workload", "workload: limits and least loaded", func() (err error) {
+			res.Workload, err = s.Workload(ctx, cfg.WorkloadDecisions, cfg.WorkloadLimit)
 			return
 		}},
 	}

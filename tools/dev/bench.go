@@ -48,7 +48,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&orgSizes, "org-sizes", "10,1000,10000,100000", "directory sizes for the organisation figure (the first is the baseline)")
 	fs.IntVar(&cfg.OrgDecisions, "org-decisions", 640, "decisions each organisation-size measurement makes")
 	fs.IntVar(&cfg.OrgOpen, "org-open", 1000, "open claims for the organisation figure's worker memory (0: not measured)")
-	fs.StringVar(&only, "only", "", "comma-separated figures to run (rules, fairness, contention, flow, timers, two, memory, organisation); default all")
+	fs.IntVar(&cfg.WorkloadDecisions, "workload-decisions", 640, "decisions per method in the workload figure")
+	fs.IntVar(&cfg.WorkloadLimit, "workload-limit", 4, "each eligible person's open-stage limit in the workload figure")
+	fs.StringVar(&only, "only", "", "comma-separated figures to run (rules, fairness, contention, flow, timers, two, memory, organisation, workload); default all")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
