@@ -98,6 +98,11 @@ func Chaos(ctx context.Context, cfg ChaosConfig, progress io.Writer) (*Tally, er
 	if err != nil {
 		return nil, err
 	}
+	// Everyone but u1 (the review stage's default assignee, who must always be
+	// able to take a claim window's fallback) may hold chaosLimit stages at once.
+	if _, err := s.Pool.Exec(ctx, `UPDATE users SET cap_total = $1 WHERE id = ANY($2)`, chaosLimit, Users[1:]); err != nil {
+		return nil, err
+	}
 	const queue = "chaos"
 	env := s.WorkerEnv(queue, policyFile, "BATON_SMTP_HOST="+box.Host, fmt.Sprintf("BATON_SMTP_PORT=%d", box.Port),
 		"BATON_SMTP_TLS=none", "BATON_SMTP_FROM=baton@chaos.example", "BATON_OUTBOX_SWEEP_AFTER=5s")
@@ -205,6 +210,32 @@ func Chaos(ctx context.Context, cfg ChaosConfig, progress io.Writer) (*Tally, er
 		}
 	}()
 
+	// Sample who holds how much while the claims run: nobody may go past a limit.
+	peak := map[string]int{}
+	var sampled sync.WaitGroup
+	sampled.Add(1)
+	go func() {
+		defer sampled.Done()
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			rows, err := s.Pool.Query(ctx, `SELECT user_id, count(*)::int FROM open_stages GROUP BY user_id`)
+			if err != nil {
+				continue // a cut connection: the next sample
+			}
+			for rows.Next() {
+				var u string
+				var n int
+				if rows.Scan(&u, &n) == nil && n > peak[u] {
+					peak[u] = n
+				}
+			}
+			rows.Close()
+		}
+	}()
 	ids, _, runErr := runMany(ctx, "chaos", cfg.Claims, cfg.Parallel, func(ctx context.Context, id string) error {
 		err := driveThroughFaults(ctx, claims, id)
 		finished.Add(1)
@@ -212,6 +243,7 @@ func Chaos(ctx context.Context, cfg ChaosConfig, progress io.Writer) (*Tally, er
 	})
 	close(done)
 	fwg.Wait()
+	sampled.Wait()
 	if faultErr != nil {
 		return nil, faultErr
 	}
@@ -235,6 +267,12 @@ func Chaos(ctx context.Context, cfg ChaosConfig, progress io.Writer) (*Tally, er
 	if gone != nil {
 		if err := s.auditDeactivation(ctx, t, *gone); err != nil {
 			return nil, err
+		}
+	}
+	for _, u := range Users[1:] {
+		t.PeakOpen = max(t.PeakOpen, peak[u])
+		if peak[u] > chaosLimit {
+			t.Losses = append(t.Losses, fmt.Sprintf("capacity: %s held %d open stages, over the limit of %d", u, peak[u], chaosLimit))
 		}
 	}
 	t.Faults, t.Took = faults, time.Since(start)
@@ -342,8 +380,10 @@ type Tally struct {
 	// held then, and Moved how many were moved off them (once each).
 	Deactivated string
 	Held, Moved int
-	Took        time.Duration
-	Losses      []string
+	// PeakOpen is the most open stages anyone with a limit was seen holding.
+	PeakOpen int
+	Took     time.Duration
+	Losses   []string
 }
 
 // Lost reports whether anything was lost or done twice.
@@ -397,12 +437,13 @@ func (s *Stack) audit(ctx context.Context, ids []string, window time.Duration, b
 			return nil, err
 		}
 		switch {
+		case once == 1, slices.Contains(requeued, id):
+			// A stage the run gave someone by hand skips its window, or, sent
+			// back to its queue with a leaver's work, gets a whole new one:
+			// either is right, so those claims are not counted against it.
+			t.TimersOnce++
 		case once == 0:
 			t.TimersNever++
-		case once == 1, slices.Contains(requeued, id):
-			// A stage a person held and the run sent back to its queue (a
-			// leaver's) gets a whole new window, rightly.
-			t.TimersOnce++
 		default:
 			t.TimersTwice++
 		}
@@ -474,6 +515,9 @@ func (s *Stack) auditSpread(ctx context.Context, t *Tally, touched []string) err
 	return nil
 }
 
+// chaosLimit is the open-stage limit of everyone but u1 in a chaos run.
+const chaosLimit = 3
+
 // The workload faults.
 const (
 	faultAway       = "user away + back"
@@ -489,7 +533,7 @@ type deactivation struct {
 }
 
 // giveWaiting has root assign up to n claims waiting unassigned at review to
-// who, and returns those it gave; a claim that moved on meanwhile is skipped.
+// who, and returns those it tried; a claim that moved on meanwhile refuses it.
 func giveWaiting(ctx context.Context, claims *claimclient.Client, who string, n int) []string {
 	waiting, err := claims.List(ctx, claimclient.ListFilter{Stage: string(policy.StageReview), Status: workflows.StatusUnassigned, Limit: n})
 	if err != nil {
@@ -497,9 +541,10 @@ func giveWaiting(ctx context.Context, claims *claimclient.Client, who string, n 
 	}
 	var given []string
 	for _, l := range waiting {
-		if _, err := claims.Assign(ctx, l.ClaimID, workflows.AssignInput{Actor: "root", UserID: who, Comment: "chaos"}); err == nil {
-			given = append(given, l.ClaimID)
-		}
+		// Listed even when the answer is an error: a lost answer may hide an
+		// assignment that was made.
+		given = append(given, l.ClaimID)
+		_, _ = claims.Assign(ctx, l.ClaimID, workflows.AssignInput{Actor: "root", UserID: who, Comment: "chaos"})
 	}
 	return given
 }
@@ -604,6 +649,7 @@ func (t *Tally) Print(w io.Writer) {
 	fmt.Fprintf(w, "  notify    %d e-mails queued: %d delivered, %d unsent, %d never delivered, %d delivered again\n",
 		t.Outbox, t.Delivered, t.Unsent, t.NeverDelivered, t.Duplicate)
 	fmt.Fprintf(w, "  timers    claim window fired once: %d, twice: %d, never: %d\n", t.TimersOnce, t.TimersTwice, t.TimersNever)
+	fmt.Fprintf(w, "  capacity  most open stages held by anyone limited to %d: %d\n", chaosLimit, t.PeakOpen)
 	if t.Deactivated != "" {
 		fmt.Fprintf(w, "  leaver    %s held %d open stages when deactivated: %d moved once each\n", t.Deactivated, t.Held, t.Moved)
 	}
