@@ -48,12 +48,8 @@ func (qs *Queries) Groups(ctx context.Context) ([]policy.ReassignmentGroup, erro
 // state: the round in progress completes.
 func (s *Store) ApplyGroups(ctx context.Context, file, actor string, groups []policy.ReassignmentGroup) error {
 	return s.InTx(ctx, func(qs *Queries) error {
-		u, err := qs.GetUser(ctx, actor)
-		var who *policy.User
-		switch {
-		case err == nil:
-			who = &u
-		case !errors.Is(err, ErrNotFound):
+		who, err := qs.actor(ctx, actor)
+		if err != nil {
 			return err
 		}
 		if r := policy.AuthorizeGroupEdit(actor, who); r != nil {

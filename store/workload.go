@@ -93,12 +93,8 @@ func (s *Store) UserStatusSet(ctx context.Context, actor, target string, status 
 	var old string
 	var drain []string
 	err := s.InTx(ctx, func(qs *Queries) error {
-		u, err := qs.GetUser(ctx, actor)
-		var who *policy.User
-		switch {
-		case err == nil:
-			who = &u
-		case !errors.Is(err, ErrNotFound):
+		who, err := qs.actor(ctx, actor)
+		if err != nil {
 			return err
 		}
 		if r := policy.AuthorizeStatusChange(actor, who, target); r != nil {
@@ -149,12 +145,8 @@ func (s *Store) UserActiveSet(ctx context.Context, actor, target string, active 
 		verb = "deactivate "
 	}
 	err = s.InTx(ctx, func(qs *Queries) error {
-		u, err := qs.GetUser(ctx, actor)
-		var who *policy.User
-		switch {
-		case err == nil:
-			who = &u
-		case !errors.Is(err, ErrNotFound):
+		who, err := qs.actor(ctx, actor)
+		if err != nil {
 			return err
 		}
 		if r := policy.AuthorizeUserAdmin(actor, who, verb+target); r != nil {
@@ -208,12 +200,8 @@ func (s *Store) AbsenceAdd(ctx context.Context, actor, target string, a Absence)
 		return fmt.Errorf("absence of %s: %s cannot be their own delegate: %w", target, target, ErrInvalid)
 	}
 	return s.InTx(ctx, func(qs *Queries) error {
-		u, err := qs.GetUser(ctx, actor)
-		var who *policy.User
-		switch {
-		case err == nil:
-			who = &u
-		case !errors.Is(err, ErrNotFound):
+		who, err := qs.actor(ctx, actor)
+		if err != nil {
 			return err
 		}
 		if r := policy.AuthorizeAbsence(actor, who, target); r != nil {
@@ -349,4 +337,17 @@ func (qs *Queries) BacklogStale(ctx context.Context, n int) ([]string, error) {
 		return nil, fmt.Errorf("stale backlog: %w", err)
 	}
 	return ids, nil
+}
+
+// actor is the directory entry of whoever is acting, nil when the directory
+// does not know them: what the policy.Authorize* functions take.
+func (qs *Queries) actor(ctx context.Context, id string) (*policy.User, error) {
+	u, err := qs.GetUser(ctx, id)
+	switch {
+	case err == nil:
+		return &u, nil
+	case errors.Is(err, ErrNotFound):
+		return nil, nil
+	}
+	return nil, err
 }
