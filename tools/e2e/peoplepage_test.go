@@ -84,7 +84,7 @@ users:
 		chromedp.SetValue(chromedp.CSS(row+" select.outcome"), "goodwill"),
 		chromedp.Click(chromedp.CSS(row+" button.complete")),
 	))
-	waitText("#timeline", "completed by ada")
+	waitText("#timeline", "review · completed by ada")
 	s, err := b.Claims.State(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, policy.StageAcknowledge, s.Stage)

@@ -125,7 +125,7 @@ func TestProductModuleExampleDecidesAClaim(t *testing.T) {
 		"BATON_TASK_QUEUE="+queue,
 		"BATON_POLICY_FILE="+policyFile,
 		"BATON_SHUTDOWN_TIMEOUT=5s",
-		"BATON_METRICS_ADDRESS=",
+		"BATON_METRICS_ADDRESS=off",
 	)
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Start())
@@ -139,9 +139,14 @@ func TestProductModuleExampleDecidesAClaim(t *testing.T) {
 	require.NoError(t, err)
 	var s claimclient.ClaimState
 	batontest.Eventually(t, time.Minute, func() (bool, string) {
+		select {
+		case err := <-exited:
+			t.Fatalf("the example worker exited (%v); stderr: %s", err, stderr.String())
+		default:
+		}
 		s, err = claims.State(context.Background(), id)
 		if err != nil {
-			return false, err.Error()
+			return false, err.Error() + "; example stderr: " + stderr.String()
 		}
 		return s.Assignee != "", "no assignee yet; example stderr: " + stderr.String()
 	})

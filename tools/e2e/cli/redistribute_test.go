@@ -42,7 +42,7 @@ users:
 		cmd := exec.Command(bin)
 		cmd.Env = append(os.Environ(), "DATABASE_URL="+b.DB.URL, "TEMPORAL_ADDRESS="+srv.GetFrontendHostPort(),
 			"TEMPORAL_NAMESPACE="+b.Namespace, "BATON_TASK_QUEUE="+queue, "BATON_POLICY_FILE="+policyFile,
-			"BATON_METRICS_ADDRESS=", "BATON_SHUTDOWN_TIMEOUT=1s")
+			"BATON_METRICS_ADDRESS=off", "BATON_SHUTDOWN_TIMEOUT=1s")
 		cmd.Stderr = &stderr
 		require.NoError(t, cmd.Start())
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
