@@ -40,6 +40,12 @@ func setupWithMetrics(t *testing.T, p *policy.Policy) (*activities.Activities, *
 // labels, 0 when it has none yet.
 func counterValue(t *testing.T, m *metrics.Metrics, name string, labels map[string]string) float64 {
 	t.Helper()
+	return series(t, m, name, labels).GetCounter().GetValue()
+}
+
+// series is the named metric's series with exactly these labels, nil when none.
+func series(t *testing.T, m *metrics.Metrics, name string, labels map[string]string) *dto.Metric {
+	t.Helper()
 	families, err := m.Registry().Gather()
 	require.NoError(t, err)
 	for _, f := range families {
@@ -48,11 +54,11 @@ func counterValue(t *testing.T, m *metrics.Metrics, name string, labels map[stri
 		}
 		for _, s := range f.GetMetric() {
 			if sameLabels(s.GetLabel(), labels) {
-				return s.GetCounter().GetValue()
+				return s
 			}
 		}
 	}
-	return 0
+	return nil
 }
 
 func sameLabels(pairs []*dto.LabelPair, want map[string]string) bool {
@@ -114,22 +120,12 @@ func TestMetricsCountEachDecisionOnce(t *testing.T) {
 		"ann on m1 and m2, ben on reassignment, ben and gus on escalation")
 }
 
-// gaugeValue is the value of the named gauge's series with exactly these labels.
+// gaugeValue is the value of the named gauge's series with exactly these labels,
+// and whether it has one.
 func gaugeValue(t *testing.T, m *metrics.Metrics, name string, labels map[string]string) (float64, bool) {
 	t.Helper()
-	families, err := m.Registry().Gather()
-	require.NoError(t, err)
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, s := range f.GetMetric() {
-			if sameLabels(s.GetLabel(), labels) {
-				return s.GetGauge().GetValue(), true
-			}
-		}
-	}
-	return 0, false
+	s := series(t, m, name, labels)
+	return s.GetGauge().GetValue(), s != nil
 }
 
 // The workload figures: who was passed over and why, refusals at a limit, open

@@ -2,14 +2,18 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/batontest"
 )
 
 // findChromium returns a headless-capable Chromium, or fails the test saying how
@@ -57,4 +61,21 @@ func saveScreenshot(t *testing.T, tab context.Context, name string) {
 	}
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, name), shot, 0o644))
+}
+
+// pageText reads the text of the first element matching a CSS selector, "" when
+// there is none.
+func pageText(run context.Context, sel string) string {
+	s, _ := chromedp.Run(run, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q)||{}).innerText||""`, sel)))
+	return s
+}
+
+// waitPageText waits until the element shows want, failing with what it and the
+// page's #error show instead.
+func waitPageText(t *testing.T, run context.Context, sel, want string) {
+	t.Helper()
+	batontest.Eventually(t, time.Minute, func() (bool, string) {
+		got := pageText(run, sel)
+		return strings.Contains(got, want), fmt.Sprintf("%s does not show %q: %s | error: %s", sel, want, got, pageText(run, "#error"))
+	})
 }

@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
-	"github.com/batonhq/baton/batontest"
 	"github.com/batonhq/baton/httpapi"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/tools/testenv"
@@ -44,17 +42,7 @@ users:
 	require.Equal(t, "ada", waitDecided(t, b, id, policy.StageReview).Assignee)
 
 	run := newBrowser(t, 2*time.Minute)
-	textOf := func(sel string) string {
-		s, _ := chromedp.Run(run, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q)||{}).innerText||""`, sel)))
-		return s
-	}
-	waitText := func(sel, want string) {
-		t.Helper()
-		batontest.Eventually(t, time.Minute, func() (bool, string) {
-			got := textOf(sel)
-			return strings.Contains(got, want), fmt.Sprintf("%s does not show %q: %s | error: %s", sel, want, got, textOf("#error"))
-		})
-	}
+	waitText := func(sel, want string) { t.Helper(); waitPageText(t, run, sel, want) }
 	require.NoError(t, chromedp.Do(run,
 		chromedp.Navigate(srv.URL+"/"),
 		chromedp.SetValue(chromedp.CSS("#token"), token),
