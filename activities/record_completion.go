@@ -14,9 +14,9 @@ import (
 // while active and eligible) and writes its timeline entry, in one transaction
 // keyed by the workflow's seq: a retry writes nothing twice. A refusal is a typed,
 // non-retryable error and nothing is written.
-func (a *Activities) RecordCompletion(ctx context.Context, in workflows.RecordCompletionInput) (workflows.RecordCompletionResult, error) {
+func (a *Activities) RecordCompletion(ctx context.Context, in workflows.RecordCompletionInput) error {
 	var inserted bool
-	var res workflows.RecordCompletionResult
+	var drain []string
 	err := a.Store.InTx(ctx, func(qs *store.Queries) error {
 		act := policy.Act{Action: policy.DoComplete, ClaimID: in.ClaimID, Stage: in.Stage, Actor: in.Actor,
 			Assignee: in.Assignee, AssignmentsEnabled: in.AssignmentsEnabled, AssigneeExempt: in.AssigneeExempt}
@@ -35,19 +35,19 @@ func (a *Activities) RecordCompletion(ctx context.Context, in workflows.RecordCo
 			return err
 		}
 		if inserted && in.Assignee != "" { // a retry nudges nothing twice
-			res.Drain, err = qs.BacklogTake(ctx, in.Assignee, 1)
+			drain, err = qs.BacklogTake(ctx, in.Assignee, 1)
 		}
 		return err
 	})
 	if err != nil {
 		if isRefusal(err) {
-			return res, err
+			return err
 		}
-		return res, fmt.Errorf("record completion of %s at %s: %w", in.ClaimID, in.Stage, err)
+		return fmt.Errorf("record completion of %s at %s: %w", in.ClaimID, in.Stage, err)
 	}
 	if inserted {
 		a.Metrics.TimelineEvent(policy.EventCompleted)
-		a.Metrics.Nudges(len(res.Drain)) // the workflow sends them
 	}
-	return res, nil
+	a.nudge(ctx, drain)
+	return nil
 }

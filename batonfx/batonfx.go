@@ -36,7 +36,6 @@ import (
 	"github.com/batonhq/baton/activities"
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/config"
-	"github.com/batonhq/baton/httpapi"
 	"github.com/batonhq/baton/metrics"
 	"github.com/batonhq/baton/notify"
 	"github.com/batonhq/baton/policy"
@@ -252,7 +251,7 @@ const staleBatch = 20
 
 // RunSweeper sends, every ten seconds, the notifications their claims left
 // unsent for longer than OutboxSweepAfter (see Activities.SweepOutbox), acts on
-// absences that have begun (httpapi.StartAbsences), and nudges backlog stages
+// absences that have begun (store.Queries.StartAbsences), and nudges backlog stages
 // that have waited with no lease (store.Queries.BacklogStale). Every
 // worker runs one; the outbox lease keeps them from sending a message twice.
 func RunSweeper(lc fx.Lifecycle, acts *activities.Activities, c client.Client, cfg config.Config, log *slog.Logger) {
@@ -276,7 +275,7 @@ func RunSweeper(lc fx.Lifecycle, acts *activities.Activities, c client.Client, c
 					}
 					// Absences that began since: their open work moves where the
 					// stage's policy says so.
-					if _, err := httpapi.StartAbsences(ctx, acts.Store, claims); err != nil && ctx.Err() == nil {
+					if _, err := acts.Store.StartAbsences(ctx, claims.RedistributeAbsent); err != nil && ctx.Err() == nil {
 						log.Warn("absences starting", "error", err)
 					}
 					// Backlog stages whose nudge was lost decide again.

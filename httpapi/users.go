@@ -30,8 +30,8 @@ type StatusResult struct {
 func (s *Server) userWorkload(w http.ResponseWriter, r *http.Request) {
 	id := pathUser(r)
 	me := caller(r)
-	if id != me.ID && !me.IsAdmin() {
-		writeError(w, http.StatusForbidden, "forbidden", me.ID+" may not read "+id+"'s workload: only "+id+" and admins may")
+	if refused := policy.AuthorizeWorkloadRead(me.ID, &me, id); refused != nil {
+		writeError(w, http.StatusForbidden, "forbidden", refused.Msg)
 		return
 	}
 	work, err := s.store.UserWorkload(r.Context(), id)
@@ -59,15 +59,10 @@ func (s *Server) setStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_body", "status: "+err.Error())
 		return
 	}
-	me := caller(r)
-	if refused := policy.AuthorizeStatusChange(me.ID, &me, id); refused != nil {
-		writeError(w, http.StatusForbidden, "forbidden", refused.Msg)
-		return
-	}
-	old, drain, err := s.store.UserStatusSet(r.Context(), me.ID, id, status)
+	old, drain, err := s.store.UserStatusSet(r.Context(), caller(r).ID, id, status)
 	switch {
 	case errors.Is(err, store.ErrForbidden):
-		writeError(w, http.StatusForbidden, "forbidden", err.Error())
+		writeError(w, http.StatusForbidden, "forbidden", message(err, store.ErrForbidden))
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, "user_not_found", "user "+id+" not found")
 	case err != nil:
@@ -81,6 +76,12 @@ func (s *Server) setStatus(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, http.StatusOK, StatusResult{UserID: id, Status: status, Previous: old})
 	}
+}
+
+// message is a store error's text without the sentinel it wraps: what the
+// caller is told.
+func message(err, sentinel error) string {
+	return strings.TrimSuffix(err.Error(), ": "+sentinel.Error())
 }
 
 // pathUser is the {user_id} of the path; "me" is the caller.
@@ -111,7 +112,7 @@ func (s *Server) setActive(w http.ResponseWriter, r *http.Request, active bool) 
 	held, err := s.store.UserActiveSet(r.Context(), me.ID, id, active)
 	switch {
 	case errors.Is(err, store.ErrForbidden):
-		writeError(w, http.StatusForbidden, "forbidden", strings.TrimSuffix(err.Error(), ": "+store.ErrForbidden.Error()))
+		writeError(w, http.StatusForbidden, "forbidden", message(err, store.ErrForbidden))
 		return
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, "user_not_found", "user "+id+" not found")
@@ -161,24 +162,19 @@ func (s *Server) addAbsence(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_body", fmt.Sprintf("until: %q is not RFC 3339 (it is required)", body.Until))
 		return
 	}
-	me := caller(r)
-	if refused := policy.AuthorizeAbsence(me.ID, &me, id); refused != nil {
-		writeError(w, http.StatusForbidden, "forbidden", refused.Msg)
-		return
-	}
-	err = s.store.AbsenceAdd(r.Context(), me.ID, id, a)
+	err = s.store.AbsenceAdd(r.Context(), caller(r).ID, id, a)
 	switch {
 	case errors.Is(err, store.ErrInvalid):
-		writeError(w, http.StatusBadRequest, "invalid_body", strings.TrimSuffix(err.Error(), ": "+store.ErrInvalid.Error()))
+		writeError(w, http.StatusBadRequest, "invalid_body", message(err, store.ErrInvalid))
 	case errors.Is(err, store.ErrForbidden):
-		writeError(w, http.StatusForbidden, "forbidden", strings.TrimSuffix(err.Error(), ": "+store.ErrForbidden.Error()))
+		writeError(w, http.StatusForbidden, "forbidden", message(err, store.ErrForbidden))
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, "user_not_found", "user "+id+" not found")
 	case err != nil:
 		s.log.ErrorContext(r.Context(), "record absence", "user", id, "error", err)
 		writeError(w, http.StatusInternalServerError, "database_error", "could not record the absence of "+id)
 	default:
-		if _, err := StartAbsences(r.Context(), s.store, s.claims); err != nil {
+		if _, err := s.store.StartAbsences(r.Context(), s.claims.RedistributeAbsent); err != nil {
 			s.log.WarnContext(r.Context(), "act on absences starting", "error", err)
 		}
 		writeJSON(w, http.StatusCreated, a)
@@ -196,8 +192,8 @@ type TeamView struct {
 // team answers GET /api/team?offset=&limit= for admins.
 func (s *Server) team(w http.ResponseWriter, r *http.Request) {
 	me := caller(r)
-	if !me.IsAdmin() {
-		writeError(w, http.StatusForbidden, "forbidden", me.ID+" may not see the team view: admins only")
+	if refused := policy.AuthorizeUserAdmin(me.ID, &me, "see the team view"); refused != nil {
+		writeError(w, http.StatusForbidden, "forbidden", refused.Msg)
 		return
 	}
 	offset, limit, ok := pageParams(w, r)

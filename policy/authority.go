@@ -323,6 +323,12 @@ func AuthorizeAbsence(actor string, u *User, target string) *Refusal {
 	return selfOrAdmin(actor, u, target, "record an absence for "+target)
 }
 
+// AuthorizeWorkloadRead decides whether actor may read target's status, limits
+// and open stages: themselves, or an admin.
+func AuthorizeWorkloadRead(actor string, u *User, target string) *Refusal {
+	return selfOrAdmin(actor, u, target, "read "+target+"'s workload")
+}
+
 func selfOrAdmin(actor string, u *User, target, what string) *Refusal {
 	if r := present(actor, u, what); r != nil {
 		return r

@@ -142,13 +142,9 @@ func Decide(ctx context.Context, in DecideInput) (Decision, Explanation, error) 
 	p := in.Policy
 	x := &decider{ctx: ctx, in: in, req: p.RequirementFor(in.Stage, in.Outcome, in.Claim), sc: p.Stages[in.Stage],
 		fourEyes: p.FourEyes(in.Stage, in.Steps)}
-	x.without = maps.Clone(x.fourEyes)
-	for id, why := range in.Without {
-		if x.without == nil {
-			x.without = map[string]string{}
-		}
-		x.without[id] = why
-	}
+	x.without = map[string]string{}
+	maps.Copy(x.without, x.fourEyes)
+	maps.Copy(x.without, in.Without)
 	x.ex.Requirement = x.req
 	set, err := in.People.Eligible(ctx, x.req, SampleSize)
 	if err != nil {
@@ -324,17 +320,18 @@ func (x *decider) takeTurn(d *Decision, scope, method string, order TurnOrder) (
 	return v, true, nil
 }
 
-// delegate follows the delegates of id, passed over for why, when they are away
-// on an absence with a delegate; the zero Delegation when they are not.
-func (x *decider) delegate(id, why string) (Delegation, error) {
-	if _, excluded := x.without[id]; excluded || (why != "away" && why != "offline") {
-		return Delegation{}, nil
+// take decides, as the turn order would, whether a named pick takes id: "" and
+// no delegation when it does, their delegate when they are away on an absence
+// and the delegate can take it, else why they are passed over.
+func (x *decider) take(id string) (string, *Delegation, error) {
+	if why, ok := x.without[id]; ok {
+		return why, nil, nil
 	}
 	w, err := x.in.People.Hold(x.ctx, id, x.in.Stage)
-	if err != nil || w.Delegate == "" {
-		return Delegation{}, err
+	if err != nil {
+		return "", nil, err
 	}
-	return x.in.People.Delegate(x.ctx, id, w.Delegate, x.req, TurnOrder{Stage: x.in.Stage, Exclude: x.without})
+	return TurnOrder{Stage: x.in.Stage, Exclude: x.without}.Take(x.ctx, x.in.People, x.req, id, w)
 }
 
 // count adds a turn view's passed over to the explanation's tallies.
@@ -405,18 +402,15 @@ func (x *decider) pickNamed(d Decision, id, source string) (Decision, error) {
 		return d, err
 	}
 	if c.Eligible() {
-		why, err := x.refuse(id)
-		if err != nil {
+		why, del, err := x.take(id)
+		switch {
+		case err != nil:
 			return d, err
-		}
-		if why != "" {
-			if del, err := x.delegate(id, why); err != nil || del.To != "" {
-				d.Assignee = del.To
-				d.Reason = fmt.Sprintf("%s: %s, who is away: %s", source, id, del)
-				return d, err
-			} else if del.Why != "" {
-				why += "; " + del.Why
-			}
+		case del != nil:
+			d.Assignee = del.To
+			d.Reason = fmt.Sprintf("%s: %s, who is away: %s", source, id, del)
+			return d, nil
+		case why != "":
 			return x.fallback(d, fmt.Sprintf("%s names %s, who is passed over (%s)", source, id, why))
 		}
 		d.Assignee = id

@@ -266,20 +266,15 @@ func (m *MemDirectory) Turns(ctx context.Context, scope string, req Requirement,
 	}
 	v := TurnView{Eligible: len(cs)}
 	for _, c := range ordered {
-		w := m.workload(c.User, order.Stage)
-		if why := order.Refuse(c.User.ID, w); why != "" {
-			if _, excluded := order.Exclude[c.User.ID]; !excluded && w.Away() != "" && w.Delegate != "" {
-				d, _ := m.Delegate(ctx, c.User.ID, w.Delegate, req, order)
-				if d.To != "" {
-					c.Delegated = &d
-					v.Next = &c
-					break
-				}
-				why += "; " + d.Why
-			}
+		why, del, err := order.Take(ctx, m, req, c.User.ID, m.workload(c.User, order.Stage))
+		if err != nil {
+			return v, err
+		}
+		if why != "" {
 			v.Pass(c.User.ID, why)
 			continue
 		}
+		c.Delegated = del
 		v.Next = &c
 		break
 	}

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -42,6 +43,26 @@ type TurnOrder struct {
 	// Exclude are people who may not take the stage whatever their turn (four
 	// eyes), with why.
 	Exclude map[string]string
+}
+
+// Take decides whether the turn order takes person id, whose workload is w.
+// why is "" when it does. When they are away on an absence and a delegate can
+// take the work (People.Delegate), why is "" and del says who. Otherwise why
+// says why they are passed over. The store's turn scan, MemDirectory and named
+// picks all decide through it.
+func (o TurnOrder) Take(ctx context.Context, people People, req Requirement, id string, w Workload) (why string, del *Delegation, err error) {
+	why = o.Refuse(id, w)
+	if _, excluded := o.Exclude[id]; why == "" || excluded || w.Away() == "" || w.Delegate == "" {
+		return why, nil, nil
+	}
+	d, err := people.Delegate(ctx, id, w.Delegate, req, o)
+	switch {
+	case err != nil:
+		return "", nil, err
+	case d.To != "":
+		return "", &d, nil
+	}
+	return why + "; " + d.Why, nil, nil
 }
 
 // Refuse says why the turn order passes over person id with workload w, or "".

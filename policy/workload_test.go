@@ -2,6 +2,8 @@ package policy
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -307,4 +309,23 @@ func TestAbsentPeoplesTurnsGoToTheirDelegate(t *testing.T) {
 	require.Equal(t, "round robin: ann has had the fewest turns (0) of the 3 eligible; ann is away: delegated ann → cat", d.Reason)
 	require.Equal(t, "bob", decide(t, p, m, StageCapture).Assignee, "ann's turn was taken; bob is next")
 	require.Equal(t, "cat", decide(t, p, m, StageCapture).Assignee)
+}
+
+// What a decision carries into the claim's history stays small however many
+// people it passes over: five names and a count, at 100,000 people.
+func TestPassedOverStaysSmallAtScale(t *testing.T) {
+	t.Parallel()
+	p := policyDoc(t, "claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: round_robin\n")
+	const n = 100000
+	dir := make([]User, n)
+	for i := range dir {
+		dir[i] = User{ID: fmt.Sprintf("u%06d", i), Active: true, Permissions: []string{"MakeClaimDecisions"}, Status: Away}
+	}
+	dir[n-1].Status = Available
+	d := decide(t, p, mem(dir, nil), StageCapture)
+	require.Equal(t, "u099999", d.Assignee)
+	require.Contains(t, d.Reason, "passed over u000000 (away), u000001 (away), u000002 (away), u000003 (away), u000004 (away), … (99999 in all)")
+	body, err := json.Marshal(d)
+	require.NoError(t, err)
+	require.Less(t, len(body), 1024, "the decision is %d bytes", len(body))
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/batonhq/baton/httpapi"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
 )
@@ -197,7 +196,7 @@ func cmdUserAway(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	n, err := httpapi.StartAbsences(ctx, st, claims)
+	n, err := st.StartAbsences(ctx, claims.RedistributeAbsent)
 	if err != nil {
 		return err
 	}

@@ -263,19 +263,14 @@ func (p *People) next(ctx context.Context, args []any, b turnBatch, req policy.R
 			if !r.eligible {
 				continue
 			}
-			if why := order.Refuse(r.c.User.ID, r.work); why != "" {
-				if _, excluded := order.Exclude[r.c.User.ID]; !excluded && r.work.Away() != "" && r.work.Delegate != "" {
-					// Away on an absence: their turn's work goes to their delegate.
-					d, err := p.Delegate(ctx, r.c.User.ID, r.work.Delegate, req, order)
-					if err != nil {
-						return policy.TurnCandidate{}, false, err
-					}
-					if d.To != "" {
-						r.c.Delegated = &d
-						return r.c, true, nil
-					}
-					why += "; " + d.Why
-				}
+			why, del, err := order.Take(ctx, p, req, r.c.User.ID, r.work)
+			switch {
+			case err != nil:
+				return policy.TurnCandidate{}, false, err
+			case del != nil:
+				r.c.Delegated = del // away on an absence: their delegate takes the work
+				return r.c, true, nil
+			case why != "":
 				v.Pass(r.c.User.ID, why)
 				continue
 			}

@@ -48,12 +48,8 @@ func (qs *Queries) Groups(ctx context.Context) ([]policy.ReassignmentGroup, erro
 // state: the round in progress completes.
 func (s *Store) ApplyGroups(ctx context.Context, file, actor string, groups []policy.ReassignmentGroup) error {
 	return s.InTx(ctx, func(qs *Queries) error {
-		who, err := qs.actor(ctx, actor)
-		if err != nil {
+		if err := qs.authorize(ctx, actor, func(u *policy.User) *policy.Refusal { return policy.AuthorizeGroupEdit(actor, u) }); err != nil {
 			return err
-		}
-		if r := policy.AuthorizeGroupEdit(actor, who); r != nil {
-			return fmt.Errorf("%s: %w", r.Msg, ErrForbidden)
 		}
 		for i, g := range groups {
 			ids := append([]string{g.DefaultAssignee}, g.Members...)

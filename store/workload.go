@@ -35,15 +35,7 @@ func (qs *Queries) BacklogTake(ctx context.Context, user string, n int) ([]strin
 	if n < 1 {
 		return nil, nil
 	}
-	rows, err := qs.db.Query(ctx, q("BacklogTake"), user, n)
-	if err != nil {
-		return nil, fmt.Errorf("backlog for %q: %w", user, err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("backlog for %q: %w", user, err)
-	}
-	return ids, nil
+	return collect(ctx, qs, "backlog for "+user, q("BacklogTake"), pgx.RowTo[string], user, n)
 }
 
 // UserWork is a person's workload as `starter user show` and the API present it.
@@ -93,14 +85,10 @@ func (s *Store) UserStatusSet(ctx context.Context, actor, target string, status 
 	var old string
 	var drain []string
 	err := s.InTx(ctx, func(qs *Queries) error {
-		who, err := qs.actor(ctx, actor)
-		if err != nil {
+		if err := qs.authorize(ctx, actor, func(u *policy.User) *policy.Refusal { return policy.AuthorizeStatusChange(actor, u, target) }); err != nil {
 			return err
 		}
-		if r := policy.AuthorizeStatusChange(actor, who, target); r != nil {
-			return fmt.Errorf("%s: %w", r.Msg, ErrForbidden)
-		}
-		err = qs.db.QueryRow(ctx, q("UserStatusSet"), target, string(status)).Scan(&old)
+		err := qs.db.QueryRow(ctx, q("UserStatusSet"), target, string(status)).Scan(&old)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("user %q: %w", target, ErrNotFound)
 		}
@@ -145,15 +133,11 @@ func (s *Store) UserActiveSet(ctx context.Context, actor, target string, active 
 		verb = "deactivate "
 	}
 	err = s.InTx(ctx, func(qs *Queries) error {
-		who, err := qs.actor(ctx, actor)
-		if err != nil {
+		if err := qs.authorize(ctx, actor, func(u *policy.User) *policy.Refusal { return policy.AuthorizeUserAdmin(actor, u, verb+target) }); err != nil {
 			return err
 		}
-		if r := policy.AuthorizeUserAdmin(actor, who, verb+target); r != nil {
-			return fmt.Errorf("%s: %w", r.Msg, ErrForbidden)
-		}
 		var was bool
-		err = qs.db.QueryRow(ctx, q("UserActiveSet"), target, active).Scan(&was)
+		err := qs.db.QueryRow(ctx, q("UserActiveSet"), target, active).Scan(&was)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("user %q: %w", target, ErrNotFound)
 		}
@@ -168,11 +152,7 @@ func (s *Store) UserActiveSet(ctx context.Context, actor, target string, active 
 				return fmt.Errorf("count the directory: %w", err)
 			}
 		}
-		rows, err := qs.db.Query(ctx, q("OpenStagesOf"), target)
-		if err != nil {
-			return fmt.Errorf("open stages of %q: %w", target, err)
-		}
-		held, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		held, err = collect(ctx, qs, "open stages of "+target, q("OpenStagesOf"), pgx.RowTo[string], target)
 		return err
 	})
 	return held, err
@@ -200,12 +180,8 @@ func (s *Store) AbsenceAdd(ctx context.Context, actor, target string, a Absence)
 		return fmt.Errorf("absence of %s: %s cannot be their own delegate: %w", target, target, ErrInvalid)
 	}
 	return s.InTx(ctx, func(qs *Queries) error {
-		who, err := qs.actor(ctx, actor)
-		if err != nil {
+		if err := qs.authorize(ctx, actor, func(u *policy.User) *policy.Refusal { return policy.AuthorizeAbsence(actor, u, target) }); err != nil {
 			return err
-		}
-		if r := policy.AuthorizeAbsence(actor, who, target); r != nil {
-			return fmt.Errorf("%s: %w", r.Msg, ErrForbidden)
 		}
 		if _, err := qs.GetUser(ctx, target); err != nil {
 			return err
@@ -323,31 +299,48 @@ func (qs *Queries) AbsencesStart(ctx context.Context) ([]AbsenceStart, error) {
 	})
 }
 
+// StartAbsences acts, once each, on the absences that have begun: for each, it
+// asks redistribute (claimclient.Client.RedistributeAbsent) to tell every claim
+// whose current stage the absent person holds, which moves the stage where its
+// policy says onAbsence: redistribute. It returns how many claims were told.
+func (qs *Queries) StartAbsences(ctx context.Context, redistribute func(ctx context.Context, workflowIDs []string, user, reason string) error) (int, error) {
+	started, err := qs.AbsencesStart(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, a := range started {
+		reason := fmt.Sprintf("%s is away until %s", a.UserID, a.Until.UTC().Format(time.RFC3339))
+		if err := redistribute(ctx, a.Held, a.UserID, reason); err != nil {
+			return n, err
+		}
+		n += len(a.Held)
+	}
+	return n, nil
+}
+
 // BacklogStale leases up to n of the oldest backlog stages that have waited
 // ten seconds with no lease, and returns their workflows: the sweeper asks each
 // to decide again, so a stage whose nudge was lost (a crash between the lease
 // and the signal) still gets one.
 func (qs *Queries) BacklogStale(ctx context.Context, n int) ([]string, error) {
-	rows, err := qs.db.Query(ctx, q("BacklogStale"), n)
-	if err != nil {
-		return nil, fmt.Errorf("stale backlog: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("stale backlog: %w", err)
-	}
-	return ids, nil
+	return collect(ctx, qs, "stale backlog", q("BacklogStale"), pgx.RowTo[string], n)
 }
 
-// actor is the directory entry of whoever is acting, nil when the directory
-// does not know them: what the policy.Authorize* functions take.
-func (qs *Queries) actor(ctx context.Context, id string) (*policy.User, error) {
-	u, err := qs.GetUser(ctx, id)
+// authorize reads the acting user as the directory has them now (nil when it
+// does not know them) and asks rule, one of the policy.Authorize* functions; a
+// refusal is its message wrapping ErrForbidden.
+func (qs *Queries) authorize(ctx context.Context, actor string, rule func(*policy.User) *policy.Refusal) error {
+	var who *policy.User
+	u, err := qs.GetUser(ctx, actor)
 	switch {
 	case err == nil:
-		return &u, nil
-	case errors.Is(err, ErrNotFound):
-		return nil, nil
+		who = &u
+	case !errors.Is(err, ErrNotFound):
+		return err
 	}
-	return nil, err
+	if r := rule(who); r != nil {
+		return fmt.Errorf("%s: %w", r.Msg, ErrForbidden)
+	}
+	return nil
 }

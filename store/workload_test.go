@@ -82,22 +82,17 @@ users:
 		})
 	}()
 	// The second decision must be waiting on ann's row, not deciding.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var waiting int
-		require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM users WHERE id = $1 FOR UPDATE%'`).Scan(&waiting))
-		if waiting > 0 {
-			break
-		}
+	batontest.Eventually(t, 20*time.Second, func() (bool, string) {
 		select {
 		case pick := <-second:
 			t.Fatalf("the second decision did not wait for the first: it took %s", pick)
 		default:
 		}
-		require.True(t, time.Now().Before(deadline), "the second decision never waited on ann's row")
-		time.Sleep(10 * time.Millisecond) // polling interval
-	}
+		var waiting int
+		require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM users WHERE id = $1 FOR UPDATE%'`).Scan(&waiting))
+		return waiting > 0, "the second decision never waited on ann's row"
+	})
 	releaseFirst()
 	require.NoError(t, <-firstDone)
 	require.Equal(t, "bob", <-second, "ann is full once the first commits")

@@ -236,16 +236,6 @@ func (c *claim) watchBacklog(ctx workflow.Context, stage policy.Stage) {
 	}
 }
 
-// drain nudges the claims whose backlog stages a freed slot may take. A claim
-// that has ended since is no loss: its stage no longer waits.
-func (c *claim) drain(ctx workflow.Context, workflowIDs []string) {
-	for _, id := range workflowIDs {
-		if err := workflow.SignalExternalWorkflow(ctx, id, "", SignalDecideAgain, nil).Get(ctx, nil); err != nil {
-			workflow.GetLogger(ctx).Info("backlog nudge not delivered", "workflow_id", id, "error", err)
-		}
-	}
-}
-
 // steps are the completed stages' results, for assignee expressions.
 func (c *claim) steps() map[policy.Stage]policy.StepOutput {
 	out := map[policy.Stage]policy.StepOutput{}

@@ -89,11 +89,9 @@ func (c *claim) complete(ctx workflow.Context, in CompleteInput) (StageResult, e
 		Seq: c.nextSeq(), DecidedSeq: c.decision.Seq, Actor: in.Actor, Assignee: r.Assignee,
 		AssignmentsEnabled: c.state.AssignmentsEnabled, AssigneeExempt: assigneeExempt(c.lastDecision().Method),
 		Outcome: r.Outcome, Note: in.Note, At: workflow.Now(ctx)}
-	var res RecordCompletionResult
-	if err := c.bookkeeping(ActivityRecordCompletion, rec).Get(ctx, &res); err != nil {
+	if err := c.bookkeeping(ActivityRecordCompletion, rec).Get(ctx, nil); err != nil {
 		return StageResult{}, asRejection(err)
 	}
-	c.drain(ctx, res.Drain)
 	if r.Stage == policy.StageReview {
 		c.state.ReviewOutcome = r.Outcome
 	}

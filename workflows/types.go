@@ -194,12 +194,6 @@ type RedistributeInput struct {
 	Absence bool `json:"absence,omitempty"`
 }
 
-// RecordCompletionResult is what recording a completion hands back: the
-// workflows of backlog stages the freed slot may take, to nudge.
-type RecordCompletionResult struct {
-	Drain []string `json:"drain,omitempty"`
-}
-
 // RecordEventInput records a timeline event that is not itself a decision (an
 // expiry, an escalation, an offer, a completion) and notifies users in-app.
 type RecordEventInput struct {

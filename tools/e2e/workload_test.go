@@ -13,7 +13,6 @@ import (
 
 	"github.com/batonhq/baton/batontest"
 	"github.com/batonhq/baton/claimclient"
-	"github.com/batonhq/baton/httpapi"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/tools/testenv"
@@ -477,10 +476,10 @@ claims:
 
 	now := time.Now().UTC()
 	require.NoError(t, b.DB.Store.AbsenceAdd(ctx, "ann", "ann", store.Absence{From: now.Add(-time.Second), Until: now.Add(time.Hour)}))
-	n, err := httpapi.StartAbsences(ctx, b.DB.Store, b.Claims)
+	n, err := b.DB.Store.StartAbsences(ctx, b.Claims.RedistributeAbsent)
 	require.NoError(t, err)
 	require.Equal(t, 2, n, "both claims are told")
-	n, err = httpapi.StartAbsences(ctx, b.DB.Store, b.Claims)
+	n, err = b.DB.Store.StartAbsences(ctx, b.Claims.RedistributeAbsent)
 	require.NoError(t, err)
 	require.Zero(t, n, "an absence's start is acted on once")
 
