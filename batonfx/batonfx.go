@@ -227,6 +227,9 @@ func NewActivities(st *store.Store, p *policy.Policy, m policy.ProductModule, cf
 // still running are abandoned to Temporal, which retries them, and their open
 // transactions roll back, so nothing is half-written.
 func NewWorker(lc fx.Lifecycle, c client.Client, acts *activities.Activities, cfg config.Config) worker.Worker {
+	// The cache is the process's, shared by every worker in it; it must be set
+	// before the first worker starts.
+	worker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
 	w := worker.New(c, cfg.TaskQueue, worker.Options{WorkerStopTimeout: cfg.ShutdownTimeout})
 	Register(w, acts)
 	lc.Append(fx.Hook{

@@ -60,6 +60,10 @@ type Config struct {
 	// ShutdownTimeout bounds how long a stopping worker waits for in-flight
 	// activities before abandoning them to Temporal's retry.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" env:"BATON_SHUTDOWN_TIMEOUT" default:"30s" doc:"how long a stopping worker lets in-flight activities finish"`
+	// WorkflowCacheSize is how many claims the worker keeps in memory between
+	// workflow tasks (the SDK's sticky cache). Past it, the least recently used
+	// is evicted and replayed from history when it next has work.
+	WorkflowCacheSize int `yaml:"workflow_cache_size" env:"BATON_WORKFLOW_CACHE_SIZE" default:"10000" doc:"claims the worker keeps in memory between tasks (the SDK's sticky cache); past it the least recently used is replayed from history when it next has work"`
 }
 
 // Field describes one setting, for the README and for error messages.
@@ -144,6 +148,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		return fmt.Errorf("config shutdown_timeout (BATON_SHUTDOWN_TIMEOUT): must be positive")
+	}
+	if c.WorkflowCacheSize <= 0 {
+		return fmt.Errorf("config workflow_cache_size (BATON_WORKFLOW_CACHE_SIZE): must be positive")
 	}
 	if c.TaskQueue == "" || c.Namespace == "" || c.TemporalAddress == "" {
 		return fmt.Errorf("config: temporal_address, namespace and task_queue must not be empty")
