@@ -24,6 +24,11 @@ type policyCache struct {
 // version of the worker's policy name, or the version asked for. With no stored
 // policy it returns an empty reference, and decisions use the worker's own.
 func (a *Activities) PinPolicy(ctx context.Context, in workflows.PinPolicyInput) (workflows.PolicyRef, error) {
+	if in.Start != nil {
+		if err := a.checkStart(ctx, *in.Start); err != nil {
+			return workflows.PolicyRef{}, err
+		}
+	}
 	if in.Actor != "" {
 		// A migration: the actor must be an active admin as the directory is now.
 		act := policy.Act{Action: policy.DoMigratePolicy, ClaimID: in.ClaimID, Actor: in.Actor}
@@ -58,6 +63,28 @@ func (a *Activities) PinPolicy(ctx context.Context, in workflows.PinPolicyInput)
 		return workflows.PolicyRef{}, err
 	}
 	return workflows.PolicyRef{Name: sp.Name, Version: sp.Version}, nil
+}
+
+// checkStart judges a claim's start before anything about it is recorded: the
+// input's own checks, then its owner against the directory. An owner who is in
+// the directory but inactive is accepted: being the owner grants nothing while
+// they are inactive (authority is live), and they may come back.
+func (a *Activities) checkStart(ctx context.Context, s workflows.StartCheck) error {
+	if err := s.Check(); err != nil {
+		return temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeInvalid, nil)
+	}
+	if s.Owner == "" {
+		return nil
+	}
+	c, err := a.Store.People().Check(ctx, s.Owner, policy.Requirement{})
+	if err != nil {
+		return err
+	}
+	if !c.Found {
+		return temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("start input: field %q: user %q is not in the directory", "owner", s.Owner), workflows.ErrTypeInvalid, nil)
+	}
+	return nil
 }
 
 // policyFor returns the policy a decision runs under.

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -43,21 +42,10 @@ func New(c client.Client, taskQueue string) *Client {
 // Temporal returns the underlying Temporal client.
 func (c *Client) Temporal() client.Client { return c.temporal }
 
-// ValidateClaimID rejects ids that would make awkward workflow ids and URLs.
-func ValidateClaimID(id string) error {
-	if id == "" {
-		return fmt.Errorf("claim id is required")
-	}
-	if len(id) > 200 {
-		return fmt.Errorf("claim id %q is longer than 200 characters", id[:20]+"…")
-	}
-	for _, r := range id {
-		if unicode.IsSpace(r) || r == '/' || r == '?' || r == '#' || !unicode.IsPrint(r) {
-			return fmt.Errorf("claim id %q: no spaces, slashes, '?' or '#'", id)
-		}
-	}
-	return nil
-}
+// ValidateClaimID rejects ids that would make awkward workflow ids and URLs. It
+// is workflows.ValidateClaimID, the rule the claim workflow itself applies to
+// a start from any client.
+func ValidateClaimID(id string) error { return workflows.ValidateClaimID(id) }
 
 // Start starts a claim. A claim id is used once, ever: starting it again fails
 // with ErrClaimExists rather than silently reopening a finalised claim.

@@ -92,7 +92,7 @@ func (s *Server) startReassignment(w http.ResponseWriter, r *http.Request) {
 func (s *Server) act(w http.ResponseWriter, r *http.Request, dst any, needsBody bool, action string,
 	send func(ctx context.Context, claimID, actor string) (any, error)) {
 	claimID := r.PathValue("claim_id")
-	if err := claimclient.ValidateClaimID(claimID); err != nil {
+	if err := workflows.ValidateClaimID(claimID); err != nil {
 		writeError(w, http.StatusBadRequest, "invalid_claim_id", err.Error())
 		return
 	}

@@ -283,7 +283,7 @@ func (s *Server) claimState(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) state(w http.ResponseWriter, r *http.Request, claimID string) (st workflows.ClaimState, ok bool) {
-	if err := claimclient.ValidateClaimID(claimID); err != nil {
+	if err := workflows.ValidateClaimID(claimID); err != nil {
 		writeError(w, http.StatusBadRequest, "invalid_claim_id", err.Error())
 		return st, false
 	}

@@ -77,9 +77,13 @@ func ClaimWorkflow(ctx workflow.Context, in ClaimInput) (ClaimSummary, error) {
 		return ClaimSummary{}, err
 	}
 	// The claim keeps the policy version it started under for its whole life,
-	// unless an admin migrates it.
-	if err := c.bookkeeping(ActivityPinPolicy, PinPolicyInput{}).Get(ctx, &c.state.Policy); err != nil {
-		return ClaimSummary{}, err
+	// unless an admin migrates it. Pinning it also judges the start input (see
+	// StartCheck) before anything is recorded: a claim Baton cannot use fails
+	// here, typed. The verdict is in the local activity's marker, so a claim
+	// replays as it was judged, whatever the checks become.
+	start := in.StartCheck(workflow.GetInfo(ctx).WorkflowExecution.ID)
+	if err := c.bookkeeping(ActivityPinPolicy, PinPolicyInput{Start: &start}).Get(ctx, &c.state.Policy); err != nil {
+		return ClaimSummary{}, asRejection(err)
 	}
 	for _, stage := range policy.AssignableStages {
 		if err := c.runStage(ctx, stage); err != nil {
@@ -109,30 +113,43 @@ func (c *claim) register(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (ClaimState, error) { return c.state, nil }); err != nil {
 		return err
 	}
+	// Each validator first rejects an argument that could not be decoded
+	// (strictly: an unknown field is named). Validators do not run on replay, so
+	// an update accepted before decoding was strict still replays.
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateAssign, c.assign,
-		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in AssignInput) error { return c.validateAssign(in) }}); err != nil {
+		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in AssignInput) error {
+			return strictly(in.undecodable, func() error { return c.validateAssign(in) })
+		}}); err != nil {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateClaim, c.claim,
-		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in ClaimStageInput) error { return c.validateClaim(in) }}); err != nil {
+		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in ClaimStageInput) error {
+			return strictly(in.undecodable, func() error { return c.validateClaim(in) })
+		}}); err != nil {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateUnassign, c.unassign,
-		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in UnassignInput) error { return c.validateUnassign(in) }}); err != nil {
+		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in UnassignInput) error {
+			return strictly(in.undecodable, func() error { return c.validateUnassign(in) })
+		}}); err != nil {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateStartReassignment, c.startReassignment,
 		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in StartReassignmentInput) error {
-			return c.validateStartReassignment(in)
+			return strictly(in.undecodable, func() error { return c.validateStartReassignment(in) })
 		}}); err != nil {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateMigratePolicy, c.migratePolicy,
-		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in MigratePolicyInput) error { return c.validateMigrate(in) }}); err != nil {
+		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in MigratePolicyInput) error {
+			return strictly(in.undecodable, func() error { return c.validateMigrate(in) })
+		}}); err != nil {
 		return err
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateCompleteStage, c.complete,
-		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in CompleteInput) error { return c.validateComplete(in) }})
+		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in CompleteInput) error {
+			return strictly(in.undecodable, func() error { return c.validateComplete(in) })
+		}})
 }
 
 // runStage decides the stage's assignee, runs its timers, and waits until someone

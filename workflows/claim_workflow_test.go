@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
@@ -255,9 +256,15 @@ func newHarness(t *testing.T, p *policy.Policy) *harness {
 	env.RegisterActivityWithOptions(acts.plan, activity.RegisterOptions{Name: workflows.ActivityPlanReassignment})
 	env.RegisterActivityWithOptions(acts.offerNext, activity.RegisterOptions{Name: workflows.ActivityOfferNext})
 	env.RegisterActivityWithOptions(acts.completion, activity.RegisterOptions{Name: workflows.ActivityRecordCompletion})
-	env.RegisterActivityWithOptions(func(context.Context, workflows.PinPolicyInput) (workflows.PolicyRef, error) {
+	env.RegisterActivityWithOptions(func(_ context.Context, in workflows.PinPolicyInput) (workflows.PolicyRef, error) {
+		if in.Start != nil {
+			if err := in.Start.Check(); err != nil { // the directory's part is the store's (tools/e2e)
+				return workflows.PolicyRef{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeInvalid, nil)
+			}
+		}
 		return workflows.PolicyRef{}, nil // no stored policies: the worker's own
 	}, activity.RegisterOptions{Name: workflows.ActivityPinPolicy})
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.WorkflowID("c1")})
 	env.RegisterActivityWithOptions(acts.notify.send, activity.RegisterOptions{Name: workflows.ActivitySendNotifications})
 	return &harness{t: t, env: env, acts: acts}
 }

@@ -11,8 +11,11 @@ import (
 type ClaimInput struct {
 	ClaimID string `json:"claimId"`
 	// Owner is the user who owns the claim's workflow; the owner may reassign.
-	Owner string            `json:"owner,omitempty"`
-	Data  map[string]string `json:"data,omitempty"`
+	Owner string `json:"owner,omitempty"`
+	// Data is the claim's attributes (see ClaimData for numbers and booleans).
+	Data ClaimData `json:"data,omitempty"`
+
+	undecodable error // set by UnmarshalJSON; see Check
 }
 
 // AssignInput is the assign update: Actor makes UserID the current stage's assignee.
@@ -22,6 +25,8 @@ type AssignInput struct {
 	Comment string `json:"comment,omitempty"`
 	// Override assigns past the user's capacity limit; the decision says so.
 	Override bool `json:"override,omitempty"`
+
+	undecodable error // set by UnmarshalJSON: the validator rejects it
 }
 
 // CompleteInput is the complete_stage update. Outcome is required at review
@@ -30,6 +35,8 @@ type CompleteInput struct {
 	Actor   string `json:"actor"`
 	Outcome string `json:"outcome,omitempty"`
 	Note    string `json:"note,omitempty"`
+
+	undecodable error // set by UnmarshalJSON: the validator rejects it
 }
 
 // ClaimStageInput is the claim update: Actor takes the current stage themselves.
@@ -37,12 +44,16 @@ type ClaimStageInput struct {
 	Actor string `json:"actor"`
 	// Override takes the stage past the actor's own capacity limit.
 	Override bool `json:"override,omitempty"`
+
+	undecodable error // set by UnmarshalJSON: the validator rejects it
 }
 
 // UnassignInput is the unassign update: Actor returns the stage to its queue.
 type UnassignInput struct {
 	Actor   string `json:"actor"`
 	Comment string `json:"comment,omitempty"`
+
+	undecodable error // set by UnmarshalJSON: the validator rejects it
 }
 
 // StartReassignmentInput is the start_reassignment update: Actor sends the current
@@ -51,6 +62,8 @@ type StartReassignmentInput struct {
 	Actor   string `json:"actor"`
 	Group   string `json:"group"`
 	Comment string `json:"comment,omitempty"`
+
+	undecodable error // set by UnmarshalJSON: the validator rejects it
 }
 
 // Reassignment is a reassignment group round, in progress or finished.
@@ -326,6 +339,19 @@ type PinPolicyInput struct {
 	Version int    `json:"version,omitempty"`
 	Actor   string `json:"actor,omitempty"`
 	ClaimID string `json:"claimId,omitempty"`
+	// Start, set when the claim starts, is judged first: a start Baton cannot
+	// use fails the claim with a BatonInvalidRequest naming the field.
+	Start *StartCheck `json:"start,omitempty"`
+}
+
+// StartCheck is what a claim's start is judged on: Check needs nothing else,
+// and the owner, if any, must be in the directory.
+type StartCheck struct {
+	WorkflowID string `json:"workflowId"`
+	ClaimID    string `json:"claimId"`
+	Owner      string `json:"owner,omitempty"`
+	// Undecodable is why the start input could not be decoded, naming the field.
+	Undecodable string `json:"undecodable,omitempty"`
 }
 
 // MigratePolicyInput is the migrate_policy update.
@@ -333,4 +359,6 @@ type MigratePolicyInput struct {
 	Actor   string `json:"actor"`
 	Version int    `json:"version"`
 	Comment string `json:"comment,omitempty"`
+
+	undecodable error // set by UnmarshalJSON: the validator rejects it
 }
