@@ -3,6 +3,7 @@ package policybench
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -30,6 +31,8 @@ func TestHandWrittenMatchesRules(t *testing.T) {
 		"empty claim":               {map[string]string{}, -1},
 		"past the last rule":        {map[string]string{"customer_group": "group-200", "email_from_domain": "domain200.example"}, -1},
 		"group and domain of 1 win": {map[string]string{"customer_group": "GROUP-1", "email_from_domain": "domain1.example.domain10.example"}, 1},
+		"not ASCII, still matches":  {map[string]string{"customer_group": "group-9", "email_from_domain": "ümlaut.domain9.example"}, 9},
+		"longer than the buffer":    {map[string]string{"customer_group": "group-2", "email_from_domain": strings.Repeat("x", 70) + "domain2.example"}, 2},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

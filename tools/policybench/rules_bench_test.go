@@ -23,6 +23,14 @@ func BenchmarkRuleEvaluation(b *testing.B) {
 			}
 		}
 	})
+	b.Run("rules_with_trace", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if r, trace := policy.EvaluateRules(rules, data); r == nil || r.ID != "r199" || len(trace) != policybench.RuleCount {
+				b.Fatal("wrong rule")
+			}
+		}
+	})
 	b.Run("hand_written", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {

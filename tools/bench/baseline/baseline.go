@@ -1,0 +1,80 @@
+// Package baseline holds the workflows Baton's figures are measured against:
+// Temporal doing the same waiting and talking with none of Baton's work. It
+// imports nothing but the SDK, so the no-op worker built from it is as lean as
+// Baton's own worker binary and the two can be compared byte for byte.
+package baseline
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Names the baselines are registered under, on their own task queues.
+const (
+	ClaimWorkflow = "bench.NoopClaim"
+	Activity      = "bench.NoopActivity"
+	SleepWorkflow = "bench.Sleep"
+	Query         = "state"
+	Update        = "complete"
+)
+
+// Stages is the minimal claim's shape: three stages, as Baton's claim has
+// (capture, review, acknowledge), each one activity and one Update.
+const Stages = 3
+
+// State is what the minimal claim's query answers.
+type State struct {
+	Stage    int  `json:"stage"`
+	Assigned bool `json:"assigned"`
+}
+
+// Claim has a claim's shape and nothing else: per stage one activity that does
+// nothing (the "decision"), then one Update that completes the stage once it
+// is "assigned". No local activities, markers or search attributes.
+func Claim(ctx workflow.Context, stages int) error {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute})
+	var st State
+	done := false
+	if err := workflow.SetQueryHandler(ctx, Query, func() (State, error) { return st, nil }); err != nil {
+		return err
+	}
+	err := workflow.SetUpdateHandlerWithOptions(ctx, Update,
+		func(_ workflow.Context, _ int) error { done = true; return nil },
+		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, stage int) error {
+			if stage != st.Stage || !st.Assigned || done {
+				return errors.New("not this stage's turn")
+			}
+			return nil
+		}})
+	if err != nil {
+		return err
+	}
+	for st.Stage = 0; st.Stage < stages; st.Stage++ {
+		st.Assigned, done = false, false
+		if err := workflow.ExecuteActivity(ctx, Activity).Get(ctx, nil); err != nil {
+			return err
+		}
+		st.Assigned = true
+		if err := workflow.Await(ctx, func() bool { return done }); err != nil {
+			return err
+		}
+	}
+	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+}
+
+func noop(context.Context) error { return nil }
+
+// Sleep is the timer baseline: a workflow that sleeps and ends.
+func Sleep(ctx workflow.Context, d time.Duration) error { return workflow.Sleep(ctx, d) }
+
+// Register registers the baselines.
+func Register(w worker.Registry) {
+	w.RegisterWorkflowWithOptions(Claim, workflow.RegisterOptions{Name: ClaimWorkflow})
+	w.RegisterWorkflowWithOptions(Sleep, workflow.RegisterOptions{Name: SleepWorkflow})
+	w.RegisterActivityWithOptions(noop, activity.RegisterOptions{Name: Activity})
+}
