@@ -34,6 +34,7 @@ import (
 	"go.uber.org/fx/fxevent"
 
 	"github.com/batonhq/baton/activities"
+	"github.com/batonhq/baton/actorauth"
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/config"
 	"github.com/batonhq/baton/metrics"
@@ -230,13 +231,26 @@ func NewWorker(lc fx.Lifecycle, c client.Client, acts *activities.Activities, cf
 	// The cache is the process's, shared by every worker in it; it must be set
 	// before the first worker starts.
 	worker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
-	w := worker.New(c, cfg.TaskQueue, worker.Options{WorkerStopTimeout: cfg.ShutdownTimeout})
+	w := worker.New(c, cfg.TaskQueue, WorkerOptions(cfg))
 	Register(w, acts)
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error { return w.Start() },
 		OnStop:  func(context.Context) error { w.Stop(); return nil },
 	})
 	return w
+}
+
+// WorkerOptions are the worker's options for a config. With an actor key the
+// worker refuses Updates whose actor is not signed with it (actorauth.Verifier).
+// The worker itself sends no Updates: what it does on its own (nudging the
+// backlog, moving a leaver's stages) goes by signal, and timers act inside the
+// workflow.
+func WorkerOptions(cfg config.Config) worker.Options {
+	opts := worker.Options{WorkerStopTimeout: cfg.ShutdownTimeout}
+	if keys, _ := actorauth.ParseKeys(cfg.ActorKey); keys != nil { // config.Load has checked them
+		opts.Interceptors = append(opts.Interceptors, actorauth.NewVerifier(keys))
+	}
+	return opts
 }
 
 // Register registers Baton's workflow and activities under their contract names.

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/batonhq/baton/actorauth"
 )
 
 // Config configures the worker, the starter and the dev stack.
@@ -64,6 +66,10 @@ type Config struct {
 	// workflow tasks (the SDK's sticky cache). Past it, the least recently used
 	// is evicted and replayed from history when it next has work.
 	WorkflowCacheSize int `yaml:"workflow_cache_size" env:"BATON_WORKFLOW_CACHE_SIZE" default:"10000" doc:"claims the worker keeps in memory between tasks (the SDK's sticky cache); past it the least recently used is replayed from history when it next has work"`
+	// ActorKey, when set, makes every Update carry an actor assertion signed with
+	// it (see package actorauth): the worker refuses Updates without a valid one,
+	// and the starter and the HTTP API sign theirs.
+	ActorKey string `yaml:"actor_key" env:"BATON_ACTOR_KEY" doc:"key (at least 32 bytes; several, comma-separated, while replacing one) that signs the actor of every Update; the worker refuses Updates not signed with it. Empty: no check, and namespace access means acting as any user (README Security)"`
 }
 
 // Field describes one setting, for the README and for error messages.
@@ -151,6 +157,9 @@ func (c Config) Validate() error {
 	}
 	if c.WorkflowCacheSize <= 0 {
 		return fmt.Errorf("config workflow_cache_size (BATON_WORKFLOW_CACHE_SIZE): must be positive")
+	}
+	if _, err := actorauth.ParseKeys(c.ActorKey); err != nil {
+		return fmt.Errorf("config actor_key (BATON_ACTOR_KEY): %w", err)
 	}
 	if c.TaskQueue == "" || c.Namespace == "" || c.TemporalAddress == "" {
 		return fmt.Errorf("config: temporal_address, namespace and task_queue must not be empty")

@@ -33,6 +33,9 @@ func TestLoadErrors(t *testing.T) {
 	require.EqualError(t, err, `environment BATON_SHUTDOWN_TIMEOUT="soon": want a duration such as 30s`)
 	_, err = Load("", func(k string) string { return map[string]string{"BATON_PRODUCT_MODULE": "mine"}[k] })
 	require.ErrorContains(t, err, `product_module (BATON_PRODUCT_MODULE): "mine"`)
+	// A short key is refused without being echoed.
+	_, err = Load("", func(k string) string { return map[string]string{"BATON_ACTOR_KEY": "hunter2"}[k] })
+	require.EqualError(t, err, "config actor_key (BATON_ACTOR_KEY): key 1 of 1 is 7 bytes: want at least 32 (e.g. openssl rand -hex 32)")
 }
 
 func TestEveryFieldDocumented(t *testing.T) {

@@ -18,17 +18,23 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/batonhq/baton/actorauth"
 	"github.com/batonhq/baton/config"
 	"github.com/batonhq/baton/workflows"
 )
 
-// ClientOptions are the SDK client options for a config.
+// ClientOptions are the SDK client options for a config. With an actor key
+// the client signs every Update's actor (actorauth.Signer).
 func ClientOptions(cfg config.Config, log *slog.Logger) client.Options {
-	return client.Options{
+	opts := client.Options{
 		HostPort:  cfg.TemporalAddress,
 		Namespace: cfg.Namespace,
 		Logger:    sdklog.NewStructuredLogger(log),
 	}
+	if keys, _ := actorauth.ParseKeys(cfg.ActorKey); keys != nil { // config.Load has checked them
+		opts.Interceptors = append(opts.Interceptors, actorauth.NewSigner(keys))
+	}
+	return opts
 }
 
 // SearchAttributes are Baton's search attributes with their types.

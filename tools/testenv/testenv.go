@@ -17,11 +17,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/server/temporaltest"
 
 	"github.com/batonhq/baton/activities"
+	"github.com/batonhq/baton/actorauth"
 	"github.com/batonhq/baton/batonfx"
 	"github.com/batonhq/baton/batontest"
 	"github.com/batonhq/baton/claimclient"
@@ -78,6 +80,12 @@ type Baton struct {
 	TaskQueue  string
 	Claims     *claimclient.Client
 	workerOpts worker.Options
+	// ActorKeys, set by WithActorKey: Temporal and Claims sign each Update's
+	// actor, and the workers refuse Updates not signed.
+	ActorKeys actorauth.Keys
+	// Plain is a client that signs nothing: what any client with namespace
+	// access sends. Without an actor key it is Temporal.
+	Plain client.Client
 }
 
 // Option adjusts a test Baton before its worker starts.
@@ -89,6 +97,15 @@ func WithModule(m policy.ProductModule) Option { return func(b *Baton) { b.Acts.
 // WithAfterCommit sets the activities' after-commit hook.
 func WithAfterCommit(fn func(context.Context, store.DecisionKey) error) Option {
 	return func(b *Baton) { b.Acts.AfterCommit = fn }
+}
+
+// WithActorKey sets BATON_ACTOR_KEY for the test's Baton (see ActorKeys).
+func WithActorKey(key string) Option {
+	return func(b *Baton) {
+		keys, err := actorauth.ParseKeys(key)
+		require.NoError(b.T, err)
+		b.ActorKeys = keys
+	}
 }
 
 // Start brings up Baton for a test with the policy and directory (a directory
@@ -115,7 +132,14 @@ func Start(t testing.TB, p *policy.Policy, directoryYAML string, opts ...Option)
 	for _, o := range opts {
 		o(b)
 	}
-	b.Claims = claimclient.New(c, b.TaskQueue)
+	b.Plain = c
+	if b.ActorKeys != nil {
+		signing := srv.NewClientWithOptions(client.Options{Logger: sdklog.NewStructuredLogger(quiet()),
+			Interceptors: []interceptor.ClientInterceptor{actorauth.NewSigner(b.ActorKeys)}})
+		t.Cleanup(signing.Close)
+		b.Temporal = signing
+	}
+	b.Claims = claimclient.New(b.Temporal, b.TaskQueue)
 	if b.Acts.Nudge == nil {
 		b.Acts.Nudge = b.Claims.DecideAgain
 	}
@@ -126,7 +150,11 @@ func Start(t testing.TB, p *policy.Policy, directoryYAML string, opts ...Option)
 // AddWorker starts another worker on the test's task queue, as a second process
 // would; it stops when the test ends.
 func (b *Baton) AddWorker() worker.Worker {
-	w := worker.New(b.Temporal, b.TaskQueue, worker.Options{WorkflowPanicPolicy: worker.FailWorkflow})
+	opts := worker.Options{WorkflowPanicPolicy: worker.FailWorkflow}
+	if b.ActorKeys != nil {
+		opts.Interceptors = []interceptor.WorkerInterceptor{actorauth.NewVerifier(b.ActorKeys)}
+	}
+	w := worker.New(b.Temporal, b.TaskQueue, opts)
 	batonfx.Register(w, b.Acts)
 	require.NoError(b.T, w.Start())
 	b.T.Cleanup(w.Stop)

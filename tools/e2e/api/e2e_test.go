@@ -10,18 +10,30 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 
 	"github.com/batonhq/baton/batontest"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/tools/testenv"
 	"github.com/batonhq/baton/workflows"
 )
 
 // TestHTTPClaimRaceReassignComplete drives a claim through the HTTP API alone, on
 // a real Temporal server and PostgreSQL: two users race to claim it from the
 // queue, the loser may not take it over, an admin reassigns it to them with a
-// comment the timeline keeps, and the new assignee completes the stage.
+// comment the timeline keeps, and the new assignee completes the stage. It runs
+// twice: as deployed by default, and with BATON_ACTOR_KEY, where the API signs
+// each Update's actor (the token's user) and the worker refuses unsigned ones.
 func TestHTTPClaimRaceReassignComplete(t *testing.T) {
 	t.Parallel()
+	t.Run("no actor key", func(t *testing.T) { t.Parallel(); httpClaimRaceReassignComplete(t) })
+	t.Run("actor key", func(t *testing.T) {
+		t.Parallel()
+		httpClaimRaceReassignComplete(t, testenv.WithActorKey(strings.Repeat("api-test-key-", 4)))
+	})
+}
+
+func httpClaimRaceReassignComplete(t *testing.T, opts ...testenv.Option) {
 	queue := uniqueQueue(t)
 	h := newHarness(t, parsePolicy(t, fmt.Sprintf(`
 claims:
@@ -29,7 +41,7 @@ claims:
   claimAssignmentMethod: manual
   stages:
     capture: {queue: %s}
-`, queue)), directory+"  - {id: root, name: Root Admin, email: root@example.com, role: Admin, permissions: [Admin]}\n")
+`, queue)), directory+"  - {id: root, name: Root Admin, email: root@example.com, role: Admin, permissions: [Admin]}\n", opts...)
 	ctx := context.Background()
 	tokens := map[string]string{"ann": h.token("ann"), "bob": h.token("bob")}
 	root := h.token("root")
@@ -127,6 +139,22 @@ claims:
 	require.Equal(t, "root", last["actor"])
 	require.Equal(t, loser, last["subject"])
 	require.Equal(t, comment, last["comment"])
+
+	if h.b.ActorKeys != nil {
+		// The key is in force: the same completion from a client that does not
+		// sign is refused, and changes nothing.
+		hu, err := h.b.Plain.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: workflows.WorkflowID(id),
+			UpdateName: workflows.UpdateCompleteStage, Args: []any{workflows.CompleteInput{Actor: loser}},
+			WaitForStage: client.WorkflowUpdateStageCompleted})
+		if err == nil {
+			err = hu.Get(ctx, nil)
+		}
+		require.ErrorContains(t, err, "no actor assertion")
+		s, err := h.b.Claims.State(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, policy.StageCapture, s.Stage, "nothing was completed")
+		require.Empty(t, s.Completed)
+	}
 
 	// The previous assignee can no longer complete it; the new one does.
 	requireError(t, h.post(path+"/complete", tokens[winner], nil), http.StatusForbidden, "forbidden")

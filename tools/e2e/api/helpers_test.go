@@ -31,9 +31,9 @@ type harness struct {
 	srv *httptest.Server
 }
 
-func newHarness(t *testing.T, p *policy.Policy, directoryYAML string) *harness {
+func newHarness(t *testing.T, p *policy.Policy, directoryYAML string, opts ...testenv.Option) *harness {
 	t.Helper()
-	b := testenv.Start(t, p, directoryYAML)
+	b := testenv.Start(t, p, directoryYAML, opts...)
 	srv := httptest.NewServer(httpapi.New(b.Claims, b.DB.Store, nil).Handler())
 	t.Cleanup(srv.Close)
 	return &harness{t: t, b: b, srv: srv}

@@ -1,0 +1,130 @@
+package actorauth
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/interceptor"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/batonhq/baton/workflows"
+)
+
+// Signer is a client interceptor that signs every Update the client sends
+// with an assertion of the actor the Update's argument names. Set it in
+// client.Options.Interceptors of the programs that hold the key.
+type Signer struct {
+	interceptor.ClientInterceptorBase
+	keys Keys
+	now  func() time.Time
+}
+
+// NewSigner signs with the first of keys.
+func NewSigner(keys Keys) *Signer { return &Signer{keys: keys, now: time.Now} }
+
+// InterceptClient implements interceptor.ClientInterceptor.
+func (s *Signer) InterceptClient(next interceptor.ClientOutboundInterceptor) interceptor.ClientOutboundInterceptor {
+	return &signingOutbound{ClientOutboundInterceptorBase: interceptor.ClientOutboundInterceptorBase{Next: next}, s: s}
+}
+
+type signingOutbound struct {
+	interceptor.ClientOutboundInterceptorBase
+	s *Signer
+}
+
+func (o *signingOutbound) UpdateWorkflow(ctx context.Context, in *interceptor.ClientUpdateWorkflowInput) (client.WorkflowUpdateHandle, error) {
+	actor, err := actorOfArgs(in.Args)
+	if err != nil {
+		return nil, fmt.Errorf("update %s of %s: %w", in.UpdateName, in.WorkflowID, err)
+	}
+	a := o.s.keys.Sign(Assertion{Actor: actor, WorkflowID: in.WorkflowID, Update: in.UpdateName, UpdateID: in.UpdateID,
+		Expires: o.s.now().Add(Lifetime).Unix()})
+	p, err := converter.GetDefaultDataConverter().ToPayload(a)
+	if err != nil {
+		return nil, fmt.Errorf("update %s of %s: encode actor assertion: %w", in.UpdateName, in.WorkflowID, err)
+	}
+	interceptor.Header(ctx)[HeaderKey] = p
+	return o.Next.UpdateWorkflow(ctx, in)
+}
+
+// actorOfArgs finds the actor an Update's argument names, as the workflow will
+// decode it: from Baton's input types, else from the argument's JSON "actor".
+func actorOfArgs(args []any) (string, error) {
+	if len(args) == 0 {
+		return "", nil
+	}
+	if actor, ok := workflows.ActorOf(args[0]); ok {
+		return actor, nil
+	}
+	b, err := json.Marshal(args[0])
+	if err != nil {
+		return "", fmt.Errorf("find the actor to sign for: %w", err)
+	}
+	var named struct {
+		Actor string `json:"actor"`
+	}
+	_ = json.Unmarshal(b, &named) // not an object, or no actor: an empty actor, which the workflow rejects
+	return named.Actor, nil
+}
+
+// Verifier is a worker interceptor that rejects, in validation, every Update to
+// a claim workflow whose actor assertion does not hold (see Keys.Verify). The
+// rejection is a BatonForbidden naming the update, the claim and the reason.
+type Verifier struct {
+	interceptor.WorkerInterceptorBase
+	keys Keys
+}
+
+// NewVerifier checks assertions against keys.
+func NewVerifier(keys Keys) *Verifier { return &Verifier{keys: keys} }
+
+// InterceptWorkflow implements interceptor.WorkerInterceptor.
+func (v *Verifier) InterceptWorkflow(_ workflow.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
+	return &verifyingInbound{WorkflowInboundInterceptorBase: interceptor.WorkflowInboundInterceptorBase{Next: next}, keys: v.keys}
+}
+
+type verifyingInbound struct {
+	interceptor.WorkflowInboundInterceptorBase
+	keys Keys
+}
+
+// ValidateUpdate runs only when an Update arrives, never on replay, so a
+// changed key or an expired assertion never alters a claim's past. Its clock
+// is workflow.Now: the time of the workflow task that validates.
+func (i *verifyingInbound) ValidateUpdate(ctx workflow.Context, in *interceptor.UpdateInput) error {
+	info := workflow.GetInfo(ctx)
+	if info.WorkflowType.Name != workflows.ClaimWorkflowName {
+		return i.Next.ValidateUpdate(ctx, in)
+	}
+	var arg any
+	if len(in.Args) > 0 {
+		arg = in.Args[0]
+	}
+	actor, _ := workflows.ActorOf(arg)
+	want := Assertion{Actor: actor, WorkflowID: info.WorkflowExecution.ID, Update: in.Name, UpdateID: workflow.GetCurrentUpdateInfo(ctx).ID}
+	var got *Assertion
+	if p, ok := interceptor.WorkflowHeader(ctx)[HeaderKey]; ok {
+		got = &Assertion{}
+		if err := converter.GetDefaultDataConverter().FromPayload(p, got); err != nil {
+			return i.reject(in.Name, info.WorkflowExecution.ID, fmt.Errorf("the actor assertion is not readable: %w", err))
+		}
+	}
+	if err := i.keys.Verify(got, want, workflow.Now(ctx)); err != nil {
+		return i.reject(in.Name, info.WorkflowExecution.ID, err)
+	}
+	return i.Next.ValidateUpdate(ctx, in)
+}
+
+func (i *verifyingInbound) reject(update, workflowID string, err error) error {
+	msg := fmt.Sprintf("%s on %s refused: %v", update, workflowID, err)
+	if err == ErrNoAssertion {
+		msg = fmt.Sprintf("%s on %s refused: no actor assertion (header %s); this worker takes only updates signed with "+
+			"BATON_ACTOR_KEY, as claimclient, the starter and the HTTP API send them", update, workflowID, HeaderKey)
+	}
+	return temporal.NewNonRetryableApplicationError(msg, workflows.ErrTypeForbidden, nil)
+}
