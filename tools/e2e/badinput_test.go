@@ -59,7 +59,7 @@ func (f *badInputFixture) expand(s string) string {
 
 // badInput is one row of the table.
 type badInput struct {
-	class string // file, CLI, API or Update
+	class string // file, CLI, API, Update or Temporal
 	name  string
 	input string
 	want  string
@@ -395,7 +395,8 @@ func sortKnownUpdates(err error) error {
 }
 
 // TestBadInput runs the table: every class of bad input Baton has met (files,
-// the CLI, the HTTP API, updates), each with the exact error its user sees, and
+// the CLI, the HTTP API, updates, and starts and updates from a plain Temporal
+// client with raw JSON, temporalclient_test.go), each with the exact error its user sees, and
 // proof that nothing recorded changed. The rows run in order against one live
 // Baton (real Temporal, real PostgreSQL, the real starter binary and HTTP API);
 // after each, every table of the schema and every claim's status, state and
@@ -408,7 +409,7 @@ func TestBadInput(t *testing.T) {
 	f := startBadInputFixture(t)
 	before := f.snapshot(t)
 	count := map[string]int{}
-	for _, row := range badInputs() {
+	for _, row := range append(badInputs(), temporalClientRows()...) {
 		count[row.class]++
 		t.Run(row.class+"/"+row.name, func(t *testing.T) {
 			got := row.run(t, f)
@@ -429,7 +430,7 @@ func TestBadInput(t *testing.T) {
 			require.Equal(t, before, after, "nothing recorded may change")
 		})
 	}
-	for _, class := range []string{"file", "CLI", "API", "Update"} {
+	for _, class := range []string{"file", "CLI", "API", "Update", "Temporal"} {
 		require.NotZero(t, count[class], "rows of class %s", class)
 	}
 }
