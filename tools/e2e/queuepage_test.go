@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,16 +19,25 @@ import (
 
 // TestQueuePageInBrowser signs in with a token, claims from the queue, sees the
 // claim move to "my work", reassigns it with a comment and sees the timeline
-// entry, in headless Chromium against the real API, workflow and database.
+// entry, in headless Chromium against the real API, workflow and database. It
+// runs again with BATON_ACTOR_KEY: the page acts through the API, which signs.
 func TestQueuePageInBrowser(t *testing.T) {
 	t.Parallel()
+	t.Run("no actor key", func(t *testing.T) { t.Parallel(); queuePageInBrowser(t) })
+	t.Run("actor key", func(t *testing.T) {
+		t.Parallel()
+		queuePageInBrowser(t, testenv.WithActorKey(strings.Repeat("queue-page-key-", 3)))
+	})
+}
+
+func queuePageInBrowser(t *testing.T, opts ...testenv.Option) {
 	b := testenv.Start(t, parsePolicy(t, `
 claims:
   enableClaimAssignments: true
   claimAssignmentMethod: manual
   stages:
     capture: {queue: intake}
-`), directory)
+`), directory, opts...)
 	ctx := context.Background()
 	token, _, err := b.DB.Store.TokenCreate(ctx, "ann", "browser test")
 	require.NoError(t, err)
@@ -68,5 +78,7 @@ claims:
 	require.NoError(t, err)
 	require.Equal(t, "bob", s.Assignee, "the page's actions reached the workflow")
 
-	saveScreenshot(t, run, "queue-page.png")
+	if len(opts) == 0 { // one screenshot of the page is enough
+		saveScreenshot(t, run, "queue-page.png")
+	}
 }

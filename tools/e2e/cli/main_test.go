@@ -65,8 +65,8 @@ func (c cliRun) run(args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
-func newCLI(t *testing.T, p *policy.Policy) (cliRun, *testenv.Baton) {
-	b := testenv.Start(t, p, "")
+func newCLI(t *testing.T, p *policy.Policy, opts ...testenv.Option) (cliRun, *testenv.Baton) {
+	b := testenv.Start(t, p, "", opts...)
 	srv, _ := testenv.Temporal(t)
 	return cliRun{t: t, env: map[string]string{
 		"DATABASE_URL":       b.DB.URL,
