@@ -1,5 +1,6 @@
 // Package devserver runs an embedded Temporal server, persisted to a SQLite
-// file, together with the Temporal Web UI.
+// file (or, for fault-injection runs and benchmarks on the production
+// topology, to PostgreSQL), together with the Temporal Web UI.
 //
 // It exists so that Baton can be developed and demonstrated on a laptop
 // without installing or operating a Temporal cluster. It is for LOCAL
@@ -83,6 +84,15 @@ type Config struct {
 	// DataDir. Start fails if one already exists with a different type.
 	SearchAttributes map[string]enumspb.IndexedValueType
 
+	// Postgres, when set, persists to PostgreSQL instead of the SQLite file
+	// (DataDir is still required, for symmetry, but holds nothing).
+	Postgres *PostgresStore
+
+	// HistoryShards is the number of history shards. Default 1. It is fixed
+	// when a store is first used: the server refuses to start on a store
+	// created with another count.
+	HistoryShards int
+
 	// Logger receives the Temporal server's logs (WARN and above only; the
 	// server is very chatty at INFO) and devserver's own messages.
 	// Default slog.Default().
@@ -134,7 +144,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 
-	sqlCfg, err := prepareDatabase(cfg)
+	persistence, visibility, err := prepareStores(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +152,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	ports := newServicePorts(cfg.FrontendPort)
 	logger := newTemporalLogger(cfg.Logger)
 	srv, err := temporal.NewServer(
-		temporal.WithConfig(serverConfig(cfg, sqlCfg, ports)),
+		temporal.WithConfig(serverConfig(cfg, persistence, visibility, ports)),
 		temporal.ForServices(temporal.DefaultServices),
 		temporal.WithStaticHosts(ports.staticHosts(cfg.Host)),
 		temporal.WithLogger(logger),
@@ -266,6 +276,12 @@ func (cfg *Config) applyDefaults() error {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.HistoryShards == 0 {
+		cfg.HistoryShards = 1
+	}
+	if cfg.HistoryShards < 0 {
+		return fmt.Errorf("devserver: Config.HistoryShards %d must be positive", cfg.HistoryShards)
 	}
 	return nil
 }

@@ -31,6 +31,16 @@ func checkPortFree(host string, port int) error {
 	return l.Close()
 }
 
+// prepareStores prepares the configured store: the SQLite file, or the two
+// PostgreSQL databases. persistence and visibility are the same config on SQLite.
+func prepareStores(cfg Config) (persistence, visibility *config.SQL, err error) {
+	if cfg.Postgres != nil {
+		return preparePostgres(cfg)
+	}
+	sqlCfg, err := prepareDatabase(cfg)
+	return sqlCfg, sqlCfg, err
+}
+
 // prepareDatabase creates DataDir and the SQLite schema on first run and
 // pre-creates the namespace. The namespace is created directly in the
 // database (not through the API) so that it exists before any service
@@ -104,10 +114,11 @@ func (p servicePorts) staticHosts(host string) map[primitives.ServiceName]static
 }
 
 // serverConfig builds the static Temporal configuration: one SQLite store for
-// both persistence and visibility and every service on cfg.Host. Metrics and
+// both persistence and visibility (or a PostgreSQL database for each) and every
+// service on cfg.Host. Metrics and
 // pprof stay off (nil metrics config and pprof port 0) because nothing reads
 // them in development and each would need yet another port.
-func serverConfig(cfg Config, sqlCfg *config.SQL, ports servicePorts) *config.Config {
+func serverConfig(cfg Config, persistence, visibility *config.SQL, ports servicePorts) *config.Config {
 	hostPort := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.FrontendPort))
 	services := make(map[string]config.Service, len(ports))
 	for svc, port := range ports {
@@ -116,15 +127,21 @@ func serverConfig(cfg Config, sqlCfg *config.SQL, ports servicePorts) *config.Co
 			BindOnIP: cfg.Host,
 		}}
 	}
+	// On SQLite both are one store, so one pool holds the file.
+	stores := map[string]config.DataStore{sqliteplugin.PluginName: {SQL: persistence}}
+	defaultStore, visibilityStore := sqliteplugin.PluginName, sqliteplugin.PluginName
+	if visibility != persistence {
+		defaultStore, visibilityStore = "default", "visibility"
+		stores = map[string]config.DataStore{defaultStore: {SQL: persistence}, visibilityStore: {SQL: visibility}}
+	}
 	return &config.Config{
 		Persistence: config.Persistence{
-			DefaultStore:    sqliteplugin.PluginName,
-			VisibilityStore: sqliteplugin.PluginName,
-			// One shard is plenty for a laptop and keeps SQLite contention low.
-			NumHistoryShards: 1,
-			DataStores: map[string]config.DataStore{
-				sqliteplugin.PluginName: {SQL: sqlCfg},
-			},
+			DefaultStore:    defaultStore,
+			VisibilityStore: visibilityStore,
+			// One shard (the default) is plenty for a laptop and keeps SQLite
+			// contention low; PostgreSQL runs take more, as production does.
+			NumHistoryShards: int32(cfg.HistoryShards),
+			DataStores:       stores,
 		},
 		ClusterMetadata: &cluster.Config{
 			EnableGlobalNamespace:    false,

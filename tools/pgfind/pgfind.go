@@ -81,6 +81,10 @@ type Options struct {
 	Port int
 	// Logger reports which source was chosen; default slog.Default().
 	Logger *slog.Logger
+	// Private skips DATABASE_URL and the local server and starts the private
+	// cluster: a server of the caller's own, which a fault-injection run may
+	// restart without disturbing anyone else. It needs DataDir.
+	Private bool
 }
 
 // Result is a ready-to-use database. Stop is never nil so callers can always
@@ -89,6 +93,10 @@ type Result struct {
 	URL    string
 	Source string
 	Stop   func() error
+	// Restart restarts the server itself (every connection is lost) and
+	// returns once it accepts connections again; nil for DATABASE_URL, which
+	// may be anywhere. The local server is restarted with pg_ctlcluster.
+	Restart func(ctx context.Context) error
 }
 
 // localAdminURL is a variable only so tests can simulate a missing local
@@ -110,6 +118,18 @@ func Find(ctx context.Context, opts Options) (Result, error) {
 		port = DefaultPort
 	}
 
+	if opts.Private {
+		if opts.DataDir == "" {
+			return Result{Stop: noop}, errors.New("pgfind: a private cluster needs a data directory")
+		}
+		dbURL, stop, restart, err := startPrivate(ctx, privateConfig{dataDir: opts.DataDir, port: port, database: db, log: log})
+		if err != nil {
+			return Result{Stop: noop}, fmt.Errorf("pgfind: private cluster: %w", err)
+		}
+		log.Info("using PostgreSQL", "source", SourcePrivate, "url", dbURL)
+		return Result{URL: dbURL, Source: SourcePrivate, Stop: stop, Restart: restart}, nil
+	}
+
 	if opts.DatabaseURL != "" {
 		if err := ping(ctx, opts.DatabaseURL); err != nil {
 			return Result{Stop: noop}, fmt.Errorf("pgfind: DATABASE_URL %s does not answer: %w", Redact(opts.DatabaseURL), err)
@@ -121,13 +141,13 @@ func Find(ctx context.Context, opts Options) (Result, error) {
 	dbURL, localErr := fromLocal(ctx, db)
 	if localErr == nil {
 		log.Info("using PostgreSQL", "source", SourceLocal, "url", dbURL)
-		return Result{URL: dbURL, Source: SourceLocal, Stop: noop}, nil
+		return Result{URL: dbURL, Source: SourceLocal, Stop: noop, Restart: restartLocal}, nil
 	}
 	log.Debug("local PostgreSQL unavailable", "err", localErr)
 
 	privateErr := errors.New("skipped (no data directory configured)")
 	if opts.DataDir != "" {
-		dbURL, stop, err := startPrivate(ctx, privateConfig{
+		dbURL, stop, restart, err := startPrivate(ctx, privateConfig{
 			dataDir:  opts.DataDir,
 			port:     port,
 			database: db,
@@ -135,7 +155,7 @@ func Find(ctx context.Context, opts Options) (Result, error) {
 		})
 		if err == nil {
 			log.Info("using PostgreSQL", "source", SourcePrivate, "url", dbURL)
-			return Result{URL: dbURL, Source: SourcePrivate, Stop: stop}, nil
+			return Result{URL: dbURL, Source: SourcePrivate, Stop: stop, Restart: restart}, nil
 		}
 		privateErr = err
 	}
@@ -222,7 +242,7 @@ type cluster struct {
 // cfg.dataDir/postgres. The returned stop stops the cluster only if this
 // call started it, so a second process reusing a running cluster cannot pull
 // it out from under the first.
-func startPrivate(ctx context.Context, cfg privateConfig) (dbURL string, stop func() error, err error) {
+func startPrivate(ctx context.Context, cfg privateConfig) (dbURL string, stop func() error, restart func(context.Context) error, err error) {
 	if cfg.log == nil {
 		cfg.log = slog.Default()
 	}
@@ -233,27 +253,27 @@ func startPrivate(ctx context.Context, cfg privateConfig) (dbURL string, stop fu
 	}
 	dataDir, err := filepath.Abs(cfg.dataDir)
 	if err != nil {
-		return "", noop, fmt.Errorf("resolve data dir %q: %w", cfg.dataDir, err)
+		return "", noop, nil, fmt.Errorf("resolve data dir %q: %w", cfg.dataDir, err)
 	}
 	bin, err := findBinDir()
 	if err != nil {
-		return "", noop, err
+		return "", noop, nil, err
 	}
 	c := &cluster{bin: bin, pgdata: filepath.Join(dataDir, "postgres")}
 
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
-		return "", noop, fmt.Errorf("create data dir: %w", err)
+		return "", noop, nil, fmt.Errorf("create data dir: %w", err)
 	}
 	// Serialise init/start between processes sharing the data dir; the
 	// lock is released when the file is closed.
 	unlock, err := lockFile(ctx, filepath.Join(dataDir, "postgres.lock"))
 	if err != nil {
-		return "", noop, err
+		return "", noop, nil, err
 	}
 	defer unlock()
 
 	if err := c.prepareDir(); err != nil {
-		return "", noop, err
+		return "", noop, nil, err
 	}
 
 	if port, ok := c.runningPort(); ok {
@@ -264,10 +284,10 @@ func startPrivate(ctx context.Context, cfg privateConfig) (dbURL string, stop fu
 		if perr == nil {
 			cfg.log.Debug("reusing running private PostgreSQL", "pgdata", c.pgdata, "port", port)
 			if err := store.CreateDatabase(ctx, admin, cfg.database); err != nil {
-				return "", noop, fmt.Errorf("private cluster in %s: %w", c.pgdata, err)
+				return "", noop, nil, fmt.Errorf("private cluster in %s: %w", c.pgdata, err)
 			}
 			u, err := store.WithDatabase(admin, cfg.database)
-			return u, noop, err
+			return u, noop, c.restarter(admin), err
 		}
 		// A stale postmaster.pid (e.g. after a crash) is handled by
 		// postgres itself on start.
@@ -277,32 +297,32 @@ func startPrivate(ctx context.Context, cfg privateConfig) (dbURL string, stop fu
 		cfg.log.Info("initialising private PostgreSQL cluster", "pgdata", c.pgdata, "bin", c.bin)
 		if out, err := c.run(ctx, "initdb", "-D", c.pgdata, "-A", "trust", "-U", "postgres",
 			"--no-sync", "--encoding=UTF8", "--locale=C"); err != nil {
-			return "", noop, fmt.Errorf("initdb in %s: %w\n%s", c.pgdata, err, out)
+			return "", noop, nil, fmt.Errorf("initdb in %s: %w\n%s", c.pgdata, err, out)
 		}
 	} else if err != nil {
-		return "", noop, fmt.Errorf("inspect %s: %w", c.pgdata, err)
+		return "", noop, nil, fmt.Errorf("inspect %s: %w", c.pgdata, err)
 	}
 
 	stop = c.stopper()
 	if err := c.start(ctx, cfg.port); err != nil {
 		_ = stop() // a half-started postmaster must not outlive the failure
-		return "", noop, err
+		return "", noop, nil, err
 	}
 	admin := adminURL(cfg.port)
 	if err := waitReady(ctx, admin); err != nil {
 		_ = stop()
-		return "", noop, fmt.Errorf("private cluster on port %d: %w%s", cfg.port, err, c.logTail())
+		return "", noop, nil, fmt.Errorf("private cluster on port %d: %w%s", cfg.port, err, c.logTail())
 	}
 	if err := store.CreateDatabase(ctx, admin, cfg.database); err != nil {
 		_ = stop()
-		return "", noop, fmt.Errorf("private cluster on port %d: %w", cfg.port, err)
+		return "", noop, nil, fmt.Errorf("private cluster on port %d: %w", cfg.port, err)
 	}
 	u, err := store.WithDatabase(admin, cfg.database)
 	if err != nil {
 		_ = stop()
-		return "", noop, err
+		return "", noop, nil, err
 	}
-	return u, stop, nil
+	return u, stop, c.restarter(admin), nil
 }
 
 func adminURL(port int) string {
@@ -436,6 +456,54 @@ func (c *cluster) stopper() func() error {
 		})
 		return stopErr
 	}
+}
+
+// restarter restarts the cluster with pg_ctl, which keeps the options it was
+// started with (postmaster.opts), and waits until admin answers again.
+func (c *cluster) restarter(admin string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		out, err := c.run(ctx, "pg_ctl", "restart", "-D", c.pgdata, "-l", c.logFile(), "-m", "fast", "-w", "-t", "60")
+		if err != nil {
+			return fmt.Errorf("pg_ctl restart %s: %w\n%s%s", c.pgdata, err, out, c.logTail())
+		}
+		return waitReady(ctx, admin)
+	}
+}
+
+// restartLocal restarts the machine's own PostgreSQL on 127.0.0.1:5432 with
+// pg_ctlcluster (Debian's wrapper; --skip-systemctl-redirect because there may
+// be no systemd), and waits until it answers. Whatever happens, it tries to
+// leave the server running: others may depend on it.
+func restartLocal(ctx context.Context) error {
+	version, name, err := localCluster(ctx)
+	if err != nil {
+		return err
+	}
+	out, err := exec.CommandContext(ctx, "pg_ctlcluster", "--skip-systemctl-redirect", version, name, "restart").CombinedOutput()
+	if err != nil {
+		// A failed restart may have stopped it: start it again, on a context
+		// of its own so a cancelled caller still leaves it running.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		_ = exec.CommandContext(sctx, "pg_ctlcluster", "--skip-systemctl-redirect", version, name, "start").Run()
+		return fmt.Errorf("pg_ctlcluster %s %s restart: %w\n%s", version, name, err, bytes.TrimSpace(out))
+	}
+	return waitReady(ctx, localAdminURL)
+}
+
+// localCluster finds the Debian cluster listening on port 5432.
+func localCluster(ctx context.Context) (version, name string, err error) {
+	out, err := exec.CommandContext(ctx, "pg_lsclusters", "--no-header").Output()
+	if err != nil {
+		return "", "", fmt.Errorf("pg_lsclusters (the local server can be restarted only where Debian's postgresql-common manages it): %w", err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 3 && f[2] == "5432" {
+			return f[0], f[1], nil
+		}
+	}
+	return "", "", errors.New("pg_lsclusters lists no cluster on port 5432")
 }
 
 // runningPort reads the port of a running postmaster from postmaster.pid,

@@ -66,13 +66,13 @@ func TestStartPrivate(t *testing.T) {
 	port := freePort(t)
 	cfg := privateConfig{dataDir: dir, port: port, database: "baton_private_test", log: testLogger(t)}
 
-	u, stop, err := startPrivate(ctx, cfg)
+	u, stop, _, err := startPrivate(ctx, cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = stop() }) // before TempDir's cleanup, so the server is gone first
 	selectOne(t, ctx, u)
 
 	// A second caller reuses the running cluster and must not stop it.
-	u2, stop2, err := startPrivate(ctx, cfg)
+	u2, stop2, _, err := startPrivate(ctx, cfg)
 	require.NoError(t, err)
 	require.Equal(t, u, u2)
 	require.NoError(t, stop2())
@@ -131,7 +131,7 @@ func TestStartPrivateUnreachableDir(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	dir := t.TempDir() // parent stays 0700: the postgres user cannot traverse it
-	_, stop, err := startPrivate(ctx, privateConfig{dataDir: dir, port: freePort(t), database: "x", log: testLogger(t)})
+	_, stop, _, err := startPrivate(ctx, privateConfig{dataDir: dir, port: freePort(t), database: "x", log: testLogger(t)})
 	require.ErrorContains(t, err, "postgres user cannot reach")
 	require.NoError(t, stop())
 	t.Log(err)
