@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -21,41 +23,113 @@ import (
 	"github.com/batonhq/baton/tools/pgfind"
 )
 
-// schemaName is the PostgreSQL schema a run works in. It is dropped and created
-// afresh at the start of every run, so figures never depend on an earlier run.
+// schemaName is the PostgreSQL schema a run works in unless StackConfig names
+// another. It is dropped and created afresh at the start of every run, so
+// figures never depend on an earlier run.
 const schemaName = "baton_bench"
 
+// The Temporal server's stores.
+const (
+	StoreSQLite   = "sqlite"   // one SQLite file under the data directory: the dev server
+	StorePostgres = "postgres" // PostgreSQL persistence and visibility: the production topology
+)
+
+// StackConfig says what to start. The zero value (but for DataDir) is what
+// StartStack starts: Temporal on SQLite, in this process.
+type StackConfig struct {
+	DataDir string
+	Log     *slog.Logger
+	// TemporalStore is StoreSQLite (default) or StorePostgres: persistence
+	// and visibility in two databases, <Schema>_temporal and
+	// <Schema>_temporal_visibility, on the PostgreSQL Baton uses, dropped and
+	// created afresh per run and loaded with Temporal's own schema.
+	TemporalStore string
+	// Shards is the number of history shards; default 1 on SQLite, 4 on
+	// PostgreSQL.
+	Shards int
+	// Schema is Baton's PostgreSQL schema; default baton_bench.
+	Schema string
+	// ServerBin, when set, runs the Temporal server as a process of its own
+	// (`ServerBin temporal-server ...`, which bin/dev is), so a fault can
+	// SIGKILL it; otherwise it runs in this process.
+	ServerBin string
+	// PrivatePostgres runs on a PostgreSQL cluster of the run's own under
+	// DataDir (pgfind's private cluster), never on a shared one, so restarting
+	// it disturbs nobody else.
+	PrivatePostgres bool
+}
+
+func (c *StackConfig) defaults() error {
+	if c.Log == nil {
+		c.Log = quietLog()
+	}
+	if c.Schema == "" {
+		c.Schema = schemaName
+	}
+	switch c.TemporalStore {
+	case "", StoreSQLite:
+		c.TemporalStore = StoreSQLite
+		c.Shards = cmp.Or(c.Shards, 1)
+	case StorePostgres:
+		c.Shards = cmp.Or(c.Shards, 4)
+	default:
+		return fmt.Errorf("temporal store %q: want %s or %s", c.TemporalStore, StoreSQLite, StorePostgres)
+	}
+	if c.Shards < 1 {
+		return fmt.Errorf("history shards %d: want at least 1", c.Shards)
+	}
+	return nil
+}
+
+// TemporalServer is the stack's Temporal server, in this process or its own.
+type TemporalServer interface {
+	HostPort() string
+	Namespace() string
+	Stop() error
+}
+
 // Stack is what a run measures against: PostgreSQL with a fresh schema and the
-// directory loaded, and an embedded Temporal server persisted to SQLite.
+// directory loaded, and a Temporal server persisted to SQLite or PostgreSQL.
 type Stack struct {
 	Log     *slog.Logger
 	DataDir string
 	URL     string // PostgreSQL, with search_path set to the run's schema
 	Pool    *pgxpool.Pool
 	Store   *store.Store
-	Server  *devserver.Server
+	Server  TemporalServer
 	Client  client.Client
+	Config  StackConfig
 
-	pg   pgfind.Result
-	port int
+	pg       pgfind.Result
+	port     int
+	postgres *devserver.PostgresStore // the Temporal server's databases, when on PostgreSQL
 }
 
 // StartStack finds or starts PostgreSQL, resets the run's schema, loads the
-// benchmark directory and starts the embedded Temporal server under dataDir.
-func StartStack(ctx context.Context, dataDir string, log *slog.Logger) (_ *Stack, err error) {
-	s := &Stack{Log: log, DataDir: dataDir}
+// benchmark directory and starts the embedded Temporal server under dataDir,
+// persisted to SQLite.
+func StartStack(ctx context.Context, dataDir string, log *slog.Logger) (*Stack, error) {
+	return StartStackWith(ctx, StackConfig{DataDir: dataDir, Log: log})
+}
+
+// StartStackWith is StartStack with the choices StackConfig offers.
+func StartStackWith(ctx context.Context, cfg StackConfig) (_ *Stack, err error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	s := &Stack{Log: cfg.Log, DataDir: cfg.DataDir, Config: cfg}
 	defer func() {
 		if err != nil {
 			s.Close()
 		}
 	}()
-	if s.pg, err = pgfind.Find(ctx, pgfind.Options{DataDir: filepath.Join(dataDir, "pg"), Logger: log}); err != nil {
+	if s.pg, err = findPostgres(ctx, cfg); err != nil {
 		return nil, err
 	}
-	if err := resetSchema(ctx, s.pg.URL, schemaName); err != nil {
+	if err := resetSchema(ctx, s.pg.URL, cfg.Schema); err != nil {
 		return nil, err
 	}
-	s.URL = store.WithSearchPath(s.pg.URL, schemaName)
+	s.URL = store.WithSearchPath(s.pg.URL, cfg.Schema)
 	if s.Pool, err = store.NewPool(ctx, s.URL); err != nil {
 		return nil, err
 	}
@@ -70,6 +144,11 @@ func StartStack(ctx context.Context, dataDir string, log *slog.Logger) (_ *Stack
 	if _, err := s.Store.LoadDirectory(ctx, dir); err != nil {
 		return nil, err
 	}
+	if cfg.TemporalStore == StorePostgres {
+		if s.postgres, err = temporalDatabases(ctx, s.pg.URL, cfg.Schema); err != nil {
+			return nil, err
+		}
+	}
 	if s.port, err = freePort(); err != nil {
 		return nil, err
 	}
@@ -79,20 +158,50 @@ func StartStack(ctx context.Context, dataDir string, log *slog.Logger) (_ *Stack
 	return s, nil
 }
 
+// findPostgres is pgfind's choice, or the run's own cluster when asked.
+func findPostgres(ctx context.Context, cfg StackConfig) (pgfind.Result, error) {
+	opts := pgfind.Options{DataDir: filepath.Join(cfg.DataDir, "pg"), Logger: cfg.Log, Private: cfg.PrivatePostgres}
+	if cfg.PrivatePostgres {
+		// The postgres user runs the private cluster and must reach its
+		// directory; a temporary directory is the caller's alone.
+		if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
+			return pgfind.Result{}, err
+		}
+		for _, dir := range []string{cfg.DataDir, opts.DataDir} {
+			if err := os.Chmod(dir, 0o755); err != nil {
+				return pgfind.Result{}, err
+			}
+		}
+		port, err := freePort()
+		if err != nil {
+			return pgfind.Result{}, err
+		}
+		opts.Port = port
+	}
+	return pgfind.Find(ctx, opts)
+}
+
 func (s *Stack) startServer(ctx context.Context) error {
-	srv, err := devserver.Start(ctx, devserver.Config{
+	cfg := devserver.Config{
 		DataDir:          filepath.Join(s.DataDir, "temporal"),
 		FrontendPort:     s.port,
 		UIPort:           -1,
 		SearchAttributes: temporalx.SearchAttributes(),
+		Postgres:         s.postgres,
+		HistoryShards:    s.Config.Shards,
 		Logger:           s.Log,
-	})
+	}
+	var err error
+	if s.Config.ServerBin != "" {
+		s.Server, err = startServerProc(ctx, s.Config.ServerBin, cfg, s.DataDir)
+	} else {
+		s.Server, err = devserver.Start(ctx, cfg)
+	}
 	if err != nil {
 		return err
 	}
-	s.Server = srv
 	if s.Client == nil {
-		c, err := client.DialContext(ctx, client.Options{HostPort: srv.HostPort(), Namespace: srv.Namespace(), Logger: sdklog.NewStructuredLogger(s.Log)})
+		c, err := client.DialContext(ctx, client.Options{HostPort: s.Server.HostPort(), Namespace: s.Server.Namespace(), Logger: sdklog.NewStructuredLogger(s.Log)})
 		if err != nil {
 			return err
 		}
@@ -101,12 +210,27 @@ func (s *Stack) startServer(ctx context.Context) error {
 	return nil
 }
 
-// RestartServer stops the embedded Temporal server and starts it again on the
-// same SQLite file and port. Clients reconnect by themselves.
+// RestartServer stops the Temporal server and starts it again on the same
+// store and port. Clients reconnect by themselves.
 func (s *Stack) RestartServer(ctx context.Context, down time.Duration) error {
 	if err := s.Server.Stop(); err != nil {
 		return err
 	}
+	return s.serverBack(ctx, down)
+}
+
+// KillServer SIGKILLs the Temporal server, which must run as its own process
+// (StackConfig.ServerBin), and starts it again on the same store and port.
+func (s *Stack) KillServer(ctx context.Context, down time.Duration) error {
+	p, ok := s.Server.(*serverProc)
+	if !ok {
+		return errors.New("kill the Temporal server: it runs in this process (set StackConfig.ServerBin)")
+	}
+	p.kill()
+	return s.serverBack(ctx, down)
+}
+
+func (s *Stack) serverBack(ctx context.Context, down time.Duration) error {
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
@@ -114,6 +238,18 @@ func (s *Stack) RestartServer(ctx context.Context, down time.Duration) error {
 	}
 	return s.startServer(ctx)
 }
+
+// RestartPostgres restarts the PostgreSQL server itself (not just its
+// backends): every connection, Baton's and the Temporal server's, is lost.
+func (s *Stack) RestartPostgres(ctx context.Context) error {
+	if s.pg.Restart == nil {
+		return fmt.Errorf("restart PostgreSQL: the %s server cannot be restarted from here", s.pg.Source)
+	}
+	return s.pg.Restart(ctx)
+}
+
+// PostgresSource says where the stack's PostgreSQL came from (pgfind's Source).
+func (s *Stack) PostgresSource() string { return s.pg.Source }
 
 // Close stops everything StartStack started. The schema is kept, so the ledger
 // can be read after a run.

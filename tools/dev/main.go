@@ -45,6 +45,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runChaos(ctx, args[1:], stdout, stderr)
 		case "directory":
 			return runDirectory(args[1:], stdout, stderr)
+		case "temporal-server":
+			return runTemporalServer(ctx, args[1:], stderr)
 		case "noop-worker":
 			return runNoopWorker(ctx, args[1:], stderr)
 		}
