@@ -37,11 +37,12 @@ bench:
 	$(GO) build -C tools -o ../bin/ ./dev
 	bin/dev bench --worker bin/worker --out docs/bench
 
-## chaos: 300 claims while the worker is SIGKILLed, PostgreSQL cut and Temporal restarted; exit 1 on any loss
+## chaos: 294 claims through worker, PostgreSQL and Temporal crashes; exit 1 on any loss (TEMPORAL_STORE=postgres: Temporal on PostgreSQL)
+TEMPORAL_STORE ?= sqlite
 chaos:
 	$(GO) build -o bin/ ./worker
 	$(GO) build -C tools -o ../bin/ ./dev
-	bin/dev chaos --worker bin/worker
+	bin/dev chaos --worker bin/worker --temporal-store $(TEMPORAL_STORE)
 
 ## histories: regenerate the replay-test histories in workflows/testdata
 histories:

@@ -6,6 +6,7 @@ import (
 	"log"
 	"net"
 	"net/mail"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,19 +15,20 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// mailbox is the chaos run's SMTP server: it accepts everything and counts
-// deliveries per Message-ID, so a notification sent twice shows.
+// mailbox is the chaos run's SMTP server: it accepts everything and records
+// when each Message-ID arrived, so a notification sent twice shows, and whether
+// a fault struck between the two copies.
 type mailbox struct {
 	srv  *smtp.Server
 	Host string
 	Port int
 
 	mu        sync.Mutex
-	delivered map[string]int
+	delivered map[string][]time.Time
 }
 
 func startMailbox() (*mailbox, error) {
-	m := &mailbox{delivered: map[string]int{}}
+	m := &mailbox{delivered: map[string][]time.Time{}}
 	m.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &mailSession{m: m}, nil }))
 	m.srv.Domain = "localhost"
 	m.srv.ReadTimeout, m.srv.WriteTimeout = 30*time.Second, 30*time.Second
@@ -45,13 +47,13 @@ func startMailbox() (*mailbox, error) {
 
 func (m *mailbox) Close() { _ = m.srv.Close() }
 
-// Deliveries returns a copy of the count per Message-ID.
-func (m *mailbox) Deliveries() map[string]int {
+// Deliveries returns a copy of when each Message-ID arrived.
+func (m *mailbox) Deliveries() map[string][]time.Time {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make(map[string]int, len(m.delivered))
+	out := make(map[string][]time.Time, len(m.delivered))
 	for k, v := range m.delivered {
-		out[k] = v
+		out[k] = slices.Clone(v)
 	}
 	return out
 }
@@ -74,6 +76,7 @@ func (s *mailSession) Data(r io.Reader) error {
 	}
 	s.m.mu.Lock()
 	defer s.m.mu.Unlock()
-	s.m.delivered[strings.Trim(msg.Header.Get("Message-Id"), "<> ")]++
+	id := strings.Trim(msg.Header.Get("Message-Id"), "<> ")
+	s.m.delivered[id] = append(s.m.delivered[id], time.Now())
 	return nil
 }

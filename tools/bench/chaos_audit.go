@@ -1,0 +1,551 @@
+package bench
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/workflows"
+)
+
+// The chaos audit is a pure function of two things: what must exist, derived
+// from the chaos policy and what the run itself did (the claims it started, the
+// people it sent away or deactivated, the stages it gave by hand, the faults it
+// injected), and what was observed afterwards (the ledger, each claim's state,
+// history and timeline, the outbox, the mailbox). It never takes what a
+// workflow reports as the measure of what should be there: a decision missing
+// from both the ledger and the claim's state is still missing, because the
+// policy says it must exist.
+
+// chaosExpected is what the run did, from which what must exist follows.
+type chaosExpected struct {
+	Claims []string // claim ids started
+	Users  []string // the round-robin pool (Users)
+	// Default is review's default assignee, whom every claim window falls back to.
+	Default string
+	Limit   int      // open-stage limit of everyone but Default
+	Touched []string // people a workload fault touched: away for a while, or deactivated
+	// Gives are the review stages the run gave by hand, by claim id, and what
+	// the answer said.
+	Gives map[string]giveOutcome
+	// Leaver is the person deactivated ("" when none) and Held the workflow
+	// ids whose stage they held then, each to be re-routed once.
+	Leaver string
+	Held   []string
+	// Faults were injected at Start + Fault.At; a crash or a cut connection
+	// between an e-mail's acceptance and its sent mark is the one thing that
+	// may deliver it twice (docs/notifications.md).
+	Faults []Fault
+	Start  time.Time
+}
+
+// giveOutcome is what the answer to a manual give said.
+type giveOutcome int
+
+const (
+	giveRefused giveOutcome = iota // the claim had moved on: nothing changed
+	giveMade                       // the stage was assigned
+	giveUnknown                    // the answer was lost: either may have happened
+)
+
+// chaosObserved is everything read back after the run.
+type chaosObserved struct {
+	Ledger []ledgerRow
+	Claims map[string]claimObservation // by claim id
+	Outbox []outboxRow
+	// Deliveries are the times each Message-ID reached the SMTP server.
+	Deliveries map[string][]time.Time
+	// PeakOpen is the most open stages each person was seen holding.
+	PeakOpen map[string]int
+	// LeaverOpen is how many open stages the leaver holds after the run.
+	LeaverOpen int
+}
+
+// ledgerRow is one decisions row.
+type ledgerRow struct {
+	WorkflowID, ClaimID string
+	Stage               policy.Stage
+	Seq                 int
+	Method              policy.Method
+	Assignee, Reason    string
+}
+
+// claimObservation is one claim as read after the run.
+type claimObservation struct {
+	State *workflows.ClaimState // nil when the state query failed
+	Err   string                // why it failed
+	// TimersStarted and TimersFired count the claim-window timers started and
+	// fired, from the history; WindowExpired the timeline's window_expired
+	// entries.
+	TimersStarted, TimersFired, WindowExpired int
+	// CompletedBy is who the timeline says completed each stage.
+	CompletedBy map[policy.Stage]string
+}
+
+// outboxRow is one outbox e-mail.
+type outboxRow struct {
+	MessageID, ClaimID string
+	Sent               bool
+}
+
+// chaosStages are the stages in the order a claim runs them.
+var chaosStages = policy.AssignableStages
+
+// chaosShape is one way a claim's decisions may rightly look: per stage, the
+// methods of its ledger rows in seq order.
+type chaosShape map[policy.Stage][]policy.Method
+
+// baseShape is the chaos policy's shape for a claim nothing happened to:
+// capture by round robin; review left in its queue (manual), then given to
+// the default assignee when the claim window runs out; acknowledge by round
+// robin.
+func baseShape() chaosShape {
+	return chaosShape{
+		policy.StageCapture:     {policy.MethodRoundRobin},
+		policy.StageReview:      {policy.MethodManual, policy.MethodDefaultAssignee},
+		policy.StageAcknowledge: {policy.MethodRoundRobin},
+	}
+}
+
+// shapes are the ways one claim's decisions may rightly look, from the policy
+// and what the run did to it: a give replaces the window's fallback with an
+// assignment by hand; the leaver's stage is decided again without them, once,
+// unless they completed it first. heldStage is the stage the leaver held (""
+// when the claim is not one they held, or they completed it).
+func (e chaosExpected) shapes(claimID string, heldStage policy.Stage) []chaosShape {
+	var out []chaosShape
+	gives := []bool{false}
+	switch e.Gives[claimID] {
+	case giveMade:
+		gives = []bool{true}
+	case giveUnknown:
+		gives = []bool{false, true}
+	}
+	for _, given := range gives {
+		s := baseShape()
+		if given {
+			s[policy.StageReview] = []policy.Method{policy.MethodManual, policy.MethodAssign}
+		}
+		switch heldStage {
+		case policy.StageCapture, policy.StageAcknowledge:
+			s[heldStage] = append(s[heldStage], policy.MethodRoundRobin)
+		case policy.StageReview:
+			if !given {
+				continue // the leaver can hold review only by a give
+			}
+			// Back to its queue, and a whole new claim window.
+			s[heldStage] = append(s[heldStage], policy.MethodManual, policy.MethodDefaultAssignee)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// auditChaos checks obs against what exp says must exist. Every loss names
+// what was lost, and of which claim.
+func auditChaos(exp chaosExpected, obs chaosObserved) *Tally {
+	t := &Tally{Claims: len(exp.Claims), Spread: map[string]int{}, Exact: map[string]bool{}}
+	a := &chaosAudit{exp: exp, obs: obs, t: t, byClaim: map[string][]ledgerRow{}, matched: map[string]chaosShape{}}
+	a.ledger()
+	for _, id := range exp.Claims {
+		a.claim(id)
+	}
+	a.roundRobin()
+	a.outbox()
+	a.capacity()
+	a.leaver()
+	return t
+}
+
+type chaosAudit struct {
+	exp     chaosExpected
+	obs     chaosObserved
+	t       *Tally
+	byClaim map[string][]ledgerRow
+	matched map[string]chaosShape // the shape each claim's ledger was held to
+}
+
+func (a *chaosAudit) loss(format string, args ...any) {
+	a.t.Losses = append(a.t.Losses, fmt.Sprintf(format, args...))
+}
+
+// ledger sorts the rows by claim; a row for a claim the run never started, or
+// under another claim's workflow, is a loss.
+func (a *chaosAudit) ledger() {
+	started := map[string]bool{}
+	for _, id := range a.exp.Claims {
+		started[id] = true
+	}
+	for _, r := range a.obs.Ledger {
+		a.t.Decisions++
+		switch {
+		case !started[r.ClaimID]:
+			a.loss("ledger: decision %s seq %d of claim %s, which the run never started", r.Stage, r.Seq, r.ClaimID)
+			a.t.Extra++
+		case r.WorkflowID != workflows.WorkflowID(r.ClaimID):
+			a.loss("ledger: decision %s seq %d of claim %s is under workflow %s", r.Stage, r.Seq, r.ClaimID, r.WorkflowID)
+			a.t.Extra++
+		default:
+			a.byClaim[r.ClaimID] = append(a.byClaim[r.ClaimID], r)
+		}
+	}
+	for _, rows := range a.byClaim {
+		slices.SortFunc(rows, func(x, y ledgerRow) int { return x.Seq - y.Seq })
+	}
+}
+
+// claim checks one claim: finished; its ledger rows are exactly one of its
+// shapes; its state lists exactly its ledger rows; its claim window fired as
+// often as its shape says.
+func (a *chaosAudit) claim(id string) {
+	o, ok := a.obs.Claims[id]
+	switch {
+	case !ok || (o.State == nil && o.Err == ""):
+		a.loss("claim %s: never read back", id)
+	case o.State == nil:
+		a.loss("claim %s: state unreadable: %s", id, o.Err)
+	case o.State.Status == workflows.StatusFinalised:
+		a.t.Finished++
+	default:
+		a.loss("claim %s stopped at %s (%s)", id, o.State.Stage, o.State.Status)
+	}
+	rows := a.byClaim[id]
+	shape := a.matchShape(id, rows, o)
+	a.matched[id] = shape
+	a.checkRows(id, rows, shape)
+	if o.State != nil {
+		a.stateAgainstLedger(id, o.State, rows)
+	}
+	// Each time review waits in its queue (a manual decision) it arms one
+	// claim window; the fallbacks the shape calls for are windows that ran
+	// out with nobody having taken the stage. A give the run attempted holds
+	// the window while it is recorded, and, refused (say, at the person's
+	// limit), leaves the stage waiting again with a whole new window: one more
+	// armed. A window whose stage was taken meanwhile may still fire, to no
+	// effect, so the count of fired windows is a range: from the fallbacks to
+	// the windows armed. A window fired twice, or armed twice for one wait,
+	// falls outside it.
+	armed := count(shape[policy.StageReview], policy.MethodManual)
+	want := count(shape[policy.StageReview], policy.MethodDefaultAssignee)
+	maxArmed := armed
+	if _, tried := a.exp.Gives[id]; tried {
+		maxArmed++
+	}
+	if o.TimersStarted < armed || o.TimersStarted > maxArmed {
+		a.loss("timers: claim %s armed %d claim windows, expected %d (one per wait in the queue)", id, o.TimersStarted, armed)
+	}
+	armed = min(max(o.TimersStarted, armed), maxArmed)
+	switch {
+	case o.TimersFired >= want && o.TimersFired <= armed:
+		a.t.TimersOnce++
+	case o.TimersFired > armed:
+		a.t.TimersTwice++
+		a.loss("timers: claim window of claim %s fired %d times, expected %d", id, o.TimersFired, want)
+	default:
+		a.t.TimersNever++
+		a.loss("timers: claim window of claim %s fired %d times, expected %d", id, o.TimersFired, want)
+	}
+	if o.WindowExpired != want {
+		a.loss("timeline: claim %s has %d window_expired entries, expected %d", id, o.WindowExpired, want)
+	}
+}
+
+// matchShape returns the shape of id its rows match, else the one they come
+// closest to, to report against.
+func (a *chaosAudit) matchShape(id string, rows []ledgerRow, o claimObservation) chaosShape {
+	held := a.heldStage(id, rows, o)
+	got := chaosShape{}
+	for _, r := range rows {
+		got[r.Stage] = append(got[r.Stage], r.Method)
+	}
+	shapes := a.exp.shapes(id, held)
+	best, bestScore := shapes[0], -1
+	for _, s := range shapes {
+		score := 0
+		for _, st := range chaosStages {
+			if slices.Equal(s[st], got[st]) {
+				score++
+			}
+		}
+		if score > bestScore {
+			best, bestScore = s, score
+		}
+	}
+	for _, s := range best {
+		a.t.Expected += len(s)
+	}
+	return best
+}
+
+// heldStage is the stage of id the leaver held when deactivated, or "" when
+// none or they completed it before the re-route reached it. Which stage it was
+// is read from the ledger (the last decision that gave it to them); that they
+// held one comes from the store's answer to the deactivation.
+func (a *chaosAudit) heldStage(id string, rows []ledgerRow, o claimObservation) policy.Stage {
+	if a.exp.Leaver == "" || !slices.Contains(a.exp.Held, workflows.WorkflowID(id)) {
+		return ""
+	}
+	var stage policy.Stage
+	for _, r := range rows {
+		if r.Assignee == a.exp.Leaver {
+			stage = r.Stage
+		}
+	}
+	if stage == "" {
+		a.loss("redistribution: claim %s was held by %s, but no decision gave it to them", id, a.exp.Leaver)
+		return ""
+	}
+	if o.CompletedBy[stage] == a.exp.Leaver {
+		return "" // completed in the instant before the deactivation committed
+	}
+	return stage
+}
+
+// count is how many of ms are m.
+func count(ms []policy.Method, m policy.Method) int {
+	n := 0
+	for _, x := range ms {
+		if x == m {
+			n++
+		}
+	}
+	return n
+}
+
+// checkRows holds the ledger rows of one claim to its shape, stage by stage,
+// and each row to what its method must record.
+func (a *chaosAudit) checkRows(id string, rows []ledgerRow, shape chaosShape) {
+	byStage := map[policy.Stage][]ledgerRow{}
+	for _, r := range rows {
+		if !slices.Contains(chaosStages, r.Stage) {
+			a.loss("ledger: decision %s seq %d of claim %s, a stage the policy does not assign", r.Stage, r.Seq, id)
+			a.t.Extra++
+			continue
+		}
+		byStage[r.Stage] = append(byStage[r.Stage], r)
+	}
+	for _, st := range chaosStages {
+		want, got := shape[st], byStage[st]
+		for i := range max(len(want), len(got)) {
+			switch {
+			case i >= len(got):
+				a.loss("ledger: decision %s#%d (%s) of claim %s missing", st, i+1, want[i], id)
+				a.t.Missing++
+			case i >= len(want):
+				a.loss("ledger: decision %s#%d (%s, seq %d) of claim %s not expected", st, i+1, got[i].Method, got[i].Seq, id)
+				a.t.Extra++
+			case got[i].Method != want[i]:
+				a.loss("ledger: decision %s#%d of claim %s is %s, expected %s", st, i+1, id, got[i].Method, want[i])
+				a.t.Missing++
+			default:
+				a.checkRow(id, i+1, got[i])
+			}
+		}
+	}
+}
+
+// checkRow checks what a row's method promises about its assignee.
+func (a *chaosAudit) checkRow(id string, n int, r ledgerRow) {
+	switch r.Method {
+	case policy.MethodRoundRobin:
+		if !slices.Contains(a.exp.Users, r.Assignee) {
+			a.loss("ledger: decision %s#%d of claim %s is round robin to %q, not one of the pool", r.Stage, n, id, r.Assignee)
+		}
+		if r.Assignee == a.exp.Leaver && strings.HasPrefix(r.Reason, a.exp.Leaver+" was deactivated") {
+			a.loss("redistribution: decision %s#%d of claim %s gave it back to %s", r.Stage, n, id, a.exp.Leaver)
+		}
+	case policy.MethodDefaultAssignee:
+		if r.Assignee != a.exp.Default {
+			a.loss("ledger: decision %s#%d of claim %s fell back to %q, not %s", r.Stage, n, id, r.Assignee, a.exp.Default)
+		}
+	case policy.MethodManual:
+		if r.Assignee != "" {
+			a.loss("ledger: decision %s#%d of claim %s left in the queue names %s", r.Stage, n, id, r.Assignee)
+		}
+	}
+}
+
+// stateAgainstLedger checks the claim's own state lists exactly its ledger
+// rows: what the workflow believes and what PostgreSQL recorded agree.
+func (a *chaosAudit) stateAgainstLedger(id string, st *workflows.ClaimState, rows []ledgerRow) {
+	type key struct {
+		stage policy.Stage
+		seq   int
+	}
+	inState := map[key]policy.Decision{}
+	for _, d := range st.Decisions {
+		inState[key{d.Stage, d.Seq}] = d
+	}
+	inLedger := map[key]bool{}
+	for _, r := range rows {
+		k := key{r.Stage, r.Seq}
+		inLedger[k] = true
+		d, ok := inState[k]
+		switch {
+		case !ok:
+			a.loss("claim %s: ledger decision %s seq %d (%s) missing from the claim's state", id, r.Stage, r.Seq, r.Method)
+			a.t.StateMismatch++
+		case d.Method != r.Method || d.Assignee != r.Assignee:
+			a.loss("claim %s: decision %s seq %d is %s to %q in the claim's state but %s to %q in the ledger",
+				id, r.Stage, r.Seq, d.Method, d.Assignee, r.Method, r.Assignee)
+			a.t.StateMismatch++
+		}
+	}
+	for _, d := range st.Decisions {
+		if !inLedger[key{d.Stage, d.Seq}] {
+			a.loss("ledger: decision %s seq %d (%s) of claim %s, in the claim's state, has no ledger row", d.Stage, d.Seq, d.Method, id)
+			a.t.StateMismatch++
+		}
+	}
+}
+
+// roundRobin checks the round-robin stages' counts. The total is exact: one
+// per claim, plus one per re-route the run caused. The shares are exact (each
+// of the pool exactly total/len(pool)) when nothing could have skewed them: no
+// workload fault touched anyone and no decision passed anyone over at a limit;
+// otherwise people a fault touched rightly have fewer, and someone passed over
+// at a limit catches up only as their stages finish, so among the untouched the
+// check is max − min ≤ 1.
+func (a *chaosAudit) roundRobin() {
+	for _, st := range chaosStages {
+		want := 0
+		for _, s := range a.matched {
+			want += count(s[st], policy.MethodRoundRobin)
+		}
+		if want == 0 {
+			continue
+		}
+		counts, total, passed := map[string]int{}, 0, 0
+		for _, r := range a.obs.Ledger {
+			if r.Stage == st && r.Method == policy.MethodRoundRobin {
+				counts[r.Assignee]++
+				total++
+				if strings.Contains(r.Reason, "passed over") {
+					passed++
+				}
+			}
+		}
+		if total != want {
+			a.loss("round robin at %s: %d decisions, expected %d (one per claim, one per re-route)", st, total, want)
+		}
+		even := slices.DeleteFunc(slices.Clone(a.exp.Users), func(u string) bool { return slices.Contains(a.exp.Touched, u) })
+		a.t.Spread[string(st)] = spread(counts, even)
+		exact := passed == 0 && len(even) == len(a.exp.Users) && want%len(even) == 0
+		a.t.Exact[string(st)] = exact
+		if exact {
+			share := want / len(even)
+			for _, u := range even {
+				if counts[u] != share {
+					a.loss("round robin at %s: %s had %d turns, exactly %d expected (%d decisions over %d people, nobody passed over)",
+						st, u, counts[u], share, want, len(even))
+				}
+			}
+			continue
+		}
+		if n := a.t.Spread[string(st)]; n > 1 {
+			a.loss("round robin at %s: max−min %d among the people no workload fault touched", st, n)
+		}
+	}
+}
+
+// outbox checks every e-mail the claims' decisions queued was sent and
+// delivered once, and that each claim queued one per person its decisions
+// assigned.
+func (a *chaosAudit) outbox() {
+	perClaim := map[string]int{}
+	queued := map[string]bool{}
+	for _, m := range a.obs.Outbox {
+		a.t.Outbox++
+		perClaim[m.ClaimID]++
+		queued[m.MessageID] = true
+		if !m.Sent {
+			a.t.Unsent++
+			a.loss("notifications: e-mail %s of claim %s never marked sent", m.MessageID, m.ClaimID)
+		}
+		got := a.obs.Deliveries[m.MessageID]
+		switch {
+		case len(got) == 0:
+			a.t.NeverDelivered++
+			a.loss("notifications: e-mail %s of claim %s never delivered", m.MessageID, m.ClaimID)
+		case len(got) > 1:
+			a.t.Delivered++
+			a.t.Duplicate += len(got) - 1
+			if !a.crashBetween(got[0], got[len(got)-1]) {
+				a.loss("notifications: e-mail %s of claim %s delivered %d times with no crash or cut connection between to explain it",
+					m.MessageID, m.ClaimID, len(got))
+			}
+		default:
+			a.t.Delivered++
+		}
+	}
+	for id, times := range a.obs.Deliveries {
+		if !queued[id] {
+			a.loss("notifications: e-mail %s delivered %d times but never queued", id, len(times))
+		}
+	}
+	for _, id := range a.exp.Claims {
+		want := 0
+		for _, ms := range a.matched[id] {
+			for _, m := range ms {
+				if m != policy.MethodManual {
+					want++ // every decision that names someone e-mails them
+				}
+			}
+		}
+		if perClaim[id] != want {
+			a.loss("notifications: claim %s queued %d e-mails, expected %d (one per assignment)", id, perClaim[id], want)
+		}
+	}
+}
+
+// crashBetween reports whether a fault that can repeat a send (the sender
+// killed, or its database connection cut, between the SMTP server's acceptance
+// and the sent mark) struck between two deliveries, with a second's slack for
+// the first delivery racing the fault.
+func (a *chaosAudit) crashBetween(first, last time.Time) bool {
+	for _, f := range a.exp.Faults {
+		if !repeatsSends(f.Kind) {
+			continue
+		}
+		at := a.exp.Start.Add(f.At)
+		if !at.Before(first.Add(-time.Second)) && !at.After(last) {
+			return true
+		}
+	}
+	return false
+}
+
+// capacity: nobody limited may have been seen past their limit.
+func (a *chaosAudit) capacity() {
+	for _, u := range a.exp.Users {
+		if u == a.exp.Default {
+			continue
+		}
+		n := a.obs.PeakOpen[u]
+		a.t.PeakOpen = max(a.t.PeakOpen, n)
+		if n > a.exp.Limit {
+			a.loss("capacity: %s held %d open stages, over the limit of %d", u, n, a.exp.Limit)
+		}
+	}
+}
+
+// leaver tallies the re-routes and checks the leaver holds nothing now. That
+// each held stage was re-routed exactly once is part of its claim's shape.
+func (a *chaosAudit) leaver() {
+	if a.exp.Leaver == "" {
+		return
+	}
+	a.t.Deactivated, a.t.Held = a.exp.Leaver, len(a.exp.Held)
+	for _, wf := range a.exp.Held {
+		for _, r := range a.obs.Ledger {
+			if r.WorkflowID == wf && strings.HasPrefix(r.Reason, a.exp.Leaver+" was deactivated") {
+				a.t.Moved++
+			}
+		}
+	}
+	if a.obs.LeaverOpen > 0 {
+		a.loss("redistribution: %s still holds %d open stages", a.exp.Leaver, a.obs.LeaverOpen)
+	}
+}
