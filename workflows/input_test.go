@@ -113,3 +113,25 @@ func TestUpdateInputsDecodedStrictly(t *testing.T) {
 		})
 	}
 }
+
+// FuzzStartInput decodes any bytes as a start input: decoding never fails or
+// panics, and what it accepts the check either refuses with a start-input
+// message or passes with a valid claim id.
+func FuzzStartInput(f *testing.F) {
+	for _, seed := range []string{`{"claimId": "C-1", "data": {"amount": 1200, "vip": true, "x": null}}`, `{"data": {"a": {}}}`,
+		`{"claimId": 7}`, `[]`, `null`, `{"claimId": "C 1", "ownr": "x"}`, `{"data": "x"}`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var in workflows.ClaimInput
+		if err := json.Unmarshal(raw, &in); err != nil {
+			return // not JSON at all: the SDK's payload converter never hands that over
+		}
+		err := in.StartCheck(workflows.WorkflowID(in.ClaimID)).Check()
+		if err != nil {
+			require.Contains(t, err.Error(), "start input: ")
+			return
+		}
+		require.NoError(t, workflows.ValidateClaimID(in.ClaimID))
+	})
+}
