@@ -3,6 +3,7 @@ package actorauth
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -122,7 +123,7 @@ func (i *verifyingInbound) ValidateUpdate(ctx workflow.Context, in *interceptor.
 
 func (i *verifyingInbound) reject(update, workflowID string, err error) error {
 	msg := fmt.Sprintf("%s on %s refused: %v", update, workflowID, err)
-	if err == ErrNoAssertion {
+	if errors.Is(err, ErrNoAssertion) {
 		msg = fmt.Sprintf("%s on %s refused: no actor assertion (header %s); this worker takes only updates signed with "+
 			"BATON_ACTOR_KEY, as claimclient, the starter and the HTTP API send them", update, workflowID, HeaderKey)
 	}
