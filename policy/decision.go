@@ -68,7 +68,7 @@ type Explanation struct {
 	Listed []string `json:"listed,omitempty"`
 	// RuleTrace says, for every distribution rule tried, whether it matched and why
 	// not.
-	RuleTrace []RuleTrace `json:"ruleTrace,omitempty"`
+	RuleTrace Trace `json:"ruleTrace,omitempty"`
 	// Turn is the turn the decision took, to store with it; nil when none.
 	Turn *Turn `json:"-"`
 	// EligibleSet is the store's record of who met the requirement, for the

@@ -1,7 +1,9 @@
 package policy
 
 import (
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -83,10 +85,132 @@ type Rule struct {
 }
 
 // RuleTrace says whether a rule matched and, if not, which condition failed.
+//
+// EvaluateRules runs on every decision over every rule tried, so it does not
+// write the text: it keeps the failing condition and the claim's value, and
+// Reason (and the JSON the ledger stores) writes it when it is read. Why is
+// set when the text is already written, as it is in a trace read back from
+// the ledger.
 type RuleTrace struct {
 	RuleID  string `json:"ruleId"`
 	Matched bool   `json:"matched"`
 	Why     string `json:"why"`
+
+	failed  *Condition // the first condition that did not hold
+	value   string     // the claim's value for it
+	missing bool       // the claim has no such attribute
+}
+
+// Reason says why the rule did or did not match.
+func (t RuleTrace) Reason() string {
+	if t.Why != "" || t.failed == nil {
+		return t.Why
+	}
+	c := t.failed
+	if t.missing {
+		return fmt.Sprintf("%s %s %s: the claim has no %s", c.Attribute, c.Operator, strings.Join(c.Values, ", "), c.Attribute)
+	}
+	return fmt.Sprintf("%s %s %s: %q does not match", c.Attribute, c.Operator, strings.Join(c.Values, ", "), t.value)
+}
+
+// Written is the trace with every Reason written into Why, as it reads once
+// stored.
+func Written(trace []RuleTrace) []RuleTrace {
+	out := make([]RuleTrace, len(trace))
+	for i, t := range trace {
+		out[i] = RuleTrace{RuleID: t.RuleID, Matched: t.Matched, Why: t.Reason()}
+	}
+	return out
+}
+
+// Trace is the rules a decision tried, in order, as the explanation keeps
+// them. Its JSON is written in one pass, each reason straight into the
+// buffer: a decision over 200 rules writes 200 reasons into the ledger, and
+// formatting each on its own cost more than evaluating the rules.
+type Trace []RuleTrace
+
+// MarshalJSON writes the trace as a JSON array of {ruleId, matched, why}.
+func (t Trace) MarshalJSON() ([]byte, error) {
+	if t == nil {
+		return []byte("null"), nil
+	}
+	buf := make([]byte, 0, 160*len(t)+2)
+	buf = append(buf, '[')
+	var value, quoted string // the last value quoted: most rules fail on the same one
+	for i := range t {
+		e := &t[i]
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, `{"ruleId":"`...)
+		buf = appendJSONText(buf, e.RuleID)
+		if e.Matched {
+			buf = append(buf, `","matched":true,"why":"`...)
+		} else {
+			buf = append(buf, `","matched":false,"why":"`...)
+		}
+		if c := e.failed; e.Why == "" && c != nil {
+			buf = appendJSONText(buf, c.Attribute)
+			buf = append(buf, ' ')
+			buf = appendJSONText(buf, string(c.Operator))
+			buf = append(buf, ' ')
+			for k, v := range c.Values {
+				if k > 0 {
+					buf = append(buf, ", "...)
+				}
+				buf = appendJSONText(buf, v)
+			}
+			if e.missing {
+				buf = append(buf, ": the claim has no "...)
+				buf = appendJSONText(buf, c.Attribute)
+			} else {
+				if quoted == "" || value != e.value {
+					value, quoted = e.value, strconv.Quote(e.value)
+				}
+				buf = append(buf, ": "...)
+				buf = appendJSONText(buf, quoted)
+				buf = append(buf, " does not match"...)
+			}
+		} else {
+			buf = appendJSONText(buf, e.Why)
+		}
+		buf = append(buf, `"}`...)
+	}
+	return append(buf, ']'), nil
+}
+
+// appendJSONText appends s escaped for the inside of a JSON string.
+func appendJSONText(buf []byte, s string) []byte {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\ufffd")
+	}
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		buf = append(buf, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			buf = append(buf, '\\', c)
+		default:
+			buf = append(buf, `\u00`...)
+			buf = append(buf, "0123456789abcdef"[c>>4], "0123456789abcdef"[c&0xf])
+		}
+		start = i + 1
+	}
+	return append(buf, s[start:]...)
+}
+
+// MarshalJSON writes the trace entry with its reason.
+func (t RuleTrace) MarshalJSON() ([]byte, error) {
+	type wire struct {
+		RuleID  string `json:"ruleId"`
+		Matched bool   `json:"matched"`
+		Why     string `json:"why"`
+	}
+	return json.Marshal(wire{t.RuleID, t.Matched, t.Reason()})
 }
 
 // attributeOperators lists the operators each source attribute accepts. Claim data
@@ -132,15 +256,17 @@ func ParseOperator(s string) (Operator, bool) {
 }
 
 // EvaluateRules returns the first rule whose conditions all hold for the claim's
-// data, or nil, and a trace of every rule tried. It does not allocate per
-// condition.
+// data, or nil, and a trace of every rule tried. It allocates the trace and
+// nothing per rule or condition; the trace points into rules, whose reasons
+// are written from them when read (RuleTrace.Reason), so rules must not be
+// changed while the trace is in use.
 func EvaluateRules(rules []Rule, data map[string]string) (*Rule, []RuleTrace) {
 	trace := make([]RuleTrace, 0, len(rules))
 	claim := claimValues{data: data}
 	for i := range rules {
 		r := &rules[i]
-		if c, ok := claim.firstFailing(r.When); !ok {
-			trace = append(trace, RuleTrace{RuleID: r.ID, Why: c})
+		if c, v := claim.firstFailing(r.When); c != nil {
+			trace = append(trace, RuleTrace{RuleID: r.ID, failed: c, value: v.value, missing: !v.present})
 			continue
 		}
 		why := "all conditions hold"
@@ -193,6 +319,31 @@ const maxMemoized = 8
 type claimValue struct {
 	attr, value    string
 	present, ascii bool
+	// lower is value lowered, when it is ASCII and fits (n ≥ 0; -1 when not),
+	// so each comparison with a rule's value is a byte compare that only has
+	// to lower the rule's side.
+	lower [maxLowered]byte
+	n     int
+}
+
+// maxLowered is the longest claim value kept lowered; a longer one takes the
+// general path.
+const maxLowered = 64
+
+// lowered fills v.lower from v.value.
+func (v *claimValue) lowered() {
+	v.n = -1
+	if !v.ascii || len(v.value) > maxLowered {
+		return
+	}
+	for i := 0; i < len(v.value); i++ {
+		c := v.value[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		v.lower[i] = c
+	}
+	v.n = len(v.value)
 }
 
 func (c *claimValues) get(attr string) *claimValue {
@@ -203,11 +354,12 @@ func (c *claimValues) get(attr string) *claimValue {
 	}
 	value, present := c.data[attr]
 	if c.n == len(c.memo) {
-		c.spill = claimValue{attr: attr, value: value, present: present}
+		c.spill = claimValue{attr: attr, value: value, present: present, n: -1}
 		return &c.spill
 	}
 	m := &c.memo[c.n]
 	*m = claimValue{attr: attr, value: value, present: present, ascii: isASCII(value)}
+	m.lowered()
 	c.n++
 	return m
 }
@@ -215,31 +367,88 @@ func (c *claimValues) get(attr string) *claimValue {
 func (c *claimValues) allHold(conds []Condition) bool {
 	for i := range conds {
 		cd := &conds[i]
-		if v := c.get(cd.Attribute); !holdsFor(cd, v.value, v.ascii) {
+		if v := c.get(cd.Attribute); !holdsValue(cd, v) {
 			return false
 		}
 	}
 	return true
 }
 
-// firstFailing describes the first condition that does not hold; ok is true when
-// they all do.
-func (c *claimValues) firstFailing(conds []Condition) (why string, ok bool) {
+// firstFailing returns the first condition that does not hold, with the
+// claim's value for it (valid until the next get); nil when they all do.
+func (c *claimValues) firstFailing(conds []Condition) (*Condition, *claimValue) {
 	for i := range conds {
 		cd := &conds[i]
 		v := c.get(cd.Attribute)
-		if !holdsFor(cd, v.value, v.ascii) {
-			if !v.present {
-				return fmt.Sprintf("%s %s %s: the claim has no %s", cd.Attribute, cd.Operator, strings.Join(cd.Values, ", "), cd.Attribute), false
-			}
-			return fmt.Sprintf("%s %s %s: %q does not match", cd.Attribute, cd.Operator, strings.Join(cd.Values, ", "), v.value), false
+		if !holdsValue(cd, v) {
+			return cd, v
 		}
 	}
-	return "", true
+	return nil, nil
 }
 
 // holds evaluates one condition against one value: OR across the values.
 func holds(c *Condition, v string) bool { return holdsFor(c, v, isASCII(v)) }
+
+// holdsValue is holds for a memoized claim value: IN and CONTAINS compare its
+// lowered copy when it has one, exactly as holdsFor would decide.
+func holdsValue(c *Condition, v *claimValue) bool {
+	in := c.Operator == OpIn
+	if v.n <= 0 || (!in && c.Operator != OpContains) {
+		return holdsFor(c, v.value, v.ascii)
+	}
+	low := v.lower[:v.n]
+	for _, want := range c.Values {
+		switch {
+		case !in:
+			if containsLower(low, want) {
+				return true
+			}
+		case len(want) == len(low):
+			if equalLower(low, want) {
+				return true
+			}
+		case len(want) > len(low):
+			// Longer in bytes may still fold equal: a Kelvin sign is three
+			// bytes and folds to k (see inFold).
+			if strings.EqualFold(v.value, want) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// equalLower reports whether the lowered ASCII low equals t ignoring case, for
+// a t of the same length: only t's side needs lowering, and a byte of t
+// outside ASCII never matches.
+func equalLower(low []byte, t string) bool {
+	for i := range low {
+		a, b := low[i], t[i]
+		if a != b && !('A' <= b && b <= 'Z' && b+('a'-'A') == a) {
+			return false
+		}
+	}
+	return true
+}
+
+// containsLower is containsFoldFor over a lowered ASCII value: every window
+// of len(sub) bytes compared with equalLower.
+func containsLower(low []byte, sub string) bool {
+	if sub == "" {
+		return true
+	}
+	first := sub[0]
+	if 'A' <= first && first <= 'Z' {
+		first += 'a' - 'A'
+	}
+	for i := 0; i+len(sub) <= len(low); i++ {
+		if low[i] == first && equalLower(low[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
+}
 
 // holdsFor is holds for a value already known to be ASCII (ascii true) or not
 // known to be (false); false is always safe, only slower.

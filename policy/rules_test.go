@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -69,7 +70,7 @@ func TestEvaluateRulesFirstMatchAndDefault(t *testing.T) {
 		require.Equal(t, r, MatchRules(rules, tc.data), "the traced and untraced paths agree")
 		require.True(t, trace[len(trace)-1].Matched)
 		for i, why := range tc.why {
-			require.Contains(t, trace[i].Why, why)
+			require.Contains(t, trace[i].Reason(), why)
 		}
 	}
 	r, trace := EvaluateRules(rules[:2], map[string]string{})
@@ -170,4 +171,41 @@ func FuzzRules(f *testing.F) {
 		require.Equal(t, r, MatchRules(p.Rules, claim))
 		require.True(t, trace[len(trace)-1].Matched)
 	})
+}
+
+// The trace is written when read: its JSON, written in one pass for the
+// ledger, reads back as the same reasons Reason gives, whatever the values.
+func TestTraceJSONIsTheReasons(t *testing.T) {
+	t.Parallel()
+	rules := []Rule{
+		{ID: `r"1`, When: []Condition{{Attribute: "customer_group", Operator: OpIn, Values: []string{"VIP", `Gold "A"`}}}},
+		{ID: "r2", When: []Condition{{Attribute: "email_subject", Operator: OpContains, Values: []string{"<urgent> & \\ now"}}}},
+		{ID: "r3", When: []Condition{{Attribute: "missing_attr", Operator: OpIn, Values: []string{"x"}}}},
+		{ID: "r4", When: []Condition{{Attribute: "customer_group", Operator: OpIn, Values: []string{"Basic\tTab"}}}},
+		{ID: "default"},
+	}
+	for _, data := range []map[string]string{
+		{"customer_group": "Basic", "email_subject": "hello"},
+		{"customer_group": "quote \" back\\slash \x01 ctrl é ünï", "email_subject": "\u2028line"},
+		{"customer_group": "bad utf8 \xff\xfe", "email_subject": ""},
+		{},
+	} {
+		_, trace := EvaluateRules(rules, data)
+		b, err := json.Marshal(Trace(trace))
+		require.NoError(t, err)
+		require.True(t, json.Valid(b), "%s", b)
+		var back []RuleTrace
+		require.NoError(t, json.Unmarshal(b, &back))
+		want := Written(trace)
+		for i := range want {
+			want[i].Why = strings.ToValidUTF8(want[i].Why, "\ufffd")
+		}
+		require.Equal(t, want, back, "%v", data)
+		// Each entry on its own writes the same.
+		one, err := json.Marshal(trace[0])
+		require.NoError(t, err)
+		var first RuleTrace
+		require.NoError(t, json.Unmarshal(one, &first))
+		require.Equal(t, want[0], first)
+	}
 }

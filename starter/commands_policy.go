@@ -252,7 +252,7 @@ func explainOne(ctx context.Context, c *cli, st *store.Store, key store.Decision
 		if t.Matched {
 			verdict = "MATCHED"
 		}
-		fmt.Fprintf(w, "  rule      %s %s: %s\n", t.RuleID, verdict, t.Why)
+		fmt.Fprintf(w, "  rule      %s %s: %s\n", t.RuleID, verdict, t.Reason())
 	}
 	if d.Priority != "" {
 		fmt.Fprintf(w, "  priority  %s\n", d.Priority)

@@ -71,7 +71,9 @@ func decisionArgs(k DecisionKey, claimID string, d policy.Decision, ex *policy.E
 			return nil, fmt.Errorf("encode requirement %s: %w", k, err)
 		}
 		if len(ex.RuleTrace) > 0 {
-			if trace, err = json.Marshal(ex.RuleTrace); err != nil {
+			// Written directly: json.Marshal would scan all of it again to
+			// check what Trace wrote, which cost more than writing it.
+			if trace, err = ex.RuleTrace.MarshalJSON(); err != nil {
 				return nil, fmt.Errorf("encode rule trace %s: %w", k, err)
 			}
 		}
