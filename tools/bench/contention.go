@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/batonhq/baton/activities"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
 )
 
@@ -17,12 +19,32 @@ import (
 // per second when every caller wants the same team's cursor, against the same
 // number of decisions spread over Teams teams.
 type ContentionRow struct {
-	Callers    int
-	Decisions  int
-	OneTeam    float64 // decisions per second
-	Spread     float64
-	Duplicates int // ledger rows beyond one per (claim, stage, seq), plus retries answered differently
-	Skips      int // turns a user lost: short of an exactly even share, summed
+	Callers     int
+	Connections int // the pool's size: one connection per caller
+	Decisions   int
+	OneTeam     float64 // decisions per second
+	Spread      float64
+	TurnCheck
+}
+
+// TurnCheck is what can go wrong with turns under contention, each counted on
+// its own so one cannot hide another. The ledger's primary key already makes a
+// second row for one decision impossible, so it is not counted.
+type TurnCheck struct {
+	Mismatched int // a decision asked twice at once (a retried activity) answered with two assignees
+	Missing    int // decisions asked for with no ledger row
+	Skips      int // turns short of, or beyond, an exactly even share, summed over people
+}
+
+// Clean reports nothing went wrong.
+func (t TurnCheck) Clean() bool { return t.Mismatched == 0 && t.Missing == 0 && t.Skips == 0 }
+
+func (t TurnCheck) add(o TurnCheck) TurnCheck {
+	return TurnCheck{t.Mismatched + o.Mismatched, t.Missing + o.Missing, t.Skips + o.Skips}
+}
+
+func (t TurnCheck) String() string {
+	return fmt.Sprintf("mismatched %d, missing %d, skipped %d", t.Mismatched, t.Missing, t.Skips)
 }
 
 // contentionDecisions is how many decisions each measurement makes: a multiple
@@ -34,10 +56,16 @@ const contentionDecisions = 7 * Teams * 2
 // asked twice at once, as a retried activity would be, and must come back the
 // same without moving the cursor again.
 func (s *Stack) Contention(ctx context.Context, callers []int) ([]ContentionRow, error) {
-	acts := activities.New(s.Store, mustPolicy("bench-teams.yaml", teamsPolicy()), nil, "", s.Log)
 	var rows []ContentionRow
 	for _, c := range callers {
-		row := ContentionRow{Callers: c, Decisions: contentionDecisions}
+		// As many connections as callers: a smaller pool would queue callers in
+		// the pool instead of at the turn's row lock, and measure the pool.
+		pool, err := store.NewPool(ctx, withPoolSize(s.URL, c))
+		if err != nil {
+			return nil, err
+		}
+		acts := activities.New(store.New(pool), mustPolicy("bench-teams.yaml", teamsPolicy()), nil, "", s.Log)
+		row := ContentionRow{Callers: c, Connections: int(pool.Config().MaxConns), Decisions: contentionDecisions}
 		for _, spreadOut := range []bool{false, true} {
 			prefix := fmt.Sprintf("contention-%d-%t", c, spreadOut)
 			team := func(i int) string {
@@ -46,31 +74,42 @@ func (s *Stack) Contention(ctx context.Context, callers []int) ([]ContentionRow,
 				}
 				return teamID(0)
 			}
-			rate, dups, err := s.decideMany(ctx, acts, prefix, c, team)
+			rate, check, err := s.decideMany(ctx, acts, prefix, c, team)
 			if err != nil {
+				pool.Close()
 				return nil, err
 			}
-			skips, err := s.skips(ctx, prefix, spreadOut)
-			if err != nil {
+			if check.Skips, err = s.skips(ctx, prefix, spreadOut); err != nil {
+				pool.Close()
 				return nil, err
 			}
-			row.Duplicates += dups
-			row.Skips += skips
+			row.TurnCheck = row.TurnCheck.add(check)
 			if spreadOut {
 				row.Spread = rate
 			} else {
 				row.OneTeam = rate
 			}
 		}
+		pool.Close()
 		rows = append(rows, row)
 	}
 	return rows, nil
 }
 
+// withPoolSize sets pool_max_conns in a PostgreSQL URL.
+func withPoolSize(url string, n int) string {
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	return fmt.Sprintf("%s%spool_max_conns=%d", url, sep, n)
+}
+
 // decideMany makes contentionDecisions decisions with callers goroutines and
-// returns the rate and the duplicates it saw.
+// returns the rate, the retries answered differently and the decisions with
+// no ledger row.
 func (s *Stack) decideMany(ctx context.Context, acts *activities.Activities, prefix string, callers int,
-	team func(int) string) (float64, int, error) {
+	team func(int) string) (float64, TurnCheck, error) {
 	var next atomic.Int64
 	var mismatched atomic.Int64
 	errs := make(chan error, callers)
@@ -104,14 +143,14 @@ func (s *Stack) decideMany(ctx context.Context, acts *activities.Activities, pre
 	elapsed := time.Since(start)
 	close(errs)
 	if err := <-errs; err != nil {
-		return 0, 0, err
+		return 0, TurnCheck{}, err
 	}
 	var rows int
 	if err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM decisions WHERE workflow_id LIKE $1 || '-%'`, prefix).Scan(&rows); err != nil {
-		return 0, 0, err
+		return 0, TurnCheck{}, err
 	}
-	dups := rows - contentionDecisions + int(mismatched.Load())
-	return float64(contentionDecisions) / elapsed.Seconds(), dups, nil
+	check := TurnCheck{Mismatched: int(mismatched.Load()), Missing: max(0, contentionDecisions-rows)}
+	return float64(contentionDecisions) / elapsed.Seconds(), check, nil
 }
 
 // resolveMaybeTwice runs the activity, and with twice a second copy at the same
@@ -174,12 +213,9 @@ func (s *Stack) skips(ctx context.Context, prefix string, spreadOut bool) (int, 
 	if spreadOut {
 		teams = Teams
 	}
-	share := contentionDecisions / teams / len(Users)
 	skipped := 0
 	for t := range teams {
-		for _, u := range Users {
-			skipped += max(0, share-counts[teamID(t)][u])
-		}
+		skipped += ShareShortfall(counts[teamID(t)], len(Users), contentionDecisions/teams)
 	}
 	return skipped, nil
 }

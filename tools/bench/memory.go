@@ -1,9 +1,11 @@
 package bench
 
 import (
+	"bufio"
 	"context"
 	"fmt"
-	"os"
+	"net/http"
+	"strconv"
 	"strings"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -11,45 +13,70 @@ import (
 
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/tools/bench/baseline"
 	"github.com/batonhq/baton/workflows"
 )
 
-// MemoryResult is figure 7: resident memory of a worker process holding open
-// claims that wait on their assignees, sampled every step claims.
+// MemoryResult is figure 7: the memory of a worker process holding open claims
+// that wait on their assignees, sampled every step claims, for Baton's worker
+// binary and the no-op worker binary (bin/noopworker, built the same way: no
+// Temporal server linked in), both with the same sticky cache size. The run
+// goes past the cache, so what a worker holds once it must evict is measured
+// too.
 type MemoryResult struct {
-	Claims, Step int
-	Baton, Noop  []int64 // RSS in bytes after 0, step, 2·step, … open claims
+	Claims, Step, Cache int
+	Baton, Noop         []MemSample
 }
 
-// PerStep is the growth per step claims, from the first sample to the last.
-func (m MemoryResult) PerStep(rss []int64) float64 {
-	if len(rss) < 2 {
-		return 0
+// MemSample is one sample: the open claims, the process's resident memory
+// (VmRSS) and its Go heap in use (go_memstats_heap_inuse_bytes, from the
+// process's own /metrics).
+type MemSample struct {
+	Open      int
+	RSS, Heap int64
+}
+
+// Growth is, per 1,000 open claims, how much RSS and heap grew between the
+// samples at from and to open claims (false when either is missing).
+func Growth(samples []MemSample, from, to int) (rss, heap float64, ok bool) {
+	var a, b *MemSample
+	for i := range samples {
+		switch samples[i].Open {
+		case from:
+			a = &samples[i]
+		case to:
+			b = &samples[i]
+		}
 	}
-	return float64(rss[len(rss)-1]-rss[0]) / float64(len(rss)-1)
+	if a == nil || b == nil || to <= from {
+		return 0, 0, false
+	}
+	k := float64(to-from) / 1000
+	return float64(b.RSS-a.RSS) / k, float64(b.Heap-a.Heap) / k, true
 }
 
 // Memory opens n claims on Baton's worker binary (each is assigned by round
-// robin and waits for its assignee to complete capture), then as many no-op
-// claims on the baseline worker process (each waits for its first Update), and
-// samples each process's RSS every step claims.
-func (s *Stack) Memory(ctx context.Context, workerBin string, n, step int) (MemoryResult, error) {
-	r := MemoryResult{Claims: n, Step: step}
+// robin and waits for its assignee to complete capture), then as many minimal
+// claims on the no-op worker process (each waits for its first Update), both
+// with a sticky cache of cache claims, and samples each process every step.
+func (s *Stack) Memory(ctx context.Context, workerBin, noopBin string, n, step, cache int) (MemoryResult, error) {
+	r := MemoryResult{Claims: n, Step: step, Cache: cache}
 	policyFile, err := s.WritePolicy("bench-rr.yaml", roundRobinPolicy)
 	if err != nil {
 		return r, err
 	}
-	self, err := os.Executable()
+	port, err := freePort()
 	if err != nil {
 		return r, err
 	}
-
-	baton, err := s.StartProc(ctx, "memory-baton-worker", "bench-memory", s.WorkerEnv("bench-memory", policyFile), workerBin)
+	metricsAt := fmt.Sprintf("127.0.0.1:%d", port)
+	baton, err := s.StartProc(ctx, "memory-baton-worker", "bench-memory", s.WorkerEnv("bench-memory", policyFile,
+		"BATON_METRICS_ADDRESS="+metricsAt, fmt.Sprintf("BATON_WORKFLOW_CACHE_SIZE=%d", cache)), workerBin)
 	if err != nil {
 		return r, err
 	}
 	claims := claimclient.New(s.Client, "bench-memory")
-	r.Baton, err = sampleRSS(ctx, baton, n, step, func(ctx context.Context, id string) error {
+	r.Baton, err = sample(ctx, baton, metricsAt, n, step, func(ctx context.Context, id string) error {
 		_, err := claims.Start(ctx, workflows.ClaimInput{ClaimID: "mem-" + id, Owner: "root"})
 		return err
 	}, func(total int) (bool, error) {
@@ -63,65 +90,110 @@ func (s *Stack) Memory(ctx context.Context, workerBin string, n, step int) (Memo
 		return r, err
 	}
 
-	noop, err := s.StartProc(ctx, "memory-noop-worker", "bench-memory-noop", os.Environ(), self,
-		"noop-worker", "--address", s.Server.HostPort(), "--namespace", s.Server.Namespace(), "--queue", "bench-memory-noop")
+	if port, err = freePort(); err != nil {
+		return r, err
+	}
+	metricsAt = fmt.Sprintf("127.0.0.1:%d", port)
+	noop, err := s.StartProc(ctx, "memory-noop-worker", "bench-memory-noop", nil, noopBin,
+		"--address", s.Server.HostPort(), "--namespace", s.Server.Namespace(), "--queue", "bench-memory-noop",
+		"--cache", strconv.Itoa(cache), "--metrics", metricsAt)
 	if err != nil {
 		return r, err
 	}
 	defer noop.Stop()
 	var last string
-	r.Noop, err = sampleRSS(ctx, noop, n, step, func(ctx context.Context, id string) error {
+	r.Noop, err = sample(ctx, noop, metricsAt, n, step, func(ctx context.Context, id string) error {
 		last = "memnoop-" + id
-		_, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: last, TaskQueue: "bench-memory-noop"}, noopWorkflowName, noopStages)
+		_, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: last, TaskQueue: "bench-memory-noop"},
+			baseline.ClaimWorkflow, baseline.Stages)
 		return err
 	}, func(int) (bool, error) {
-		// The no-op claim writes nothing anywhere: it is waiting once the server
-		// shows no workflow task outstanding on its queue.
-		resp, err := s.Client.DescribeTaskQueue(ctx, "bench-memory-noop", enumspb.TASK_QUEUE_TYPE_WORKFLOW)
-		if err != nil {
-			return false, err
+		// The minimal claim writes nothing anywhere: it is waiting once the server
+		// shows no task outstanding on its queue.
+		for _, kind := range []enumspb.TaskQueueType{enumspb.TASK_QUEUE_TYPE_WORKFLOW, enumspb.TASK_QUEUE_TYPE_ACTIVITY} {
+			resp, err := s.Client.DescribeTaskQueue(ctx, "bench-memory-noop", kind)
+			if err != nil {
+				return false, err
+			}
+			if resp.GetTaskQueueStatus().GetBacklogCountHint() > 0 {
+				return false, nil
+			}
 		}
-		backlog := resp.GetTaskQueueStatus().GetBacklogCountHint()
-		act, err := s.Client.DescribeTaskQueue(ctx, "bench-memory-noop", enumspb.TASK_QUEUE_TYPE_ACTIVITY)
-		if err != nil {
-			return false, err
-		}
-		if backlog > 0 || act.GetTaskQueueStatus().GetBacklogCountHint() > 0 {
-			return false, nil
-		}
-		v, err := s.Client.QueryWorkflow(ctx, last, "", noopQuery)
+		v, err := s.Client.QueryWorkflow(ctx, last, "", baseline.Query)
 		if err != nil {
 			return false, nil
 		}
-		var st noopState
+		var st baseline.State
 		return v.Get(&st) == nil && st.Assigned, nil
 	})
 	return r, err
 }
 
-// sampleRSS opens claims in steps of step, waits after each step until settled
-// says the step's claims are all waiting, and samples p's RSS.
-func sampleRSS(ctx context.Context, p *Proc, n, step int, open func(context.Context, string) error,
-	settled func(total int) (bool, error)) ([]int64, error) {
-	rss, err := p.RSS()
-	if err != nil {
+// sample opens claims in steps of step, waits after each step until settled
+// says the step's claims are all waiting, and samples p.
+func sample(ctx context.Context, p *Proc, metricsAt string, n, step int, open func(context.Context, string) error,
+	settled func(total int) (bool, error)) ([]MemSample, error) {
+	var out []MemSample
+	take := func(total int) error {
+		rss, err := p.RSS()
+		if err != nil {
+			return err
+		}
+		heap, err := heapInUse(ctx, metricsAt)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.Name, err)
+		}
+		out = append(out, MemSample{Open: total, RSS: rss, Heap: heap})
+		return nil
+	}
+	if err := take(0); err != nil {
 		return nil, err
 	}
-	out := []int64{rss}
 	for total := step; total <= n; total += step {
-		_, _, err := runMany(ctx, fmt.Sprintf("%06d", total), step, 32, open)
-		if err != nil {
+		if _, _, err := runMany(ctx, fmt.Sprintf("%06d", total), step, 32, open); err != nil {
 			return out, err
 		}
 		if err := poll(ctx, fmt.Sprintf("%d open claims settled", total), func() (bool, error) { return settled(total) }); err != nil {
 			return out, err
 		}
-		if rss, err = p.RSS(); err != nil {
+		if err := take(total); err != nil {
 			return out, err
 		}
-		out = append(out, rss)
 	}
 	return out, nil
+}
+
+// heapInUse reads go_memstats_heap_inuse_bytes from a process's /metrics.
+func heapInUse(ctx context.Context, addr string) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	return metricValue(bufio.NewScanner(resp.Body), "go_memstats_heap_inuse_bytes")
+}
+
+// metricValue finds an unlabelled metric's value in Prometheus text format.
+func metricValue(sc *bufio.Scanner, name string) (int64, error) {
+	for sc.Scan() {
+		rest, ok := strings.CutPrefix(sc.Text(), name+" ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %q is not a number", name, rest)
+		}
+		return int64(v), nil
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("no %s in /metrics", name)
 }
 
 // TwoWorkersResult shows round robin staying exactly even when two worker
@@ -151,7 +223,7 @@ func (s *Stack) TwoWorkers(ctx context.Context, workerBin string, n int) (TwoWor
 		defer p.Stop()
 	}
 	claims := claimclient.New(s.Client, queue)
-	ids, _, err := runMany(ctx, "two", n, 16, driveBaton(claims))
+	ids, _, err := runMany(ctx, "two", n, 16, claimsOnly(driveBaton(claims, 0)))
 	if err != nil {
 		return r, err
 	}

@@ -38,9 +38,9 @@ type OrgRow struct {
 	RSSPerThousand float64
 	OpenClaims     int
 	// Rate is round-robin decisions per second with OrgCallers callers, each
-	// holding its own connection; Duplicates and Skips must be 0.
-	Rate              float64
-	Duplicates, Skips int
+	// holding its own connection; every count of the TurnCheck must be 0.
+	Rate float64
+	TurnCheck
 }
 
 // OrgCallers is how many callers decide at once in figure 8.
@@ -115,7 +115,7 @@ func (s *Stack) organisation(ctx context.Context, workerBin string, n, decisions
 		return row, err
 	}
 	row.Rate = float64(decisions) / time.Since(start).Seconds()
-	if row.Duplicates, row.Skips, err = turnAudit(ctx, st, pool, row.Eligible, 2*decisions, int(mismatched.Load())); err != nil {
+	if row.TurnCheck, err = turnAudit(ctx, st, pool, row.Eligible, 2*decisions, int(mismatched.Load())); err != nil {
 		return row, err
 	}
 
@@ -177,19 +177,19 @@ func decideConcurrently(ctx context.Context, n, callers int, decide func(i int) 
 }
 
 // turnAudit checks the capture stage's turns after total decisions among
-// eligible people: duplicates are ledger rows beyond one per decision plus
-// retries answered differently; skips are turns short of, or beyond, an exactly
-// even share (everyone gets total/eligible, rounded down or up).
-func turnAudit(ctx context.Context, st *store.Store, pool *pgxpool.Pool, eligible, total, mismatched int) (dups, skips int, err error) {
+// eligible people: decisions with no ledger row, retries answered differently,
+// and turns short of, or beyond, an exactly even share (everyone gets
+// total/eligible, rounded down or up).
+func turnAudit(ctx context.Context, st *store.Store, pool *pgxpool.Pool, eligible, total, mismatched int) (TurnCheck, error) {
 	var rows int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM decisions WHERE stage = 'capture'`).Scan(&rows); err != nil {
-		return 0, 0, err
+		return TurnCheck{}, err
 	}
 	counts, err := st.AssignmentCounts(ctx, policy.StageCapture, policy.MethodRoundRobin)
 	if err != nil {
-		return 0, 0, err
+		return TurnCheck{}, err
 	}
-	return rows - total + mismatched, ShareShortfall(counts, eligible, total), nil
+	return TurnCheck{Mismatched: mismatched, Missing: max(0, total-rows), Skips: ShareShortfall(counts, eligible, total)}, nil
 }
 
 // ShareShortfall is how far counts (assignments per person, absent meaning 0)
@@ -264,7 +264,12 @@ func (s *Stack) openClaimsRSS(ctx context.Context, workerBin, url string, n, ope
 	}
 	queue := fmt.Sprintf("bench-org-mem-%d", n)
 	env := slices.Clone(s.WorkerEnv(queue, policyFile))
-	env = append(env, "DATABASE_URL="+url) // the last value wins
+	port, err := freePort()
+	if err != nil {
+		return 0, err
+	}
+	metricsAt := fmt.Sprintf("127.0.0.1:%d", port)
+	env = append(env, "DATABASE_URL="+url, "BATON_METRICS_ADDRESS="+metricsAt) // the last value wins
 	p, err := s.StartProc(ctx, fmt.Sprintf("org-%d-worker", n), queue, env, workerBin)
 	if err != nil {
 		return 0, err
@@ -272,7 +277,7 @@ func (s *Stack) openClaimsRSS(ctx context.Context, workerBin, url string, n, ope
 	defer p.Stop()
 	claims := claimclient.New(s.Client, queue)
 	prefix := fmt.Sprintf("orgmem%d", n)
-	rss, err := sampleRSS(ctx, p, open, open, func(ctx context.Context, id string) error {
+	mem, err := sample(ctx, p, metricsAt, open, open, func(ctx context.Context, id string) error {
 		_, err := claims.Start(ctx, workflows.ClaimInput{ClaimID: prefix + "-" + id})
 		return err
 	}, func(total int) (bool, error) {
@@ -284,5 +289,6 @@ func (s *Stack) openClaimsRSS(ctx context.Context, workerBin, url string, n, ope
 	if err != nil {
 		return 0, err
 	}
-	return float64(rss[len(rss)-1]-rss[0]) * 1000 / float64(open), nil
+	rss, _, _ := Growth(mem, 0, open)
+	return rss, nil
 }

@@ -13,9 +13,6 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/worker"
 )
 
 // Proc is a worker running as its own process: Baton's worker binary, or this
@@ -127,22 +124,4 @@ func (p *Proc) RSS() (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("no VmRSS for %s", p.Name)
-}
-
-// RunNoopWorker is the baseline worker process: the no-op claim and the
-// sleep-only workflow on queue, nothing else. It runs until ctx ends.
-func RunNoopWorker(ctx context.Context, hostPort, namespace, queue string) error {
-	c, err := client.DialContext(ctx, client.Options{HostPort: hostPort, Namespace: namespace, Logger: sdklog.NewStructuredLogger(quietLog())})
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	w := worker.New(c, queue, worker.Options{})
-	registerBaselines(w)
-	if err := w.Start(); err != nil {
-		return err
-	}
-	<-ctx.Done()
-	w.Stop()
-	return nil
 }

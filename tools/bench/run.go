@@ -14,16 +14,21 @@ import (
 type Config struct {
 	DataDir    string        // embedded server state and logs; a temporary directory is fine
 	WorkerBin  string        // Baton's worker binary, for the memory and two-worker figures
+	NoopBin    string        // the no-op worker binary (tools/noopworker), for the memory figure
 	FlowWindow time.Duration // length of one throughput round
 	Parallel   int           // claims of each kind in flight at once
 	Rounds     int           // throughput rounds
 	Callers    []int
 	Bursts     []int
-	Timers     int
+	// TimerLoads are the claims each timer measurement starts at once.
+	TimerLoads []int
 	Window     time.Duration
 	Memory     int // open claims for the memory figure
 	MemStep    int
-	TwoClaims  int // claims for the two-worker figure
+	// Cache is both memory workers' sticky workflow cache; Memory should be
+	// past it, so the figure shows what a worker holds once it must evict.
+	Cache     int
+	TwoClaims int // claims for the two-worker figure
 	// OrgSizes are the directory sizes of figure 8; OrgDecisions the decisions
 	// its latency and contention measurements each make; OrgOpen the open claims
 	// its memory figure holds (0: not measured).
@@ -34,10 +39,16 @@ type Config struct {
 	// eligible person's limit.
 	WorkloadDecisions int
 	WorkloadLimit     int
+	// Shards is the history shard count of the PostgreSQL-backed Temporal
+	// server the flow-postgres figure runs on.
+	Shards int
 	// Only, when not empty, runs just these figures: rules, fairness,
-	// contention, flow, timers, two, memory, organisation, workload.
+	// contention, flow, flow-postgres, timers, two, memory, organisation,
+	// workload.
 	Only []string
-	Log  *slog.Logger
+	// Commit is the source measured, for the report.
+	Commit string
+	Log    *slog.Logger
 }
 
 // Defaults fills in zero fields.
@@ -52,9 +63,13 @@ func (c *Config) Defaults() {
 	if c.FlowWindow == 0 {
 		c.FlowWindow = 20 * time.Second
 	}
-	def(&c.Timers, 500)
 	def(&c.Memory, 10000)
 	def(&c.MemStep, 1000)
+	def(&c.Cache, 5000)
+	def(&c.Shards, 4)
+	if len(c.TimerLoads) == 0 {
+		c.TimerLoads = []int{100, 500}
+	}
 	def(&c.TwoClaims, 140)
 	def(&c.OrgDecisions, 640)
 	def(&c.WorkloadDecisions, 640)
@@ -78,23 +93,28 @@ func (c *Config) Defaults() {
 
 // Results is everything a run measured.
 type Results struct {
+	Config     Config // the parameters used
 	Started    time.Time
 	Took       time.Duration
 	Flow       FlowResult
+	FlowPG     FlowResult // the same on Temporal persisted to PostgreSQL
+	Timers     []TimerResult
 	Contention []ContentionRow
 	Fairness   []FairnessRow
 	Rules      RulesResult
-	Timers     TimerResult
 	Memory     MemoryResult
 	Two        TwoWorkersResult
 	Org        []OrgRow
 	Workload   []WorkloadRow
 }
 
+// Figures are the names Config.Only takes.
+var Figures = []string{"rules", "fairness", "contention", "flow", "flow-postgres", "timers", "two", "memory", "organisation", "workload"}
+
 // Run measures every figure, printing progress to progress.
 func Run(ctx context.Context, cfg Config, progress io.Writer) (*Results, error) {
 	cfg.Defaults()
-	res := &Results{Started: time.Now()}
+	res := &Results{Config: cfg, Started: time.Now()}
 	step := func(name string, f func() error) error {
 		fmt.Fprintf(progress, "bench: %s...", name)
 		t := time.Now()
@@ -115,9 +135,29 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Results, error) 
 			return nil, err
 		}
 	}
+	if err := runOnSQLite(ctx, cfg, res, want, step); err != nil {
+		return res, err
+	}
+	if want("flow-postgres") {
+		if err := step(fmt.Sprintf("throughput and stage latency on Temporal persisted to PostgreSQL (%d shards)", cfg.Shards), func() error {
+			return flowOnPostgres(ctx, cfg, res)
+		}); err != nil {
+			return res, err
+		}
+	}
+	res.Took = time.Since(res.Started)
+	return res, nil
+}
+
+// runOnSQLite runs every figure but flow-postgres on one stack whose Temporal
+// server is persisted to SQLite.
+func runOnSQLite(ctx context.Context, cfg Config, res *Results, want func(string) bool, step func(string, func() error) error) error {
+	if !slices.ContainsFunc([]string{"fairness", "contention", "flow", "timers", "two", "memory", "organisation", "workload"}, want) {
+		return nil
+	}
 	s, err := StartStack(ctx, cfg.DataDir, cfg.Log)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer s.Close()
 	steps := []struct {
@@ -130,10 +170,19 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Results, error) 
 			res.Flow, err = s.Flow(ctx, cfg.FlowWindow, cfg.Parallel, cfg.Rounds)
 			return
 		}},
-		{"timers", "timers", func() (err error) { res.Timers, err = s.Timers(ctx, cfg.Timers, cfg.Window); return }},
+		{"timers", "timers", func() error {
+			for _, n := range cfg.TimerLoads {
+				t, err := s.Timers(ctx, n, cfg.Window)
+				if err != nil {
+					return err
+				}
+				res.Timers = append(res.Timers, t)
+			}
+			return nil
+		}},
 		{"two", "two worker processes", func() (err error) { res.Two, err = s.TwoWorkers(ctx, cfg.WorkerBin, cfg.TwoClaims); return }},
 		{"memory", "worker memory", func() (err error) {
-			res.Memory, err = s.Memory(ctx, cfg.WorkerBin, cfg.Memory, cfg.MemStep)
+			res.Memory, err = s.Memory(ctx, cfg.WorkerBin, cfg.NoopBin, cfg.Memory, cfg.MemStep, cfg.Cache)
 			return
 		}},
 		{"organisation", "organisation size", func() (err error) {
@@ -150,9 +199,8 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Results, error) 
 			continue
 		}
 		if err := step(st.name, st.f); err != nil {
-			return res, err
+			return err
 		}
 	}
-	res.Took = time.Since(res.Started)
-	return res, nil
+	return nil
 }

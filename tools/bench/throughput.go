@@ -8,91 +8,116 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.temporal.io/sdk/client"
+
+	"github.com/batonhq/baton/claimclient"
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/tools/bench/baseline"
 	"github.com/batonhq/baton/workflows"
 )
 
-// FlowResult is figures 1 and 2: claims through every stage against the no-op
-// claim, and the time from a stage's start to its assignee being recorded
-// against a no-op activity at the same load.
+// FlowResult is figures 1 and 2: claims through every stage, and the time from
+// a stage's start to its assignee being visible to a caller, for Baton and its
+// two baselines run side by side.
 type FlowResult struct {
-	Claims, NoopClaims int           // finished inside the windows
-	Parallel           int           // of each, in flight at once
-	Window             time.Duration // measured time, all rounds
-	BatonRate          float64       // claims per second
-	NoopRate           float64
-	BatonP50           time.Duration // ResolveAssignment, scheduled → completed
-	BatonP99           time.Duration
-	NoopP50            time.Duration // the no-op activity, scheduled → completed
-	NoopP99            time.Duration
+	Parallel int           // claims of each side in flight at once
+	Window   time.Duration // measured time, all rounds
+	Rounds   int
+	Poll     time.Duration // how often a driver asks the state query
+	Store    string        // the Temporal server's persistence, for the report
+	// Baton is the real worker; Stubbed is Baton's own claim workflow with every
+	// activity stubbed (Temporal's cost for the same orchestration); Minimal is a
+	// workflow of three activities and three Updates and nothing else.
+	Baton, Stubbed, Minimal FlowSide
 }
 
-// Flow runs Baton's claims and no-op claims at the same time, parallel of each
-// in flight, for rounds windows of window each, and counts the claims each side
-// finished inside the windows. Running both at once, rather than one after the
-// other, gives both the same server, the same load and the same stalls (a SQLite
-// checkpoint, a garbage collection), which otherwise decide the ratio.
+// FlowSide is one side's figures.
+type FlowSide struct {
+	Claims int     // finished inside the windows
+	Rate   float64 // claims per second
+	// Latency is, over every stage of the counted claims, the time from the
+	// stage's start as a caller sees it (the claim started, or the previous
+	// stage's complete Update returned) to the first state query that shows
+	// the stage's assignee.
+	P50, P99 time.Duration
+	Stages   int // latencies measured
+}
+
+// flowPoll is how often the throughput drivers ask the state query: the
+// resolution of figure 2, the same for every side.
+const flowPoll = 5 * time.Millisecond
+
+// Flow runs Baton's claims, the stubbed claims and the minimal claims at the
+// same time, parallel of each in flight, for rounds windows of window each,
+// and counts the claims each side finished inside the windows. Running all
+// three at once, rather than one after the other, gives them the same server,
+// the same load and the same stalls (a checkpoint, a garbage collection),
+// which otherwise decide the ratio.
 func (s *Stack) Flow(ctx context.Context, window time.Duration, parallel, rounds int) (FlowResult, error) {
-	r := FlowResult{Parallel: parallel, Window: window * time.Duration(rounds)}
+	r := FlowResult{Parallel: parallel, Window: window * time.Duration(rounds), Rounds: rounds, Poll: flowPoll}
 	w, err := s.startWorkers("flow", mustPolicy("bench-rr.yaml", roundRobinPolicy))
 	if err != nil {
 		return r, err
 	}
 	defer w.stop()
+	sides := []struct {
+		name  string
+		out   *FlowSide
+		drive driver
+	}{
+		{"baton", &r.Baton, driveBaton(w.claims, flowPoll)},
+		{"stubbed", &r.Stubbed, driveBaton(w.stubbed, flowPoll)},
+		{"minimal", &r.Minimal, driveMinimal(s.Client, w.noop, flowPoll)},
+	}
 	// A short warm-up of each, so connection set-up and first-task caches are
-	// not charged to either side.
-	if _, _, err := runMany(ctx, "warm-baton", parallel, parallel, driveBaton(w.claims)); err != nil {
-		return r, err
-	}
-	if _, _, err := runMany(ctx, "warm-noop", parallel, parallel, driveNoop(s.Client, w.noop)); err != nil {
-		return r, err
-	}
-	var batonIDs, noopIDs []string
-	for round := range rounds {
-		var batonDone, noopDone []string
-		var batonErr, noopErr error
-		var wg sync.WaitGroup
-		deadline := time.Now().Add(window)
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			batonDone, batonErr = runUntil(ctx, fmt.Sprintf("flow-%d", round), deadline, parallel, driveBaton(w.claims))
-		}()
-		go func() {
-			defer wg.Done()
-			noopDone, noopErr = runUntil(ctx, fmt.Sprintf("noop-%d", round), deadline, parallel, driveNoop(s.Client, w.noop))
-		}()
-		wg.Wait()
-		if err := errors.Join(batonErr, noopErr); err != nil {
+	// not charged to any side.
+	for _, sd := range sides {
+		if _, _, err := runMany(ctx, "warm-"+sd.name, parallel, parallel, func(ctx context.Context, id string) error {
+			_, err := sd.drive(ctx, id)
+			return err
+		}); err != nil {
 			return r, err
 		}
-		for _, id := range batonDone {
-			batonIDs = append(batonIDs, workflows.WorkflowID(id))
+	}
+	lat := make([][]time.Duration, len(sides))
+	for round := range rounds {
+		deadline := time.Now().Add(window)
+		errs := make([]error, len(sides))
+		var wg sync.WaitGroup
+		for i, sd := range sides {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				n, l, err := runUntil(ctx, fmt.Sprintf("%s-%d", sd.name, round), deadline, parallel, sd.drive)
+				sd.out.Claims += n
+				lat[i] = append(lat[i], l...)
+				errs[i] = err
+			}()
 		}
-		noopIDs = append(noopIDs, noopDone...)
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return r, err
+		}
 	}
-	r.Claims, r.NoopClaims = len(batonIDs), len(noopIDs)
-	r.BatonRate = float64(len(batonIDs)) / r.Window.Seconds()
-	r.NoopRate = float64(len(noopIDs)) / r.Window.Seconds()
-	bs, err := spansOf(ctx, s.Client, batonIDs, workflows.ActivityResolveAssignment)
-	if err != nil {
-		return r, err
+	for i, sd := range sides {
+		sd.out.Rate = float64(sd.out.Claims) / r.Window.Seconds()
+		sd.out.P50, sd.out.P99, sd.out.Stages = percentile(lat[i], 50), percentile(lat[i], 99), len(lat[i])
 	}
-	ns, err := spansOf(ctx, s.Client, noopIDs, noopActivityName)
-	if err != nil {
-		return r, err
-	}
-	r.BatonP50, r.BatonP99 = percentile(bs, 50), percentile(bs, 99)
-	r.NoopP50, r.NoopP99 = percentile(ns, 50), percentile(ns, 99)
 	return r, nil
 }
 
-// runUntil keeps parallel claims in flight until deadline and returns the ids
-// of those that finished by it. Claims still running at the deadline finish but
-// are not counted.
-func runUntil(ctx context.Context, prefix string, deadline time.Time, parallel int, drive func(ctx context.Context, id string) error) ([]string, error) {
+// A driver pushes one claim through every stage and returns, per stage, the
+// time from the stage's start to its assignee being visible.
+type driver func(ctx context.Context, id string) ([]time.Duration, error)
+
+// runUntil keeps parallel claims in flight until deadline and returns how many
+// finished by it, with their stage latencies. Claims still running at the
+// deadline finish but are not counted.
+func runUntil(ctx context.Context, prefix string, deadline time.Time, parallel int, drive driver) (int, []time.Duration, error) {
 	var (
 		mu   sync.Mutex
-		done []string
+		done int
+		lat  []time.Duration
 		errs []error
 		wg   sync.WaitGroup
 		next atomic.Int64
@@ -103,12 +128,13 @@ func runUntil(ctx context.Context, prefix string, deadline time.Time, parallel i
 			defer wg.Done()
 			for time.Now().Before(deadline) {
 				id := fmt.Sprintf("%s-%05d", prefix, next.Add(1))
-				err := drive(ctx, id)
+				l, err := drive(ctx, id)
 				mu.Lock()
 				if err != nil {
 					errs = append(errs, fmt.Errorf("%s: %w", id, err))
 				} else if !time.Now().After(deadline) {
-					done = append(done, id)
+					done++
+					lat = append(lat, l...)
 				}
 				mu.Unlock()
 				if err != nil {
@@ -118,5 +144,89 @@ func runUntil(ctx context.Context, prefix string, deadline time.Time, parallel i
 		}()
 	}
 	wg.Wait()
-	return done, errors.Join(errs...)
+	return done, lat, errors.Join(errs...)
+}
+
+// driveBaton pushes one claim through every stage, completing each as its
+// round-robin assignee as soon as the state query shows the assignee, asking
+// every every.
+func driveBaton(claims *claimclient.Client, every time.Duration) driver {
+	return func(ctx context.Context, id string) ([]time.Duration, error) {
+		run, err := claims.Start(ctx, workflows.ClaimInput{ClaimID: id, Owner: "root"})
+		if err != nil {
+			return nil, err
+		}
+		var lat []time.Duration
+		for _, stage := range policy.AssignableStages {
+			var st workflows.ClaimState
+			began := time.Now()
+			err := pollEvery(ctx, "wait for "+string(stage)+" assignee", every, func() (bool, error) {
+				st, err = claims.State(ctx, id)
+				return err == nil && st.Stage == stage && st.Assignee != "", err
+			})
+			if err != nil {
+				return nil, err
+			}
+			lat = append(lat, time.Since(began))
+			in := workflows.CompleteInput{Actor: st.Assignee}
+			if stage == policy.StageReview {
+				in.Outcome = string(policy.OutcomeApproval)
+			}
+			if _, err := claims.Complete(ctx, id, in); err != nil {
+				return nil, err
+			}
+		}
+		return lat, run.Get(ctx, nil)
+	}
+}
+
+// driveMinimal does the same to the minimal claim.
+func driveMinimal(c client.Client, queue string, every time.Duration) driver {
+	return func(ctx context.Context, id string) ([]time.Duration, error) {
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: queue}, baseline.ClaimWorkflow, baseline.Stages)
+		if err != nil {
+			return nil, err
+		}
+		var lat []time.Duration
+		for stage := range baseline.Stages {
+			began := time.Now()
+			err := pollEvery(ctx, fmt.Sprintf("wait for stage %d", stage), every, func() (bool, error) {
+				v, err := c.QueryWorkflow(ctx, id, "", baseline.Query)
+				if err != nil {
+					return false, err
+				}
+				var st baseline.State
+				if err := v.Get(&st); err != nil {
+					return false, err
+				}
+				return st.Stage == stage && st.Assigned, nil
+			})
+			if err != nil {
+				return nil, err
+			}
+			lat = append(lat, time.Since(began))
+			h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: baseline.Update,
+				Args: []any{stage}, WaitForStage: client.WorkflowUpdateStageCompleted})
+			if err != nil {
+				return nil, err
+			}
+			if err := h.Get(ctx, nil); err != nil {
+				return nil, err
+			}
+		}
+		return lat, run.Get(ctx, nil)
+	}
+}
+
+// flowOnPostgres runs figures 1 and 2 again on a stack whose Temporal server is
+// persisted to PostgreSQL (persistence and visibility) with cfg.Shards history
+// shards: the topology docker-compose.yml ships.
+func flowOnPostgres(ctx context.Context, cfg Config, res *Results) error {
+	s, err := StartStackWith(ctx, StackConfig{DataDir: cfg.DataDir + "/pg-temporal", Log: cfg.Log, TemporalStore: "postgres", Shards: cfg.Shards})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	res.FlowPG, err = s.Flow(ctx, cfg.FlowWindow, cfg.Parallel, cfg.Rounds)
+	return err
 }

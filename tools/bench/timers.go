@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/tools/bench/baseline"
 	"github.com/batonhq/baton/workflows"
 )
 
@@ -26,13 +27,18 @@ type TimerResult struct {
 	FallbackP50, FallbackP99 time.Duration
 	// SleepP50/P99: the sleep-only workflow completed − (started + window).
 	SleepP50, SleepP99 time.Duration
+	// SpanP50/P99: from Baton's window timer firing to the fallback being
+	// recorded; SleepSpanP50/P99: from the sleep-only workflow's timer firing
+	// to it completing. The part of the lateness each side's own work adds.
+	SpanP50, SpanP99           time.Duration
+	SleepSpanP50, SleepSpanP99 time.Duration
 }
 
 // Timers starts n claims whose capture waits in a queue for window and then
 // falls back to root, and n sleep-only workflows of the same length.
 func (s *Stack) Timers(ctx context.Context, n int, window time.Duration) (TimerResult, error) {
 	r := TimerResult{Claims: n, Window: window}
-	w, err := s.startWorkers("timers", mustPolicy("bench-window.yaml", windowPolicy(window)))
+	w, err := s.startWorkers(fmt.Sprintf("timers-%d", n), mustPolicy("bench-window.yaml", windowPolicy(window)))
 	if err != nil {
 		return r, err
 	}
@@ -41,11 +47,12 @@ func (s *Stack) Timers(ctx context.Context, n int, window time.Duration) (TimerR
 	// Each claim starts together with its sleep-only twin, so both see the same
 	// load when their timers fire.
 	var sleepIDs []string
-	ids, _, err := runMany(ctx, "window", n, 16, func(ctx context.Context, id string) error {
+	prefix := fmt.Sprintf("window%d", n)
+	ids, _, err := runMany(ctx, prefix, n, 16, func(ctx context.Context, id string) error {
 		if _, err := w.claims.Start(ctx, workflows.ClaimInput{ClaimID: id, Owner: "root"}); err != nil {
 			return err
 		}
-		_, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "sleep-" + id, TaskQueue: w.noop}, sleepWorkflowName, window)
+		_, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "sleep-" + id, TaskQueue: w.noop}, baseline.SleepWorkflow, window)
 		return err
 	})
 	if err != nil {
@@ -59,15 +66,15 @@ func (s *Stack) Timers(ctx context.Context, n int, window time.Duration) (TimerR
 	}
 	err = poll(ctx, "wait for every window to fall back", func() (bool, error) {
 		var fell int
-		err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM decisions WHERE claim_id LIKE 'window-%' AND method = $1`,
-			string(policy.MethodDefaultAssignee)).Scan(&fell)
+		err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM decisions WHERE claim_id LIKE $1 || '-%' AND method = $2`,
+			prefix, string(policy.MethodDefaultAssignee)).Scan(&fell)
 		return fell == n, err
 	})
 	if err != nil {
 		return r, err
 	}
 
-	var fire, fallback, sleep []time.Duration
+	var fire, fallback, sleep, span, sleepSpan []time.Duration
 	for _, id := range ids {
 		events, err := history(ctx, s.Client, workflows.WorkflowID(id))
 		if err != nil {
@@ -83,22 +90,26 @@ func (s *Stack) Timers(ctx context.Context, n int, window time.Duration) (TimerR
 			return r, fmt.Errorf("claim %s: the default assignee was never recorded after the window", id)
 		}
 		fallback = append(fallback, recorded.Sub(started)-window)
+		span = append(span, recorded.Sub(fired))
 	}
 	for _, id := range sleepIDs {
 		events, err := history(ctx, s.Client, id)
 		if err != nil {
 			return r, err
 		}
-		started, _, ok := firstFired(events, window)
+		started, fired, ok := firstFired(events, window)
 		if !ok {
 			return r, fmt.Errorf("sleep workflow %s: timer never fired", id)
 		}
 		end := events[len(events)-1].GetEventTime().AsTime()
 		sleep = append(sleep, end.Sub(started)-window)
+		sleepSpan = append(sleepSpan, end.Sub(fired))
 	}
 	r.FireP50, r.FireP99 = percentile(fire, 50), percentile(fire, 99)
 	r.FallbackP50, r.FallbackP99 = percentile(fallback, 50), percentile(fallback, 99)
 	r.SleepP50, r.SleepP99 = percentile(sleep, 50), percentile(sleep, 99)
+	r.SpanP50, r.SpanP99 = percentile(span, 50), percentile(span, 99)
+	r.SleepSpanP50, r.SleepSpanP99 = percentile(sleepSpan, 50), percentile(sleepSpan, 99)
 	return r, nil
 }
 

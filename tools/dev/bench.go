@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,15 +34,19 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	var cfg bench.Config
 	var out, callers, bursts, only, cpuProfile, orgSizes string
 	fs.StringVar(&cfg.WorkerBin, "worker", "bin/worker", "Baton's worker binary (memory and two-worker figures)")
+	fs.StringVar(&cfg.NoopBin, "noop-worker", "bin/noopworker", "the no-op worker binary the memory figure compares with (make bench builds it)")
 	fs.StringVar(&out, "out", "docs/bench", "directory for report.md and fairness.svg")
 	fs.StringVar(&cfg.DataDir, "data", "", "data directory (default: a temporary one, removed afterwards)")
 	fs.DurationVar(&cfg.FlowWindow, "flow-window", 20*time.Second, "length of one throughput round (Baton and the no-op claim run side by side)")
 	fs.IntVar(&cfg.Parallel, "parallel", 8, "claims of each kind in flight at once")
 	fs.IntVar(&cfg.Rounds, "rounds", 3, "throughput rounds")
-	fs.IntVar(&cfg.Timers, "timers", 500, "claims for the timer figure")
+	var timerLoads string
+	fs.StringVar(&timerLoads, "timer-loads", "100,500", "claims started at once for each timer measurement")
 	fs.DurationVar(&cfg.Window, "window", 0, "claim window for the timer figure (default 1s)")
 	fs.IntVar(&cfg.Memory, "memory", 10000, "open claims for the memory figure")
 	fs.IntVar(&cfg.MemStep, "memory-step", 1000, "sample memory every this many claims")
+	fs.IntVar(&cfg.Cache, "cache", 5000, "sticky workflow cache of both memory workers (run --memory past it)")
+	fs.IntVar(&cfg.Shards, "shards", 4, "history shards of the PostgreSQL-backed Temporal server (flow-postgres)")
 	fs.IntVar(&cfg.TwoClaims, "two-claims", 140, "claims for the two-worker figure")
 	fs.StringVar(&callers, "callers", "1,4,16,64", "concurrent callers for cursor contention")
 	fs.StringVar(&bursts, "bursts", "10,100,1000", "burst sizes for fairness")
@@ -50,7 +56,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&cfg.OrgOpen, "org-open", 1000, "open claims for the organisation figure's worker memory (0: not measured)")
 	fs.IntVar(&cfg.WorkloadDecisions, "workload-decisions", 640, "decisions per method in the workload figure")
 	fs.IntVar(&cfg.WorkloadLimit, "workload-limit", 4, "each eligible person's open-stage limit in the workload figure")
-	fs.StringVar(&only, "only", "", "comma-separated figures to run (rules, fairness, contention, flow, timers, two, memory, organisation, workload); default all")
+	fs.StringVar(&only, "only", "", "comma-separated figures to run (rules, fairness, contention, flow, flow-postgres, timers, two, memory, organisation, workload); default all")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -70,11 +76,26 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "dev bench:", err)
 		return 2
 	}
+	if cfg.TimerLoads, err = ints("timer-loads", timerLoads); err != nil {
+		fmt.Fprintln(stderr, "dev bench:", err)
+		return 2
+	}
+	for _, f := range cfg.Only {
+		if !slices.Contains(bench.Figures, f) {
+			fmt.Fprintf(stderr, "dev bench: --only: %q is not a figure (%s)\n", f, strings.Join(bench.Figures, ", "))
+			return 2
+		}
+	}
 	cleanup, code := prepareRun("bench", &cfg.WorkerBin, &cfg.DataDir, stderr)
 	if code != 0 {
 		return code
 	}
 	defer cleanup()
+	if cfg.NoopBin, err = binary("bench", "noop-worker", cfg.NoopBin); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	cfg.Commit = commit()
 	if cpuProfile != "" {
 		f, err := os.Create(cpuProfile)
 		if err != nil {
@@ -100,7 +121,37 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	fmt.Fprintf(stdout, "\nreport: %s, chart: %s\n", filepath.Join(out, "report.md"), filepath.Join(out, "fairness.svg"))
+	if miss := bench.Misses(rows); len(miss) > 0 {
+		fmt.Fprintf(stderr, "dev bench: %d target(s) missed: %s\n", len(miss), strings.Join(miss, "; "))
+		return 1
+	}
 	return 0
+}
+
+// binary makes a binary flag's path absolute and checks it exists.
+func binary(cmd, flagName, path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err == nil {
+		_, err = os.Stat(abs)
+	}
+	if err != nil {
+		return "", fmt.Errorf("dev %s: --%s %s: %v (make %s builds it)", cmd, flagName, path, err, cmd)
+	}
+	return abs, nil
+}
+
+// commit names the source being measured: git's commit, marked when the tree
+// has uncommitted changes.
+func commit() string {
+	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		return "unknown (not a git checkout)"
+	}
+	c := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
+		c += " with uncommitted changes"
+	}
+	return c
 }
 
 // prepareRun checks --worker, which is absolute from here on, and, when --data is
@@ -126,23 +177,6 @@ func prepareRun(cmd string, worker, data *string, stderr io.Writer) (cleanup fun
 	}
 	*data = dir
 	return func() { _ = os.RemoveAll(dir) }, 0
-}
-
-// runNoopWorker is the baseline worker process the memory figure measures.
-func runNoopWorker(ctx context.Context, args []string, stderr io.Writer) int {
-	fs := flag.NewFlagSet("dev noop-worker", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("address", "127.0.0.1:7233", "Temporal frontend")
-	ns := fs.String("namespace", "default", "namespace")
-	queue := fs.String("queue", "bench-noop", "task queue")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if err := bench.RunNoopWorker(ctx, *addr, *ns, *queue); err != nil {
-		fmt.Fprintln(stderr, "dev noop-worker:", err)
-		return 1
-	}
-	return 0
 }
 
 func ints(flagName, s string) ([]int, error) {

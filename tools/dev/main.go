@@ -47,8 +47,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runDirectory(args[1:], stdout, stderr)
 		case "temporal-server":
 			return runTemporalServer(ctx, args[1:], stderr)
-		case "noop-worker":
-			return runNoopWorker(ctx, args[1:], stderr)
 		}
 	}
 	if len(args) == 0 || args[0] != "demo" {

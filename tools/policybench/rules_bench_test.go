@@ -26,8 +26,12 @@ func BenchmarkRuleEvaluation(b *testing.B) {
 	b.Run("rules_with_trace", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			if r, trace := policy.EvaluateRules(rules, data); r == nil || r.ID != "r199" || len(trace) != policybench.RuleCount {
+			r, trace := policy.EvaluateRules(rules, data)
+			if r == nil || r.ID != "r199" || len(trace) != policybench.RuleCount {
 				b.Fatal("wrong rule")
+			}
+			if _, err := policy.Trace(trace).MarshalJSON(); err != nil { // as the ledger stores it
+				b.Fatal(err)
 			}
 		}
 	})

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sync"
@@ -15,33 +16,42 @@ import (
 	"github.com/batonhq/baton/batonfx"
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/policy"
-	"github.com/batonhq/baton/workflows"
+	"github.com/batonhq/baton/tools/bench/baseline"
 )
 
-// workers runs Baton's worker (with policy p) and the baselines' worker in this
-// process, each on its own task queue, against the stack.
+// workers runs Baton's worker (with policy p), Baton's claim workflow with
+// stubbed activities, and the baselines' worker in this process, each on its
+// own task queue, against the stack.
 type workers struct {
-	baton, noop string // task queues
-	claims      *claimclient.Client
-	stop        func()
+	baton, stub, noop string // task queues
+	claims, stubbed   *claimclient.Client
+	stop              func()
 }
 
 func (s *Stack) startWorkers(name string, p *policy.Policy) (*workers, error) {
-	w := &workers{baton: "bench-baton-" + name, noop: "bench-noop-" + name}
+	w := &workers{baton: "bench-baton-" + name, stub: "bench-stub-" + name, noop: "bench-noop-" + name}
 	acts := activities.New(s.Store, p, nil, "", s.Log)
 	bw := worker.New(s.Client, w.baton, worker.Options{})
 	batonfx.Register(bw, acts)
+	sw := worker.New(s.Client, w.stub, worker.Options{})
+	registerStubbed(sw, p)
 	nw := worker.New(s.Client, w.noop, worker.Options{})
-	registerBaselines(nw)
-	if err := bw.Start(); err != nil {
-		return nil, err
+	baseline.Register(nw)
+	var started []worker.Worker
+	w.stop = func() {
+		for _, x := range started {
+			x.Stop()
+		}
 	}
-	if err := nw.Start(); err != nil {
-		bw.Stop()
-		return nil, err
+	for _, x := range []worker.Worker{bw, sw, nw} {
+		if err := x.Start(); err != nil {
+			w.stop()
+			return nil, err
+		}
+		started = append(started, x)
 	}
 	w.claims = claimclient.New(s.Client, w.baton)
-	w.stop = func() { bw.Stop(); nw.Stop() }
+	w.stubbed = claimclient.New(s.Client, w.stub)
 	return w, nil
 }
 
@@ -76,9 +86,14 @@ func runMany(ctx context.Context, prefix string, n, parallel int, drive func(ctx
 // poll calls check until it reports done, backing off from 2 ms to 25 ms, for at
 // most two minutes.
 func poll(ctx context.Context, what string, check func() (bool, error)) error {
+	return pollEvery(ctx, what, 0, check)
+}
+
+// pollEvery is poll asking every every, without backing off; 0 backs off.
+func pollEvery(ctx context.Context, what string, every time.Duration, check func() (bool, error)) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	wait := 2 * time.Millisecond
+	wait := cmp.Or(every, 2*time.Millisecond)
 	var last error
 	for {
 		done, err := check()
@@ -91,72 +106,15 @@ func poll(ctx context.Context, what string, check func() (bool, error)) error {
 			return fmt.Errorf("%s: gave up after two minutes (last error: %v)", what, last)
 		case <-time.After(wait):
 		}
-		wait = min(wait*2, 25*time.Millisecond)
+		if every == 0 {
+			wait = min(wait*2, 25*time.Millisecond)
+		}
 	}
 }
 
-// driveBaton pushes one claim through every stage, completing each as its
-// round-robin assignee as soon as the assignee is recorded.
-func driveBaton(claims *claimclient.Client) func(ctx context.Context, id string) error {
-	return func(ctx context.Context, id string) error {
-		run, err := claims.Start(ctx, workflows.ClaimInput{ClaimID: id, Owner: "root"})
-		if err != nil {
-			return err
-		}
-		for _, stage := range policy.AssignableStages {
-			var st workflows.ClaimState
-			err := poll(ctx, "wait for "+string(stage)+" assignee", func() (bool, error) {
-				st, err = claims.State(ctx, id)
-				return err == nil && st.Stage == stage && st.Assignee != "", err
-			})
-			if err != nil {
-				return err
-			}
-			in := workflows.CompleteInput{Actor: st.Assignee}
-			if stage == policy.StageReview {
-				in.Outcome = string(policy.OutcomeApproval)
-			}
-			if _, err := claims.Complete(ctx, id, in); err != nil {
-				return err
-			}
-		}
-		return run.Get(ctx, nil)
-	}
-}
-
-// driveNoop does the same to the no-op claim.
-func driveNoop(c client.Client, queue string) func(ctx context.Context, id string) error {
-	return func(ctx context.Context, id string) error {
-		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: queue}, noopWorkflowName, noopStages)
-		if err != nil {
-			return err
-		}
-		for stage := range noopStages {
-			err := poll(ctx, fmt.Sprintf("wait for stage %d", stage), func() (bool, error) {
-				v, err := c.QueryWorkflow(ctx, id, "", noopQuery)
-				if err != nil {
-					return false, err
-				}
-				var st noopState
-				if err := v.Get(&st); err != nil {
-					return false, err
-				}
-				return st.Stage == stage && st.Assigned, nil
-			})
-			if err != nil {
-				return err
-			}
-			h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: noopUpdate,
-				Args: []any{stage}, WaitForStage: client.WorkflowUpdateStageCompleted})
-			if err != nil {
-				return err
-			}
-			if err := h.Get(ctx, nil); err != nil {
-				return err
-			}
-		}
-		return run.Get(ctx, nil)
-	}
+// claimsOnly adapts a driver to runMany, dropping its latencies.
+func claimsOnly(d driver) func(ctx context.Context, id string) error {
+	return func(ctx context.Context, id string) error { _, err := d(ctx, id); return err }
 }
 
 // history returns a workflow's events.
