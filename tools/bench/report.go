@@ -201,7 +201,8 @@ func (r *Results) workloadRows() []Row {
 			fmt.Sprintf("9 %s (%d each), %d callers: decisions/s", w.Name, w.Limit, OrgCallers),
 			fmt.Sprintf("%.0f (%d assigned, %d waiting, %d over a limit)", w.Rate, w.Assigned, w.Backlog, w.Breaches),
 			fmt.Sprintf("%.0f, %s", base.Rate, base.Name), ratio(w.Rate, base.Rate),
-			"0 over a limit", w.Breaches == 0 && w.Assigned == workloadUsers/workloadEvery*w.Limit,
+			fmt.Sprintf("0 over a limit, all %d slots filled", workloadUsers/workloadEvery*w.Limit),
+			w.Breaches == 0 && w.Assigned == workloadUsers/workloadEvery*w.Limit,
 		})
 	}
 	return rows
