@@ -41,8 +41,14 @@ type ChaosConfig struct {
 	// Deactivations deactivate one for good, re-routing what they hold.
 	Aways         int
 	Deactivations int
-	Window        time.Duration
-	Seed          uint64
+	// Calm claims run after the faults, at most three at a time so nobody
+	// can be at their limit of three: with nothing to skew them, each person
+	// still eligible must get exactly Calm/eligible turns at each round-robin
+	// stage. Default 42, which six and seven people divide (a deactivation
+	// leaves six); -1 for none.
+	Calm   int
+	Window time.Duration
+	Seed   uint64
 	// TemporalStore is StoreSQLite (default) or StorePostgres, with Shards
 	// history shards (default 1 and 4).
 	TemporalStore string
@@ -62,6 +68,12 @@ func (c *ChaosConfig) defaults() error {
 	}
 	if c.Workers == 0 {
 		c.Workers = 1
+	}
+	switch {
+	case c.Calm == 0:
+		c.Calm = 42
+	case c.Calm < 0:
+		c.Calm = 0
 	}
 	if c.Window == 0 {
 		c.Window = 2 * time.Second
@@ -220,7 +232,8 @@ type Tally struct {
 	Missing, Extra                       int // decisions called for but absent (or of another method), and rows nothing called for
 	StateMismatch                        int // decisions the ledger and the claim's own state disagree on
 	Spread                               map[string]int
-	Exact                                map[string]bool // stages whose shares were held to exactly equal
+	Exact                                map[string]bool // stages whose whole-run shares were held to exactly equal
+	Calm, CalmSpread                     int             // calm claims, whose shares are held to exactly equal, and their max−min
 	Outbox, Unsent                       int
 	Delivered, Duplicate                 int // distinct Message-IDs received, and receptions beyond the first
 	NeverDelivered                       int
@@ -307,7 +320,10 @@ func (t *Tally) Print(w io.Writer) {
 		scopes = append(scopes, fmt.Sprintf("%s %s %d", s, how, n))
 	}
 	slices.Sort(scopes)
-	fmt.Fprintf(w, "  spread    round robin: %s\n", strings.Join(scopes, ", "))
+	fmt.Fprintf(w, "  spread    round robin over the whole run: %s\n", strings.Join(scopes, ", "))
+	if t.Calm > 0 {
+		fmt.Fprintf(w, "  calm      %d claims after the faults, three at a time: exact shares at capture and acknowledge, max−min %d\n", t.Calm, t.CalmSpread)
+	}
 	fmt.Fprintf(w, "  notify    %d e-mails queued: %d delivered, %d unsent, %d never delivered, %d delivered again\n",
 		t.Outbox, t.Delivered, t.Unsent, t.NeverDelivered, t.Duplicate)
 	fmt.Fprintf(w, "  timers    claim window fired as called for: %d, more often: %d, less often: %d\n", t.TimersOnce, t.TimersTwice, t.TimersNever)

@@ -22,7 +22,10 @@ import (
 // chaosExpected is what the run did, from which what must exist follows.
 type chaosExpected struct {
 	Claims []string // claim ids started
-	Users  []string // the round-robin pool (Users)
+	// Calm are those of Claims started after every fault, at most three at
+	// a time: nobody limited to three could be full, and nobody was away.
+	Calm  []string
+	Users []string // the round-robin pool (Users)
 	// Default is review's default assignee, whom every claim window falls back to.
 	Default string
 	Limit   int      // open-stage limit of everyone but Default
@@ -153,6 +156,7 @@ func auditChaos(exp chaosExpected, obs chaosObserved) *Tally {
 		a.claim(id)
 	}
 	a.roundRobin()
+	a.calm()
 	a.outbox()
 	a.capacity()
 	a.leaver()
@@ -448,6 +452,53 @@ func (a *chaosAudit) roundRobin() {
 			a.loss("round robin at %s: max−min %d among the people no workload fault touched", st, n)
 		}
 	}
+}
+
+// calm checks exact shares over the calm claims: with nobody full, away or
+// gone mid-segment, and every turn from the lowest count up, each run of
+// len(pool) round-robin decisions serves everyone still eligible exactly once,
+// so each must have exactly len(Calm)/len(pool) of the segment's turns at each
+// round-robin stage. One skipped turn shows as one person short and another
+// over, whatever the totals.
+func (a *chaosAudit) calm() {
+	if len(a.exp.Calm) == 0 {
+		return
+	}
+	calm := map[string]bool{}
+	for _, id := range a.exp.Calm {
+		calm[id] = true
+	}
+	pool := slices.DeleteFunc(slices.Clone(a.exp.Users), func(u string) bool { return u == a.exp.Leaver })
+	for _, st := range []policy.Stage{policy.StageCapture, policy.StageAcknowledge} {
+		counts, total := map[string]int{}, 0
+		for _, r := range a.obs.Ledger {
+			if !calm[r.ClaimID] || r.Stage != st || r.Method != policy.MethodRoundRobin {
+				continue
+			}
+			counts[r.Assignee]++
+			total++
+			if strings.Contains(r.Reason, "passed over") {
+				a.loss("calm: decision %s of claim %s passed someone over, which three claims at a time cannot cause: %s", st, r.ClaimID, r.Reason)
+			}
+		}
+		a.t.CalmSpread = max(a.t.CalmSpread, spread(counts, pool))
+		if total%len(pool) != 0 {
+			a.loss("calm: %d round-robin decisions at %s, which %d people do not divide: exact shares not checkable", total, st, len(pool))
+			continue
+		}
+		for _, u := range pool {
+			if counts[u] != total/len(pool) {
+				a.loss("calm: round robin at %s: %s had %d turns, exactly %d expected (%d decisions over %d people)",
+					st, u, counts[u], total/len(pool), total, len(pool))
+			}
+		}
+		for u, n := range counts {
+			if !slices.Contains(pool, u) {
+				a.loss("calm: round robin at %s gave %s, who is not eligible, %d turns", st, u, n)
+			}
+		}
+	}
+	a.t.Calm = len(a.exp.Calm)
 }
 
 // outbox checks every e-mail the claims' decisions queued was sent and

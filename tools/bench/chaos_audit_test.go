@@ -151,17 +151,7 @@ func TestChaosAuditCatchesATimerThatFiredTwice(t *testing.T) {
 // but over counts that do not divide evenly it would read 1.
 func TestChaosAuditCatchesASkippedTurn(t *testing.T) {
 	exp, obs := cleanRun()
-	for i, r := range obs.Ledger {
-		if r.ClaimID == "chaos-00002" && r.Stage == policy.StageCapture {
-			obs.Ledger[i].Assignee = "u4"
-		}
-	}
-	o := obs.Claims["chaos-00002"]
-	st := *o.State
-	st.Decisions = slices.Clone(st.Decisions)
-	st.Decisions[0].Assignee = "u4"
-	o.State = &st
-	obs.Claims["chaos-00002"] = o
+	setCapture(&obs, "chaos-00002", "u4")
 	requireLoss(t, exp, obs, "round robin at capture: u3 had 1 turns, exactly 2 expected")
 }
 
@@ -176,4 +166,41 @@ func TestChaosAuditExpectsTheRunsOwnDecisions(t *testing.T) {
 	exp.Leaver, exp.Touched = "u2", []string{"u2"}
 	exp.Held = []string{workflows.WorkflowID("chaos-00001")} // u2 held its capture
 	requireLoss(t, exp, obs, "ledger: decision capture#2 (round_robin) of claim chaos-00001 missing")
+}
+
+// setCapture gives claim id's capture to who, in the ledger and the claim's
+// state alike.
+func setCapture(obs *chaosObserved, id, who string) {
+	for i, r := range obs.Ledger {
+		if r.ClaimID == id && r.Stage == policy.StageCapture {
+			obs.Ledger[i].Assignee = who
+		}
+	}
+	o := obs.Claims[id]
+	st := *o.State
+	st.Decisions = slices.Clone(st.Decisions)
+	st.Decisions[0].Assignee = who
+	o.State = &st
+	obs.Claims[id] = o
+}
+
+// A skipped turn the whole run's totals hide: people were passed over at
+// their limits while the faults ran, so the whole run is held only to max −
+// min ≤ 1, and an opposite slip earlier evens the totals out. The calm
+// segment after the faults is held to exact shares, and catches it.
+func TestChaosAuditCatchesASkippedTurnInTheCalm(t *testing.T) {
+	exp, obs := cleanRun()
+	exp.Calm = exp.Claims[7:]
+	require.Empty(t, auditChaos(exp, obs).Losses)
+	for i, r := range obs.Ledger {
+		if !slices.Contains(exp.Calm, r.ClaimID) {
+			obs.Ledger[i].Reason = "round robin; passed over u5 (at their limit of 3)"
+		}
+	}
+	setCapture(&obs, "chaos-00003", "u3") // u4's turn, before the calm
+	setCapture(&obs, "chaos-00009", "u4") // u3's turn, in the calm
+	tally := auditChaos(exp, obs)
+	require.False(t, tally.Exact[string(policy.StageCapture)])
+	require.Equal(t, 0, tally.Spread[string(policy.StageCapture)], "the whole run's totals are even")
+	requireLoss(t, exp, obs, "calm: round robin at capture: u3 had 0 turns, exactly 1 expected")
 }

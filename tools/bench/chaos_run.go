@@ -166,6 +166,10 @@ func (r *chaosRun) run(ctx context.Context) (*Tally, error) {
 	if faultErr != nil {
 		return nil, faultErr
 	}
+	calm, err := r.runCalm(ctx)
+	if err != nil && runErr == nil {
+		runErr = err
+	}
 	// A send abandoned when its claim finished is the sweeper's: give it
 	// time. What stays unsent after two minutes is the audit's to count.
 	drainCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
@@ -175,13 +179,13 @@ func (r *chaosRun) run(ctx context.Context) (*Tally, error) {
 		err := r.s.Pool.QueryRow(drainCtx, `SELECT count(*) FROM outbox WHERE sent_at IS NULL`).Scan(&unsent)
 		return err == nil && unsent == 0, err
 	})
-	obs, err := r.s.observeChaos(ctx, r.claims, ids, r.cfg.Window, r.box, r.leaver)
+	obs, err := r.s.observeChaos(ctx, r.claims, append(slices.Clone(ids), calm...), r.cfg.Window, r.box, r.leaver)
 	if err != nil {
 		return nil, err
 	}
 	obs.PeakOpen = peak
 	t := auditChaos(chaosExpected{
-		Claims: ids, Users: Users, Default: chaosDefault, Limit: chaosLimit,
+		Claims: append(ids, calm...), Calm: calm, Users: Users, Default: chaosDefault, Limit: chaosLimit,
 		Touched: r.touched, Gives: r.gives, Leaver: r.leaver, Held: r.held,
 		Faults: r.faults, Start: r.start,
 	}, obs)
@@ -193,6 +197,20 @@ func (r *chaosRun) run(ctx context.Context) (*Tally, error) {
 		t.Losses = append(t.Losses, fmt.Sprintf("only %d of %d faults were injected before the run ended", len(r.faults), len(kinds)))
 	}
 	return t, nil
+}
+
+// runCalm drives the calm claims once every faulty one has finished: at most
+// three at a time, so nobody limited to three can be full, and nobody away.
+func (r *chaosRun) runCalm(ctx context.Context) ([]string, error) {
+	if r.cfg.Calm == 0 {
+		return nil, nil
+	}
+	start := time.Now()
+	ids, _, err := runMany(ctx, "chaos-calm", r.cfg.Calm, min(3, r.cfg.Parallel), func(ctx context.Context, id string) error {
+		return driveThroughFaults(ctx, r.claims, id)
+	})
+	fmt.Fprintf(r.progress, "chaos: %6.1fs  %d calm claims, three at a time, in %.1fs\n", time.Since(r.start).Seconds(), len(ids), time.Since(start).Seconds())
+	return ids, err
 }
 
 // inject fires each fault when the count of finished claims crosses its
