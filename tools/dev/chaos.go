@@ -46,6 +46,7 @@ func runChaos(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&cfg.ServerKills, "server-kills", 1, "times the Temporal server is killed with SIGKILL and restarted")
 	fs.IntVar(&cfg.Aways, "aways", 2, "times one of the round-robin people goes away for a second and comes back")
 	fs.IntVar(&cfg.Deactivations, "deactivations", 1, "people deactivated mid-run, their open stages re-routed")
+	fs.IntVar(&cfg.Calm, "calm", 42, "claims run three at a time after the faults, held to exact round-robin shares (-1: none)")
 	fs.DurationVar(&cfg.Window, "window", 0, "review's claim window (default 2s)")
 	fs.Uint64Var(&cfg.Seed, "seed", 0, "seed for when faults strike (default: the clock; printed)")
 	fs.StringVar(&cfg.TemporalStore, "temporal-store", bench.StoreSQLite, "the Temporal server's store: sqlite, or postgres (persistence and visibility)")
