@@ -66,9 +66,17 @@ func TestStartPrivate(t *testing.T) {
 	port := freePort(t)
 	cfg := privateConfig{dataDir: dir, port: port, database: "baton_private_test", log: testLogger(t)}
 
-	u, stop, _, err := startPrivate(ctx, cfg)
+	u, stop, restart, err := startPrivate(ctx, cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = stop() }) // before TempDir's cleanup, so the server is gone first
+	selectOne(t, ctx, u)
+
+	// A restart takes the server itself down and returns once it answers.
+	conn, err := pgx.Connect(ctx, u)
+	require.NoError(t, err)
+	defer conn.Close(context.WithoutCancel(ctx))
+	require.NoError(t, restart(ctx))
+	require.Error(t, conn.Ping(ctx), "a connection from before the restart survived it")
 	selectOne(t, ctx, u)
 
 	// A second caller reuses the running cluster and must not stop it.
