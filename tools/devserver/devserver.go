@@ -4,9 +4,11 @@
 //
 // It exists so that Baton can be developed and demonstrated on a laptop
 // without installing or operating a Temporal cluster. It is for LOCAL
-// DEVELOPMENT ONLY: there is no authentication, no TLS, a single history
-// shard and a single-connection SQLite store. Production deployments must
-// point Baton at a real Temporal cluster instead.
+// DEVELOPMENT ONLY: there is no authentication, no TLS, and by default a
+// single history shard and a single-connection SQLite store (Config.Postgres
+// and Config.HistoryShards bring it closer to production for the chaos run and
+// the benchmarks, still as one process). Production deployments must point
+// Baton at a real Temporal cluster instead.
 package devserver
 
 import (
