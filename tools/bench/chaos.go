@@ -137,6 +137,9 @@ func Chaos(ctx context.Context, cfg ChaosConfig, progress io.Writer) (*Tally, er
 		TemporalStore: cfg.TemporalStore, Shards: cfg.Shards, ServerBin: cfg.ServerBin,
 		PrivatePostgres: cfg.PGRestarts > 0,
 	})
+	if err != nil && cfg.PGRestarts > 0 {
+		return nil, fmt.Errorf("%w (restarting PostgreSQL needs a cluster of the run's own, from PostgreSQL's binaries; --pg-restarts 0 runs on DATABASE_URL or 127.0.0.1:5432)", err)
+	}
 	if err != nil {
 		return nil, err
 	}
