@@ -258,10 +258,11 @@ func (t *Tally) Lost() bool { return len(t.Losses) > 0 }
 // chaosLimit is the open-stage limit of everyone but u1 in a chaos run.
 const chaosLimit = 3
 
-// giveWaiting has root assign up to n claims waiting unassigned at review to
-// who, and returns what each answer said: a claim that moved on meanwhile
-// refuses (the workflow answered), and a lost answer may hide an assignment
-// that was made.
+// giveWaiting has root assign up to n claims listed as waiting unassigned at
+// review to who, and returns what each answer said. The list comes from
+// visibility, which may lag: a claim whose window already fell back is
+// reassigned from the default assignee; one that moved on refuses (the
+// workflow answered); a lost answer may hide an assignment that was made.
 func giveWaiting(ctx context.Context, claims *claimclient.Client, who string, n int) map[string]giveOutcome {
 	waiting, err := claims.List(ctx, claimclient.ListFilter{Stage: string(policy.StageReview), Status: workflows.StatusUnassigned, Limit: n})
 	if err != nil {

@@ -113,29 +113,36 @@ func baseShape() chaosShape {
 }
 
 // shapes are the ways one claim's decisions may rightly look, from the policy
-// and what the run did to it: a give replaces the window's fallback with an
-// assignment by hand; the leaver's stage is decided again without them, once,
-// unless they completed it first. heldStage is the stage the leaver held (""
-// when the claim is not one they held, or they completed it).
+// and what the run did to it. A give the run made is an assignment by hand:
+// before the claim window runs out it replaces the fallback; after (the run
+// finds claims to give through visibility, which may lag) it reassigns from
+// the default assignee. The leaver's stage is decided again without them,
+// once, unless they completed it first. heldStage is the stage the leaver held
+// ("" when the claim is not one they held, or they completed it).
 func (e chaosExpected) shapes(claimID string, heldStage policy.Stage) []chaosShape {
-	var out []chaosShape
-	gives := []bool{false}
+	var reviews [][]policy.Method
+	base := baseShape()[policy.StageReview]
+	given := [][]policy.Method{
+		{policy.MethodManual, policy.MethodAssign},
+		{policy.MethodManual, policy.MethodDefaultAssignee, policy.MethodAssign},
+	}
 	switch e.Gives[claimID] {
 	case giveMade:
-		gives = []bool{true}
+		reviews = given
 	case giveUnknown:
-		gives = []bool{false, true}
+		reviews = append([][]policy.Method{base}, given...)
+	default:
+		reviews = [][]policy.Method{base}
 	}
-	for _, given := range gives {
+	var out []chaosShape
+	for _, review := range reviews {
 		s := baseShape()
-		if given {
-			s[policy.StageReview] = []policy.Method{policy.MethodManual, policy.MethodAssign}
-		}
+		s[policy.StageReview] = slices.Clone(review)
 		switch heldStage {
 		case policy.StageCapture, policy.StageAcknowledge:
 			s[heldStage] = append(s[heldStage], policy.MethodRoundRobin)
 		case policy.StageReview:
-			if !given {
+			if review[len(review)-1] != policy.MethodAssign {
 				continue // the leaver can hold review only by a give
 			}
 			// Back to its queue, and a whole new claim window.
@@ -267,9 +274,13 @@ func (a *chaosAudit) matchShape(id string, rows []ledgerRow, o claimObservation)
 	shapes := a.exp.shapes(id, held)
 	best, bestScore := shapes[0], -1
 	for _, s := range shapes {
-		score := 0
+		score := 0 // stages matched, then the longest common starts
 		for _, st := range chaosStages {
 			if slices.Equal(s[st], got[st]) {
+				score += 100
+				continue
+			}
+			for i := 0; i < min(len(s[st]), len(got[st])) && s[st][i] == got[st][i]; i++ {
 				score++
 			}
 		}

@@ -160,7 +160,21 @@ func TestChaosAuditCatchesASkippedTurn(t *testing.T) {
 func TestChaosAuditExpectsTheRunsOwnDecisions(t *testing.T) {
 	exp, obs := cleanRun()
 	exp.Gives["chaos-00006"] = giveMade
-	requireLoss(t, exp, obs, "ledger: decision review#2 of claim chaos-00006 is default_assignee, expected assign")
+	requireLoss(t, exp, obs, "ledger: decision review#3 (assign) of claim chaos-00006 missing")
+
+	// A give that landed after the window fell back (visibility lagged)
+	// reassigns from the default assignee: expected, when recorded.
+	wf := workflows.WorkflowID("chaos-00006")
+	give := policy.Decision{Stage: policy.StageReview, Seq: 6, Method: policy.MethodAssign, Assignee: "u5"}
+	obs.Ledger = append(obs.Ledger, ledgerRow{WorkflowID: wf, ClaimID: "chaos-00006", Stage: give.Stage, Seq: give.Seq, Method: give.Method, Assignee: give.Assignee})
+	o := obs.Claims["chaos-00006"]
+	st := *o.State
+	st.Decisions = append(slices.Clone(st.Decisions), give)
+	o.State = &st
+	obs.Claims["chaos-00006"] = o
+	obs.Outbox = append(obs.Outbox, outboxRow{MessageID: "give@chaos.example", ClaimID: "chaos-00006", Sent: true})
+	obs.Deliveries["give@chaos.example"] = []time.Time{exp.Start}
+	require.Empty(t, auditChaos(exp, obs).Losses)
 
 	exp, obs = cleanRun()
 	exp.Leaver, exp.Touched = "u2", []string{"u2"}

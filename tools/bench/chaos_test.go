@@ -15,8 +15,9 @@ import (
 )
 
 // chaosClaims is a multiple of the seven round-robin people, so exact shares
-// are checkable where nothing skewed them.
-const chaosClaims = 42
+// are checkable where nothing skewed them; calmClaims, run after the faults,
+// of six and seven (a deactivation leaves six eligible).
+const chaosClaims, calmClaims = 42, 42
 
 // TestChaosLosesNothing is make chaos, shorter: two real worker binaries, the
 // first killed with SIGKILL and restarted, the second killed and left down;
@@ -24,7 +25,8 @@ const chaosClaims = 42
 // cluster of the test's own) restarted; the Temporal server, in a process of
 // its own, stopped and started again on its SQLite file, and killed with
 // SIGKILL and started again; one person away and back, another deactivated and
-// what they hold re-routed. Nothing may be lost or done twice.
+// what they hold re-routed; then the calm claims, held to exact shares. Nothing
+// may be lost or done twice.
 func TestChaosLosesNothing(t *testing.T) {
 	runChaos(t, bench.StoreSQLite)
 }
@@ -49,7 +51,7 @@ func runChaos(t *testing.T, store string) {
 	start := time.Now()
 	tally, err := bench.Chaos(ctx, bench.ChaosConfig{
 		DataDir: dir, WorkerBin: worker, ServerBin: dev, TemporalStore: store,
-		Claims: chaosClaims, Parallel: 16, Workers: 2,
+		Claims: chaosClaims, Calm: calmClaims, Parallel: 16, Workers: 2,
 		Kills: 1, Downs: 1, Cuts: 1, PGRestarts: 1, Restarts: 1, ServerKills: 1, Aways: 1, Deactivations: 1,
 		Seed: uint64(time.Now().UnixNano()),
 	}, &progress)
@@ -58,10 +60,11 @@ func runChaos(t *testing.T, store string) {
 	tally.Print(&report)
 	t.Logf("%s%s(whole test, builds included: %.0f s)", progress.String(), report.String(), time.Since(start).Seconds())
 	require.Empty(t, tally.Losses, report.String())
-	require.Equal(t, chaosClaims, tally.Finished)
+	require.Equal(t, chaosClaims+calmClaims, tally.Finished)
+	require.Equal(t, calmClaims, tally.Calm, "the calm segment was held to exact shares")
 	require.Len(t, tally.Faults, 8, "every fault was injected mid-run")
 	require.NotEmpty(t, tally.Deactivated)
 	require.Equal(t, tally.Expected, tally.Decisions, "the ledger holds exactly the decisions called for")
-	require.Equal(t, chaosClaims, tally.TimersOnce)
+	require.Equal(t, chaosClaims+calmClaims, tally.TimersOnce)
 	require.Equal(t, tally.Outbox, tally.Delivered)
 }
