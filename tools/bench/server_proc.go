@@ -47,6 +47,7 @@ func startServerProc(ctx context.Context, bin string, cfg devserver.Config, logD
 		cmd.Env = append(cmd.Env, "PGPASSWORD="+cfg.Postgres.Password) // not on the command line
 	}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = serverProcAttr()
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return nil, fmt.Errorf("start the Temporal server (%s): %w", bin, err)
