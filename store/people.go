@@ -315,17 +315,38 @@ func (p *People) Delegate(ctx context.Context, from, first string, req policy.Re
 }
 
 // Hold implements policy.People: the person's workload at stage, their row
-// locked until the transaction ends when they have a limit there.
+// locked until the transaction ends (alone when they have a limit there, so
+// decisions filling their last slot go one at a time; shared otherwise), and
+// offline when they were deactivated after their turn was read.
 func (p *People) Hold(ctx context.Context, id string, stage policy.Stage) (policy.Workload, error) {
 	w, limited, err := p.qs.workload(ctx, q("UserWorkload"), id, stage)
-	if err != nil || !limited {
+	if err != nil {
 		return w, err
 	}
-	if _, err := p.qs.db.Exec(ctx, q("UserWorkloadLock"), id); err != nil {
+	// The turn was read before this: a deactivation or a status change may have
+	// committed since. Locking the row, with or without a limit, orders this
+	// decision with them, and what it reads after the lock is what they wrote.
+	var active bool
+	if limited {
+		err = p.qs.db.QueryRow(ctx, q("UserWorkloadLock"), id).Scan(&active)
+		if err == nil {
+			w, _, err = p.qs.workload(ctx, q("UserWorkload"), id, stage)
+		}
+	} else {
+		var status string
+		err = p.qs.db.QueryRow(ctx, q("UserHoldShare"), id).Scan(&active, &status)
+		w.Status = policy.Availability(status)
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return policy.Workload{}, nil // not in the directory: the caller's check refuses them
+	}
+	if err != nil {
 		return policy.Workload{}, fmt.Errorf("hold the workload of %q: %w", id, err)
 	}
-	w, _, err = p.qs.workload(ctx, q("UserWorkload"), id, stage)
-	return w, err
+	if !active {
+		w.Status = policy.Offline // deactivated since their turn was read
+	}
+	return w, nil
 }
 
 // LeastLoaded implements policy.People: the scope's pool entered as for Turns,

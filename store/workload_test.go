@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -101,4 +102,61 @@ users:
 	w, err := db.Store.UserWorkload(ctx, "ann")
 	require.NoError(t, err)
 	require.Equal(t, 1, w.Open)
+}
+
+// A deactivation that commits after a decision read the turn, but before it
+// gave the stage, must not leave the leaver holding it: the decision's hold
+// waits for the deactivation and then sees them inactive (an unlimited person's
+// row too), so the stage goes to someone else rather than to a leaver whose
+// list of held stages was already taken.
+func TestADeactivationDuringADecisionIsSeenByItsHold(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := batontest.New(t)
+	_, err := loadDir(t, db.Store, `
+users:
+  - {id: ann, name: Ann, email: ann@example.com, permissions: [MakeClaimDecisions]}
+  - {id: bob, name: Bob, email: bob@example.com, permissions: [MakeClaimDecisions]}
+`)
+	require.NoError(t, err)
+	req := policy.Requirement{Stage: policy.StageCapture, Required: []string{"MakeClaimDecisions"}}
+
+	leave, err := db.Pool.Begin(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = leave.Rollback(ctx) })
+	_, err = leave.Exec(ctx, `UPDATE users SET active = false WHERE id = 'ann'`)
+	require.NoError(t, err)
+
+	held := make(chan policy.Workload, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- db.Store.InTx(ctx, func(qs *store.Queries) error {
+			v, err := qs.People().Turns(ctx, policy.StageScope(policy.StageCapture), req, policy.TurnOrder{Stage: policy.StageCapture})
+			if err != nil {
+				return err
+			}
+			if v.Next == nil || v.Next.User.ID != "ann" {
+				return fmt.Errorf("the turn should still read ann, active until the deactivation commits: %+v", v.Next)
+			}
+			w, err := qs.People().Hold(ctx, "ann", policy.StageCapture)
+			held <- w
+			return err
+		})
+	}()
+	batontest.Eventually(t, 20*time.Second, func() (bool, string) {
+		select {
+		case w := <-held:
+			t.Fatalf("the hold did not wait for the deactivation: %+v", w)
+		default:
+		}
+		var waiting int
+		require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM users WHERE id = $1 FOR SHARE%'`).Scan(&waiting))
+		return waiting > 0, "the decision's hold never waited on ann's row"
+	})
+	require.NoError(t, leave.Commit(ctx))
+	w := <-held
+	require.NoError(t, <-done)
+	require.Equal(t, policy.Offline, w.Status, "ann left while the decision ran")
+	require.NotEmpty(t, w.Refuse(policy.StageCapture), "and a leaver is passed over")
 }

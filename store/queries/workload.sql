@@ -22,11 +22,19 @@ SELECT effective_status(u.id, u.status), current_delegate(u.id), u.cap_total, u.
 FROM users u WHERE u.id = $1;
 
 -- name: UserWorkloadLock
--- Locks a person's row until the transaction ends: concurrent decisions that
--- might fill their last slot take it one at a time. The counts are read after,
--- in a statement of their own, so they see what the decision that held the lock
--- before committed.
-SELECT 1 FROM users WHERE id = $1 FOR UPDATE;
+-- Locks a limited person's row until the transaction ends: concurrent decisions
+-- that might fill their last slot take it one at a time. The counts are read
+-- after, in a statement of their own, so they see what the decision that held
+-- the lock before committed. Returns whether they are still active.
+SELECT active FROM users WHERE id = $1 FOR UPDATE;
+
+-- name: UserHoldShare
+-- Locks the row of a person without limits until the transaction ends, shared
+-- with other decisions but not with a deactivation or a status change, which
+-- wait for this decision to commit (and then see the stage it gives them) or
+-- commit first (and then this reads what they wrote): whether the person is
+-- still active, and their status.
+SELECT active, effective_status(id, status) FROM users WHERE id = $1 FOR SHARE;
 
 -- name: UserOpenByStage
 -- How many stages a person holds open at each stage.
