@@ -25,6 +25,7 @@ func main() {
 }
 
 const usage = `usage: dev demo [flags] | dev bench [flags] | dev chaos [flags] | dev directory [flags]
+       dev temporal-server [flags]   (the Temporal server alone, in its own process: what chaos SIGKILLs)
 
 Runs an embedded Temporal server (SQLite under --data), the Web UI, PostgreSQL
 (DATABASE_URL, else 127.0.0.1:5432, else a private cluster under --data), the
