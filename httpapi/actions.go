@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/batonhq/baton/claimclient"
+	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/workflows"
 )
 
@@ -26,20 +29,26 @@ const UpdateTimeout = 30 * time.Second
 
 // Request bodies. The actor is never among their fields: it is the caller.
 type (
+	// Stage, in each, is optional: the stage the caller acts on, refused with
+	// 409 if the claim has moved to another.
 	assignBody struct {
-		UserID   string `json:"userId"`
-		Comment  string `json:"comment"`
-		Override bool   `json:"override"` // past the assignee's capacity limit
+		UserID   string       `json:"userId"`
+		Comment  string       `json:"comment"`
+		Override bool         `json:"override"` // past the assignee's capacity limit
+		Stage    policy.Stage `json:"stage"`
 	}
 	claimBody struct {
-		Override bool `json:"override"` // past the caller's own capacity limit
+		Override bool         `json:"override"` // past the caller's own capacity limit
+		Stage    policy.Stage `json:"stage"`
 	}
 	unassignBody struct {
-		Comment string `json:"comment"`
+		Comment string       `json:"comment"`
+		Stage   policy.Stage `json:"stage"`
 	}
 	completeBody struct {
-		Outcome string `json:"outcome"`
-		Note    string `json:"note"`
+		Outcome string       `json:"outcome"`
+		Note    string       `json:"note"`
+		Stage   policy.Stage `json:"stage"`
 	}
 	startReassignmentBody struct {
 		Group   string `json:"group"`
@@ -53,28 +62,28 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request) {
 	var b assignBody
 	s.act(w, r, &b, true, "assignment", func(ctx context.Context, claimID, actor string) (any, error) {
 		return s.claims.Assign(ctx, claimID, workflows.AssignInput{Actor: actor, UserID: b.UserID, Comment: b.Comment,
-			Override: b.Override})
+			Override: b.Override, Stage: b.Stage})
 	})
 }
 
 func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
 	var b claimBody
 	s.act(w, r, &b, false, "claiming", func(ctx context.Context, claimID, actor string) (any, error) {
-		return s.claims.Claim(ctx, claimID, workflows.ClaimStageInput{Actor: actor, Override: b.Override})
+		return s.claims.Claim(ctx, claimID, workflows.ClaimStageInput{Actor: actor, Override: b.Override, Stage: b.Stage})
 	})
 }
 
 func (s *Server) unassign(w http.ResponseWriter, r *http.Request) {
 	var b unassignBody
 	s.act(w, r, &b, false, "unassigning", func(ctx context.Context, claimID, actor string) (any, error) {
-		return s.claims.Unassign(ctx, claimID, workflows.UnassignInput{Actor: actor, Comment: b.Comment})
+		return s.claims.Unassign(ctx, claimID, workflows.UnassignInput{Actor: actor, Comment: b.Comment, Stage: b.Stage})
 	})
 }
 
 func (s *Server) complete(w http.ResponseWriter, r *http.Request) {
 	var b completeBody
 	s.act(w, r, &b, false, "completion", func(ctx context.Context, claimID, actor string) (any, error) {
-		return s.claims.Complete(ctx, claimID, workflows.CompleteInput{Actor: actor, Outcome: b.Outcome, Note: b.Note})
+		return s.claims.Complete(ctx, claimID, workflows.CompleteInput{Actor: actor, Outcome: b.Outcome, Note: b.Note, Stage: b.Stage})
 	})
 }
 
@@ -163,18 +172,20 @@ func decodeBody(w http.ResponseWriter, r *http.Request, dst any, needsBody bool)
 
 // fields lists a body's JSON fields, for messages.
 func fields(dst any) string {
-	switch dst.(type) {
-	case *assignBody:
-		return `{"userId", "comment"}`
-	case *unassignBody:
-		return `{"comment"}`
-	case *completeBody:
-		return `{"outcome", "note"}`
-	case *startReassignmentBody:
-		return `{"group", "comment"}`
-	default:
+	t := reflect.TypeOf(dst)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var names []string
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			names = append(names, strconv.Quote(name))
+		}
+	}
+	if len(names) == 0 {
 		return "{} (no fields)"
 	}
+	return "{" + strings.Join(names, ", ") + "}"
 }
 
 // updateError answers a failed update. Baton's typed rejections carry the

@@ -453,6 +453,31 @@ func TestManualAssignAndReassignRules(t *testing.T) {
 	require.Equal(t, policy.StageAcknowledge, h.state().Stage)
 }
 
+// An action that names the stage it means is refused once the claim has moved
+// on: an operator acting on a stale view never reassigns the next stage.
+func TestActionsMeantForAnotherStageAreRefused(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: policy.MethodManual})
+	var before workflows.ClaimState
+	h.then(func() { before = h.state() })
+	refused := rejected(t, workflows.ErrTypeConflict, "claim c1 is at capture, not review")
+	h.do(workflows.UpdateAssign, workflows.AssignInput{Actor: "root", UserID: "ann", Stage: policy.StageReview}, refused)
+	h.do(workflows.UpdateClaim, workflows.ClaimStageInput{Actor: "ann", Stage: policy.StageReview}, refused)
+	h.then(func() { require.Equal(t, before, h.state(), "refusals change nothing") })
+	h.do(workflows.UpdateAssign, workflows.AssignInput{Actor: "root", UserID: "ann", Stage: policy.StageCapture}, ok(t))
+	h.do(workflows.UpdateUnassign, workflows.UnassignInput{Actor: "root", Stage: policy.StageReview}, refused)
+	h.do(workflows.UpdateCompleteStage, workflows.CompleteInput{Actor: "ann", Stage: policy.StageReview}, refused)
+	h.do(workflows.UpdateCompleteStage, workflows.CompleteInput{Actor: "ann", Stage: policy.StageCapture}, ok(t))
+	h.do(workflows.UpdateAssign, workflows.AssignInput{Actor: "root", UserID: "bob", Stage: policy.StageCapture},
+		rejected(t, workflows.ErrTypeConflict, "claim c1 is at review, not capture"))
+	h.then(func() {
+		s := h.state()
+		require.Equal(t, policy.StageReview, s.Stage)
+		require.Empty(t, s.Assignee, "the stale assignment did not land on review")
+	})
+	h.start("own")
+}
+
 func TestAssignmentsDisabled(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, &policy.Policy{Version: "v1", AssignmentsEnabled: false, Method: policy.MethodRoundRobin})

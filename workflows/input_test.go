@@ -88,13 +88,13 @@ func TestUpdateInputsDecodedStrictly(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ name, update, raw, want string }{
 		{"outcome typo", workflows.UpdateCompleteStage, `{"actor": "ann", "outcme": "approval"}`,
-			`complete_stage: unknown field "outcme": want {"actor", "outcome", "note"}`},
+			`complete_stage: unknown field "outcme": want {"actor", "outcome", "note", "stage"}`},
 		{"override as a string", workflows.UpdateAssign, `{"actor": "root", "userId": "bob", "override": "yes"}`,
 			`assign: field "override" must be a JSON boolean, not string`},
 		{"version as a string", workflows.UpdateMigratePolicy, `{"actor": "root", "version": "2"}`,
 			`migrate_policy: field "version" must be a JSON number, not string`},
-		{"claim typo", workflows.UpdateClaim, `{"actr": "ann"}`, `claim: unknown field "actr": want {"actor", "override"}`},
-		{"unassign typo", workflows.UpdateUnassign, `{"actor": "ann", "coment": "x"}`, `unassign: unknown field "coment": want {"actor", "comment"}`},
+		{"claim typo", workflows.UpdateClaim, `{"actr": "ann"}`, `claim: unknown field "actr": want {"actor", "override", "stage"}`},
+		{"unassign typo", workflows.UpdateUnassign, `{"actor": "ann", "coment": "x"}`, `unassign: unknown field "coment": want {"actor", "comment", "stage"}`},
 		{"group typo", workflows.UpdateStartReassignment, `{"actor": "ann", "grp": "x"}`,
 			`start_reassignment: unknown field "grp": want {"actor", "group", "comment"}`},
 	} {

@@ -25,6 +25,10 @@ type AssignInput struct {
 	Comment string `json:"comment,omitempty"`
 	// Override assigns past the user's capacity limit; the decision says so.
 	Override bool `json:"override,omitempty"`
+	// Stage, when set, is the stage the caller means: the update is refused
+	// (BatonConflict) if the claim has moved to another, so an action taken on
+	// a stale view never lands on the next stage.
+	Stage policy.Stage `json:"stage,omitempty"`
 
 	undecodable error // set by UnmarshalJSON: the validator rejects it
 }
@@ -35,6 +39,10 @@ type CompleteInput struct {
 	Actor   string `json:"actor"`
 	Outcome string `json:"outcome,omitempty"`
 	Note    string `json:"note,omitempty"`
+	// Stage, when set, is the stage the caller means: the update is refused
+	// (BatonConflict) if the claim has moved to another, so an action taken on
+	// a stale view never lands on the next stage.
+	Stage policy.Stage `json:"stage,omitempty"`
 
 	undecodable error // set by UnmarshalJSON: the validator rejects it
 }
@@ -44,6 +52,10 @@ type ClaimStageInput struct {
 	Actor string `json:"actor"`
 	// Override takes the stage past the actor's own capacity limit.
 	Override bool `json:"override,omitempty"`
+	// Stage, when set, is the stage the caller means: the update is refused
+	// (BatonConflict) if the claim has moved to another, so an action taken on
+	// a stale view never lands on the next stage.
+	Stage policy.Stage `json:"stage,omitempty"`
 
 	undecodable error // set by UnmarshalJSON: the validator rejects it
 }
@@ -52,6 +64,10 @@ type ClaimStageInput struct {
 type UnassignInput struct {
 	Actor   string `json:"actor"`
 	Comment string `json:"comment,omitempty"`
+	// Stage, when set, is the stage the caller means: the update is refused
+	// (BatonConflict) if the claim has moved to another, so an action taken on
+	// a stale view never lands on the next stage.
+	Stage policy.Stage `json:"stage,omitempty"`
 
 	undecodable error // set by UnmarshalJSON: the validator rejects it
 }

@@ -14,6 +14,15 @@ func reject(kind, format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), kind, nil)
 }
 
+// checkStage refuses an action meant for another stage than the claim's
+// current one (want set by a caller acting on what it saw).
+func (c *claim) checkStage(want policy.Stage, action string) error {
+	if want != "" && want != c.state.Stage {
+		return reject(ErrTypeConflict, "claim %s is at %s, not %s: %s refused", c.in.ClaimID, c.state.Stage, want, action)
+	}
+	return nil
+}
+
 // checkOpen rejects actions while the stage cannot take them. A change being
 // recorded is not one of those reasons: the update waits its turn (waitTurn).
 func (c *claim) checkOpen(action string) error {
@@ -38,6 +47,9 @@ func (c *claim) validateAssign(in AssignInput) error {
 	}
 	if in.UserID == "" {
 		return reject(ErrTypeInvalid, "assign: userId is required")
+	}
+	if err := c.checkStage(in.Stage, "assignment"); err != nil {
+		return err
 	}
 	if err := c.checkOpen("assignment"); err != nil {
 		return err
@@ -65,6 +77,9 @@ func (c *claim) validateClaim(in ClaimStageInput) error {
 	if in.Actor == "" {
 		return reject(ErrTypeInvalid, "claim: actor is required")
 	}
+	if err := c.checkStage(in.Stage, "claiming"); err != nil {
+		return err
+	}
 	if err := c.checkOpen("claiming"); err != nil {
 		return err
 	}
@@ -91,6 +106,9 @@ func (c *claim) validateClaim(in ClaimStageInput) error {
 func (c *claim) validateUnassign(in UnassignInput) error {
 	if in.Actor == "" {
 		return reject(ErrTypeInvalid, "unassign: actor is required")
+	}
+	if err := c.checkStage(in.Stage, "unassigning"); err != nil {
+		return err
 	}
 	if err := c.checkOpen("unassigning"); err != nil {
 		return err
@@ -123,6 +141,9 @@ func (c *claim) checkNotReassigning() error {
 func (c *claim) validateComplete(in CompleteInput) error {
 	if in.Actor == "" {
 		return reject(ErrTypeInvalid, "complete_stage: actor is required")
+	}
+	if err := c.checkStage(in.Stage, "completion"); err != nil {
+		return err
 	}
 	if err := c.checkOpen("completion"); err != nil {
 		return err

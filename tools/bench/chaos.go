@@ -270,7 +270,10 @@ func giveWaiting(ctx context.Context, claims *claimclient.Client, who string, n 
 	}
 	given := map[string]giveOutcome{}
 	for _, l := range waiting {
-		_, err := claims.Assign(ctx, l.ClaimID, workflows.AssignInput{Actor: "root", UserID: who, Comment: "chaos"})
+		// Meant for review: visibility lags, and a claim listed there may have
+		// moved on, which the stage guard refuses rather than reassigning the
+		// next stage.
+		_, err := claims.Assign(ctx, l.ClaimID, workflows.AssignInput{Actor: "root", UserID: who, Comment: "chaos", Stage: policy.StageReview})
 		var app *temporal.ApplicationError
 		switch {
 		case err == nil:

@@ -117,11 +117,11 @@ func temporalClientRows() []badInput {
 		startRow("claim id of the wrong type", `{"claimId": 1001}`, "claim/1001",
 			failed+`start input: field "claimId" must be a JSON string, not number`),
 		rawUpdateRow("unknown update field", "D", workflows.UpdateCompleteStage, `{"actor": "ann", "outcme": "approval"}`,
-			`BatonInvalidRequest: complete_stage: unknown field "outcme": want {"actor", "outcome", "note"}`),
+			`BatonInvalidRequest: complete_stage: unknown field "outcme": want {"actor", "outcome", "note", "stage"}`),
 		rawUpdateRow("update field of the wrong type", "A", workflows.UpdateAssign, `{"actor": "root", "userId": "bob", "override": "yes"}`,
 			`BatonInvalidRequest: assign: field "override" must be a JSON boolean, not string`),
 		rawUpdateRow("update argument not an object", "A", workflows.UpdateUnassign, `"ann"`,
-			`BatonInvalidRequest: unassign: the input must be a JSON object {"actor", "comment"}, not string`),
+			`BatonInvalidRequest: unassign: the input must be a JSON object {"actor", "comment", "stage"}, not string`),
 	}
 }
 

@@ -242,7 +242,7 @@ func TestActionBodies(t *testing.T) {
 	require.Contains(t, r.errMessage(), `unknown field "actor": the actor is always the caller`)
 	r = h.post(path+"/complete", ann, `{"outcome": "approval", "notes": "x"}`)
 	requireError(t, r, http.StatusBadRequest, "invalid_body")
-	require.Equal(t, `unknown field "notes": want {"outcome", "note"}`, r.errMessage())
+	require.Equal(t, `unknown field "notes": want {"outcome", "note", "stage"}`, r.errMessage())
 	r = h.post(path+"/claim", ann, `{"comment": "mine"}`)
 	requireError(t, r, http.StatusBadRequest, "invalid_body")
 	require.Contains(t, r.errMessage(), `unknown field "comment"`)
@@ -256,7 +256,7 @@ func TestActionBodies(t *testing.T) {
 	// Bodies with a required field may not be empty; the others may.
 	r = h.post(path+"/assign", ann, nil)
 	requireError(t, r, http.StatusBadRequest, "invalid_body")
-	require.Equal(t, `a JSON body is required: {"userId", "comment"}`, r.errMessage())
+	require.Equal(t, `a JSON body is required: {"userId", "comment", "override", "stage"}`, r.errMessage())
 	requireError(t, h.post(path+"/start-reassignment", ann, nil), http.StatusBadRequest, "invalid_body")
 	// Too large: 413, whatever the JSON.
 	big := `{"userId": "bob", "comment": "` + strings.Repeat("x", httpapi.MaxBodyBytes) + `"}`
@@ -268,6 +268,10 @@ func TestActionBodies(t *testing.T) {
 	r = h.post(path+"/assign", ann, `{}`)
 	requireError(t, r, http.StatusBadRequest, "invalid")
 	require.Equal(t, "assign: userId is required", r.errMessage())
+	// An action meant for another stage than the claim's is refused.
+	r = h.post(path+"/claim", bob, `{"stage": "review"}`)
+	requireError(t, r, http.StatusConflict, "conflict")
+	require.Contains(t, r.errMessage(), "is at capture, not review: claiming refused")
 	requireError(t, h.post("/api/claims/bad%20id/claim", ann, nil), http.StatusBadRequest, "invalid_claim_id")
 	requireError(t, h.post("/api/claims/no-such-claim/claim", ann, nil), http.StatusNotFound, "claim_not_found")
 
@@ -275,8 +279,8 @@ func TestActionBodies(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, before, after, "no rejected request changed the claim")
 
-	// The empty body of claim is fine: bob takes it.
-	r = h.post(path+"/claim", bob, nil)
+	// The empty body of claim is fine, and so is the stage it is at: bob takes it.
+	r = h.post(path+"/claim", bob, `{"stage": "capture"}`)
 	require.Equal(t, http.StatusOK, r.code, r.raw)
 	require.Equal(t, "bob", r.body["assignee"])
 	require.Equal(t, "bob", r.body["actor"])
