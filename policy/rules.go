@@ -1,8 +1,6 @@
 package policy
 
 import (
-	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
@@ -106,11 +104,8 @@ func (t RuleTrace) Reason() string {
 	if t.Why != "" || t.failed == nil {
 		return t.Why
 	}
-	c := t.failed
-	if t.missing {
-		return fmt.Sprintf("%s %s %s: the claim has no %s", c.Attribute, c.Operator, strings.Join(c.Values, ", "), c.Attribute)
-	}
-	return fmt.Sprintf("%s %s %s: %q does not match", c.Attribute, c.Operator, strings.Join(c.Values, ", "), t.value)
+	w := reasonWriter{esc: func(buf []byte, s string) []byte { return append(buf, s...) }}
+	return string(w.reason(nil, &t))
 }
 
 // Written is the trace with every Reason written into Why, as it reads once
@@ -134,49 +129,69 @@ func (t Trace) MarshalJSON() ([]byte, error) {
 	if t == nil {
 		return []byte("null"), nil
 	}
+	w := reasonWriter{esc: appendJSONText}
 	buf := make([]byte, 0, 160*len(t)+2)
 	buf = append(buf, '[')
-	var value, quoted string // the last value quoted: most rules fail on the same one
 	for i := range t {
-		e := &t[i]
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = append(buf, `{"ruleId":"`...)
-		buf = appendJSONText(buf, e.RuleID)
-		if e.Matched {
-			buf = append(buf, `","matched":true,"why":"`...)
-		} else {
-			buf = append(buf, `","matched":false,"why":"`...)
-		}
-		if c := e.failed; e.Why == "" && c != nil {
-			buf = appendJSONText(buf, c.Attribute)
-			buf = append(buf, ' ')
-			buf = appendJSONText(buf, string(c.Operator))
-			buf = append(buf, ' ')
-			for k, v := range c.Values {
-				if k > 0 {
-					buf = append(buf, ", "...)
-				}
-				buf = appendJSONText(buf, v)
-			}
-			if e.missing {
-				buf = append(buf, ": the claim has no "...)
-				buf = appendJSONText(buf, c.Attribute)
-			} else {
-				if quoted == "" || value != e.value {
-					value, quoted = e.value, strconv.Quote(e.value)
-				}
-				buf = append(buf, ": "...)
-				buf = appendJSONText(buf, quoted)
-				buf = append(buf, " does not match"...)
-			}
-		} else {
-			buf = appendJSONText(buf, e.Why)
-		}
-		buf = append(buf, `"}`...)
+		buf = w.entry(buf, &t[i])
 	}
 	return append(buf, ']'), nil
+}
+
+// MarshalJSON writes the trace entry with its reason.
+func (t RuleTrace) MarshalJSON() ([]byte, error) {
+	w := reasonWriter{esc: appendJSONText}
+	return w.entry(nil, &t), nil
+}
+
+// reasonWriter writes reasons, the one place their text is made: for Reason
+// as it is (esc appends), for the ledger's JSON escaped (esc appendJSONText).
+type reasonWriter struct {
+	esc           func(buf []byte, s string) []byte
+	value, quoted string // the last value quoted: most rules fail on the same one
+}
+
+// entry appends t as a JSON object {ruleId, matched, why}.
+func (w *reasonWriter) entry(buf []byte, t *RuleTrace) []byte {
+	buf = append(buf, `{"ruleId":"`...)
+	buf = appendJSONText(buf, t.RuleID)
+	if t.Matched {
+		buf = append(buf, `","matched":true,"why":"`...)
+	} else {
+		buf = append(buf, `","matched":false,"why":"`...)
+	}
+	return append(w.reason(buf, t), `"}`...)
+}
+
+// reason appends why t did or did not match.
+func (w *reasonWriter) reason(buf []byte, t *RuleTrace) []byte {
+	c := t.failed
+	if t.Why != "" || c == nil {
+		return w.esc(buf, t.Why)
+	}
+	buf = w.esc(buf, c.Attribute)
+	buf = append(buf, ' ')
+	buf = w.esc(buf, string(c.Operator))
+	buf = append(buf, ' ')
+	for k, v := range c.Values {
+		if k > 0 {
+			buf = append(buf, ", "...)
+		}
+		buf = w.esc(buf, v)
+	}
+	if t.missing {
+		buf = append(buf, ": the claim has no "...)
+		return w.esc(buf, c.Attribute)
+	}
+	if w.quoted == "" || w.value != t.value {
+		w.value, w.quoted = t.value, strconv.Quote(t.value)
+	}
+	buf = append(buf, ": "...)
+	buf = w.esc(buf, w.quoted)
+	return append(buf, " does not match"...)
 }
 
 // appendJSONText appends s escaped for the inside of a JSON string.
@@ -201,16 +216,6 @@ func appendJSONText(buf []byte, s string) []byte {
 		start = i + 1
 	}
 	return append(buf, s[start:]...)
-}
-
-// MarshalJSON writes the trace entry with its reason.
-func (t RuleTrace) MarshalJSON() ([]byte, error) {
-	type wire struct {
-		RuleID  string `json:"ruleId"`
-		Matched bool   `json:"matched"`
-		Why     string `json:"why"`
-	}
-	return json.Marshal(wire{t.RuleID, t.Matched, t.Reason()})
 }
 
 // attributeOperators lists the operators each source attribute accepts. Claim data
