@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"reflect"
-	"strconv"
 	"strings"
 	"time"
 
@@ -172,20 +170,10 @@ func decodeBody(w http.ResponseWriter, r *http.Request, dst any, needsBody bool)
 
 // fields lists a body's JSON fields, for messages.
 func fields(dst any) string {
-	t := reflect.TypeOf(dst)
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
+	if f := workflows.JSONFields(dst); f != "{}" {
+		return f
 	}
-	var names []string
-	for i := range t.NumField() {
-		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
-			names = append(names, strconv.Quote(name))
-		}
-	}
-	if len(names) == 0 {
-		return "{} (no fields)"
-	}
-	return "{" + strings.Join(names, ", ") + "}"
+	return "{} (no fields)"
 }
 
 // updateError answers a failed update. Baton's typed rejections carry the

@@ -95,7 +95,7 @@ func decodeStrict(b []byte, v any, what string) error {
 	if err == nil {
 		return nil
 	}
-	want := fieldNames(reflect.TypeOf(v).Elem())
+	want := JSONFields(v)
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &typ) && typ.Field == "":
@@ -108,8 +108,14 @@ func decodeStrict(b []byte, v any, what string) error {
 	return fmt.Errorf("%s: %s", what, strings.TrimPrefix(err.Error(), "json: "))
 }
 
-// fieldNames lists a struct's JSON field names: {"actor", "outcome", "note"}.
-func fieldNames(t reflect.Type) string {
+// JSONFields lists the JSON field names of a struct, or of what v points to, as
+// messages about an unknown field name them: {"actor", "outcome", "note"}. The
+// HTTP API's bodies use it too, so both answer the same way.
+func JSONFields(v any) string {
+	t := reflect.TypeOf(v)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
 	var names []string
 	for i := range t.NumField() {
 		f := t.Field(i)
