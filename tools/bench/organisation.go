@@ -80,7 +80,7 @@ func (s *Stack) organisation(ctx context.Context, workerBin string, n, decisions
 	}
 	// As many connections as callers, and a few to spare: the figure measures
 	// the turn order, not a queue for connections.
-	url := store.WithSearchPath(s.pg.URL, schema) + fmt.Sprintf("&pool_max_conns=%d", OrgCallers+8)
+	url := withPoolSize(store.WithSearchPath(s.pg.URL, schema), OrgCallers+8)
 	pool, err := store.NewPool(ctx, url)
 	if err != nil {
 		return row, err

@@ -57,7 +57,7 @@ func (s *Stack) workload(ctx context.Context, schema, policyDoc string, decision
 	if err := resetSchema(ctx, s.pg.URL, schema); err != nil {
 		return row, err
 	}
-	pool, err := store.NewPool(ctx, store.WithSearchPath(s.pg.URL, schema)+fmt.Sprintf("&pool_max_conns=%d", OrgCallers+8))
+	pool, err := store.NewPool(ctx, withPoolSize(store.WithSearchPath(s.pg.URL, schema), OrgCallers+8))
 	if err != nil {
 		return row, err
 	}
