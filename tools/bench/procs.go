@@ -20,6 +20,7 @@ import (
 type Proc struct {
 	Cmd  *exec.Cmd
 	Name string
+	log  string // where its output goes
 	done chan error
 }
 
@@ -48,32 +49,52 @@ func (s *Stack) WritePolicy(name, doc string) (string, error) {
 // StartProc starts a worker process, its output appended to a log file in the
 // data directory, and waits until it polls queue.
 func (s *Stack) StartProc(ctx context.Context, name, queue string, env []string, bin string, args ...string) (*Proc, error) {
-	logFile, err := os.OpenFile(filepath.Join(s.DataDir, name+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	p, err := spawn(filepath.Join(s.DataDir, name+".log"), name, env, nil, bin, args...)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.waitReady(ctx, name+" polling "+queue, 0, func() (bool, error) {
+		return s.polledBy(ctx, queue, p.Cmd.Process.Pid)
+	}); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// spawn starts bin with args, env (nil: this process's) and attr (nil: none),
+// its output appended to logPath.
+func spawn(logPath, name string, env []string, attr *syscall.SysProcAttr, bin string, args ...string) (*Proc, error) {
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(bin, args...)
-	cmd.Env, cmd.Stdout, cmd.Stderr = env, logFile, logFile
+	cmd.Env, cmd.Stdout, cmd.Stderr, cmd.SysProcAttr = env, logFile, logFile, attr
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return nil, fmt.Errorf("start %s (%s): %w", name, bin, err)
 	}
-	p := &Proc{Cmd: cmd, Name: name, done: make(chan error, 1)}
+	p := &Proc{Cmd: cmd, Name: name, log: logPath, done: make(chan error, 1)}
 	go func() { p.done <- cmd.Wait(); logFile.Close() }()
-	err = poll(ctx, name+" polling "+queue, func() (bool, error) {
+	return p, nil
+}
+
+// waitReady asks ready every every (0: backing off, as poll) until it holds,
+// failing at once if the process exits; on failure the process is killed.
+func (p *Proc) waitReady(ctx context.Context, what string, every time.Duration, ready func() (bool, error)) error {
+	err := pollEvery(ctx, what, every, func() (bool, error) {
 		select {
 		case err := <-p.done:
 			p.done <- err
-			return false, fmt.Errorf("%s exited: %v (see %s)", name, err, logFile.Name())
+			return false, fmt.Errorf("%s exited: %v (see %s)", p.Name, err, p.log)
 		default:
 		}
-		return s.polledBy(ctx, queue, cmd.Process.Pid)
+		return ready()
 	})
 	if err != nil {
 		p.Kill()
-		return nil, err
 	}
-	return p, nil
+	return err
 }
 
 // polledBy reports whether the process pid polls queue for workflow tasks: SDK
@@ -99,12 +120,15 @@ func (p *Proc) Kill() {
 }
 
 // Stop sends SIGTERM and waits up to ten seconds, then kills.
-func (p *Proc) Stop() {
+func (p *Proc) Stop() { p.stopWithin(10 * time.Second) }
+
+// stopWithin sends SIGTERM and waits up to d, then kills.
+func (p *Proc) stopWithin(d time.Duration) {
 	_ = p.Cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-p.done:
 		p.done <- err
-	case <-time.After(10 * time.Second):
+	case <-time.After(d):
 		p.Kill()
 	}
 }

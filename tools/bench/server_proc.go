@@ -6,11 +6,9 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -25,10 +23,9 @@ import (
 // temporal-server), so that it can be killed with SIGKILL, as a crashed host
 // would be, and not only stopped.
 type serverProc struct {
-	cmd       *exec.Cmd
+	*Proc
 	hostPort  string
 	namespace string
-	done      chan error
 
 	stopOnce sync.Once
 }
@@ -36,37 +33,19 @@ type serverProc struct {
 // startServerProc starts bin temporal-server with cfg and waits until its
 // frontend serves the namespace.
 func startServerProc(ctx context.Context, bin string, cfg devserver.Config, logDir string) (*serverProc, error) {
-	args := ServerArgs(cfg)
-	logFile, err := os.OpenFile(filepath.Join(logDir, "temporal-server.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	env := os.Environ()
+	if cfg.Postgres != nil && cfg.Postgres.Password != "" {
+		env = append(env, "PGPASSWORD="+cfg.Postgres.Password) // not on the command line
+	}
+	proc, err := spawn(filepath.Join(logDir, "temporal-server.log"), "the Temporal server", env, serverProcAttr(),
+		bin, append([]string{"temporal-server"}, ServerArgs(cfg)...)...)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, append([]string{"temporal-server"}, args...)...)
-	cmd.Env = os.Environ()
-	if cfg.Postgres != nil && cfg.Postgres.Password != "" {
-		cmd.Env = append(cmd.Env, "PGPASSWORD="+cfg.Postgres.Password) // not on the command line
-	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = serverProcAttr()
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("start the Temporal server (%s): %w", bin, err)
-	}
-	p := &serverProc{cmd: cmd, hostPort: net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.FrontendPort)), namespace: "default", done: make(chan error, 1)}
-	go func() { p.done <- cmd.Wait(); logFile.Close() }()
-	waitCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	err = retry(waitCtx, "Temporal server on "+p.hostPort, func() (bool, error) {
-		select {
-		case err := <-p.done:
-			p.done <- err
-			return false, fmt.Errorf("the Temporal server exited: %v (see %s)", err, logFile.Name())
-		default:
-		}
-		return p.ready(waitCtx)
-	})
-	if err != nil {
-		p.kill()
+	p := &serverProc{Proc: proc, hostPort: net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.FrontendPort)), namespace: "default"}
+	if err := p.waitReady(ctx, "Temporal server on "+p.hostPort, 100*time.Millisecond, func() (bool, error) {
+		return p.ready(ctx)
+	}); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -100,24 +79,15 @@ func (p *serverProc) Namespace() string { return p.namespace }
 
 // Stop sends SIGTERM and waits up to 30 s for a clean stop, then kills.
 func (p *serverProc) Stop() error {
-	p.stopOnce.Do(func() {
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-p.done:
-			p.done <- err
-		case <-time.After(30 * time.Second):
-			p.kill()
-		}
-	})
+	p.stopOnce.Do(func() { p.stopWithin(30 * time.Second) })
 	return nil
 }
 
-// kill sends SIGKILL and waits for the process to be gone.
+// kill sends SIGKILL and waits for the process to be gone; a later Stop does
+// nothing.
 func (p *serverProc) kill() {
 	p.stopOnce.Do(func() {})
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	err := <-p.done
-	p.done <- err
+	p.Kill()
 }
 
 // temporalDatabases drops and creates the Temporal server's two databases on
