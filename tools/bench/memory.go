@@ -130,7 +130,8 @@ func (s *Stack) Memory(ctx context.Context, workerBin, noopBin string, n, step, 
 }
 
 // sample opens claims in steps of step, waits after each step until settled
-// says the step's claims are all waiting, and samples p.
+// says the step's claims are all waiting, and samples p: its RSS, and its heap
+// from metricsAt unless that is empty.
 func sample(ctx context.Context, p *Proc, metricsAt string, n, step int, open func(context.Context, string) error,
 	settled func(total int) (bool, error)) ([]MemSample, error) {
 	var out []MemSample
@@ -139,9 +140,11 @@ func sample(ctx context.Context, p *Proc, metricsAt string, n, step int, open fu
 		if err != nil {
 			return err
 		}
-		heap, err := heapInUse(ctx, metricsAt)
-		if err != nil {
-			return fmt.Errorf("%s: %w", p.Name, err)
+		var heap int64
+		if metricsAt != "" {
+			if heap, err = heapInUse(ctx, metricsAt); err != nil {
+				return fmt.Errorf("%s: %w", p.Name, err)
+			}
 		}
 		out = append(out, MemSample{Open: total, RSS: rss, Heap: heap})
 		return nil

@@ -264,12 +264,7 @@ func (s *Stack) openClaimsRSS(ctx context.Context, workerBin, url string, n, ope
 	}
 	queue := fmt.Sprintf("bench-org-mem-%d", n)
 	env := slices.Clone(s.WorkerEnv(queue, policyFile))
-	port, err := freePort()
-	if err != nil {
-		return 0, err
-	}
-	metricsAt := fmt.Sprintf("127.0.0.1:%d", port)
-	env = append(env, "DATABASE_URL="+url, "BATON_METRICS_ADDRESS="+metricsAt) // the last value wins
+	env = append(env, "DATABASE_URL="+url) // the last value wins
 	p, err := s.StartProc(ctx, fmt.Sprintf("org-%d-worker", n), queue, env, workerBin)
 	if err != nil {
 		return 0, err
@@ -277,7 +272,7 @@ func (s *Stack) openClaimsRSS(ctx context.Context, workerBin, url string, n, ope
 	defer p.Stop()
 	claims := claimclient.New(s.Client, queue)
 	prefix := fmt.Sprintf("orgmem%d", n)
-	mem, err := sample(ctx, p, metricsAt, open, open, func(ctx context.Context, id string) error {
+	mem, err := sample(ctx, p, "", open, open, func(ctx context.Context, id string) error {
 		_, err := claims.Start(ctx, workflows.ClaimInput{ClaimID: prefix + "-" + id})
 		return err
 	}, func(total int) (bool, error) {

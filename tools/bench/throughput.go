@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -222,7 +223,7 @@ func driveMinimal(c client.Client, queue string, every time.Duration) driver {
 // persisted to PostgreSQL (persistence and visibility) with cfg.Shards history
 // shards: the topology docker-compose.yml ships.
 func flowOnPostgres(ctx context.Context, cfg Config, res *Results) error {
-	s, err := StartStackWith(ctx, StackConfig{DataDir: cfg.DataDir + "/pg-temporal", Log: cfg.Log, TemporalStore: "postgres", Shards: cfg.Shards})
+	s, err := StartStackWith(ctx, StackConfig{DataDir: filepath.Join(cfg.DataDir, "pg-temporal"), Log: cfg.Log, TemporalStore: "postgres", Shards: cfg.Shards})
 	if err != nil {
 		return err
 	}
