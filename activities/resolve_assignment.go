@@ -89,7 +89,8 @@ func (a *Activities) decide(ctx context.Context, qs *store.Queries, pol *policy.
 	if err != nil {
 		return d, ex, err
 	}
-	ex.EligibleSet = people.SetID(ex.Requirement)
+	ref := people.Ref(ex.Requirement)
+	ex.RequirementID, ex.Generation = ref.ID, ref.Generation
 	if module != nil {
 		d.Reason = fmt.Sprintf("product module answer rejected (%v); left for manual assignment among %d eligible users",
 			module.err, d.Eligible)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -182,29 +183,41 @@ func (s *Server) addAbsence(w http.ResponseWriter, r *http.Request) {
 }
 
 // TeamView is GET /api/team's answer: a page of active people, the most loaded
-// first, and the backlog by queue and stage.
+// first, the cursor of the next page ("" at the end), and the backlog by queue
+// and stage.
 type TeamView struct {
 	People  []store.TeamMember   `json:"people"`
 	Backlog []store.BacklogQueue `json:"backlog"`
-	Offset  int                  `json:"offset"`
+	Next    string               `json:"next"`
 }
 
-// team answers GET /api/team?offset=&limit= for admins.
+// team answers GET /api/team?after=&limit= for admins: after is the next of the
+// page before. Pages are read by key, so a deep page costs what the first does.
 func (s *Server) team(w http.ResponseWriter, r *http.Request) {
 	me := caller(r)
 	if refused := policy.AuthorizeUserAdmin(me.ID, &me, "see the team view"); refused != nil {
 		writeError(w, http.StatusForbidden, "forbidden", refused.Msg)
 		return
 	}
-	offset, limit, ok := pageParams(w, r)
+	if r.URL.Query().Has("offset") {
+		writeError(w, http.StatusBadRequest, "invalid_query", "offset: the team view pages by cursor: pass after=NEXT from the page before")
+		return
+	}
+	_, limit, ok := pageParams(w, r)
 	if !ok {
 		return
 	}
-	people, err := s.store.TeamPage(r.Context(), offset, limit)
+	after, err := store.ParseTeamCursor(r.URL.Query().Get("after"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_query", "after="+strconv.Quote(r.URL.Query().Get("after"))+": "+
+			strings.TrimSuffix(err.Error(), ": "+store.ErrInvalid.Error()))
+		return
+	}
+	people, next, err := s.store.TeamPage(r.Context(), after, limit)
 	if err == nil {
-		var st store.WorkloadStats
-		if st, err = s.store.WorkloadStats(r.Context()); err == nil {
-			writeJSON(w, http.StatusOK, TeamView{People: nonNilSlice(people), Backlog: nonNilSlice(st.Backlog), Offset: offset})
+		var backlog []store.BacklogQueue
+		if backlog, err = s.store.BacklogByQueue(r.Context()); err == nil {
+			writeJSON(w, http.StatusOK, TeamView{People: nonNilSlice(people), Backlog: nonNilSlice(backlog), Next: next.String()})
 			return
 		}
 	}

@@ -71,9 +71,10 @@ type Explanation struct {
 	RuleTrace Trace `json:"ruleTrace,omitempty"`
 	// Turn is the turn the decision took, to store with it; nil when none.
 	Turn *Turn `json:"-"`
-	// EligibleSet is the store's record of who met the requirement, for the
-	// ledger row to refer to; 0 when the directory is not the store's.
-	EligibleSet int64 `json:"-"`
+	// RequirementID and Generation are the store's record of who met the
+	// requirement (its members at that directory generation), for the ledger
+	// row to refer to; 0 when the directory is not the store's.
+	RequirementID, Generation int64 `json:"-"`
 	// PassedAway, PassedFull and PassedOther count who the decision passed over
 	// as away or offline, at a limit, or for another reason (four eyes, a
 	// leaver): for the metrics.

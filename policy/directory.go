@@ -20,6 +20,9 @@ type Requirement struct {
 	// filters read.
 	State    string `json:"state,omitempty"`
 	CareTeam string `json:"careTeam,omitempty"`
+	// Roles, when set, limits the requirement to users whose role is one of
+	// them: a product module's pool (PoolByRoles), never a policy's stage.
+	Roles []string `json:"roles,omitempty"`
 }
 
 // RequirementFor is the requirement of a claim's stage under the policy; for
@@ -51,6 +54,9 @@ func (r Requirement) Reject(u User, careTeamKnown, careTeamMember bool) string {
 	}
 	if len(missing) > 0 {
 		return "missing " + strings.Join(missing, ", ")
+	}
+	if len(r.Roles) > 0 && !slices.Contains(r.Roles, u.Role) {
+		return fmt.Sprintf("role %q is not one of %s", u.Role, strings.Join(r.Roles, ", "))
 	}
 	e := r.Filter
 	if len(e.TagsOneOf) > 0 && !slices.ContainsFunc(e.TagsOneOf, func(t string) bool { return hasFold(u.Tags, t) }) {

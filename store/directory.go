@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -62,87 +63,244 @@ func (qs *Queries) ListTeams(ctx context.Context) ([]policy.Team, error) {
 type LoadSummary struct {
 	Users int
 	Teams int
+	// Added, Changed and TeamsChanged count what the load wrote: users new to
+	// the directory, users whose entry differed, teams whose name or members
+	// differed. A file that matches the directory writes nothing.
+	Added, Changed, TeamsChanged int
 }
 
-// LoadDirectory upserts a parsed directory in one transaction: users (replacing their
-// permissions) and teams (replacing their members, in order). A team member unknown
-// both to the file and the database fails the load with the file, line and row, and
-// nothing is written.
+// LoadDirectory makes the directory match a parsed file, in one transaction:
+// the file's users are copied into a staging table (COPY) and compared with
+// the directory, and only users and teams that differ are written; each
+// changed person's memberships of the live requirements follow
+// (DirectoryChanged). Users not in the file are left as they are. A team member
+// unknown both to the file and the database fails the load with the file, line
+// and row, and nothing is written.
 func (s *Store) LoadDirectory(ctx context.Context, d *policy.Directory) (LoadSummary, error) {
+	sum := LoadSummary{Users: len(d.Users), Teams: len(d.Teams)}
 	err := s.InTx(ctx, func(qs *Queries) error {
-		if err := qs.upsertUsers(ctx, d); err != nil {
+		if _, err := qs.db.Exec(ctx, q("DirectoryLock")); err != nil {
+			return fmt.Errorf("%s: lock the directory: %w", d.File, err)
+		}
+		var ch DirectoryChange
+		if err := qs.loadUsers(ctx, d, &ch, &sum); err != nil {
 			return err
 		}
 		for i, t := range d.Teams {
 			if err := qs.checkMembersExist(ctx, d.File, i, t); err != nil {
 				return err
 			}
-			if _, err := qs.db.Exec(ctx, q("TeamUpsert"), t.ID, t.Name); err != nil {
-				return fmt.Errorf("%s:%d: team %q: %w", d.File, t.Line, t.ID, err)
-			}
-			if _, err := qs.db.Exec(ctx, q("TeamMembersClear"), t.ID); err != nil {
-				return fmt.Errorf("%s:%d: team %q: %w", d.File, t.Line, t.ID, err)
-			}
-			if _, err := qs.db.Exec(ctx, q("TeamMembersAdd"), t.ID, t.Members); err != nil {
-				return fmt.Errorf("%s:%d: team %q: %w", d.File, t.Line, t.ID, err)
+		}
+		if err := qs.loadTeams(ctx, d, &ch, &sum); err != nil {
+			return err
+		}
+		if sum.Added > 0 {
+			if _, err := qs.db.Exec(ctx, q("DirectoryStatsRefresh")); err != nil {
+				return fmt.Errorf("count the directory: %w", err)
 			}
 		}
-		if _, err := qs.db.Exec(ctx, q("DirectoryStatsRefresh")); err != nil {
-			return fmt.Errorf("count the directory: %w", err)
-		}
-		return nil
+		return qs.DirectoryChanged(ctx, ch)
 	})
 	if err != nil {
 		return LoadSummary{}, err
 	}
-	return LoadSummary{Users: len(d.Users), Teams: len(d.Teams)}, nil
+	return sum, nil
 }
 
-// loadBatch is how many users go in one pipelined round trip: a 100,000-user
-// directory loads in a hundred of them, not 300,000.
-const loadBatch = 1000
+// directoryColumns are the staging table's columns, in the order loadUsers
+// copies them.
+var directoryColumns = []string{"line", "id", "name", "email", "role", "active", "tags", "credentials", "ticket_priority",
+	"email_notifications", "perms", "tags_lc", "credentials_lc", "status", "cap_total", "cap_capture", "cap_review", "cap_acknowledge"}
 
-// upsertUsers writes the file's users (replacing their permissions) in pipelined
-// batches. A user whose active flag, permissions, tags, credentials or ticket
-// priority changed re-enters every turn order as a newcomer (TurnsForget).
-func (qs *Queries) upsertUsers(ctx context.Context, d *policy.Directory) error {
-	var changed []string
-	for start := 0; start < len(d.Users); start += loadBatch {
-		users := d.Users[start:min(start+loadBatch, len(d.Users))]
-		b := &pgx.Batch{}
-		for _, u := range users {
-			c := u.Capacity
-			b.Queue(q("UserUpsert"), u.ID, u.Name, u.Email, u.Role, u.Active,
-				nonNil(u.Tags), nonNil(u.Credentials), max(u.TicketPriority, 1), u.EmailNotifications, nonNil(u.Permissions),
-				string(u.Status), c.Total, c.PerStage[policy.StageCapture], c.PerStage[policy.StageReview], c.PerStage[policy.StageAcknowledge])
-			b.Queue(q("UserPermissionsClear"), u.ID)
-			b.Queue(q("UserPermissionsAdd"), u.ID, nonNil(u.Permissions))
+// loadUsers copies the file's users into the staging table, adds the new and
+// rewrites the changed, and notes in ch whose memberships, turns and limits to
+// bring up to date.
+func (qs *Queries) loadUsers(ctx context.Context, d *policy.Directory, ch *DirectoryChange, sum *LoadSummary) error {
+	if _, err := qs.db.Exec(ctx, q("DirectoryStage")); err != nil {
+		return fmt.Errorf("%s: stage the load: %w", d.File, err)
+	}
+	i := 0
+	src := pgx.CopyFromFunc(func() ([]any, error) {
+		if i == len(d.Users) {
+			return nil, nil
 		}
-		br := qs.db.SendBatch(ctx, b)
-		for _, u := range users {
-			var diff bool
-			err := br.QueryRow().Scan(&diff)
-			if err == nil {
-				_, err = br.Exec()
-			}
-			if err == nil {
-				_, err = br.Exec()
-			}
-			if err != nil {
-				_ = br.Close()
-				return fmt.Errorf("%s:%d: user %q: %w", d.File, u.Line, u.ID, err)
-			}
-			if diff {
-				changed = append(changed, u.ID)
-			}
+		u := d.Users[i]
+		i++
+		c := u.Capacity
+		return []any{u.Line, u.ID, u.Name, u.Email, u.Role, u.Active, nonNil(u.Tags), nonNil(u.Credentials), max(u.TicketPriority, 1),
+			u.EmailNotifications, permsOf(u.Permissions), lowerAll(u.Tags), lowerAll(u.Credentials), string(u.Status), c.Total,
+			c.PerStage[policy.StageCapture], c.PerStage[policy.StageReview], c.PerStage[policy.StageAcknowledge]}, nil
+	})
+	if _, err := qs.db.CopyFrom(ctx, pgx.Identifier{"directory_load"}, directoryColumns, src); err != nil {
+		return fmt.Errorf("%s: copy users: %w", d.File, err)
+	}
+	added, err := collect(ctx, qs, d.File+": add users", q("DirectoryInsertNew"), pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	sum.Added = len(added)
+	ch.Eligibility = append(ch.Eligibility, added...)
+	permsChanged := slices.Clone(added)
+	rows, err := qs.db.Query(ctx, q("DirectoryUpdateChanged"))
+	if err != nil {
+		return fmt.Errorf("%s: update users: %w", d.File, err)
+	}
+	for rows.Next() {
+		var id string
+		var elig, turns, caps bool
+		if err := rows.Scan(&id, &elig, &turns, &caps); err != nil {
+			rows.Close()
+			return fmt.Errorf("%s: update users: %w", d.File, err)
 		}
-		if err := br.Close(); err != nil {
-			return fmt.Errorf("%s: load users: %w", d.File, err)
+		sum.Changed++
+		if elig {
+			ch.Eligibility = append(ch.Eligibility, id)
+			permsChanged = append(permsChanged, id)
+		}
+		if turns {
+			ch.Turns = append(ch.Turns, id)
+		}
+		if caps {
+			ch.Limits = append(ch.Limits, id)
 		}
 	}
-	if len(changed) > 0 {
-		if _, err := qs.db.Exec(ctx, q("TurnsForget"), changed); err != nil {
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: update users: %w", d.File, err)
+	}
+	if len(permsChanged) > 0 {
+		if _, err := qs.db.Exec(ctx, q("DirectoryPermissionsSet"), permsChanged); err != nil {
+			return fmt.Errorf("%s: user permissions: %w", d.File, err)
+		}
+	}
+	return nil
+}
+
+// permsOf is a user's permissions as the directory stores them: sorted, once each.
+func permsOf(p []string) []string {
+	return nonNil(slices.Compact(slices.Sorted(slices.Values(p))))
+}
+
+// loadTeams writes the file's teams whose name or members differ from the
+// directory's, and notes in ch the people who joined or left one (the
+// care-team filter reads team membership).
+func (qs *Queries) loadTeams(ctx context.Context, d *policy.Directory, ch *DirectoryChange, sum *LoadSummary) error {
+	if len(d.Teams) == 0 {
+		return nil
+	}
+	ids := make([]string, len(d.Teams))
+	for i, t := range d.Teams {
+		ids[i] = t.ID
+	}
+	now, err := collect(ctx, qs, d.File+": read teams", q("TeamMembersOf"), func(r pgx.CollectableRow) (policy.Team, error) {
+		var t policy.Team
+		err := r.Scan(&t.ID, &t.Name, &t.Members)
+		return t, err
+	}, ids)
+	if err != nil {
+		return err
+	}
+	have := make(map[string]policy.Team, len(now))
+	for _, t := range now {
+		have[t.ID] = t
+	}
+	for _, t := range d.Teams {
+		old, exists := have[t.ID]
+		if exists && old.Name == t.Name && slices.Equal(old.Members, t.Members) {
+			continue
+		}
+		sum.TeamsChanged++
+		if _, err := qs.db.Exec(ctx, q("TeamUpsert"), t.ID, t.Name); err != nil {
+			return fmt.Errorf("%s:%d: team %q: %w", d.File, t.Line, t.ID, err)
+		}
+		if slices.Equal(old.Members, t.Members) {
+			continue
+		}
+		if _, err := qs.db.Exec(ctx, q("TeamMembersClear"), t.ID); err != nil {
+			return fmt.Errorf("%s:%d: team %q: %w", d.File, t.Line, t.ID, err)
+		}
+		if _, err := qs.db.Exec(ctx, q("TeamMembersAdd"), t.ID, nonNil(t.Members)); err != nil {
+			return fmt.Errorf("%s:%d: team %q: %w", d.File, t.Line, t.ID, err)
+		}
+		ch.Eligibility = append(ch.Eligibility, symmetricDifference(old.Members, t.Members)...)
+	}
+	return nil
+}
+
+// symmetricDifference is who is in a or b but not both.
+func symmetricDifference(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	for _, x := range b {
+		if !slices.Contains(a, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// DirectoryChange is what a directory change touched, person by person.
+type DirectoryChange struct {
+	// Eligibility: people whose active flag, permissions, tags, credentials,
+	// role or teams changed, or who are new: their memberships of the live
+	// requirements are worked out again.
+	Eligibility []string
+	// Turns: people who re-enter every turn order as newcomers.
+	Turns []string
+	// Limits: people whose capacity limits changed.
+	Limits []string
+}
+
+// DirectoryChanged brings what is derived from the directory up to date with a
+// change the caller made in this transaction, holding the directory lock
+// (DirectoryLock): a new generation, each changed person's memberships of the
+// live requirements (and the requirements' sizes), the turns of those who
+// re-enter as newcomers, their limits on their turn rows, and the people the
+// turn pools must enter. It costs what changed: nothing when nothing did.
+func (qs *Queries) DirectoryChanged(ctx context.Context, ch DirectoryChange) error {
+	var entering []string
+	if len(ch.Eligibility) > 0 {
+		var gen int64
+		if err := qs.db.QueryRow(ctx, q("DirectoryGeneration")).Scan(&gen); err != nil {
+			return fmt.Errorf("start a directory generation: %w", err)
+		}
+		rows, err := qs.db.Query(ctx, q("MembersChange"), ch.Eligibility, gen)
+		if err != nil {
+			return fmt.Errorf("update requirement members: %w", err)
+		}
+		for rows.Next() {
+			var req int64
+			var id string
+			if err := rows.Scan(&req, &id); err != nil {
+				rows.Close()
+				return fmt.Errorf("update requirement members: %w", err)
+			}
+			entering = append(entering, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("update requirement members: %w", err)
+		}
+	}
+	if len(ch.Turns) > 0 {
+		if _, err := qs.db.Exec(ctx, q("TurnsForget"), ch.Turns); err != nil {
 			return fmt.Errorf("reset the turns of changed users: %w", err)
+		}
+		entering = append(entering, ch.Turns...)
+	}
+	if len(ch.Limits) > 0 {
+		if _, err := qs.db.Exec(ctx, q("TurnLoadSync"), ch.Limits); err != nil {
+			return fmt.Errorf("copy the limits of changed users: %w", err)
+		}
+	}
+	if len(entering) > 0 {
+		slices.Sort(entering)
+		if _, err := qs.db.Exec(ctx, q("TurnPendingAdd"), slices.Compact(entering)); err != nil {
+			return fmt.Errorf("list newcomers for the turn orders: %w", err)
 		}
 	}
 	return nil

@@ -65,7 +65,7 @@ func decisionArgs(k DecisionKey, claimID string, d policy.Decision, ex *policy.E
 	}
 	var req, trace []byte
 	var listed []string
-	var set *int64
+	var reqID, gen *int64
 	if ex != nil {
 		if req, err = json.Marshal(ex.Requirement); err != nil {
 			return nil, fmt.Errorf("encode requirement %s: %w", k, err)
@@ -77,8 +77,8 @@ func decisionArgs(k DecisionKey, claimID string, d policy.Decision, ex *policy.E
 				return nil, fmt.Errorf("encode rule trace %s: %w", k, err)
 			}
 		}
-		if ex.EligibleSet > 0 {
-			set = &ex.EligibleSet
+		if ex.RequirementID > 0 {
+			reqID, gen = &ex.RequirementID, &ex.Generation
 		}
 		listed = ex.Listed
 	}
@@ -87,7 +87,7 @@ func decisionArgs(k DecisionKey, claimID string, d policy.Decision, ex *policy.E
 		seq = &decidedSeq
 	}
 	return []any{k.WorkflowID, k.Stage, k.Seq, claimID, d.Method, d.Assignee, d.Actor, d.Reason, d.PolicyVersion, body,
-		req, trace, seq, set, listed}, nil
+		req, trace, seq, reqID, gen, listed}, nil
 }
 
 // DecisionsByClaim lists a claim's decisions in order.
@@ -218,24 +218,27 @@ func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, e
 	b := &pgx.Batch{}
 	b.Queue(q("DecisionInsert"), args...)
 	b.Queue(q("TimelineAdd"), w.Event.args()...)
-	if w.Explanation != nil && w.Explanation.Turn != nil {
-		t := w.Explanation.Turn
-		b.Queue(q("TurnSet"), t.Scope, t.User.ID, t.Served, max(t.Weight, 1), t.Order)
-	}
 	if w.Inbox != nil {
 		b.Queue(q("InboxInsert"), inboxArgs(k, w.ClaimID, w.Inbox.UserID, w.Inbox.Message, w.Inbox.Link)...)
 	}
 	if k.Stage.Assignable() {
 		// The stage's holder, for capacity: exact because it is written here.
+		// It moves the holders' counts (user_load, then their turn rows)
+		// before the turn is written: every transaction takes a person's load
+		// row before their turn rows.
 		b.Queue(q("OpenStageSet"), k.WorkflowID, string(k.Stage), w.ClaimID, w.Decision.Assignee, k.Seq)
 		switch {
 		case w.Explanation != nil:
-			waits := w.Decision.Backlog && w.Explanation.EligibleSet > 0
+			waits := w.Decision.Backlog && w.Explanation.RequirementID > 0
 			b.Queue(q("BacklogSet"), k.WorkflowID, string(k.Stage), w.ClaimID, k.Seq, policy.PriorityRank(w.Decision.Priority),
-				w.Explanation.EligibleSet, waits, cmp.Or(w.Decision.Rules.Queue, policy.DefaultQueue))
+				w.Explanation.RequirementID, waits, cmp.Or(w.Decision.Rules.Queue, policy.DefaultQueue))
 		case w.Decision.Assignee != "":
 			b.Queue(q("BacklogDrop"), k.WorkflowID, string(k.Stage))
 		}
+	}
+	if w.Explanation != nil && w.Explanation.Turn != nil {
+		t := w.Explanation.Turn
+		b.Queue(q("TurnSet"), t.Scope, t.User.ID, t.Served, max(t.Weight, 1), t.Order)
 	}
 	br := qs.db.SendBatch(ctx, b)
 	tag, err := br.Exec()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -15,31 +16,28 @@ import (
 
 // People answers a decision's questions about the directory with indexed SQL, on
 // the queries' connection (inside the decision's transaction, so what it reads is
-// what the ledger row records). Every answer is bounded in size, and none scans
-// everyone eligible except once per requirement and directory generation, when
-// that requirement's eligible set is made.
+// what the ledger row records). Every answer is bounded in size: a requirement's
+// members are kept current by directory changes (requirements,
+// requirement_members), so a decision reads a count and a head, and the turn
+// orders read a few rows of one index. Nothing here scans everyone eligible
+// except the first time a requirement is used, or a scope first decides under it.
 type People struct {
 	qs *Queries
-	// sets caches, by requirement key, the eligible set this transaction read.
-	sets map[string]eligibleSet
+	// reqs caches, by requirement key, the requirement this transaction read.
+	reqs map[string]requirement
 }
 
 // People returns the directory as decisions read it.
-func (qs *Queries) People() *People { return &People{qs: qs, sets: map[string]eligibleSet{}} }
+func (qs *Queries) People() *People { return &People{qs: qs, reqs: map[string]requirement{}} }
 
 var _ policy.People = (*People)(nil)
 
-// requirementArgs are the eligibility fragment's seven parameters.
-func requirementArgs(r policy.Requirement) []any {
-	return []any{nonNil(r.Required), lowerAll(r.Filter.TagsOneOf), lowerAll(r.Filter.TagsAllOf),
-		r.Filter.StateCredential, strings.ToLower(r.State), r.Filter.CareTeam, r.CareTeam}
-}
-
-// requirementKey is a requirement in a canonical form: what eligible sets are
+// requirementKey is a requirement in a canonical form: what requirements are
 // made and found by. The stage is left out: two stages that require the same
-// thing have one set.
-func requirementKey(r policy.Requirement) (string, []byte, error) {
-	c := policy.Requirement{Required: slices.Sorted(slices.Values(r.Required)), Filter: r.Filter}
+// thing share one.
+func requirementKey(r policy.Requirement) (policy.Requirement, string, error) {
+	c := policy.Requirement{Required: slices.Sorted(slices.Values(r.Required)), Filter: r.Filter,
+		Roles: slices.Sorted(slices.Values(r.Roles))}
 	c.Filter.TagsOneOf = slices.Sorted(slices.Values(lowerAll(r.Filter.TagsOneOf)))
 	c.Filter.TagsAllOf = slices.Sorted(slices.Values(lowerAll(r.Filter.TagsAllOf)))
 	if r.Filter.StateCredential {
@@ -50,9 +48,9 @@ func requirementKey(r policy.Requirement) (string, []byte, error) {
 	}
 	key, err := json.Marshal(c)
 	if err != nil {
-		return "", nil, fmt.Errorf("encode requirement: %w", err)
+		return c, "", fmt.Errorf("encode requirement: %w", err)
 	}
-	return string(key), key, nil
+	return c, string(key), nil
 }
 
 func lowerAll(s []string) []string {
@@ -63,52 +61,86 @@ func lowerAll(s []string) []string {
 	return out
 }
 
-// eligibleSet is an eligible set as a decision reads it: never the full list.
-type eligibleSet struct {
-	id, size, all int64 // all: the directory's size
-	head          []string
+// requirement is a requirement as a decision reads it: never its members.
+type requirement struct {
+	id, size, gen, all int64 // all: the directory's size
+	head               []string
 }
 
-// set finds, or makes once, the eligible set of a requirement at the directory's
-// current generation; a transaction reads each set once.
-func (p *People) set(ctx context.Context, r policy.Requirement) (eligibleSet, error) {
-	key, doc, err := requirementKey(r)
+// RequirementRef is what a stage decision's ledger row records of who could
+// take the stage: the requirement and the directory generation it was read at.
+type RequirementRef struct {
+	ID, Generation int64
+}
+
+// set finds the requirement, making it (or making it live again) when needed:
+// the one scan of everyone eligible, once per requirement. A transaction reads
+// each requirement once.
+func (p *People) set(ctx context.Context, r policy.Requirement) (requirement, error) {
+	c, key, err := requirementKey(r)
 	if err != nil {
-		return eligibleSet{}, err
+		return requirement{}, err
 	}
-	if s, ok := p.sets[key]; ok {
+	if s, ok := p.reqs[key]; ok {
 		return s, nil
 	}
-	var s eligibleSet
+	var s requirement
+	var live bool
 	get := func() error {
-		return p.qs.db.QueryRow(ctx, q("EligibleSetGet"), key, policy.SampleSize).Scan(&s.id, &s.size, &s.head, &s.all)
+		return p.qs.db.QueryRow(ctx, q("RequirementGet"), key, policy.SampleSize).Scan(&s.id, &live, &s.size, &s.gen, &s.all, &s.head)
 	}
 	err = get()
-	if errors.Is(err, pgx.ErrNoRows) {
-		args := append(append([]any{key, doc}, requirementArgs(r)...), policy.SampleSize)
-		if _, err = p.qs.db.Exec(ctx, q("EligibleSetMake"), args...); err == nil {
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !live) {
+		if err = p.qs.requirementMake(ctx, c, key); err == nil {
 			err = get()
 		}
 	}
 	if err != nil {
-		return eligibleSet{}, fmt.Errorf("eligible set for %s: %w", key, err)
+		return requirement{}, fmt.Errorf("requirement %s: %w", key, err)
 	}
-	p.sets[key] = s
+	if _, err := p.qs.db.Exec(ctx, q("RequirementTouch"), s.id); err != nil {
+		return requirement{}, fmt.Errorf("requirement %s: %w", key, err)
+	}
+	p.reqs[key] = s
 	return s, nil
 }
 
-// SetID is the eligible set this transaction used for a requirement, for the
-// ledger row to refer to; 0 when none was read.
-func (p *People) SetID(r policy.Requirement) int64 {
-	key, _, err := requirementKey(r)
-	if err != nil {
-		return 0
+// requirementMake records a requirement and makes it live from the directory as
+// it is now, with the directory lock held shared, and lists the members its
+// turn pools (if it had been retired) have not entered.
+func (qs *Queries) requirementMake(ctx context.Context, c policy.Requirement, key string) error {
+	if _, err := qs.db.Exec(ctx, q("DirectoryLockShared")); err != nil {
+		return err
 	}
-	return p.sets[key].id
+	if _, err := qs.db.Exec(ctx, q("RequirementMake"), key, []byte(key), nonNil(c.Required), nonNil(c.Filter.TagsOneOf),
+		nonNil(c.Filter.TagsAllOf), c.Filter.StateCredential, c.State, c.Filter.CareTeam, c.CareTeam, nonNil(c.Roles)); err != nil {
+		return err
+	}
+	var id int64
+	err := qs.db.QueryRow(ctx, q("RequirementFill"), key).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil // made live by a transaction that committed first
+	}
+	if err != nil {
+		return err
+	}
+	_, err = qs.db.Exec(ctx, q("TurnPendingRepair"), id)
+	return err
+}
+
+// Ref is the requirement this transaction read for r, for the ledger row to
+// refer to; zero when none was read.
+func (p *People) Ref(r policy.Requirement) RequirementRef {
+	_, key, err := requirementKey(r)
+	if err != nil {
+		return RequirementRef{}
+	}
+	s := p.reqs[key]
+	return RequirementRef{ID: s.id, Generation: s.gen}
 }
 
 // Eligible implements policy.People: the count and head of the requirement's
-// eligible set.
+// members now.
 func (p *People) Eligible(ctx context.Context, r policy.Requirement, sample int) (policy.EligibleSet, error) {
 	s, err := p.set(ctx, r)
 	if err != nil {
@@ -141,63 +173,119 @@ func (p *People) Team(ctx context.Context, team string, r policy.Requirement) ([
 	if !found {
 		return nil, false, nil
 	}
+	s, err := p.set(ctx, r)
+	if err != nil {
+		return nil, true, err
+	}
 	users, err := collect(ctx, p.qs, "eligible members of "+team, q("TeamEligible"),
-		func(r pgx.CollectableRow) (policy.User, error) { return scanUser(r) }, append(requirementArgs(r), team)...)
+		func(r pgx.CollectableRow) (policy.User, error) { return scanUser(r) }, s.id, team)
 	return users, true, err
 }
 
-// Turns implements policy.People. It locks the scope, makes sure everyone in the
-// requirement's eligible set has a count there (once per scope and set: the
-// newcomers enter at the scope's level), and reads whose turn it is from the
-// scope's index.
+// turnQuery is how a turn order reads its scope: TurnNext (round robin) or
+// TurnLeastLoaded.
+type turnQuery struct {
+	name, sql string
+	// loads: the rows carry the load they are ordered by, to check against
+	// the live load.
+	loads bool
+}
+
+var (
+	turnNext        = turnQuery{name: "turn order", sql: q("TurnNext")}
+	turnLeastLoaded = turnQuery{name: "least loaded", sql: q("TurnLeastLoaded"), loads: true}
+)
+
+// Turns implements policy.People. It locks the scope, enters the people the
+// scope has not counted yet (everyone in the requirement the first time the
+// scope decides under it; after that only those listed in turn_pending by the
+// directory changes since), and reads whose turn it is from the scope's index.
 func (p *People) Turns(ctx context.Context, scope string, r policy.Requirement, order policy.TurnOrder) (policy.TurnView, error) {
+	return p.turns(ctx, scope, r, order, turnNext)
+}
+
+// LeastLoaded implements policy.People: Turns, read in least_loaded's order
+// (fewest open stages, most spare capacity, then turn order) from the scope's
+// index over the counts each assignment and completion moves.
+func (p *People) LeastLoaded(ctx context.Context, scope string, r policy.Requirement, order policy.TurnOrder) (policy.TurnView, error) {
+	return p.turns(ctx, scope, r, order, turnLeastLoaded)
+}
+
+func (p *People) turns(ctx context.Context, scope string, r policy.Requirement, order policy.TurnOrder, tq turnQuery) (policy.TurnView, error) {
 	set, err := p.set(ctx, r)
 	if err != nil {
 		return policy.TurnView{}, err
 	}
-	// The lock, the pool and the first batch of the turn order in one round trip:
-	// the scope is locked for as short a time as it can be. Each statement reads
-	// after the one before, so the batch sees every turn committed before the
-	// lock was granted. The pool's size is kept with it: a team's pool is its
-	// eligible members, not the whole set.
-	args := append(requirementArgs(r), scope, order.Team)
+	// Everything that does not depend on the turn is read before this. The
+	// lock, the pool, the newcomers and the first batch of the turn order in
+	// one round trip: each statement reads after the one before, so the batch
+	// sees every turn committed before the lock was granted.
+	stage := string(order.Stage)
+	if order.Team != "" {
+		stage = "" // a team's scope serves every stage
+	}
+	args := turnArgs{scope: scope, req: set.id, team: order.Team, stage: string(order.Stage)}
 	b := &pgx.Batch{}
 	b.Queue(q("TurnScopeLock"), scope)
-	b.Queue(q("TurnPoolGet"), scope, set.id)
-	b.Queue(q("TurnNext"), append(slices.Clone(args), 0, turnBatches[0], string(order.Stage))...)
+	b.Queue(q("TurnPoolHas"), scope, set.id)
+	b.Queue(q("TurnPendingTake"), scope, set.id)
+	b.Queue(tq.sql, args.at(0, turnBatches[0])...)
 	br := p.qs.db.SendBatch(ctx, b)
-	var pool int64
-	if _, err = br.Exec(); err == nil {
-		err = br.QueryRow().Scan(&pool)
-	}
+	var pooled bool
+	var pending []string
 	var first turnBatch
-	entered := false
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		entered = true // nobody has a row yet: read the batch after entering them
-		err = nil
-	case err == nil:
+	if _, err = br.Exec(); err == nil {
+		err = br.QueryRow().Scan(&pooled)
+	}
+	if err == nil {
+		var rows pgx.Rows
+		if rows, err = br.Query(); err == nil {
+			pending, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		}
+	}
+	if err == nil {
 		first, err = scanTurnBatch(order.Stage)(br.Query())
 	}
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil && entered {
-		pool, err = p.enter(ctx, scope, set.id, order)
+	if err == nil && (!pooled || len(pending) > 0) {
+		if !pooled {
+			pending = nil // everyone
+		}
+		if err = p.enter(ctx, scope, set.id, stage, pending, order); err == nil && !pooled {
+			_, err = p.qs.db.Exec(ctx, q("TurnPoolMark"), scope, set.id)
+		}
 		if err == nil {
-			first, err = p.turnBatch(ctx, args, 0, turnBatches[0], order.Stage)
+			first, err = p.turnBatch(ctx, tq, args, 0, turnBatches[0], order.Stage)
 		}
 	}
 	if err != nil {
-		return policy.TurnView{}, fmt.Errorf("turns %s: %w", scope, err)
+		return policy.TurnView{}, fmt.Errorf("%s %s: %w", tq.name, scope, err)
 	}
-	v := policy.TurnView{Eligible: int(pool)}
-	c, found, err := p.next(ctx, args, first, r, order, &v)
+	v := policy.TurnView{Eligible: int(set.size)}
+	if order.Team != "" {
+		if err := p.qs.db.QueryRow(ctx, q("TeamEligibleCount"), set.id, order.Team).Scan(&v.Eligible); err != nil {
+			return v, fmt.Errorf("%s %s: pool of team %s: %w", tq.name, scope, order.Team, err)
+		}
+	}
+	c, found, err := p.next(ctx, tq, args, first, r, order, &v)
 	if err != nil || !found {
 		return v, err
 	}
 	v.Next = &c
 	return v, nil
+}
+
+// turnArgs are the turn queries' parameters.
+type turnArgs struct {
+	scope       string
+	req         int64
+	team, stage string
+}
+
+func (a turnArgs) at(offset, size int) []any {
+	return []any{a.scope, a.req, a.team, a.stage, offset, size}
 }
 
 // turnBatches are how many of a scope's rows are read at a time: the first
@@ -209,6 +297,8 @@ type turnRow struct {
 	c        policy.TurnCandidate
 	eligible bool
 	work     policy.Workload
+	// rowOpen and rowSpare are the load the row is ordered by (least_loaded).
+	rowOpen, rowSpare int
 }
 
 // turnBatch is one batch of a scope's turn order.
@@ -216,7 +306,7 @@ type turnBatch struct {
 	rows []turnRow
 }
 
-// scanTurnBatch reads a TurnNext batch for stage.
+// scanTurnBatch reads a turn batch for stage.
 func scanTurnBatch(stage policy.Stage) func(pgx.Rows, error) (turnBatch, error) {
 	return func(rows pgx.Rows, err error) (turnBatch, error) {
 		if err != nil {
@@ -233,35 +323,56 @@ func readTurnBatch(rows pgx.Rows, stage policy.Stage) (turnBatch, error) {
 		var r turnRow
 		var status string
 		var capStage int
-		if err := rows.Scan(&r.c.User.ID, &r.c.Served, &r.c.Weight, &r.c.Order, &r.eligible,
+		if err := rows.Scan(&r.c.User.ID, &r.c.Served, &r.c.Weight, &r.c.Order, &r.rowOpen, &r.rowSpare, &r.eligible,
 			&status, &r.work.Delegate, &r.work.Capacity.Total, &capStage, &r.work.Open.Total, &r.work.Open.Stage); err != nil {
 			return turnBatch{}, err
 		}
 		r.c.Counted = true
 		r.work.Status = policy.Availability(status)
-		b.rows = append(b.rows, r)
 		if capStage > 0 {
-			b.rows[len(b.rows)-1].work.Capacity.PerStage = map[policy.Stage]int{stage: capStage}
+			r.work.Capacity.PerStage = map[policy.Stage]int{stage: capStage}
 		}
+		b.rows = append(b.rows, r)
 	}
 	return b, rows.Err()
 }
 
-func (p *People) turnBatch(ctx context.Context, args []any, offset, size int, stage policy.Stage) (turnBatch, error) {
-	return scanTurnBatch(stage)(p.qs.db.Query(ctx, q("TurnNext"), append(slices.Clone(args), offset, size, string(stage))...))
+func (p *People) turnBatch(ctx context.Context, tq turnQuery, args turnArgs, offset, size int, stage policy.Stage) (turnBatch, error) {
+	return scanTurnBatch(stage)(p.qs.db.Query(ctx, tq.sql, args.at(offset, size)...))
 }
 
-// next finds the first eligible row of the scope's turn order whom the workload
+// maxResync bounds how often one least_loaded read puts a row's load right and
+// reads again.
+const maxResync = 3
+
+// next finds the first eligible row of the scope's order whom the workload
 // rules do not pass over, reading further batches after the first when it held
 // nobody. A person with a limit at the stage is held (Hold) and checked again
-// before being named, so two decisions never both fill their last slot.
-func (p *People) next(ctx context.Context, args []any, b turnBatch, req policy.Requirement, order policy.TurnOrder,
+// before being named, so two decisions never both fill their last slot. Those
+// passed over on the way are the view's passed over.
+func (p *People) next(ctx context.Context, tq turnQuery, args turnArgs, b turnBatch, req policy.Requirement, order policy.TurnOrder,
 	v *policy.TurnView) (policy.TurnCandidate, bool, error) {
-	offset, size := 0, turnBatches[0]
+	offset, size, resynced := 0, turnBatches[0], 0
+	base := *v
+outer:
 	for i := 1; ; i = min(i+1, len(turnBatches)-1) {
 		for _, r := range b.rows {
 			if !r.eligible {
 				continue
+			}
+			if tq.loads && resynced < maxResync && !inStep(r, order.Stage) {
+				// The row's copy of the load is not the load: put it right
+				// and read the order again from the start.
+				if _, err := p.qs.db.Exec(ctx, q("TurnLoadSync"), []string{r.c.User.ID}); err != nil {
+					return policy.TurnCandidate{}, false, fmt.Errorf("resync the load of %q: %w", r.c.User.ID, err)
+				}
+				resynced++
+				var err error
+				if b, err = p.turnBatch(ctx, tq, args, 0, turnBatches[0], order.Stage); err != nil {
+					return policy.TurnCandidate{}, false, err
+				}
+				*v, offset, size, i = base, 0, turnBatches[0], 0
+				continue outer
 			}
 			why, del, err := order.Take(ctx, p, req, r.c.User.ID, r.work)
 			switch {
@@ -269,6 +380,7 @@ func (p *People) next(ctx context.Context, args []any, b turnBatch, req policy.R
 				return policy.TurnCandidate{}, false, err
 			case del != nil:
 				r.c.Delegated = del // away on an absence: their delegate takes the work
+				r.c.Open = r.work.Open.Total
 				return r.c, true, nil
 			case why != "":
 				v.Pass(r.c.User.ID, why)
@@ -284,6 +396,7 @@ func (p *People) next(ctx context.Context, args []any, b turnBatch, req policy.R
 					continue
 				}
 			}
+			r.c.Open = r.work.Open.Total
 			return r.c, true, nil
 		}
 		if len(b.rows) < size {
@@ -291,10 +404,23 @@ func (p *People) next(ctx context.Context, args []any, b turnBatch, req policy.R
 		}
 		offset, size = offset+size, turnBatches[i]
 		var err error
-		if b, err = p.turnBatch(ctx, args, offset, size, order.Stage); err != nil {
+		if b, err = p.turnBatch(ctx, tq, args, offset, size, order.Stage); err != nil {
 			return policy.TurnCandidate{}, false, err
 		}
 	}
+}
+
+// inStep reports whether a least_loaded row's copy of the load (what its index
+// orders by) is the person's load now.
+func inStep(r turnRow, stage policy.Stage) bool {
+	if r.rowOpen != r.work.Open.Total {
+		return false
+	}
+	spare, limited := r.work.Spare(stage)
+	if !limited {
+		spare = math.MaxInt32
+	}
+	return r.rowSpare == spare
 }
 
 // Delegate implements policy.People: the chain of delegates from an away
@@ -349,72 +475,6 @@ func (p *People) Hold(ctx context.Context, id string, stage policy.Stage) (polic
 	return w, nil
 }
 
-// LeastLoaded implements policy.People: the scope's pool entered as for Turns,
-// then every eligible member weighed by open stages and spare capacity.
-func (p *People) LeastLoaded(ctx context.Context, scope string, r policy.Requirement, order policy.TurnOrder) (policy.TurnView, error) {
-	set, err := p.set(ctx, r)
-	if err != nil {
-		return policy.TurnView{}, err
-	}
-	if err := p.qs.TurnsLock(ctx, scope); err != nil {
-		return policy.TurnView{}, err
-	}
-	var pool int64
-	err = p.qs.db.QueryRow(ctx, q("TurnPoolGet"), scope, set.id).Scan(&pool)
-	if errors.Is(err, pgx.ErrNoRows) {
-		pool, err = p.enter(ctx, scope, set.id, order)
-	}
-	if err != nil {
-		return policy.TurnView{}, fmt.Errorf("least loaded %s: %w", scope, err)
-	}
-	rows, err := p.qs.db.Query(ctx, q("TurnLoads"), append(requirementArgs(r), scope, set.id, string(order.Stage))...)
-	if err != nil {
-		return policy.TurnView{}, fmt.Errorf("least loaded %s: %w", scope, err)
-	}
-	var cs []policy.LoadCandidate
-	for rows.Next() {
-		var c policy.LoadCandidate
-		var status string
-		var capStage int
-		if err := rows.Scan(&c.Turn.User.ID, &c.Turn.Served, &c.Turn.Weight, &c.Turn.Order, &status, &c.Work.Delegate,
-			&c.Work.Capacity.Total, &capStage, &c.Work.Open.Total, &c.Work.Open.Stage); err != nil {
-			rows.Close()
-			return policy.TurnView{}, err
-		}
-		c.Turn.Counted, c.Work.Status = true, policy.Availability(status)
-		if capStage > 0 {
-			c.Work.Capacity.PerStage = map[policy.Stage]int{order.Stage: capStage}
-		}
-		cs = append(cs, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return policy.TurnView{}, fmt.Errorf("least loaded %s: %w", scope, err)
-	}
-	v := policy.TurnView{Eligible: int(pool)}
-	for len(cs) > 0 {
-		best, ok := policy.PickLeastLoaded(cs, order, &v)
-		if !ok {
-			break
-		}
-		if best.Work.Capacity.Limits(order.Stage) {
-			held, err := p.Hold(ctx, best.Turn.User.ID, order.Stage)
-			if err != nil {
-				return policy.TurnView{}, err
-			}
-			if why := order.Refuse(best.Turn.User.ID, held); why != "" {
-				// Filled by a decision that committed since the read: weigh the rest.
-				cs = slices.DeleteFunc(cs, func(c policy.LoadCandidate) bool { return c.Turn.User.ID == best.Turn.User.ID })
-				v = policy.TurnView{Eligible: int(pool)}
-				continue
-			}
-		}
-		v.Next = &best.Turn
-		break
-	}
-	return v, nil
-}
-
 // workload reads a person's status, limits and open stages at stage with sql
 // (UserWorkload), and whether any limit applies there.
 func (qs *Queries) workload(ctx context.Context, sql, id string, stage policy.Stage) (policy.Workload, bool, error) {
@@ -448,26 +508,29 @@ func perStage(capture, review, acknowledge int) map[policy.Stage]int {
 	return m
 }
 
-// enter gives the set's members without a count in scope one at the scope's
-// entry level (policy.TurnLevels.EntryLevel), records the pool and returns its
-// size.
-func (p *People) enter(ctx context.Context, scope string, set int64, order policy.TurnOrder) (int64, error) {
-	var l policy.TurnLevels
-	var counted, missing int64
-	if err := p.qs.db.QueryRow(ctx, q("TurnPoolLevels"), scope, set, order.Team).Scan(&counted, &l.MinLevel, &l.MaxLevel,
-		&l.Complete, &missing); err != nil {
-		return 0, fmt.Errorf("turn levels %s: %w", scope, err)
+// enter gives the requirement's members with no count in scope (only those in
+// who, unless nil) one at the scope's entry level (policy.TurnLevels.EntryLevel),
+// worked out from the two ends of the scope's index: a few rows, not everyone.
+func (p *People) enter(ctx context.Context, scope string, req int64, stage string, who []string, order policy.TurnOrder) error {
+	var lo, hi *int64
+	if err := p.qs.db.QueryRow(ctx, q("TurnLevels"), scope, req, order.Team).Scan(&lo, &hi); err != nil {
+		return fmt.Errorf("turn levels %s: %w", scope, err)
 	}
-	l.Counted = int(counted)
-	if missing > 0 {
-		if _, err := p.qs.db.Exec(ctx, q("TurnPoolEnter"), scope, set, order.Team, l.EntryLevel(), order.Weighted); err != nil {
-			return 0, fmt.Errorf("enter newcomers in %s: %w", scope, err)
+	l := policy.TurnLevels{Complete: true}
+	if lo != nil {
+		l.Counted, l.MinLevel, l.MaxLevel = 1, *lo, *hi
+		if *lo == *hi {
+			var partWay bool
+			if err := p.qs.db.QueryRow(ctx, q("TurnPartWay"), scope, req, order.Team, *lo).Scan(&partWay); err != nil {
+				return fmt.Errorf("turn levels %s: %w", scope, err)
+			}
+			l.Complete = !partWay
 		}
 	}
-	if _, err := p.qs.db.Exec(ctx, q("TurnPoolMark"), scope, set, counted+missing); err != nil {
-		return 0, fmt.Errorf("record turn pool %s: %w", scope, err)
+	if _, err := p.qs.db.Exec(ctx, q("TurnEnter"), scope, req, order.Team, l.EntryLevel(), order.Weighted, who, stage); err != nil {
+		return fmt.Errorf("enter newcomers in %s: %w", scope, err)
 	}
-	return counted + missing, nil
+	return nil
 }
 
 // TurnCounts returns each person's turns in a scope.

@@ -64,7 +64,7 @@ func loadQueries(fsys fs.FS) (map[string]string, error) {
 	}
 	for name, body := range out {
 		for _, m := range include.FindAllStringSubmatch(body, -1) {
-			if _, ok := fragments[m[1]]; !ok {
+			if _, ok := fragments[strings.ToLower(m[1])]; !ok {
 				return nil, fmt.Errorf("store: %s: query %s includes {{%s}}, which no file defines", where[name], name, m[1])
 			}
 		}
@@ -73,22 +73,28 @@ func loadQueries(fsys fs.FS) (map[string]string, error) {
 	return out, nil
 }
 
-// include matches {{fragment $N}}: the fragment's $E1, $E2, … become $N, $N+1, ….
-var include = regexp.MustCompile(`\{\{(\w+) \$(\d+)\}\}`)
+// include matches {{fragment}} or {{fragment $N}}. A fragment included with $N
+// has its $E1, $E2, … renumbered $N, $N+1, … and is wrapped in parentheses; one
+// included bare is copied as it is (it names the columns of the aliases its
+// comment gives: the Eligible fragment reads users u and requirements r).
+var include = regexp.MustCompile(`\{\{(\w+)(?: \$(\d+))?\}\}`)
 
 var fragmentParam = regexp.MustCompile(`\$E(\d+)`)
 
 func includeFragments(body string, fragments map[string]string) string {
 	return include.ReplaceAllStringFunc(body, func(m string) string {
 		parts := include.FindStringSubmatch(m)
-		frag := fragments[parts[1]] // loadQueries checked it exists
-		base, _ := strconv.Atoi(parts[2])
+		frag := fragments[strings.ToLower(parts[1])] // loadQueries checked it exists
 		var kept []string
 		for _, line := range strings.Split(frag, "\n") {
 			if !strings.HasPrefix(strings.TrimSpace(line), "--") {
 				kept = append(kept, line)
 			}
 		}
+		if parts[2] == "" {
+			return strings.Join(kept, "\n")
+		}
+		base, _ := strconv.Atoi(parts[2])
 		return "(" + fragmentParam.ReplaceAllStringFunc(strings.Join(kept, "\n"), func(p string) string {
 			n, _ := strconv.Atoi(p[2:])
 			return "$" + strconv.Itoa(base+n-1)
@@ -113,6 +119,7 @@ type DBTX interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
 }
 
 // Queries runs Baton's named queries on a DBTX.

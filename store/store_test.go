@@ -40,15 +40,21 @@ teams:
   - {id: t1, name: One, members: [zed, amy]}
 `)
 	require.NoError(t, err)
-	require.Equal(t, store.LoadSummary{Users: 2, Teams: 1}, sum)
+	require.Equal(t, store.LoadSummary{Users: 2, Teams: 1, Added: 2, TeamsChanged: 1}, sum)
 
 	// Upsert: zed is edited and loses a permission; directory order stays as first loaded.
-	_, err = loadDir(t, db.Store, `
+	edit := `
 users:
   - {id: amy, name: Amy B, email: amy@example.com, permissions: [Admin]}
   - {id: zed, name: Zed, email: zed@example.com, active: false}
-`)
+`
+	sum, err = loadDir(t, db.Store, edit)
 	require.NoError(t, err)
+	require.Equal(t, store.LoadSummary{Users: 2, Changed: 2}, sum)
+	// The same file again changes nothing.
+	sum, err = loadDir(t, db.Store, edit)
+	require.NoError(t, err)
+	require.Equal(t, store.LoadSummary{Users: 2}, sum)
 	users, err := db.Store.ListUsers(ctx)
 	require.NoError(t, err)
 	require.Len(t, users, 2)

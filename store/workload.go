@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,8 +18,8 @@ import (
 // absence that ends before it starts, a delegate nobody knows).
 var ErrInvalid = errors.New("invalid")
 
-// OpenStageClose records that a completed stage is no longer anyone's open work,
-// nor waiting in the backlog.
+// OpenStageClose records that a completed stage is no longer anyone's open work
+// (its holder's counts move with it), nor waiting in the backlog.
 func (qs *Queries) OpenStageClose(ctx context.Context, workflowID string, stage policy.Stage) error {
 	if _, err := qs.db.Exec(ctx, q("OpenStageClose"), workflowID, string(stage)); err != nil {
 		return fmt.Errorf("close open stage %s/%s: %w", workflowID, stage, err)
@@ -121,12 +124,12 @@ func (s *Store) UserStatusSet(ctx context.Context, actor, target string, status 
 const backlogBatch = 10
 
 // UserActiveSet deactivates (active false) or reactivates a person on behalf of
-// actor, an active admin (policy.AuthorizeUserAdmin). It starts a new directory
-// generation, so every eligible set is made again without (or with) them, and
-// forgets their turns: back, they join every turn order as a newcomer. It
-// returns the workflows of the stages they still hold, oldest first: on
-// deactivation, the claims to redistribute. Running it again returns only the
-// stages not yet moved.
+// actor, an active admin (policy.AuthorizeUserAdmin). Their memberships of the
+// live requirements follow at once (DirectoryChanged: a new generation, their
+// rows closed or opened, nothing rebuilt), and their turns are forgotten: back,
+// they join every turn order as a newcomer. It returns the workflows of the
+// stages they still hold, oldest first: on deactivation, the claims to
+// redistribute. Running it again returns only the stages not yet moved.
 func (s *Store) UserActiveSet(ctx context.Context, actor, target string, active bool) (held []string, err error) {
 	verb := "reactivate "
 	if !active {
@@ -135,6 +138,9 @@ func (s *Store) UserActiveSet(ctx context.Context, actor, target string, active 
 	err = s.InTx(ctx, func(qs *Queries) error {
 		if err := qs.authorize(ctx, actor, func(u *policy.User) *policy.Refusal { return policy.AuthorizeUserAdmin(actor, u, verb+target) }); err != nil {
 			return err
+		}
+		if _, err := qs.db.Exec(ctx, q("DirectoryLock")); err != nil {
+			return fmt.Errorf("%s%q: lock the directory: %w", verb, target, err)
 		}
 		var was bool
 		err := qs.db.QueryRow(ctx, q("UserActiveSet"), target, active).Scan(&was)
@@ -145,11 +151,8 @@ func (s *Store) UserActiveSet(ctx context.Context, actor, target string, active 
 			return fmt.Errorf("%s%q: %w", verb, target, err)
 		}
 		if was != active {
-			if _, err := qs.db.Exec(ctx, q("TurnsForget"), []string{target}); err != nil {
-				return fmt.Errorf("forget the turns of %q: %w", target, err)
-			}
-			if _, err := qs.db.Exec(ctx, q("DirectoryStatsRefresh")); err != nil {
-				return fmt.Errorf("count the directory: %w", err)
+			if err := qs.DirectoryChanged(ctx, DirectoryChange{Eligibility: []string{target}, Turns: []string{target}}); err != nil {
+				return fmt.Errorf("%s%q: %w", verb, target, err)
 			}
 		}
 		held, err = collect(ctx, qs, "open stages of "+target, q("OpenStagesOf"), pgx.RowTo[string], target)
@@ -253,11 +256,16 @@ func (qs *Queries) WorkloadStats(ctx context.Context) (WorkloadStats, error) {
 	}, TopOpen); err != nil {
 		return st, err
 	}
-	st.Backlog, err = collect(ctx, qs, "backlog by queue", q("BacklogByQueue"), func(r pgx.CollectableRow) (BacklogQueue, error) {
+	st.Backlog, err = qs.BacklogByQueue(ctx)
+	return st, err
+}
+
+// BacklogByQueue reads the backlog's size and oldest wait by queue and stage.
+func (qs *Queries) BacklogByQueue(ctx context.Context) ([]BacklogQueue, error) {
+	return collect(ctx, qs, "backlog by queue", q("BacklogByQueue"), func(r pgx.CollectableRow) (BacklogQueue, error) {
 		var b BacklogQueue
 		return b, r.Scan(&b.Queue, &b.Stage, &b.Count, &b.OldestSecs)
 	})
-	return st, err
 }
 
 // TeamMember is one row of the admins' team view.
@@ -267,17 +275,61 @@ type TeamMember struct {
 	Status policy.Availability `json:"status"`
 	Limit  int                 `json:"limit,omitempty"` // the total limit; 0 for none
 	Open   int                 `json:"open"`
+	// position is the person's place in the directory, for the page's cursor.
+	position int64
 }
 
-// TeamPage reads a page of active people, the most loaded first.
-func (qs *Queries) TeamPage(ctx context.Context, offset, limit int) ([]TeamMember, error) {
-	return collect(ctx, qs, "team", q("TeamPage"), func(r pgx.CollectableRow) (TeamMember, error) {
+// TeamCursor is where a page of the team view ends: the last row's open stages
+// and directory position. The zero cursor starts at the most loaded.
+type TeamCursor struct {
+	Open     int
+	Position int64
+}
+
+// String is the cursor as the API and the CLI pass it ("3.1042"); "" for the start.
+func (c TeamCursor) String() string {
+	if c == (TeamCursor{}) {
+		return ""
+	}
+	return fmt.Sprintf("%d.%d", c.Open, c.Position)
+}
+
+// ParseTeamCursor reads a cursor String wrote; "" is the start.
+func ParseTeamCursor(s string) (TeamCursor, error) {
+	if s == "" {
+		return TeamCursor{}, nil
+	}
+	var c TeamCursor
+	open, pos, ok := strings.Cut(s, ".")
+	var err1, err2 error
+	c.Open, err1 = strconv.Atoi(open)
+	c.Position, err2 = strconv.ParseInt(pos, 10, 64)
+	if !ok || err1 != nil || err2 != nil || c.Open < 0 || c.Position < 0 {
+		return TeamCursor{}, fmt.Errorf("cursor %q: want the next value a page returned, such as 3.1042: %w", s, ErrInvalid)
+	}
+	return c, nil
+}
+
+// TeamPage reads a page of active people after cursor, the most loaded first,
+// then in directory order, and the cursor of the next page (zero at the end).
+// Each page is read from user_load's index: its cost does not depend on how
+// deep it is or how many people the directory has.
+func (qs *Queries) TeamPage(ctx context.Context, after TeamCursor, limit int) ([]TeamMember, TeamCursor, error) {
+	if after == (TeamCursor{}) {
+		after = TeamCursor{Open: math.MaxInt32} // before everyone: -open > -MaxInt32
+	}
+	page, err := collect(ctx, qs, "team", q("TeamPage"), func(r pgx.CollectableRow) (TeamMember, error) {
 		var m TeamMember
 		var status string
-		err := r.Scan(&m.ID, &m.Name, &status, &m.Limit, &m.Open)
+		err := r.Scan(&m.ID, &m.Name, &status, &m.Limit, &m.Open, &m.position)
 		m.Status = policy.Availability(status)
 		return m, err
-	}, offset, limit)
+	}, after.Open, after.Position, limit)
+	if err != nil || len(page) < limit {
+		return page, TeamCursor{}, err
+	}
+	last := page[len(page)-1]
+	return page, TeamCursor{Open: last.Open, Position: last.position}, nil
 }
 
 // AbsenceStart is an absence that has just begun: the person, its end, and the
@@ -320,11 +372,45 @@ func (qs *Queries) StartAbsences(ctx context.Context, redistribute func(ctx cont
 }
 
 // BacklogStale leases up to n of the oldest backlog stages that have waited
-// ten seconds with no lease, and returns their workflows: the sweeper asks each
-// to decide again, so a stage whose nudge was lost (a crash between the lease
-// and the signal) still gets one.
-func (qs *Queries) BacklogStale(ctx context.Context, n int) ([]string, error) {
-	return collect(ctx, qs, "stale backlog", q("BacklogStale"), pgx.RowTo[string], n)
+// ten seconds with no lease and that someone could take now, and returns their
+// workflows: the sweeper asks each to decide again, so a stage whose nudge was
+// lost (a crash between the lease and the signal) still gets one. One sweeper
+// at a time: while another worker's sweep runs, it returns nothing.
+func (s *Store) BacklogStale(ctx context.Context, n int) ([]string, error) {
+	var out []string
+	err := s.InTx(ctx, func(qs *Queries) error {
+		var mine bool
+		if err := qs.db.QueryRow(ctx, q("SweepLock")).Scan(&mine); err != nil || !mine {
+			return err
+		}
+		var err error
+		out, err = collect(ctx, qs, "stale backlog", q("BacklogStale"), pgx.RowTo[string], n)
+		return err
+	})
+	return out, err
+}
+
+// RequirementsRetire retires the requirements no decision has used since
+// idle, except those a backlog stage waits on: directory changes stop keeping
+// their members, whose stretches end at a new generation. A decision that needs
+// one again makes it live from the directory as it is then; old decisions read
+// their candidates as before. It returns how many it retired.
+func (s *Store) RequirementsRetire(ctx context.Context, idle time.Time) (int, error) {
+	var n int
+	err := s.InTx(ctx, func(qs *Queries) error {
+		if _, err := qs.db.Exec(ctx, q("DirectoryLock")); err != nil {
+			return err
+		}
+		var gen int64
+		if err := qs.db.QueryRow(ctx, q("DirectoryGeneration")).Scan(&gen); err != nil {
+			return err
+		}
+		return qs.db.QueryRow(ctx, q("RequirementsRetire"), idle, gen).Scan(&n)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("retire unused requirements: %w", err)
+	}
+	return n, nil
 }
 
 // authorize reads the acting user as the directory has them now (nil when it

@@ -4,48 +4,73 @@ SELECT body FROM decisions WHERE workflow_id = $1 AND stage = $2 AND seq = $3;
 -- name: DecisionInsert
 -- DO NOTHING plus the returned row count tells a caller that a concurrent copy of
 -- the same activity got there first, so it rolls back instead of deciding twice.
--- A stage's decision ($11 its requirement) refers to its eligible set ($14) or
--- lists a product module's candidates ($15).
+-- A stage's decision ($11 its requirement) refers to the requirement's members
+-- at a generation ($14, $15) or lists a product module's candidates ($16).
 INSERT INTO decisions (workflow_id, stage, seq, claim_id, method, assignee, actor, reason, policy_version, body,
-                       requirement, rule_trace, decided_seq, eligible_set, candidates)
-VALUES ($1, $2, $3, $4, $5, nullif($6, ''), nullif($7, ''), $8, $9, $10, $11, $12, $13, $14, $15)
+                       requirement, rule_trace, decided_seq, requirement_id, generation, candidates)
+VALUES ($1, $2, $3, $4, $5, nullif($6, ''), nullif($7, ''), $8, $9, $10, $11, $12, $13, $14, $15, $16)
 ON CONFLICT (workflow_id, stage, seq) DO NOTHING;
 
 -- name: ExplanationGet
-SELECT d.requirement, d.rule_trace, cardinality(coalesce(d.candidates, e.users)), d.body
-FROM decisions d LEFT JOIN eligible_sets e ON e.id = d.eligible_set
+-- A decision's explanation header: its requirement and rule trace, how many
+-- candidates it had (the product module's list, or the requirement's members at
+-- its generation, as the decision counted them), and its body.
+SELECT d.requirement, d.rule_trace,
+       CASE WHEN d.candidates IS NOT NULL THEN cardinality(d.candidates)
+            WHEN d.requirement_id IS NOT NULL THEN (d.body->>'eligible')::int END,
+       d.body
+FROM decisions d
 WHERE d.workflow_id = $1 AND d.stage = $2 AND d.seq = $3;
 
 -- name: ExplanationCandidates
--- A page of a decision's candidates, in the order they were recorded.
+-- A page of a decision's candidates, in the order they were recorded, from
+-- offset $4 for $5: a product module's list, or the members of the decision's
+-- requirement at its generation in directory order (read from the members'
+-- index, the requirement and generation found once).
 SELECT u.id, u.name, u.email, u.role, u.active, u.perms, u.tags, u.credentials, u.ticket_priority, u.email_notifications
-FROM decisions d LEFT JOIN eligible_sets e ON e.id = d.eligible_set,
-     unnest((coalesce(d.candidates, e.users))[$4 + 1 : $4 + $5]) WITH ORDINALITY AS c (user_id, n)
+FROM decisions d,
+     unnest(d.candidates[$4 + 1 : $4 + $5]) WITH ORDINALITY AS c (user_id, n)
 JOIN users u ON u.id = c.user_id
-WHERE d.workflow_id = $1 AND d.stage = $2 AND d.seq = $3
-ORDER BY c.n;
+WHERE d.workflow_id = $1 AND d.stage = $2 AND d.seq = $3 AND d.candidates IS NOT NULL
+UNION ALL
+(SELECT u.id, u.name, u.email, u.role, u.active, u.perms, u.tags, u.credentials, u.ticket_priority, u.email_notifications
+ FROM requirement_members m JOIN users u ON u.id = m.user_id
+ WHERE m.requirement_id = (SELECT requirement_id FROM decisions WHERE workflow_id = $1 AND stage = $2 AND seq = $3 AND candidates IS NULL)
+   AND m.from_gen <= (SELECT generation FROM decisions WHERE workflow_id = $1 AND stage = $2 AND seq = $3)
+   AND (m.to_gen IS NULL OR m.to_gen > (SELECT generation FROM decisions WHERE workflow_id = $1 AND stage = $2 AND seq = $3))
+ ORDER BY m.position
+ OFFSET $4 LIMIT $5);
 
 -- name: ExplanationIsCandidate
-SELECT coalesce($4 = ANY (coalesce(d.candidates, e.users)), false)
-FROM decisions d LEFT JOIN eligible_sets e ON e.id = d.eligible_set
+-- Whether user $4 was a candidate of a decision: on its product module's list,
+-- or a member of its requirement at its generation.
+SELECT CASE WHEN d.candidates IS NOT NULL THEN $4 = ANY (d.candidates)
+            ELSE EXISTS (SELECT 1 FROM requirement_members m WHERE m.requirement_id = d.requirement_id AND m.user_id = $4
+                         AND m.from_gen <= d.generation AND (m.to_gen IS NULL OR m.to_gen > d.generation)) END
+FROM decisions d
 WHERE d.workflow_id = $1 AND d.stage = $2 AND d.seq = $3;
 
 -- name: ExplanationExcluded
 -- A page of the directory's users who were not candidates of a decision, in
 -- directory order after position $4, with what the requirement needs to word why.
--- The candidates are hashed once (the anti-join), whatever their number.
+-- Each user read is checked against the decision's candidates by key (the
+-- requirement's members at its generation) or, for a product module's list,
+-- against the list hashed once.
 WITH d AS (
-    SELECT d.requirement->>'careTeam' AS care_team, coalesce(d.candidates, e.users) AS users
-    FROM decisions d LEFT JOIN eligible_sets e ON e.id = d.eligible_set
+    SELECT d.requirement->>'careTeam' AS care_team, d.candidates, d.requirement_id, d.generation
+    FROM decisions d
     WHERE d.workflow_id = $1 AND d.stage = $2 AND d.seq = $3
 ), c AS (
-    SELECT unnest(users) AS user_id FROM d
+    SELECT unnest(candidates) AS user_id FROM d
 )
 SELECT u.position, u.id, u.name, u.email, u.role, u.active, u.perms, u.tags, u.credentials, u.ticket_priority, u.email_notifications,
        EXISTS (SELECT 1 FROM teams t, d WHERE t.id = d.care_team),
        EXISTS (SELECT 1 FROM team_members m, d WHERE m.team_id = d.care_team AND m.user_id = u.id)
-FROM users u
-WHERE u.position > $4 AND EXISTS (SELECT 1 FROM d) AND NOT EXISTS (SELECT 1 FROM c WHERE c.user_id = u.id)
+FROM users u CROSS JOIN d
+WHERE u.position > $4
+  AND CASE WHEN d.candidates IS NOT NULL THEN NOT EXISTS (SELECT 1 FROM c WHERE c.user_id = u.id)
+           ELSE NOT EXISTS (SELECT 1 FROM requirement_members m WHERE m.requirement_id = d.requirement_id AND m.user_id = u.id
+                            AND m.from_gen <= d.generation AND (m.to_gen IS NULL OR m.to_gen > d.generation)) END
 ORDER BY u.position LIMIT $5;
 
 -- name: DecisionListByClaim

@@ -1,32 +1,103 @@
+-- Requirements and who meets them (migration 012): requirements holds each
+-- requirement Baton has decided under, requirement_members who met it over which
+-- generations. Directory changes keep the members of live requirements current.
+
 -- name: fragment Eligible
--- Whether user u meets a requirement ($E1 permissions, $E2 tags one of, $E3 tags
--- all of (both lower-cased), $E4 the state-credential filter is on, $E5 the
--- claim's state (lower-cased), $E6 the care-team filter is on, $E7 the claim's care
--- team). Included in queries as {{eligible $N}}, its parameters numbered from $N.
+-- Whether user u meets requirement r (a requirements row): active, holds every
+-- required permission, passes the tag, state-credential and care-team filters,
+-- and for a product module's pool has one of its roles. Included bare as
+-- {{eligible}} where u and r are in scope. Requirement.Reject words the same
+-- rule for one person, in Go.
 u.active
-AND u.perms @> $E1::text[]
-AND (cardinality($E2::text[]) = 0 OR u.tags_lc && $E2::text[])
-AND u.tags_lc @> $E3::text[]
-AND (NOT $E4::bool OR ($E5::text <> '' AND u.credentials_lc @> ARRAY[$E5::text]))
-AND (NOT $E6::bool OR EXISTS (SELECT 1 FROM team_members cm WHERE cm.team_id = $E7::text AND cm.user_id = u.id))
+AND u.perms @> r.required
+AND (cardinality(r.tags_one_of) = 0 OR u.tags_lc && r.tags_one_of)
+AND u.tags_lc @> r.tags_all_of
+AND (NOT r.state_credential OR (r.state <> '' AND u.credentials_lc @> ARRAY[r.state]))
+AND (NOT r.care_team_filter OR EXISTS (SELECT 1 FROM team_members cm WHERE cm.team_id = r.care_team AND cm.user_id = u.id))
+AND (cardinality(r.roles) = 0 OR u.role = ANY (r.roles))
 
--- name: EligibleSetGet
--- The set for a requirement at the directory's current generation, if made: its
--- id, size, first $2 members (of its head) and the directory's size.
-SELECT e.id, e.size, e.head[1:$2], d.users
-FROM directory_stats d JOIN eligible_sets e ON e.requirement_key = $1 AND e.generation = d.generation;
+-- name: RequirementGet
+-- A requirement by key: its id, whether it is live, its size, the directory's
+-- generation and size, and its first $2 members now, in directory order.
+SELECT r.id, r.live, r.size, d.generation, d.users,
+       ARRAY(SELECT m.user_id FROM requirement_members m WHERE m.requirement_id = r.id AND m.to_gen IS NULL
+             ORDER BY m.position LIMIT $2)
+FROM requirements r CROSS JOIN directory_stats d
+WHERE r.key = $1;
 
--- name: EligibleSetMake
--- Makes the set for a requirement ($1 key, $2 requirement, $3..$9 its fragment
--- parameters, $10 the head's length) at the current generation: the one scan of
--- everyone eligible.
-WITH s AS (
-    SELECT coalesce(array_agg(u.id ORDER BY u.position), '{}') AS users FROM users u WHERE {{eligible $3}}
+-- name: RequirementMake
+-- Records a requirement ($1 key, $2 its document, $3..$10 its parameters), not
+-- yet live: RequirementFill makes it so.
+INSERT INTO requirements (key, requirement, required, tags_one_of, tags_all_of, state_credential, state, care_team_filter,
+                          care_team, roles, live)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, false)
+ON CONFLICT (key) DO NOTHING;
+
+-- name: RequirementFill
+-- Makes requirement $1 live, if it is not: everyone who meets it now becomes a
+-- member from the current generation (the one scan of everyone eligible, made
+-- once per requirement, not per directory change).
+WITH r AS (
+    SELECT * FROM requirements WHERE key = $1 AND NOT live FOR UPDATE
+), m AS (
+    INSERT INTO requirement_members (requirement_id, user_id, position, from_gen)
+    SELECT r.id, u.id, u.position, d.generation
+    FROM r CROSS JOIN directory_stats d JOIN users u ON true
+    WHERE {{eligible}}
+    RETURNING 1
 )
-INSERT INTO eligible_sets (requirement_key, generation, requirement, users, size, head)
-SELECT $1, d.generation, $2, s.users, cardinality(s.users), s.users[1:$10]
-FROM directory_stats d, s
-ON CONFLICT (requirement_key, generation) DO NOTHING;
+UPDATE requirements x SET live = true, used_at = now(), size = (SELECT count(*) FROM m)
+FROM r WHERE x.id = r.id
+RETURNING x.id;
+
+-- name: RequirementTouch
+-- Notes that a decision used requirement $1, at most once an hour: what retiring
+-- unused requirements goes by.
+UPDATE requirements SET used_at = now() WHERE id = $1 AND used_at < now() - interval '1 hour';
+
+-- name: RequirementsRetire
+-- Retires the live requirements unused since $1 that no backlog stage waits on
+-- (the caller holds the directory lock and has started generation $2): their
+-- current members' stretches end at $2 and directory changes stop keeping them.
+-- A decision that needs one again makes it live from the directory as it is
+-- then. Old decisions read their members as before.
+WITH r AS (
+    UPDATE requirements x SET live = false, size = 0
+    WHERE x.live AND x.used_at < $1 AND NOT EXISTS (SELECT 1 FROM backlog b WHERE b.requirement_id = x.id)
+    RETURNING x.id
+), closed AS (
+    UPDATE requirement_members m SET to_gen = $2 FROM r WHERE m.requirement_id = r.id AND m.to_gen IS NULL
+), pending AS (
+    DELETE FROM turn_pending p USING r WHERE p.requirement_id = r.id
+)
+SELECT count(*) FROM r;
+
+-- name: MembersChange
+-- After people $1 changed (the caller holds the directory lock and has started
+-- generation $2): each one's stretch ends in every live requirement they no
+-- longer meet and starts in every one they now meet, and the sizes move with
+-- them. Returns each (requirement, user) that started, for their turn pools.
+WITH closed AS (
+    UPDATE requirement_members m SET to_gen = $2
+    FROM requirements r, users u
+    WHERE m.to_gen IS NULL AND m.user_id = ANY ($1::text[]) AND r.id = m.requirement_id AND r.live
+      AND u.id = m.user_id AND NOT ({{eligible}})
+    RETURNING m.requirement_id
+), opened AS (
+    INSERT INTO requirement_members (requirement_id, user_id, position, from_gen)
+    SELECT r.id, u.id, u.position, $2
+    FROM requirements r JOIN users u ON u.id = ANY ($1::text[])
+    WHERE r.live AND {{eligible}}
+      AND NOT EXISTS (SELECT 1 FROM requirement_members m WHERE m.requirement_id = r.id AND m.user_id = u.id AND m.to_gen IS NULL)
+    RETURNING requirement_id, user_id
+), delta AS (
+    SELECT requirement_id, sum(d)::int AS d
+    FROM (SELECT requirement_id, -1 AS d FROM closed UNION ALL SELECT requirement_id, 1 FROM opened) x
+    GROUP BY requirement_id
+), sized AS (
+    UPDATE requirements r SET size = r.size + delta.d FROM delta WHERE r.id = delta.requirement_id AND delta.d <> 0
+)
+SELECT requirement_id, user_id FROM opened;
 
 -- name: UserCheck
 -- One user with whether the claim's care team exists and has them as a member.
@@ -36,10 +107,20 @@ SELECT u.id, u.name, u.email, u.role, u.active, u.perms, u.tags, u.credentials, 
 FROM users u WHERE u.id = $1;
 
 -- name: TeamEligible
+-- The members of team $2 who meet requirement $1 now, in team order.
 SELECT u.id, u.name, u.email, u.role, u.active, u.perms, u.tags, u.credentials, u.ticket_priority, u.email_notifications
-FROM team_members m JOIN users u ON u.id = m.user_id
-WHERE m.team_id = $8 AND {{eligible $1}}
-ORDER BY m.position;
+FROM team_members tm
+JOIN requirement_members m ON m.requirement_id = $1 AND m.user_id = tm.user_id AND m.to_gen IS NULL
+JOIN users u ON u.id = tm.user_id
+WHERE tm.team_id = $2
+ORDER BY tm.position;
+
+-- name: TeamEligibleCount
+-- How many members of team $2 meet requirement $1 now: a team turn order's pool.
+SELECT count(*)
+FROM team_members tm
+JOIN requirement_members m ON m.requirement_id = $1 AND m.user_id = tm.user_id AND m.to_gen IS NULL
+WHERE tm.team_id = $2;
 
 -- name: TeamExists
 SELECT EXISTS (SELECT 1 FROM teams WHERE id = $1);

@@ -10,6 +10,15 @@ INSERT INTO team_members (team_id, user_id, position)
 SELECT $1, m.user_id, m.ord
 FROM unnest($2::text[]) WITH ORDINALITY AS m (user_id, ord);
 
+-- name: TeamMembersOf
+-- The members of teams $1 now, in order: what a load compares the file's with.
+SELECT t.id, t.name,
+       coalesce(array_agg(m.user_id ORDER BY m.position) FILTER (WHERE m.user_id IS NOT NULL), '{}')::text[]
+FROM teams t
+LEFT JOIN team_members m ON m.team_id = t.id
+WHERE t.id = ANY ($1::text[])
+GROUP BY t.id;
+
 -- name: TeamList
 SELECT t.id, t.name,
        coalesce(array_agg(m.user_id ORDER BY m.position) FILTER (WHERE m.user_id IS NOT NULL), '{}')::text[]

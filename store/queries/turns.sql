@@ -4,80 +4,150 @@
 INSERT INTO turn_scopes (scope) VALUES ($1)
 ON CONFLICT (scope) DO UPDATE SET updated_at = now();
 
--- name: TurnPoolGet
--- The size of the scope's pool for an eligible set, once everyone in it has a row.
-SELECT size FROM turn_pools WHERE scope = $1 AND eligible_set = $2;
+-- name: TurnPoolHas
+-- Whether scope $1 has entered the members of requirement $2.
+SELECT EXISTS (SELECT 1 FROM turn_pools WHERE scope = $1 AND requirement_id = $2);
 
 -- name: TurnPoolMark
--- Records that every member of an eligible set ($3 of them in the pool) has a row
--- in the scope.
-INSERT INTO turn_pools (scope, eligible_set, size) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING;
+-- Records that scope $1 has entered the members of requirement $2: from now on
+-- directory changes list the people it still has to enter in turn_pending.
+INSERT INTO turn_pools (scope, requirement_id) VALUES ($1, $2) ON CONFLICT DO NOTHING;
 
--- name: TurnPoolLevels
--- Over the members of eligible set $2 (and, for a team order, of team $3) who
--- have a count in scope $1: how many, their lowest and highest level, whether
--- all have finished their share of a round, and how many members have none.
-SELECT count(t.user_id)::bigint, coalesce(min(t.level), 0)::bigint, coalesce(max(t.level), 0)::bigint,
-       coalesce(bool_and(t.served % t.weight = 0) FILTER (WHERE t.user_id IS NOT NULL), true),
-       (count(*) - count(t.user_id))::bigint
-FROM eligible_sets e, unnest(e.users) AS m (user_id)
-LEFT JOIN rr_turns t ON t.scope = $1 AND t.user_id = m.user_id
-WHERE e.id = $2 AND ($3::text = '' OR EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = $3 AND tm.user_id = m.user_id));
+-- name: TurnPendingTake
+-- The people scope $1 still has to enter for requirement $2, taken off the list.
+DELETE FROM turn_pending WHERE scope = $1 AND requirement_id = $2 RETURNING user_id;
 
--- name: TurnPoolEnter
--- Gives every member of set $2 (of team $3) without a count in scope $1 one at
--- level $4: served = level × weight ($5 weights by ticket priority), ordered by
--- directory or team position.
-INSERT INTO rr_turns (scope, user_id, served, level, weight, ord)
-SELECT $1, u.id, $4 * w.weight, $4, w.weight, CASE WHEN $3::text = '' THEN u.position ELSE tm.position END
-FROM eligible_sets e, unnest(e.users) AS m (user_id)
-JOIN users u ON u.id = m.user_id
-LEFT JOIN team_members tm ON tm.team_id = $3 AND tm.user_id = u.id
-CROSS JOIN LATERAL (SELECT CASE WHEN $5::bool THEN greatest(u.ticket_priority, 1) ELSE 1 END::bigint AS weight) w
-WHERE e.id = $2 AND ($3::text = '' OR tm.user_id IS NOT NULL)
+-- name: TurnPendingAdd
+-- After people $1 changed or joined requirements: each one who meets a
+-- requirement that a scope has a pool for, and has no count in that scope, is
+-- listed for the scope to enter at its next decision under the requirement.
+INSERT INTO turn_pending (scope, requirement_id, user_id)
+SELECT p.scope, p.requirement_id, m.user_id
+FROM requirement_members m
+JOIN turn_pools p ON p.requirement_id = m.requirement_id
+WHERE m.user_id = ANY ($1::text[]) AND m.to_gen IS NULL
+  AND NOT EXISTS (SELECT 1 FROM rr_turns t WHERE t.scope = p.scope AND t.user_id = m.user_id)
+ON CONFLICT DO NOTHING;
+
+-- name: TurnPendingRepair
+-- After requirement $1 became live again: every member its pools have not
+-- entered is listed for them.
+INSERT INTO turn_pending (scope, requirement_id, user_id)
+SELECT p.scope, p.requirement_id, m.user_id
+FROM turn_pools p
+JOIN requirement_members m ON m.requirement_id = p.requirement_id AND m.to_gen IS NULL
+WHERE p.requirement_id = $1
+  AND NOT EXISTS (SELECT 1 FROM rr_turns t WHERE t.scope = p.scope AND t.user_id = m.user_id)
+ON CONFLICT DO NOTHING;
+
+-- name: TurnLevels
+-- Over the members of requirement $2 (and, for a team order, of team $3) who
+-- have a count in scope $1: the lowest and highest level (NULL when nobody has
+-- one), each read from one end of the scope's index.
+SELECT (SELECT t.level FROM rr_turns t WHERE t.scope = $1 AND {{turnmember}} ORDER BY t.level LIMIT 1),
+       (SELECT t.level FROM rr_turns t WHERE t.scope = $1 AND {{turnmember}} ORDER BY t.level DESC LIMIT 1);
+
+-- name: TurnPartWay
+-- Whether anyone counted at level $4 among those members is part-way through
+-- their share of a round (weighted round robin): asked only when everyone is at
+-- one level, from the index of those part-way.
+SELECT EXISTS (SELECT 1 FROM rr_turns t WHERE t.scope = $1 AND t.level = $4 AND t.served % t.weight <> 0 AND {{turnmember}});
+
+-- name: fragment TurnMember
+-- Whether rr_turns row t is a current member of requirement $2 and, when $3 is
+-- not '', of team $3. Included bare.
+EXISTS (SELECT 1 FROM requirement_members rm WHERE rm.requirement_id = $2 AND rm.user_id = t.user_id AND rm.to_gen IS NULL)
+AND ($3::text = '' OR EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = $3 AND tm.user_id = t.user_id))
+
+-- name: TurnEnter
+-- Gives the members of requirement $2 (of team $3; of $6 only, unless NULL)
+-- with no count in scope $1 one at level $4: served = level × weight ($5
+-- weights by ticket priority), ordered by directory or team position, with
+-- their load and limits at the scope's stage $7 ('' for a team's scope). Their
+-- load rows are locked first, in one order, so a completion cannot move a
+-- count between the read and the insert.
+WITH who AS (
+    SELECT m.user_id, CASE WHEN $3::text = '' THEN u.position ELSE tm.position END AS ord,
+           CASE WHEN $5::bool THEN greatest(u.ticket_priority, 1) ELSE 1 END::bigint AS weight, u.cap_total,
+           CASE $7::text WHEN 'capture' THEN u.cap_capture WHEN 'review' THEN u.cap_review
+                         WHEN 'acknowledge' THEN u.cap_acknowledge ELSE 0 END AS cap_stage
+    FROM requirement_members m
+    JOIN users u ON u.id = m.user_id
+    LEFT JOIN team_members tm ON tm.team_id = $3 AND tm.user_id = m.user_id
+    WHERE m.requirement_id = $2 AND m.to_gen IS NULL AND ($3::text = '' OR tm.user_id IS NOT NULL)
+      AND ($6::text[] IS NULL OR m.user_id = ANY ($6::text[]))
+      AND NOT EXISTS (SELECT 1 FROM rr_turns t WHERE t.scope = $1 AND t.user_id = m.user_id)
+), load AS (
+    SELECT l.user_id, l.open_total,
+           CASE $7::text WHEN 'capture' THEN l.open_capture WHEN 'review' THEN l.open_review
+                         WHEN 'acknowledge' THEN l.open_acknowledge ELSE 0 END AS open_stage
+    FROM user_load l WHERE l.user_id IN (SELECT user_id FROM who)
+    ORDER BY l.user_id
+    FOR UPDATE
+)
+INSERT INTO rr_turns (scope, user_id, served, level, weight, ord, stage, open_total, open_stage, cap_total, cap_stage)
+SELECT $1, w.user_id, $4 * w.weight, $4, w.weight, w.ord, $7, l.open_total, l.open_stage, w.cap_total, w.cap_stage
+FROM who w JOIN load l ON l.user_id = w.user_id
 ON CONFLICT (scope, user_id) DO NOTHING;
 
+-- name: fragment TurnRow
+-- The columns a turn order reads for row b of scope $1's batch: whether its
+-- user is a current member of requirement $2 (and of team $3), and their
+-- workload at stage $4 (status, delegate, limits, open stages), from user_load
+-- and the user's row. Included bare after SELECT b.user_id, b.served, b.weight, b.ord,.
+EXISTS (SELECT 1 FROM requirement_members m WHERE m.requirement_id = $2 AND m.user_id = b.user_id AND m.to_gen IS NULL)
+    AND ($3::text = '' OR EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = $3 AND tm.user_id = b.user_id)),
+coalesce(effective_status(u.id, u.status), 'available'), coalesce(current_delegate(u.id), ''),
+coalesce(u.cap_total, 0),
+coalesce(CASE $4::text WHEN 'capture' THEN u.cap_capture WHEN 'review' THEN u.cap_review
+                       WHEN 'acknowledge' THEN u.cap_acknowledge ELSE 0 END, 0),
+coalesce(l.open_total, 0),
+coalesce(CASE $4::text WHEN 'capture' THEN l.open_capture WHEN 'review' THEN l.open_review
+                       WHEN 'acknowledge' THEN l.open_acknowledge ELSE 0 END, 0)
+
 -- name: TurnNext
--- A batch of scope $8's rows in turn order (lowest level, highest weight,
--- earliest order: the scope's index, read from offset $10 for at most $11 rows),
--- each with whether its user meets the requirement ($1..$7) and, for a team
--- order, is on team $9 now, and their workload at stage $12 (status, limits and,
--- where a limit applies, open stages). The caller takes the first eligible whom
--- the workload rules do not pass over; the batch is taken from the index before
--- any user is looked at, so the plan never sorts the whole scope.
+-- A batch of scope $1's rows in turn order (lowest level, highest weight,
+-- earliest order: the scope's index, read from offset $5 for at most $6 rows),
+-- each with the TurnRow columns. The caller takes the first eligible whom the
+-- workload rules do not pass over; the batch is taken from the index before any
+-- user is looked at, so the plan never sorts the whole scope.
 WITH batch AS (
-    SELECT user_id, served, weight, ord, level FROM rr_turns WHERE scope = $8
-    ORDER BY level, weight DESC, ord OFFSET $10 LIMIT $11
+    SELECT user_id, served, weight, ord, level FROM rr_turns WHERE scope = $1
+    ORDER BY level, weight DESC, ord OFFSET $5 LIMIT $6
 )
-SELECT b.user_id, b.served, b.weight, b.ord,
-       EXISTS (SELECT 1 FROM users u WHERE u.id = b.user_id AND {{eligible $1}}
-               AND ($9::text = '' OR EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = $9 AND tm.user_id = u.id))),
-       coalesce(w.status, 'available'), coalesce(w.delegate, ''), coalesce(w.cap_total, 0), coalesce(w.cap_stage, 0),
-       CASE WHEN w.cap_total > 0 THEN (SELECT count(*) FROM open_stages o WHERE o.user_id = b.user_id) ELSE 0 END::int,
-       CASE WHEN w.cap_stage > 0 THEN (SELECT count(*) FROM open_stages o WHERE o.user_id = b.user_id AND o.stage = $12) ELSE 0 END::int
+SELECT b.user_id, b.served, b.weight, b.ord, 0, 0, {{turnrow}}
 FROM batch b
-LEFT JOIN LATERAL (
-    SELECT effective_status(u.id, u.status) AS status, current_delegate(u.id) AS delegate, u.cap_total,
-           CASE $12::text WHEN 'capture' THEN u.cap_capture WHEN 'review' THEN u.cap_review
-                          WHEN 'acknowledge' THEN u.cap_acknowledge ELSE 0 END AS cap_stage
-    FROM users u WHERE u.id = b.user_id
-) w ON true
+LEFT JOIN users u ON u.id = b.user_id
+LEFT JOIN user_load l ON l.user_id = b.user_id
 ORDER BY b.level, b.weight DESC, b.ord;
 
--- name: TurnLoads
--- least_loaded's view of scope $8: every member of eligible set $9 who meets the
--- requirement ($1..$7) now, with their turn row and workload at stage $10 (open
--- stages in all and at the stage). Bounded by the eligible set, not the directory.
-SELECT u.id, t.served, t.weight, t.ord, effective_status(u.id, u.status), current_delegate(u.id), u.cap_total,
-       CASE $10::text WHEN 'capture' THEN u.cap_capture WHEN 'review' THEN u.cap_review
-                      WHEN 'acknowledge' THEN u.cap_acknowledge ELSE 0 END,
-       (SELECT count(*) FROM open_stages o WHERE o.user_id = u.id)::int,
-       (SELECT count(*) FROM open_stages o WHERE o.user_id = u.id AND o.stage = $10)::int
-FROM eligible_sets e, unnest(e.users) AS m (user_id)
-JOIN users u ON u.id = m.user_id
-JOIN rr_turns t ON t.scope = $8 AND t.user_id = u.id
-WHERE e.id = $9 AND {{eligible $1}}
-ORDER BY t.level, t.weight DESC, t.ord;
+-- name: TurnLeastLoaded
+-- least_loaded's batch of scope $1: rows in the order of its index (fewest open
+-- stages, most spare capacity at the scope's stage, then turn order), from offset
+-- $5 for at most $6 rows, each with the load the row holds (to check against the
+-- live load) and the TurnRow columns.
+WITH batch AS (
+    SELECT user_id, served, weight, ord, level, open_total, spare FROM rr_turns WHERE scope = $1
+    ORDER BY open_total, spare DESC, level, weight DESC, ord, user_id OFFSET $5 LIMIT $6
+)
+SELECT b.user_id, b.served, b.weight, b.ord, b.open_total, b.spare, {{turnrow}}
+FROM batch b
+LEFT JOIN users u ON u.id = b.user_id
+LEFT JOIN user_load l ON l.user_id = b.user_id
+ORDER BY b.open_total, b.spare DESC, b.level, b.weight DESC, b.ord, b.user_id;
+
+-- name: TurnLoadSync
+-- Copies person $1's load and limits from user_load and their user row into
+-- every turn row of theirs: how a least_loaded read that found a row out of step
+-- puts it right (the counts are moved with every assignment, so it should not).
+UPDATE rr_turns t SET open_total = l.open_total,
+    open_stage = CASE t.stage WHEN 'capture' THEN l.open_capture WHEN 'review' THEN l.open_review
+                              WHEN 'acknowledge' THEN l.open_acknowledge ELSE 0 END,
+    cap_total = u.cap_total,
+    cap_stage = CASE t.stage WHEN 'capture' THEN u.cap_capture WHEN 'review' THEN u.cap_review
+                             WHEN 'acknowledge' THEN u.cap_acknowledge ELSE 0 END
+FROM user_load l JOIN users u ON u.id = l.user_id
+WHERE l.user_id = ANY ($1::text[]) AND t.user_id = l.user_id;
 
 -- name: TurnSet
 INSERT INTO rr_turns (scope, user_id, served, level, weight, ord) VALUES ($1, $2, $3::bigint, $3::bigint / $4::bigint, $4::bigint, $5::bigint)

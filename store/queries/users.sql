@@ -9,43 +9,99 @@ SELECT u.id, u.name, u.email, u.role, u.active, u.perms, u.tags, u.credentials, 
 FROM users u
 WHERE u.id = $1;
 
--- name: UserUpsert
--- perms mirrors user_permissions (sorted) and tags_lc, credentials_lc the lower-cased
--- arrays, for indexed eligibility. A status ($11) is written only when the file
--- sets one: people set their own, and a reload must not undo it. Capacity
--- ($12..$15, 0 for no limit) is the file's. It returns whether anything
--- eligibility reads changed, so the caller can reset that user's turns.
-WITH old AS (SELECT active, perms, tags_lc, credentials_lc, ticket_priority FROM users WHERE id = $1)
-INSERT INTO users (id, name, email, role, active, tags, credentials, ticket_priority, email_notifications, perms, tags_lc, credentials_lc,
-                   status, cap_total, cap_capture, cap_review, cap_acknowledge)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-        (SELECT coalesce(array_agg(DISTINCT p ORDER BY p), '{}') FROM unnest($10::text[]) p),
-        (SELECT coalesce(array_agg(lower(t)), '{}') FROM unnest($6::text[]) t),
-        (SELECT coalesce(array_agg(lower(c)), '{}') FROM unnest($7::text[]) c),
-        coalesce(nullif($11::text, ''), 'available'), $12, $13, $14, $15)
-ON CONFLICT (id) DO UPDATE
-SET name = excluded.name, email = excluded.email, role = excluded.role, active = excluded.active,
-    tags = excluded.tags, credentials = excluded.credentials, ticket_priority = excluded.ticket_priority,
-    email_notifications = excluded.email_notifications, perms = excluded.perms, tags_lc = excluded.tags_lc,
-    credentials_lc = excluded.credentials_lc, status = coalesce(nullif($11::text, ''), users.status),
-    cap_total = excluded.cap_total, cap_capture = excluded.cap_capture, cap_review = excluded.cap_review,
-    cap_acknowledge = excluded.cap_acknowledge, updated_at = now()
-RETURNING coalesce((SELECT (o.active, o.perms, o.tags_lc, o.credentials_lc, o.ticket_priority)
-                           IS DISTINCT FROM (users.active, users.perms, users.tags_lc, users.credentials_lc, users.ticket_priority)
-                    FROM old o), false);
+-- name: DirectoryStage
+-- A directory load's rows are copied (COPY) into this table, dropped at commit,
+-- and compared with the directory in a few statements: a load costs what it
+-- changes, plus one pass over the file.
+CREATE TEMP TABLE directory_load (
+    line                int NOT NULL,
+    id                  text NOT NULL,
+    name                text NOT NULL,
+    email               text NOT NULL,
+    role                text NOT NULL,
+    active              boolean NOT NULL,
+    tags                text[] NOT NULL,
+    credentials         text[] NOT NULL,
+    ticket_priority     int NOT NULL,
+    email_notifications boolean NOT NULL,
+    perms               text[] NOT NULL,
+    tags_lc             text[] NOT NULL,
+    credentials_lc      text[] NOT NULL,
+    status              text NOT NULL,
+    cap_total           int NOT NULL,
+    cap_capture         int NOT NULL,
+    cap_review          int NOT NULL,
+    cap_acknowledge     int NOT NULL
+) ON COMMIT DROP;
+
+-- name: DirectoryInsertNew
+-- The file's users the directory does not have yet, in file order (their
+-- position: round robin's directory order), each with an empty load row.
+WITH added AS (
+    INSERT INTO users (id, name, email, role, active, tags, credentials, ticket_priority, email_notifications, perms, tags_lc,
+                       credentials_lc, status, cap_total, cap_capture, cap_review, cap_acknowledge)
+    SELECT s.id, s.name, s.email, s.role, s.active, s.tags, s.credentials, s.ticket_priority, s.email_notifications, s.perms,
+           s.tags_lc, s.credentials_lc, coalesce(nullif(s.status, ''), 'available'), s.cap_total, s.cap_capture, s.cap_review,
+           s.cap_acknowledge
+    FROM directory_load s
+    WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = s.id)
+    ORDER BY s.line
+    RETURNING id, position
+), loads AS (
+    INSERT INTO user_load (user_id, position) SELECT id, position FROM added
+)
+SELECT id FROM added;
+
+-- name: DirectoryUpdateChanged
+-- The file's users whose entry differs from the directory's, rewritten; the
+-- rest are not touched. A status is written only when the file sets one: people
+-- set their own, and a reload must not undo it. Returns, for each one
+-- rewritten, whether what eligibility reads changed (active, permissions, tags,
+-- credentials, role), whether what turn orders read changed (those, or the
+-- ticket priority: they re-enter as newcomers), and whether their limits changed.
+WITH old AS (
+    SELECT u.* FROM users u JOIN directory_load s ON s.id = u.id FOR UPDATE OF u
+)
+UPDATE users u SET name = s.name, email = s.email, role = s.role, active = s.active, tags = s.tags, credentials = s.credentials,
+    ticket_priority = s.ticket_priority, email_notifications = s.email_notifications, perms = s.perms, tags_lc = s.tags_lc,
+    credentials_lc = s.credentials_lc, status = coalesce(nullif(s.status, ''), o.status), cap_total = s.cap_total,
+    cap_capture = s.cap_capture, cap_review = s.cap_review, cap_acknowledge = s.cap_acknowledge, updated_at = now()
+FROM directory_load s JOIN old o ON o.id = s.id
+WHERE u.id = s.id
+  AND (s.name, s.email, s.role, s.active, s.tags, s.credentials, s.ticket_priority, s.email_notifications, s.perms, s.tags_lc,
+       s.credentials_lc, coalesce(nullif(s.status, ''), o.status), s.cap_total, s.cap_capture, s.cap_review, s.cap_acknowledge)
+      IS DISTINCT FROM
+      (o.name, o.email, o.role, o.active, o.tags, o.credentials, o.ticket_priority, o.email_notifications, o.perms, o.tags_lc,
+       o.credentials_lc, o.status, o.cap_total, o.cap_capture, o.cap_review, o.cap_acknowledge)
+RETURNING u.id,
+    (s.active, s.perms, s.tags_lc, s.credentials_lc, s.role) IS DISTINCT FROM (o.active, o.perms, o.tags_lc, o.credentials_lc, o.role),
+    (s.active, s.perms, s.tags_lc, s.credentials_lc, s.ticket_priority) IS DISTINCT FROM (o.active, o.perms, o.tags_lc, o.credentials_lc, o.ticket_priority),
+    (s.cap_total, s.cap_capture, s.cap_review, s.cap_acknowledge) IS DISTINCT FROM (o.cap_total, o.cap_capture, o.cap_review, o.cap_acknowledge);
+
+-- name: DirectoryPermissionsSet
+-- user_permissions mirrors perms for the users $1 (added, or whose permissions changed).
+WITH gone AS (
+    DELETE FROM user_permissions p USING directory_load s
+    WHERE p.user_id = s.id AND s.id = ANY ($1::text[]) AND NOT (p.permission = ANY (s.perms))
+)
+INSERT INTO user_permissions (user_id, permission)
+SELECT s.id, p FROM directory_load s, unnest(s.perms) AS p WHERE s.id = ANY ($1::text[])
+ON CONFLICT DO NOTHING;
+
+-- name: DirectoryGeneration
+-- Starts a directory generation: what a change to who meets a requirement is
+-- recorded at. The caller holds the directory lock.
+UPDATE directory_stats SET generation = generation + 1 RETURNING generation;
+
+-- name: DirectoryLock
+-- Directory changes one at a time, and never while a requirement's first members
+-- are being read (that holds it shared).
+SELECT pg_advisory_xact_lock(7046217300);
 
 -- name: DirectoryStatsRefresh
--- After a load: the directory's size, and a new generation, so eligible sets and
--- turn pools are made again from the directory as it now is.
+-- After a load that added people: the directory's size.
 INSERT INTO directory_stats (id, users) SELECT true, count(*) FROM users
-ON CONFLICT (id) DO UPDATE SET users = excluded.users, generation = directory_stats.generation + 1;
-
--- name: UserPermissionsClear
-DELETE FROM user_permissions WHERE user_id = $1;
-
--- name: UserPermissionsAdd
-INSERT INTO user_permissions (user_id, permission)
-SELECT $1, unnest($2::text[]);
+ON CONFLICT (id) DO UPDATE SET users = excluded.users;
 
 -- name: UserIDsExisting
 SELECT id FROM users WHERE id = ANY($1::text[]);
@@ -55,3 +111,8 @@ INSERT INTO subject_hosts (subject, user_id, at) VALUES ($1, $2, $3) ON CONFLICT
 
 -- name: HostLatest
 SELECT user_id FROM subject_hosts WHERE subject = $1 ORDER BY at DESC, user_id LIMIT 1;
+
+-- name: DirectoryLockShared
+-- Held while a requirement's first members are read from the directory: no
+-- change is half-way through meanwhile.
+SELECT pg_advisory_xact_lock_shared(7046217300);

@@ -1,25 +1,60 @@
 -- name: OpenStageSet
 -- The stage's holder after a recorded decision ($4 the assignee; '' removes the
--- row: the stage went back to its queue). A later seq always wins.
-WITH gone AS (
-    DELETE FROM open_stages WHERE workflow_id = $1 AND stage = $2 AND seq <= $5 AND $4 = ''
-)
-INSERT INTO open_stages (workflow_id, stage, claim_id, user_id, seq)
-SELECT $1, $2, $3, $4, $5 WHERE $4 <> ''
-ON CONFLICT (workflow_id, stage) DO UPDATE
-SET user_id = excluded.user_id, seq = excluded.seq, assigned_at = now()
-WHERE open_stages.seq <= excluded.seq;
+-- row: the stage went back to its queue). A later seq always wins. The holders'
+-- counts move with it (the LoadMove fragment).
+WITH old AS (
+    SELECT user_id FROM open_stages WHERE workflow_id = $1 AND stage = $2 FOR UPDATE
+), gone AS (
+    DELETE FROM open_stages WHERE workflow_id = $1 AND stage = $2 AND seq <= $5 AND $4 = '' RETURNING user_id
+), put AS (
+    INSERT INTO open_stages (workflow_id, stage, claim_id, user_id, seq)
+    SELECT $1, $2, $3, $4, $5 WHERE $4 <> ''
+    ON CONFLICT (workflow_id, stage) DO UPDATE
+    SET user_id = excluded.user_id, seq = excluded.seq, assigned_at = now()
+    WHERE open_stages.seq <= excluded.seq
+    RETURNING user_id
+), moved AS (
+    SELECT user_id, -1 AS d FROM gone
+    UNION ALL SELECT o.user_id, -1 FROM old o WHERE EXISTS (SELECT 1 FROM put)
+    UNION ALL SELECT user_id, 1 FROM put
+), {{loadmove}};
 
 -- name: OpenStageClose
--- A completed stage is no longer anyone's open work.
-DELETE FROM open_stages WHERE workflow_id = $1 AND stage = $2;
+-- A completed stage is no longer anyone's open work; its holder's counts move
+-- with it.
+WITH moved AS (
+    DELETE FROM open_stages WHERE workflow_id = $1 AND stage = $2 RETURNING user_id, -1 AS d
+), {{loadmove}};
+
+-- name: fragment LoadMove
+-- The tail of a statement whose CTE moved (user_id, d) lists the open stages it
+-- added (+1) and removed (-1) at stage $2: each person's counts in user_load
+-- move by their net change, and every turn row of theirs takes the new counts
+-- (least_loaded's index). The counts are moved, not recounted, so concurrent
+-- transactions cannot lose each other's changes: each waits for the other's
+-- user_load row.
+net AS (
+    SELECT user_id, sum(d)::int AS d FROM moved GROUP BY user_id HAVING sum(d) <> 0
+), load AS (
+    UPDATE user_load l SET open_total = l.open_total + n.d,
+        open_capture = l.open_capture + CASE WHEN $2 = 'capture' THEN n.d ELSE 0 END,
+        open_review = l.open_review + CASE WHEN $2 = 'review' THEN n.d ELSE 0 END,
+        open_acknowledge = l.open_acknowledge + CASE WHEN $2 = 'acknowledge' THEN n.d ELSE 0 END
+    FROM net n WHERE l.user_id = n.user_id
+    RETURNING l.*
+)
+UPDATE rr_turns t SET open_total = load.open_total,
+    open_stage = CASE t.stage WHEN 'capture' THEN load.open_capture WHEN 'review' THEN load.open_review
+                              WHEN 'acknowledge' THEN load.open_acknowledge ELSE 0 END
+FROM load WHERE t.user_id = load.user_id
 
 -- name: UserWorkload
 -- A person's status, limits and open stages, in all and at stage $2.
 SELECT effective_status(u.id, u.status), current_delegate(u.id), u.cap_total, u.cap_capture, u.cap_review, u.cap_acknowledge,
-       (SELECT count(*) FROM open_stages o WHERE o.user_id = u.id)::int,
-       (SELECT count(*) FROM open_stages o WHERE o.user_id = u.id AND o.stage = $2)::int
-FROM users u WHERE u.id = $1;
+       coalesce(l.open_total, 0),
+       coalesce(CASE $2::text WHEN 'capture' THEN l.open_capture WHEN 'review' THEN l.open_review
+                              WHEN 'acknowledge' THEN l.open_acknowledge ELSE 0 END, 0)
+FROM users u LEFT JOIN user_load l ON l.user_id = u.id WHERE u.id = $1;
 
 -- name: UserWorkloadLock
 -- Locks a limited person's row until the transaction ends: concurrent decisions
@@ -38,7 +73,9 @@ SELECT active, effective_status(id, status) FROM users WHERE id = $1 FOR SHARE;
 
 -- name: UserOpenByStage
 -- How many stages a person holds open at each stage.
-SELECT stage, count(*)::int FROM open_stages WHERE user_id = $1 GROUP BY stage;
+SELECT s.stage, s.n FROM user_load l
+CROSS JOIN LATERAL (VALUES ('capture', l.open_capture), ('review', l.open_review), ('acknowledge', l.open_acknowledge)) AS s (stage, n)
+WHERE l.user_id = $1 AND s.n > 0;
 
 -- name: UserStatusSet
 -- Sets a person's status; returns the one it had, or no row for an unknown user.
@@ -48,15 +85,16 @@ RETURNING old.status;
 
 -- name: BacklogSet
 -- After a stage decision: a stage waiting because everyone eligible was away or
--- full ($7) joins the backlog, keeping its first queued time (a claim waiting
--- keeps its age) and losing any lease; any other decision takes it out.
+-- full ($7) joins the backlog of its requirement ($6), keeping its first queued
+-- time (a claim waiting keeps its age) and losing any lease; any other decision
+-- takes it out.
 WITH gone AS (
     DELETE FROM backlog WHERE workflow_id = $1 AND stage = $2 AND NOT $7::bool
 )
-INSERT INTO backlog (workflow_id, stage, claim_id, seq, priority, eligible_set, queue)
+INSERT INTO backlog (workflow_id, stage, claim_id, seq, priority, requirement_id, queue)
 SELECT $1, $2, $3, $4, $5, $6, $8 WHERE $7::bool
 ON CONFLICT (workflow_id, stage) DO UPDATE
-SET seq = excluded.seq, priority = excluded.priority, eligible_set = excluded.eligible_set, queue = excluded.queue,
+SET seq = excluded.seq, priority = excluded.priority, requirement_id = excluded.requirement_id, queue = excluded.queue,
     lease_until = NULL;
 
 -- name: BacklogDrop
@@ -66,9 +104,13 @@ DELETE FROM backlog WHERE workflow_id = $1 AND stage = $2;
 -- name: BacklogTake
 -- Leases the $2 backlog stages person $1 is eligible for, highest priority then
 -- oldest, not already leased: the claims to nudge now a slot of theirs is free.
+-- The requirements they meet now come from their own rows; each requirement's
+-- backlog is read from its index, so the cost follows the backlog and the
+-- person, not the directory's history.
 WITH pick AS (
-    SELECT b.workflow_id, b.stage FROM backlog b JOIN eligible_sets e ON e.id = b.eligible_set
-    WHERE e.users @> ARRAY[$1::text] AND (b.lease_until IS NULL OR b.lease_until < now())
+    SELECT b.workflow_id, b.stage FROM backlog b
+    WHERE b.requirement_id IN (SELECT m.requirement_id FROM requirement_members m WHERE m.user_id = $1 AND m.to_gen IS NULL)
+      AND (b.lease_until IS NULL OR b.lease_until < now())
     ORDER BY b.priority DESC, b.queued_at
     LIMIT $2
     FOR UPDATE OF b SKIP LOCKED
@@ -103,21 +145,22 @@ SELECT stage, count(*)::int FROM open_stages GROUP BY stage;
 
 -- name: OpenStagesTop
 -- The people holding the most open stages: a bounded label set for the metrics.
-SELECT user_id, count(*)::int AS n FROM open_stages GROUP BY user_id ORDER BY n DESC, user_id LIMIT $1;
+SELECT user_id, open_total FROM user_load WHERE open_total > 0 ORDER BY (-open_total), position LIMIT $1;
 
 -- name: BacklogByQueue
 -- The backlog's size and its oldest wait, by queue and stage.
 SELECT queue, stage, count(*)::int, extract(epoch FROM now() - min(queued_at))::float8 FROM backlog GROUP BY queue, stage;
 
 -- name: TeamPage
--- Active people with their status, limits and open stages, the most loaded
--- first: a page of the admins' team view.
-SELECT u.id, u.name, effective_status(u.id, u.status), u.cap_total, coalesce(o.n, 0)::int
-FROM users u
-LEFT JOIN (SELECT user_id, count(*) AS n FROM open_stages GROUP BY user_id) o ON o.user_id = u.id
-WHERE u.active
-ORDER BY coalesce(o.n, 0) DESC, u.position
-OFFSET $1 LIMIT $2;
+-- A page of active people with their status, limits and open stages, the most
+-- loaded first, then in directory order: the admins' team view. Keyset pages
+-- after ($1 open stages, $2 position), read from user_load's index whatever the
+-- directory's size; people who left are skipped as the index is read.
+SELECT u.id, u.name, effective_status(u.id, u.status), u.cap_total, l.open_total, l.position
+FROM user_load l JOIN users u ON u.id = l.user_id
+WHERE u.active AND ((-l.open_total), l.position) > (-$1::int, $2::bigint)
+ORDER BY (-l.open_total), l.position
+LIMIT $3;
 
 -- name: AbsencesStart
 -- Marks the absences that have begun and were not yet acted on, and returns
@@ -134,17 +177,25 @@ GROUP BY s.user_id, s.ends_at;
 -- name: BacklogStale
 -- Leases the $1 highest-priority, oldest backlog stages that nobody holds a
 -- lease on and that someone could take now (an active, available member of
--- their eligible set under their total limit): the sweeper's nudge, so a stage
+-- their requirement under their total limit): the sweeper's nudge, so a stage
 -- whose nudge was lost is never left waiting for good, and a stage nobody can
--- take is not decided again for nothing.
-WITH pick AS (
-    SELECT b.workflow_id, b.stage FROM backlog b
+-- take is not decided again for nothing. Each requirement waited on is checked
+-- once, not once per stage.
+WITH reqs AS (
+    SELECT DISTINCT b.requirement_id FROM backlog b
     WHERE (b.lease_until IS NULL OR b.lease_until < now()) AND b.queued_at < now() - interval '10 seconds'
-      AND EXISTS (
-          SELECT 1 FROM eligible_sets e, unnest(e.users) AS m (user_id)
-          JOIN users u ON u.id = m.user_id
-          WHERE e.id = b.eligible_set AND u.active AND effective_status(u.id, u.status) = 'available'
-            AND (u.cap_total = 0 OR (SELECT count(*) FROM open_stages o WHERE o.user_id = u.id) < u.cap_total))
+), able AS (
+    SELECT r.requirement_id FROM reqs r
+    WHERE EXISTS (
+        SELECT 1 FROM requirement_members m
+        JOIN user_load l ON l.user_id = m.user_id
+        JOIN users u ON u.id = m.user_id
+        WHERE m.requirement_id = r.requirement_id AND m.to_gen IS NULL AND u.active
+          AND (u.cap_total = 0 OR l.open_total < u.cap_total) AND effective_status(u.id, u.status) = 'available')
+), pick AS (
+    SELECT b.workflow_id, b.stage FROM backlog b
+    WHERE b.requirement_id IN (SELECT requirement_id FROM able)
+      AND (b.lease_until IS NULL OR b.lease_until < now()) AND b.queued_at < now() - interval '10 seconds'
     ORDER BY b.priority DESC, b.queued_at
     LIMIT $1
     FOR UPDATE OF b SKIP LOCKED
@@ -152,3 +203,7 @@ WITH pick AS (
 UPDATE backlog b SET lease_until = now() + interval '2 minutes'
 FROM pick WHERE b.workflow_id = pick.workflow_id AND b.stage = pick.stage
 RETURNING b.workflow_id;
+
+-- name: SweepLock
+-- Whether this transaction may sweep: one sweeper at a time across workers.
+SELECT pg_try_advisory_xact_lock(7046217301);

@@ -1,0 +1,225 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/batontest"
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/store"
+)
+
+// orgDoc is a directory of n users u01…, the ones listed in holders holding P.
+func orgDoc(n int, holders map[int]bool, extra string) string {
+	var b strings.Builder
+	b.WriteString("users:\n")
+	for i := 1; i <= n; i++ {
+		perms := "[]"
+		if holders[i] {
+			perms = "[P]"
+		}
+		fmt.Fprintf(&b, "  - {id: u%02d, name: U%d, email: u%d@x, permissions: %s}\n", i, i, i, perms)
+	}
+	b.WriteString(extra)
+	return b.String()
+}
+
+// decideRR records one round-robin decision of scope under req, as
+// ResolveAssignment does, and returns the pick.
+func decideRR(t *testing.T, db *batontest.Schema, workflow string, req policy.Requirement) string {
+	t.Helper()
+	ctx := context.Background()
+	var pick string
+	require.NoError(t, db.Store.InTx(ctx, func(qs *store.Queries) error {
+		people := qs.People()
+		set, err := people.Eligible(ctx, req, policy.SampleSize)
+		if err != nil {
+			return err
+		}
+		v, err := people.Turns(ctx, "claims/capture", req, policy.TurnOrder{Stage: policy.StageCapture})
+		if err != nil {
+			return err
+		}
+		turn, ok := policy.NextTurn("claims/capture", "round robin", v)
+		require.True(t, ok, "somebody is eligible")
+		pick = turn.User.ID
+		ref := people.Ref(req)
+		_, err = qs.DecisionRecord(ctx, store.DecisionWrite{
+			Key: store.DecisionKey{WorkflowID: workflow, Stage: policy.StageCapture, Seq: 1}, ClaimID: workflow,
+			Decision: policy.Decision{Stage: policy.StageCapture, Method: policy.MethodRoundRobin, Assignee: pick, Reason: turn.Reason,
+				Eligible: set.Count, Excluded: set.Excluded},
+			Explanation: &policy.Explanation{Requirement: req, Turn: &turn, RequirementID: ref.ID, Generation: ref.Generation},
+			Event: store.TimelineEvent{WorkflowID: workflow, ClaimID: workflow, Stage: policy.StageCapture, Seq: 1,
+				Kind: policy.EventAssigned, Subject: pick},
+		})
+		return err
+	}))
+	return pick
+}
+
+// candidates lists a decision's candidates, a page of two at a time.
+func candidates(t *testing.T, db *batontest.Schema, workflow string) []string {
+	t.Helper()
+	k := store.DecisionKey{WorkflowID: workflow, Stage: policy.StageCapture, Seq: 1}
+	var out []string
+	for offset := 0; ; offset += 2 {
+		page, err := db.Store.ExplanationCandidates(context.Background(), k, offset, 2)
+		require.NoError(t, err)
+		for _, u := range page {
+			out = append(out, u.ID)
+		}
+		if len(page) < 2 {
+			return out
+		}
+	}
+}
+
+func count(t *testing.T, db *batontest.Schema, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	require.NoError(t, db.Pool.QueryRow(context.Background(), sql, args...).Scan(&n))
+	return n
+}
+
+// A directory change costs what it changes: one person gaining a permission
+// adds one membership row and enters one person in the turn pool; the same
+// file again writes nothing; and an earlier decision's explanation still reads
+// the candidates it had.
+func TestADirectoryChangeMovesOnlyWhatChanged(t *testing.T) {
+	t.Parallel()
+	db := batontest.New(t)
+	ctx := context.Background()
+	req := policy.Requirement{Stage: policy.StageCapture, Required: []string{"P"}}
+	_, err := loadDir(t, db.Store, orgDoc(8, map[int]bool{1: true, 3: true, 5: true}, ""))
+	require.NoError(t, err)
+
+	require.Equal(t, "u01", decideRR(t, db, "claim/a", req))
+	gen := count(t, db, "SELECT generation FROM directory_stats")
+	rows := count(t, db, "SELECT count(*) FROM requirement_members")
+	require.Equal(t, 3, rows, "one row per member")
+
+	// u08 gains P: one row more, one newcomer pending, one generation on.
+	sum, err := loadDir(t, db.Store, orgDoc(8, map[int]bool{1: true, 3: true, 5: true, 8: true}, ""))
+	require.NoError(t, err)
+	require.Equal(t, 1, sum.Changed)
+	require.Equal(t, rows+1, count(t, db, "SELECT count(*) FROM requirement_members"))
+	require.Equal(t, gen+1, count(t, db, "SELECT generation FROM directory_stats"))
+	require.Equal(t, 4, count(t, db, "SELECT size FROM requirements"))
+	require.Equal(t, []string{"u08"}, pending(t, db))
+
+	// The same file again: nothing written, not even a generation.
+	sum, err = loadDir(t, db.Store, orgDoc(8, map[int]bool{1: true, 3: true, 5: true, 8: true}, ""))
+	require.NoError(t, err)
+	require.Zero(t, sum.Changed+sum.Added+sum.TeamsChanged)
+	require.Equal(t, gen+1, count(t, db, "SELECT generation FROM directory_stats"))
+
+	// The round goes on with the newcomer in it: nobody gets two before u08
+	// has had one.
+	var picks []string
+	for i := range 3 {
+		picks = append(picks, decideRR(t, db, fmt.Sprintf("claim/b%d", i), req))
+	}
+	require.Equal(t, []string{"u03", "u05", "u08"}, picks)
+	require.Empty(t, pending(t, db))
+
+	// u03 loses P: their row closes; the first decision still lists them.
+	_, err = loadDir(t, db.Store, orgDoc(8, map[int]bool{1: true, 5: true, 8: true}, ""))
+	require.NoError(t, err)
+	require.Equal(t, []string{"u01", "u03", "u05"}, candidates(t, db, "claim/a"), "as it was decided")
+	require.Equal(t, []string{"u01", "u03", "u05", "u08"}, candidates(t, db, "claim/b0"))
+	require.Equal(t, "u01", decideRR(t, db, "claim/c", req))
+	require.Equal(t, []string{"u01", "u05", "u08"}, candidates(t, db, "claim/c"))
+	ok, err := db.Store.ExplanationIsCandidate(ctx, store.DecisionKey{WorkflowID: "claim/a", Stage: policy.StageCapture, Seq: 1}, "u03")
+	require.NoError(t, err)
+	require.True(t, ok)
+	ok, err = db.Store.ExplanationIsCandidate(ctx, store.DecisionKey{WorkflowID: "claim/c", Stage: policy.StageCapture, Seq: 1}, "u03")
+	require.NoError(t, err)
+	require.False(t, ok)
+
+	// Deactivating someone closes their row too, at once.
+	_, err = loadDir(t, db.Store, orgDoc(8, map[int]bool{1: true, 5: true, 8: true},
+		"  - {id: admin, name: Admin, email: admin@x, permissions: [Admin]}\n"))
+	require.NoError(t, err)
+	_, err = db.Store.UserActiveSet(ctx, "admin", "u05", false)
+	require.NoError(t, err)
+	require.Equal(t, 2, count(t, db, "SELECT size FROM requirements"))
+	require.Equal(t, 1, count(t, db, "SELECT count(*) FROM requirements"), "one requirement, however many changes")
+}
+
+func pending(t *testing.T, db *batontest.Schema) []string {
+	t.Helper()
+	rows, err := db.Pool.Query(context.Background(), "SELECT user_id FROM turn_pending ORDER BY user_id")
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		require.NoError(t, rows.Scan(&id))
+		out = append(out, id)
+	}
+	return out
+}
+
+// A requirement nobody has used for a while is retired: directory changes stop
+// keeping it. A decision that needs it again makes it live from the directory
+// as it is then, and old decisions still read their candidates.
+func TestARetiredRequirementComesBackAsTheDirectoryIsThen(t *testing.T) {
+	t.Parallel()
+	db := batontest.New(t)
+	ctx := context.Background()
+	req := policy.Requirement{Stage: policy.StageCapture, Required: []string{"P"}}
+	_, err := loadDir(t, db.Store, orgDoc(4, map[int]bool{1: true, 2: true}, ""))
+	require.NoError(t, err)
+	require.Equal(t, "u01", decideRR(t, db, "claim/a", req))
+
+	n, err := db.Store.RequirementsRetire(ctx, time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Zero(t, count(t, db, "SELECT count(*) FROM requirement_members WHERE to_gen IS NULL"))
+	// A change while it is retired costs nothing there.
+	_, err = loadDir(t, db.Store, orgDoc(4, map[int]bool{1: true, 2: true, 4: true}, ""))
+	require.NoError(t, err)
+	require.Equal(t, 2, count(t, db, "SELECT count(*) FROM requirement_members"))
+
+	require.Equal(t, "u02", decideRR(t, db, "claim/b", req), "turns were kept")
+	require.Equal(t, []string{"u01", "u02"}, candidates(t, db, "claim/a"))
+	require.Equal(t, []string{"u01", "u02", "u04"}, candidates(t, db, "claim/b"))
+	require.Equal(t, "u04", decideRR(t, db, "claim/c", req), "the newcomer joins the round")
+}
+
+// The team view pages by key, most loaded first, then in directory order, and
+// covers everyone active exactly once.
+func TestTheTeamViewPagesByKey(t *testing.T) {
+	t.Parallel()
+	db := batontest.New(t)
+	ctx := context.Background()
+	_, err := loadDir(t, db.Store, orgDoc(7, map[int]bool{1: true, 2: true, 3: true}, ""))
+	require.NoError(t, err)
+	_, err = db.Pool.Exec(ctx, `UPDATE user_load SET open_total = CASE user_id WHEN 'u03' THEN 2 WHEN 'u06' THEN 1 ELSE 0 END`)
+	require.NoError(t, err)
+	_, err = db.Pool.Exec(ctx, `UPDATE users SET active = false WHERE id = 'u02'`)
+	require.NoError(t, err)
+	var got []string
+	var after store.TeamCursor
+	for {
+		page, next, err := db.Store.TeamPage(ctx, after, 2)
+		require.NoError(t, err)
+		for _, m := range page {
+			got = append(got, fmt.Sprintf("%s=%d", m.ID, m.Open))
+		}
+		if next == (store.TeamCursor{}) {
+			break
+		}
+		again, err := store.ParseTeamCursor(next.String())
+		require.NoError(t, err)
+		after = again
+	}
+	require.Equal(t, []string{"u03=2", "u06=1", "u01=0", "u04=0", "u05=0", "u07=0"}, got)
+	_, err = store.ParseTeamCursor("x.1")
+	require.ErrorIs(t, err, store.ErrInvalid)
+}
