@@ -50,6 +50,8 @@ type Activities struct {
 	Nudge func(ctx context.Context, workflowIDs []string) error
 
 	policies policyCache
+	// turns groups this worker's decisions that wait on the same turn scope.
+	turns scopeQueues
 }
 
 // New builds the activities. module may be nil.

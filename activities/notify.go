@@ -49,17 +49,33 @@ func (a *Activities) notifying() bool { return a.Email != nil || a.Slack != nil 
 // address), Slack whenever a webhook is configured. A user no longer in the
 // directory has nobody to reach and gets none.
 func (a *Activities) queueNotifications(ctx context.Context, qs *store.Queries, n notification) (int, error) {
-	if !a.notifying() || n.user == "" {
-		return 0, nil
-	}
-	u, err := qs.GetUser(ctx, n.user)
-	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil
-	}
+	msgs, err := a.outboxFor(ctx, qs, n)
 	if err != nil {
 		return 0, err
 	}
-	queued := 0
+	for i, m := range msgs {
+		if _, err := qs.OutboxAdd(ctx, m); err != nil {
+			return i, err
+		}
+	}
+	return len(msgs), nil
+}
+
+// outboxFor builds the e-mail and Slack messages n sends, one per channel
+// configured and wanted by the recipient, for the caller to queue in the
+// transaction that causes them.
+func (a *Activities) outboxFor(ctx context.Context, qs *store.Queries, n notification) ([]store.OutboxMessage, error) {
+	if !a.notifying() || n.user == "" {
+		return nil, nil
+	}
+	u, err := qs.GetUser(ctx, n.user)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []store.OutboxMessage
 	link := a.link(n.key.WorkflowID, n.claimID, n.key.Stage)
 	row := func(channel string) store.OutboxMessage {
 		return store.OutboxMessage{
@@ -72,20 +88,14 @@ func (a *Activities) queueNotifications(ctx context.Context, qs *store.Queries, 
 		m := row(notify.ChannelEmail)
 		m.Address = (&mail.Address{Name: u.Name, Address: u.Email}).String()
 		m.Body = emailBody(u.Name, n, link)
-		if _, err := qs.OutboxAdd(ctx, m); err != nil {
-			return queued, err
-		}
-		queued++
+		out = append(out, m)
 	}
 	if a.Slack != nil {
 		m := row(notify.ChannelSlack)
 		m.Body = slackText(u.Name, u.ID, n, link)
-		if _, err := qs.OutboxAdd(ctx, m); err != nil {
-			return queued, err
-		}
-		queued++
+		out = append(out, m)
 	}
-	return queued, nil
+	return out, nil
 }
 
 // mailFrom is the configured From address, for Message-IDs in its domain.

@@ -29,7 +29,7 @@ func (a *Activities) RecordAssignment(ctx context.Context, in workflows.RecordAs
 		method = policy.MethodAssign
 	}
 	var drain []string
-	d, err := a.recordOnce(ctx, key, in.ClaimID, func(qs *store.Queries) (pending, error) {
+	d, err := a.recordOnce(ctx, key, in.ClaimID, "", func(qs *store.Queries, _ *store.People) (pending, error) {
 		if in.Action != "" {
 			act := policy.Act{Action: in.Action, ClaimID: in.ClaimID, Stage: in.Stage, Actor: in.Actor, Owner: in.Owner,
 				Assignee: in.Previous, AssignmentsEnabled: true, Reassigning: in.Reassigning}

@@ -45,85 +45,193 @@ type pending struct {
 	redistributed bool
 }
 
-// recordOnce is Baton's exactly-once step. In one transaction it runs decide, writes
-// the ledger row under key (with the explanation), takes the turn and notifies the assignee (in-app,
-// and the e-mail and Slack messages queued in the outbox). If a
-// concurrent copy of the activity recorded key first, everything rolls back and
-// that copy's decision is returned, so no turn is taken twice and nobody is told
-// twice. Business failures (application errors) come back unwrapped.
-func (a *Activities) recordOnce(ctx context.Context, key store.DecisionKey, claimID string,
-	decide func(*store.Queries) (pending, error)) (policy.Decision, error) {
-	var decided policy.Decision
-	var previous string
-	var ex *policy.Explanation
-	var redistributed bool
-	err := a.Store.InTx(ctx, func(qs *store.Queries) error {
-		p, err := decide(qs)
-		if err != nil {
-			return err
-		}
-		d := p.decision
-		if d.Assignee != "" {
-			// Queued before the ledger row so the row records how many: the workflow
-			// schedules sending only when there are some. A copy that lost the race
-			// rolls these back with everything else.
-			n, err := a.queueNotifications(ctx, qs, notification{key: key, claimID: claimID, user: d.Assignee,
-				subject: fmt.Sprintf("Claim %s is yours at %s", claimID, key.Stage), why: d.Reason})
-			if err != nil {
-				return err
-			}
-			d.Outbox = n
-		}
-		w := store.DecisionWrite{Key: key, ClaimID: claimID, Decision: d, Explanation: p.explanation, DecidedSeq: p.decidedSeq,
-			Event: store.TimelineEvent{
-				WorkflowID: key.WorkflowID, ClaimID: claimID, Stage: key.Stage, Seq: key.Seq,
-				Kind: policy.EventKindOf(d, p.previous), Actor: d.Actor, Subject: d.Assignee,
-				Reason: d.Reason, Comment: d.Comment, At: p.at,
-			}}
-		if d.Assignee != "" {
-			why := d.Reason
-			if d.Method == policy.MethodRoundRobin || d.Method == policy.MethodProductModule {
-				why = string(d.Method)
-			}
-			w.Inbox = &store.InboxEntry{UserID: d.Assignee, Message: fmt.Sprintf("Claim %s is yours at %s (%s)", claimID, key.Stage, why),
-				Link: a.link(key.WorkflowID, claimID, key.Stage)}
-		}
-		// One round trip for the ledger row, timeline, turn and inbox.
-		inserted, err := qs.DecisionRecord(ctx, w)
-		if err != nil {
-			return err
-		}
-		if !inserted {
-			return errDecidedElsewhere
-		}
-		decided, previous, ex, redistributed = d, p.previous, p.explanation, p.redistributed
-		return nil
+// job is one decision to record: its key and claim, and decide, which makes it
+// inside the transaction that records it.
+type job struct {
+	ctx     context.Context
+	key     store.DecisionKey
+	claimID string
+	decide  func(*store.Queries, *store.People) (pending, error)
+
+	// What recording it gave: the decision and what the metrics need, or
+	// elsewhere when the ledger already held it.
+	decided       policy.Decision
+	previous      string
+	ex            *policy.Explanation
+	redistributed bool
+	elsewhere     bool
+
+	// wait is set while the job waits on its scope (scopeQueues).
+	wait *waiter
+}
+
+// recordOnce is Baton's exactly-once step. In one transaction it runs decide,
+// writes the ledger row under key (with the explanation), takes the turn and
+// notifies the assignee (in-app, and the e-mail and Slack messages queued in the
+// outbox). If a concurrent copy of the activity recorded key first, everything
+// rolls back and that copy's decision is returned, so no turn is taken twice and
+// nobody is told twice. Business failures (application errors) come back
+// unwrapped.
+//
+// A decision that takes a turn in scope (policy.Policy.TurnScopeFor) waits
+// for the scope with the others of this worker that wait on it, and they are
+// recorded together (decideTogether). scope "" records it alone.
+func (a *Activities) recordOnce(ctx context.Context, key store.DecisionKey, claimID, scope string,
+	decide func(*store.Queries, *store.People) (pending, error)) (policy.Decision, error) {
+	j := &job{ctx: ctx, key: key, claimID: claimID, decide: decide}
+	var err error
+	if scope != "" {
+		err = a.turns.do(scope, j, a.decideTogether)
+	} else {
+		err = a.decideAlone(j)
+	}
+	if err != nil {
+		return policy.Decision{}, err
+	}
+	if j.elsewhere {
+		return a.Store.DecisionGet(ctx, key)
+	}
+	a.recordedMetrics(ctx, j)
+	if err := a.afterCommit(ctx, key); err != nil {
+		return policy.Decision{}, err
+	}
+	return j.decided, nil
+}
+
+// decideAlone records one decision in a transaction of its own.
+func (a *Activities) decideAlone(j *job) error {
+	err := a.Store.InTx(j.ctx, func(qs *store.Queries) error {
+		return a.record(qs, qs.People(), j)
 	})
 	var app *temporal.ApplicationError
 	switch {
 	case errors.Is(err, errDecidedElsewhere):
-		return a.Store.DecisionGet(ctx, key)
+		j.elsewhere = true
+		return nil
 	case errors.As(err, &app):
-		return policy.Decision{}, err
+		return err
 	case err != nil:
-		return policy.Decision{}, fmt.Errorf("record decision %s: %w", key, err)
+		return fmt.Errorf("record decision %s: %w", j.key, err)
 	}
-	a.Log.InfoContext(ctx, "decision recorded", "claim_id", claimID, "stage", key.Stage, "seq", key.Seq,
+	return nil
+}
+
+// decideTogether records the decisions waiting on one turn scope in one
+// transaction: it locks the scope first, checks every key against the ledger
+// under the lock (a retry of a decision already recorded, in this worker or
+// another, is answered from the ledger and takes no turn), then makes and
+// records each in the order they arrived, reading the turns the ones before it
+// took. One commit for them all: a busy team is not held to one commit per
+// turn. Should any of them fail, the transaction rolls back and each is
+// recorded alone, so one bad decision never costs the others theirs.
+func (a *Activities) decideTogether(scope string, jobs []*job) {
+	if len(jobs) == 1 {
+		jobs[0].wait.result <- a.decideAlone(jobs[0])
+		return
+	}
+	lead := jobs[0].ctx
+	err := a.Store.InTx(lead, func(qs *store.Queries) error {
+		if err := qs.TurnsLock(lead, scope); err != nil {
+			return err
+		}
+		keys := make([]store.DecisionKey, len(jobs))
+		for i, j := range jobs {
+			keys[i] = j.key
+		}
+		done, err := qs.DecisionsGet(lead, keys)
+		if err != nil {
+			return err
+		}
+		people := qs.People()
+		for _, j := range jobs {
+			j.elsewhere = false
+			if _, ok := done[j.key]; ok {
+				j.elsewhere = true
+				continue
+			}
+			if err := a.record(qs, people, j); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		a.Metrics.DecisionBatch(len(jobs))
+		for _, j := range jobs {
+			j.wait.result <- nil
+		}
+		return
+	}
+	a.Log.WarnContext(lead, "decisions recorded one by one after their batch failed", "scope", scope, "decisions", len(jobs), "error", err)
+	for _, j := range jobs {
+		*j = job{ctx: j.ctx, key: j.key, claimID: j.claimID, decide: j.decide, wait: j.wait}
+		j.wait.result <- a.decideAlone(j)
+	}
+}
+
+// record makes j's decision with decide and writes it with its notifications,
+// in the caller's transaction. It returns errDecidedElsewhere when the key was
+// recorded first by a concurrent copy.
+func (a *Activities) record(qs *store.Queries, people *store.People, j *job) error {
+	ctx, key := j.ctx, j.key
+	p, err := j.decide(qs, people)
+	if err != nil {
+		return err
+	}
+	d := p.decision
+	var outbox []store.OutboxMessage
+	if d.Assignee != "" {
+		// Built before the ledger row so the row records how many: the workflow
+		// schedules sending only when there are some. A copy that lost the race
+		// rolls these back with everything else.
+		if outbox, err = a.outboxFor(ctx, qs, notification{key: key, claimID: j.claimID, user: d.Assignee,
+			subject: fmt.Sprintf("Claim %s is yours at %s", j.claimID, key.Stage), why: d.Reason}); err != nil {
+			return err
+		}
+		d.Outbox = len(outbox)
+	}
+	w := store.DecisionWrite{Key: key, ClaimID: j.claimID, Decision: d, Explanation: p.explanation, DecidedSeq: p.decidedSeq,
+		Outbox: outbox,
+		Event: store.TimelineEvent{
+			WorkflowID: key.WorkflowID, ClaimID: j.claimID, Stage: key.Stage, Seq: key.Seq,
+			Kind: policy.EventKindOf(d, p.previous), Actor: d.Actor, Subject: d.Assignee,
+			Reason: d.Reason, Comment: d.Comment, At: p.at,
+		}}
+	if d.Assignee != "" {
+		why := d.Reason
+		if d.Method == policy.MethodRoundRobin || d.Method == policy.MethodProductModule {
+			why = string(d.Method)
+		}
+		w.Inbox = &store.InboxEntry{UserID: d.Assignee, Message: fmt.Sprintf("Claim %s is yours at %s (%s)", j.claimID, key.Stage, why),
+			Link: a.link(key.WorkflowID, j.claimID, key.Stage)}
+	}
+	// One round trip for the ledger row, timeline, turn, inbox and outbox.
+	inserted, err := qs.DecisionRecord(ctx, w)
+	if err != nil {
+		return err
+	}
+	if !inserted {
+		return errDecidedElsewhere
+	}
+	j.decided, j.previous, j.ex, j.redistributed = d, p.previous, p.explanation, p.redistributed
+	return nil
+}
+
+// recordedMetrics logs and counts a decision once its transaction committed.
+func (a *Activities) recordedMetrics(ctx context.Context, j *job) {
+	decided, previous := j.decided, j.previous
+	a.Log.InfoContext(ctx, "decision recorded", "claim_id", j.claimID, "stage", j.key.Stage, "seq", j.key.Seq,
 		"method", decided.Method, "assignee", decided.Assignee, "actor", decided.Actor, "policy_version", decided.PolicyVersion)
 	a.Metrics.Decision(decided)
 	a.Metrics.Reassignment(decided, previous)
-	if ex != nil {
-		a.Metrics.PassedOver(decided.Stage, ex.PassedAway, ex.PassedFull, ex.PassedOther)
+	if j.ex != nil {
+		a.Metrics.PassedOver(decided.Stage, j.ex.PassedAway, j.ex.PassedFull, j.ex.PassedOther)
 	}
-	if redistributed {
+	if j.redistributed {
 		a.Metrics.Redistribution(decided.Stage)
 	}
 	a.Metrics.TimelineEvent(policy.EventKindOf(decided, previous))
 	if decided.Assignee != "" {
 		a.Metrics.Notification(metrics.ChannelInbox, nil)
 	}
-	if err := a.afterCommit(ctx, key); err != nil {
-		return policy.Decision{}, err
-	}
-	return decided, nil
 }

@@ -37,8 +37,12 @@ func (a *Activities) ResolveAssignment(ctx context.Context, in workflows.Resolve
 		}
 		module = &ans
 	}
-	return a.recordOnce(ctx, key, in.Claim.ID, func(qs *store.Queries) (pending, error) {
-		d, ex, err := a.decide(ctx, qs, pol, in, module)
+	scope := ""
+	if module == nil {
+		scope = pol.TurnScopeFor(in.Stage, in.Claim)
+	}
+	return a.recordOnce(ctx, key, in.Claim.ID, scope, func(qs *store.Queries, people *store.People) (pending, error) {
+		d, ex, err := a.decide(ctx, qs, people, pol, in, module)
 		d.Seq = in.Seq
 		return pending{decision: d, explanation: &ex, at: in.At, redistributed: len(in.Without) > 0}, err
 	})
@@ -46,9 +50,8 @@ func (a *Activities) ResolveAssignment(ctx context.Context, in workflows.Resolve
 
 // decide runs the stage's method inside the transaction, reading the directory
 // through indexed SQL (qs.People), never all of it.
-func (a *Activities) decide(ctx context.Context, qs *store.Queries, pol *policy.Policy, in workflows.ResolveAssignmentInput,
-	module *moduleAnswer) (policy.Decision, policy.Explanation, error) {
-	people := qs.People()
+func (a *Activities) decide(ctx context.Context, qs *store.Queries, people *store.People, pol *policy.Policy,
+	in workflows.ResolveAssignmentInput, module *moduleAnswer) (policy.Decision, policy.Explanation, error) {
 	if module != nil && module.err == nil {
 		d, ex, err := policy.DecideFromModule(ctx, pol, in.Stage, people, module.opts)
 		if err == nil {

@@ -266,11 +266,17 @@ const sweepEvery = 10 * time.Second
 // staleBatch is how many backlog stages one sweep nudges at most.
 const staleBatch = 20
 
+// retireEvery is how often the sweeper retires requirements unused for
+// RequirementIdle.
+const retireEvery = time.Hour
+
 // RunSweeper sends, every ten seconds, the notifications their claims left
 // unsent for longer than OutboxSweepAfter (see Activities.SweepOutbox), acts on
 // absences that have begun (store.Queries.StartAbsences), and nudges backlog stages
-// that have waited with no lease (store.Queries.BacklogStale). Every
-// worker runs one; the outbox lease keeps them from sending a message twice.
+// that have waited with no lease (store.Store.BacklogStale: one worker's
+// sweep at a time). Every hour it retires the requirements no decision has used
+// for RequirementIdle (store.Store.RequirementsRetire). Every worker runs one;
+// the outbox lease keeps them from sending a message twice.
 func RunSweeper(lc fx.Lifecycle, acts *activities.Activities, c client.Client, cfg config.Config, log *slog.Logger) {
 	claims := claimclient.New(c, cfg.TaskQueue)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -281,6 +287,7 @@ func RunSweeper(lc fx.Lifecycle, acts *activities.Activities, c client.Client, c
 				defer close(done)
 				t := time.NewTicker(min(sweepEvery, cfg.OutboxSweepAfter))
 				defer t.Stop()
+				var retired time.Time
 				for {
 					select {
 					case <-ctx.Done():
@@ -300,6 +307,14 @@ func RunSweeper(lc fx.Lifecycle, acts *activities.Activities, c client.Client, c
 						log.Warn("stale backlog", "error", err)
 					} else if err := claims.DecideAgain(ctx, stale); err != nil && ctx.Err() == nil {
 						log.Warn("nudge stale backlog", "error", err)
+					}
+					if time.Since(retired) >= retireEvery {
+						retired = time.Now()
+						if n, err := acts.Store.RequirementsRetire(ctx, retired.Add(-cfg.RequirementIdle)); err != nil && ctx.Err() == nil {
+							log.Warn("retire unused requirements", "error", err)
+						} else if n > 0 {
+							log.Info("retired unused requirements", "retired", n)
+						}
 					}
 				}
 			}()

@@ -57,6 +57,10 @@ type Config struct {
 	// OutboxSweepAfter is how long an unsent notification waits before the
 	// worker's sweeper sends it instead of its claim's own activity.
 	OutboxSweepAfter time.Duration `yaml:"outbox_sweep_after" env:"BATON_OUTBOX_SWEEP_AFTER" default:"1m" doc:"unsent e-mail and Slack messages older than this are sent by the worker's sweeper (the claim finished or its worker died before they went out)"`
+	// RequirementIdle is how long a requirement may go unused by any decision
+	// before the sweeper retires it: directory changes stop keeping its members
+	// until a decision needs it again.
+	RequirementIdle time.Duration `yaml:"requirement_idle" env:"BATON_REQUIREMENT_IDLE" default:"720h" doc:"a requirement (who may take a stage, per permissions and filters) no decision used for this long stops being kept up to date by directory changes until one needs it again"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level" env:"BATON_LOG_LEVEL" default:"info" doc:"debug, info, warn or error"`
 	// ShutdownTimeout bounds how long a stopping worker waits for in-flight
@@ -148,6 +152,9 @@ func (c Config) Validate() error {
 	case "none", "starttls", "tls":
 	default:
 		return fmt.Errorf("config smtp_tls (BATON_SMTP_TLS): %q: want none, starttls or tls", c.SMTPTLS)
+	}
+	if c.RequirementIdle <= 0 {
+		return fmt.Errorf("config requirement_idle (BATON_REQUIREMENT_IDLE): must be positive")
 	}
 	if c.OutboxSweepAfter <= 0 {
 		return fmt.Errorf("config outbox_sweep_after (BATON_OUTBOX_SWEEP_AFTER): must be positive")

@@ -54,6 +54,7 @@ type Metrics struct {
 	timelineEvents   *prometheus.CounterVec
 	notifications    *prometheus.CounterVec
 	passedOver       *prometheus.CounterVec
+	batches          prometheus.Histogram
 	refusals         *prometheus.CounterVec
 	redistributions  *prometheus.CounterVec
 	nudges           prometheus.Counter
@@ -108,7 +109,12 @@ func New() *Metrics {
 		Name: "baton_backlog_nudges_total",
 		Help: "Backlog stages asked to decide again because a slot freed or someone came back.",
 	})
-	reg.MustRegister(m.passedOver, m.refusals, m.redistributions, m.nudges)
+	m.batches = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "baton_decision_batch_size",
+		Help:    "Decisions a worker recorded together in one transaction because they waited on the same turn scope.",
+		Buckets: []float64{2, 4, 8, 16, 32, 64},
+	})
+	reg.MustRegister(m.passedOver, m.refusals, m.redistributions, m.nudges, m.batches)
 	reg.MustRegister(m.decisions, m.defaultFallbacks, m.escalations, m.reassignments, m.timelineEvents, m.notifications,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.sdk = newSDKRegistry(reg)
@@ -187,6 +193,15 @@ func (m *Metrics) PassedOver(stage policy.Stage, away, full, other int) {
 			m.passedOver.WithLabelValues(string(stage), why).Add(float64(n))
 		}
 	}
+}
+
+// DecisionBatch records how many decisions of one turn scope a committed
+// transaction recorded together.
+func (m *Metrics) DecisionBatch(n int) {
+	if m == nil {
+		return
+	}
+	m.batches.Observe(float64(n))
 }
 
 // CapacityRefusal counts a person's assignment refused at a limit.

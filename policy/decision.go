@@ -113,6 +113,38 @@ func weightedScope(policy string, stage Stage) string { return "wrr/" + policy +
 
 func teamScope(policy, team string) string { return "team/" + policy + "/" + team }
 
+// TurnScopeFor is the turn scope a decision of stage under p takes its turn
+// in, or "" when its method takes none (manual, a queue, a fixed or named
+// assignee, care team, a product module, a rule that assigns no team).
+// Decisions of one scope take turns one at a time; a worker decides those that
+// wait on the same scope together, in one transaction. It reads what Decide
+// reads to choose the scope, so the two agree; a decision that ends up taking
+// no turn (nobody eligible, a fallback) is decided under it all the same.
+func (p *Policy) TurnScopeFor(stage Stage, claim Claim) string {
+	if !p.AssignmentsEnabled || !stage.Assignable() {
+		return ""
+	}
+	sc := p.Stages[stage]
+	if sc.DefaultAlways || sc.Assignee != "" || sc.AssigneeExpression != nil {
+		return ""
+	}
+	switch p.MethodFor(stage) {
+	case MethodRoundRobin, MethodLeastLoaded:
+		return StageScope(stage)
+	case MethodWeightedRoundRobin:
+		return weightedScope(p.Name, stage)
+	case MethodDistribution:
+		if r := MatchRules(p.Rules, claim.Data); r != nil {
+			for _, a := range r.Then {
+				if a.Kind == ActionAssignTeam {
+					return teamScope(p.Name, a.Team)
+				}
+			}
+		}
+	}
+	return ""
+}
+
 // GroupScope is a reassignment group's turn scope.
 func GroupScope(group string) string { return "group/" + group }
 

@@ -40,6 +40,33 @@ func (qs *Queries) DecisionGet(ctx context.Context, k DecisionKey) (policy.Decis
 	return d, nil
 }
 
+// DecisionsGet returns the decisions already recorded among keys, by key.
+func (qs *Queries) DecisionsGet(ctx context.Context, keys []DecisionKey) (map[DecisionKey]policy.Decision, error) {
+	wf, st, seq := make([]string, len(keys)), make([]string, len(keys)), make([]int32, len(keys))
+	for i, k := range keys {
+		wf[i], st[i], seq[i] = k.WorkflowID, string(k.Stage), int32(k.Seq)
+	}
+	rows, err := qs.db.Query(ctx, q("DecisionGetMany"), wf, st, seq)
+	if err != nil {
+		return nil, fmt.Errorf("get decisions: %w", err)
+	}
+	defer rows.Close()
+	out := map[DecisionKey]policy.Decision{}
+	for rows.Next() {
+		var k DecisionKey
+		var body []byte
+		if err := rows.Scan(&k.WorkflowID, &k.Stage, &k.Seq, &body); err != nil {
+			return nil, fmt.Errorf("get decisions: %w", err)
+		}
+		var d policy.Decision
+		if err := json.Unmarshal(body, &d); err != nil {
+			return nil, fmt.Errorf("decode decision %s: %w", k, err)
+		}
+		out[k] = d
+	}
+	return out, rows.Err()
+}
+
 // DecisionInsert records a decision a person or a timer made (no explanation of
 // its own). It reports false when a decision with the same key already exists;
 // the caller must then roll back and use the recorded one.
@@ -198,6 +225,9 @@ type DecisionWrite struct {
 	DecidedSeq  int
 	// Inbox is the assignee's in-app notification; nil for none.
 	Inbox *InboxEntry
+	// Outbox are the e-mail and Slack messages the decision sends, queued with
+	// it (the decision's body counts them).
+	Outbox []OutboxMessage
 }
 
 // InboxEntry is one in-app notification about a decision.
@@ -220,6 +250,9 @@ func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, e
 	b.Queue(q("TimelineAdd"), w.Event.args()...)
 	if w.Inbox != nil {
 		b.Queue(q("InboxInsert"), inboxArgs(k, w.ClaimID, w.Inbox.UserID, w.Inbox.Message, w.Inbox.Link)...)
+	}
+	for _, m := range w.Outbox {
+		b.Queue(q("OutboxInsert"), m.args()...)
 	}
 	if k.Stage.Assignable() {
 		// The stage's holder, for capacity: exact because it is written here.

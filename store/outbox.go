@@ -46,12 +46,16 @@ func (m OutboxMessage) Key() DecisionKey {
 // the channel and recipient (a retry), and then writes nothing. Call it inside the
 // transaction of the decision or event that causes it.
 func (qs *Queries) OutboxAdd(ctx context.Context, m OutboxMessage) (bool, error) {
-	tag, err := qs.db.Exec(ctx, q("OutboxInsert"), m.WorkflowID, m.Stage, m.Seq, m.Channel, m.Recipient, m.ClaimID,
-		m.Address, m.Subject, m.Body, m.Link, m.MessageID)
+	tag, err := qs.db.Exec(ctx, q("OutboxInsert"), m.args()...)
 	if err != nil {
 		return false, fmt.Errorf("queue %s notification for %s on %s: %w", m.Channel, m.Recipient, m.Key(), err)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// args are OutboxInsert's arguments.
+func (m OutboxMessage) args() []any {
+	return []any{m.WorkflowID, m.Stage, m.Seq, m.Channel, m.Recipient, m.ClaimID, m.Address, m.Subject, m.Body, m.Link, m.MessageID}
 }
 
 // OutboxUnsent lists the ids of a key's messages not yet sent, in order.

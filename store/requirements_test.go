@@ -223,3 +223,60 @@ func TestTheTeamViewPagesByKey(t *testing.T) {
 	_, err = store.ParseTeamCursor("x.1")
 	require.ErrorIs(t, err, store.ErrInvalid)
 }
+
+// loadsMatch checks user_load and every turn row's copy against a count of
+// open_stages: the counts are moved, never recounted, so they must never drift.
+func loadsMatch(t *testing.T, db *batontest.Schema) {
+	t.Helper()
+	require.Zero(t, count(t, db, `SELECT count(*) FROM user_load l
+		CROSS JOIN LATERAL (SELECT count(*)::int AS n, (count(*) FILTER (WHERE o.stage = 'capture'))::int AS c,
+		    (count(*) FILTER (WHERE o.stage = 'review'))::int AS r, (count(*) FILTER (WHERE o.stage = 'acknowledge'))::int AS a
+		    FROM open_stages o WHERE o.user_id = l.user_id) x
+		WHERE (l.open_total, l.open_capture, l.open_review, l.open_acknowledge) IS DISTINCT FROM (x.n, x.c, x.r, x.a)`),
+		"user_load matches open_stages")
+	require.Zero(t, count(t, db, `SELECT count(*) FROM rr_turns t JOIN user_load l ON l.user_id = t.user_id
+		WHERE t.open_total <> l.open_total OR t.open_stage <> CASE t.stage WHEN 'capture' THEN l.open_capture
+		      WHEN 'review' THEN l.open_review WHEN 'acknowledge' THEN l.open_acknowledge ELSE 0 END`),
+		"turn rows carry user_load's counts")
+}
+
+// Assigning, reassigning, unassigning and completing move the holders' counts
+// (and their turn rows' copies) in the transaction that records them.
+func TestLoadCountsFollowEveryChangeOfHolder(t *testing.T) {
+	t.Parallel()
+	db := batontest.New(t)
+	ctx := context.Background()
+	req := policy.Requirement{Stage: policy.StageCapture, Required: []string{"P"}}
+	_, err := loadDir(t, db.Store, orgDoc(3, map[int]bool{1: true, 2: true, 3: true}, ""))
+	require.NoError(t, err)
+	pick := decideRR(t, db, "claim/a", req) // enters everyone in the pool
+	require.Equal(t, "u01", pick)
+	loadsMatch(t, db)
+	record := func(seq int, assignee string) {
+		t.Helper()
+		require.NoError(t, db.Store.InTx(ctx, func(qs *store.Queries) error {
+			_, err := qs.DecisionRecord(ctx, store.DecisionWrite{
+				Key: store.DecisionKey{WorkflowID: "claim/a", Stage: policy.StageCapture, Seq: seq}, ClaimID: "claim/a",
+				Decision: policy.Decision{Stage: policy.StageCapture, Method: policy.MethodAssign, Assignee: assignee, Reason: "test"},
+				Event: store.TimelineEvent{WorkflowID: "claim/a", ClaimID: "claim/a", Stage: policy.StageCapture, Seq: seq,
+					Kind: policy.EventAssigned, Subject: assignee},
+			})
+			return err
+		}))
+		loadsMatch(t, db)
+	}
+	record(2, "u02") // reassigned
+	require.Equal(t, 1, count(t, db, "SELECT open_total FROM user_load WHERE user_id = 'u02'"))
+	require.Equal(t, 0, count(t, db, "SELECT open_total FROM user_load WHERE user_id = 'u01'"))
+	record(3, "u02") // to the same person: no change
+	record(4, "")    // unassigned
+	require.Equal(t, 0, count(t, db, "SELECT sum(open_total) FROM user_load"))
+	record(5, "u03")
+	record(4, "u01") // an older seq loses: nothing moves
+	require.Equal(t, 1, count(t, db, "SELECT open_total FROM user_load WHERE user_id = 'u03'"))
+	require.NoError(t, db.Store.InTx(ctx, func(qs *store.Queries) error {
+		return qs.OpenStageClose(ctx, "claim/a", policy.StageCapture)
+	}))
+	loadsMatch(t, db)
+	require.Equal(t, 0, count(t, db, "SELECT sum(open_total) FROM user_load"))
+}

@@ -398,6 +398,10 @@ func (s *Store) BacklogStale(ctx context.Context, n int) ([]string, error) {
 func (s *Store) RequirementsRetire(ctx context.Context, idle time.Time) (int, error) {
 	var n int
 	err := s.InTx(ctx, func(qs *Queries) error {
+		var any bool
+		if err := qs.db.QueryRow(ctx, q("RequirementsIdle"), idle).Scan(&any); err != nil || !any {
+			return err
+		}
 		if _, err := qs.db.Exec(ctx, q("DirectoryLock")); err != nil {
 			return err
 		}

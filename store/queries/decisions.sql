@@ -1,6 +1,13 @@
 -- name: DecisionGet
 SELECT body FROM decisions WHERE workflow_id = $1 AND stage = $2 AND seq = $3;
 
+-- name: DecisionGetMany
+-- The decisions already recorded among keys ($1 workflows, $2 stages, $3 seqs):
+-- a batch of decisions checks the ledger once, under its scope's lock.
+SELECT d.workflow_id, d.stage, d.seq, d.body
+FROM unnest($1::text[], $2::text[], $3::int[]) AS k (workflow_id, stage, seq)
+JOIN decisions d ON d.workflow_id = k.workflow_id AND d.stage = k.stage AND d.seq = k.seq;
+
 -- name: DecisionInsert
 -- DO NOTHING plus the returned row count tells a caller that a concurrent copy of
 -- the same activity got there first, so it rolls back instead of deciding twice.

@@ -55,6 +55,12 @@ RETURNING x.id;
 -- unused requirements goes by.
 UPDATE requirements SET used_at = now() WHERE id = $1 AND used_at < now() - interval '1 hour';
 
+-- name: RequirementsIdle
+-- Whether any live requirement has gone unused since $1 (and no backlog stage
+-- waits on it): a sweep that finds none changes nothing.
+SELECT EXISTS (SELECT 1 FROM requirements x
+               WHERE x.live AND x.used_at < $1 AND NOT EXISTS (SELECT 1 FROM backlog b WHERE b.requirement_id = x.id));
+
 -- name: RequirementsRetire
 -- Retires the live requirements unused since $1 that no backlog stage waits on
 -- (the caller holds the directory lock and has started generation $2): their

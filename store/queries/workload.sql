@@ -1,9 +1,11 @@
 -- name: OpenStageSet
 -- The stage's holder after a recorded decision ($4 the assignee; '' removes the
 -- row: the stage went back to its queue). A later seq always wins. The holders'
--- counts move with it (the LoadMove fragment).
+-- counts move with it (the LoadMove fragment). old is the row as the
+-- statement found it (every part of one statement reads one snapshot): only
+-- the claim's own workflow writes its stage's row, one step at a time.
 WITH old AS (
-    SELECT user_id FROM open_stages WHERE workflow_id = $1 AND stage = $2 FOR UPDATE
+    SELECT user_id FROM open_stages WHERE workflow_id = $1 AND stage = $2
 ), gone AS (
     DELETE FROM open_stages WHERE workflow_id = $1 AND stage = $2 AND seq <= $5 AND $4 = '' RETURNING user_id
 ), put AS (

@@ -1,0 +1,113 @@
+package activities_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/activities"
+	"github.com/batonhq/baton/batontest"
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/workflows"
+)
+
+// Decisions waiting on one turn scope are recorded together: while one
+// transaction holds the scope, the others queue, and the next transaction
+// records them all. Round robin stays exactly even, a retried decision is
+// answered from the ledger and takes no turn, and every decision has its own
+// ledger row.
+func TestDecisionsWaitingOnAScopeAreRecordedTogether(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := batontest.New(t)
+	var doc strings.Builder
+	doc.WriteString("users:\n")
+	for i := range 5 {
+		fmt.Fprintf(&doc, "  - {id: u%d, name: U%d, email: u%d@x, permissions: [MakeClaimDecisions]}\n", i, i, i)
+	}
+	d, err := policy.ParseDirectory("d.yaml", []byte(doc.String()))
+	require.NoError(t, err)
+	_, err = db.Store.LoadDirectory(ctx, d)
+	require.NoError(t, err)
+	a := activities.New(db.Store, &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: policy.MethodRoundRobin}, nil, "", nil)
+	scope := policy.StageScope(policy.StageCapture)
+	in := func(i int) workflows.ResolveAssignmentInput {
+		id := fmt.Sprintf("c%02d", i)
+		return workflows.ResolveAssignmentInput{WorkflowID: workflows.WorkflowID(id), Claim: policy.Claim{ID: id},
+			Stage: policy.StageCapture, Seq: 1}
+	}
+	// A first decision makes the requirement and the pool.
+	first, err := a.ResolveAssignment(ctx, in(0))
+	require.NoError(t, err)
+
+	// Hold the scope, as a decision of another worker would.
+	held := make(chan struct{})
+	release := make(chan struct{})
+	var holder sync.WaitGroup
+	holder.Add(1)
+	go func() {
+		defer holder.Done()
+		_ = db.Store.InTx(ctx, func(qs *store.Queries) error {
+			if err := qs.TurnsLock(ctx, scope); err != nil {
+				return err
+			}
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+
+	const n = 15
+	got := make([]policy.Decision, n+1)
+	errs := make([]error, n+1)
+	var wg sync.WaitGroup
+	call := func(slot, claim int) {
+		defer wg.Done()
+		got[slot], errs[slot] = a.ResolveAssignment(ctx, in(claim))
+	}
+	// The leader first: it waits on the held scope with a batch of its own.
+	wg.Add(1)
+	go call(1, 1)
+	batontest.Eventually(t, 20*time.Second, func() (bool, string) {
+		var waiting int
+		require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting))
+		return waiting > 0, "the leader never waited on the scope"
+	})
+	for i := 2; i <= n; i++ {
+		wg.Add(1)
+		go call(i, i)
+	}
+	// A retry of the first decision queues too.
+	wg.Add(1)
+	go call(0, 0)
+	batontest.Eventually(t, 20*time.Second, func() (bool, string) {
+		return a.Waiting(scope) == n, fmt.Sprintf("%d of %d decisions queued behind the leader", a.Waiting(scope), n)
+	})
+	close(release)
+	holder.Wait()
+	wg.Wait()
+	for i, err := range errs {
+		require.NoError(t, err, "decision %d", i)
+	}
+	require.Equal(t, first, got[0], "the retry is answered from the ledger")
+
+	counts := map[string]int{}
+	for i := 1; i <= n; i++ {
+		counts[got[i].Assignee]++
+	}
+	counts[first.Assignee]++
+	require.Equal(t, map[string]int{"u0": 4, "u1": 3, "u2": 3, "u3": 3, "u4": 3}, counts, "16 turns over 5 people, exactly even")
+
+	var rows, txs int
+	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT xmin::text) FROM decisions`).Scan(&rows, &txs))
+	require.Equal(t, n+1, rows, "one ledger row per decision")
+	require.Equal(t, 3, txs, "the first decision, the leader alone, then the 14 others together")
+}
