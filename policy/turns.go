@@ -223,22 +223,31 @@ func LessLoaded(a, b LoadCandidate, stage Stage) bool {
 	return !before(b.Turn, a.Turn) && a.Turn.User.ID < b.Turn.User.ID
 }
 
-// PickLeastLoaded names the least loaded of cs whom order does not pass over,
-// recording the passed over in v.
+// PickLeastLoaded names the least loaded of cs whom order does not pass over:
+// the first in least_loaded's order (LessLoaded) it takes. Those it passes
+// over on the way, ahead of the pick in that order, are recorded in v, as a
+// turn order records those ahead of whoever's turn it is; the store reads the
+// same order from an index and stops at the same person.
 func PickLeastLoaded(cs []LoadCandidate, order TurnOrder, v *TurnView) (LoadCandidate, bool) {
-	var best LoadCandidate
-	found := false
-	for _, c := range cs {
+	sorted := slices.Clone(cs)
+	slices.SortStableFunc(sorted, func(a, b LoadCandidate) int {
+		switch {
+		case LessLoaded(a, b, order.Stage):
+			return -1
+		case LessLoaded(b, a, order.Stage):
+			return 1
+		}
+		return 0
+	})
+	for _, c := range sorted {
 		if why := order.Refuse(c.Turn.User.ID, c.Work); why != "" {
 			v.Pass(c.Turn.User.ID, why)
 			continue
 		}
-		if !found || LessLoaded(c, best, order.Stage) {
-			best, found = c, true
-		}
+		c.Turn.Open = c.Work.Open.Total
+		return c, true
 	}
-	best.Turn.Open = best.Work.Open.Total
-	return best, found
+	return LoadCandidate{}, false
 }
 
 // TurnView is what a decision reads of a scope: how many are eligible and whose

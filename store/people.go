@@ -374,7 +374,12 @@ outer:
 				*v, offset, size, i = base, 0, turnBatches[0], 0
 				continue outer
 			}
-			why, del, err := order.Take(ctx, p, req, r.c.User.ID, r.work)
+			// A turn order gives an away person's turn to their delegate;
+			// least_loaded weighs people, not turns, and passes them over.
+			why, del, err := order.Refuse(r.c.User.ID, r.work), (*policy.Delegation)(nil), error(nil)
+			if !tq.loads {
+				why, del, err = order.Take(ctx, p, req, r.c.User.ID, r.work)
+			}
 			switch {
 			case err != nil:
 				return policy.TurnCandidate{}, false, err
