@@ -55,6 +55,8 @@ func (a *Activities) decide(ctx context.Context, qs *store.Queries, people *stor
 	if module != nil && module.err == nil {
 		d, ex, err := policy.DecideFromModule(ctx, pol, in.Stage, people, module.opts)
 		if err == nil {
+			ref := people.Ref(ex.Requirement) // a pool's requirement; none for a list
+			ex.RequirementID, ex.Generation = ref.ID, ref.Generation
 			if why, off := in.Without[d.Assignee]; off && d.Assignee != "" {
 				d.Reason += fmt.Sprintf("; %s is passed over (%s), so nobody is assigned", d.Assignee, why)
 				d.Assignee = ""

@@ -9,8 +9,14 @@ type (
 	// is nil when the system decides a stage, and the caller when the
 	// assignment-options endpoints or `starter options --as` ask.
 	ProductModule = policy.ProductModule
-	// AssignmentOptions is a module's answer: {assigned_to, users}.
+	// AssignmentOptions is a module's answer: {assigned_to, users}, or
+	// {assigned_to, pool} naming its candidates by a query.
 	AssignmentOptions = policy.AssignmentOptions
+	// UserQuery selects active users by role, permissions and tags: a pool,
+	// or a page of the directory.
+	UserQuery = policy.UserQuery
+	// UserPage is a page of users and where the next starts.
+	UserPage = policy.UserPage
 	// Candidate is one user of an answer.
 	Candidate = policy.Candidate
 	// Policy is the policy version the claim runs on.
@@ -21,8 +27,9 @@ type (
 	User = policy.User
 	// Stage is capture, review or acknowledge.
 	Stage = policy.Stage
-	// Directory lists the directory's users.
-	Directory = policy.UserLister
+	// Directory is the directory as a module reads it: users matching a
+	// query a page at a time, or users by id; never the whole directory.
+	Directory = policy.ModuleDirectory
 )
 
 // The stages a module is asked about.

@@ -166,7 +166,11 @@ func (s *Server) assignmentOptions(w http.ResponseWriter, r *http.Request) {
 	}
 	var page store.CandidatePage
 	if asked {
-		page = PageOf(opts, offset, limit)
+		if page, err = PageOf(r.Context(), s.store, opts, stage, offset, limit); err != nil {
+			s.log.ErrorContext(r.Context(), "read the product module's pool", "claim_id", claimID, "stage", stage, "error", err)
+			writeError(w, http.StatusInternalServerError, "database_error", fmt.Sprintf("claim %s %s: could not read the module's pool", claimID, stage))
+			return
+		}
 	} else {
 		key, assignee, err := claimclient.OptionsSource(state, stage)
 		if errors.Is(err, claimclient.ErrStageNotReached) {

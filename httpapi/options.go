@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -41,9 +42,23 @@ func CallerOptions(ctx context.Context, module policy.ProductModule, st *store.S
 	return opts, true, opts.Check()
 }
 
-// PageOf is one page of a module's answer, shaped as a recorded decision's page.
-func PageOf(opts policy.AssignmentOptions, offset, limit int) store.CandidatePage {
-	page := store.CandidatePage{AssignedTo: opts.AssignedTo, Total: len(opts.Users), Users: []policy.Candidate{}}
+// PageOf is one page of a module's answer, shaped as a recorded decision's page:
+// its listed users, or a page of its pool read from the directory.
+func PageOf(ctx context.Context, st *store.Store, opts policy.AssignmentOptions, stage policy.Stage, offset, limit int) (store.CandidatePage, error) {
+	page := store.CandidatePage{AssignedTo: opts.AssignedTo, Users: []policy.Candidate{}}
+	if opts.Pool != nil {
+		users, total, err := st.PoolPage(ctx, *opts.Pool, stage, offset, limit)
+		if err != nil {
+			return page, err
+		}
+		desc := cmp.Or(opts.Pool.Description, "Available for "+string(stage))
+		page.Total, page.Users = total, append(page.Users, policy.CandidatesOf(users, desc)...)
+		if offset+len(users) < total {
+			page.Next = offset + len(users)
+		}
+		return page, nil
+	}
+	page.Total = len(opts.Users)
 	if offset < len(opts.Users) {
 		end := min(len(opts.Users), offset+limit)
 		page.Users = opts.Users[offset:end]
@@ -51,5 +66,5 @@ func PageOf(opts policy.AssignmentOptions, offset, limit int) store.CandidatePag
 			page.Next = end
 		}
 	}
-	return page
+	return page, nil
 }

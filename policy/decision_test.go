@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -211,9 +212,33 @@ func TestDecide(t *testing.T) {
 	require.ErrorContains(t, err, "terminal")
 }
 
+// listed is a module directory over a slice, for RolesByStage.
 type listed []User
 
-func (l listed) ListUsers(context.Context) ([]User, error) { return l, nil }
+func (l listed) UsersPage(_ context.Context, q UserQuery, after int64, limit int) (UserPage, error) {
+	var page UserPage
+	for i, u := range l {
+		if int64(i+1) <= after || !u.Active || (len(q.Roles) > 0 && !slices.Contains(q.Roles, u.Role)) {
+			continue
+		}
+		if len(page.Users) == limit {
+			return page, nil
+		}
+		page.Users, page.Next = append(page.Users, u), int64(i+1)
+	}
+	page.Next = 0
+	return page, nil
+}
+
+func (l listed) UsersByID(_ context.Context, ids []string) ([]User, error) {
+	var out []User
+	for _, u := range l {
+		if slices.Contains(ids, u.ID) {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
 
 func TestRolesByStageAndDecideFromModule(t *testing.T) {
 	t.Parallel()
@@ -229,17 +254,33 @@ func TestRolesByStageAndDecideFromModule(t *testing.T) {
 
 	opts, err := m.GetClaimAssignmentOptions(ctx, p, Claim{ID: "c1"}, nil, StageReview)
 	require.NoError(t, err)
-	require.Len(t, opts.Users, 2) // ann, bob; dan is inactive
+	require.Equal(t, &UserQuery{Roles: DefaultRolesByStage[StageReview], Description: "Available for review"}, opts.Pool,
+		"a pool of the stage's roles, not a list of the directory")
 	require.Equal(t, "ann", opts.AssignedTo.UserID, "system-initiated: the first available user")
+	d, ex, err := DecideFromModule(ctx, p, StageReview, mem(dir, nil), opts)
+	require.NoError(t, err)
+	require.Equal(t, 2, d.Eligible, "ann, bob; dan is inactive")
+	require.Equal(t, []string{"ann", "bob"}, d.Sample)
+	require.Equal(t, DefaultRolesByStage[StageReview], ex.Requirement.Roles)
+	require.Equal(t, "product module: picked ann from 2 users (role Claims assessor or Admin or Claims supervisor)", d.Reason)
 
 	opts, err = m.GetClaimAssignmentOptions(ctx, p, Claim{ID: "c1"}, &dir[1], StageReview)
 	require.NoError(t, err)
 	require.Equal(t, "bob", opts.AssignedTo.UserID, "the current user when available")
 
-	d, _, err := DecideFromModule(ctx, p, StageReview, mem(dir, nil), opts)
+	d, _, err = DecideFromModule(ctx, p, StageReview, mem(dir, nil), opts)
 	require.NoError(t, err)
 	require.Equal(t, "bob", d.Assignee)
 	require.Equal(t, MethodProductModule, d.Method)
+
+	pool := &UserQuery{Roles: []string{"Admin"}}
+	_, _, err = DecideFromModule(ctx, p, StageReview, mem(dir, nil), AssignmentOptions{Pool: pool, AssignedTo: &Candidate{UserID: "bob"}})
+	require.ErrorContains(t, err, `assigned_to "bob" is not in its pool (role Admin): role "Claims assessor" is not one of Admin`)
+	_, _, err = DecideFromModule(ctx, p, StageReview, mem(dir, nil), AssignmentOptions{Pool: pool, Users: []Candidate{{UserID: "ann"}}})
+	require.ErrorContains(t, err, "lists users and a pool")
+	many := make([]Candidate, MaxListed+1)
+	_, _, err = DecideFromModule(ctx, p, StageReview, mem(dir, nil), AssignmentOptions{Users: many})
+	require.ErrorContains(t, err, "1001 users listed, at most 1000: answer with a pool")
 
 	_, _, err = DecideFromModule(ctx, p, StageReview, mem(dir, nil), AssignmentOptions{Users: []Candidate{{UserID: "zed"}}})
 	require.ErrorContains(t, err, `users[0]: unknown user "zed"`)

@@ -214,7 +214,10 @@ func cmdOptions(ctx context.Context, c *cli, args []string) error {
 			return fmt.Errorf("claim %s %s: %w", pos[0], stage, err)
 		}
 		if ok {
-			page, asked = httpapi.PageOf(opts, *offset, min(*limit, store.MaxPage)), true
+			if page, err = httpapi.PageOf(ctx, st, opts, stage, *offset, min(*limit, store.MaxPage)); err != nil {
+				return fmt.Errorf("claim %s %s: %w", pos[0], stage, err)
+			}
+			asked = true
 		}
 	}
 	if !asked {

@@ -112,6 +112,36 @@ SELECT u.id, u.name, u.email, u.role, u.active, u.perms, u.tags, u.credentials, 
        EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = $2 AND m.user_id = u.id)
 FROM users u WHERE u.id = $1;
 
+-- name: UsersCheck
+-- The users among ids $1 (a product module's candidates), in the order given:
+-- one query whatever their number.
+SELECT u.id, u.name, u.email, u.role, u.active, u.perms, u.tags, u.credentials, u.ticket_priority, u.email_notifications
+FROM unnest($1::text[]) WITH ORDINALITY AS c (user_id, n)
+JOIN users u ON u.id = c.user_id
+ORDER BY c.n;
+
+-- name: UsersMatching
+-- A page of active users with one of roles $1 (any, when empty), holding every
+-- permission in $2, tagged with one of $3 (lower-cased; any, when empty), in
+-- directory order after position $4, at most $5: a product module's page.
+SELECT u.position, u.id, u.name, u.email, u.role, u.active, u.perms, u.tags, u.credentials, u.ticket_priority, u.email_notifications
+FROM users u
+WHERE u.active AND u.position > $4
+  AND (cardinality($1::text[]) = 0 OR u.role = ANY ($1::text[]))
+  AND u.perms @> $2::text[]
+  AND (cardinality($3::text[]) = 0 OR u.tags_lc && $3::text[])
+ORDER BY u.position
+LIMIT $5;
+
+-- name: RequirementMembersPage
+-- A page of requirement $1's members now, in directory order, from offset $2
+-- for $3: a product module's pool on the assignment-options endpoints.
+SELECT u.id, u.name, u.email, u.role, u.active, u.perms, u.tags, u.credentials, u.ticket_priority, u.email_notifications
+FROM requirement_members m JOIN users u ON u.id = m.user_id
+WHERE m.requirement_id = $1 AND m.to_gen IS NULL
+ORDER BY m.position
+OFFSET $2 LIMIT $3;
+
 -- name: TeamEligible
 -- The members of team $2 who meet requirement $1 now, in team order.
 SELECT u.id, u.name, u.email, u.role, u.active, u.perms, u.tags, u.credentials, u.ticket_priority, u.email_notifications
