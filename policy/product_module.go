@@ -1,8 +1,8 @@
 package policy
 
 import (
-	"errors"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 )
