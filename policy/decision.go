@@ -357,7 +357,7 @@ func (x *decider) refuse(id string) (string, error) {
 // byRules applies the first matching distribution rule's actions.
 func (x *decider) byRules(d Decision) (Decision, error) {
 	in := x.in
-	rule, trace := EvaluateRules(in.Policy.Rules, in.Claim.Data)
+	rule, trace := in.Policy.RuleSet().Evaluate(in.Claim.Data)
 	x.ex.RuleTrace, d.RulesTried = trace, len(trace)
 	if rule == nil {
 		d.Reason = fmt.Sprintf("no distribution rule matched; left in queue %s", d.Rules.Queue)
