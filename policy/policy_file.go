@@ -46,6 +46,10 @@ type Policy struct {
 	// RequireReassignComment is claims.requireReassignComment: a reassignment
 	// without a comment is rejected (the source only recommends one).
 	RequireReassignComment bool
+	// Stored names the stored version the policy was read from, set by the
+	// store; zero for a file read directly. A rule-routed decision records it,
+	// so its explanation re-reads the same rules.
+	Stored StoredVersion
 
 	compiled *RuleSet
 }

@@ -3,6 +3,7 @@ package policy
 import (
 	"bytes"
 	"slices"
+	"strconv"
 	"unicode"
 	"unicode/utf8"
 )
@@ -39,6 +40,10 @@ type RuleSet struct {
 	// numbered in order of first use, so they are a prefix.
 	slotsTried []int
 	index      *ruleIndex // nil when no attribute is tested with IN by two rules
+	// attrJSON[s] is `"attr":` for a record's values, escaped once.
+	attrJSON []string
+	// none is a record's `"matched":null,"tried":N` when no rule matches.
+	none string
 }
 
 type compiledRule struct {
@@ -46,6 +51,8 @@ type compiledRule struct {
 	// settled is the condition the index settles when it offers the rule: its
 	// IN condition on the indexed attribute; -1 when it has none.
 	settled int
+	// record is `"matched":"id","tried":N` for a record that matched it.
+	record string
 }
 
 // compiledCond is one condition, folded, with its part of a trace's reason
@@ -100,6 +107,12 @@ func CompileRules(rules []Rule) *RuleSet {
 			cr.conds[j] = compileCondition(c, s, head)
 		}
 		rs.slotsTried[i+1] = len(rs.attrs)
+		cr.record = `"matched":"` + string(appendRecordText(nil, r.ID)) + `","tried":` + strconv.Itoa(i+1)
+	}
+	rs.none = `"matched":null,"tried":` + strconv.Itoa(len(rules))
+	rs.attrJSON = make([]string, len(rs.attrs))
+	for s, a := range rs.attrs {
+		rs.attrJSON[s] = `"` + string(appendRecordText(nil, a)) + `":`
 	}
 	rs.buildIndex()
 	return rs

@@ -12,9 +12,27 @@ import (
 
 // compiled returns a policy over rules, compiled as the parser compiles it.
 func compiled(rules []Rule) *Policy {
-	p := &Policy{Name: "p", Version: "p@v1", Rules: rules}
+	p := &Policy{Name: "p", Version: "p@v1", Stored: StoredVersion{Name: "p", Version: 1}, Rules: rules}
 	p.Compile()
 	return p
+}
+
+// roundTrip writes a record as the ledger stores it and reads it back.
+func roundTrip(t *testing.T, rec RuleRecord) RuleRecord {
+	t.Helper()
+	b, err := json.Marshal(rec)
+	require.NoError(t, err)
+	require.True(t, json.Valid(b), "%s", b)
+	require.NotContains(t, string(b), `\u0000`, "jsonb refuses NUL")
+	var back RuleRecord
+	require.NoError(t, json.Unmarshal(b, &back), "%s", b)
+	return back
+}
+
+// exported is the record without what only the rule set that made it holds.
+func exported(r RuleRecord) RuleRecord {
+	r.set = nil
+	return r
 }
 
 // readGolden reads testdata/rule_traces.golden: case name and claim index →
@@ -32,8 +50,9 @@ func readGolden(t *testing.T) map[string]string {
 	return out
 }
 
-// The compiled engine's trace must read exactly as the trace the ledger
-// stored before, both as JSON and as the reasons an old row reads back as.
+// A decision made now records its rules; its explanation, rendered from the
+// record when read, must read exactly as the trace the ledger stored before,
+// both as JSON and as the reasons an old row reads back as.
 func TestRenderedTraceReadsAsBefore(t *testing.T) {
 	t.Parallel()
 	golden := readGolden(t)
@@ -46,8 +65,11 @@ func TestRenderedTraceReadsAsBefore(t *testing.T) {
 			require.True(t, ok, "%s is not in the golden file", name)
 			n++
 
-			rule, trace := p.RuleSet().Evaluate(data)
+			rule, rec := p.RecordRules(data)
 			require.Same(t, MatchRules(gc.rules, data), rule, name)
+			trace, drift := RenderTrace(p, roundTrip(t, rec))
+			require.False(t, drift.Drifted, "%s: %s", name, drift.Why)
+			require.Len(t, trace, rec.Tried, name)
 			got, err := trace.MarshalJSON()
 			require.NoError(t, err)
 			require.Equal(t, want, string(got), name)
@@ -98,6 +120,10 @@ func TestCompiledIndexKeepsFirstMatch(t *testing.T) {
 		r := p.RuleSet().Match(tc.data)
 		require.Equal(t, tc.match, r.ID, tc.data)
 		require.Same(t, MatchRules(rules, tc.data), r, tc.data)
+		rr, rec := p.RuleSet().Record(tc.data)
+		require.Same(t, r, rr)
+		require.Equal(t, tc.match, rec.Rule)
+		require.True(t, rec.Matched)
 	}
 }
 
@@ -140,6 +166,126 @@ func TestCompiledInFoldsUnicode(t *testing.T) {
 	}
 }
 
+// A claim without the attribute and a claim with it empty both fail the
+// condition, but the record keeps which, and the trace says which.
+func TestRecordMissingIsNotEmpty(t *testing.T) {
+	t.Parallel()
+	p := compiled([]Rule{
+		{ID: "vip", When: []Condition{cond("customer_group", OpIn, "VIP")}},
+		{ID: "domain", When: []Condition{cond("email_from_domain", OpContains, "acme")}},
+		{ID: "default"},
+		{ID: "never read", When: []Condition{cond("email_subject", OpContains, "x")}},
+	})
+	_, rec := p.RecordRules(map[string]string{"customer_group": ""})
+	require.Equal(t, []RecordedValue{{Attribute: "customer_group"}, {Attribute: "email_from_domain", Missing: true}}, rec.Values,
+		"only the attributes the rules tried read")
+	b, err := json.Marshal(rec)
+	require.NoError(t, err)
+	require.Equal(t, `{"engine":1,"policy":{"name":"p","version":1},"matched":"default","tried":3,"values":{"customer_group":"","email_from_domain":null}}`, string(b))
+	back := roundTrip(t, rec)
+	require.Equal(t, exported(rec), back)
+	trace, drift := RenderTrace(p, back)
+	require.False(t, drift.Drifted)
+	require.Equal(t, []RuleTrace{
+		{RuleID: "vip", Why: `customer_group IN VIP: "" does not match`},
+		{RuleID: "domain", Why: "email_from_domain CONTAINS acme: the claim has no email_from_domain"},
+		{RuleID: "default", Matched: true, Why: "no conditions: the default rule"},
+	}, Written(trace))
+}
+
+// Every text reads back byte for byte, whatever the claim held: the trace
+// quotes its values exactly.
+func TestRecordRoundTripsAnyText(t *testing.T) {
+	t.Parallel()
+	texts := []string{"", "plain", `quote " back \ slash`, "nul \x00 inside", "bad \xff\xfe utf8", "\x01starts with U+0001",
+		"\x01", "line\u2028sep", "tab\tand\nnewline", "ümlaut ΣΟΦΟΣ", strings.Repeat("long ", 100)}
+	for _, s := range texts {
+		rec := RuleRecord{Engine: RuleEngine, Policy: StoredVersion{Name: s, Version: 7}, Matched: true, Rule: s, Tried: 3,
+			Values: []RecordedValue{{Attribute: s, Value: s}, {Attribute: s + "2", Missing: true}}}
+		require.Equal(t, rec, roundTrip(t, rec), "%q", s)
+	}
+	none := RuleRecord{Engine: RuleEngine, Tried: 4}
+	require.Equal(t, none, roundTrip(t, none))
+}
+
+// The record a rule set writes from its precompiled text is the record any
+// writer would write.
+func TestRecordJSONFromTheSetIsTheSame(t *testing.T) {
+	t.Parallel()
+	for _, gc := range goldenRuleCases() {
+		p := compiled(gc.rules)
+		for _, data := range gc.claims {
+			_, rec := p.RuleSet().Record(data)
+			fast, err := json.Marshal(rec)
+			require.NoError(t, err)
+			slow, err := json.Marshal(exported(rec))
+			require.NoError(t, err)
+			require.Equal(t, string(slow), string(fast))
+		}
+	}
+}
+
+func TestRecordRejectsBadJSON(t *testing.T) {
+	t.Parallel()
+	for doc, want := range map[string]string{
+		`{}`:                                    "no engine",
+		`{"engine":1,"tried":-1}`:               "tried -1",
+		`{"engine":1,"values":[]}`:              "want an object",
+		`{"engine":1,"values":{"a":1}}`:         "want a string or null",
+		`{"engine":1,"values":{"a":{"b":"c"}}}`: "want a string or null",
+		`{"engine":1,"values":{"a":"\u0001!"}}`: "not base64",
+		`{"engine":1,"matched":"\u0001%"}`:      "matched",
+		`{"engine":"one"}`:                      "rule record",
+		`[`:                                     "unexpected end",
+	} {
+		var r RuleRecord
+		require.ErrorContains(t, json.Unmarshal([]byte(doc), &r), want, doc)
+	}
+}
+
+// Versions are pinned, so the same rules over the same values pick the same
+// rule; a record that disagrees (an engine that evaluated differently, a
+// damaged row) is shown with today's trace and said to disagree.
+func TestRenderTraceSaysWhenItDrifts(t *testing.T) {
+	t.Parallel()
+	p := compiled([]Rule{
+		{ID: "r1", When: []Condition{cond("customer_group", OpIn, "VIP")}},
+		{ID: "r2", When: []Condition{cond("customer_group", OpIn, "Gold")}},
+	})
+	p.Version = "claims@v3"
+	_, rec := p.RuleSet().Record(map[string]string{"customer_group": "gold"})
+	require.Equal(t, 2, rec.Tried)
+	_, drift := RenderTrace(p, rec)
+	require.Equal(t, RuleDrift{}, drift)
+
+	cases := []struct {
+		change func(*RuleRecord)
+		why    string
+	}{
+		{func(r *RuleRecord) { r.Rule = "r12" },
+			"re-evaluating the rules of policy claims@v3 with the recorded values now matches r2 (2 rules tried), but the decision recorded r12 (2 rules tried, engine 1)"},
+		{func(r *RuleRecord) { r.Tried = 5 },
+			"now matches r2 (2 rules tried), but the decision recorded r2 (5 rules tried, engine 1)"},
+		{func(r *RuleRecord) { r.Matched, r.Rule = false, "" },
+			"but the decision recorded no match (2 rules tried, engine 1)"},
+		{func(r *RuleRecord) { r.Values[0].Value = "nothing" },
+			"now matches no rule (2 rules tried), but the decision recorded r2 (2 rules tried, engine 1)"},
+		{func(r *RuleRecord) { r.Engine, r.Rule = 0, "r1" },
+			"but the decision recorded r1 (2 rules tried, engine 0; this is engine 1)"},
+	}
+	for _, tc := range cases {
+		r := exported(rec)
+		r.Values = append([]RecordedValue(nil), rec.Values...)
+		tc.change(&r)
+		trace, drift := RenderTrace(p, r)
+		require.True(t, drift.Drifted, tc.why)
+		require.Contains(t, drift.Why, tc.why)
+		require.NotEmpty(t, trace, "today's trace is still shown")
+	}
+	require.Equal(t, RuleDrift{Drifted: true, Why: "the rules tried cannot be shown: policy claims@v3 is not stored; the decision recorded r2 (2 rules tried, engine 1)"},
+		rec.Unrendered("policy claims@v3 is not stored"))
+}
+
 // A policy built in Go without Compile, or whose rules were replaced after it,
 // still evaluates its current rules.
 func TestRuleSetNeverStale(t *testing.T) {
@@ -166,7 +312,8 @@ func FuzzFoldKey(f *testing.F) {
 
 // FuzzCompiledRules is the differential test of the compiled engine: rule
 // sets and claims built from the fuzzer's bytes must give, compiled, the rule
-// the interpretation and the reference give, and the same trace text.
+// the interpretation and the reference give, the same trace text, and a record
+// that renders back to that text with no drift.
 func FuzzCompiledRules(f *testing.F) {
 	f.Add([]byte{3, 0, 1, 2, 0, 9, 4, 1, 1, 2}, "VIP", "gold", "\u212a", "vip", "Mason")
 	f.Add([]byte{40, 7, 200, 13, 5, 66, 91, 3, 3, 3, 3, 0, 1, 2, 3}, "a", "B", "", "b", "ab")
@@ -190,6 +337,15 @@ func FuzzCompiledRules(f *testing.F) {
 		require.NoError(t, err)
 		require.Equal(t, string(wantJSON), string(gotJSON))
 		require.Equal(t, Written(trace), Written(ctrace))
+
+		rr, rec := p.RecordRules(data)
+		require.Same(t, want, rr)
+		require.Equal(t, len(trace), rec.Tried)
+		rendered, drift := RenderTrace(p, roundTrip(t, rec))
+		require.False(t, drift.Drifted, drift.Why)
+		renderedJSON, err := rendered.MarshalJSON()
+		require.NoError(t, err)
+		require.Equal(t, string(wantJSON), string(renderedJSON))
 	})
 }
 

@@ -5,14 +5,15 @@ SELECT body FROM decisions WHERE workflow_id = $1 AND stage = $2 AND seq = $3;
 -- DO NOTHING plus the returned row count tells a caller that a concurrent copy of
 -- the same activity got there first, so it rolls back instead of deciding twice.
 -- A stage's decision ($11 its requirement) refers to its eligible set ($14) or
--- lists a product module's candidates ($15).
+-- lists a product module's candidates ($15). A rule-routed one records its rules
+-- ($12); rule_trace is only read, from decisions made before rule records.
 INSERT INTO decisions (workflow_id, stage, seq, claim_id, method, assignee, actor, reason, policy_version, body,
-                       requirement, rule_trace, decided_seq, eligible_set, candidates)
+                       requirement, rule_record, decided_seq, eligible_set, candidates)
 VALUES ($1, $2, $3, $4, $5, nullif($6, ''), nullif($7, ''), $8, $9, $10, $11, $12, $13, $14, $15)
 ON CONFLICT (workflow_id, stage, seq) DO NOTHING;
 
 -- name: ExplanationGet
-SELECT d.requirement, d.rule_trace, cardinality(coalesce(d.candidates, e.users)), d.body
+SELECT d.requirement, d.rule_trace, cardinality(coalesce(d.candidates, e.users)), d.body, d.rule_record
 FROM decisions d LEFT JOIN eligible_sets e ON e.id = d.eligible_set
 WHERE d.workflow_id = $1 AND d.stage = $2 AND d.seq = $3;
 
