@@ -44,6 +44,9 @@ type RuleSet struct {
 	attrJSON []string
 	// none is a record's `"matched":null,"tried":N` when no rule matches.
 	none string
+	// traceSize is room for a trace's JSON: every rule's longest entry, with
+	// a short value.
+	traceSize int
 }
 
 type compiledRule struct {
@@ -107,6 +110,11 @@ func CompileRules(rules []Rule) *RuleSet {
 			cr.conds[j] = compileCondition(c, s, head)
 		}
 		rs.slotsTried[i+1] = len(rs.attrs)
+		longest := len(`{"ruleId":"","matched":true,"why":"no conditions: the default rule"}`) + len(r.ID)
+		for j := range cr.conds {
+			longest = max(longest, len(cr.conds[j].head)+len(cr.conds[j].textJSON)+len(cr.conds[j].attrJSON)+40)
+		}
+		rs.traceSize += longest + 1
 		cr.record = `"matched":"` + string(appendRecordText(nil, r.ID)) + `","tried":` + strconv.Itoa(i+1)
 	}
 	rs.none = `"matched":null,"tried":` + strconv.Itoa(len(rules))
@@ -228,39 +236,56 @@ func (rs *RuleSet) Evaluate(data map[string]string) (*Rule, Trace) {
 }
 
 // evaluation is one evaluation's view of the claim: each slot's value, looked
-// up when a condition first needs it, and its case fold, written once into buf.
-// Both live on the caller's stack for a policy of up to len(smallSlots)
-// attributes and values that fold into smallBuf.
+// up when a condition first needs it, and its case fold, written once. For a
+// policy of up to len(small) attributes whose values fold into buf it lives
+// on the caller's stack: it holds no pointer into itself, which would move it
+// to the heap.
 type evaluation struct {
-	rs         *RuleSet
-	data       map[string]string
-	slots      []slotValue
-	buf        []byte
-	smallSlots [8]slotValue
-	smallBuf   [128]byte
+	rs    *RuleSet
+	data  map[string]string
+	small [8]slotValue
+	more  []slotValue // the slots past small
+	buf   [128]byte   // folds, up to used
+	used  int
+	spill []byte // folds that did not fit in buf
 }
 
 type slotValue struct {
-	value                          string
-	looked, present, ascii, folded bool
-	off, n                         int32 // the fold, in buf, once folded
+	value   string
+	looked  bool
+	present bool
+	ascii   bool
+	plain   bool // ASCII and nothing a JSON string escapes: written as it is
+	folded  bool
+	spilled bool
+	off, n  int32 // the fold, in buf (or spill), once folded
 }
 
 func (e *evaluation) init(rs *RuleSet, data map[string]string) {
 	e.rs, e.data = rs, data
-	if len(rs.attrs) > len(e.smallSlots) {
-		e.slots = make([]slotValue, len(rs.attrs))
-	} else {
-		e.slots = e.smallSlots[:len(rs.attrs)]
+	if n := len(rs.attrs) - len(e.small); n > 0 {
+		e.more = make([]slotValue, n)
 	}
-	e.buf = e.smallBuf[:0]
 }
 
 func (e *evaluation) get(s int) *slotValue {
-	v := &e.slots[s]
+	var v *slotValue
+	if s < len(e.small) {
+		v = &e.small[s]
+	} else {
+		v = &e.more[s-len(e.small)]
+	}
 	if !v.looked {
 		v.value, v.present = e.data[e.rs.attrs[s]]
-		v.ascii, v.looked = isASCII(v.value), true
+		v.ascii, v.plain, v.looked = true, true, true
+		for i := 0; i < len(v.value); i++ {
+			if c := v.value[i]; c >= utf8.RuneSelf {
+				v.ascii, v.plain = false, false
+				break
+			} else if c < 0x20 || c == '"' || c == '\\' {
+				v.plain = false
+			}
+		}
 	}
 	return v
 }
@@ -268,9 +293,27 @@ func (e *evaluation) get(s int) *slotValue {
 // fold returns the slot's value folded by appendFoldKey: lowered, for ASCII.
 func (e *evaluation) fold(v *slotValue) []byte {
 	if !v.folded {
-		off := len(e.buf)
-		e.buf = appendFoldKey(e.buf, v.value)
-		v.off, v.n, v.folded = int32(off), int32(len(e.buf)-off), true
+		v.folded = true
+		switch {
+		case v.ascii && e.used+len(v.value) <= len(e.buf):
+			dst := e.buf[e.used : e.used+len(v.value)]
+			for i := range dst {
+				c := v.value[i]
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				dst[i] = c
+			}
+			v.off, v.n = int32(e.used), int32(len(dst))
+			e.used += len(dst)
+		default:
+			off := len(e.spill)
+			e.spill = appendFoldKey(e.spill, v.value)
+			v.off, v.n, v.spilled = int32(off), int32(len(e.spill)-off), true
+		}
+	}
+	if v.spilled {
+		return e.spill[v.off : v.off+v.n]
 	}
 	return e.buf[v.off : v.off+v.n]
 }
@@ -373,27 +416,47 @@ func (e *evaluation) first() int {
 // trace evaluates every rule in order until one matches, keeping for each the
 // first condition that failed, as EvaluateRules does.
 func (e *evaluation) trace() (*Rule, Trace) {
-	rs := e.rs
-	trace := make(Trace, 0, len(rs.rules))
-	for i := range rs.rules {
-		r, failed := &rs.rules[i], -1
-		for j := range r.conds {
-			if !e.holds(&r.conds[j]) {
-				failed = j
-				break
-			}
+	trace := make(Trace, 0, len(e.rs.rules))
+	for i := range e.rs.rules {
+		t := e.entry(i)
+		trace = append(trace, t)
+		if t.Matched {
+			return &e.rs.src[i], trace
 		}
-		src := &rs.src[i]
-		if failed >= 0 {
-			c := &r.conds[failed]
-			v := e.get(c.slot)
-			trace = append(trace, RuleTrace{RuleID: src.ID, failed: c.src, value: v.value, missing: !v.present, compiled: c})
-			continue
-		}
-		trace = append(trace, RuleTrace{RuleID: src.ID, Matched: true, Why: matchedWhy(src)})
-		return src, trace
 	}
 	return nil, trace
+}
+
+// entry evaluates rule i and returns its trace entry.
+func (e *evaluation) entry(i int) RuleTrace {
+	r, src := &e.rs.rules[i], &e.rs.src[i]
+	for j := range r.conds {
+		if c := &r.conds[j]; !e.holds(c) {
+			v := e.get(c.slot)
+			return RuleTrace{RuleID: src.ID, failed: c.src, value: v.value, missing: !v.present, compiled: c}
+		}
+	}
+	return RuleTrace{RuleID: src.ID, Matched: true, Why: matchedWhy(src)}
+}
+
+// appendTrace is trace written as JSON, entry by entry as each rule is
+// evaluated, with nothing kept per rule: the bytes Trace.MarshalJSON writes
+// for trace's result. It returns the rule that matched (-1 for none) and how
+// many were tried.
+func (e *evaluation) appendTrace(buf []byte) ([]byte, int, int) {
+	w := reasonWriter{json: true}
+	buf = append(buf, '[')
+	for i := range e.rs.rules {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		t := e.entry(i)
+		buf = w.entry(buf, &t)
+		if t.Matched {
+			return append(buf, ']'), i, i + 1
+		}
+	}
+	return append(buf, ']'), -1, len(e.rs.rules)
 }
 
 func matchedWhy(r *Rule) string {

@@ -29,10 +29,10 @@ func roundTrip(t *testing.T, rec RuleRecord) RuleRecord {
 	return back
 }
 
-// exported is the record without what only the rule set that made it holds.
+// exported is the record as one read back from the ledger: its fields and
+// values, without what only the decision that made it holds.
 func exported(r RuleRecord) RuleRecord {
-	r.set = nil
-	return r
+	return NewRuleRecord(r.Engine, r.Policy, r.Matched, r.Rule, r.Tried, r.Values())
 }
 
 // readGolden reads testdata/rule_traces.golden: case name and claim index →
@@ -73,6 +73,9 @@ func TestRenderedTraceReadsAsBefore(t *testing.T) {
 			got, err := trace.MarshalJSON()
 			require.NoError(t, err)
 			require.Equal(t, want, string(got), name)
+			js, drift := RenderTraceJSON(p, roundTrip(t, rec))
+			require.False(t, drift.Drifted, "%s: %s", name, drift.Why)
+			require.Equal(t, want, string(js), "%s: written in one pass", name)
 
 			var old []RuleTrace
 			require.NoError(t, json.Unmarshal([]byte(want), &old))
@@ -120,7 +123,7 @@ func TestCompiledIndexKeepsFirstMatch(t *testing.T) {
 		r := p.RuleSet().Match(tc.data)
 		require.Equal(t, tc.match, r.ID, tc.data)
 		require.Same(t, MatchRules(rules, tc.data), r, tc.data)
-		rr, rec := p.RuleSet().Record(tc.data)
+		rr, rec := p.RecordRules(tc.data)
 		require.Same(t, r, rr)
 		require.Equal(t, tc.match, rec.Rule)
 		require.True(t, rec.Matched)
@@ -177,7 +180,7 @@ func TestRecordMissingIsNotEmpty(t *testing.T) {
 		{ID: "never read", When: []Condition{cond("email_subject", OpContains, "x")}},
 	})
 	_, rec := p.RecordRules(map[string]string{"customer_group": ""})
-	require.Equal(t, []RecordedValue{{Attribute: "customer_group"}, {Attribute: "email_from_domain", Missing: true}}, rec.Values,
+	require.Equal(t, []RecordedValue{{Attribute: "customer_group"}, {Attribute: "email_from_domain", Missing: true}}, rec.Values(),
 		"only the attributes the rules tried read")
 	b, err := json.Marshal(rec)
 	require.NoError(t, err)
@@ -200,8 +203,8 @@ func TestRecordRoundTripsAnyText(t *testing.T) {
 	texts := []string{"", "plain", `quote " back \ slash`, "nul \x00 inside", "bad \xff\xfe utf8", "\x01starts with U+0001",
 		"\x01", "line\u2028sep", "tab\tand\nnewline", "ümlaut ΣΟΦΟΣ", strings.Repeat("long ", 100)}
 	for _, s := range texts {
-		rec := RuleRecord{Engine: RuleEngine, Policy: StoredVersion{Name: s, Version: 7}, Matched: true, Rule: s, Tried: 3,
-			Values: []RecordedValue{{Attribute: s, Value: s}, {Attribute: s + "2", Missing: true}}}
+		rec := NewRuleRecord(RuleEngine, StoredVersion{Name: s, Version: 7}, true, s, 3,
+			[]RecordedValue{{Attribute: s, Value: s}, {Attribute: s + "2", Missing: true}})
 		require.Equal(t, rec, roundTrip(t, rec), "%q", s)
 	}
 	none := RuleRecord{Engine: RuleEngine, Tried: 4}
@@ -215,12 +218,16 @@ func TestRecordJSONFromTheSetIsTheSame(t *testing.T) {
 	for _, gc := range goldenRuleCases() {
 		p := compiled(gc.rules)
 		for _, data := range gc.claims {
-			_, rec := p.RuleSet().Record(data)
+			_, rec := p.RecordRules(data)
 			fast, err := json.Marshal(rec)
 			require.NoError(t, err)
 			slow, err := json.Marshal(exported(rec))
 			require.NoError(t, err)
 			require.Equal(t, string(slow), string(fast))
+			rec.Tried++ // a record changed after the decision writes what it now holds
+			changed, err := json.Marshal(rec)
+			require.NoError(t, err)
+			require.Contains(t, string(changed), fmt.Sprintf(`"tried":%d,`, rec.Tried))
 		}
 	}
 }
@@ -253,7 +260,7 @@ func TestRenderTraceSaysWhenItDrifts(t *testing.T) {
 		{ID: "r2", When: []Condition{cond("customer_group", OpIn, "Gold")}},
 	})
 	p.Version = "claims@v3"
-	_, rec := p.RuleSet().Record(map[string]string{"customer_group": "gold"})
+	_, rec := p.RecordRules(map[string]string{"customer_group": "gold"})
 	require.Equal(t, 2, rec.Tried)
 	_, drift := RenderTrace(p, rec)
 	require.Equal(t, RuleDrift{}, drift)
@@ -268,19 +275,23 @@ func TestRenderTraceSaysWhenItDrifts(t *testing.T) {
 			"now matches r2 (2 rules tried), but the decision recorded r2 (5 rules tried, engine 1)"},
 		{func(r *RuleRecord) { r.Matched, r.Rule = false, "" },
 			"but the decision recorded no match (2 rules tried, engine 1)"},
-		{func(r *RuleRecord) { r.Values[0].Value = "nothing" },
+		{func(r *RuleRecord) { r.values[0].Value = "nothing" },
 			"now matches no rule (2 rules tried), but the decision recorded r2 (2 rules tried, engine 1)"},
 		{func(r *RuleRecord) { r.Engine, r.Rule = 0, "r1" },
 			"but the decision recorded r1 (2 rules tried, engine 0; this is engine 1)"},
 	}
 	for _, tc := range cases {
 		r := exported(rec)
-		r.Values = append([]RecordedValue(nil), rec.Values...)
 		tc.change(&r)
 		trace, drift := RenderTrace(p, r)
 		require.True(t, drift.Drifted, tc.why)
 		require.Contains(t, drift.Why, tc.why)
 		require.NotEmpty(t, trace, "today's trace is still shown")
+		js, jsDrift := RenderTraceJSON(p, r)
+		require.Equal(t, drift, jsDrift)
+		want, err := trace.MarshalJSON()
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(js))
 	}
 	require.Equal(t, RuleDrift{Drifted: true, Why: "the rules tried cannot be shown: policy claims@v3 is not stored; the decision recorded r2 (2 rules tried, engine 1)"},
 		rec.Unrendered("policy claims@v3 is not stored"))
@@ -346,6 +357,9 @@ func FuzzCompiledRules(f *testing.F) {
 		renderedJSON, err := rendered.MarshalJSON()
 		require.NoError(t, err)
 		require.Equal(t, string(wantJSON), string(renderedJSON))
+		onePass, drift := RenderTraceJSON(p, rec)
+		require.False(t, drift.Drifted, drift.Why)
+		require.Equal(t, string(wantJSON), string(onePass))
 	})
 }
 

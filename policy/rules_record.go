@@ -34,9 +34,9 @@ func (v StoredVersion) String() string { return fmt.Sprintf("%s@v%d", v.Name, v.
 // enough to reproduce the trace, and small whatever the number of rules. It
 // names the engine and the stored policy version whose rules were evaluated,
 // the rule that matched (or none), how many rules were tried, and the claim's
-// value of each attribute the rules tried read, an attribute the claim lacks
-// marked Missing (an empty value is not missing: the trace says which). The
-// explanation renders the trace from it when read (RenderTrace).
+// value of each attribute the rules tried read (Values), an attribute the
+// claim lacks marked Missing (an empty value is not missing: the trace says
+// which). The explanation renders the trace from it when read (RenderTrace).
 type RuleRecord struct {
 	Engine int
 	// Policy is the stored version the rules came from; zero when the policy
@@ -46,13 +46,30 @@ type RuleRecord struct {
 	Matched bool
 	Rule    string // the matched rule's id, when Matched
 	Tried   int
-	// Values are the attributes the rules tried read, in the order the rules
-	// first name them.
-	Values []RecordedValue
 
-	// set is the rule set that made the record: its JSON is then written from
-	// text the set escaped once.
-	set *RuleSet
+	// values are the recorded values of a record read back or built
+	// (NewRuleRecord).
+	values []RecordedValue
+	// A record fresh from a decision keeps its values in the claim's data
+	// (data, for set's slots) and its JSON as the decision wrote it (written,
+	// for rule match of set, -1 for none, and policy wrote): the decision path
+	// allocates the JSON and nothing else.
+	set     *RuleSet
+	data    map[string]string
+	written []byte
+	match   int
+	wrote   StoredVersion
+}
+
+// fresh reports whether written still says what the record's fields say.
+func (r *RuleRecord) fresh() bool {
+	if r.written == nil || r.Engine != RuleEngine || r.Policy != r.wrote || r.Matched != (r.match >= 0) {
+		return false
+	}
+	if r.match < 0 {
+		return r.Tried == len(r.set.rules)
+	}
+	return r.Tried == r.match+1 && r.Rule == r.set.src[r.match].ID
 }
 
 // RecordedValue is one claim attribute as a decision read it.
@@ -62,41 +79,32 @@ type RecordedValue struct {
 	Missing   bool // the claim had no such attribute (Value is "")
 }
 
-// Record evaluates the rules for the claim's data, as Match does, and returns
-// the first matching rule (nil for none) with the record of the evaluation.
-// It is the decision path: it writes no trace.
-func (rs *RuleSet) Record(data map[string]string) (*Rule, RuleRecord) {
-	var e evaluation
-	e.init(rs, data)
-	i := e.first()
-	rec := RuleRecord{Engine: RuleEngine, Tried: len(rs.rules), set: rs}
-	var r *Rule
-	if i >= 0 {
-		r = &rs.src[i]
-		rec.Matched, rec.Rule, rec.Tried = true, r.ID, i+1
-	}
-	n := rs.slotsTried[rec.Tried]
-	rec.Values = make([]RecordedValue, n)
-	for s := range n {
-		v := e.get(s)
-		rec.Values[s] = RecordedValue{Attribute: rs.attrs[s], Value: v.value, Missing: !v.present}
-	}
-	return r, rec
+// NewRuleRecord returns a record of the given values, as one read back from
+// the ledger is.
+func NewRuleRecord(engine int, policy StoredVersion, matched bool, rule string, tried int, values []RecordedValue) RuleRecord {
+	return RuleRecord{Engine: engine, Policy: policy, Matched: matched, Rule: rule, Tried: tried, values: values}
 }
 
-// RecordRules is the policy's decision path over its rules: Record on its
-// compiled rules, with the record naming the policy's stored version.
-func (p *Policy) RecordRules(data map[string]string) (*Rule, RuleRecord) {
-	r, rec := p.RuleSet().Record(data)
-	rec.Policy = p.Stored
-	return r, rec
+// Values are the claim's attributes the rules tried read, in the order the
+// rules first name them.
+func (r RuleRecord) Values() []RecordedValue {
+	if r.set == nil {
+		return r.values
+	}
+	out := make([]RecordedValue, r.set.slotsTried[min(max(r.Tried, 0), len(r.set.rules))])
+	for s := range out {
+		v, ok := r.data[r.set.attrs[s]]
+		out[s] = RecordedValue{Attribute: r.set.attrs[s], Value: v, Missing: !ok}
+	}
+	return out
 }
 
 // Data is the claim data the record holds: the recorded values, without the
 // missing ones.
 func (r RuleRecord) Data() map[string]string {
-	data := make(map[string]string, len(r.Values))
-	for _, v := range r.Values {
+	values := r.Values()
+	data := make(map[string]string, len(values))
+	for _, v := range values {
 		if !v.Missing {
 			data[v.Attribute] = v.Value
 		}
@@ -104,48 +112,23 @@ func (r RuleRecord) Data() map[string]string {
 	return data
 }
 
-// RuleDrift says that an explanation's rules tried may not be the ones its
-// decision saw: re-evaluating the decision's rules over its recorded values
-// picked differently, or they could not be re-read. Why says so in a sentence.
-type RuleDrift struct {
-	Drifted bool   `json:"drifted"`
-	Why     string `json:"why,omitempty"`
-}
-
-// RenderTrace renders a rule-routed decision's trace from its record: it
-// re-evaluates p's rules (the decision's pinned policy version) over the
-// recorded values. The trace reads exactly as the trace the decision would
-// have written when it was made. When re-evaluation no longer picks what the
-// record says (the matched rule, or how many rules were tried), the trace
-// shown is today's and the drift says so.
-func RenderTrace(p *Policy, rec RuleRecord) (Trace, RuleDrift) {
-	rule, trace := p.RuleSet().Evaluate(rec.Data())
-	if (rule != nil) == rec.Matched && (rule == nil || rule.ID == rec.Rule) && len(trace) == rec.Tried {
-		return trace, RuleDrift{}
+// RecordRules is the policy's decision path over its rules: the first rule
+// whose conditions all hold for the claim's data (nil for none), as Match
+// finds it, and the record of the evaluation, its JSON already written. It
+// writes no trace.
+func (p *Policy) RecordRules(data map[string]string) (*Rule, RuleRecord) {
+	rs := p.RuleSet()
+	var e evaluation
+	e.init(rs, data)
+	i := e.first()
+	rec := RuleRecord{Engine: RuleEngine, Policy: p.Stored, Tried: len(rs.rules), set: rs, data: data, match: i, wrote: p.Stored}
+	var r *Rule
+	if i >= 0 {
+		r = &rs.src[i]
+		rec.Matched, rec.Rule, rec.Tried = true, r.ID, i+1
 	}
-	now := fmt.Sprintf("matches no rule (%d rules tried)", len(trace))
-	if rule != nil {
-		now = fmt.Sprintf("matches %s (%d rules tried)", rule.ID, len(trace))
-	}
-	return trace, RuleDrift{Drifted: true, Why: fmt.Sprintf("re-evaluating the rules of policy %s with the recorded values now %s, but the decision recorded %s",
-		p.Version, now, rec.recorded())}
-}
-
-// Unrendered is the drift of a record whose rules could not be re-read (why):
-// the explanation shows no rules tried, only what the decision recorded.
-func (r RuleRecord) Unrendered(why string) RuleDrift {
-	return RuleDrift{Drifted: true, Why: fmt.Sprintf("the rules tried cannot be shown: %s; the decision recorded %s", why, r.recorded())}
-}
-
-func (r RuleRecord) recorded() string {
-	engine := fmt.Sprintf("engine %d", r.Engine)
-	if r.Engine != RuleEngine {
-		engine += fmt.Sprintf("; this is engine %d", RuleEngine)
-	}
-	if !r.Matched {
-		return fmt.Sprintf("no match (%d rules tried, %s)", r.Tried, engine)
-	}
-	return fmt.Sprintf("%s (%d rules tried, %s)", r.Rule, r.Tried, engine)
+	rec.written = e.appendRecord(make([]byte, 0, e.recordSize(&rec, i)), &rec, i)
+	return r, rec
 }
 
 // The record's JSON, as the ledger stores it:
@@ -159,17 +142,62 @@ func (r RuleRecord) recorded() string {
 // is written as U+0001 followed by its base64, so every text reads back to the
 // same bytes: the trace quotes the claim's values byte for byte.
 
-// MarshalJSON writes the record as the ledger stores it.
+// MarshalJSON writes the record as the ledger stores it. A record fresh from
+// a decision returns the JSON the decision wrote (shared: callers must not
+// change it), unless its fields were changed since.
 func (r RuleRecord) MarshalJSON() ([]byte, error) {
+	if r.fresh() {
+		return r.written, nil
+	}
+	values := r.Values()
 	n := 96 + len(r.Policy.Name) + len(r.Rule)
-	for _, v := range r.Values {
+	for _, v := range values {
 		n += len(v.Attribute) + len(v.Value) + 8
 	}
-	return r.AppendJSON(make([]byte, 0, n)), nil
+	return r.appendJSON(make([]byte, 0, n), values), nil
 }
 
-// AppendJSON appends the record's JSON to buf.
-func (r RuleRecord) AppendJSON(buf []byte) []byte {
+// recordSize is room for a fresh record's JSON when nothing needs escaping.
+func (e *evaluation) recordSize(r *RuleRecord, match int) int {
+	n := 64 + len(r.Policy.Name) + len(e.rs.none) // `{"engine":1,"policy":{"name":"","version":1},` … `,"values":{` … `}}`
+	if match >= 0 {
+		n += len(e.rs.rules[match].record)
+	}
+	for s := range e.rs.slotsTried[r.Tried] {
+		n += len(e.rs.attrJSON[s]) + len(e.get(s).value) + 3
+	}
+	return n
+}
+
+// appendRecord writes a fresh record's JSON from the rule set's text compiled
+// for it and the values the evaluation looked up: the bytes appendJSON writes.
+func (e *evaluation) appendRecord(buf []byte, r *RuleRecord, match int) []byte {
+	buf = r.appendStart(buf)
+	if match >= 0 {
+		buf = append(buf, e.rs.rules[match].record...)
+	} else {
+		buf = append(buf, e.rs.none...)
+	}
+	buf = append(buf, `,"values":{`...)
+	for s := range e.rs.slotsTried[r.Tried] {
+		if s > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, e.rs.attrJSON[s]...)
+		switch v := e.get(s); {
+		case !v.present:
+			buf = append(buf, "null"...)
+		case v.plain:
+			buf = append(append(append(buf, '"'), v.value...), '"')
+		default:
+			buf = append(appendRecordText(append(buf, '"'), v.value), '"')
+		}
+	}
+	return append(buf, "}}"...)
+}
+
+// appendStart appends the record's start, up to its match.
+func (r *RuleRecord) appendStart(buf []byte) []byte {
 	buf = append(buf, `{"engine":`...)
 	buf = strconv.AppendInt(buf, int64(r.Engine), 10)
 	if !r.Policy.IsZero() {
@@ -179,38 +207,30 @@ func (r RuleRecord) AppendJSON(buf []byte) []byte {
 		buf = strconv.AppendInt(buf, int64(r.Policy.Version), 10)
 		buf = append(buf, '}')
 	}
-	buf = append(buf, ',')
-	set := r.set
-	switch {
-	case set != nil && !r.Matched && r.Tried == len(set.rules):
-		buf = append(buf, set.none...)
-	case set != nil && r.Matched && r.Tried >= 1 && r.Tried <= len(set.rules) && set.src[r.Tried-1].ID == r.Rule:
-		buf = append(buf, set.rules[r.Tried-1].record...)
-	default:
-		set = nil
-		buf = append(buf, `"matched":`...)
-		if r.Matched {
-			buf = append(buf, '"')
-			buf = appendRecordText(buf, r.Rule)
-			buf = append(buf, '"')
-		} else {
-			buf = append(buf, "null"...)
-		}
-		buf = append(buf, `,"tried":`...)
-		buf = strconv.AppendInt(buf, int64(r.Tried), 10)
+	return append(buf, ',')
+}
+
+// appendJSON appends the record's JSON, with values as its values.
+func (r *RuleRecord) appendJSON(buf []byte, values []RecordedValue) []byte {
+	buf = r.appendStart(buf)
+	buf = append(buf, `"matched":`...)
+	if r.Matched {
+		buf = append(buf, '"')
+		buf = appendRecordText(buf, r.Rule)
+		buf = append(buf, '"')
+	} else {
+		buf = append(buf, "null"...)
 	}
+	buf = append(buf, `,"tried":`...)
+	buf = strconv.AppendInt(buf, int64(r.Tried), 10)
 	buf = append(buf, `,"values":{`...)
-	for k, v := range r.Values {
+	for k, v := range values {
 		if k > 0 {
 			buf = append(buf, ',')
 		}
-		if r.set != nil && k < len(r.set.attrs) && r.set.attrs[k] == v.Attribute {
-			buf = append(buf, r.set.attrJSON[k]...)
-		} else {
-			buf = append(buf, '"')
-			buf = appendRecordText(buf, v.Attribute)
-			buf = append(buf, `":`...)
-		}
+		buf = append(buf, '"')
+		buf = appendRecordText(buf, v.Attribute)
+		buf = append(buf, `":`...)
 		if v.Missing {
 			buf = append(buf, "null"...)
 			continue
@@ -292,7 +312,7 @@ func (r *RuleRecord) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("rule record: matched: %w", err)
 		}
 	}
-	if out.Values, err = readRecordValues(raw.Values); err != nil {
+	if out.values, err = readRecordValues(raw.Values); err != nil {
 		return fmt.Errorf("rule record: values: %w", err)
 	}
 	*r = out

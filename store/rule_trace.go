@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -10,8 +11,8 @@ import (
 
 // renderRules renders the rules tried by a decision that recorded them: it
 // reads the decision's pinned policy version and re-evaluates its rules over
-// the recorded values (policy.RenderTrace), so the trace reads as the decision
-// would have written it. A record whose rules cannot be re-read (its policy
+// the recorded values (policy.RenderTraceJSON), so the trace reads as the
+// decision would have written it. A record whose rules cannot be re-read (its policy
 // was not a stored version, is gone, or no longer parses) is explained, not an
 // error: the drift says why no rules are shown.
 func (qs *Queries) renderRules(ctx context.Context, k DecisionKey, e *Explained) error {
@@ -33,7 +34,12 @@ func (qs *Queries) renderRules(ctx context.Context, k DecisionKey, e *Explained)
 		e.RuleDrift = rec.Unrendered(fmt.Sprintf("policy %s no longer parses: %v", rec.Policy, err))
 		return nil
 	}
-	trace, drift := policy.RenderTrace(p, rec)
-	e.RuleTrace, e.RuleDrift = policy.Written(trace), drift
+	// Rendered to the JSON an old row stores, and read back as one is, so the
+	// two read the same.
+	trace, drift := policy.RenderTraceJSON(p, rec)
+	if err := json.Unmarshal(trace, &e.RuleTrace); err != nil {
+		return fmt.Errorf("read rendered rule trace %s: %w", k, err)
+	}
+	e.RuleDrift = drift
 	return nil
 }
