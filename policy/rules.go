@@ -13,6 +13,13 @@ import (
 // wins; a rule without conditions matches everything (the default); no match
 // leaves the claim unassigned. Reordering rules changes their order, never their
 // ids.
+//
+// Two engines evaluate them and must agree on every input. EvaluateRules and
+// MatchRules interpret a []Rule as it is; they are the reference. A policy's
+// rules are also compiled once, when it is parsed (RuleSet, rules_compile.go),
+// and decisions run the compiled form: Policy.RecordRules picks the rule and
+// writes a RuleRecord, not a trace; the trace is rendered from the record when
+// the explanation is read (RenderTrace, RenderTraceJSON, rules_render.go).
 
 // Operator compares a claim attribute with a condition's values.
 type Operator string
@@ -298,10 +305,11 @@ func ParseOperator(s string) (Operator, bool) {
 }
 
 // EvaluateRules returns the first rule whose conditions all hold for the claim's
-// data, or nil, and a trace of every rule tried. It allocates the trace and
-// nothing per rule or condition; the trace points into rules, whose reasons
-// are written from them when read (RuleTrace.Reason), so rules must not be
-// changed while the trace is in use.
+// data, or nil, and a trace of every rule tried: the interpretation, which the
+// compiled RuleSet.Evaluate must match. It allocates the trace and nothing per
+// rule or condition; the trace points into rules, whose reasons are written
+// from them when read (RuleTrace.Reason), so rules must not be changed while
+// the trace is in use.
 func EvaluateRules(rules []Rule, data map[string]string) (*Rule, []RuleTrace) {
 	trace := make([]RuleTrace, 0, len(rules))
 	claim := claimValues{data: data}
@@ -317,10 +325,10 @@ func EvaluateRules(rules []Rule, data map[string]string) (*Rule, []RuleTrace) {
 	return nil, trace
 }
 
-// MatchRules is EvaluateRules without the trace: the hot path. It allocates
-// nothing and needs no compiled form of the rules, so rules built as struct
-// literals run exactly as fast as parsed ones and nothing can go stale when a
-// caller edits its rules between calls.
+// MatchRules is EvaluateRules without the trace. It allocates nothing and needs
+// no compiled form of the rules, so it suits rules built as struct literals
+// and edited between calls; decisions use the policy's compiled rules
+// (Policy.RecordRules), which pick the same rule.
 func MatchRules(rules []Rule, data map[string]string) *Rule {
 	claim := claimValues{data: data}
 	for i := range rules {
