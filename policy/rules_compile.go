@@ -20,7 +20,7 @@ import (
 //     the rules first name it, so an evaluation looks the claim's value up once
 //     per attribute, not once per condition.
 //   - Lowered values. Each condition's values are folded once: IN values to a
-//     canonical case fold (foldKey) that two strings share exactly when
+//     canonical case fold (appendFoldKey) that two strings share exactly when
 //     strings.EqualFold says they are equal, CONTAINS values lowered when ASCII,
 //     name-range values to their folded first letter.
 //   - An IN index. The attribute most rules test with IN gets a map from folded
@@ -91,7 +91,7 @@ type ruleIndex struct {
 // interpretation, never hold). The RuleSet keeps rules, which must not be
 // changed afterwards.
 func CompileRules(rules []Rule) *RuleSet {
-	rs := &RuleSet{src: rules, rules: make([]compiledRule, len(rules)), slotsTried: make([]int, len(rules)+1)}
+	rs := &RuleSet{src: rules, rules: make([]compiledRule, len(rules)), slotsTried: make([]int, len(rules)+1), traceSize: len("[]")}
 	slots := map[string]int{}
 	for i := range rules {
 		r := &rules[i]
@@ -160,11 +160,12 @@ func compileCondition(c *Condition, slot int, head string) compiledCond {
 func (rs *RuleSet) buildIndex() {
 	count := make([]int, len(rs.attrs))
 	for i := range rs.rules {
-		seen := -1
-		for j := range rs.rules[i].conds {
-			if c := &rs.rules[i].conds[j]; c.op == OpIn && c.slot != seen {
-				count[c.slot]++
-				seen = c.slot // a second IN on the same attribute counts once
+		conds := rs.rules[i].conds
+		for j := range conds {
+			if conds[j].op == OpIn && !slices.ContainsFunc(conds[:j], func(c compiledCond) bool {
+				return c.op == OpIn && c.slot == conds[j].slot // a second IN on the attribute counts once
+			}) {
+				count[conds[j].slot]++
 			}
 		}
 	}
@@ -198,13 +199,6 @@ func (rs *RuleSet) buildIndex() {
 	}
 	rs.index = ix
 }
-
-// Rules returns the rules the set was compiled from.
-func (rs *RuleSet) Rules() []Rule { return rs.src }
-
-// Attributes lists the attributes the rules read, in the order they first
-// name them.
-func (rs *RuleSet) Attributes() []string { return slices.Clone(rs.attrs) }
 
 // compiledFrom reports whether rs was compiled from exactly these rules (the
 // same slice), so a stale compiled form is never used.

@@ -50,13 +50,13 @@ type RuleRecord struct {
 	// values are the recorded values of a record read back or built
 	// (NewRuleRecord).
 	values []RecordedValue
-	// A record fresh from a decision keeps its values in the claim's data
-	// (data, for set's slots) and its JSON as the decision wrote it (written,
-	// for rule match of set, -1 for none, and policy wrote): the decision path
-	// allocates the JSON and nothing else.
+	// A record fresh from a decision holds its JSON as the decision wrote it
+	// (written, for rule match of set, -1 for none, under policy wrote), and
+	// reads its values from the claim's data, which must not change while the
+	// record is in use: the decision path allocates the JSON and nothing else.
+	written []byte
 	set     *RuleSet
 	data    map[string]string
-	written []byte
 	match   int
 	wrote   StoredVersion
 }
@@ -115,7 +115,8 @@ func (r RuleRecord) Data() map[string]string {
 // RecordRules is the policy's decision path over its rules: the first rule
 // whose conditions all hold for the claim's data (nil for none), as Match
 // finds it, and the record of the evaluation, its JSON already written. It
-// writes no trace.
+// writes no trace. The record reads its values from data, which must not
+// change while it is in use.
 func (p *Policy) RecordRules(data map[string]string) (*Rule, RuleRecord) {
 	rs := p.RuleSet()
 	var e evaluation
