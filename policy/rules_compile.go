@@ -44,8 +44,8 @@ type RuleSet struct {
 	attrJSON []string
 	// none is a record's `"matched":null,"tried":N` when no rule matches.
 	none string
-	// traceSize is room for a trace's JSON: every rule's longest entry, with
-	// a short value.
+	// traceSize is room for a trace's JSON but for the values its reasons
+	// quote: every rule's longest entry, its condition failing on a value.
 	traceSize int
 }
 
@@ -112,9 +112,10 @@ func CompileRules(rules []Rule) *RuleSet {
 		rs.slotsTried[i+1] = len(rs.attrs)
 		longest := len(`{"ruleId":"","matched":true,"why":"no conditions: the default rule"}`) + len(r.ID)
 		for j := range cr.conds {
-			longest = max(longest, len(cr.conds[j].head)+len(cr.conds[j].textJSON)+len(cr.conds[j].attrJSON)+40)
+			c := &cr.conds[j]
+			longest = max(longest, len(c.head)+len(c.textJSON)+len(`: does not match"}`))
 		}
-		rs.traceSize += longest + 1
+		rs.traceSize += longest + len(",")
 		cr.record = `"matched":"` + string(appendRecordText(nil, r.ID)) + `","tried":` + strconv.Itoa(i+1)
 	}
 	rs.none = `"matched":null,"tried":` + strconv.Itoa(len(rules))
@@ -235,24 +236,28 @@ func (rs *RuleSet) Evaluate(data map[string]string) (*Rule, Trace) {
 // on the caller's stack: it holds no pointer into itself, which would move it
 // to the heap.
 type evaluation struct {
-	rs    *RuleSet
-	data  map[string]string
-	small [8]slotValue
-	more  []slotValue // the slots past small
-	buf   [128]byte   // folds, up to used
-	used  int
-	spill []byte // folds that did not fit in buf
+	rs     *RuleSet
+	data   map[string]string
+	small  [8]slotValue
+	more   []slotValue // the slots past small
+	buf    [128]byte   // folds, up to used
+	used   int
+	spill  []byte // folds that did not fit in buf
+	quotes []byte // values quoted for a trace's reasons
 }
 
 type slotValue struct {
-	value   string
-	looked  bool
-	present bool
-	ascii   bool
-	plain   bool // ASCII and nothing a JSON string escapes: written as it is
-	folded  bool
-	spilled bool
-	off, n  int32 // the fold, in buf (or spill), once folded
+	value      string
+	looked     bool
+	present    bool
+	classified bool // ascii and plain are set
+	ascii      bool
+	plain      bool // ASCII and nothing a JSON string escapes: written as it is
+	folded     bool
+	spilled    bool
+	off, n     int32 // the fold, in buf (or spill), once folded
+	quoted     bool
+	qoff, qn   int32 // the value quoted, in quotes, once quoted
 }
 
 func (e *evaluation) init(rs *RuleSet, data map[string]string) {
@@ -271,40 +276,75 @@ func (e *evaluation) get(s int) *slotValue {
 	}
 	if !v.looked {
 		v.value, v.present = e.data[e.rs.attrs[s]]
-		v.ascii, v.plain, v.looked = true, true, true
-		for i := 0; i < len(v.value); i++ {
-			if c := v.value[i]; c >= utf8.RuneSelf {
-				v.ascii, v.plain = false, false
-				break
-			} else if c < 0x20 || c == '"' || c == '\\' {
-				v.plain = false
-			}
-		}
+		v.looked = true
 	}
 	return v
 }
 
+// classify sets whether the slot's value is ASCII, and plain.
+func (e *evaluation) classify(v *slotValue) {
+	if v.classified {
+		return
+	}
+	v.classified, v.ascii, v.plain = true, true, true
+	for i := 0; i < len(v.value); i++ {
+		if c := v.value[i]; c >= utf8.RuneSelf {
+			v.ascii, v.plain = false, false
+			return
+		} else if c < 0x20 || c == '"' || c == '\\' {
+			v.plain = false
+		}
+	}
+}
+
+// lower folds an ASCII value (lowers it) into buf, classifying it on the same
+// pass, and reports whether it is ASCII; a value that is not is classified and
+// left unfolded.
+func (e *evaluation) lower(v *slotValue) bool {
+	switch {
+	case v.folded: // a folded value is classified
+		return v.ascii
+	case v.classified && !v.ascii:
+		return false
+	case e.used+len(v.value) > len(e.buf):
+		if e.classify(v); v.ascii {
+			e.spillFold(v)
+		}
+		return v.ascii
+	}
+	dst := e.buf[e.used : e.used+len(v.value)]
+	plain := true
+	for i := range dst {
+		c := v.value[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			v.classified, v.ascii, v.plain = true, false, false
+			return false
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		case c < 0x20 || c == '"' || c == '\\':
+			plain = false
+		}
+		dst[i] = c
+	}
+	v.classified, v.ascii, v.plain = true, true, plain
+	v.off, v.n, v.folded = int32(e.used), int32(len(dst)), true
+	e.used += len(dst)
+	return true
+}
+
+// spillFold folds a classified value that does not fit in buf, or is not
+// ASCII, into spill.
+func (e *evaluation) spillFold(v *slotValue) {
+	off := len(e.spill)
+	e.spill = appendFoldKey(e.spill, v.value)
+	v.off, v.n, v.spilled, v.folded = int32(off), int32(len(e.spill)-off), true, true
+}
+
 // fold returns the slot's value folded by appendFoldKey: lowered, for ASCII.
 func (e *evaluation) fold(v *slotValue) []byte {
-	if !v.folded {
-		v.folded = true
-		switch {
-		case v.ascii && e.used+len(v.value) <= len(e.buf):
-			dst := e.buf[e.used : e.used+len(v.value)]
-			for i := range dst {
-				c := v.value[i]
-				if 'A' <= c && c <= 'Z' {
-					c += 'a' - 'A'
-				}
-				dst[i] = c
-			}
-			v.off, v.n = int32(e.used), int32(len(dst))
-			e.used += len(dst)
-		default:
-			off := len(e.spill)
-			e.spill = appendFoldKey(e.spill, v.value)
-			v.off, v.n, v.spilled = int32(off), int32(len(e.spill)-off), true
-		}
+	if !v.folded && !e.lower(v) {
+		e.spillFold(v)
 	}
 	if v.spilled {
 		return e.spill[v.off : v.off+v.n]
@@ -327,7 +367,7 @@ func (e *evaluation) holds(c *compiledCond) bool {
 			}
 		}
 	case OpContains:
-		if !v.ascii {
+		if !e.lower(v) {
 			for _, want := range c.src.Values {
 				if containsFoldFor(v.value, false, want) {
 					return true
@@ -424,33 +464,67 @@ func (e *evaluation) trace() (*Rule, Trace) {
 // entry evaluates rule i and returns its trace entry.
 func (e *evaluation) entry(i int) RuleTrace {
 	r, src := &e.rs.rules[i], &e.rs.src[i]
-	for j := range r.conds {
-		if c := &r.conds[j]; !e.holds(c) {
-			v := e.get(c.slot)
-			return RuleTrace{RuleID: src.ID, failed: c.src, value: v.value, missing: !v.present, compiled: c}
-		}
+	if j := e.failing(r); j >= 0 {
+		c := &r.conds[j]
+		v := e.get(c.slot)
+		return RuleTrace{RuleID: src.ID, failed: c.src, value: v.value, missing: !v.present, compiled: c}
 	}
 	return RuleTrace{RuleID: src.ID, Matched: true, Why: matchedWhy(src)}
 }
 
+// failing returns the first of the rule's conditions that does not hold, or
+// -1 when they all do.
+func (e *evaluation) failing(r *compiledRule) int {
+	for j := range r.conds {
+		if !e.holds(&r.conds[j]) {
+			return j
+		}
+	}
+	return -1
+}
+
 // appendTrace is trace written as JSON, entry by entry as each rule is
 // evaluated, with nothing kept per rule: the bytes Trace.MarshalJSON writes
-// for trace's result. It returns the rule that matched (-1 for none) and how
-// many were tried.
+// for trace's result, from the text each condition compiled. It returns the
+// rule that matched (-1 for none) and how many were tried.
 func (e *evaluation) appendTrace(buf []byte) ([]byte, int, int) {
-	w := reasonWriter{json: true}
 	buf = append(buf, '[')
 	for i := range e.rs.rules {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		t := e.entry(i)
-		buf = w.entry(buf, &t)
-		if t.Matched {
-			return append(buf, ']'), i, i + 1
+		r := &e.rs.rules[i]
+		j := e.failing(r)
+		if j < 0 {
+			t := RuleTrace{RuleID: e.rs.src[i].ID, Matched: true, Why: matchedWhy(&e.rs.src[i])}
+			w := reasonWriter{json: true}
+			return append(w.entry(buf, &t), ']'), i, i + 1
+		}
+		c := &r.conds[j]
+		buf = append(buf, c.head...)
+		buf = append(buf, c.textJSON...)
+		if v := e.get(c.slot); v.present {
+			buf = append(buf, ": "...)
+			buf = append(buf, e.quoted(v)...)
+			buf = append(buf, ` does not match"}`...)
+		} else {
+			buf = append(buf, ": the claim has no "...)
+			buf = append(buf, c.attrJSON...)
+			buf = append(buf, `"}`...)
 		}
 	}
 	return append(buf, ']'), -1, len(e.rs.rules)
+}
+
+// quoted returns the slot's value quoted as a reason quotes it (strconv.Quote)
+// and escaped for a JSON string, written once per evaluation into quotes.
+func (e *evaluation) quoted(v *slotValue) []byte {
+	if !v.quoted {
+		off := len(e.quotes)
+		e.quotes = appendJSONText(e.quotes, strconv.Quote(v.value))
+		v.qoff, v.qn, v.quoted = int32(off), int32(len(e.quotes)-off), true
+	}
+	return e.quotes[v.qoff : v.qoff+v.qn]
 }
 
 func matchedWhy(r *Rule) string {

@@ -185,7 +185,9 @@ func (e *evaluation) appendRecord(buf []byte, r *RuleRecord, match int) []byte {
 			buf = append(buf, ',')
 		}
 		buf = append(buf, e.rs.attrJSON[s]...)
-		switch v := e.get(s); {
+		v := e.get(s)
+		e.classify(v)
+		switch {
 		case !v.present:
 			buf = append(buf, "null"...)
 		case v.plain:

@@ -30,9 +30,14 @@ func RenderTrace(p *Policy, rec RuleRecord) (Trace, RuleDrift) {
 // the rules are evaluated: an old row and a new one read back the same.
 func RenderTraceJSON(p *Policy, rec RuleRecord) ([]byte, RuleDrift) {
 	rs := p.RuleSet()
+	data := rec.Data()
+	quoted := 0 // room for the longest value quoted in every reason
+	for _, v := range data {
+		quoted = max(quoted, len(v)+len(`""`))
+	}
 	var e evaluation
-	e.init(rs, rec.Data())
-	buf, match, tried := e.appendTrace(make([]byte, 0, rs.traceSize))
+	e.init(rs, data)
+	buf, match, tried := e.appendTrace(make([]byte, 0, rs.traceSize+len(rs.rules)*quoted))
 	return buf, rec.drift(p, match, tried)
 }
 
