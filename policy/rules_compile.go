@@ -77,6 +77,10 @@ type compiledCond struct {
 	// head is the rule's trace entry up to its reason when it did not match:
 	// {"ruleId":"r1","matched":false,"why":"
 	head string
+	// failJSON is the entry when this condition fails, up to the value
+	// (head, textJSON, ": "); missingJSON the whole entry when it fails for
+	// want of the attribute. RenderTraceJSON writes an entry from them.
+	failJSON, missingJSON string
 }
 
 // ruleIndex is the IN index over one attribute.
@@ -153,6 +157,8 @@ func compileCondition(c *Condition, slot int, head string) compiledCond {
 	esc := reasonWriter{json: true}
 	cc.textJSON = string(esc.condition(nil, c))
 	cc.attrJSON = string(appendJSONText(nil, c.Attribute))
+	cc.failJSON = head + cc.textJSON + ": "
+	cc.missingJSON = head + cc.textJSON + ": the claim has no " + cc.attrJSON + `"}`
 	return cc
 }
 
@@ -501,16 +507,12 @@ func (e *evaluation) appendTrace(buf []byte) ([]byte, int, int) {
 			return append(w.entry(buf, &t), ']'), i, i + 1
 		}
 		c := &r.conds[j]
-		buf = append(buf, c.head...)
-		buf = append(buf, c.textJSON...)
 		if v := e.get(c.slot); v.present {
-			buf = append(buf, ": "...)
+			buf = append(buf, c.failJSON...)
 			buf = append(buf, e.quoted(v)...)
 			buf = append(buf, ` does not match"}`...)
 		} else {
-			buf = append(buf, ": the claim has no "...)
-			buf = append(buf, c.attrJSON...)
-			buf = append(buf, `"}`...)
+			buf = append(buf, c.missingJSON...)
 		}
 	}
 	return append(buf, ']'), -1, len(e.rs.rules)
