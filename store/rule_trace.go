@@ -12,9 +12,9 @@ import (
 // renderRules renders the rules tried by a decision that recorded them: it
 // reads the decision's pinned policy version and re-evaluates its rules over
 // the recorded values (policy.RenderTraceJSON), so the trace reads as the
-// decision would have written it. A record whose rules cannot be re-read (its policy
-// was not a stored version, is gone, or no longer parses) is explained, not an
-// error: the drift says why no rules are shown.
+// decision would have written it. A record whose rules cannot be re-read (its
+// policy was not a stored version, is gone, or no longer parses) is explained,
+// not an error: the drift says why no rules are shown.
 func (qs *Queries) renderRules(ctx context.Context, k DecisionKey, e *Explained) error {
 	rec := *e.RuleRecord
 	if rec.Policy.IsZero() {
