@@ -30,7 +30,7 @@ func (l ledgerStage) FirstCandidates(ctx context.Context, n int) ([]policy.User,
 
 // stageAuthority reads who may take a stage from its decision in the ledger.
 func stageAuthority(ctx context.Context, qs *store.Queries, key store.DecisionKey) (policy.StageAuthority, error) {
-	e, err := qs.ExplanationGet(ctx, key)
+	e, err := qs.ExplanationHead(ctx, key)
 	if err != nil {
 		return policy.StageAuthority{}, fmt.Errorf("read the stage's decision: %w", err)
 	}

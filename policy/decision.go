@@ -66,9 +66,12 @@ type Explanation struct {
 	// Listed, when not nil, are the candidates a product module named, instead of
 	// those meeting the requirement.
 	Listed []string `json:"listed,omitempty"`
-	// RuleTrace says, for every distribution rule tried, whether it matched and why
-	// not.
-	RuleTrace Trace `json:"ruleTrace,omitempty"`
+	// RuleRecord is what a rule-routed decision records of its rules: the
+	// rule that matched, how many were tried and the claim's values they read.
+	// The trace (every rule tried, whether it matched and why not) is rendered
+	// from it when the explanation is read (RenderTrace), never written by the
+	// decision; nil when no rules were evaluated.
+	RuleRecord *RuleRecord `json:"ruleRecord,omitempty"`
 	// Turn is the turn the decision took, to store with it; nil when none.
 	Turn *Turn `json:"-"`
 	// RequirementID and Generation are the store's record of who met the
@@ -390,8 +393,8 @@ func (x *decider) refuse(id string) (string, error) {
 // byRules applies the first matching distribution rule's actions.
 func (x *decider) byRules(d Decision) (Decision, error) {
 	in := x.in
-	rule, trace := EvaluateRules(in.Policy.Rules, in.Claim.Data)
-	x.ex.RuleTrace, d.RulesTried = trace, len(trace)
+	rule, rec := in.Policy.RecordRules(in.Claim.Data)
+	x.ex.RuleRecord, d.RulesTried = &rec, rec.Tried
 	if rule == nil {
 		d.Reason = fmt.Sprintf("no distribution rule matched; left in queue %s", d.Rules.Queue)
 		return d, nil

@@ -36,4 +36,30 @@
 //   - A product module has full control over the candidate list, but every user it
 //     names must be a known, active user in the directory, and its assigned_to must
 //     be one of its users; anything else is rejected with the user named.
+//
+// # Distribution rules
+//
+// A policy's rules are compiled once, when it is parsed (ParsePolicy builds a
+// RuleSet; Policy.Rules stays the source of truth for display and diffs): each
+// attribute the rules read gets a slot, looked up once per evaluation; each
+// condition's values are folded once; and the attribute most rules test with
+// IN gets an index from folded value to the ascending list of rules that could
+// match, walked merged with the rules that do not test it, so the first match
+// is still the policy's first match. Case is ignored exactly as
+// strings.EqualFold ignores it: the index's keys fold every rune to the least
+// of its case orbit, which two strings share exactly when EqualFold says they
+// are equal. EvaluateRules and MatchRules interpret the rules as written and are
+// the reference the compiled engine is fuzzed against.
+//
+// A rule-routed decision does not write its trace (a reason per rule tried,
+// about 21 KB over 200 rules). It writes a RuleRecord: the engine version
+// (RuleEngine), the stored policy version, the rule matched or none, how many
+// rules were tried, and the claim's value of each attribute those rules read,
+// missing told apart from empty. The explanation renders the trace from it when
+// read (RenderTrace, RenderTraceJSON): the pinned version's rules evaluated
+// again over the recorded values, each reason the text a decision wrote before.
+// When that evaluation picks another rule, or tries another number of rules,
+// the rendering reports a RuleDrift saying so; since versions are pinned and
+// values recorded, drift means the engine changed how it decides (which must
+// raise RuleEngine) or the record was altered.
 package policy

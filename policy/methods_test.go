@@ -151,7 +151,9 @@ func TestDistributionDecision(t *testing.T) {
 	require.Equal(t, "low", d.MatchedRule)
 	require.Equal(t, PriorityLow, d.Priority)
 	require.Empty(t, d.Assignee)
-	require.Equal(t, []RuleTrace{{RuleID: "vip", Why: `customer_group IN VIP: "Basic" does not match`}, {RuleID: "low", Matched: true, Why: "all conditions hold"}}, Written(ex.RuleTrace))
+	trace, drift := RenderTrace(p, *ex.RuleRecord)
+	require.False(t, drift.Drifted)
+	require.Equal(t, []RuleTrace{{RuleID: "vip", Why: `customer_group IN VIP: "Basic" does not match`}, {RuleID: "low", Matched: true, Why: "all conditions hold"}}, Written(trace))
 	require.Equal(t, 2, d.RulesTried)
 
 	d, _, err = Decide(context.Background(), DecideInput{Policy: p, Stage: StageCapture, People: mem(dir, teams), Claim: Claim{ID: "c"}})

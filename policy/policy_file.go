@@ -34,7 +34,8 @@ type Policy struct {
 	Name string
 	// Version names this policy in every decision it makes.
 	Version string
-	// Rules is the distribution policy (claims.distribution.rules), in order.
+	// Rules is the distribution policy (claims.distribution.rules), in order:
+	// the source of truth, compiled once into compiled (Compile).
 	Rules []Rule
 	// AssignmentsEnabled is claims.enableClaimAssignments.
 	AssignmentsEnabled bool
@@ -45,6 +46,27 @@ type Policy struct {
 	// RequireReassignComment is claims.requireReassignComment: a reassignment
 	// without a comment is rejected (the source only recommends one).
 	RequireReassignComment bool
+	// Stored names the stored version the policy was read from, set by the
+	// store; zero for a file read directly. A rule-routed decision records it,
+	// so its explanation re-reads the same rules.
+	Stored StoredVersion
+
+	compiled *RuleSet
+}
+
+// Compile compiles the policy's rules for evaluation. ParsePolicy calls it; a
+// policy built in Go calls it once its rules are set, and must not change them
+// afterwards.
+func (p *Policy) Compile() { p.compiled = CompileRules(p.Rules) }
+
+// RuleSet returns the policy's compiled rules. A policy whose rules were not
+// compiled, or were replaced since, has them compiled for this call only:
+// correct, but each decision pays for compiling.
+func (p *Policy) RuleSet() *RuleSet {
+	if p.compiled.compiledFrom(p.Rules) {
+		return p.compiled
+	}
+	return CompileRules(p.Rules)
 }
 
 // StageConfig overrides one stage. Zero fields fall back to the policy defaults.
@@ -211,6 +233,7 @@ func ParsePolicy(file string, data []byte) (*Policy, error) {
 	if err := errors.Join(w.errs...); err != nil {
 		return nil, err
 	}
+	p.Compile()
 	return p, nil
 }
 

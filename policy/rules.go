@@ -13,6 +13,13 @@ import (
 // wins; a rule without conditions matches everything (the default); no match
 // leaves the claim unassigned. Reordering rules changes their order, never their
 // ids.
+//
+// Two engines evaluate them and must agree on every input. EvaluateRules and
+// MatchRules interpret a []Rule as it is; they are the reference. A policy's
+// rules are also compiled once, when it is parsed (RuleSet, rules_compile.go),
+// and decisions run the compiled form: Policy.RecordRules picks the rule and
+// writes a RuleRecord, not a trace; the trace is rendered from the record when
+// the explanation is read (RenderTrace, RenderTraceJSON, rules_render.go).
 
 // Operator compares a claim attribute with a condition's values.
 type Operator string
@@ -84,11 +91,10 @@ type Rule struct {
 
 // RuleTrace says whether a rule matched and, if not, which condition failed.
 //
-// EvaluateRules runs on every decision over every rule tried, so it does not
-// write the text: it keeps the failing condition and the claim's value, and
-// Reason (and the JSON the ledger stores) writes it when it is read. Why is
-// set when the text is already written, as it is in a trace read back from
-// the ledger.
+// A trace is not written when rules are evaluated: it keeps the failing
+// condition and the claim's value, and Reason (and the trace's JSON) writes
+// the text when it is read. Why is set when the text is already written, as
+// it is in a trace read back from the ledger.
 type RuleTrace struct {
 	RuleID  string `json:"ruleId"`
 	Matched bool   `json:"matched"`
@@ -97,6 +103,9 @@ type RuleTrace struct {
 	failed  *Condition // the first condition that did not hold
 	value   string     // the claim's value for it
 	missing bool       // the claim has no such attribute
+	// compiled is the failed condition as a RuleSet compiled it, with its
+	// text written once; nil for a trace from EvaluateRules.
+	compiled *compiledCond
 }
 
 // Reason says why the rule did or did not match.
@@ -104,7 +113,7 @@ func (t RuleTrace) Reason() string {
 	if t.Why != "" || t.failed == nil {
 		return t.Why
 	}
-	w := reasonWriter{esc: func(buf []byte, s string) []byte { return append(buf, s...) }}
+	var w reasonWriter
 	return string(w.reason(nil, &t))
 }
 
@@ -112,16 +121,20 @@ func (t RuleTrace) Reason() string {
 // stored.
 func Written(trace []RuleTrace) []RuleTrace {
 	out := make([]RuleTrace, len(trace))
-	for i, t := range trace {
-		out[i] = RuleTrace{RuleID: t.RuleID, Matched: t.Matched, Why: t.Reason()}
+	w := reasonWriter{}
+	for i := range trace {
+		t := &trace[i]
+		out[i] = RuleTrace{RuleID: t.RuleID, Matched: t.Matched, Why: t.Why}
+		if t.Why == "" && t.failed != nil {
+			out[i].Why = string(w.reason(nil, t))
+		}
 	}
 	return out
 }
 
-// Trace is the rules a decision tried, in order, as the explanation keeps
-// them. Its JSON is written in one pass, each reason straight into the
-// buffer: a decision over 200 rules writes 200 reasons into the ledger, and
-// formatting each on its own cost more than evaluating the rules.
+// Trace is the rules a decision tried, in order. Its JSON is written in one
+// pass, each reason straight into the buffer: a trace over 200 rules holds 200
+// reasons, and formatting each on its own cost more than evaluating the rules.
 type Trace []RuleTrace
 
 // MarshalJSON writes the trace as a JSON array of {ruleId, matched, why}.
@@ -129,7 +142,7 @@ func (t Trace) MarshalJSON() ([]byte, error) {
 	if t == nil {
 		return []byte("null"), nil
 	}
-	w := reasonWriter{esc: appendJSONText}
+	w := reasonWriter{json: true}
 	buf := make([]byte, 0, 160*len(t)+2)
 	buf = append(buf, '[')
 	for i := range t {
@@ -143,19 +156,33 @@ func (t Trace) MarshalJSON() ([]byte, error) {
 
 // MarshalJSON writes the trace entry with its reason.
 func (t RuleTrace) MarshalJSON() ([]byte, error) {
-	w := reasonWriter{esc: appendJSONText}
+	w := reasonWriter{json: true}
 	return w.entry(nil, &t), nil
 }
 
 // reasonWriter writes reasons, the one place their text is made: for Reason
-// as it is (esc appends), for the ledger's JSON escaped (esc appendJSONText).
+// as it is, for JSON (json true) escaped.
 type reasonWriter struct {
-	esc           func(buf []byte, s string) []byte
-	value, quoted string // the last value quoted: most rules fail on the same one
+	json bool
+	// value is the last value quoted, quoted its quote as written: most rules
+	// fail on the same value.
+	value  string
+	quoted []byte
+}
+
+func (w *reasonWriter) esc(buf []byte, s string) []byte {
+	if w.json {
+		return appendJSONText(buf, s)
+	}
+	return append(buf, s...)
 }
 
 // entry appends t as a JSON object {ruleId, matched, why}.
 func (w *reasonWriter) entry(buf []byte, t *RuleTrace) []byte {
+	if c := t.compiled; c != nil && w.json && !t.Matched && t.Why == "" {
+		buf = append(buf, c.head...)
+		return append(w.reason(buf, t), `"}`...)
+	}
 	buf = append(buf, `{"ruleId":"`...)
 	buf = appendJSONText(buf, t.RuleID)
 	if t.Matched {
@@ -166,12 +193,8 @@ func (w *reasonWriter) entry(buf []byte, t *RuleTrace) []byte {
 	return append(w.reason(buf, t), `"}`...)
 }
 
-// reason appends why t did or did not match.
-func (w *reasonWriter) reason(buf []byte, t *RuleTrace) []byte {
-	c := t.failed
-	if t.Why != "" || c == nil {
-		return w.esc(buf, t.Why)
-	}
+// condition appends "attr OP v1, v2": how a reason names its condition.
+func (w *reasonWriter) condition(buf []byte, c *Condition) []byte {
 	buf = w.esc(buf, c.Attribute)
 	buf = append(buf, ' ')
 	buf = w.esc(buf, string(c.Operator))
@@ -182,15 +205,36 @@ func (w *reasonWriter) reason(buf []byte, t *RuleTrace) []byte {
 		}
 		buf = w.esc(buf, v)
 	}
+	return buf
+}
+
+// reason appends why t did or did not match.
+func (w *reasonWriter) reason(buf []byte, t *RuleTrace) []byte {
+	c := t.failed
+	if t.Why != "" || c == nil {
+		return w.esc(buf, t.Why)
+	}
+	cc := t.compiled
+	switch {
+	case cc != nil && w.json:
+		buf = append(buf, cc.textJSON...)
+	case cc != nil:
+		buf = append(buf, cc.text...)
+	default:
+		buf = w.condition(buf, c)
+	}
 	if t.missing {
 		buf = append(buf, ": the claim has no "...)
+		if cc != nil && w.json {
+			return append(buf, cc.attrJSON...)
+		}
 		return w.esc(buf, c.Attribute)
 	}
-	if w.quoted == "" || w.value != t.value {
-		w.value, w.quoted = t.value, strconv.Quote(t.value)
+	if w.quoted == nil || w.value != t.value {
+		w.value, w.quoted = t.value, w.esc(w.quoted[:0], strconv.Quote(t.value))
 	}
 	buf = append(buf, ": "...)
-	buf = w.esc(buf, w.quoted)
+	buf = append(buf, w.quoted...)
 	return append(buf, " does not match"...)
 }
 
@@ -261,10 +305,11 @@ func ParseOperator(s string) (Operator, bool) {
 }
 
 // EvaluateRules returns the first rule whose conditions all hold for the claim's
-// data, or nil, and a trace of every rule tried. It allocates the trace and
-// nothing per rule or condition; the trace points into rules, whose reasons
-// are written from them when read (RuleTrace.Reason), so rules must not be
-// changed while the trace is in use.
+// data, or nil, and a trace of every rule tried: the interpretation, which the
+// compiled RuleSet.Evaluate must match. It allocates the trace and nothing per
+// rule or condition; the trace points into rules, whose reasons are written
+// from them when read (RuleTrace.Reason), so rules must not be changed while
+// the trace is in use.
 func EvaluateRules(rules []Rule, data map[string]string) (*Rule, []RuleTrace) {
 	trace := make([]RuleTrace, 0, len(rules))
 	claim := claimValues{data: data}
@@ -274,20 +319,16 @@ func EvaluateRules(rules []Rule, data map[string]string) (*Rule, []RuleTrace) {
 			trace = append(trace, RuleTrace{RuleID: r.ID, failed: c, value: v.value, missing: !v.present})
 			continue
 		}
-		why := "all conditions hold"
-		if len(r.When) == 0 {
-			why = "no conditions: the default rule"
-		}
-		trace = append(trace, RuleTrace{RuleID: r.ID, Matched: true, Why: why})
+		trace = append(trace, RuleTrace{RuleID: r.ID, Matched: true, Why: matchedWhy(r)})
 		return r, trace
 	}
 	return nil, trace
 }
 
-// MatchRules is EvaluateRules without the trace: the hot path. It allocates
-// nothing and needs no compiled form of the rules, so rules built as struct
-// literals run exactly as fast as parsed ones and nothing can go stale when a
-// caller edits its rules between calls.
+// MatchRules is EvaluateRules without the trace. It allocates nothing and needs
+// no compiled form of the rules, so it suits rules built as struct literals
+// and edited between calls; decisions use the policy's compiled rules
+// (Policy.RecordRules), which pick the same rule.
 func MatchRules(rules []Rule, data map[string]string) *Rule {
 	claim := claimValues{data: data}
 	for i := range rules {

@@ -170,6 +170,13 @@ func FuzzRules(f *testing.F) {
 		require.NotNil(t, r, "r2 has no conditions: it always matches")
 		require.Equal(t, r, MatchRules(p.Rules, claim))
 		require.True(t, trace[len(trace)-1].Matched)
+		// The parser compiled the rules: the decision path picks the same rule
+		// and its record renders the same trace.
+		rr, rec := p.RecordRules(claim)
+		require.Same(t, r, rr)
+		rendered, drift := RenderTrace(p, roundTrip(t, rec))
+		require.False(t, drift.Drifted, drift.Why)
+		require.Equal(t, Written(trace), Written(rendered))
 	})
 }
 

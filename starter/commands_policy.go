@@ -254,6 +254,9 @@ func explainOne(ctx context.Context, c *cli, st *store.Store, key store.Decision
 		}
 		fmt.Fprintf(w, "  rule      %s %s: %s\n", t.RuleID, verdict, t.Reason())
 	}
+	if e.RuleDrift.Drifted {
+		fmt.Fprintf(w, "  drift     %s\n", e.RuleDrift.Why)
+	}
 	if d.Priority != "" {
 		fmt.Fprintf(w, "  priority  %s\n", d.Priority)
 	}

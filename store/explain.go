@@ -31,7 +31,7 @@ func (qs *Queries) CandidatesPage(ctx context.Context, k DecisionKey, assignee s
 	if offset < 0 {
 		return CandidatePage{}, fmt.Errorf("offset %d: want 0 or more", offset)
 	}
-	e, err := qs.ExplanationGet(ctx, k)
+	e, err := qs.ExplanationHead(ctx, k)
 	if err != nil {
 		return CandidatePage{}, err
 	}

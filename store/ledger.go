@@ -90,18 +90,19 @@ func decisionArgs(k DecisionKey, claimID string, d policy.Decision, ex *policy.E
 	if err != nil {
 		return nil, fmt.Errorf("encode decision %s: %w", k, err)
 	}
-	var req, trace []byte
+	var req, rules []byte
 	var listed []string
 	var reqID, gen *int64
 	if ex != nil {
 		if req, err = json.Marshal(ex.Requirement); err != nil {
 			return nil, fmt.Errorf("encode requirement %s: %w", k, err)
 		}
-		if len(ex.RuleTrace) > 0 {
-			// Written directly: json.Marshal would scan all of it again to
-			// check what Trace wrote, which cost more than writing it.
-			if trace, err = ex.RuleTrace.MarshalJSON(); err != nil {
-				return nil, fmt.Errorf("encode rule trace %s: %w", k, err)
+		if ex.RuleRecord != nil {
+			// The record, not the trace: the trace is rendered from it when
+			// the explanation is read. Written directly: json.Marshal would
+			// scan it again to check what RuleRecord wrote.
+			if rules, err = ex.RuleRecord.MarshalJSON(); err != nil {
+				return nil, fmt.Errorf("encode rule record %s: %w", k, err)
 			}
 		}
 		if ex.RequirementID > 0 {
@@ -114,7 +115,7 @@ func decisionArgs(k DecisionKey, claimID string, d policy.Decision, ex *policy.E
 		seq = &decidedSeq
 	}
 	return []any{k.WorkflowID, k.Stage, k.Seq, claimID, d.Method, d.Assignee, d.Actor, d.Reason, d.PolicyVersion, body,
-		req, trace, seq, reqID, gen, listed}, nil
+		req, rules, seq, reqID, gen, listed}, nil
 }
 
 // DecisionsByClaim lists a claim's decisions in order.

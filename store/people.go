@@ -608,16 +608,36 @@ func (qs *Queries) TurnCounts(ctx context.Context, scope string) (map[string]int
 type Explained struct {
 	Decision    policy.Decision
 	Requirement *policy.Requirement
-	RuleTrace   []policy.RuleTrace
+	// RuleTrace is every distribution rule tried: as the decision stored it,
+	// or, for a decision that stored its RuleRecord, rendered from that
+	// (ExplanationGet; ExplanationHead leaves it empty).
+	RuleTrace  []policy.RuleTrace
+	RuleRecord *policy.RuleRecord
+	// RuleDrift says when the rendered trace may not be the one the decision
+	// saw: re-evaluation picked differently, or the rules could not be re-read.
+	RuleDrift policy.RuleDrift
 	// Candidates is how many candidates the ledger holds for it.
 	Candidates int
 }
 
-// ExplanationGet reads a decision's explanation header, or ErrNotFound.
+// ExplanationGet reads a decision's explanation header, or ErrNotFound, with
+// the rules it tried: a decision that recorded its rules has its trace
+// rendered from the record by re-evaluating its pinned policy version.
 func (qs *Queries) ExplanationGet(ctx context.Context, k DecisionKey) (Explained, error) {
-	var req, trace, body []byte
+	e, err := qs.ExplanationHead(ctx, k)
+	if err != nil || e.RuleRecord == nil {
+		return e, err
+	}
+	return e, qs.renderRules(ctx, k, &e)
+}
+
+// ExplanationHead is ExplanationGet without rendering the rules tried, which
+// reads and parses a policy version: for readers that ask who could take the
+// stage, not why a rule matched.
+func (qs *Queries) ExplanationHead(ctx context.Context, k DecisionKey) (Explained, error) {
+	var req, trace, body, record []byte
 	var n *int32
-	err := qs.db.QueryRow(ctx, q("ExplanationGet"), k.WorkflowID, k.Stage, k.Seq).Scan(&req, &trace, &n, &body)
+	err := qs.db.QueryRow(ctx, q("ExplanationGet"), k.WorkflowID, k.Stage, k.Seq).Scan(&req, &trace, &n, &body, &record)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Explained{}, fmt.Errorf("decision %s: %w", k, ErrNotFound)
 	}
@@ -640,6 +660,12 @@ func (qs *Queries) ExplanationGet(ctx context.Context, k DecisionKey) (Explained
 	if trace != nil {
 		if err := json.Unmarshal(trace, &e.RuleTrace); err != nil {
 			return Explained{}, fmt.Errorf("decode rule trace %s: %w", k, err)
+		}
+	}
+	if record != nil {
+		e.RuleRecord = &policy.RuleRecord{}
+		if err := json.Unmarshal(record, e.RuleRecord); err != nil {
+			return Explained{}, fmt.Errorf("decode rule record %s: %w", k, err)
 		}
 	}
 	return e, nil

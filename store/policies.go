@@ -24,14 +24,16 @@ type StoredPolicy struct {
 	CreatedAt time.Time `json:"createdAt"`
 }
 
-// Parse parses the stored body; its decisions name it "name@vN".
+// Parse parses the stored body; its decisions name it "name@vN", and a
+// rule-routed one records it (Policy.Stored) so its trace can be rendered.
 func (sp StoredPolicy) Parse() (*policy.Policy, error) {
 	p, err := policy.ParsePolicy(fmt.Sprintf("%s@v%d", sp.Name, sp.Version), []byte(sp.Body))
 	if err != nil {
 		return nil, err
 	}
 	label := p.Version
-	p.Version = fmt.Sprintf("%s@v%d", sp.Name, sp.Version)
+	p.Stored = policy.StoredVersion{Name: sp.Name, Version: sp.Version}
+	p.Version = p.Stored.String()
 	if !strings.HasPrefix(label, "sha256:") {
 		p.Version += " (" + label + ")" // the file's own label, for people
 	}

@@ -12,20 +12,23 @@ JOIN decisions d ON d.workflow_id = k.workflow_id AND d.stage = k.stage AND d.se
 -- DO NOTHING plus the returned row count tells a caller that a concurrent copy of
 -- the same activity got there first, so it rolls back instead of deciding twice.
 -- A stage's decision ($11 its requirement) refers to the requirement's members
--- at a generation ($14, $15) or lists a product module's candidates ($16).
+-- at a generation ($14, $15) or lists a product module's candidates ($16). A
+-- rule-routed one records its rules ($12); rule_trace is only read, from
+-- decisions made before rule records.
 INSERT INTO decisions (workflow_id, stage, seq, claim_id, method, assignee, actor, reason, policy_version, body,
-                       requirement, rule_trace, decided_seq, requirement_id, generation, candidates)
+                       requirement, rule_record, decided_seq, requirement_id, generation, candidates)
 VALUES ($1, $2, $3, $4, $5, nullif($6, ''), nullif($7, ''), $8, $9, $10, $11, $12, $13, $14, $15, $16)
 ON CONFLICT (workflow_id, stage, seq) DO NOTHING;
 
 -- name: ExplanationGet
--- A decision's explanation header: its requirement and rule trace, how many
--- candidates it had (the product module's list, or the requirement's members at
--- its generation, as the decision counted them), and its body.
+-- A decision's explanation header: its requirement, rule trace (decisions made
+-- before rule records) or rule record, how many candidates it had (the product
+-- module's list, or the requirement's members at its generation, as the
+-- decision counted them), and its body.
 SELECT d.requirement, d.rule_trace,
        CASE WHEN d.candidates IS NOT NULL THEN cardinality(d.candidates)
             WHEN d.requirement_id IS NOT NULL THEN (d.body->>'eligible')::int END,
-       d.body
+       d.body, d.rule_record
 FROM decisions d
 WHERE d.workflow_id = $1 AND d.stage = $2 AND d.seq = $3;
 

@@ -19,6 +19,9 @@ import (
 const (
 	RuleCount = 200    // rules in the policy; HandWritten encodes this many
 	UserCount = 10_000 // users in the directory
+	// MaxRecordBytes bounds the rule record a decision over Rules(RuleCount)
+	// writes to the ledger (figure 5).
+	MaxRecordBytes = 1024
 )
 
 // Each rule i tests two attributes: customer_group IN group-i, alt-i, and
@@ -63,14 +66,16 @@ func MatchingData() map[string]string {
 	return map[string]string{"customer_group": "GROUP-199", "email_from_domain": "mail.domain199.example"}
 }
 
-// DecisionPolicy returns the distribution policy over rules and the one team,
-// "t", that the rules assign to; its two members are far down a
+// DecisionPolicy returns the distribution policy over rules, compiled and
+// named as a stored version (bench@v1) as the worker reads one, and the one
+// team, "t", that the rules assign to; its two members are far down a
 // Users(UserCount) directory, so a decision has to search it.
 func DecisionPolicy(rules []policy.Rule) (*policy.Policy, []policy.Team) {
 	p := &policy.Policy{
-		Name: "bench", Version: "v", AssignmentsEnabled: true, Method: policy.MethodDistribution,
-		Rules: rules, Stages: map[policy.Stage]policy.StageConfig{},
+		Name: "bench", Version: "bench@v1", AssignmentsEnabled: true, Method: policy.MethodDistribution,
+		Rules: rules, Stages: map[policy.Stage]policy.StageConfig{}, Stored: policy.StoredVersion{Name: "bench", Version: 1},
 	}
+	p.Compile()
 	return p, []policy.Team{{ID: "t", Members: []string{"u9000", "u9999"}}}
 }
 

@@ -34,11 +34,41 @@ func TestHandWrittenMatchesRules(t *testing.T) {
 		"not ASCII, still matches":  {map[string]string{"customer_group": "group-9", "email_from_domain": "ümlaut.domain9.example"}, 9},
 		"longer than the buffer":    {map[string]string{"customer_group": "group-2", "email_from_domain": strings.Repeat("x", 70) + "domain2.example"}, 2},
 	}
+	cases["empty group"] = struct {
+		data map[string]string
+		want int
+	}{map[string]string{"customer_group": "", "email_from_domain": "domain1.example"}, -1}
+	cases["quotes in the values"] = struct {
+		data map[string]string
+		want int
+	}{map[string]string{"customer_group": `group-"3"`, "email_from_domain": "a\\b\"c"}, -1}
+	p, _ := DecisionPolicy(rules)
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			require.Equal(t, tc.want, HandWritten(tc.data))
 			require.Equal(t, tc.want, ruleIndex(rules, policy.MatchRules(rules, tc.data)))
+			require.Equal(t, tc.want, HandWrittenIndexed(tc.data))
+
+			// The decision path by hand writes the engine's record, byte for byte.
+			r, rec := p.RecordRules(tc.data)
+			require.Equal(t, tc.want, ruleIndex(rules, r))
+			record, err := rec.MarshalJSON()
+			require.NoError(t, err)
+			i, hand := HandWrittenDecision(tc.data)
+			require.Equal(t, tc.want, i)
+			require.Equal(t, string(record), string(hand))
+			require.LessOrEqual(t, len(record), MaxRecordBytes)
+
+			// The explanation by hand writes the trace the engine renders.
+			trace, drift := policy.RenderTrace(p, rec)
+			require.False(t, drift.Drifted, drift.Why)
+			rendered, err := trace.MarshalJSON()
+			require.NoError(t, err)
+			require.Equal(t, string(rendered), string(HandWrittenTrace(tc.data)))
+			onePass, drift := policy.RenderTraceJSON(p, rec)
+			require.False(t, drift.Drifted, drift.Why)
+			require.Equal(t, string(rendered), string(onePass))
 		})
 	}
 }

@@ -290,6 +290,44 @@ func TestCLIPolicies(t *testing.T) {
 	require.Equal(t, 3, strings.Count(out, "\n"), "policy test stored nothing: %s", out)
 }
 
+// A rule-routed decision records its rules, not its trace: `starter explain`
+// renders every rule tried from the record, worded as decisions always wrote it.
+func TestCLIExplainRendersTheRulesTried(t *testing.T) {
+	t.Parallel()
+	cli, b := newCLI(t, policy.DefaultPolicy())
+	code, _, errs := cli.run("directory", "load", "../../../examples/directory.yaml")
+	require.Equal(t, 0, code, errs)
+	file := filepath.Join(t.TempDir(), "rules.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(`claims:
+  enableClaimAssignments: true
+  claimAssignmentMethod: distribution
+  distribution:
+    rules:
+      - {id: vip, when: [{attribute: customer_group, operator: IN, values: [VIP, Gold]}], then: [{action: assign_user, user: ava}]}
+      - id: a-to-m
+        when:
+          - {attribute: customer_name, operator: NAME RANGE START, values: [A]}
+          - {attribute: customer_name, operator: NAME RANGE END, values: [M]}
+        then: [{action: assign_user, user: ava}]
+      - {id: everything-else, then: [{action: set_priority, priority: Low}]}
+`), 0o600))
+	code, _, errs = cli.run("policy", "apply", file, "--as", "gus")
+	require.Equal(t, 0, code, errs)
+	id := b.ClaimID(1)
+	code, _, errs = cli.run("start", id, "--data", "customer_group=Basic", "--data", "customer_name=Zed")
+	require.Equal(t, 0, code, errs)
+	batontest.Eventually(t, 30*time.Second, func() (bool, string) {
+		_, out, _ := cli.run("explain", id, "capture")
+		return strings.Contains(out, "rule      everything-else MATCHED"), out
+	})
+	_, out, _ := cli.run("explain", id, "capture")
+	require.Contains(t, out, "capture · decision 1 · distribution · policy default@v1")
+	require.Contains(t, out, "  rule      vip did not match: customer_group IN VIP, Gold: \"Basic\" does not match\n"+
+		"  rule      a-to-m did not match: customer_name NAME RANGE END M: \"Zed\" does not match\n"+
+		"  rule      everything-else MATCHED: no conditions: the default rule\n")
+	require.NotContains(t, out, "drift")
+}
+
 // `starter options CLAIM STAGE --as USER` asks the configured product module on
 // USER's behalf, as the HTTP API does for its caller, and changes nothing.
 func TestCLIOptionsAsCurrentUser(t *testing.T) {

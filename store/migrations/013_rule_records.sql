@@ -1,0 +1,11 @@
+-- A rule-routed decision records what reproduces its rule trace instead of the
+-- trace itself: the rules engine's version, the stored policy version whose
+-- rules it evaluated, the rule that matched (or none), how many rules were
+-- tried, and the claim's values those rules read (policy.RuleRecord). That is
+-- a few hundred bytes where a 200-rule trace was about 21 KB of reasons,
+-- written inside the turn lock. The explanation renders the trace from the
+-- record when it is read, by re-evaluating the pinned version's rules.
+--
+-- rule_trace stays: decisions written before this keep their stored trace and
+-- read back exactly as they always did. New decisions leave it NULL.
+ALTER TABLE decisions ADD COLUMN rule_record jsonb;
