@@ -55,8 +55,8 @@ UNION ALL
 -- Whether user $4 was a candidate of a decision: on its product module's list,
 -- or a member of its requirement at its generation.
 SELECT CASE WHEN d.candidates IS NOT NULL THEN $4 = ANY (d.candidates)
-            ELSE EXISTS (SELECT 1 FROM requirement_members m WHERE m.requirement_id = d.requirement_id AND m.user_id = $4
-                         AND m.from_gen <= d.generation AND (m.to_gen IS NULL OR m.to_gen > d.generation)) END
+            ELSE coalesce((SELECT true FROM requirement_members m WHERE m.requirement_id = d.requirement_id AND m.user_id = $4
+                           AND m.from_gen <= d.generation AND (m.to_gen IS NULL OR m.to_gen > d.generation) LIMIT 1), false) END
 FROM decisions d
 WHERE d.workflow_id = $1 AND d.stage = $2 AND d.seq = $3;
 
@@ -79,8 +79,8 @@ SELECT u.position, u.id, u.name, u.email, u.role, u.active, u.perms, u.tags, u.c
 FROM users u CROSS JOIN d
 WHERE u.position > $4
   AND CASE WHEN d.candidates IS NOT NULL THEN NOT EXISTS (SELECT 1 FROM c WHERE c.user_id = u.id)
-           ELSE NOT EXISTS (SELECT 1 FROM requirement_members m WHERE m.requirement_id = d.requirement_id AND m.user_id = u.id
-                            AND m.from_gen <= d.generation AND (m.to_gen IS NULL OR m.to_gen > d.generation)) END
+           ELSE (SELECT true FROM requirement_members m WHERE m.requirement_id = d.requirement_id AND m.user_id = u.id
+                 AND m.from_gen <= d.generation AND (m.to_gen IS NULL OR m.to_gen > d.generation) LIMIT 1) IS NULL END
 ORDER BY u.position LIMIT $5;
 
 -- name: DecisionListByClaim

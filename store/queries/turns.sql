@@ -55,9 +55,11 @@ SELECT EXISTS (SELECT 1 FROM rr_turns t WHERE t.scope = $1 AND t.level = $4 AND 
 
 -- name: fragment TurnMember
 -- Whether rr_turns row t is a current member of requirement $2 and, when $3 is
--- not '', of team $3. Included bare.
-EXISTS (SELECT 1 FROM requirement_members rm WHERE rm.requirement_id = $2 AND rm.user_id = t.user_id AND rm.to_gen IS NULL)
-AND ($3::text = '' OR EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = $3 AND tm.user_id = t.user_id))
+-- not '', of team $3. Included bare. Each is a probe of one key (a scalar
+-- subquery with LIMIT 1, which the planner never turns into a scan of every
+-- member hashed, as it may an EXISTS).
+coalesce((SELECT true FROM requirement_members rm WHERE rm.requirement_id = $2 AND rm.user_id = t.user_id AND rm.to_gen IS NULL LIMIT 1), false)
+AND ($3::text = '' OR coalesce((SELECT true FROM team_members tm WHERE tm.team_id = $3 AND tm.user_id = t.user_id LIMIT 1), false))
 
 -- name: TurnEnter
 -- Gives the members of requirement $2 (of team $3; of $6 only, unless NULL)
@@ -66,37 +68,39 @@ AND ($3::text = '' OR EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = $
 -- their load and limits at the scope's stage $7 ('' for a team's scope). Their
 -- load rows are locked first, in one order, so a completion cannot move a
 -- count between the read and the insert.
-WITH who AS (
-    SELECT m.user_id, CASE WHEN $3::text = '' THEN u.position ELSE tm.position END AS ord,
-           CASE WHEN $5::bool THEN greatest(u.ticket_priority, 1) ELSE 1 END::bigint AS weight, u.cap_total,
-           CASE $7::text WHEN 'capture' THEN u.cap_capture WHEN 'review' THEN u.cap_review
-                         WHEN 'acknowledge' THEN u.cap_acknowledge ELSE 0 END AS cap_stage
-    FROM requirement_members m
-    JOIN users u ON u.id = m.user_id
-    LEFT JOIN team_members tm ON tm.team_id = $3 AND tm.user_id = m.user_id
-    WHERE m.requirement_id = $2 AND m.to_gen IS NULL AND ($3::text = '' OR tm.user_id IS NOT NULL)
-      AND ($6::text[] IS NULL OR m.user_id = ANY ($6::text[]))
-      AND NOT EXISTS (SELECT 1 FROM rr_turns t WHERE t.scope = $1 AND t.user_id = m.user_id)
-), load AS (
+WITH load AS (
     SELECT l.user_id, l.open_total,
            CASE $7::text WHEN 'capture' THEN l.open_capture WHEN 'review' THEN l.open_review
                          WHEN 'acknowledge' THEN l.open_acknowledge ELSE 0 END AS open_stage
-    FROM user_load l WHERE l.user_id IN (SELECT user_id FROM who)
+    FROM user_load l
+    WHERE l.user_id IN (
+        SELECT m.user_id FROM requirement_members m
+        WHERE m.requirement_id = $2 AND m.to_gen IS NULL AND ($6::text[] IS NULL OR m.user_id = ANY ($6::text[]))
+          AND ($3::text = '' OR EXISTS (SELECT 1 FROM team_members x WHERE x.team_id = $3 AND x.user_id = m.user_id))
+          AND NOT EXISTS (SELECT 1 FROM rr_turns t WHERE t.scope = $1 AND t.user_id = m.user_id))
     ORDER BY l.user_id
     FOR UPDATE
 )
 INSERT INTO rr_turns (scope, user_id, served, level, weight, ord, stage, open_total, open_stage, cap_total, cap_stage)
-SELECT $1, w.user_id, $4 * w.weight, $4, w.weight, w.ord, $7, l.open_total, l.open_stage, w.cap_total, w.cap_stage
-FROM who w JOIN load l ON l.user_id = w.user_id
+SELECT $1, u.id, $4 * w.weight, $4, w.weight, CASE WHEN $3::text = '' THEN u.position ELSE tm.position END, $7,
+       l.open_total, l.open_stage, u.cap_total,
+       CASE $7::text WHEN 'capture' THEN u.cap_capture WHEN 'review' THEN u.cap_review
+                     WHEN 'acknowledge' THEN u.cap_acknowledge ELSE 0 END
+FROM load l
+JOIN users u ON u.id = l.user_id
+LEFT JOIN team_members tm ON tm.team_id = $3 AND tm.user_id = l.user_id
+CROSS JOIN LATERAL (SELECT CASE WHEN $5::bool THEN greatest(u.ticket_priority, 1) ELSE 1 END::bigint AS weight) w
+WHERE $3::text = '' OR tm.user_id IS NOT NULL
 ON CONFLICT (scope, user_id) DO NOTHING;
 
 -- name: fragment TurnRow
 -- The columns a turn order reads for row b of scope $1's batch: whether its
 -- user is a current member of requirement $2 (and of team $3), and their
 -- workload at stage $4 (status, delegate, limits, open stages), from user_load
--- and the user's row. Included bare after SELECT b.user_id, b.served, b.weight, b.ord,.
-EXISTS (SELECT 1 FROM requirement_members m WHERE m.requirement_id = $2 AND m.user_id = b.user_id AND m.to_gen IS NULL)
-    AND ($3::text = '' OR EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = $3 AND tm.user_id = b.user_id)),
+-- and the user's row, each membership a probe of one key (see TurnMember).
+-- Included bare after SELECT b.user_id, b.served, b.weight, b.ord,.
+coalesce((SELECT true FROM requirement_members m WHERE m.requirement_id = $2 AND m.user_id = b.user_id AND m.to_gen IS NULL LIMIT 1), false)
+    AND ($3::text = '' OR coalesce((SELECT true FROM team_members tm WHERE tm.team_id = $3 AND tm.user_id = b.user_id LIMIT 1), false)),
 coalesce(effective_status(u.id, u.status), 'available'), coalesce(current_delegate(u.id), ''),
 coalesce(u.cap_total, 0),
 coalesce(CASE $4::text WHEN 'capture' THEN u.cap_capture WHEN 'review' THEN u.cap_review

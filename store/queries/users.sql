@@ -60,11 +60,11 @@ SELECT id FROM added;
 -- credentials, role), whether what turn orders read changed (those, or the
 -- ticket priority: they re-enter as newcomers), and whether their limits changed.
 WITH old AS (
-    SELECT u.* FROM users u JOIN directory_load s ON s.id = u.id FOR UPDATE OF u
+    SELECT u.* FROM users u JOIN directory_load s ON s.id = u.id
 )
 UPDATE users u SET name = s.name, email = s.email, role = s.role, active = s.active, tags = s.tags, credentials = s.credentials,
     ticket_priority = s.ticket_priority, email_notifications = s.email_notifications, perms = s.perms, tags_lc = s.tags_lc,
-    credentials_lc = s.credentials_lc, status = coalesce(nullif(s.status, ''), o.status), cap_total = s.cap_total,
+    credentials_lc = s.credentials_lc, status = coalesce(nullif(s.status, ''), u.status), cap_total = s.cap_total,
     cap_capture = s.cap_capture, cap_review = s.cap_review, cap_acknowledge = s.cap_acknowledge, updated_at = now()
 FROM directory_load s JOIN old o ON o.id = s.id
 WHERE u.id = s.id
