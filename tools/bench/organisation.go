@@ -33,6 +33,8 @@ type OrgRow struct {
 	// DecisionP50 and DecisionP99 time ResolveAssignment, the real activity on
 	// real PostgreSQL, one decision at a time.
 	DecisionP50, DecisionP99 time.Duration
+	// Latency is every decision's time in milliseconds, for the intervals.
+	Latency []float64
 	// RSSPerThousand is the worker binary's resident-memory growth per 1,000 open
 	// claims, over OpenClaims (0: not measured).
 	RSSPerThousand float64
@@ -102,6 +104,7 @@ func (s *Stack) organisation(ctx context.Context, workerBin string, n, decisions
 		return row, err
 	}
 	row.DecisionP50, row.DecisionP99 = percentile(lat, 50), percentile(lat, 99)
+	row.Latency = Durations(lat)
 
 	var mismatched atomic.Int64
 	start := time.Now()

@@ -11,17 +11,28 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/batonhq/baton/tools/bench/baseline"
 )
 
-// Row is one line of the report: Baton's figure, the baseline's, their ratio and
-// the target it is held to.
+// Row is one line of the report: Baton's figure, the baseline's, their ratio
+// with its 95% interval, how many samples and repetitions are behind them and
+// how far they moved, and the target the row is held to.
 type Row struct {
 	Figure, Baton, Baseline string
 	Ratio                   float64
-	Target                  string
-	Met                     bool
+	// Interval is the ratio's 95% bootstrap interval; the zero value: none
+	// (a count, a size, a figure measured once).
+	Interval Interval
+	// N is the samples behind Baton's figure and the baseline's ("2000 /
+	// 2000"); Reps the repetitions (rounds, waves, runs) they came from.
+	N    string
+	Reps int
+	// Spread is how far the figures moved between repetitions, or their IQR.
+	Spread string
+	Target string
+	Met    bool
 }
 
 const mb = 1 << 20
@@ -42,30 +53,74 @@ func Misses(rows []Row) []string {
 	var out []string
 	for _, r := range rows {
 		if r.Target != "" && !r.Met {
-			out = append(out, r.Figure+" (target "+r.Target+")")
+			miss := r.Figure + " (target " + r.Target
+			if r.Interval.Valid() {
+				miss += fmt.Sprintf("; ratio %.2f, 95%% interval %s", r.Ratio, r.Interval)
+			}
+			out = append(out, miss+")")
 		}
 	}
 	return out
+}
+
+// unit formats a figure's values: a printf verb and a suffix.
+type unit struct{ verb, suffix string }
+
+var (
+	msUnit   = unit{"%.1f", " ms"}
+	rateUnit = unit{"%.2f", ""}
+	nsUnit   = unit{"%.0f", ""}
+)
+
+func (u unit) of(v float64) string { return fmt.Sprintf(u.verb, v) + u.suffix }
+
+func (u unit) span(s Spread) string {
+	if s.Of == "" {
+		return "–"
+	}
+	return fmt.Sprintf(u.verb+"–"+u.verb, s.Lo, s.Hi) + u.suffix
+}
+
+// compared fills row's ratio, interval, n, repetitions and spread from c.
+func compared(row Row, c Comparison, u unit) Row {
+	row.Ratio, row.Interval = c.Ratio, c.Interval
+	row.N, row.Reps = fmt.Sprintf("%d / %d", c.BatonN, c.BaseN), c.Reps
+	row.Spread = "–"
+	if of := cmp.Or(c.BatonSpread.Of, c.BaseSpread.Of); of != "" {
+		row.Spread = fmt.Sprintf("%s / %s (%s)", u.span(c.BatonSpread), u.span(c.BaseSpread), of)
+	}
+	return row
+}
+
+// judged holds row to limit, on its interval's unfavourable bound.
+func judged(row Row, limit Limit) Row {
+	row.Target, row.Met = limit.String(), limit.Met(row.Interval)
+	return row
 }
 
 func (r *Results) flowRows(f FlowResult, on string) []Row {
 	if f.Baton.Claims == 0 {
 		return nil
 	}
-	shape := fmt.Sprintf("%d stages, %d per side in flight, %s%s", baseline.Stages, f.Parallel, f.Window, on)
-	stubbed := ratio(f.Baton.Rate, f.Stubbed.Rate)
-	p99 := ratio(float64(f.Baton.P99), float64(f.Stubbed.P99))
+	shape := fmt.Sprintf("%d stages, %d per side in flight, %d rounds of %s%s", baseline.Stages, f.Parallel, f.Rounds, f.Window/time.Duration(max(f.Rounds, 1)), on)
+	rate := func(base FlowSide, what string) Row {
+		c := Compare(rounds(f.Baton.RoundRates), rounds(base.RoundRates), Mean, true)
+		row := compared(Row{Figure: "1 throughput, claims/s (" + shape + ")", Baton: rateUnit.of(c.Baton),
+			Baseline: rateUnit.of(c.Base) + " " + what}, c, rateUnit)
+		row.N = fmt.Sprintf("%d / %d claims", f.Baton.Claims, base.Claims)
+		return row
+	}
+	latency := func(stat Statistic, base FlowSide, what string) Row {
+		c := Compare(f.Baton.Latency, base.Latency, stat, false)
+		return compared(Row{Figure: "2 stage start → assignee visible in the state query, " + stat.Name + on,
+			Baton: msUnit.of(c.Baton), Baseline: msUnit.of(c.Base) + " " + what}, c, msUnit)
+	}
 	return []Row{
-		{"1 throughput, claims/s (" + shape + ")", fmt.Sprintf("%.2f", f.Baton.Rate),
-			fmt.Sprintf("%.2f Baton's workflow, activities stubbed", f.Stubbed.Rate), stubbed, "≥ 0.85", stubbed >= 0.85},
-		{"1 throughput, claims/s (" + shape + ")", fmt.Sprintf("%.2f", f.Baton.Rate),
-			fmt.Sprintf("%.2f minimal 3-stage workflow", f.Minimal.Rate), ratio(f.Baton.Rate, f.Minimal.Rate), "", false},
-		{"2 stage start → assignee visible in the state query, p50" + on, ms(f.Baton.P50), ms(f.Stubbed.P50) + " stubbed",
-			ratio(float64(f.Baton.P50), float64(f.Stubbed.P50)), "", false},
-		{"2 stage start → assignee visible in the state query, p99" + on, ms(f.Baton.P99), ms(f.Stubbed.P99) + " stubbed",
-			p99, "≤ 1.3", p99 <= 1.3},
-		{"2 stage start → assignee visible in the state query, p99" + on, ms(f.Baton.P99), ms(f.Minimal.P99) + " minimal",
-			ratio(float64(f.Baton.P99), float64(f.Minimal.P99)), "", false},
+		judged(rate(f.Stubbed, "Baton's workflow, activities stubbed"), AtLeast(0.85)),
+		rate(f.Minimal, "minimal 3-stage workflow"),
+		latency(Median, f.Stubbed, "stubbed"),
+		judged(latency(P99, f.Stubbed, "stubbed"), AtMost(1.3)),
+		latency(P99, f.Minimal, "minimal"),
 	}
 }
 
@@ -80,37 +135,37 @@ func (r *Results) otherRows() []Row {
 		if c.Callers == maxCallers {
 			target, met = "≥ 0.5, "+target, met && ratio(c.OneTeam, c.Spread) >= 0.5
 		}
-		rows = append(rows, Row{fmt.Sprintf("3 RR decisions/s, %d callers on %d connections, one team", c.Callers, c.Connections),
-			fmt.Sprintf("%.0f (%s)", c.OneTeam, c.TurnCheck), fmt.Sprintf("%.0f over %d teams", c.Spread, Teams),
-			ratio(c.OneTeam, c.Spread), target, met})
+		rows = append(rows, Row{Figure: fmt.Sprintf("3 RR decisions/s, %d callers on %d connections, one team", c.Callers, c.Connections),
+			Baton: fmt.Sprintf("%.0f (%s)", c.OneTeam, c.TurnCheck), Baseline: fmt.Sprintf("%.0f over %d teams", c.Spread, Teams),
+			Ratio: ratio(c.OneTeam, c.Spread), N: fmt.Sprintf("%d / %d", c.Decisions, c.Decisions), Reps: 1, Target: target, Met: met})
 	}
 	for _, b := range r.Fairness {
-		rows = append(rows, Row{fmt.Sprintf("4 fairness, burst of %d: max−min per user", b.Burst), fmt.Sprint(b.Baton),
-			fmt.Sprintf("%d timestamp modulus, %d seeded random", b.Modulus, b.Random), ratio(float64(b.Baton), float64(b.Modulus)),
-			"Baton ≤ 1", b.Baton <= 1})
+		rows = append(rows, Row{Figure: fmt.Sprintf("4 fairness, burst of %d: max−min per user", b.Burst), Baton: fmt.Sprint(b.Baton),
+			Baseline: fmt.Sprintf("%d timestamp modulus, %d seeded random", b.Modulus, b.Random), Ratio: ratio(float64(b.Baton), float64(b.Modulus)),
+			N: fmt.Sprintf("%d / %d", b.Burst, b.Burst), Reps: 1, Target: "Baton ≤ 1", Met: b.Baton <= 1})
 	}
 	if ru := r.Rules; ru.Rules > 0 {
-		engine := ratio(ru.EngineNs, ru.HandNs)
+		engine := Compare(rounds(ru.EngineRounds), rounds(ru.HandRounds), Median, true)
+		match := Compare(rounds(ru.MatchRounds), rounds(ru.HandRounds), Median, true)
 		rows = append(rows,
-			Row{fmt.Sprintf("5 rule evaluation with its trace written as the ledger stores it (the decision path), %d rules, ns", ru.Rules),
-				fmt.Sprintf("%.0f (%d allocs)", ru.EngineNs, ru.EngineAllocs), fmt.Sprintf("%.0f hand-written", ru.HandNs),
-				engine, "≤ 1.5", engine <= 1.5},
-			Row{fmt.Sprintf("5 rule evaluation without a trace (MatchRules), %d rules, ns", ru.Rules), fmt.Sprintf("%.0f", ru.MatchNs),
-				fmt.Sprintf("%.0f hand-written", ru.HandNs), ratio(ru.MatchNs, ru.HandNs), "", false},
-			Row{fmt.Sprintf("5 whole decision, %d users", ru.Users), fmt.Sprintf("%.2f ms, %d allocs, %.1f KB", ru.DecisionNs/1e6, ru.DecisionAllocs,
-				float64(ru.DecisionBytesPerRun)/1024), "", 0, "", false},
+			judged(compared(Row{Figure: fmt.Sprintf("5 rule evaluation with its trace written as the ledger stores it (the decision path), %d rules, ns", ru.Rules),
+				Baton: fmt.Sprintf("%.0f (%d allocs)", engine.Baton, ru.EngineAllocs), Baseline: nsUnit.of(engine.Base) + " hand-written"}, engine, nsUnit), AtMost(1.5)),
+			compared(Row{Figure: fmt.Sprintf("5 rule evaluation without a trace (MatchRules), %d rules, ns", ru.Rules),
+				Baton: nsUnit.of(match.Baton), Baseline: nsUnit.of(match.Base) + " hand-written"}, match, nsUnit),
+			Row{Figure: fmt.Sprintf("5 whole decision, %d users", ru.Users), Baton: fmt.Sprintf("%.2f ms, %d allocs, %.1f KB", ru.DecisionNs/1e6, ru.DecisionAllocs,
+				float64(ru.DecisionBytesPerRun)/1024), Reps: ru.Rounds},
 		)
 	}
 	for _, t := range r.Timers {
 		late := ratio(float64(t.FallbackP99), float64(t.SleepP99))
 		load := fmt.Sprintf("%d claims at once, %s window", t.Claims, t.Window)
 		rows = append(rows,
-			Row{"6 timer lateness, p50, " + load, ms(t.FallbackP50) + " fallback recorded", ms(t.SleepP50) + " sleep-only",
-				ratio(float64(t.FallbackP50), float64(t.SleepP50)), "", false},
-			Row{"6 timer lateness, p99, " + load, ms(t.FallbackP99) + " fallback recorded", ms(t.SleepP99) + " sleep-only",
-				late, "≤ 1.2", late <= 1.2},
-			Row{"6 timer fired → recorded, p50 / p99, " + load, ms(t.SpanP50) + " / " + ms(t.SpanP99) + " fallback",
-				ms(t.SleepSpanP50) + " / " + ms(t.SleepSpanP99) + " sleep-only completed", ratio(float64(t.SpanP99), float64(t.SleepSpanP99)), "", false},
+			Row{Figure: "6 timer lateness, p50, " + load, Baton: ms(t.FallbackP50) + " fallback recorded", Baseline: ms(t.SleepP50) + " sleep-only",
+				Ratio: ratio(float64(t.FallbackP50), float64(t.SleepP50))},
+			Row{Figure: "6 timer lateness, p99, " + load, Baton: ms(t.FallbackP99) + " fallback recorded", Baseline: ms(t.SleepP99) + " sleep-only",
+				Ratio: late, Target: "≤ 1.2", Met: late <= 1.2},
+			Row{Figure: "6 timer fired → recorded, p50 / p99, " + load, Baton: ms(t.SpanP50) + " / " + ms(t.SpanP99) + " fallback",
+				Baseline: ms(t.SleepSpanP50) + " / " + ms(t.SleepSpanP99) + " sleep-only completed", Ratio: ratio(float64(t.SpanP99), float64(t.SleepSpanP99))},
 		)
 	}
 	rows = append(rows, r.memoryRows()...)
@@ -122,8 +177,9 @@ func (r *Results) otherRows() []Row {
 			workers = append(workers, fmt.Sprintf("%s: %d", w, n))
 		}
 		sort.Strings(workers)
-		rows = append(rows, Row{fmt.Sprintf("two worker processes, %d claims: RR max−min", r.Two.Claims), fmt.Sprint(r.Two.MaxSpread),
-			"activity tasks " + strings.Join(workers, ", "), 0, "exactly even (0)", r.Two.MaxSpread == 0 && len(r.Two.PerWorker) == 2})
+		rows = append(rows, Row{Figure: fmt.Sprintf("two worker processes, %d claims: RR max−min", r.Two.Claims), Baton: fmt.Sprint(r.Two.MaxSpread),
+			Baseline: "activity tasks " + strings.Join(workers, ", "), N: fmt.Sprint(r.Two.Claims), Reps: 1,
+			Target: "exactly even (0)", Met: r.Two.MaxSpread == 0 && len(r.Two.PerWorker) == 2})
 	}
 	return rows
 }
@@ -144,10 +200,10 @@ func (r *Results) memoryRows() []Row {
 		}
 		what := fmt.Sprintf("%d → %d open claims, cache %d", span[0], span[1], m.Cache)
 		rows = append(rows,
-			Row{"7 worker RSS per 1,000 open claims, " + what, fmt.Sprintf("%.1f MB", bRSS/mb), fmt.Sprintf("%.1f MB no-op worker", nRSS/mb),
-				ratio(bRSS, nRSS), "", false},
-			Row{"7 worker heap in use per 1,000 open claims, " + what, fmt.Sprintf("%.1f MB", bHeap/mb), fmt.Sprintf("%.1f MB no-op worker", nHeap/mb),
-				ratio(bHeap, nHeap), "", false})
+			Row{Figure: "7 worker RSS per 1,000 open claims, " + what, Baton: fmt.Sprintf("%.1f MB", bRSS/mb), Baseline: fmt.Sprintf("%.1f MB no-op worker", nRSS/mb),
+				Ratio: ratio(bRSS, nRSS), Reps: 1},
+			Row{Figure: "7 worker heap in use per 1,000 open claims, " + what, Baton: fmt.Sprintf("%.1f MB", bHeap/mb), Baseline: fmt.Sprintf("%.1f MB no-op worker", nHeap/mb),
+				Ratio: ratio(bHeap, nHeap), Reps: 1})
 	}
 	return rows
 }
@@ -163,26 +219,30 @@ func (r *Results) orgRows() []Row {
 		largest := i == len(r.Org)-2
 		size := fmt.Sprintf("8 %d users (%d eligible)", o.Users, o.Eligible)
 		of := fmt.Sprintf(" at %d users", base.Users)
-		hist := Row{size + ": claim history", fmt.Sprintf("%.1f KB, %d events", float64(o.HistoryBytes)/1024, o.HistoryEvents),
-			fmt.Sprintf("%.1f KB, %d events", float64(base.HistoryBytes)/1024, base.HistoryEvents) + of,
-			ratio(float64(o.HistoryBytes), float64(base.HistoryBytes)), "", false}
-		state := Row{size + ": state answer", fmt.Sprintf("%.1f KB", float64(o.StateBytes)/1024),
-			fmt.Sprintf("%.1f KB", float64(base.StateBytes)/1024) + of, ratio(float64(o.StateBytes), float64(base.StateBytes)), "", false}
-		p50 := Row{size + ": decision p50", ms(o.DecisionP50), ms(base.DecisionP50) + of,
-			ratio(float64(o.DecisionP50), float64(base.DecisionP50)), "", false}
+		hist := Row{Figure: size + ": claim history", Baton: fmt.Sprintf("%.1f KB, %d events", float64(o.HistoryBytes)/1024, o.HistoryEvents),
+			Baseline: fmt.Sprintf("%.1f KB, %d events", float64(base.HistoryBytes)/1024, base.HistoryEvents) + of,
+			Ratio:    ratio(float64(o.HistoryBytes), float64(base.HistoryBytes)), N: "1 / 1", Reps: 1}
+		state := Row{Figure: size + ": state answer", Baton: fmt.Sprintf("%.1f KB", float64(o.StateBytes)/1024),
+			Baseline: fmt.Sprintf("%.1f KB", float64(base.StateBytes)/1024) + of, Ratio: ratio(float64(o.StateBytes), float64(base.StateBytes)), N: "1 / 1", Reps: 1}
+		lat := func(stat Statistic) Row {
+			c := Compare(Sample{o.Latency}, Sample{base.Latency}, stat, false)
+			return compared(Row{Figure: size + ": decision " + stat.Name, Baton: msUnit.of(c.Baton), Baseline: msUnit.of(c.Base) + of}, c, msUnit)
+		}
+		p50 := lat(Median)
 		if largest {
 			hist.Target, hist.Met = "≤ 32 KB, ≤ 1.5", o.HistoryBytes <= 32<<10 && hist.Ratio <= 1.5
 			state.Target, state.Met = "≤ 64 KB, ≤ 1.5", o.StateBytes <= 64<<10 && state.Ratio <= 1.5
-			p50.Target, p50.Met = "≤ 3", p50.Ratio <= 3
+			p50 = judged(p50, AtMost(3))
 		}
 		rows = append(rows, hist, state, p50,
-			Row{size + ": decision p99", ms(o.DecisionP99), ms(base.DecisionP99) + of, ratio(float64(o.DecisionP99), float64(base.DecisionP99)), "", false},
-			Row{fmt.Sprintf("%s: RR decisions/s, %d callers", size, OrgCallers), fmt.Sprintf("%.0f (%s)", o.Rate, o.TurnCheck),
-				fmt.Sprintf("%.0f (%s)", base.Rate, base.TurnCheck) + of, ratio(o.Rate, base.Rate),
-				"0 mismatched/missing/skipped", o.Clean() && base.Clean()})
+			lat(P99),
+			Row{Figure: fmt.Sprintf("%s: RR decisions/s, %d callers", size, OrgCallers), Baton: fmt.Sprintf("%.0f (%s)", o.Rate, o.TurnCheck),
+				Baseline: fmt.Sprintf("%.0f (%s)", base.Rate, base.TurnCheck) + of, Ratio: ratio(o.Rate, base.Rate),
+				N: fmt.Sprintf("%d / %d decisions", 2*r.Config.OrgDecisions, 2*r.Config.OrgDecisions), Reps: 1,
+				Target: "0 mismatched/missing/skipped", Met: o.Clean() && base.Clean()})
 		if o.OpenClaims > 0 {
-			rows = append(rows, Row{fmt.Sprintf("%s: worker RSS per 1,000 open claims (of %d)", size, o.OpenClaims), fmt.Sprintf("%.1f MB", o.RSSPerThousand/mb),
-				fmt.Sprintf("%.1f MB", base.RSSPerThousand/mb) + of, ratio(o.RSSPerThousand, base.RSSPerThousand), "", false})
+			rows = append(rows, Row{Figure: fmt.Sprintf("%s: worker RSS per 1,000 open claims (of %d)", size, o.OpenClaims), Baton: fmt.Sprintf("%.1f MB", o.RSSPerThousand/mb),
+				Baseline: fmt.Sprintf("%.1f MB", base.RSSPerThousand/mb) + of, Ratio: ratio(o.RSSPerThousand, base.RSSPerThousand), Reps: 1})
 		}
 	}
 	return rows
@@ -198,11 +258,12 @@ func (r *Results) workloadRows() []Row {
 	var rows []Row
 	for _, w := range r.Workload[1:] {
 		rows = append(rows, Row{
-			fmt.Sprintf("9 %s (%d each), %d callers: decisions/s", w.Name, w.Limit, OrgCallers),
-			fmt.Sprintf("%.0f (%d assigned, %d waiting, %d over a limit)", w.Rate, w.Assigned, w.Backlog, w.Breaches),
-			fmt.Sprintf("%.0f, %s", base.Rate, base.Name), ratio(w.Rate, base.Rate),
-			fmt.Sprintf("0 over a limit, all %d slots filled", workloadUsers/workloadEvery*w.Limit),
-			w.Breaches == 0 && w.Assigned == workloadUsers/workloadEvery*w.Limit,
+			Figure:   fmt.Sprintf("9 %s (%d each), %d callers: decisions/s", w.Name, w.Limit, OrgCallers),
+			Baton:    fmt.Sprintf("%.0f (%d assigned, %d waiting, %d over a limit)", w.Rate, w.Assigned, w.Backlog, w.Breaches),
+			Baseline: fmt.Sprintf("%.0f, %s", base.Rate, base.Name), Ratio: ratio(w.Rate, base.Rate),
+			N: fmt.Sprintf("%d / %d decisions", r.Config.WorkloadDecisions, r.Config.WorkloadDecisions), Reps: 1,
+			Target: fmt.Sprintf("0 over a limit, all %d slots filled", workloadUsers/workloadEvery*w.Limit),
+			Met:    w.Breaches == 0 && w.Assigned == workloadUsers/workloadEvery*w.Limit,
 		})
 	}
 	return rows
@@ -211,9 +272,9 @@ func (r *Results) workloadRows() []Row {
 // PrintTable writes the rows as an aligned table.
 func PrintTable(w io.Writer, rows []Row) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "figure\tBaton\tbaseline\tratio\ttarget\t")
+	fmt.Fprintln(tw, strings.Join(columns, "\t")+"\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", r.Figure, r.Baton, r.Baseline, ratioText(r.Ratio), targetText(r))
+		fmt.Fprintln(tw, strings.Join(r.cells(), "\t")+"\t")
 	}
 	tw.Flush()
 	if miss := Misses(rows); len(miss) > 0 {
@@ -222,6 +283,18 @@ func PrintTable(w io.Writer, rows []Row) {
 			fmt.Fprintln(w, "  "+m)
 		}
 	}
+}
+
+// columns are the table's headings, on stdout and in the report.
+var columns = []string{"figure", "Baton", "baseline", "ratio", "95% interval", "n", "reps", "spread", "target"}
+
+// cells are the row's columns as text.
+func (r Row) cells() []string {
+	reps := "–"
+	if r.Reps > 0 {
+		reps = strconv.Itoa(r.Reps)
+	}
+	return []string{r.Figure, r.Baton, r.Baseline, ratioText(r.Ratio), r.Interval.String(), cmp.Or(r.N, "–"), reps, cmp.Or(r.Spread, "–"), targetText(r)}
 }
 
 func ratioText(r float64) string {
@@ -261,9 +334,9 @@ func (r *Results) Markdown() string {
 	b.WriteString("Every baseline ran in the same run, against the same Temporal server and PostgreSQL, at the same time as Baton where the method says so. ")
 	b.WriteString("A target is a limit the figure is held to; `make bench` exits non-zero, naming the row, when one is missed.\n\n")
 	rows := r.Rows()
-	b.WriteString("| figure | Baton | baseline | ratio | target |\n|---|---|---|---|---|\n")
+	b.WriteString("| " + strings.Join(columns, " | ") + " |\n|" + strings.Repeat("---|", len(columns)) + "\n")
 	for _, row := range rows {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", row.Figure, row.Baton, row.Baseline, ratioText(row.Ratio), targetText(row))
+		b.WriteString("| " + strings.Join(row.cells(), " | ") + " |\n")
 	}
 	if miss := Misses(rows); len(miss) > 0 {
 		fmt.Fprintf(&b, "\n**Missed:** %s.\n", strings.Join(miss, "; "))
@@ -300,19 +373,21 @@ func (r *Results) Method() string {
 	var b strings.Builder
 	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	line("Parameters: `%s`.\n", r.Flags())
-	line("1. **Throughput**: three sides run at the same time, %d claims of each in flight, for %d windows of %s: Baton's worker; Baton's own claim workflow with every activity stubbed (the same stages, Updates, local activities, markers and search-attribute upserts; ResolveAssignment answers round robin from a counter with a decision of the real one's shape, the rest return at once): Temporal's cost for the same orchestration; and a minimal workflow of %d no-op activities each followed by an Update. Every claim goes through capture, review and acknowledge, each stage completed by its Update as soon as the state query shows its assignee. Claims per second finished inside the windows. Side by side, all get the same server, load and stalls.",
+	line("Each row gives n, the samples behind Baton's figure and the baseline's; reps, the repetitions (rounds, waves, runs) they came from; and spread, how far each side's figure moved between repetitions (smallest–largest), or, measured once, the samples' interquartile range. The 95%% interval of a ratio is a percentile bootstrap of %d resamples from a PCG seeded with %d, so the same samples always give the same interval: over each sample on its own (stage latencies, decision times), or over pairs taken side by side (rounds whose sides ran at once, timers with one deadline). A target on a ratio is judged on the interval's unfavourable bound: an at-most target on its upper bound, an at-least target on its lower; a row with too few samples for an interval misses. A row measured once, or a count, has no interval.\n",
+		BootstrapResamples, BootstrapSeed)
+	line("1. **Throughput**: three sides run at the same time, %d claims of each in flight, for %d windows of %s: Baton's worker; Baton's own claim workflow with every activity stubbed (the same stages, Updates, local activities, markers and search-attribute upserts; ResolveAssignment answers round robin from a counter with a decision of the real one's shape, the rest return at once): Temporal's cost for the same orchestration; and a minimal workflow of %d no-op activities each followed by an Update. Every claim goes through capture, review and acknowledge, each stage completed by its Update as soon as the state query shows its assignee. Claims per second finished inside the windows. Side by side, all get the same server, load and stalls. The ratio's interval pairs each round's two sides; its statistic is the mean rate.",
 		c.Parallel, c.Rounds, c.FlowWindow, baseline.Stages)
-	line("2. **Stage latency**: in the same runs, per stage, from the moment the caller saw the stage start (the start call returned, or the previous stage's Update returned) to the first state query that shows the stage's assignee; every driver asks every %s, so that is the resolution.", flowPoll)
+	line("2. **Stage latency**: in the same runs, per stage, from the moment the caller saw the stage start (the start call returned, or the previous stage's Update returned) to the first state query that shows the stage's assignee; every driver asks every %s, so that is the resolution. The intervals resample the stage latencies of each side on their own.", flowPoll)
 	line("3. **Turn contention**: ResolveAssignment called directly (its real transaction: the team's turn scope locked, ledger row, timeline, turn, inbox), %d decisions per measurement on %s callers, each level with a pool of exactly as many connections as callers, every eighth decision asked twice at once as a retried activity would be. One team shares one turn scope; the baseline spreads the same decisions over %d teams' scopes. Mismatched: a retry answered with another assignee. Missing: a decision with no ledger row. Skipped: turns short of, or beyond, an exactly even share (the ledger's key makes a second row for one decision impossible, so it is not counted).",
 		contentionDecisions, joinInts(c.Callers), Teams)
 	line("4. **Fairness**: bursts of %s goroutines released at once. Baton: each runs ResolveAssignment through PostgreSQL. Timestamp modulus: each picks users[now_ms mod 7] at the moment it runs, as 001 describes. Random: a PCG seeded with 42.", joinInts(c.Bursts))
-	line("5. **Rules**: `testing.Benchmark` over the fixtures in tools/policybench, best of %d. The engine runs policy.EvaluateRules, the function decisions call, which keeps a trace of every rule tried, and writes the trace as JSON, as the ledger stores it with the decision's explanation. The hand-written function encodes the same %d rules as a careful engineer would: each attribute looked up once and lowered once into a stack buffer, compared with values lowered in advance (Unicode input takes a folding path); first match in order, no index. MatchRules is the engine without the trace. The whole decision is policy.Decide over a %d-user in-memory directory.",
+	line("5. **Rules**: `testing.Benchmark` over the fixtures in tools/policybench, %d rounds, each running the engine, MatchRules, the hand-written function and the whole decision once, in turn; the figures are the median round, and the ratio's interval pairs each round's sides. The engine runs policy.EvaluateRules, the function decisions call, which keeps a trace of every rule tried, and writes the trace as JSON, as the ledger stores it with the decision's explanation. The hand-written function encodes the same %d rules as a careful engineer would: each attribute looked up once and lowered once into a stack buffer, compared with values lowered in advance (Unicode input takes a folding path); first match in order, no index. MatchRules is the engine without the trace. The whole decision is policy.Decide over a %d-user in-memory directory.",
 		r.Rules.Rounds, r.Rules.Rules, r.Rules.Users)
 	line("6. **Timers**: at each load (%s claims started at once), claims whose capture waits in a queue with a %s claim window, then falls back to the default assignee, each started together with a workflow that only sleeps for the window. From history timestamps: lateness is fallback recorded (the workflow task that ran the RecordAssignment local activity) or sleep-only completed, minus (timer started + window); fired → recorded isolates the span from the timer firing to the fallback being recorded, against the sleep-only workflow's timer firing to its completion.",
 		joinInts(c.TimerLoads), c.Window)
 	line("7. **Memory**: Baton's worker binary with %d claims each assigned and waiting for its assignee, against bin/noopworker (built the same way, without the Temporal server: only the SDK and the minimal claim) with %d minimal claims each waiting for its first Update; both with a sticky cache of %d claims, so the second half of the run is past it and evicts. Sampled every %d claims once all are waiting: VmRSS from /proc, and heap in use (go_memstats_heap_inuse_bytes) from the process's own /metrics.",
 		c.Memory, c.Memory, c.Cache, c.MemStep)
-	line("8. **Organisation size**: sizes %s, each in a schema of its own with a generated directory (policybench.Organisation: one user in ten holds every stage permission; all ten at the smallest), compared with the smallest. Decision latency: ResolveAssignment called directly, one at a time, %d decisions. Rate: the same number on %d callers, each with its own connection, every eighth asked twice at once; checked as in figure 3 against an exactly even share among the eligible. History and state: one round-robin claim through every stage on an in-process worker, the history's size and length as the server reports them, the largest state query answer. Memory: the worker binary's VmRSS before and after opening %d claims, each waiting at capture; one step, so garbage collection can make it read low.",
+	line("8. **Organisation size**: sizes %s, each in a schema of its own with a generated directory (policybench.Organisation: one user in ten holds every stage permission; all ten at the smallest), compared with the smallest. Decision latency: ResolveAssignment called directly, one at a time, %d decisions; its intervals resample each size's decisions on their own. Rate: the same number on %d callers, each with its own connection, every eighth asked twice at once; checked as in figure 3 against an exactly even share among the eligible. History and state: one round-robin claim through every stage on an in-process worker, the history's size and length as the server reports them, the largest state query answer. Memory: the worker binary's VmRSS before and after opening %d claims, each waiting at capture; one step, so garbage collection can make it read low.",
 		joinInts(c.OrgSizes), c.OrgDecisions, OrgCallers, c.OrgOpen)
 	line("9. **Workload**: %d decisions per method on %d callers, each eligible person limited to %d open stages, against plain round robin.", c.WorkloadDecisions, OrgCallers, c.WorkloadLimit)
 	line("\nThe two-worker row runs %d claims through two worker processes on one server and database. The PostgreSQL rows repeat figures 1 and 2 on a Temporal server whose persistence and visibility are PostgreSQL, created from Temporal's own schema, with %d history shards; every other figure runs on the embedded server persisted to SQLite.",

@@ -16,18 +16,23 @@ import (
 // for context, the engine without its trace and a whole decision over a
 // 10,000-user directory.
 type RulesResult struct {
-	Rules, Users        int
-	EngineNs, HandNs    float64
-	EngineAllocs        int64
-	MatchNs             float64 // policy.MatchRules: the same evaluation without a trace
-	Rounds              int
-	DecisionNs          float64
-	DecisionAllocs      int64
-	DecisionBytesPerRun int64
+	Rules, Users     int
+	EngineNs, HandNs float64 // medians over the rounds
+	EngineAllocs     int64
+	MatchNs          float64 // policy.MatchRules: the same evaluation without a trace
+	Rounds           int
+	// EngineRounds, MatchRounds and HandRounds are each round's ns per
+	// evaluation, the rounds interleaved so a round's three saw the same
+	// machine.
+	EngineRounds, MatchRounds, HandRounds []float64
+	DecisionNs                            float64
+	DecisionAllocs                        int64
+	DecisionBytesPerRun                   int64
 }
 
-// Rules runs the same fixtures as go test -bench BenchmarkRuleEvaluation, taking
-// the best of rounds runs of each so a noisy neighbour does not decide the ratio.
+// Rules runs the same fixtures as go test -bench BenchmarkRuleEvaluation,
+// rounds times each, interleaved, and reports the median round, so a noisy
+// neighbour neither decides the ratio nor hides in it.
 func Rules(rounds int) (RulesResult, error) {
 	r := RulesResult{Rules: policybench.RuleCount, Users: policybench.UserCount, Rounds: rounds}
 	rules := policybench.Rules(policybench.RuleCount)
@@ -39,17 +44,7 @@ func Rules(rounds int) (RulesResult, error) {
 	p, teams := policybench.DecisionPolicy(rules)
 	users := policybench.Users(policybench.UserCount)
 	var failed error
-	best := func(f func(b *testing.B)) testing.BenchmarkResult {
-		var out testing.BenchmarkResult
-		for range rounds {
-			res := testing.Benchmark(f)
-			if out.N == 0 || res.NsPerOp() < out.NsPerOp() {
-				out = res
-			}
-		}
-		return out
-	}
-	engine := best(func(b *testing.B) {
+	engine := func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			m, trace := policy.EvaluateRules(rules, data)
@@ -60,23 +55,23 @@ func Rules(rounds int) (RulesResult, error) {
 				failed = err
 			}
 		}
-	})
-	match := best(func(b *testing.B) {
+	}
+	match := func(b *testing.B) {
 		for b.Loop() {
 			if policy.MatchRules(rules, data) == nil {
 				failed = fmt.Errorf("no rule matched")
 			}
 		}
-	})
-	hand := best(func(b *testing.B) {
+	}
+	hand := func(b *testing.B) {
 		for b.Loop() {
 			if policybench.HandWritten(data) != want {
 				failed = fmt.Errorf("hand-written function changed its answer")
 			}
 		}
-	})
+	}
 	people := &policy.MemDirectory{Users: users, Teams: teams}
-	decision := best(func(b *testing.B) {
+	decision := func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, _, err := policy.Decide(context.Background(), policy.DecideInput{Policy: p, Stage: policy.StageCapture, People: people,
@@ -84,11 +79,29 @@ func Rules(rounds int) (RulesResult, error) {
 				failed = err
 			}
 		}
-	})
-	r.EngineNs, r.HandNs = float64(engine.T.Nanoseconds())/float64(engine.N), float64(hand.T.Nanoseconds())/float64(hand.N)
-	r.EngineAllocs = engine.AllocsPerOp()
-	r.MatchNs = float64(match.T.Nanoseconds()) / float64(match.N)
-	r.DecisionNs = float64(decision.T.Nanoseconds()) / float64(decision.N)
-	r.DecisionAllocs, r.DecisionBytesPerRun = decision.AllocsPerOp(), decision.AllocedBytesPerOp()
+	}
+	nsPerOp := func(res testing.BenchmarkResult) float64 { return float64(res.T.Nanoseconds()) / float64(res.N) }
+	var decisions []float64
+	for range rounds {
+		e := testing.Benchmark(engine)
+		r.EngineRounds = append(r.EngineRounds, nsPerOp(e))
+		r.EngineAllocs = e.AllocsPerOp()
+		r.MatchRounds = append(r.MatchRounds, nsPerOp(testing.Benchmark(match)))
+		r.HandRounds = append(r.HandRounds, nsPerOp(testing.Benchmark(hand)))
+		d := testing.Benchmark(decision)
+		decisions = append(decisions, nsPerOp(d))
+		r.DecisionAllocs, r.DecisionBytesPerRun = d.AllocsPerOp(), d.AllocedBytesPerOp()
+	}
+	r.EngineNs, r.MatchNs, r.HandNs = Median.Of(r.EngineRounds), Median.Of(r.MatchRounds), Median.Of(r.HandRounds)
+	r.DecisionNs = Median.Of(decisions)
 	return r, failed
+}
+
+// rounds is one value a repetition, as a Sample.
+func rounds(vs []float64) Sample {
+	s := make(Sample, len(vs))
+	for i, v := range vs {
+		s[i] = []float64{v}
+	}
+	return s
 }

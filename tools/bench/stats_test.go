@@ -241,3 +241,35 @@ func TestMethodFollowsTheParameters(t *testing.T) {
 	r.Config = cfg
 	require.Contains(t, r.Markdown(), "at commit `abc123`")
 }
+
+// A throughput row carries its claims, rounds, spread and interval, and its
+// target is judged on the interval's lower bound: a mean of 0.92 whose worst
+// rounds reach down to 0.80 misses "≥ 0.85".
+func TestReportJudgesThroughputOnItsInterval(t *testing.T) {
+	t.Parallel()
+	r := &Results{Flow: FlowResult{Parallel: 8, Rounds: 3, Window: 60 * time.Second,
+		Baton:   FlowSide{Claims: 550, RoundRates: []float64{8, 9.5, 10}},
+		Stubbed: FlowSide{Claims: 600, RoundRates: []float64{10, 10, 10}},
+		Minimal: FlowSide{Claims: 600, RoundRates: []float64{10, 10, 10}}}}
+	rows := r.Rows()
+	got := rows[0]
+	require.Equal(t, "9.17", got.Baton)
+	require.InDelta(t, 0.917, got.Ratio, 0.001)
+	require.Equal(t, "550 / 600 claims", got.N)
+	require.Equal(t, 3, got.Reps)
+	require.Equal(t, "8.00–10.00 / 10.00–10.00 (range of 3 repetitions)", got.Spread)
+	require.InDelta(t, 0.8, got.Interval.Lo, 0.001, "the worst resample is every round the slowest")
+	require.Equal(t, "≥ 0.85 (lower bound)", got.Target)
+	require.False(t, got.Met, "the point estimate meets the target; the interval does not")
+	miss := Misses(rows)
+	require.Len(t, miss, 2)
+	require.Contains(t, miss[0], "(target ≥ 0.85 (lower bound); ratio 0.92, 95% interval 0.80–")
+	require.Equal(t, "2 stage start → assignee visible in the state query, p99 (target ≤ 1.3 (upper bound))", miss[1],
+		"no latencies, no interval: a target cannot be met on nothing")
+
+	var out strings.Builder
+	PrintTable(&out, rows)
+	require.Contains(t, out.String(), "95% interval")
+	require.Contains(t, out.String(), "550 / 600 claims")
+	require.Contains(t, r.Markdown(), "| figure | Baton | baseline | ratio | 95% interval | n | reps | spread | target |")
+}
