@@ -40,9 +40,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.DurationVar(&cfg.FlowWindow, "flow-window", 20*time.Second, "length of one throughput round (Baton and the no-op claim run side by side)")
 	fs.IntVar(&cfg.Parallel, "parallel", 8, "claims of each kind in flight at once")
 	fs.IntVar(&cfg.Rounds, "rounds", 3, "throughput rounds")
-	var timerLoads string
-	fs.StringVar(&timerLoads, "timer-loads", "100,500", "claims started at once for each timer measurement")
-	fs.DurationVar(&cfg.Window, "window", 0, "claim window for the timer figure (default 1s)")
+	fs.IntVar(&cfg.Timers, "timers", 2000, "timer pairs (a claim and its sleep-only twin with the same deadline) for the timer figure; its target needs 2000")
+	fs.IntVar(&cfg.TimerWave, "timer-wave", 250, "timer pairs started in one wave; each wave drains before the next")
+	fs.DurationVar(&cfg.Window, "window", 0, "claim window for the timer figure (default 2s)")
 	fs.IntVar(&cfg.Memory, "memory", 10000, "open claims for the memory figure")
 	fs.IntVar(&cfg.MemStep, "memory-step", 1000, "sample memory every this many claims")
 	fs.IntVar(&cfg.Cache, "cache", 5000, "sticky workflow cache of both memory workers (run --memory past it)")
@@ -76,9 +76,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "dev bench:", err)
 		return 2
 	}
-	if cfg.TimerLoads, err = ints("timer-loads", timerLoads); err != nil {
-		fmt.Fprintln(stderr, "dev bench:", err)
-		return 2
+	for name, v := range map[string]int{"timers": cfg.Timers, "timer-wave": cfg.TimerWave} {
+		if v < 1 {
+			fmt.Fprintf(stderr, "dev bench: --%s: %d is not a positive number\n", name, v)
+			return 2
+		}
 	}
 	for _, f := range cfg.Only {
 		if !slices.Contains(bench.Figures, f) {
