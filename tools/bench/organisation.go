@@ -111,7 +111,7 @@ func (s *Stack) organisation(ctx context.Context, workerBin string, n, decisions
 	prefix := fmt.Sprintf("org%d-rr", n)
 	if err := decideConcurrently(ctx, decisions, OrgCallers, func(i int) error {
 		id := fmt.Sprintf("%s-%06d", prefix, i)
-		_, err := s.resolveMaybeTwice(ctx, acts, workflows.ResolveAssignmentInput{WorkflowID: id, Stage: policy.StageCapture, Seq: 1,
+		_, err := resolveMaybeTwice(ctx, acts, workflows.ResolveAssignmentInput{WorkflowID: id, Stage: policy.StageCapture, Seq: 1,
 			At: time.Now(), Claim: policy.Claim{ID: id}}, i%8 == 0, &mismatched)
 		return err
 	}); err != nil {

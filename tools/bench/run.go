@@ -14,12 +14,18 @@ import (
 type Config struct {
 	DataDir    string        // embedded server state and logs; a temporary directory is fine
 	WorkerBin  string        // Baton's worker binary, for the memory and two-worker figures
+	DevBin     string        // bin/dev, whose decide-load command figure 3 runs in processes of their own
 	NoopBin    string        // the no-op worker binary (tools/noopworker), for the memory figure
 	FlowWindow time.Duration // length of one throughput round
 	Parallel   int           // claims of each kind in flight at once
 	Rounds     int           // throughput rounds
-	Callers    []int
-	Bursts     []int
+	// Callers are figure 3's numbers of callers, each split over two
+	// decide-load processes; ContentionReps its repetitions of
+	// ContentionWindow each.
+	Callers          []int
+	ContentionReps   int
+	ContentionWindow time.Duration
+	Bursts           []int
 	// Timers are figure 6's pairs (a claim and its sleep-only twin), run in
 	// waves of TimerWave pairs; Window is the claim window each waits.
 	Timers    int
@@ -69,6 +75,10 @@ func (c *Config) Defaults() {
 	def(&c.MemStep, 1000)
 	def(&c.Cache, 5000)
 	def(&c.Shards, 4)
+	def(&c.ContentionReps, 5)
+	if c.ContentionWindow == 0 {
+		c.ContentionWindow = 4 * time.Second
+	}
 	def(&c.Timers, 2000)
 	def(&c.TimerWave, 250)
 	def(&c.TwoClaims, 140)
@@ -82,7 +92,7 @@ func (c *Config) Defaults() {
 		c.Window = 2 * time.Second
 	}
 	if len(c.Callers) == 0 {
-		c.Callers = []int{1, 4, 16, 64}
+		c.Callers = []int{ContentionCallers}
 	}
 	if len(c.Bursts) == 0 {
 		c.Bursts = []int{10, 100, 1000}
@@ -166,7 +176,10 @@ func runOnSQLite(ctx context.Context, cfg Config, res *Results, want func(string
 		f         func() error
 	}{
 		{"fairness", "fairness bursts", func() (err error) { res.Fairness, err = s.Fairness(ctx, cfg.Bursts); return }},
-		{"contention", "cursor contention", func() (err error) { res.Contention, err = s.Contention(ctx, cfg.Callers); return }},
+		{"contention", "cursor contention", func() (err error) {
+			res.Contention, err = s.Contention(ctx, cfg.DevBin, cfg.Callers, cfg.ContentionReps, cfg.ContentionWindow)
+			return
+		}},
 		{"flow", "throughput and stage latency", func() (err error) {
 			res.Flow, err = s.Flow(ctx, cfg.FlowWindow, cfg.Parallel, cfg.Rounds)
 			return

@@ -48,7 +48,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&cfg.Cache, "cache", 5000, "sticky workflow cache of both memory workers (run --memory past it)")
 	fs.IntVar(&cfg.Shards, "shards", 4, "history shards of the PostgreSQL-backed Temporal server (flow-postgres)")
 	fs.IntVar(&cfg.TwoClaims, "two-claims", 140, "claims for the two-worker figure")
-	fs.StringVar(&callers, "callers", "1,4,16,64", "concurrent callers for cursor contention")
+	fs.StringVar(&callers, "callers", "64", "callers for turn contention, each number split over two decide-load processes (the targets are at 64; 1,4,16,64 shows the curve)")
+	fs.IntVar(&cfg.ContentionReps, "contention-reps", 5, "repetitions of turn contention's three measurements")
+	fs.DurationVar(&cfg.ContentionWindow, "contention-window", 4*time.Second, "length of each turn-contention measurement")
 	fs.StringVar(&bursts, "bursts", "10,100,1000", "burst sizes for fairness")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (server, workers and drivers) to this file")
 	fs.StringVar(&orgSizes, "org-sizes", "10,1000,10000,100000", "directory sizes for the organisation figure (the first is the baseline)")
@@ -76,7 +78,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "dev bench:", err)
 		return 2
 	}
-	for name, v := range map[string]int{"timers": cfg.Timers, "timer-wave": cfg.TimerWave} {
+	for name, v := range map[string]int{"timers": cfg.Timers, "timer-wave": cfg.TimerWave, "contention-reps": cfg.ContentionReps} {
 		if v < 1 {
 			fmt.Fprintf(stderr, "dev bench: --%s: %d is not a positive number\n", name, v)
 			return 2
@@ -96,6 +98,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if cfg.NoopBin, err = binary("bench", "noop-worker", cfg.NoopBin); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
+	}
+	// Figure 3 runs this program's decide-load command in processes of their
+	// own, as decisions run in workers.
+	if cfg.DevBin, err = os.Executable(); err != nil {
+		fmt.Fprintln(stderr, "dev bench:", err)
+		return 1
 	}
 	cfg.Commit = commit()
 	if cpuProfile != "" {
