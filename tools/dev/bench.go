@@ -164,8 +164,8 @@ func commit() string {
 	return c
 }
 
-// prepareRun checks --worker, which is absolute from here on, and, when --data is
-// empty, makes a temporary data directory that cleanup removes. A non-zero code
+// prepareRun checks --worker, and makes it and --data absolute; when --data is
+// empty, it makes a temporary data directory that cleanup removes. A non-zero code
 // is the exit code; the error is already printed.
 func prepareRun(cmd string, worker, data *string, stderr io.Writer) (cleanup func(), code int) {
 	abs, err := filepath.Abs(*worker)
@@ -178,6 +178,12 @@ func prepareRun(cmd string, worker, data *string, stderr io.Writer) (cleanup fun
 	}
 	*worker = abs
 	if *data != "" {
+		// Absolute from here on: worker processes and the Temporal server
+		// are handed paths under it.
+		if *data, err = filepath.Abs(*data); err != nil {
+			fmt.Fprintf(stderr, "dev %s: --data: %v\n", cmd, err)
+			return nil, 2
+		}
 		return func() {}, 0
 	}
 	dir, err := os.MkdirTemp("", "baton-"+cmd+"-")

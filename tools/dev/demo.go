@@ -32,10 +32,29 @@ import (
 
 // demo brings the stack up, runs the claims, and tears it down in reverse.
 func demo(ctx context.Context, f *flags, out io.Writer, log *slog.Logger) error {
-	data, err := filepath.Abs(f.dataDir)
+	if err := f.absolute(); err != nil {
+		return err
+	}
+	// The files are read, and the claims' owner checked against the
+	// directory, before anything starts: a wrong path or a missing user fails
+	// at once, not deep inside the worker's start.
+	dir, err := policy.LoadDirectoryFile(f.directory)
+	if err != nil {
+		return fmt.Errorf("--directory: %w", err)
+	}
+	owner, err := demoOwner(dir, f.owner)
 	if err != nil {
 		return err
 	}
+	if _, err := policy.LoadPolicyFile(f.policy); err != nil {
+		return fmt.Errorf("--policy: %w", err)
+	}
+	if f.groups != "" {
+		if _, err := policy.LoadGroupsFile(f.groups); err != nil {
+			return fmt.Errorf("--groups: %w", err)
+		}
+	}
+	data := f.dataDir
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -82,7 +101,7 @@ func demo(ctx context.Context, f *flags, out io.Writer, log *slog.Logger) error 
 	}
 	defer pool.Close()
 	st := store.New(pool)
-	if err := loadDirectory(startCtx, st, f.directory, out); err != nil {
+	if err := loadDirectory(startCtx, st, dir, out); err != nil {
 		return err
 	}
 	if err := loadGroups(startCtx, st, f.groups, out); err != nil {
@@ -117,10 +136,11 @@ func demo(ctx context.Context, f *flags, out io.Writer, log *slog.Logger) error 
 	if cfg.MetricsAddress != "" {
 		fmt.Fprintf(out, "Metrics      http://%s/metrics\n", cfg.MetricsAddress)
 	}
-	fmt.Fprintf(out, "Policy       %s\n\n", f.policy)
+	fmt.Fprintf(out, "Policy       %s\n", f.policy)
+	fmt.Fprintf(out, "Owner        %s (of the demo's claims; --owner picks another)\n\n", owner)
 
 	if f.claims > 0 {
-		if err := runClaims(ctx, claims, f, out); err != nil {
+		if err := runClaims(ctx, claims, f, owner, out); err != nil {
 			return err
 		}
 	}
@@ -132,11 +152,26 @@ func demo(ctx context.Context, f *flags, out io.Writer, log *slog.Logger) error 
 	return nil
 }
 
-func loadDirectory(ctx context.Context, st *store.Store, file string, out io.Writer) error {
-	d, err := policy.LoadDirectoryFile(file)
-	if err != nil {
-		return err
+// absolute resolves the file and directory flags against this process's
+// working directory, once, so every component handed one (the worker's
+// policy loader, the stored groups file's name, the Temporal server's and
+// PostgreSQL's data directories) gets the file that was meant, whatever
+// directory it works in.
+func (f *flags) absolute() error {
+	for _, p := range []*string{&f.dataDir, &f.directory, &f.groups, &f.policy} {
+		if *p == "" || filepath.IsAbs(*p) {
+			continue
+		}
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return err
+		}
+		*p = abs
 	}
+	return nil
+}
+
+func loadDirectory(ctx context.Context, st *store.Store, d *policy.Directory, out io.Writer) error {
 	if _, err := store.Migrate(ctx, st.Pool(), nil); err != nil {
 		return err
 	}
@@ -144,8 +179,35 @@ func loadDirectory(ctx context.Context, st *store.Store, file string, out io.Wri
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "Directory    %d users, %d teams from %s\n", sum.Users, sum.Teams, file)
+	fmt.Fprintf(out, "Directory    %d users, %d teams from %s\n", sum.Users, sum.Teams, d.File)
 	return nil
+}
+
+// demoOwner is who owns the demo's claims: want, when set, which must be in
+// the directory; otherwise the directory's first admin, else its first
+// active user. A claim whose owner is not in the directory is refused at its
+// start, so the choice is checked here, once, naming the file.
+func demoOwner(d *policy.Directory, want string) (string, error) {
+	first := ""
+	for _, u := range d.Users {
+		switch {
+		case want != "":
+			if u.ID == want {
+				return want, nil
+			}
+		case u.IsAdmin():
+			return u.ID, nil
+		case first == "" && u.Active:
+			first = u.ID
+		}
+	}
+	if want != "" {
+		return "", fmt.Errorf("--owner %q is not in the directory %s: a claim's owner must be one of its users", want, d.File)
+	}
+	if first == "" {
+		return "", fmt.Errorf("directory %s has no active user to own the demo's claims", d.File)
+	}
+	return first, nil
 }
 
 // loadGroups applies the groups file as the first active user allowed to edit
@@ -206,7 +268,7 @@ func serveAPI(addr string, claims *claimclient.Client, st *store.Store, log *slo
 
 // runClaims pushes claims through every stage, --parallel at a time, printing each
 // decision, then the assignments per user and stage.
-func runClaims(ctx context.Context, claims *claimclient.Client, f *flags, out io.Writer) error {
+func runClaims(ctx context.Context, claims *claimclient.Client, f *flags, owner string, out io.Writer) error {
 	prefix := "demo-" + time.Now().UTC().Format("20060102-150405")
 	var (
 		mu sync.Mutex
@@ -230,7 +292,7 @@ func runClaims(ctx context.Context, claims *claimclient.Client, f *flags, out io
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			err := driveClaim(ctx, claims, id, outcome, func(d policy.Decision, actor string) {
+			err := driveClaim(ctx, claims, id, owner, outcome, func(d policy.Decision, actor string) {
 				// Per person and stage, whatever the outcome: one notion of whose turn
 				// it is per stage. Only people who got work are listed, so the summary
 				// stays readable at 100,000 users.
@@ -282,14 +344,21 @@ const summaryPeople = 8
 
 // driveClaim starts a claim and, at each stage, waits for the decision and
 // completes the stage as its assignee (assigning the first eligible user first when
-// the method leaves it unassigned).
-func driveClaim(ctx context.Context, claims *claimclient.Client, id string, outcome policy.Outcome,
+// the method leaves it unassigned). A claim that ends before a stage is
+// decided (the worker refused its start, say) fails at once with the reason
+// its workflow failed with.
+func driveClaim(ctx context.Context, claims *claimclient.Client, id, owner string, outcome policy.Outcome,
 	decided func(policy.Decision, string), print func(string, ...any)) error {
-	if _, err := claims.Start(ctx, workflows.ClaimInput{ClaimID: id, Owner: "gus", Data: map[string]string{"source": "demo"}}); err != nil {
+	run, err := claims.Start(ctx, workflows.ClaimInput{ClaimID: id, Owner: owner, Data: map[string]string{"source": "demo"}})
+	if err != nil {
 		return err
 	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	ended := make(chan error, 1)
+	go func() { ended <- run.Get(runCtx, nil) }()
 	for _, stage := range policy.AssignableStages {
-		s, err := waitDecided(ctx, claims, id, stage)
+		s, err := waitDecided(ctx, claims, id, stage, ended)
 		if err != nil {
 			return err
 		}
@@ -323,7 +392,10 @@ func driveClaim(ctx context.Context, claims *claimclient.Client, id string, outc
 	return nil
 }
 
-func waitDecided(ctx context.Context, claims *claimclient.Client, id string, stage policy.Stage) (workflows.ClaimState, error) {
+// waitDecided asks the claim's state until stage is decided. ended delivers
+// the claim workflow's result should it end first; a minute without either
+// is reported with the last state seen.
+func waitDecided(ctx context.Context, claims *claimclient.Client, id string, stage policy.Stage, ended <-chan error) (workflows.ClaimState, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	for {
@@ -332,11 +404,25 @@ func waitDecided(ctx context.Context, claims *claimclient.Client, id string, sta
 			return s, nil
 		}
 		select {
+		case err := <-ended:
+			return s, endedEarly(stage, err)
 		case <-ctx.Done():
 			return s, fmt.Errorf("%s not decided within a minute (last: stage %s, status %s, error %v)", stage, s.Stage, s.Status, err)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// endedEarly says why a claim ended before stage was decided: the error type
+// and message its workflow failed with, as the worker reported them.
+func endedEarly(stage policy.Stage, err error) error {
+	if err == nil {
+		return fmt.Errorf("the claim's workflow completed before %s was decided", stage)
+	}
+	if t := claimclient.ErrorType(err); t != "" {
+		return fmt.Errorf("the claim's workflow failed before %s was decided: %s: %s", stage, t, claimclient.Message(err))
+	}
+	return fmt.Errorf("the claim's workflow ended before %s was decided: %w", stage, err)
 }
 
 // stageOrder sorts scope labels by stage, then by name.

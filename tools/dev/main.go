@@ -86,6 +86,7 @@ type flags struct {
 	directory string
 	groups    string
 	policy    string
+	owner     string
 	parallel  int
 }
 
@@ -102,6 +103,7 @@ func newFlags(out io.Writer) *flags {
 	f.fs.StringVar(&f.directory, "directory", "examples/directory.yaml", "directory file to load")
 	f.fs.StringVar(&f.groups, "groups", "examples/groups.yaml", "reassignment groups file, applied as the first user allowed to edit groups (empty: none)")
 	f.fs.StringVar(&f.policy, "policy", "examples/policy.yaml", "policy file")
+	f.fs.StringVar(&f.owner, "owner", "", "owner of the demo's claims; must be in the directory (default: its first admin, else its first active user)")
 	f.fs.IntVar(&f.parallel, "parallel", 4, "claims in flight at once")
 	return f
 }
