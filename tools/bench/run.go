@@ -89,7 +89,7 @@ func (c *Config) Defaults() {
 		c.OrgSizes = []int{10, 1000, 10000, 100000}
 	}
 	if c.Window == 0 {
-		c.Window = 2 * time.Second
+		c.Window = 5 * time.Second
 	}
 	if len(c.Callers) == 0 {
 		c.Callers = []int{ContentionCallers}

@@ -298,7 +298,7 @@ func TestTimerRowsJudgeTheMedianSpanOverEnoughPairs(t *testing.T) {
 				r.DeadlineGap = append(r.DeadlineGap, -rng.Float64())
 			}
 			r.Span, r.SleepSpan = append(r.Span, span), append(r.SleepSpan, sleep)
-			r.Late, r.SleepLate = append(r.Late, late), append(r.SleepLate, sleepLate)
+			r.LateFire, r.SleepLateFire = append(r.LateFire, late), append(r.SleepLateFire, sleepLate)
 		}
 		return r
 	}

@@ -42,7 +42,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&cfg.Rounds, "rounds", 3, "throughput rounds")
 	fs.IntVar(&cfg.Timers, "timers", 2000, "timer pairs (a claim and its sleep-only twin with the same deadline) for the timer figure; its target needs 2000")
 	fs.IntVar(&cfg.TimerWave, "timer-wave", 250, "timer pairs started in one wave; each wave drains before the next")
-	fs.DurationVar(&cfg.Window, "window", 0, "claim window for the timer figure (default 2s)")
+	fs.DurationVar(&cfg.Window, "window", 0, "claim window for the timer figure (default 5s: a twin must start before its claim's deadline)")
 	fs.IntVar(&cfg.Memory, "memory", 10000, "open claims for the memory figure")
 	fs.IntVar(&cfg.MemStep, "memory-step", 1000, "sample memory every this many claims")
 	fs.IntVar(&cfg.Cache, "cache", 5000, "sticky workflow cache of both memory workers (run --memory past it)")

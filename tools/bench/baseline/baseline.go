@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 )
@@ -70,15 +71,20 @@ func Claim(ctx workflow.Context, stages int) error {
 
 func noop(context.Context) error { return nil }
 
+// DeadlinePassed is the error type SleepUntil fails with when it starts after
+// its deadline.
+const DeadlinePassed = "DeadlinePassed"
+
 // SleepUntil is the timer baseline: a workflow that sleeps until deadline, a
 // wall-clock time, and ends. Its timer's length is worked out from the
 // workflow's own clock as the timer starts, so a twin started after a claim's
-// timer fires at that claim's deadline. A deadline already passed fails it:
-// the pair would not share a deadline.
+// timer fires at that claim's deadline. A deadline already passed fails it
+// with DeadlinePassed, starting no timer: the pair would not share one.
 func SleepUntil(ctx workflow.Context, deadline time.Time) error {
 	d := deadline.Sub(workflow.Now(ctx))
 	if d <= 0 {
-		return fmt.Errorf("sleep until %s: already %s past it at the start", deadline.Format(time.RFC3339Nano), -d)
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("sleep until %s: already %s past it at the start",
+			deadline.Format(time.RFC3339Nano), -d), DeadlinePassed, nil)
 	}
 	return workflow.Sleep(ctx, d)
 }
