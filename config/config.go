@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -34,7 +35,7 @@ type Config struct {
 	RegisterSearchAttributes bool `yaml:"register_search_attributes" env:"BATON_REGISTER_SEARCH_ATTRIBUTES" default:"false" doc:"add missing Baton search attributes at start (needs operator rights); otherwise the worker refuses to start without them"`
 	// PolicyFile is the assignment policy; empty means the source's defaults
 	// (assignments disabled, manual).
-	PolicyFile string `yaml:"policy_file" env:"BATON_POLICY_FILE" doc:"policy file (YAML or JSON); empty: enableClaimAssignments false, manual"`
+	PolicyFile string `yaml:"policy_file" env:"BATON_POLICY_FILE" doc:"policy file (YAML or JSON), relative to the directory the process starts in; empty: enableClaimAssignments false, manual"`
 	// ProductModule selects a built-in product module; custom modules are provided
 	// through fx (see the README).
 	ProductModule string `yaml:"product_module" env:"BATON_PRODUCT_MODULE" doc:"built-in product module for product_module stages: empty or roles_by_stage"`
@@ -132,6 +133,17 @@ func Load(file string, getenv func(string) string) (Config, error) {
 	}
 	if strings.EqualFold(c.MetricsAddress, "off") {
 		c.MetricsAddress = "" // an environment variable cannot be set to empty to disable it
+	}
+	// A relative policy file means the one in the directory the process was
+	// started from. Made absolute here, it stays that file for every
+	// component and child process it is handed to, whatever directory they
+	// work in.
+	if c.PolicyFile != "" && !filepath.IsAbs(c.PolicyFile) {
+		abs, err := filepath.Abs(c.PolicyFile)
+		if err != nil {
+			return c, fmt.Errorf("config policy_file (BATON_POLICY_FILE): %w", err)
+		}
+		c.PolicyFile = abs
 	}
 	return c, c.Validate()
 }

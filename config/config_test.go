@@ -22,6 +22,32 @@ func TestLoadLayers(t *testing.T) {
 	require.Equal(t, "127.0.0.1:7233", c.TemporalAddress)
 }
 
+// A relative policy file, from the file or the environment, is the one in the
+// directory the process started in, and is handed on as an absolute path, so
+// a component or child process working elsewhere reads the same file.
+func TestRelativePolicyFileIsResolvedWhereTheProcessStarted(t *testing.T) {
+	t.Parallel()
+	wd, err := os.Getwd()
+	require.NoError(t, err)
+	file := filepath.Join(t.TempDir(), "baton.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("policy_file: policies/claims.yaml\n"), 0o600))
+	c, err := Load(file, func(string) string { return "" })
+	require.NoError(t, err)
+	require.Equal(t, filepath.Join(wd, "policies", "claims.yaml"), c.PolicyFile)
+
+	c, err = Load("", func(k string) string { return map[string]string{"BATON_POLICY_FILE": "../p.yaml"}[k] })
+	require.NoError(t, err)
+	require.Equal(t, filepath.Join(filepath.Dir(wd), "p.yaml"), c.PolicyFile)
+
+	c, err = Load("", func(k string) string { return map[string]string{"BATON_POLICY_FILE": "/etc/baton/policy.yaml"}[k] })
+	require.NoError(t, err)
+	require.Equal(t, "/etc/baton/policy.yaml", c.PolicyFile, "an absolute path is kept as it is")
+
+	c, err = Load("", func(string) string { return "" })
+	require.NoError(t, err)
+	require.Empty(t, c.PolicyFile, "no policy file stays none")
+}
+
 func TestLoadErrors(t *testing.T) {
 	t.Parallel()
 	file := filepath.Join(t.TempDir(), "baton.yaml")

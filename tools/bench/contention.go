@@ -3,7 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -11,21 +11,8 @@ import (
 
 	"github.com/batonhq/baton/activities"
 	"github.com/batonhq/baton/policy"
-	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
 )
-
-// ContentionRow is figure 3 at one level of concurrency: round-robin decisions
-// per second when every caller wants the same team's cursor, against the same
-// number of decisions spread over Teams teams.
-type ContentionRow struct {
-	Callers     int
-	Connections int // the pool's size: one connection per caller
-	Decisions   int
-	OneTeam     float64 // decisions per second
-	Spread      float64
-	TurnCheck
-}
 
 // TurnCheck is what can go wrong with turns under contention, each counted on
 // its own so one cannot hide another. The ledger's primary key already makes a
@@ -47,55 +34,6 @@ func (t TurnCheck) String() string {
 	return fmt.Sprintf("mismatched %d, missing %d, skipped %d", t.Mismatched, t.Missing, t.Skips)
 }
 
-// contentionDecisions is how many decisions each measurement makes: a multiple
-// of 7 users × 64 teams, so an exactly even share is a whole number everywhere.
-const contentionDecisions = 7 * Teams * 2
-
-// Contention measures ResolveAssignment, the real activity with its real
-// transaction, called directly by callers goroutines. Every eighth decision is
-// asked twice at once, as a retried activity would be, and must come back the
-// same without moving the cursor again.
-func (s *Stack) Contention(ctx context.Context, callers []int) ([]ContentionRow, error) {
-	var rows []ContentionRow
-	for _, c := range callers {
-		// As many connections as callers: a smaller pool would queue callers in
-		// the pool instead of at the turn's row lock, and measure the pool.
-		pool, err := store.NewPool(ctx, withPoolSize(s.URL, c))
-		if err != nil {
-			return nil, err
-		}
-		acts := activities.New(store.New(pool), mustPolicy("bench-teams.yaml", teamsPolicy()), nil, "", s.Log)
-		row := ContentionRow{Callers: c, Connections: int(pool.Config().MaxConns), Decisions: contentionDecisions}
-		for _, spreadOut := range []bool{false, true} {
-			prefix := fmt.Sprintf("contention-%d-%t", c, spreadOut)
-			team := func(i int) string {
-				if spreadOut {
-					return teamID(i % Teams)
-				}
-				return teamID(0)
-			}
-			rate, check, err := s.decideMany(ctx, acts, prefix, c, team)
-			if err != nil {
-				pool.Close()
-				return nil, err
-			}
-			if check.Skips, err = s.skips(ctx, prefix, spreadOut); err != nil {
-				pool.Close()
-				return nil, err
-			}
-			row.TurnCheck = row.TurnCheck.add(check)
-			if spreadOut {
-				row.Spread = rate
-			} else {
-				row.OneTeam = rate
-			}
-		}
-		pool.Close()
-		rows = append(rows, row)
-	}
-	return rows, nil
-}
-
 // withPoolSize sets pool_max_conns in a PostgreSQL URL.
 func withPoolSize(url string, n int) string {
 	sep := "?"
@@ -105,57 +43,9 @@ func withPoolSize(url string, n int) string {
 	return fmt.Sprintf("%s%spool_max_conns=%d", url, sep, n)
 }
 
-// decideMany makes contentionDecisions decisions with callers goroutines and
-// returns the rate, the retries answered differently and the decisions with
-// no ledger row.
-func (s *Stack) decideMany(ctx context.Context, acts *activities.Activities, prefix string, callers int,
-	team func(int) string) (float64, TurnCheck, error) {
-	var next atomic.Int64
-	var mismatched atomic.Int64
-	errs := make(chan error, callers)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range callers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= contentionDecisions {
-					return
-				}
-				in := workflows.ResolveAssignmentInput{
-					WorkflowID: fmt.Sprintf("%s-%04d", prefix, i), Stage: policy.StageCapture, Seq: 1, At: time.Now(),
-					Claim: policy.Claim{ID: fmt.Sprintf("%s-%04d", prefix, i), Data: map[string]string{"team": team(i)}},
-				}
-				d, err := s.resolveMaybeTwice(ctx, acts, in, i%8 == 0, &mismatched)
-				if err == nil && d.Assignee == "" {
-					err = fmt.Errorf("%s: nobody assigned: %s", in.WorkflowID, d.Reason)
-				}
-				if err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	close(errs)
-	if err := <-errs; err != nil {
-		return 0, TurnCheck{}, err
-	}
-	var rows int
-	if err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM decisions WHERE workflow_id LIKE $1 || '-%'`, prefix).Scan(&rows); err != nil {
-		return 0, TurnCheck{}, err
-	}
-	check := TurnCheck{Mismatched: int(mismatched.Load()), Missing: max(0, contentionDecisions-rows)}
-	return float64(contentionDecisions) / elapsed.Seconds(), check, nil
-}
-
 // resolveMaybeTwice runs the activity, and with twice a second copy at the same
 // time; both must return the same assignee.
-func (s *Stack) resolveMaybeTwice(ctx context.Context, acts *activities.Activities, in workflows.ResolveAssignmentInput,
+func resolveMaybeTwice(ctx context.Context, acts *activities.Activities, in workflows.ResolveAssignmentInput,
 	twice bool, mismatched *atomic.Int64) (policy.Decision, error) {
 	if !twice {
 		return acts.ResolveAssignment(ctx, in)
@@ -179,104 +69,177 @@ func (s *Stack) resolveMaybeTwice(ctx context.Context, acts *activities.Activiti
 	return d[0], nil
 }
 
-// skips counts turns lost in a measurement: per team, how far each user falls
-// short of an exactly even share.
-func (s *Stack) skips(ctx context.Context, prefix string, spreadOut bool) (int, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT claim_id, assignee FROM decisions WHERE workflow_id LIKE $1 || '-%'`, prefix)
+// ContentionRow is figure 3 at one number of callers, spread over worker
+// processes as a deployment's workers would be: round-robin decisions per
+// second when every claim goes to one busy team, against the same decisions
+// over Teams teams and against a bare one-row commit loop at the same
+// concurrency, each repeated, the three interleaved in every repetition.
+type ContentionRow struct {
+	Callers, Procs int
+	Rules          int
+	Window         time.Duration
+	// Busy, Spread and Bare are the decisions (commits, for Bare) per second
+	// of each repetition.
+	Busy, Spread, Bare Sample
+	// BusyN, SpreadN and BareN are the decisions (commits) finished inside
+	// the windows, over every repetition.
+	BusyN, SpreadN, BareN int
+	// Outbox is the e-mails the busy team's decisions queued, one each of
+	// its Decided ledger rows (warm-ups aside).
+	Outbox, Decided int
+	// BusyCheck and SpreadCheck audit the turns of each, over every
+	// repetition; every count must be 0.
+	BusyCheck, SpreadCheck TurnCheck
+	// BareLost are commits a process reported that the row's counter lacks,
+	// or has beyond them; must be 0.
+	BareLost int
+}
+
+// contentionProcs is how many decide-load processes share the callers, and
+// ContentionCallers the callers figure 3's targets are set at.
+const (
+	contentionProcs   = 2
+	ContentionCallers = 64
+)
+
+// The three measurements of a repetition.
+const (
+	modeBusy   = "busy"
+	modeSpread = "spread"
+	modeBare   = "bare"
+)
+
+// Contention measures figure 3 at each number of callers with devBin's
+// decide-load processes, reps repetitions of window each.
+func (s *Stack) Contention(ctx context.Context, devBin string, callers []int, reps int, window time.Duration) ([]ContentionRow, error) {
+	policyFile, err := s.WritePolicy("bench-contention.yaml", contentionPolicy())
 	if err != nil {
-		return 0, err
+		return nil, err
+	}
+	if _, err := s.Pool.Exec(ctx, "CREATE TABLE IF NOT EXISTS "+BareTable+" (id int PRIMARY KEY, n bigint NOT NULL)"); err != nil {
+		return nil, err
+	}
+	var rows []ContentionRow
+	for _, c := range callers {
+		row := ContentionRow{Callers: c, Procs: min(contentionProcs, c), Rules: contentionRules, Window: window}
+		for rep := range reps {
+			for _, mode := range []string{modeBusy, modeSpread, modeBare} {
+				if err := s.contentionRun(ctx, devBin, policyFile, &row, mode, fmt.Sprintf("c%d-%s-r%02d", c, mode, rep)); err != nil {
+					return rows, fmt.Errorf("%d callers, %s, repetition %d: %w", c, mode, rep+1, err)
+				}
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// contentionRun is one measurement: the processes started, warmed up,
+// released together, and what they did audited.
+func (s *Stack) contentionRun(ctx context.Context, devBin, policyFile string, row *ContentionRow, mode, prefix string) error {
+	if mode == modeBare {
+		if _, err := s.Pool.Exec(ctx, "DELETE FROM "+BareTable+"; INSERT INTO "+BareTable+" VALUES (1, 0)"); err != nil {
+			return err
+		}
+	}
+	var args [][]string
+	for k := range row.Procs {
+		a := []string{"--prefix", fmt.Sprintf("%s-p%d", prefix, k), "--callers", fmt.Sprint(row.Callers/row.Procs + btoi(k < row.Callers%row.Procs)),
+			"--duration", row.Window.String()}
+		switch mode {
+		case modeBare:
+			a = append(a, "--bare")
+		case modeBusy:
+			a = append(a, "--policy", policyFile, "--teams", "1", "--email")
+		case modeSpread:
+			a = append(a, "--policy", policyFile, "--teams", fmt.Sprint(Teams), "--email")
+		}
+		args = append(args, a)
+	}
+	results, err := s.loadProcs(ctx, devBin, args, row.Window)
+	if err != nil {
+		return err
+	}
+	var within, asked, warm, mismatched int
+	for _, r := range results {
+		within, asked, warm, mismatched = within+r.Within, asked+r.Asked, warm+r.Warmup, mismatched+r.Mismatched
+	}
+	rate := []float64{float64(within) / row.Window.Seconds()}
+	switch mode {
+	case modeBare:
+		row.Bare, row.BareN = append(row.Bare, rate), row.BareN+within
+		var n int
+		if err := s.Pool.QueryRow(ctx, "SELECT n FROM "+BareTable+" WHERE id = 1").Scan(&n); err != nil {
+			return err
+		}
+		row.BareLost += abs(n - (asked + warm))
+		return nil
+	case modeBusy:
+		row.Busy, row.BusyN = append(row.Busy, rate), row.BusyN+within
+	case modeSpread:
+		row.Spread, row.SpreadN = append(row.Spread, rate), row.SpreadN+within
+	}
+	teams := map[string]int{modeBusy: 1, modeSpread: Teams}[mode]
+	check, decided, outbox, err := s.contentionAudit(ctx, prefix, teams, asked, mismatched)
+	if err != nil {
+		return err
+	}
+	if mode == modeBusy {
+		row.BusyCheck, row.Outbox, row.Decided = row.BusyCheck.add(check), row.Outbox+outbox, row.Decided+decided
+	} else {
+		row.SpreadCheck = row.SpreadCheck.add(check)
+	}
+	return nil
+}
+
+// contentionAudit checks one measurement's decisions (ids prefix-p<k>-<n>):
+// decisions asked with no ledger row, retries answered differently, and, per
+// team, turns short of or beyond an exactly even share of that team's
+// decisions; and counts the decisions recorded and the e-mails they queued.
+func (s *Stack) contentionAudit(ctx context.Context, prefix string, teams, asked, mismatched int) (_ TurnCheck, decided, outbox int, _ error) {
+	rows, err := s.Pool.Query(ctx, `SELECT workflow_id, assignee FROM decisions WHERE workflow_id LIKE $1 || '-%'`, prefix)
+	if err != nil {
+		return TurnCheck{}, 0, 0, err
 	}
 	defer rows.Close()
-	counts := map[string]map[string]int{} // team → user → decisions
-	var i int
+	counts := map[int]map[string]int{} // team → user → decisions
+	total := 0
 	for rows.Next() {
-		var claim, assignee string
-		if err := rows.Scan(&claim, &assignee); err != nil {
-			return 0, err
+		var id, assignee string
+		if err := rows.Scan(&id, &assignee); err != nil {
+			return TurnCheck{}, 0, 0, err
 		}
-		if _, err := fmt.Sscanf(claim[len(prefix)+1:], "%d", &i); err != nil {
-			return 0, err
+		n, err := strconv.Atoi(id[strings.LastIndex(id, "-")+1:])
+		if err != nil {
+			return TurnCheck{}, 0, 0, fmt.Errorf("decision %s: %w", id, err)
 		}
-		team := teamID(0)
-		if spreadOut {
-			team = teamID(i % Teams)
+		t := n % teams
+		if counts[t] == nil {
+			counts[t] = map[string]int{}
 		}
-		if counts[team] == nil {
-			counts[team] = map[string]int{}
-		}
-		counts[team][assignee]++
+		counts[t][assignee]++
+		total++
 	}
 	if err := rows.Err(); err != nil {
-		return 0, err
+		return TurnCheck{}, 0, 0, err
 	}
-	teams := 1
-	if spreadOut {
-		teams = Teams
+	check := TurnCheck{Mismatched: mismatched, Missing: max(0, asked-total)}
+	for _, c := range counts {
+		sum := 0
+		for _, n := range c {
+			sum += n
+		}
+		check.Skips += ShareShortfall(c, len(Users), sum)
 	}
-	skipped := 0
-	for t := range teams {
-		skipped += ShareShortfall(counts[teamID(t)], len(Users), contentionDecisions/teams)
-	}
-	return skipped, nil
+	err = s.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE workflow_id LIKE $1 || '-%'`, prefix).Scan(&outbox)
+	return check, total, outbox, err
 }
 
-// FairnessRow is figure 4 for one burst: max − min assignments per user.
-type FairnessRow struct {
-	Burst     int
-	Baton     int
-	Modulus   int
-	Random    int
-	BatonUses map[string]int
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
-// Fairness sends bursts of simultaneous claims at round robin through the real
-// activity and database, and the same bursts through 001's timestamp modulus
-// (each claim picks with the clock at the moment it arrives) and a seeded random
-// pick.
-func (s *Stack) Fairness(ctx context.Context, bursts []int) ([]FairnessRow, error) {
-	acts := activities.New(s.Store, mustPolicy("bench-rr.yaml", roundRobinPolicy), nil, "", s.Log)
-	eligible := make([]policy.User, len(Users))
-	for i, u := range Users {
-		eligible[i] = policy.User{ID: u, Active: true}
-	}
-	var out []FairnessRow
-	for _, b := range bursts {
-		row := FairnessRow{Burst: b, BatonUses: map[string]int{}}
-		var mu sync.Mutex
-		modulus := map[string]int{}
-		var wg sync.WaitGroup
-		var first error
-		gate := make(chan struct{})
-		for i := range b {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-gate
-				u, _ := policy.TimestampModulus(eligible, time.Now().UnixMilli())
-				id := fmt.Sprintf("fair-%d-%04d", b, i)
-				d, err := acts.ResolveAssignment(ctx, workflows.ResolveAssignmentInput{
-					WorkflowID: id, Stage: policy.StageCapture, Seq: 1, At: time.Now(), Claim: policy.Claim{ID: id}})
-				mu.Lock()
-				defer mu.Unlock()
-				modulus[u.ID]++
-				if err != nil && first == nil {
-					first = err
-				}
-				row.BatonUses[d.Assignee]++
-			}()
-		}
-		close(gate)
-		wg.Wait()
-		if first != nil {
-			return nil, first
-		}
-		rng := rand.New(rand.NewPCG(42, uint64(b)))
-		random := map[string]int{}
-		for range b {
-			random[Users[rng.IntN(len(Users))]]++
-		}
-		row.Baton, row.Modulus, row.Random = spread(row.BatonUses, Users), spread(modulus, Users), spread(random, Users)
-		out = append(out, row)
-	}
-	return out, nil
-}
+func abs(n int) int { return max(n, -n) }

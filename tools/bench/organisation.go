@@ -33,6 +33,8 @@ type OrgRow struct {
 	// DecisionP50 and DecisionP99 time ResolveAssignment, the real activity on
 	// real PostgreSQL, one decision at a time.
 	DecisionP50, DecisionP99 time.Duration
+	// Latency is every decision's time in milliseconds, for the intervals.
+	Latency []float64
 	// RSSPerThousand is the worker binary's resident-memory growth per 1,000 open
 	// claims, over OpenClaims (0: not measured).
 	RSSPerThousand float64
@@ -102,13 +104,14 @@ func (s *Stack) organisation(ctx context.Context, workerBin string, n, decisions
 		return row, err
 	}
 	row.DecisionP50, row.DecisionP99 = percentile(lat, 50), percentile(lat, 99)
+	row.Latency = Durations(lat)
 
 	var mismatched atomic.Int64
 	start := time.Now()
 	prefix := fmt.Sprintf("org%d-rr", n)
 	if err := decideConcurrently(ctx, decisions, OrgCallers, func(i int) error {
 		id := fmt.Sprintf("%s-%06d", prefix, i)
-		_, err := s.resolveMaybeTwice(ctx, acts, workflows.ResolveAssignmentInput{WorkflowID: id, Stage: policy.StageCapture, Seq: 1,
+		_, err := resolveMaybeTwice(ctx, acts, workflows.ResolveAssignmentInput{WorkflowID: id, Stage: policy.StageCapture, Seq: 1,
 			At: time.Now(), Claim: policy.Claim{ID: id}}, i%8 == 0, &mismatched)
 		return err
 	}); err != nil {

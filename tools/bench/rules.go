@@ -40,8 +40,10 @@ type RulesResult struct {
 	DecisionBytesPerRun     int64
 }
 
-// Timing is one function's ns per operation over a figure's rounds.
+// Timing is one function's ns per operation over a figure's rounds: each
+// round's, for the interval, and the best and worst.
 type Timing struct {
+	Rounds      []float64
 	Best, Worst float64
 	N           int   // operations in the best round
 	Allocs      int64 // per operation, in the best round
@@ -49,6 +51,7 @@ type Timing struct {
 
 func (t *Timing) add(res testing.BenchmarkResult) {
 	ns := float64(res.T.Nanoseconds()) / float64(res.N)
+	t.Rounds = append(t.Rounds, ns)
 	if t.N == 0 || ns < t.Best {
 		t.Best, t.N, t.Allocs = ns, res.N, res.AllocsPerOp()
 	}
@@ -82,7 +85,7 @@ func thousands(n int) string {
 // Rules runs the same fixtures as go test -bench BenchmarkRuleEvaluation. Each
 // round measures every function once, the engine and its hand-written
 // baseline one after the other, so a noisy neighbour slows both rather than
-// deciding a ratio; the best round counts.
+// deciding a ratio; the rounds are paired for the ratio's interval.
 func Rules(rounds int) (RulesResult, error) {
 	r := RulesResult{Rules: policybench.RuleCount, Users: policybench.UserCount, Rounds: rounds}
 	rules := policybench.Rules(policybench.RuleCount)
@@ -193,4 +196,13 @@ func Rules(rounds int) (RulesResult, error) {
 	r.DecisionNs = float64(decision.T.Nanoseconds()) / float64(decision.N)
 	r.DecisionAllocs, r.DecisionBytesPerRun = decision.AllocsPerOp(), decision.AllocedBytesPerOp()
 	return r, failed
+}
+
+// rounds is one value a repetition, as a Sample.
+func rounds(vs []float64) Sample {
+	s := make(Sample, len(vs))
+	for i, v := range vs {
+		s[i] = []float64{v}
+	}
+	return s
 }

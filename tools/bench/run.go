@@ -9,22 +9,30 @@ import (
 	"time"
 )
 
-// Config sizes a benchmark run. The defaults are the issue's: 500 timer claims
-// with a 1 s window, 10,000 open claims for memory, bursts of 10, 100 and 1,000.
+// Config sizes a benchmark run. The defaults are the issue's: 2,000 timer
+// pairs, 10,000 open claims for memory, bursts of 10, 100 and 1,000.
 type Config struct {
 	DataDir    string        // embedded server state and logs; a temporary directory is fine
 	WorkerBin  string        // Baton's worker binary, for the memory and two-worker figures
+	DevBin     string        // bin/dev, whose decide-load command figure 3 runs in processes of their own
 	NoopBin    string        // the no-op worker binary (tools/noopworker), for the memory figure
 	FlowWindow time.Duration // length of one throughput round
 	Parallel   int           // claims of each kind in flight at once
 	Rounds     int           // throughput rounds
-	Callers    []int
-	Bursts     []int
-	// TimerLoads are the claims each timer measurement starts at once.
-	TimerLoads []int
-	Window     time.Duration
-	Memory     int // open claims for the memory figure
-	MemStep    int
+	// Callers are figure 3's numbers of callers, each split over two
+	// decide-load processes; ContentionReps its repetitions of
+	// ContentionWindow each.
+	Callers          []int
+	ContentionReps   int
+	ContentionWindow time.Duration
+	Bursts           []int
+	// Timers are figure 6's pairs (a claim and its sleep-only twin), run in
+	// waves of TimerWave pairs; Window is the claim window each waits.
+	Timers    int
+	TimerWave int
+	Window    time.Duration
+	Memory    int // open claims for the memory figure
+	MemStep   int
 	// Cache is both memory workers' sticky workflow cache; Memory should be
 	// past it, so the figure shows what a worker holds once it must evict.
 	Cache     int
@@ -67,9 +75,12 @@ func (c *Config) Defaults() {
 	def(&c.MemStep, 1000)
 	def(&c.Cache, 5000)
 	def(&c.Shards, 4)
-	if len(c.TimerLoads) == 0 {
-		c.TimerLoads = []int{100, 500}
+	def(&c.ContentionReps, 5)
+	if c.ContentionWindow == 0 {
+		c.ContentionWindow = 4 * time.Second
 	}
+	def(&c.Timers, 2000)
+	def(&c.TimerWave, 250)
 	def(&c.TwoClaims, 140)
 	def(&c.OrgDecisions, 640)
 	def(&c.WorkloadDecisions, 640)
@@ -78,10 +89,10 @@ func (c *Config) Defaults() {
 		c.OrgSizes = []int{10, 1000, 10000, 100000}
 	}
 	if c.Window == 0 {
-		c.Window = time.Second
+		c.Window = 5 * time.Second
 	}
 	if len(c.Callers) == 0 {
-		c.Callers = []int{1, 4, 16, 64}
+		c.Callers = []int{ContentionCallers}
 	}
 	if len(c.Bursts) == 0 {
 		c.Bursts = []int{10, 100, 1000}
@@ -98,7 +109,7 @@ type Results struct {
 	Took       time.Duration
 	Flow       FlowResult
 	FlowPG     FlowResult // the same on Temporal persisted to PostgreSQL
-	Timers     []TimerResult
+	Timers     TimerResult
 	Contention []ContentionRow
 	Fairness   []FairnessRow
 	Rules      RulesResult
@@ -165,21 +176,15 @@ func runOnSQLite(ctx context.Context, cfg Config, res *Results, want func(string
 		f         func() error
 	}{
 		{"fairness", "fairness bursts", func() (err error) { res.Fairness, err = s.Fairness(ctx, cfg.Bursts); return }},
-		{"contention", "cursor contention", func() (err error) { res.Contention, err = s.Contention(ctx, cfg.Callers); return }},
+		{"contention", "cursor contention", func() (err error) {
+			res.Contention, err = s.Contention(ctx, cfg.DevBin, cfg.Callers, cfg.ContentionReps, cfg.ContentionWindow)
+			return
+		}},
 		{"flow", "throughput and stage latency", func() (err error) {
 			res.Flow, err = s.Flow(ctx, cfg.FlowWindow, cfg.Parallel, cfg.Rounds)
 			return
 		}},
-		{"timers", "timers", func() error {
-			for _, n := range cfg.TimerLoads {
-				t, err := s.Timers(ctx, n, cfg.Window)
-				if err != nil {
-					return err
-				}
-				res.Timers = append(res.Timers, t)
-			}
-			return nil
-		}},
+		{"timers", "timers", func() (err error) { res.Timers, err = s.Timers(ctx, cfg.Timers, cfg.TimerWave, cfg.Window); return }},
 		{"two", "two worker processes", func() (err error) { res.Two, err = s.TwoWorkers(ctx, cfg.WorkerBin, cfg.TwoClaims); return }},
 		{"memory", "worker memory", func() (err error) {
 			res.Memory, err = s.Memory(ctx, cfg.WorkerBin, cfg.NoopBin, cfg.Memory, cfg.MemStep, cfg.Cache)

@@ -158,9 +158,12 @@ func StartStackWith(ctx context.Context, cfg StackConfig) (_ *Stack, err error) 
 	return s, nil
 }
 
-// findPostgres is pgfind's choice, or the run's own cluster when asked.
+// findPostgres is pgfind's choice (DATABASE_URL, else the local server, else
+// a private cluster), or the run's own cluster when asked.
 func findPostgres(ctx context.Context, cfg StackConfig) (pgfind.Result, error) {
-	opts := pgfind.Options{DataDir: filepath.Join(cfg.DataDir, "pg"), Logger: cfg.Log, Private: cfg.PrivatePostgres}
+	// DATABASE_URL is honoured as dev demo honours it, so two people on one
+	// machine can keep their runs in databases of their own.
+	opts := pgfind.Options{DatabaseURL: os.Getenv("DATABASE_URL"), DataDir: filepath.Join(cfg.DataDir, "pg"), Logger: cfg.Log, Private: cfg.PrivatePostgres}
 	if cfg.PrivatePostgres {
 		// The postgres user runs the private cluster and must reach its
 		// directory; a temporary directory is the caller's alone.

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -156,12 +157,18 @@ func TestTimersOfMatchesFiringsToTheirTimersByLength(t *testing.T) {
 	require.Equal(t, t0.Add(window+30*ms), got[0].fired)
 	require.True(t, got[1].fired.IsZero())
 
-	started, fired, ok := firstFired(events, window)
+	first, ok := firstFired(events, window)
 	require.True(t, ok)
-	require.Equal(t, t0, started)
-	require.Equal(t, window+30*ms, fired.Sub(started))
-	_, _, ok = firstFired(events[:1], window)
+	require.Equal(t, t0, first.started)
+	require.Equal(t, t0.Add(window), first.deadline(), "due at its start plus its length")
+	require.Equal(t, 30*ms, first.fired.Sub(first.deadline()), "fired 30 ms late")
+	_, ok = firstFired(events[:1], window)
 	require.False(t, ok, "a timer that never fired")
+
+	anyLength := timersOf(events, 0)
+	require.Len(t, anyLength, 3, "0 takes timers of every length, as a twin's computed one")
+	require.Equal(t, 5*time.Minute, anyLength[1].length)
+	require.Equal(t, t0.Add(6*time.Minute), anyLength[1].fired)
 }
 
 func TestLastCompletedFindsTheFallbackAfterTheTimer(t *testing.T) {
@@ -229,15 +236,84 @@ func TestReportNamesMissedTargets(t *testing.T) {
 // The method section is written from the parameters used, not fixed prose.
 func TestMethodFollowsTheParameters(t *testing.T) {
 	t.Parallel()
-	cfg := Config{Rounds: 2, FlowWindow: 7 * time.Second, Parallel: 3, TimerLoads: []int{50, 250}, Cache: 1234, Memory: 4321}
+	cfg := Config{Rounds: 2, FlowWindow: 7 * time.Second, Parallel: 3, Timers: 400, TimerWave: 100, Cache: 1234, Memory: 4321}
 	cfg.Defaults()
 	r := &Results{Config: cfg}
 	m := r.Method()
 	require.Contains(t, m, "3 claims of each in flight, for 2 windows of 7s")
-	require.Contains(t, m, "at each load (50,250 claims started at once)")
+	require.Contains(t, m, "6. **Timers**: 400 pairs, in waves of 100 pairs")
+	require.Contains(t, m, "a PCG seeded with 20261201")
 	require.Contains(t, m, "a sticky cache of 1234 claims")
 	require.Contains(t, m, "--flow-window 7s --rounds 2 --parallel 3")
 	cfg.Commit = "abc123"
 	r.Config = cfg
 	require.Contains(t, r.Markdown(), "at commit `abc123`")
+}
+
+// A throughput row carries its claims, rounds, spread and interval, and its
+// target is judged on the interval's lower bound: a mean of 0.92 whose worst
+// rounds reach down to 0.80 misses "≥ 0.85".
+func TestReportJudgesThroughputOnItsInterval(t *testing.T) {
+	t.Parallel()
+	r := &Results{Flow: FlowResult{Parallel: 8, Rounds: 3, Window: 60 * time.Second,
+		Baton:   FlowSide{Claims: 550, RoundRates: []float64{8, 9.5, 10}},
+		Stubbed: FlowSide{Claims: 600, RoundRates: []float64{10, 10, 10}},
+		Minimal: FlowSide{Claims: 600, RoundRates: []float64{10, 10, 10}}}}
+	rows := r.Rows()
+	got := rows[0]
+	require.Equal(t, "9.17", got.Baton)
+	require.InDelta(t, 0.917, got.Ratio, 0.001)
+	require.Equal(t, "550 / 600 claims", got.N)
+	require.Equal(t, 3, got.Reps)
+	require.Equal(t, "8.00–10.00 / 10.00–10.00 (range of 3 repetitions)", got.Spread)
+	require.InDelta(t, 0.8, got.Interval.Lo, 0.001, "the worst resample is every round the slowest")
+	require.Equal(t, "≥ 0.85 (lower bound)", got.Target)
+	require.False(t, got.Met, "the point estimate meets the target; the interval does not")
+	miss := Misses(rows)
+	require.Len(t, miss, 2)
+	require.Contains(t, miss[0], "(target ≥ 0.85 (lower bound); ratio 0.92, 95% interval 0.80–")
+	require.Equal(t, "2 stage start → assignee visible in the state query, p99 (target ≤ 1.3 (upper bound))", miss[1],
+		"no latencies, no interval: a target cannot be met on nothing")
+
+	var out strings.Builder
+	PrintTable(&out, rows)
+	require.Contains(t, out.String(), "95% interval")
+	require.Contains(t, out.String(), "550 / 600 claims")
+	require.Contains(t, r.Markdown(), "| figure | Baton | baseline | ratio | 95% interval | n | reps | spread | target |")
+}
+
+// Figure 6's target is the median span's upper bound, and only over at least
+// MinTimerPairs pairs; lateness is printed with no ratio and no target.
+func TestTimerRowsJudgeTheMedianSpanOverEnoughPairs(t *testing.T) {
+	t.Parallel()
+	timers := func(waves, per int, slower float64) TimerResult {
+		rng := rand.New(rand.NewPCG(3, 4))
+		r := TimerResult{Pairs: waves * per, Wave: per, Window: 2 * time.Second}
+		for range waves {
+			var span, sleep, late, sleepLate []float64
+			for range per {
+				base := 5 + rng.ExpFloat64()*5
+				span, sleep = append(span, base*slower+rng.Float64()), append(sleep, base+rng.Float64())
+				late, sleepLate = append(late, rng.Float64()), append(sleepLate, rng.Float64())
+				r.DeadlineGap = append(r.DeadlineGap, -rng.Float64())
+			}
+			r.Span, r.SleepSpan = append(r.Span, span), append(r.SleepSpan, sleep)
+			r.LateFire, r.SleepLateFire = append(r.LateFire, late), append(r.SleepLateFire, sleepLate)
+		}
+		return r
+	}
+	rows := (&Results{Timers: timers(8, 250, 1.05)}).Rows()
+	require.Len(t, rows, 5)
+	require.Equal(t, "≤ 1.2 (upper bound), n ≥ 2000", rows[0].Target)
+	require.True(t, rows[0].Met, "1.05× with an interval well inside: %s", rows[0].Interval)
+	require.Equal(t, "2000 / 2000", rows[0].N)
+	require.Equal(t, 8, rows[0].Reps)
+	require.Empty(t, rows[1].Target, "p99 is context")
+	require.Zero(t, rows[2].Ratio, "lateness has no ratio")
+	require.Empty(t, rows[2].Target)
+
+	require.False(t, (&Results{Timers: timers(8, 250, 1.3)}).Rows()[0].Met, "1.3× misses")
+	few := (&Results{Timers: timers(2, 250, 1.05)}).Rows()[0]
+	require.True(t, AtMost(1.2).Met(few.Interval))
+	require.False(t, few.Met, "500 pairs are not the 2,000 the target is about")
 }

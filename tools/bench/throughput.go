@@ -42,6 +42,11 @@ type FlowSide struct {
 	// the stage's assignee.
 	P50, P99 time.Duration
 	Stages   int // latencies measured
+	// RoundRates are the claims per second of each round; Latency the stage
+	// latencies in milliseconds, by round: the samples the report's
+	// intervals and spreads are drawn from.
+	RoundRates []float64
+	Latency    Sample
 }
 
 // flowPoll is how often the throughput drivers ask the state query: the
@@ -91,6 +96,8 @@ func (s *Stack) Flow(ctx context.Context, window time.Duration, parallel, rounds
 				defer wg.Done()
 				n, l, err := runUntil(ctx, fmt.Sprintf("%s-%d", sd.name, round), deadline, parallel, sd.drive)
 				sd.out.Claims += n
+				sd.out.RoundRates = append(sd.out.RoundRates, float64(n)/window.Seconds())
+				sd.out.Latency = append(sd.out.Latency, Durations(l))
 				lat[i] = append(lat[i], l...)
 				errs[i] = err
 			}()

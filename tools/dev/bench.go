@@ -40,15 +40,17 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.DurationVar(&cfg.FlowWindow, "flow-window", 20*time.Second, "length of one throughput round (Baton and the no-op claim run side by side)")
 	fs.IntVar(&cfg.Parallel, "parallel", 8, "claims of each kind in flight at once")
 	fs.IntVar(&cfg.Rounds, "rounds", 3, "throughput rounds")
-	var timerLoads string
-	fs.StringVar(&timerLoads, "timer-loads", "100,500", "claims started at once for each timer measurement")
-	fs.DurationVar(&cfg.Window, "window", 0, "claim window for the timer figure (default 1s)")
+	fs.IntVar(&cfg.Timers, "timers", 2000, "timer pairs (a claim and its sleep-only twin with the same deadline) for the timer figure; its target needs 2000")
+	fs.IntVar(&cfg.TimerWave, "timer-wave", 250, "timer pairs started in one wave; each wave drains before the next")
+	fs.DurationVar(&cfg.Window, "window", 0, "claim window for the timer figure (default 5s: a twin must start before its claim's deadline)")
 	fs.IntVar(&cfg.Memory, "memory", 10000, "open claims for the memory figure")
 	fs.IntVar(&cfg.MemStep, "memory-step", 1000, "sample memory every this many claims")
 	fs.IntVar(&cfg.Cache, "cache", 5000, "sticky workflow cache of both memory workers (run --memory past it)")
 	fs.IntVar(&cfg.Shards, "shards", 4, "history shards of the PostgreSQL-backed Temporal server (flow-postgres)")
 	fs.IntVar(&cfg.TwoClaims, "two-claims", 140, "claims for the two-worker figure")
-	fs.StringVar(&callers, "callers", "1,4,16,64", "concurrent callers for cursor contention")
+	fs.StringVar(&callers, "callers", "64", "callers for turn contention, each number split over two decide-load processes (the targets are at 64; 1,4,16,64 shows the curve)")
+	fs.IntVar(&cfg.ContentionReps, "contention-reps", 5, "repetitions of turn contention's three measurements")
+	fs.DurationVar(&cfg.ContentionWindow, "contention-window", 4*time.Second, "length of each turn-contention measurement")
 	fs.StringVar(&bursts, "bursts", "10,100,1000", "burst sizes for fairness")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (server, workers and drivers) to this file")
 	fs.StringVar(&orgSizes, "org-sizes", "10,1000,10000,100000", "directory sizes for the organisation figure (the first is the baseline)")
@@ -76,9 +78,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "dev bench:", err)
 		return 2
 	}
-	if cfg.TimerLoads, err = ints("timer-loads", timerLoads); err != nil {
-		fmt.Fprintln(stderr, "dev bench:", err)
-		return 2
+	for name, v := range map[string]int{"timers": cfg.Timers, "timer-wave": cfg.TimerWave, "contention-reps": cfg.ContentionReps} {
+		if v < 1 {
+			fmt.Fprintf(stderr, "dev bench: --%s: %d is not a positive number\n", name, v)
+			return 2
+		}
 	}
 	for _, f := range cfg.Only {
 		if !slices.Contains(bench.Figures, f) {
@@ -94,6 +98,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if cfg.NoopBin, err = binary("bench", "noop-worker", cfg.NoopBin); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
+	}
+	// Figure 3 runs this program's decide-load command in processes of their
+	// own, as decisions run in workers.
+	if cfg.DevBin, err = os.Executable(); err != nil {
+		fmt.Fprintln(stderr, "dev bench:", err)
+		return 1
 	}
 	cfg.Commit = commit()
 	if cpuProfile != "" {
@@ -154,8 +164,8 @@ func commit() string {
 	return c
 }
 
-// prepareRun checks --worker, which is absolute from here on, and, when --data is
-// empty, makes a temporary data directory that cleanup removes. A non-zero code
+// prepareRun checks --worker, and makes it and --data absolute; when --data is
+// empty, it makes a temporary data directory that cleanup removes. A non-zero code
 // is the exit code; the error is already printed.
 func prepareRun(cmd string, worker, data *string, stderr io.Writer) (cleanup func(), code int) {
 	abs, err := filepath.Abs(*worker)
@@ -168,6 +178,12 @@ func prepareRun(cmd string, worker, data *string, stderr io.Writer) (cleanup fun
 	}
 	*worker = abs
 	if *data != "" {
+		// Absolute from here on: worker processes and the Temporal server
+		// are handed paths under it.
+		if *data, err = filepath.Abs(*data); err != nil {
+			fmt.Fprintf(stderr, "dev %s: --data: %v\n", cmd, err)
+			return nil, 2
+		}
 		return func() {}, 0
 	}
 	dir, err := os.MkdirTemp("", "baton-"+cmd+"-")

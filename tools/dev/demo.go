@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,9 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -27,15 +24,33 @@ import (
 	"github.com/batonhq/baton/temporalx"
 	"github.com/batonhq/baton/tools/devserver"
 	"github.com/batonhq/baton/tools/pgfind"
-	"github.com/batonhq/baton/workflows"
 )
 
 // demo brings the stack up, runs the claims, and tears it down in reverse.
 func demo(ctx context.Context, f *flags, out io.Writer, log *slog.Logger) error {
-	data, err := filepath.Abs(f.dataDir)
+	if err := f.absolute(); err != nil {
+		return err
+	}
+	// The files are read, and the claims' owner checked against the
+	// directory, before anything starts: a wrong path or a missing user fails
+	// at once, not deep inside the worker's start.
+	dir, err := policy.LoadDirectoryFile(f.directory)
+	if err != nil {
+		return fmt.Errorf("--directory: %w", err)
+	}
+	owner, err := demoOwner(dir, f.owner)
 	if err != nil {
 		return err
 	}
+	if _, err := policy.LoadPolicyFile(f.policy); err != nil {
+		return fmt.Errorf("--policy: %w", err)
+	}
+	if f.groups != "" {
+		if _, err := policy.LoadGroupsFile(f.groups); err != nil {
+			return fmt.Errorf("--groups: %w", err)
+		}
+	}
+	data := f.dataDir
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -82,7 +97,7 @@ func demo(ctx context.Context, f *flags, out io.Writer, log *slog.Logger) error 
 	}
 	defer pool.Close()
 	st := store.New(pool)
-	if err := loadDirectory(startCtx, st, f.directory, out); err != nil {
+	if err := loadDirectory(startCtx, st, dir, out); err != nil {
 		return err
 	}
 	if err := loadGroups(startCtx, st, f.groups, out); err != nil {
@@ -117,10 +132,11 @@ func demo(ctx context.Context, f *flags, out io.Writer, log *slog.Logger) error 
 	if cfg.MetricsAddress != "" {
 		fmt.Fprintf(out, "Metrics      http://%s/metrics\n", cfg.MetricsAddress)
 	}
-	fmt.Fprintf(out, "Policy       %s\n\n", f.policy)
+	fmt.Fprintf(out, "Policy       %s\n", f.policy)
+	fmt.Fprintf(out, "Owner        %s (of the demo's claims; --owner picks another)\n\n", owner)
 
 	if f.claims > 0 {
-		if err := runClaims(ctx, claims, f, out); err != nil {
+		if err := runClaims(ctx, claims, f, owner, out); err != nil {
 			return err
 		}
 	}
@@ -132,11 +148,26 @@ func demo(ctx context.Context, f *flags, out io.Writer, log *slog.Logger) error 
 	return nil
 }
 
-func loadDirectory(ctx context.Context, st *store.Store, file string, out io.Writer) error {
-	d, err := policy.LoadDirectoryFile(file)
-	if err != nil {
-		return err
+// absolute resolves the file and directory flags against this process's
+// working directory, once, so every component handed one (the worker's
+// policy loader, the stored groups file's name, the Temporal server's and
+// PostgreSQL's data directories) gets the file that was meant, whatever
+// directory it works in.
+func (f *flags) absolute() error {
+	for _, p := range []*string{&f.dataDir, &f.directory, &f.groups, &f.policy} {
+		if *p == "" || filepath.IsAbs(*p) {
+			continue
+		}
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return err
+		}
+		*p = abs
 	}
+	return nil
+}
+
+func loadDirectory(ctx context.Context, st *store.Store, d *policy.Directory, out io.Writer) error {
 	if _, err := store.Migrate(ctx, st.Pool(), nil); err != nil {
 		return err
 	}
@@ -144,8 +175,35 @@ func loadDirectory(ctx context.Context, st *store.Store, file string, out io.Wri
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "Directory    %d users, %d teams from %s\n", sum.Users, sum.Teams, file)
+	fmt.Fprintf(out, "Directory    %d users, %d teams from %s\n", sum.Users, sum.Teams, d.File)
 	return nil
+}
+
+// demoOwner is who owns the demo's claims: want, when set, which must be in
+// the directory; otherwise the directory's first admin, else its first
+// active user. A claim whose owner is not in the directory is refused at its
+// start, so the choice is checked here, once, naming the file.
+func demoOwner(d *policy.Directory, want string) (string, error) {
+	first := ""
+	for _, u := range d.Users {
+		switch {
+		case want != "":
+			if u.ID == want {
+				return want, nil
+			}
+		case u.IsAdmin():
+			return u.ID, nil
+		case first == "" && u.Active:
+			first = u.ID
+		}
+	}
+	if want != "" {
+		return "", fmt.Errorf("--owner %q is not in the directory %s: a claim's owner must be one of its users", want, d.File)
+	}
+	if first == "" {
+		return "", fmt.Errorf("directory %s has no active user to own the demo's claims", d.File)
+	}
+	return first, nil
 }
 
 // loadGroups applies the groups file as the first active user allowed to edit
@@ -202,158 +260,4 @@ func serveAPI(addr string, claims *claimclient.Client, st *store.Store, log *slo
 	srv := &http.Server{Handler: httpapi.New(claims, st, log, httpapi.WithProductModule(module)).Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln) //nolint:errcheck // ends with ErrServerClosed
 	return func() { _ = srv.Shutdown(context.Background()) }, nil
-}
-
-// runClaims pushes claims through every stage, --parallel at a time, printing each
-// decision, then the assignments per user and stage.
-func runClaims(ctx context.Context, claims *claimclient.Client, f *flags, out io.Writer) error {
-	prefix := "demo-" + time.Now().UTC().Format("20060102-150405")
-	var (
-		mu sync.Mutex
-		// Assignments per person at each stage: turns are counted per person and
-		// stage, whatever the review outcome.
-		counts = map[string]map[string]int{}
-		errs   []error
-		wg     sync.WaitGroup
-		sem    = make(chan struct{}, max(1, f.parallel))
-	)
-	print := func(format string, args ...any) {
-		mu.Lock()
-		defer mu.Unlock()
-		fmt.Fprintf(out, format, args...)
-	}
-	for i := 1; i <= f.claims; i++ {
-		id := fmt.Sprintf("%s-%04d", prefix, i)
-		outcome := policy.Outcomes[(i-1)%len(policy.Outcomes)]
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			err := driveClaim(ctx, claims, id, outcome, func(d policy.Decision, actor string) {
-				// Per person and stage, whatever the outcome: one notion of whose turn
-				// it is per stage. Only people who got work are listed, so the summary
-				// stays readable at 100,000 users.
-				scope := string(d.Stage)
-				mu.Lock()
-				if counts[scope] == nil {
-					counts[scope] = map[string]int{}
-				}
-				counts[scope][actor]++
-				mu.Unlock()
-				print("%s  %-11s → %-6s %-14s %s [policy %s]\n", id, d.Stage, actor, d.Method, d.Reason, d.PolicyVersion)
-			}, print)
-			if err != nil {
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("claim %s: %w", id, err))
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	fmt.Fprintf(out, "\n%d claims finalised; assignments per person at each stage:\n", f.claims-len(errs))
-	scopes := make([]string, 0, len(counts))
-	for sc := range counts {
-		scopes = append(scopes, sc)
-	}
-	sort.Slice(scopes, func(i, j int) bool { return stageOrder(scopes[i]) < stageOrder(scopes[j]) })
-	for _, st := range scopes {
-		var parts []string
-		lo, hi := -1, 0
-		for _, u := range sortedKeys(counts[st]) {
-			n := counts[st][u]
-			parts = append(parts, fmt.Sprintf("%s=%d", u, n))
-			if lo < 0 || n < lo {
-				lo = n
-			}
-			hi = max(hi, n)
-		}
-		if len(parts) > summaryPeople {
-			// At organisation size, name the first few and count the rest.
-			parts = append(parts[:summaryPeople], fmt.Sprintf("… %d people in all", len(counts[st])))
-		}
-		fmt.Fprintf(out, "  %-26s %s (max-min %d)\n", st, strings.Join(parts, " "), hi-max(lo, 0))
-	}
-	return errors.Join(errs...)
-}
-
-// summaryPeople is how many people a stage's summary line names.
-const summaryPeople = 8
-
-// driveClaim starts a claim and, at each stage, waits for the decision and
-// completes the stage as its assignee (assigning the first eligible user first when
-// the method leaves it unassigned).
-func driveClaim(ctx context.Context, claims *claimclient.Client, id string, outcome policy.Outcome,
-	decided func(policy.Decision, string), print func(string, ...any)) error {
-	if _, err := claims.Start(ctx, workflows.ClaimInput{ClaimID: id, Owner: "gus", Data: map[string]string{"source": "demo"}}); err != nil {
-		return err
-	}
-	for _, stage := range policy.AssignableStages {
-		s, err := waitDecided(ctx, claims, id, stage)
-		if err != nil {
-			return err
-		}
-		d := s.Decisions[len(s.Decisions)-1]
-		actor := s.Assignee
-		if actor == "" {
-			if len(s.Sample) == 0 {
-				return fmt.Errorf("%s: nobody is eligible (%s)", stage, d.Reason)
-			}
-			actor = s.Sample[0]
-			if s.AssignmentsEnabled {
-				if d, err = claims.Assign(ctx, id, workflows.AssignInput{Actor: actor, UserID: actor}); err != nil {
-					return err
-				}
-			}
-		}
-		decided(d, actor)
-		in := workflows.CompleteInput{Actor: actor}
-		if stage == policy.StageReview {
-			in.Outcome = string(outcome)
-		}
-		if _, err := claims.Complete(ctx, id, in); err != nil {
-			return err
-		}
-	}
-	sum, err := claims.Summary(ctx, id)
-	if err != nil {
-		return err
-	}
-	print("%s  finalise    ✓ %s after %d decisions\n", id, sum.ReviewOutcome, sum.Decisions)
-	return nil
-}
-
-func waitDecided(ctx context.Context, claims *claimclient.Client, id string, stage policy.Stage) (workflows.ClaimState, error) {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	for {
-		s, err := claims.State(ctx, id)
-		if err == nil && s.Stage == stage && s.Status != workflows.StatusDeciding {
-			return s, nil
-		}
-		select {
-		case <-ctx.Done():
-			return s, fmt.Errorf("%s not decided within a minute (last: stage %s, status %s, error %v)", stage, s.Stage, s.Status, err)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-// stageOrder sorts scope labels by stage, then by name.
-func stageOrder(scope string) string {
-	for i, st := range policy.Stages {
-		if strings.HasPrefix(scope, string(st)) {
-			return fmt.Sprintf("%d %s", i, scope)
-		}
-	}
-	return scope
-}
-
-func sortedKeys(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

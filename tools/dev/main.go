@@ -26,6 +26,7 @@ func main() {
 
 const usage = `usage: dev demo [flags] | dev bench [flags] | dev chaos [flags] | dev directory [flags]
        dev temporal-server [flags]   (the Temporal server alone, in its own process: what chaos SIGKILLs)
+       dev decide-load [flags]       (internal: one process of bench's turn-contention figure)
 
 Runs an embedded Temporal server (SQLite under --data), the Web UI, PostgreSQL
 (DATABASE_URL, else 127.0.0.1:5432, else a private cluster under --data), the
@@ -48,6 +49,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runDirectory(args[1:], stdout, stderr)
 		case "temporal-server":
 			return runTemporalServer(ctx, args[1:], stderr)
+		case "decide-load":
+			return runDecideLoad(ctx, args[1:], os.Stdin, stdout, stderr)
 		}
 	}
 	if len(args) == 0 || args[0] != "demo" {
@@ -83,6 +86,7 @@ type flags struct {
 	directory string
 	groups    string
 	policy    string
+	owner     string
 	parallel  int
 }
 
@@ -99,6 +103,7 @@ func newFlags(out io.Writer) *flags {
 	f.fs.StringVar(&f.directory, "directory", "examples/directory.yaml", "directory file to load")
 	f.fs.StringVar(&f.groups, "groups", "examples/groups.yaml", "reassignment groups file, applied as the first user allowed to edit groups (empty: none)")
 	f.fs.StringVar(&f.policy, "policy", "examples/policy.yaml", "policy file")
+	f.fs.StringVar(&f.owner, "owner", "", "owner of the demo's claims; must be in the directory (default: its first admin, else its first active user)")
 	f.fs.IntVar(&f.parallel, "parallel", 4, "claims in flight at once")
 	return f
 }

@@ -7,9 +7,11 @@ package baseline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 )
@@ -18,7 +20,7 @@ import (
 const (
 	ClaimWorkflow = "bench.NoopClaim"
 	Activity      = "bench.NoopActivity"
-	SleepWorkflow = "bench.Sleep"
+	SleepWorkflow = "bench.SleepUntil"
 	Query         = "state"
 	Update        = "complete"
 )
@@ -69,12 +71,27 @@ func Claim(ctx workflow.Context, stages int) error {
 
 func noop(context.Context) error { return nil }
 
-// Sleep is the timer baseline: a workflow that sleeps and ends.
-func Sleep(ctx workflow.Context, d time.Duration) error { return workflow.Sleep(ctx, d) }
+// DeadlinePassed is the error type SleepUntil fails with when it starts after
+// its deadline.
+const DeadlinePassed = "DeadlinePassed"
+
+// SleepUntil is the timer baseline: a workflow that sleeps until deadline, a
+// wall-clock time, and ends. Its timer's length is worked out from the
+// workflow's own clock as the timer starts, so a twin started after a claim's
+// timer fires at that claim's deadline. A deadline already passed fails it
+// with DeadlinePassed, starting no timer: the pair would not share one.
+func SleepUntil(ctx workflow.Context, deadline time.Time) error {
+	d := deadline.Sub(workflow.Now(ctx))
+	if d <= 0 {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("sleep until %s: already %s past it at the start",
+			deadline.Format(time.RFC3339Nano), -d), DeadlinePassed, nil)
+	}
+	return workflow.Sleep(ctx, d)
+}
 
 // Register registers the baselines.
 func Register(w worker.Registry) {
 	w.RegisterWorkflowWithOptions(Claim, workflow.RegisterOptions{Name: ClaimWorkflow})
-	w.RegisterWorkflowWithOptions(Sleep, workflow.RegisterOptions{Name: SleepWorkflow})
+	w.RegisterWorkflowWithOptions(SleepUntil, workflow.RegisterOptions{Name: SleepWorkflow})
 	w.RegisterActivityWithOptions(noop, activity.RegisterOptions{Name: Activity})
 }
