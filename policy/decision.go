@@ -137,7 +137,7 @@ func (p *Policy) TurnScopeFor(stage Stage, claim Claim) string {
 	case MethodWeightedRoundRobin:
 		return weightedScope(p.Name, stage)
 	case MethodDistribution:
-		if r := MatchRules(p.Rules, claim.Data); r != nil {
+		if r := p.RuleSet().Match(claim.Data); r != nil {
 			for _, a := range r.Then {
 				if a.Kind == ActionAssignTeam {
 					return teamScope(p.Name, a.Team)
