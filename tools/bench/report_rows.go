@@ -290,12 +290,12 @@ func (r *Results) rulesRows() []Row {
 	interp := Compare(rounds([]float64{ru.MatchNs}), rounds(ru.MatcherUnindexed.Rounds), Median, false)
 	return []Row{
 		judged(compared(Row{Figure: fmt.Sprintf("5 decision path: compiled rules + their record written as the ledger stores it, %d rules, ns", ru.Rules),
-			Baton: fmt.Sprintf("%.0f (%d alloc)", decision.Baton, ru.Decision.Allocs),
+			Baton:    fmt.Sprintf("%.0f (%d alloc)", decision.Baton, ru.Decision.Allocs),
 			Baseline: nsUnit.of(decision.Base) + " hand-written: same index, same record bytes"}, decision, nsUnit), AtMost(1.5)),
 		compared(Row{Figure: fmt.Sprintf("5 decision path against a hand-written matcher alone (no record), %d rules, ns", ru.Rules),
 			Baton: nsUnit.of(matcher.Baton), Baseline: fmt.Sprintf("%.0f indexed, %.0f not indexed", matcher.Base, ru.MatcherUnindexed.Best)}, matcher, nsUnit),
 		judged(compared(Row{Figure: fmt.Sprintf("5 explanation: the trace rendered from the record when read, as JSON, %d rules, ns", ru.Rules),
-			Baton: fmt.Sprintf("%.0f (%d allocs)", render.Baton, ru.Render.Allocs),
+			Baton:    fmt.Sprintf("%.0f (%d allocs)", render.Baton, ru.Render.Allocs),
 			Baseline: nsUnit.of(render.Base) + " hand-written writer of the same bytes"}, render, nsUnit), AtMost(1.5)),
 		{Figure: "5 ledger bytes per rule-routed decision (its rule record)", Baton: fmt.Sprintf("%d B", ru.RecordBytes),
 			Baseline: fmt.Sprintf("%d B the trace decisions wrote before", ru.TraceBytes), Ratio: ratio(float64(ru.RecordBytes), float64(ru.TraceBytes)),
