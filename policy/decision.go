@@ -254,7 +254,7 @@ func (x *decider) byMethod(d Decision, set EligibleSet) (Decision, error) {
 			return d, err
 		}
 		if v.PassedCount > 0 {
-			return x.fallback(d, fmt.Sprintf("%s: everyone eligible was passed over: %s", d.Method, PassedOverList(v.Passed, v.PassedCount)))
+			return x.fallback(d, fmt.Sprintf("%s: everyone eligible was passed over: %s", d.Method, v.PassedList()))
 		}
 		d.Reason = fmt.Sprintf("%s: nobody holds %s and passes the stage's filters; left in queue %s",
 			d.Method, strings.Join(d.Required, ", "), d.Rules.Queue)
@@ -292,11 +292,11 @@ func (x *decider) byMethod(d Decision, set EligibleSet) (Decision, error) {
 				d.Reason = fmt.Sprintf("care team primary: %s "+what, u.ID, id)
 			}
 			if v.PassedCount > 0 {
-				d.Reason += "; passed over " + PassedOverList(v.Passed, v.PassedCount)
+				d.Reason += "; passed over " + v.PassedList()
 			}
 			return d, nil
 		}
-		return x.fallback(d, fmt.Sprintf("everyone eligible on care team %s was passed over: %s", id, PassedOverList(v.Passed, v.PassedCount)))
+		return x.fallback(d, fmt.Sprintf("everyone eligible on care team %s was passed over: %s", id, v.PassedList()))
 	case MethodFormSubmitter:
 		return x.pickNamed(d, in.Claim.Owner, "the user who started the claim")
 	case MethodRecentHost:
@@ -333,7 +333,7 @@ func (x *decider) takeTurn(d *Decision, scope, method string, order TurnOrder) (
 			return v, false, err
 		}
 		x.count(v)
-		anyway = "nobody eligible is available (" + PassedOverList(passed.Passed, passed.PassedCount) + "), so assigned anyway: "
+		anyway = "nobody eligible is available (" + passed.PassedList() + "), so assigned anyway: "
 	}
 	t, ok := NextTurn(scope, method, v)
 	if !ok {
@@ -344,7 +344,7 @@ func (x *decider) takeTurn(d *Decision, scope, method string, order TurnOrder) (
 		t.Reason = fmt.Sprintf("least loaded: %s has the fewest open stages (%d) of the %d eligible",
 			t.User.ID, v.Next.Open, v.Eligible)
 		if v.PassedCount > 0 {
-			t.Reason += "; passed over " + PassedOverList(v.Passed, v.PassedCount)
+			t.Reason += "; passed over " + v.PassedList()
 		}
 	}
 	d.Assignee, d.Reason = t.User.ID, anyway+t.Reason
@@ -417,7 +417,7 @@ func (x *decider) byRules(d Decision) (Decision, error) {
 					d.Reason = fmt.Sprintf("rule %s: team %s, %s", rule.ID, a.Team, d.Reason)
 				case v.PassedCount > 0:
 					d, err = x.fallback(d, fmt.Sprintf("rule %s: everyone eligible in team %s was passed over: %s",
-						rule.ID, a.Team, PassedOverList(v.Passed, v.PassedCount)))
+						rule.ID, a.Team, v.PassedList()))
 				default:
 					d, err = x.fallback(d, fmt.Sprintf("rule %s: nobody eligible in team %s", rule.ID, a.Team))
 				}

@@ -287,19 +287,27 @@ func (m *MemDirectory) Turns(ctx context.Context, scope string, req Requirement,
 		m.record(scope, c.User.ID, c.Served)
 	}
 	v := TurnView{Eligible: len(cs)}
+	var ahead []Passing
 	for _, c := range ordered {
-		why, del, err := order.Take(ctx, m, req, c.User.ID, m.workload(c.User, order.Stage))
+		w := m.workload(c.User, order.Stage)
+		if order.OutOfTurn(w) {
+			ahead = append(ahead, Passing{ID: c.User.ID, Why: order.Refuse(c.User.ID, w), Out: true})
+			continue
+		}
+		why, del, err := order.Take(ctx, m, req, c.User.ID, w)
 		if err != nil {
 			return v, err
 		}
 		if why != "" {
-			v.Pass(c.User.ID, why)
+			ahead = append(ahead, Passing{ID: c.User.ID, Why: why})
 			continue
 		}
+		v.PassInOrder(ahead)
 		c.Delegated = del
 		v.Next = &c
-		break
+		return v, nil
 	}
+	v.PassInOrder(ahead)
 	return v, nil
 }
 

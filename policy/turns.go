@@ -223,11 +223,12 @@ func LessLoaded(a, b LoadCandidate, stage Stage) bool {
 	return !before(b.Turn, a.Turn) && a.Turn.User.ID < b.Turn.User.ID
 }
 
-// PickLeastLoaded names the least loaded of cs whom order does not pass over:
-// the first in least_loaded's order (LessLoaded) it takes. Those it passes
-// over on the way, ahead of the pick in that order, are recorded in v, as a
+// PickLeastLoaded names the least loaded of cs (in turn order) whom order
+// takes: the first in least_loaded's order (LessLoaded) among those in turn
+// (OutOfTurn) whom order does not pass over. Those ahead of the pick in that
+// order, passed over or out of turn, are recorded in v (PassInOrder), as a
 // turn order records those ahead of whoever's turn it is; the store reads the
-// same order from an index and stops at the same person.
+// same order from its indexes and stops at the same person.
 func PickLeastLoaded(cs []LoadCandidate, order TurnOrder, v *TurnView) (LoadCandidate, bool) {
 	sorted := slices.Clone(cs)
 	slices.SortStableFunc(sorted, func(a, b LoadCandidate) int {
@@ -239,15 +240,46 @@ func PickLeastLoaded(cs []LoadCandidate, order TurnOrder, v *TurnView) (LoadCand
 		}
 		return 0
 	})
+	var ahead []Passing
 	for _, c := range sorted {
-		if why := order.Refuse(c.Turn.User.ID, c.Work); why != "" {
-			v.Pass(c.Turn.User.ID, why)
+		why := order.Refuse(c.Turn.User.ID, c.Work)
+		if out := order.OutOfTurn(c.Work); out || why != "" {
+			ahead = append(ahead, Passing{ID: c.Turn.User.ID, Why: why, Out: out})
 			continue
 		}
+		v.PassInOrder(ahead)
 		c.Turn.Open = c.Work.Open.Total
 		return c, true
 	}
+	v.PassInOrder(ahead)
 	return LoadCandidate{}, false
+}
+
+// OutOfTurnCounted bounds how many of those out of turn ahead of a pick a
+// decision counts (the count is then a lower bound: TurnView.PassedMore).
+const OutOfTurnCounted = 100
+
+// Passing is someone a turn order went past on the way to its pick: passed
+// over in turn (Why says why), or out of turn (Out: away or full, OutOfTurn).
+type Passing struct {
+	ID, Why string
+	Out     bool
+}
+
+// PassInOrder records ps, those ahead of a pick in its order, as passed over:
+// all of those passed over in turn, and the first OutOfTurnCounted of those
+// out of turn (PassedMore when there were more).
+func (v *TurnView) PassInOrder(ps []Passing) {
+	outs := 0
+	for _, p := range ps {
+		if p.Out {
+			if outs++; outs > OutOfTurnCounted {
+				v.PassedMore = true
+				continue
+			}
+		}
+		v.Pass(p.ID, p.Why)
+	}
 }
 
 // TurnView is what a decision reads of a scope: how many are eligible and whose
@@ -262,6 +294,38 @@ type TurnView struct {
 	// Away counts the passed over who were away or offline, Full those at a
 	// limit.
 	Away, Full int
+	// PassedMore is set when more were passed over than PassedCount, which
+	// then is a lower bound: the people out of turn are counted only so far.
+	PassedMore bool
+}
+
+// PassedList words the passed over for a reason: PassedOverList, with "… (more
+// than N)" when the count stopped short.
+func (v TurnView) PassedList() string {
+	if !v.PassedMore {
+		return PassedOverList(v.Passed, v.PassedCount)
+	}
+	return PassedOverList(v.Passed, len(v.Passed)) + fmt.Sprintf(", … (more than %d in all)", v.PassedCount)
+}
+
+// OutOfTurn reports whether a turn order leaves person id, whose workload is
+// w, out of its order altogether rather than passing over them each time
+// their turn comes: away or offline with nobody to delegate to (unless the
+// stage assigns even if away), or at a limit at the scope's stage (for a
+// team's scope, which serves every stage, the total limit). The store keeps
+// them off the index it reads turns from, so however many are away or full,
+// a decision reads as few rows as when nobody is; those of them ahead of the
+// pick are read from an index of their own (at most OutOfTurnCounted), to say
+// who was passed over and why.
+func (o TurnOrder) OutOfTurn(w Workload) bool {
+	if !o.EvenIfAway && w.Away() != "" && w.Delegate == "" {
+		return true
+	}
+	if o.Team != "" {
+		return w.Capacity.Total > 0 && w.Open.Total >= w.Capacity.Total
+	}
+	spare, limited := w.Spare(o.Stage)
+	return limited && spare == 0
 }
 
 // Pass records that someone eligible was passed over.
@@ -300,7 +364,7 @@ func NextTurn(scope, method string, v TurnView) (t Turn, ok bool) {
 		t.Reason += fmt.Sprintf(", turn %d of %d this round (ticket priority %d)", c.Served%c.Weight+1, c.Weight, c.Weight)
 	}
 	if v.PassedCount > 0 {
-		t.Reason += "; passed over " + PassedOverList(v.Passed, v.PassedCount)
+		t.Reason += "; passed over " + v.PassedList()
 	}
 	return t, true
 }

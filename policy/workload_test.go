@@ -137,7 +137,8 @@ func TestRoundRobinPassesOverTheAwayAndTheFull(t *testing.T) {
 	require.Equal(t, []string{"ann", "cat", "ann", "ann"}, picks, "bob is away; cat takes one, up to her limit")
 	d := decide(t, p, m, StageCapture)
 	require.Equal(t, "ann", d.Assignee)
-	require.Contains(t, d.Reason, "passed over bob (away), cat (at capacity: 1 of 1 open stages)")
+	require.Contains(t, d.Reason, "passed over bob (away), cat (at capacity: 1 of 1 open stages)",
+		"bob (away) and cat (full) are out of turn, and named as passed over while ahead of the pick")
 
 	// Everyone away: queued by default, saying who was passed over and why.
 	for i := range m.Users {
@@ -199,7 +200,7 @@ func TestLeastLoaded(t *testing.T) {
 	require.Equal(t, "cat", d.Assignee, "no limit is the most spare")
 	require.Equal(t, "bob", decide(t, p, m2, StageCapture).Assignee, "ann is full; bob has 4 spare")
 	d = decide(t, p, m2, StageCapture)
-	require.Equal(t, "cat", d.Assignee)
+	require.Equal(t, "cat", d.Assignee, "ann, full, is out of turn")
 	require.Contains(t, d.Reason, "passed over ann (at capacity: 1 of 1 open stages)")
 }
 
@@ -312,7 +313,8 @@ func TestAbsentPeoplesTurnsGoToTheirDelegate(t *testing.T) {
 }
 
 // What a decision carries into the claim's history stays small however many
-// people it passes over: five names and a count, at 100,000 people.
+// people it passes over: five named, and at most OutOfTurnCounted of those
+// out of turn counted, at 100,000 people.
 func TestPassedOverStaysSmallAtScale(t *testing.T) {
 	t.Parallel()
 	p := policyDoc(t, "claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: round_robin\n")
@@ -324,7 +326,13 @@ func TestPassedOverStaysSmallAtScale(t *testing.T) {
 	dir[n-1].Status = Available
 	d := decide(t, p, mem(dir, nil), StageCapture)
 	require.Equal(t, "u099999", d.Assignee)
-	require.Contains(t, d.Reason, "passed over u000000 (away), u000001 (away), u000002 (away), u000003 (away), u000004 (away), … (99999 in all)")
+	require.Contains(t, d.Reason, "passed over u000000 (away), u000001 (away), u000002 (away), u000003 (away), u000004 (away), … (more than 100 in all)")
+	dir[n-1].Status = Away
+	d = decide(t, p, mem(dir, nil), StageCapture)
+	require.Empty(t, d.Assignee)
+	require.Equal(t, "round_robin: everyone eligible was passed over: u000000 (away), u000001 (away), u000002 (away), u000003 (away), "+
+		"u000004 (away), … (more than 100 in all); left in queue default", d.Reason)
+	require.True(t, d.Backlog, "everyone away: it waits for someone to come back")
 	body, err := json.Marshal(d)
 	require.NoError(t, err)
 	require.Less(t, len(body), 1024, "the decision is %d bytes", len(body))

@@ -251,7 +251,8 @@ type DirectoryChange struct {
 	Eligibility []string
 	// Turns: people who re-enter every turn order as newcomers.
 	Turns []string
-	// Limits: people whose capacity limits changed.
+	// Limits: people whose capacity limits or status changed: their turn
+	// rows take them (and whether they are in turn).
 	Limits []string
 }
 
@@ -294,7 +295,7 @@ func (qs *Queries) DirectoryChanged(ctx context.Context, ch DirectoryChange) err
 	}
 	if len(ch.Limits) > 0 {
 		if _, err := qs.db.Exec(ctx, q("TurnLoadSync"), ch.Limits); err != nil {
-			return fmt.Errorf("copy the limits of changed users: %w", err)
+			return fmt.Errorf("copy the limits and status of changed users: %w", err)
 		}
 	}
 	if len(entering) > 0 {

@@ -14,12 +14,23 @@ import (
 	"github.com/batonhq/baton/store"
 )
 
-// least_loaded reads its pick from an index over counts the store keeps; the
-// in-memory directory weighs everyone. On the same people, loads, limits and
-// statuses, both must pick the same person for the same reason, decision after
-// decision: the index changes how the answer is found, not the answer.
-func TestLeastLoadedFromTheIndexIsTheSameAsWeighingEveryone(t *testing.T) {
+// The turn orders read their picks from indexes the store keeps (of those in
+// turn, by level or by load); the in-memory directory weighs everyone. On the
+// same people, loads, limits and statuses, both must pick the same person for
+// the same reason, decision after decision, until everyone is full and both
+// leave the stage waiting with the same explanation: the indexes change how
+// the answer is found, not the answer.
+func TestTurnOrdersFromTheIndexAreTheSameAsWeighingEveryone(t *testing.T) {
 	t.Parallel()
+	for _, method := range []string{"round_robin", "least_loaded"} {
+		t.Run(method, func(t *testing.T) {
+			t.Parallel()
+			sameAsWeighingEveryone(t, method)
+		})
+	}
+}
+
+func sameAsWeighingEveryone(t *testing.T, method string) {
 	ctx := context.Background()
 	db := batontest.New(t)
 	rng := rand.New(rand.NewPCG(7, 19))
@@ -37,7 +48,7 @@ func TestLeastLoadedFromTheIndexIsTheSameAsWeighingEveryone(t *testing.T) {
 		case 2:
 			doc.WriteString(", status: offline")
 		}
-		total, capture := []int{0, 0, 2, 3, 5}[rng.IntN(5)], []int{0, 0, 1, 2}[rng.IntN(4)]
+		total, capture := []int{0, 2, 3, 5}[rng.IntN(4)], []int{1, 2, 3}[rng.IntN(3)]
 		var caps []string
 		if total > 0 {
 			caps = append(caps, fmt.Sprintf("total: %d", total))
@@ -78,9 +89,10 @@ func TestLeastLoadedFromTheIndexIsTheSameAsWeighingEveryone(t *testing.T) {
 		hold(fmt.Sprintf("held/%d", i), fmt.Sprintf("u%02d", rng.IntN(40)), stage)
 	}
 
-	p, err := policy.ParsePolicy("p.yaml", []byte("claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: least_loaded\n"))
+	p, err := policy.ParsePolicy("p.yaml", []byte("claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: "+method+"\n"))
 	require.NoError(t, err)
-	for i := range 30 {
+	waited := 0
+	for i := range 120 {
 		claim := policy.Claim{ID: fmt.Sprintf("c%02d", i)}
 		want, wantEx, err := policy.Decide(ctx, policy.DecideInput{Policy: p, Stage: policy.StageCapture, People: mem, Claim: claim})
 		require.NoError(t, err)
@@ -104,6 +116,10 @@ func TestLeastLoadedFromTheIndexIsTheSameAsWeighingEveryone(t *testing.T) {
 		}))
 		require.Equal(t, want.Assignee, got.Assignee, "decision %d", i)
 		require.Equal(t, want.Reason, got.Reason, "decision %d", i)
+		require.Equal(t, want.Backlog, got.Backlog, "decision %d", i)
+		if got.Assignee == "" {
+			waited++
+		}
 		if wantEx.Turn != nil {
 			mem.Record(*wantEx.Turn)
 		}
@@ -111,5 +127,6 @@ func TestLeastLoadedFromTheIndexIsTheSameAsWeighingEveryone(t *testing.T) {
 			mem.OpenStage(want.Assignee, policy.StageCapture)
 		}
 	}
+	require.Positive(t, waited, "the limits filled and stages waited")
 	loadsMatch(t, db)
 }

@@ -253,8 +253,9 @@ type turnQuery struct {
 }
 
 var (
-	turnNext        = turnQuery{name: "turn order", sql: q("TurnNext")}
-	turnLeastLoaded = turnQuery{name: "least loaded", sql: q("TurnLeastLoaded"), loads: true}
+	turnNext           = turnQuery{name: "turn order", sql: q("TurnNext")}
+	turnNextEvenIfAway = turnQuery{name: "turn order", sql: q("TurnNextEvenIfAway")}
+	turnLeastLoaded    = turnQuery{name: "least loaded", sql: q("TurnLeastLoaded"), loads: true}
 )
 
 // Turns implements policy.People. It locks the scope, enters the people the
@@ -262,6 +263,9 @@ var (
 // scope decides under it; after that only those listed in turn_pending by the
 // directory changes since), and reads whose turn it is from the scope's index.
 func (p *People) Turns(ctx context.Context, scope string, r policy.Requirement, order policy.TurnOrder) (policy.TurnView, error) {
+	if order.EvenIfAway {
+		return p.turns(ctx, scope, r, order, turnNextEvenIfAway)
+	}
 	return p.turns(ctx, scope, r, order, turnNext)
 }
 
@@ -288,6 +292,7 @@ func (p *People) turns(ctx context.Context, scope string, r policy.Requirement, 
 	args := turnArgs{scope: scope, req: set.id, team: order.Team, stage: string(order.Stage)}
 	b := &pgx.Batch{}
 	b.Queue(q("TurnScopeLock"), scope)
+	b.Queue(q("TurnAwayExpire"), scope)
 	b.Queue(q("TurnPoolHas"), scope, set.id)
 	b.Queue(q("TurnPendingTake"), scope, set.id)
 	b.Queue(tq.sql, args.at(0, turnBatches[0])...)
@@ -296,7 +301,9 @@ func (p *People) turns(ctx context.Context, scope string, r policy.Requirement, 
 	var pending []string
 	var first turnBatch
 	if _, err = br.Exec(); err == nil {
-		err = br.QueryRow().Scan(&pooled)
+		if _, err = br.Exec(); err == nil {
+			err = br.QueryRow().Scan(&pooled)
+		}
 	}
 	if err == nil {
 		var rows pgx.Rows
@@ -410,11 +417,35 @@ const maxResync = 3
 // rules do not pass over, reading further batches after the first when it held
 // nobody. A person with a limit at the stage is held (Hold) and checked again
 // before being named, so two decisions never both fill their last slot. Those
-// passed over on the way are the view's passed over.
+// passed over on the way, and those out of turn ahead of the pick (read from
+// their own index, outOfTurn), are the view's passed over, in the order's
+// order.
 func (p *People) next(ctx context.Context, tq turnQuery, args turnArgs, b turnBatch, req policy.Requirement, order policy.TurnOrder,
 	v *policy.TurnView) (policy.TurnCandidate, bool, error) {
 	offset, size, resynced := 0, turnBatches[0], 0
-	base := *v
+	var passed []passing
+	// restart puts the rows of stale right and reads the order again from
+	// the start.
+	restart := func(stale string) error {
+		if _, err := p.qs.db.Exec(ctx, q("TurnLoadSync"), []string{stale}); err != nil {
+			return fmt.Errorf("resync the load of %q: %w", stale, err)
+		}
+		resynced++
+		offset, size, passed = 0, turnBatches[0], nil
+		var err error
+		b, err = p.turnBatch(ctx, tq, args, 0, turnBatches[0], order.Stage)
+		return err
+	}
+	// found ends the search at pick (nil: nobody), unless someone out of turn
+	// ahead of it could take the stage after all: their row was out of step.
+	found := func(pick *turnRow) (stale string, err error) {
+		outs, stale, err := p.outOfTurn(ctx, tq, args, order, pick, resynced < maxResync)
+		if err != nil || stale != "" {
+			return stale, err
+		}
+		v.PassInOrder(inOrder(passed, outs))
+		return "", nil
+	}
 outer:
 	for i := 1; ; i = min(i+1, len(turnBatches)-1) {
 		for _, r := range b.rows {
@@ -422,17 +453,11 @@ outer:
 				continue
 			}
 			if tq.loads && resynced < maxResync && !inStep(r, order.Stage) {
-				// The row's copy of the load is not the load: put it right
-				// and read the order again from the start.
-				if _, err := p.qs.db.Exec(ctx, q("TurnLoadSync"), []string{r.c.User.ID}); err != nil {
-					return policy.TurnCandidate{}, false, fmt.Errorf("resync the load of %q: %w", r.c.User.ID, err)
-				}
-				resynced++
-				var err error
-				if b, err = p.turnBatch(ctx, tq, args, 0, turnBatches[0], order.Stage); err != nil {
+				// The row's copy of the load is not the load.
+				if err := restart(r.c.User.ID); err != nil {
 					return policy.TurnCandidate{}, false, err
 				}
-				*v, offset, size, i = base, 0, turnBatches[0], 0
+				i = 0
 				continue outer
 			}
 			// A turn order gives an away person's turn to their delegate;
@@ -446,27 +471,44 @@ outer:
 				return policy.TurnCandidate{}, false, err
 			case del != nil:
 				r.c.Delegated = del // away on an absence: their delegate takes the work
-				r.c.Open = r.work.Open.Total
-				return r.c, true, nil
 			case why != "":
-				v.Pass(r.c.User.ID, why)
+				passed = append(passed, passing{r.key(tq.loads), policy.Passing{ID: r.c.User.ID, Why: why}})
 				continue
 			}
-			if r.work.Capacity.Limits(order.Stage) {
+			if del == nil && r.work.Capacity.Limits(order.Stage) {
 				held, err := p.Hold(ctx, r.c.User.ID, order.Stage)
 				if err != nil {
 					return policy.TurnCandidate{}, false, err
 				}
 				if why := order.Refuse(r.c.User.ID, held); why != "" {
-					v.Pass(r.c.User.ID, why)
+					passed = append(passed, passing{r.key(tq.loads), policy.Passing{ID: r.c.User.ID, Why: why}})
 					continue
 				}
+			}
+			stale, err := found(&r)
+			if err != nil {
+				return policy.TurnCandidate{}, false, err
+			}
+			if stale != "" {
+				if err := restart(stale); err != nil {
+					return policy.TurnCandidate{}, false, err
+				}
+				i = 0
+				continue outer
 			}
 			r.c.Open = r.work.Open.Total
 			return r.c, true, nil
 		}
 		if len(b.rows) < size {
-			return policy.TurnCandidate{}, false, nil
+			stale, err := found(nil)
+			if err != nil || stale == "" {
+				return policy.TurnCandidate{}, false, err
+			}
+			if err := restart(stale); err != nil {
+				return policy.TurnCandidate{}, false, err
+			}
+			i = 0
+			continue
 		}
 		offset, size = offset+size, turnBatches[i]
 		var err error
@@ -474,6 +516,84 @@ outer:
 			return policy.TurnCandidate{}, false, err
 		}
 	}
+}
+
+// passing is someone passed over, with their place in the order.
+type passing struct {
+	key turnKey
+	policy.Passing
+}
+
+// turnKey is a row's place in a scope's order: level, weight (descending) and
+// order for a turn order; open stages and spare capacity (descending) first,
+// and the user last, for least_loaded.
+type turnKey struct {
+	n    [6]int64
+	user string
+}
+
+func (r turnRow) key(loads bool) turnKey {
+	level := r.c.Served / max(r.c.Weight, 1)
+	if loads {
+		return turnKey{[6]int64{int64(r.rowOpen), -int64(r.rowSpare), level, -r.c.Weight, r.c.Order}, r.c.User.ID}
+	}
+	return turnKey{n: [6]int64{level, -r.c.Weight, r.c.Order}}
+}
+
+func (k turnKey) compare(o turnKey) int {
+	if c := slices.Compare(k.n[:], o.n[:]); c != 0 {
+		return c
+	}
+	return strings.Compare(k.user, o.user)
+}
+
+// inOrder merges two lists, each in the order's order, into one.
+func inOrder(a, b []passing) []policy.Passing {
+	out := make([]policy.Passing, 0, len(a)+len(b))
+	for len(a) > 0 || len(b) > 0 {
+		if len(b) == 0 || (len(a) > 0 && a[0].key.compare(b[0].key) <= 0) {
+			out, a = append(out, a[0].Passing), a[1:]
+		} else {
+			out, b = append(out, b[0].Passing), b[1:]
+		}
+	}
+	return out
+}
+
+// outOfTurn reads the members out of turn (away, or full:
+// policy.TurnOrder.OutOfTurn) ahead of pick in the order's order (everyone
+// when pick is nil), at most policy.OutOfTurnCounted and one more, from the
+// index of those out of turn. When check is set and one of them could take
+// the stage after all (their row out of step), it returns them as stale.
+func (p *People) outOfTurn(ctx context.Context, tq turnQuery, args turnArgs, order policy.TurnOrder, pick *turnRow, check bool) ([]passing, string, error) {
+	head := []any{args.scope, args.req, args.team, args.stage, 0, policy.OutOfTurnCounted + 1, order.EvenIfAway}
+	var rows pgx.Rows
+	var err error
+	switch {
+	case tq.loads && pick == nil:
+		rows, err = p.qs.db.Query(ctx, q("TurnOutOfTurnLeastLoaded"), append(head, math.MaxInt32, math.MinInt32+1, int64(math.MaxInt64), int64(0), int64(0), "")...)
+	case tq.loads:
+		k := pick.key(true)
+		rows, err = p.qs.db.Query(ctx, q("TurnOutOfTurnLeastLoaded"), append(head, pick.rowOpen, pick.rowSpare, k.n[2], pick.c.Weight, pick.c.Order, pick.c.User.ID)...)
+	case pick == nil:
+		rows, err = p.qs.db.Query(ctx, q("TurnOutOfTurn"), append(head, int64(math.MaxInt64), int64(0), int64(0))...)
+	default:
+		k := pick.key(false)
+		rows, err = p.qs.db.Query(ctx, q("TurnOutOfTurn"), append(head, k.n[0], pick.c.Weight, pick.c.Order)...)
+	}
+	b, err := scanTurnBatch(order.Stage)(rows, err)
+	if err != nil {
+		return nil, "", fmt.Errorf("out of turn in %s: %w", args.scope, err)
+	}
+	out := make([]passing, len(b.rows))
+	for i, r := range b.rows {
+		why := order.Refuse(r.c.User.ID, r.work)
+		if why == "" && check {
+			return nil, r.c.User.ID, nil
+		}
+		out[i] = passing{r.key(tq.loads), policy.Passing{ID: r.c.User.ID, Why: why, Out: true}}
+	}
+	return out, "", nil
 }
 
 // inStep reports whether a least_loaded row's copy of the load (what its index

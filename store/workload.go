@@ -98,6 +98,12 @@ func (s *Store) UserStatusSet(ctx context.Context, actor, target string, status 
 		if err != nil {
 			return fmt.Errorf("set status of %q: %w", target, err)
 		}
+		if old != string(status) {
+			// In turn again, or out of it, in every turn order.
+			if _, err := qs.db.Exec(ctx, q("TurnLoadSync"), []string{target}); err != nil {
+				return fmt.Errorf("turn rows of %q: %w", target, err)
+			}
+		}
 		if status == policy.Available && old != string(policy.Available) {
 			if _, err := qs.db.Exec(ctx, q("TurnsCatchUp"), target); err != nil {
 				return fmt.Errorf("resume turns of %q: %w", target, err)
@@ -198,6 +204,10 @@ func (s *Store) AbsenceAdd(ctx context.Context, actor, target string, a Absence)
 		}
 		if _, err := qs.db.Exec(ctx, q("AbsenceAdd"), target, a.From, a.Until, a.Delegate, actor); err != nil {
 			return fmt.Errorf("record the absence of %s: %w", target, err)
+		}
+		// An absence under way now takes them out of turn at once.
+		if _, err := qs.db.Exec(ctx, q("TurnLoadSync"), []string{target}); err != nil {
+			return fmt.Errorf("turn rows of %s: %w", target, err)
 		}
 		return nil
 	})
@@ -359,6 +369,16 @@ func (qs *Queries) StartAbsences(ctx context.Context, redistribute func(ctx cont
 	started, err := qs.AbsencesStart(ctx)
 	if err != nil {
 		return 0, err
+	}
+	if len(started) > 0 {
+		ids := make([]string, len(started))
+		for i, a := range started {
+			ids[i] = a.UserID
+		}
+		// Out of turn for as long as they are away, unless a delegate takes their turns.
+		if _, err := qs.db.Exec(ctx, q("TurnLoadSync"), ids); err != nil {
+			return 0, fmt.Errorf("turn rows of the absent: %w", err)
+		}
 	}
 	n := 0
 	for _, a := range started {

@@ -169,7 +169,27 @@ UPDATE rr_turns t SET open_total = l.open_total,
                                 WHEN 'acknowledge' THEN u.cap_acknowledge ELSE 0 END
 FROM user_load l JOIN users u ON u.id = l.user_id
 WHERE l.user_id = t.user_id;
-CREATE INDEX rr_turns_least_loaded ON rr_turns (scope, open_total, spare DESC, level, weight DESC, ord, user_id);
+-- away_until is set while the person is away or offline with nobody to take
+-- their work ('infinity' for a status they set, an absence's end for an
+-- absence): with spare 0 it keeps them out of turn. The turn orders read
+-- the indexes of those in turn, so however many are away or full a decision
+-- reads as few rows as when nobody is.
+ALTER TABLE rr_turns ADD COLUMN away_until timestamptz;
+UPDATE rr_turns t SET away_until = CASE WHEN current_delegate(u.id) <> '' THEN NULL
+                                        WHEN u.status <> 'available' THEN 'infinity'::timestamptz
+                                        ELSE (SELECT max(a.ends_at) FROM absences a
+                                              WHERE a.user_id = u.id AND a.starts_at <= now() AND now() < a.ends_at) END
+FROM users u WHERE u.id = t.user_id;
+CREATE INDEX rr_turns_in_turn ON rr_turns (scope, level, weight DESC, ord) WHERE away_until IS NULL AND spare > 0;
+CREATE INDEX rr_turns_least_loaded ON rr_turns (scope, open_total, spare DESC, level, weight DESC, ord, user_id)
+    WHERE away_until IS NULL AND spare > 0;
+CREATE INDEX rr_turns_away ON rr_turns (scope, away_until) WHERE away_until IS NOT NULL;
+-- Those out of turn, in each order: a decision names those ahead of its pick
+-- as passed over, reading at most a hundred and one of them.
+CREATE INDEX rr_turns_out_of_turn ON rr_turns (scope, level, weight DESC, ord)
+    WHERE away_until IS NOT NULL OR spare = 0;
+CREATE INDEX rr_turns_out_of_turn_least_loaded ON rr_turns (scope, open_total, spare DESC, level, weight DESC, ord, user_id)
+    WHERE away_until IS NOT NULL OR spare = 0;
 -- Who is part-way through a round: a newcomer's entry level asks only when
 -- everyone is level.
 CREATE INDEX rr_turns_part_way ON rr_turns (scope, level) WHERE served % weight <> 0;

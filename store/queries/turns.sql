@@ -81,11 +81,12 @@ WITH load AS (
     ORDER BY l.user_id
     FOR UPDATE
 )
-INSERT INTO rr_turns (scope, user_id, served, level, weight, ord, stage, open_total, open_stage, cap_total, cap_stage)
+INSERT INTO rr_turns (scope, user_id, served, level, weight, ord, stage, open_total, open_stage, cap_total, cap_stage, away_until)
 SELECT $1, u.id, $4 * w.weight, $4, w.weight, CASE WHEN $3::text = '' THEN u.position ELSE tm.position END, $7,
        l.open_total, l.open_stage, u.cap_total,
        CASE $7::text WHEN 'capture' THEN u.cap_capture WHEN 'review' THEN u.cap_review
-                     WHEN 'acknowledge' THEN u.cap_acknowledge ELSE 0 END
+                     WHEN 'acknowledge' THEN u.cap_acknowledge ELSE 0 END,
+       {{awayuntil}}
 FROM load l
 JOIN users u ON u.id = l.user_id
 LEFT JOIN team_members tm ON tm.team_id = $3 AND tm.user_id = l.user_id
@@ -109,14 +110,36 @@ coalesce(l.open_total, 0),
 coalesce(CASE $4::text WHEN 'capture' THEN l.open_capture WHEN 'review' THEN l.open_review
                        WHEN 'acknowledge' THEN l.open_acknowledge ELSE 0 END, 0)
 
+-- name: fragment AwayUntil
+-- Until when user u is out of turn for being away: NULL while their work has
+-- somewhere to go (available, or away with a delegate, who takes their turns),
+-- 'infinity' for a status they set, an absence's end for an absence.
+CASE WHEN current_delegate(u.id) <> '' THEN NULL
+     WHEN u.status <> 'available' THEN 'infinity'::timestamptz
+     ELSE (SELECT max(a.ends_at) FROM absences a WHERE a.user_id = u.id AND a.starts_at <= now() AND now() < a.ends_at) END
+
 -- name: TurnNext
 -- A batch of scope $1's rows in turn order (lowest level, highest weight,
--- earliest order: the scope's index, read from offset $5 for at most $6 rows),
--- each with the TurnRow columns. The caller takes the first eligible whom the
--- workload rules do not pass over; the batch is taken from the index before any
--- user is looked at, so the plan never sorts the whole scope.
+-- earliest order) among those in turn (not away, not full: the index of those
+-- in turn, read from offset $5 for at most $6 rows), each with the TurnRow
+-- columns. The caller takes the first eligible whom the workload rules do not
+-- pass over; the batch is taken from the index before any user is looked at,
+-- so the plan never sorts the whole scope.
 WITH batch AS (
-    SELECT user_id, served, weight, ord, level FROM rr_turns WHERE scope = $1
+    SELECT user_id, served, weight, ord, level FROM rr_turns WHERE scope = $1 AND away_until IS NULL AND spare > 0
+    ORDER BY level, weight DESC, ord OFFSET $5 LIMIT $6
+)
+SELECT b.user_id, b.served, b.weight, b.ord, 0, 0, {{turnrow}}
+FROM batch b
+LEFT JOIN users u ON u.id = b.user_id
+LEFT JOIN user_load l ON l.user_id = b.user_id
+ORDER BY b.level, b.weight DESC, b.ord;
+
+-- name: TurnNextEvenIfAway
+-- TurnNext for a stage that assigns even when nobody is available: everyone not
+-- full, away or not, in turn order.
+WITH batch AS (
+    SELECT user_id, served, weight, ord, level FROM rr_turns WHERE scope = $1 AND spare > 0
     ORDER BY level, weight DESC, ord OFFSET $5 LIMIT $6
 )
 SELECT b.user_id, b.served, b.weight, b.ord, 0, 0, {{turnrow}}
@@ -126,12 +149,13 @@ LEFT JOIN user_load l ON l.user_id = b.user_id
 ORDER BY b.level, b.weight DESC, b.ord;
 
 -- name: TurnLeastLoaded
--- least_loaded's batch of scope $1: rows in the order of its index (fewest open
--- stages, most spare capacity at the scope's stage, then turn order), from offset
--- $5 for at most $6 rows, each with the load the row holds (to check against the
--- live load) and the TurnRow columns.
+-- least_loaded's batch of scope $1: rows in turn in the order of its index
+-- (fewest open stages, most spare capacity at the scope's stage, then turn
+-- order), from offset $5 for at most $6 rows, each with the load the row holds
+-- (to check against the live load) and the TurnRow columns.
 WITH batch AS (
-    SELECT user_id, served, weight, ord, level, open_total, spare FROM rr_turns WHERE scope = $1
+    SELECT user_id, served, weight, ord, level, open_total, spare FROM rr_turns
+    WHERE scope = $1 AND away_until IS NULL AND spare > 0
     ORDER BY open_total, spare DESC, level, weight DESC, ord, user_id OFFSET $5 LIMIT $6
 )
 SELECT b.user_id, b.served, b.weight, b.ord, b.open_total, b.spare, {{turnrow}}
@@ -140,18 +164,68 @@ LEFT JOIN users u ON u.id = b.user_id
 LEFT JOIN user_load l ON l.user_id = b.user_id
 ORDER BY b.open_total, b.spare DESC, b.level, b.weight DESC, b.ord, b.user_id;
 
+-- name: TurnOutOfTurn
+-- The members of requirement $2 (of team $3) out of turn in scope $1 (away, or
+-- full; only full when $7, a stage that assigns even if away) ahead, in turn
+-- order, of level $8, weight $9, order $10 (the pick; the largest values for
+-- everyone), at most $6 from offset $5, with the TurnRow columns: to say who
+-- was passed over and why. The index of those out of turn is read from the
+-- scope's lowest level to the pick's, and no further.
+WITH batch AS (
+    SELECT t.user_id, t.served, t.weight, t.ord, t.level, t.open_total, t.spare FROM rr_turns t
+    WHERE t.scope = $1 AND (t.away_until IS NOT NULL OR t.spare = 0) AND (NOT $7::bool OR t.spare = 0)
+      AND t.level <= $8::bigint AND (t.level, -t.weight, t.ord) < ($8::bigint, -$9::bigint, $10::bigint)
+      AND {{turnmember}}
+    ORDER BY t.level, t.weight DESC, t.ord OFFSET $5 LIMIT $6
+)
+SELECT b.user_id, b.served, b.weight, b.ord, b.open_total, b.spare, {{turnrow}}
+FROM batch b
+LEFT JOIN users u ON u.id = b.user_id
+LEFT JOIN user_load l ON l.user_id = b.user_id
+ORDER BY b.level, b.weight DESC, b.ord;
+
+-- name: TurnOutOfTurnLeastLoaded
+-- TurnOutOfTurn in least_loaded's order: those out of turn ahead of open
+-- stages $8, spare $9, level $10, weight $11, order $12, user $13.
+WITH batch AS (
+    SELECT t.user_id, t.served, t.weight, t.ord, t.level, t.open_total, t.spare FROM rr_turns t
+    WHERE t.scope = $1 AND (t.away_until IS NOT NULL OR t.spare = 0) AND (NOT $7::bool OR t.spare = 0)
+      AND t.open_total <= $8::int
+      AND (t.open_total, -t.spare, t.level, -t.weight, t.ord, t.user_id)
+          < ($8::int, -$9::int, $10::bigint, -$11::bigint, $12::bigint, $13::text)
+      AND {{turnmember}}
+    ORDER BY t.open_total, t.spare DESC, t.level, t.weight DESC, t.ord, t.user_id OFFSET $5 LIMIT $6
+)
+SELECT b.user_id, b.served, b.weight, b.ord, b.open_total, b.spare, {{turnrow}}
+FROM batch b
+LEFT JOIN users u ON u.id = b.user_id
+LEFT JOIN user_load l ON l.user_id = b.user_id
+ORDER BY b.open_total, b.spare DESC, b.level, b.weight DESC, b.ord, b.user_id;
+
+-- name: TurnAwayExpire
+-- The rows of scope $1 whose absence has ended come back into turn (or stay
+-- out, should another absence have begun).
+UPDATE rr_turns t SET away_until = {{awayuntil}}
+FROM users u
+WHERE t.scope = $1 AND t.away_until < now() AND u.id = t.user_id;
+
 -- name: TurnLoadSync
--- Copies person $1's load and limits from user_load and their user row into
--- every turn row of theirs: how a least_loaded read that found a row out of step
--- puts it right (the counts are moved with every assignment, so it should not).
+-- Copies persons $1's load, limits and whether they are away from user_load and
+-- their user rows into every turn row of theirs (their load rows locked, in
+-- one order, so no count moves meanwhile): after their limits or status
+-- changed, an absence began, or a read found a row out of step.
+WITH l AS (
+    SELECT * FROM user_load WHERE user_id = ANY ($1::text[]) ORDER BY user_id FOR UPDATE
+)
 UPDATE rr_turns t SET open_total = l.open_total,
     open_stage = CASE t.stage WHEN 'capture' THEN l.open_capture WHEN 'review' THEN l.open_review
                               WHEN 'acknowledge' THEN l.open_acknowledge ELSE 0 END,
     cap_total = u.cap_total,
     cap_stage = CASE t.stage WHEN 'capture' THEN u.cap_capture WHEN 'review' THEN u.cap_review
-                             WHEN 'acknowledge' THEN u.cap_acknowledge ELSE 0 END
-FROM user_load l JOIN users u ON u.id = l.user_id
-WHERE l.user_id = ANY ($1::text[]) AND t.user_id = l.user_id;
+                             WHEN 'acknowledge' THEN u.cap_acknowledge ELSE 0 END,
+    away_until = {{awayuntil}}
+FROM l JOIN users u ON u.id = l.user_id
+WHERE t.user_id = l.user_id;
 
 -- name: TurnSet
 INSERT INTO rr_turns (scope, user_id, served, level, weight, ord) VALUES ($1, $2, $3::bigint, $3::bigint / $4::bigint, $4::bigint, $5::bigint)
