@@ -257,7 +257,7 @@ func PickLeastLoaded(cs []LoadCandidate, order TurnOrder, v *TurnView) (LoadCand
 
 // OutOfTurnCounted bounds how many of those out of turn ahead of a pick a
 // decision counts (the count is then a lower bound: TurnView.PassedMore).
-const OutOfTurnCounted = 100
+const OutOfTurnCounted = 20
 
 // Passing is someone a turn order went past on the way to its pick: passed
 // over in turn (Why says why), or out of turn (Out: away or full, OutOfTurn).

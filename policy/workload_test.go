@@ -326,12 +326,12 @@ func TestPassedOverStaysSmallAtScale(t *testing.T) {
 	dir[n-1].Status = Available
 	d := decide(t, p, mem(dir, nil), StageCapture)
 	require.Equal(t, "u099999", d.Assignee)
-	require.Contains(t, d.Reason, "passed over u000000 (away), u000001 (away), u000002 (away), u000003 (away), u000004 (away), … (more than 100 in all)")
+	require.Contains(t, d.Reason, "passed over u000000 (away), u000001 (away), u000002 (away), u000003 (away), u000004 (away), … (more than 20 in all)")
 	dir[n-1].Status = Away
 	d = decide(t, p, mem(dir, nil), StageCapture)
 	require.Empty(t, d.Assignee)
 	require.Equal(t, "round_robin: everyone eligible was passed over: u000000 (away), u000001 (away), u000002 (away), u000003 (away), "+
-		"u000004 (away), … (more than 100 in all); left in queue default", d.Reason)
+		"u000004 (away), … (more than 20 in all); left in queue default", d.Reason)
 	require.True(t, d.Backlog, "everyone away: it waits for someone to come back")
 	body, err := json.Marshal(d)
 	require.NoError(t, err)

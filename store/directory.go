@@ -86,11 +86,6 @@ func (s *Store) LoadDirectory(ctx context.Context, d *policy.Directory) (LoadSum
 		if err := qs.loadUsers(ctx, d, &ch, &sum); err != nil {
 			return err
 		}
-		for i, t := range d.Teams {
-			if err := qs.checkMembersExist(ctx, d.File, i, t); err != nil {
-				return err
-			}
-		}
 		if err := qs.loadTeams(ctx, d, &ch, &sum); err != nil {
 			return err
 		}
@@ -110,30 +105,103 @@ func (s *Store) LoadDirectory(ctx context.Context, d *policy.Directory) (LoadSum
 // directoryColumns are the staging table's columns, in the order loadUsers
 // copies them.
 var directoryColumns = []string{"line", "id", "name", "email", "role", "active", "tags", "credentials", "ticket_priority",
-	"email_notifications", "perms", "tags_lc", "credentials_lc", "status", "cap_total", "cap_capture", "cap_review", "cap_acknowledge"}
+	"email_notifications", "perms", "tags_lc", "credentials_lc", "status", "cap_total", "cap_capture", "cap_review", "cap_acknowledge", "file_hash"}
 
-// loadUsers copies the file's users into the staging table, adds the new and
-// rewrites the changed, and notes in ch whose memberships, turns and limits to
-// bring up to date.
+// loadUsers copies the file's users whose entry changed since it was last
+// loaded (their fingerprint, entryHash, differs from the one kept with them)
+// into the staging table, adds the new and rewrites the changed, and notes in
+// ch whose memberships, turns and limits to bring up to date.
 func (qs *Queries) loadUsers(ctx context.Context, d *policy.Directory, ch *DirectoryChange, sum *LoadSummary) error {
 	if _, err := qs.db.Exec(ctx, q("DirectoryStage")); err != nil {
 		return fmt.Errorf("%s: stage the load: %w", d.File, err)
 	}
-	i := 0
-	src := pgx.CopyFromFunc(func() ([]any, error) {
-		if i == len(d.Users) {
-			return nil, nil
+	kept := make(map[string]int64, len(d.Users))
+	rows, err := qs.db.Query(ctx, q("DirectoryFingerprints"))
+	if err != nil {
+		return fmt.Errorf("%s: read fingerprints: %w", d.File, err)
+	}
+	var id string
+	var h int64
+	_, err = pgx.ForEachRow(rows, []any{&id, &h}, func() error { kept[id] = h; return nil })
+	if err != nil {
+		return fmt.Errorf("%s: read fingerprints: %w", d.File, err)
+	}
+	var changed [][]any
+	for _, u := range d.Users {
+		fp := fingerprint(u.User)
+		if old, ok := kept[u.ID]; ok && old == fp {
+			continue
 		}
-		u := d.Users[i]
-		i++
 		c := u.Capacity
-		return []any{u.Line, u.ID, u.Name, u.Email, u.Role, u.Active, nonNil(u.Tags), nonNil(u.Credentials), max(u.TicketPriority, 1),
-			u.EmailNotifications, permsOf(u.Permissions), lowerAll(u.Tags), lowerAll(u.Credentials), string(u.Status), c.Total,
-			c.PerStage[policy.StageCapture], c.PerStage[policy.StageReview], c.PerStage[policy.StageAcknowledge]}, nil
-	})
-	if _, err := qs.db.CopyFrom(ctx, pgx.Identifier{"directory_load"}, directoryColumns, src); err != nil {
+		changed = append(changed, []any{u.Line, u.ID, u.Name, u.Email, u.Role, u.Active, nonNil(u.Tags), nonNil(u.Credentials),
+			max(u.TicketPriority, 1), u.EmailNotifications, permsOf(u.Permissions), lowerAll(u.Tags), lowerAll(u.Credentials),
+			string(u.Status), c.Total, c.PerStage[policy.StageCapture], c.PerStage[policy.StageReview], c.PerStage[policy.StageAcknowledge], fp})
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	if _, err := qs.db.CopyFrom(ctx, pgx.Identifier{"directory_load"}, directoryColumns, pgx.CopyFromRows(changed)); err != nil {
 		return fmt.Errorf("%s: copy users: %w", d.File, err)
 	}
+	if err := qs.stagedUsers(ctx, d, ch, sum); err != nil {
+		return err
+	}
+	if _, err := qs.db.Exec(ctx, q("DirectoryFingerprintsSet")); err != nil {
+		return fmt.Errorf("%s: keep fingerprints: %w", d.File, err)
+	}
+	return nil
+}
+
+// fingerprint is FNV-1a over every field of a user's entry that a load
+// writes, each value ended by a separator, computed without allocating: a
+// load fingerprints every entry of the file, and copies only those whose
+// fingerprint differs from the one kept.
+func fingerprint(u policy.User) int64 {
+	h := fnv64(14695981039346656037)
+	for _, s := range []string{u.ID, u.Name, u.Email, u.Role, string(u.Status)} {
+		h.str(s)
+	}
+	for _, list := range [][]string{u.Tags, u.Credentials, u.Permissions} {
+		for _, s := range list {
+			h.str(s)
+		}
+		h.byte(0xfe)
+	}
+	c := u.Capacity
+	for _, n := range []int{max(u.TicketPriority, 1), c.Total, c.PerStage[policy.StageCapture], c.PerStage[policy.StageReview],
+		c.PerStage[policy.StageAcknowledge], boolInt(u.Active), boolInt(u.EmailNotifications)} {
+		h.num(n)
+	}
+	return int64(h)
+}
+
+type fnv64 uint64
+
+func (h *fnv64) byte(b byte) { *h = (*h ^ fnv64(b)) * 1099511628211 }
+
+func (h *fnv64) str(s string) {
+	for i := 0; i < len(s); i++ {
+		h.byte(s[i])
+	}
+	h.byte(0xff)
+}
+
+func (h *fnv64) num(n int) {
+	for i := range 8 {
+		h.byte(byte(uint64(n) >> (8 * i)))
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// stagedUsers adds the staged users that are new and rewrites those that
+// changed.
+func (qs *Queries) stagedUsers(ctx context.Context, d *policy.Directory, ch *DirectoryChange, sum *LoadSummary) error {
 	added, err := collect(ctx, qs, d.File+": add users", q("DirectoryInsertNew"), pgx.RowTo[string])
 	if err != nil {
 		return err
@@ -204,7 +272,7 @@ func (qs *Queries) loadTeams(ctx context.Context, d *policy.Directory, ch *Direc
 	for _, t := range now {
 		have[t.ID] = t
 	}
-	for _, t := range d.Teams {
+	for i, t := range d.Teams {
 		old, exists := have[t.ID]
 		if exists && old.Name == t.Name && slices.Equal(old.Members, t.Members) {
 			continue
@@ -215,6 +283,11 @@ func (qs *Queries) loadTeams(ctx context.Context, d *policy.Directory, ch *Direc
 		}
 		if slices.Equal(old.Members, t.Members) {
 			continue
+		}
+		// Only a team whose members changed is checked: an unchanged one
+		// was checked when it was written.
+		if err := qs.checkMembersExist(ctx, d.File, i, t); err != nil {
+			return err
 		}
 		if _, err := qs.db.Exec(ctx, q("TeamMembersClear"), t.ID); err != nil {
 			return fmt.Errorf("%s:%d: team %q: %w", d.File, t.Line, t.ID, err)

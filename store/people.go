@@ -333,7 +333,11 @@ func (p *People) turns(ctx context.Context, scope string, r policy.Requirement, 
 	}
 	v := policy.TurnView{Eligible: int(set.size)}
 	if order.Team != "" {
-		if err := p.qs.db.QueryRow(ctx, q("TeamEligibleCount"), set.id, order.Team).Scan(&v.Eligible); err != nil {
+		err := p.qs.db.QueryRow(ctx, q("TeamPoolSize"), set.id, order.Team).Scan(&v.Eligible)
+		if errors.Is(err, pgx.ErrNoRows) {
+			err = p.qs.db.QueryRow(ctx, q("TeamEligibleCount"), set.id, order.Team).Scan(&v.Eligible)
+		}
+		if err != nil {
 			return v, fmt.Errorf("%s %s: pool of team %s: %w", tq.name, scope, order.Team, err)
 		}
 	}

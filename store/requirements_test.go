@@ -149,6 +149,16 @@ func TestADirectoryChangeMovesOnlyWhatChanged(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 2, count(t, db, "SELECT size FROM requirements"))
 	require.Equal(t, 1, count(t, db, "SELECT count(*) FROM requirements"), "one requirement, however many changes")
+
+	// The file still says u05 is active: loading it again reactivates them,
+	// though their entry in the file did not change (the deactivation cleared
+	// the fingerprint the load skips unchanged entries by); the rest are not
+	// copied, let alone rewritten.
+	sum, err = loadDir(t, db.Store, orgDoc(8, map[int]bool{1: true, 5: true, 8: true},
+		"  - {id: admin, name: Admin, email: admin@x, permissions: [Admin]}\n"))
+	require.NoError(t, err)
+	require.Equal(t, store.LoadSummary{Users: 9, Changed: 1}, sum)
+	require.Equal(t, 3, count(t, db, "SELECT size FROM requirements"), "u05 meets it again")
 }
 
 func pending(t *testing.T, db *batontest.Schema) []string {

@@ -221,3 +221,18 @@ FROM turn_pools p JOIN requirement_members m ON m.requirement_id = p.requirement
 WHERE NOT EXISTS (SELECT 1 FROM rr_turns t WHERE t.scope = p.scope AND t.user_id = m.user_id);
 
 DROP TABLE eligible_sets;
+
+-- How many of a team meet a requirement, counted once per directory
+-- generation: a team turn order says "of the N eligible" without counting a
+-- large team at every decision.
+CREATE TABLE team_pool_sizes (
+    requirement_id bigint NOT NULL,
+    team_id        text NOT NULL,
+    generation     bigint NOT NULL,
+    size           int NOT NULL,
+    PRIMARY KEY (requirement_id, team_id)
+);
+
+-- A fingerprint of the directory file's entry last loaded for each user: a
+-- load copies only the entries whose fingerprint differs.
+ALTER TABLE users ADD COLUMN file_hash bigint;

@@ -143,20 +143,36 @@ ORDER BY m.position
 OFFSET $2 LIMIT $3;
 
 -- name: TeamEligible
--- The members of team $2 who meet requirement $1 now, in team order.
+-- The members of team $2 who meet requirement $1 now, in team order: the team
+-- read from its index, each member's membership probed by key (so the cost
+-- follows the team, not the requirement).
 SELECT u.id, u.name, u.email, u.role, u.active, u.perms, u.tags, u.credentials, u.ticket_priority, u.email_notifications
 FROM team_members tm
-JOIN requirement_members m ON m.requirement_id = $1 AND m.user_id = tm.user_id AND m.to_gen IS NULL
 JOIN users u ON u.id = tm.user_id
 WHERE tm.team_id = $2
+  AND coalesce((SELECT true FROM requirement_members m
+                WHERE m.user_id = tm.user_id AND m.requirement_id = $1 AND m.to_gen IS NULL LIMIT 1), false)
 ORDER BY tm.position;
 
+-- name: TeamPoolSize
+-- How many members of team $2 meet requirement $1, as counted at the current
+-- directory generation (no row: not counted since the directory changed). Every
+-- change to who meets a requirement, or to a team's members, starts a
+-- generation.
+SELECT s.size FROM team_pool_sizes s JOIN directory_stats d ON d.generation = s.generation
+WHERE s.requirement_id = $1 AND s.team_id = $2;
+
 -- name: TeamEligibleCount
--- How many members of team $2 meet requirement $1 now: a team turn order's pool.
-SELECT count(*)
-FROM team_members tm
-JOIN requirement_members m ON m.requirement_id = $1 AND m.user_id = tm.user_id AND m.to_gen IS NULL
-WHERE tm.team_id = $2;
+-- Counts how many members of team $2 meet requirement $1 now (a team turn
+-- order's pool) and keeps the count for the current generation.
+INSERT INTO team_pool_sizes (requirement_id, team_id, generation, size)
+SELECT $1, $2, (SELECT generation FROM directory_stats),
+       (SELECT count(*) FROM team_members tm
+        WHERE tm.team_id = $2
+          AND coalesce((SELECT true FROM requirement_members m
+                        WHERE m.user_id = tm.user_id AND m.requirement_id = $1 AND m.to_gen IS NULL LIMIT 1), false))
+ON CONFLICT (requirement_id, team_id) DO UPDATE SET generation = EXCLUDED.generation, size = EXCLUDED.size
+RETURNING size;
 
 -- name: TeamExists
 SELECT EXISTS (SELECT 1 FROM teams WHERE id = $1);

@@ -11,8 +11,10 @@ WHERE u.id = $1;
 
 -- name: DirectoryStage
 -- A directory load's rows are copied (COPY) into this table, dropped at commit,
--- and compared with the directory in a few statements: a load costs what it
--- changes, plus one pass over the file.
+-- and compared with the directory in a few statements. Only the entries whose
+-- fingerprint (file_hash) differs from the one kept with the user are copied:
+-- a load costs what it changes, plus one pass over the file and one read of
+-- the fingerprints.
 CREATE TEMP TABLE directory_load (
     line                int NOT NULL,
     id                  text NOT NULL,
@@ -31,18 +33,30 @@ CREATE TEMP TABLE directory_load (
     cap_total           int NOT NULL,
     cap_capture         int NOT NULL,
     cap_review          int NOT NULL,
-    cap_acknowledge     int NOT NULL
+    cap_acknowledge     int NOT NULL,
+    file_hash           bigint NOT NULL
 ) ON COMMIT DROP;
+
+-- name: DirectoryFingerprints
+-- Each user's fingerprint of the file entry last loaded for them; NULL (left
+-- out) once anything else changed what the file sets (their status or active
+-- flag), so the next load compares them in full.
+SELECT id, file_hash FROM users WHERE file_hash IS NOT NULL;
+
+-- name: DirectoryFingerprintsSet
+-- Keeps the fingerprints of the entries this load copied.
+UPDATE users u SET file_hash = s.file_hash FROM directory_load s
+WHERE u.id = s.id AND u.file_hash IS DISTINCT FROM s.file_hash;
 
 -- name: DirectoryInsertNew
 -- The file's users the directory does not have yet, in file order (their
 -- position: round robin's directory order), each with an empty load row.
 WITH added AS (
     INSERT INTO users (id, name, email, role, active, tags, credentials, ticket_priority, email_notifications, perms, tags_lc,
-                       credentials_lc, status, cap_total, cap_capture, cap_review, cap_acknowledge)
+                       credentials_lc, status, cap_total, cap_capture, cap_review, cap_acknowledge, file_hash)
     SELECT s.id, s.name, s.email, s.role, s.active, s.tags, s.credentials, s.ticket_priority, s.email_notifications, s.perms,
            s.tags_lc, s.credentials_lc, coalesce(nullif(s.status, ''), 'available'), s.cap_total, s.cap_capture, s.cap_review,
-           s.cap_acknowledge
+           s.cap_acknowledge, s.file_hash
     FROM directory_load s
     WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = s.id)
     ORDER BY s.line

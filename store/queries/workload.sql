@@ -82,7 +82,7 @@ WHERE l.user_id = $1 AND s.n > 0;
 -- name: UserStatusSet
 -- Sets a person's status; returns the one it had, or no row for an unknown user.
 WITH old AS (SELECT status FROM users WHERE id = $1 FOR UPDATE)
-UPDATE users u SET status = $2, updated_at = now() FROM old WHERE u.id = $1
+UPDATE users u SET status = $2, file_hash = NULL, updated_at = now() FROM old WHERE u.id = $1
 RETURNING old.status;
 
 -- name: BacklogSet
@@ -125,7 +125,7 @@ RETURNING b.workflow_id;
 -- Deactivates or reactivates a person; returns whether they were active, or no
 -- row for an unknown user.
 WITH old AS (SELECT active FROM users WHERE id = $1 FOR UPDATE)
-UPDATE users u SET active = $2, updated_at = now() FROM old WHERE u.id = $1
+UPDATE users u SET active = $2, file_hash = NULL, updated_at = now() FROM old WHERE u.id = $1
 RETURNING old.active;
 
 -- name: OpenStagesOf
