@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/batonhq/baton/tools/bench/baseline"
+	"github.com/batonhq/baton/tools/policybench"
 )
 
 // Row is one line of the report: Baton's figure, the baseline's, their ratio
@@ -159,6 +160,9 @@ func (r *Results) Method() string {
 	line("8. **Organisation size**: sizes %s, each in a schema of its own with a generated directory (policybench.Organisation: one user in ten holds every stage permission; all ten at the smallest), compared with the smallest. Decision latency: ResolveAssignment called directly, one at a time, %d decisions; its intervals resample each size's decisions on their own. Rate: the same number on %d callers, each with its own connection, every eighth asked twice at once; checked as in figure 3 against an exactly even share among the eligible. History and state: one round-robin claim through every stage on an in-process worker, the history's size and length as the server reports them, the largest state query answer. Memory: the worker binary's VmRSS before and after opening %d claims, each waiting at capture; one step, so garbage collection can make it read low.",
 		joinInts(c.OrgSizes), c.OrgDecisions, OrgCallers, c.OrgOpen)
 	line("9. **Workload**: %d decisions per method on %d callers, each eligible person limited to %d open stages, against plain round robin.", c.WorkloadDecisions, OrgCallers, c.WorkloadLimit)
+	sc := c.Scale
+	line("10. **Flat with the organisation and with time**: PostgreSQL only, the store and the activities called directly, one decision at a time. Every method decides capture for %d new claims over a directory of %d people (one in ten eligible), each limited to %d open stages, one in a hundred away, ticket priorities 1 to 3, a team of everyone eligible and a care team of %d, with %d stages held open by the eligible; round robin, weighted round robin, team order (a rule assigning the team), least loaded, care team (care_team_random), %d rules (the match at the last) and a product module (roles_by_stage answering with a pool). Each method's first decision, which enters its scope's pool, is left out. The baseline is round robin over a 10-person directory with nothing else in its database. Then %d loads that each change one person (lose the stage permissions, get them back, a new name), the first %d each followed by one round-robin decision, against %d steady ones; the requirements table is counted after them. The full load is timed three times on an empty schema; reading the file (policy.LoadDirectoryFile) is printed beside it. Aged data: a second schema where everyone eligible holds their limit of one and %d stages wait; backlog take (a completion's lease, rolled back), the sweep (its leases cleared after each), the team view's first page and a page at the middle of the directory, and the candidates page of the first decision are each timed %d times; then the same database is given %d decisions spread over a year and %d directory generations (one person changed each, one in ten deactivated) and analysed, and each is timed again. The explanation page read on aged data must name the same people, in the same order, as on day one (their details, such as a name, are read as they are now).",
+		sc.Decisions, sc.Users, scaleLimit, scaleCareSize, sc.Open, policybench.RuleCount, sc.Changes, sc.FirstDecisions, sc.Decisions, sc.Waiting, sc.Reads, sc.History, sc.Generations)
 	line("\nThe two-worker row runs %d claims through two worker processes on one server and database. The PostgreSQL rows repeat figures 1 and 2 on a Temporal server whose persistence and visibility are PostgreSQL, created from Temporal's own schema, with %d history shards; every other figure runs on the embedded server persisted to SQLite.",
 		c.TwoClaims, c.Shards)
 	return b.String()
@@ -167,9 +171,9 @@ func (r *Results) Method() string {
 // Flags are the dev bench flags that reproduce the run's parameters.
 func (r *Results) Flags() string {
 	c := r.Config
-	return fmt.Sprintf("--flow-window %s --rounds %d --parallel %d --callers %s --contention-reps %d --contention-window %s --bursts %s --timers %d --timer-wave %d --window %s --memory %d --memory-step %d --cache %d --two-claims %d --org-sizes %s --org-decisions %d --org-open %d --workload-decisions %d --workload-limit %d --shards %d",
+	return fmt.Sprintf("--flow-window %s --rounds %d --parallel %d --callers %s --contention-reps %d --contention-window %s --bursts %s --timers %d --timer-wave %d --window %s --memory %d --memory-step %d --cache %d --two-claims %d --org-sizes %s --org-decisions %d --org-open %d --workload-decisions %d --workload-limit %d --scale-users %d --scale-decisions %d --scale-changes %d --scale-history %d --scale-generations %d --shards %d",
 		c.FlowWindow, c.Rounds, c.Parallel, joinInts(c.Callers), c.ContentionReps, c.ContentionWindow, joinInts(c.Bursts), c.Timers, c.TimerWave, c.Window, c.Memory, c.MemStep, c.Cache,
-		c.TwoClaims, joinInts(c.OrgSizes), c.OrgDecisions, c.OrgOpen, c.WorkloadDecisions, c.WorkloadLimit, c.Shards)
+		c.TwoClaims, joinInts(c.OrgSizes), c.OrgDecisions, c.OrgOpen, c.WorkloadDecisions, c.WorkloadLimit, c.Scale.Users, c.Scale.Decisions, c.Scale.Changes, c.Scale.History, c.Scale.Generations, c.Shards)
 }
 
 func joinInts(ns []int) string {

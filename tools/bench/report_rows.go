@@ -3,6 +3,7 @@ package bench
 import (
 	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -109,6 +110,7 @@ func (r *Results) otherRows() []Row {
 	rows = append(rows, r.memoryRows()...)
 	rows = append(rows, r.orgRows()...)
 	rows = append(rows, r.workloadRows()...)
+	rows = append(rows, r.scaleRows()...)
 	if r.Two.Claims > 0 {
 		var workers []string
 		for w, n := range r.Two.PerWorker {
@@ -305,4 +307,56 @@ func (r *Results) rulesRows() []Row {
 		{Figure: fmt.Sprintf("5 whole decision, %d users", ru.Users), Baton: fmt.Sprintf("%.2f ms, %d allocs, %.1f KB", ru.DecisionNs/1e6, ru.DecisionAllocs,
 			float64(ru.DecisionBytesPerRun)/1024), Reps: ru.Rounds},
 	}
+}
+
+// scaleRows are figure 10: every method at a whole organisation's size
+// against round robin at 10 users; the first decision after a directory
+// change against steady ones; directory loads; and the background and read
+// paths on aged data against the same on day-one data.
+func (r *Results) scaleRows() []Row {
+	sc := r.Scale
+	if len(sc.Base) == 0 || len(sc.Methods) == 0 {
+		return nil
+	}
+	c := sc.Config
+	size := fmt.Sprintf("10 %d users (%d eligible, %d open stages, %d away, limit %d)", c.Users, sc.Eligible, c.Open, sc.Away, scaleLimit)
+	var rows []Row
+	for _, m := range sc.Methods {
+		for _, lim := range []struct {
+			stat  Statistic
+			limit float64
+		}{{Median, 3}, {P99, 5}} {
+			cmpd := Compare(Sample{m.Latency}, Sample{sc.Base}, lim.stat, false)
+			rows = append(rows, judged(compared(Row{Figure: fmt.Sprintf("%s: %s decision %s", size, m.Name, lim.stat.Name),
+				Baton: msUnit.of(cmpd.Baton), Baseline: msUnit.of(cmpd.Base) + " round robin at 10 users"}, cmpd, msUnit), AtMost(lim.limit)))
+		}
+	}
+	first := Compare(Sample{sc.First}, Sample{sc.Steady}, Median, false)
+	rows = append(rows, judged(compared(Row{Figure: fmt.Sprintf("10 first round-robin decision after a load that changed one person, %d users, median", c.Users),
+		Baton: msUnit.of(first.Baton), Baseline: msUnit.of(first.Base) + " steady round robin, same directory"}, first, msUnit), AtMost(10)))
+	rows = append(rows, Row{Figure: fmt.Sprintf("10 requirements after %d one-person loads", len(sc.OneChange)),
+		Baton:    fmt.Sprintf("%d rows (%d member stretches, %d current)", sc.Requirements, sc.MemberRows, sc.LiveMembers),
+		Baseline: fmt.Sprintf("%d requirements the decisions refer to", sc.Live), Ratio: ratio(float64(sc.Requirements), float64(sc.Live)),
+		N: "1 / 1", Reps: 1, Target: "≤ 2× live", Met: sc.Live > 0 && sc.Requirements <= 2*sc.Live})
+	one := Compare(Sample{sc.OneChange}, Sample{sc.FullLoads}, Median, false)
+	oneRow := judged(compared(Row{Figure: fmt.Sprintf("10 directory load of a file that changes one person, %d users, median", c.Users),
+		Baton: msUnit.of(one.Baton), Baseline: msUnit.of(one.Base) + " the first full load"}, one, msUnit), AtMost(0.05))
+	oneRow.Target += ", ≤ 1 s"
+	oneRow.Met = oneRow.Met && one.Baton <= 1000
+	full := slices.Max(sc.FullLoads)
+	rows = append(rows, oneRow,
+		Row{Figure: fmt.Sprintf("10 full directory load on an empty database, %d users, slowest", c.Users), Baton: msUnit.of(full),
+			Baseline: fmt.Sprintf("reading the file: %s (no target)", msUnit.of(sc.Parse)), N: fmt.Sprint(len(sc.FullLoads)), Reps: len(sc.FullLoads),
+			Target: "≤ 10 s", Met: full <= 10_000})
+	aged := fmt.Sprintf("%d decisions, %d directory generations, %d waiting with everyone full", c.History, c.Generations, c.Waiting)
+	for _, p := range sc.Paths {
+		cmpd := Compare(Sample{p.Aged}, Sample{p.DayOne}, Median, false)
+		row := judged(compared(Row{Figure: fmt.Sprintf("10 %s, aged data (%s), median", p.Name, aged),
+			Baton: msUnit.of(cmpd.Baton), Baseline: msUnit.of(cmpd.Base) + " day-one data"}, cmpd, msUnit), AtMost(2))
+		row.Target += ", ≤ 100 ms"
+		row.Met = row.Met && cmpd.Baton <= 100
+		rows = append(rows, row)
+	}
+	return append(rows, Row{Figure: "10 the explanation page of a day-one decision, read again on aged data", Baton: map[bool]string{true: "the same page", false: "a different page"}[sc.Same],
+		Baseline: "as read on day one", N: "1 / 1", Reps: 1, Target: "identical", Met: sc.Same})
 }

@@ -47,12 +47,14 @@ type Config struct {
 	// eligible person's limit.
 	WorkloadDecisions int
 	WorkloadLimit     int
+	// Scale sizes figure 10 (zero fields: the sizes).
+	Scale ScaleConfig
 	// Shards is the history shard count of the PostgreSQL-backed Temporal
 	// server the flow-postgres figure runs on.
 	Shards int
 	// Only, when not empty, runs just these figures: rules, fairness,
 	// contention, flow, flow-postgres, timers, two, memory, organisation,
-	// workload.
+	// workload, scale.
 	Only []string
 	// Commit is the source measured, for the report.
 	Commit string
@@ -85,6 +87,7 @@ func (c *Config) Defaults() {
 	def(&c.OrgDecisions, 640)
 	def(&c.WorkloadDecisions, 640)
 	def(&c.WorkloadLimit, 4)
+	c.Scale.Defaults()
 	if len(c.OrgSizes) == 0 {
 		c.OrgSizes = []int{10, 1000, 10000, 100000}
 	}
@@ -117,10 +120,11 @@ type Results struct {
 	Two        TwoWorkersResult
 	Org        []OrgRow
 	Workload   []WorkloadRow
+	Scale      ScaleResult
 }
 
 // Figures are the names Config.Only takes.
-var Figures = []string{"rules", "fairness", "contention", "flow", "flow-postgres", "timers", "two", "memory", "organisation", "workload"}
+var Figures = []string{"rules", "fairness", "contention", "flow", "flow-postgres", "timers", "two", "memory", "organisation", "workload", "scale"}
 
 // Run measures every figure, printing progress to progress.
 func Run(ctx context.Context, cfg Config, progress io.Writer) (*Results, error) {
@@ -163,7 +167,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Results, error) 
 // runOnSQLite runs every figure but flow-postgres on one stack whose Temporal
 // server is persisted to SQLite.
 func runOnSQLite(ctx context.Context, cfg Config, res *Results, want func(string) bool, step func(string, func() error) error) error {
-	if !slices.ContainsFunc([]string{"fairness", "contention", "flow", "timers", "two", "memory", "organisation", "workload"}, want) {
+	if !slices.ContainsFunc([]string{"fairness", "contention", "flow", "timers", "two", "memory", "organisation", "workload", "scale"}, want) {
 		return nil
 	}
 	s, err := StartStack(ctx, cfg.DataDir, cfg.Log)
@@ -196,6 +200,10 @@ func runOnSQLite(ctx context.Context, cfg Config, res *Results, want func(string
 		}},
 		{"workload", "workload: limits and least loaded", func() (err error) {
 			res.Workload, err = s.Workload(ctx, cfg.WorkloadDecisions, cfg.WorkloadLimit)
+			return
+		}},
+		{"scale", fmt.Sprintf("every method, directory changes and aged data at %d users", cfg.Scale.Users), func() (err error) {
+			res.Scale, err = Scale(ctx, s.pg.URL, cfg.Scale, cfg.Log)
 			return
 		}},
 	}

@@ -58,7 +58,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&cfg.OrgOpen, "org-open", 1000, "open claims for the organisation figure's worker memory (0: not measured)")
 	fs.IntVar(&cfg.WorkloadDecisions, "workload-decisions", 640, "decisions per method in the workload figure")
 	fs.IntVar(&cfg.WorkloadLimit, "workload-limit", 4, "each eligible person's open-stage limit in the workload figure")
-	fs.StringVar(&only, "only", "", "comma-separated figures to run (rules, fairness, contention, flow, flow-postgres, timers, two, memory, organisation, workload); default all")
+	fs.IntVar(&cfg.Scale.Users, "scale-users", 100000, "directory size of the scale figure (one in ten eligible)")
+	fs.IntVar(&cfg.Scale.Decisions, "scale-decisions", 200, "decisions per method in the scale figure")
+	fs.IntVar(&cfg.Scale.Changes, "scale-changes", 100, "one-person directory loads in the scale figure")
+	fs.IntVar(&cfg.Scale.History, "scale-history", 1000000, "decisions the scale figure's aged data holds")
+	fs.IntVar(&cfg.Scale.Generations, "scale-generations", 200, "directory generations the scale figure's aged data has been through")
+	fs.StringVar(&only, "only", "", "comma-separated figures to run (rules, fairness, contention, flow, flow-postgres, timers, two, memory, organisation, workload, scale); default all")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

@@ -66,7 +66,7 @@ func TestBenchAndChaosRejectBadFlags(t *testing.T) {
 		{[]string{"bench", "--worker", "/nonexistent/worker", "--callers", "1,x"}, "dev bench: --callers: \"x\" is not a positive number\n"},
 		{[]string{"bench", "--bursts", "0"}, "dev bench: --bursts: \"0\" is not a positive number\n"},
 		{[]string{"bench", "--timer-wave", "0"}, "dev bench: --timer-wave: 0 is not a positive number\n"},
-		{[]string{"bench", "--only", "flow,speed"}, "dev bench: --only: \"speed\" is not a figure (rules, fairness, contention, flow, flow-postgres, timers, two, memory, organisation, workload)\n"},
+		{[]string{"bench", "--only", "flow,speed"}, "dev bench: --only: \"speed\" is not a figure (rules, fairness, contention, flow, flow-postgres, timers, two, memory, organisation, workload, scale)\n"},
 		{[]string{"bench", "--worker", os.Args[0], "--noop-worker", "/nonexistent/noop"}, "dev bench: --noop-worker /nonexistent/noop: stat /nonexistent/noop: no such file or directory (make bench builds it)\n"},
 		{[]string{"chaos", "--worker", "/nonexistent/worker"}, "dev chaos: --worker /nonexistent/worker: stat /nonexistent/worker: no such file or directory (make chaos builds it)\n"},
 	} {
