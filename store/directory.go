@@ -296,24 +296,34 @@ func (qs *Queries) loadTeams(ctx context.Context, d *policy.Directory, ch *Direc
 			return fmt.Errorf("%s:%d: team %q: %w", d.File, t.Line, t.ID, err)
 		}
 		ch.Eligibility = append(ch.Eligibility, symmetricDifference(old.Members, t.Members)...)
+		ch.Joined = append(ch.Joined, without(t.Members, old.Members)...)
+		if left := without(old.Members, t.Members); len(left) > 0 {
+			if _, err := qs.db.Exec(ctx, q("TurnsLeaveTeam"), t.ID, left); err != nil {
+				return fmt.Errorf("%s:%d: team %q: %w", d.File, t.Line, t.ID, err)
+			}
+		}
 	}
 	return nil
 }
 
-// symmetricDifference is who is in a or b but not both.
-func symmetricDifference(a, b []string) []string {
+// without is who is in a but not in b.
+func without(a, b []string) []string {
+	in := make(map[string]bool, len(b))
+	for _, x := range b {
+		in[x] = true
+	}
 	var out []string
 	for _, x := range a {
-		if !slices.Contains(b, x) {
-			out = append(out, x)
-		}
-	}
-	for _, x := range b {
-		if !slices.Contains(a, x) {
+		if !in[x] {
 			out = append(out, x)
 		}
 	}
 	return out
+}
+
+// symmetricDifference is who is in a or b but not both.
+func symmetricDifference(a, b []string) []string {
+	return append(without(a, b), without(b, a)...)
 }
 
 // DirectoryChange is what a directory change touched, person by person.
@@ -327,6 +337,9 @@ type DirectoryChange struct {
 	// Limits: people whose capacity limits or status changed: their turn
 	// rows take them (and whether they are in turn).
 	Limits []string
+	// Joined: people who joined a team: listed to enter the turn orders they
+	// have no count in (the team's), as newcomers.
+	Joined []string
 }
 
 // DirectoryChanged brings what is derived from the directory up to date with a
@@ -366,6 +379,7 @@ func (qs *Queries) DirectoryChanged(ctx context.Context, ch DirectoryChange) err
 		}
 		entering = append(entering, ch.Turns...)
 	}
+	entering = append(entering, ch.Joined...)
 	if len(ch.Limits) > 0 {
 		if _, err := qs.db.Exec(ctx, q("TurnLoadSync"), ch.Limits); err != nil {
 			return fmt.Errorf("copy the limits and status of changed users: %w", err)

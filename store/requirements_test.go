@@ -33,6 +33,12 @@ func orgDoc(n int, holders map[int]bool, extra string) string {
 // ResolveAssignment does, and returns the pick.
 func decideRR(t *testing.T, db *batontest.Schema, workflow string, req policy.Requirement) string {
 	t.Helper()
+	return decideIn(t, db, workflow, req, "claims/capture", policy.TurnOrder{Stage: policy.StageCapture})
+}
+
+// decideIn records a round-robin decision of capture in scope, by order.
+func decideIn(t *testing.T, db *batontest.Schema, workflow string, req policy.Requirement, scope string, order policy.TurnOrder) string {
+	t.Helper()
 	ctx := context.Background()
 	var pick string
 	require.NoError(t, db.Store.InTx(ctx, func(qs *store.Queries) error {
@@ -41,11 +47,11 @@ func decideRR(t *testing.T, db *batontest.Schema, workflow string, req policy.Re
 		if err != nil {
 			return err
 		}
-		v, err := people.Turns(ctx, "claims/capture", req, policy.TurnOrder{Stage: policy.StageCapture})
+		v, err := people.Turns(ctx, scope, req, order)
 		if err != nil {
 			return err
 		}
-		turn, ok := policy.NextTurn("claims/capture", "round robin", v)
+		turn, ok := policy.NextTurn(scope, "round robin", v)
 		require.True(t, ok, "somebody is eligible")
 		pick = turn.User.ID
 		ref := people.Ref(req)
@@ -289,4 +295,48 @@ func TestLoadCountsFollowEveryChangeOfHolder(t *testing.T) {
 	}))
 	loadsMatch(t, db)
 	require.Equal(t, 0, count(t, db, "SELECT sum(open_total) FROM user_load"))
+}
+
+// Someone who leaves a team leaves its turn orders: no decision reads past
+// their row, and should they join again they enter as a newcomer, never with
+// the turns they missed to catch up on.
+func TestLeavingATeamLeavesItsTurnOrder(t *testing.T) {
+	t.Parallel()
+	db := batontest.New(t)
+	req := policy.Requirement{Stage: policy.StageCapture, Required: []string{"P"}}
+	all := map[int]bool{1: true, 2: true, 3: true, 4: true}
+	_, err := loadDir(t, db.Store, orgDoc(4, all, "teams:\n  - {id: t, name: T, members: [u01, u02, u03, u04]}\n"))
+	require.NoError(t, err)
+	order := policy.TurnOrder{Stage: policy.StageCapture, Team: "t"}
+	scope := "team/claims/t"
+	var picks []string
+	for i := range 4 {
+		picks = append(picks, decideIn(t, db, fmt.Sprintf("claim/a%d", i), req, scope, order))
+	}
+	require.Equal(t, []string{"u01", "u02", "u03", "u04"}, picks)
+	rowsOf := func() int { return count(t, db, "SELECT count(*) FROM rr_turns WHERE scope = 'team/claims/t'") }
+	require.Equal(t, 4, rowsOf())
+	for i := range 4 {
+		decideRR(t, db, fmt.Sprintf("claim/s%d", i), req) // the stage's own turn order
+	}
+
+	_, err = loadDir(t, db.Store, orgDoc(4, all, "teams:\n  - {id: t, name: T, members: [u01, u02, u03]}\n"))
+	require.NoError(t, err)
+	require.Equal(t, 3, rowsOf(), "u04's row left with them")
+	require.Equal(t, 1, count(t, db, "SELECT count(*) FROM rr_turns WHERE user_id = 'u04' AND scope = 'claims/capture'"),
+		"their other turn orders are not touched")
+
+	// Two rounds on, u04 comes back: one turn in the round, like a newcomer.
+	picks = nil
+	for i := range 6 {
+		picks = append(picks, decideIn(t, db, fmt.Sprintf("claim/b%d", i), req, scope, order))
+	}
+	require.Equal(t, []string{"u01", "u02", "u03", "u01", "u02", "u03"}, picks)
+	_, err = loadDir(t, db.Store, orgDoc(4, all, "teams:\n  - {id: t, name: T, members: [u01, u02, u03, u04]}\n"))
+	require.NoError(t, err)
+	picks = nil
+	for i := range 4 {
+		picks = append(picks, decideIn(t, db, fmt.Sprintf("claim/c%d", i), req, scope, order))
+	}
+	require.Equal(t, []string{"u04", "u01", "u02", "u03"}, picks, "u04 gets one turn, not the three they missed")
 }

@@ -240,6 +240,13 @@ SELECT user_id, served FROM rr_turns WHERE scope = $1 ORDER BY user_id;
 -- regaining a permission never brings a flood of catch-up turns.
 DELETE FROM rr_turns WHERE user_id = ANY($1::text[]);
 
+-- name: TurnsLeaveTeam
+-- People $2 who left team $1 leave its turn orders (under every policy,
+-- team/POLICY/TEAM): no decision reads past their rows, and should they join
+-- again they enter as newcomers, never with a run of catch-up turns.
+DELETE FROM rr_turns
+WHERE user_id = ANY ($2::text[]) AND scope LIKE 'team/%' AND right(scope, length($1) + 1) = '/' || $1;
+
 -- name: TurnsCatchUp
 -- A person back from away resumes each scope they have a count in at the lowest
 -- level among the others there, as a newcomer would enter: the turns passed
