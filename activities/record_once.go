@@ -130,7 +130,9 @@ func (a *Activities) decideTogether(scope string, jobs []*job) {
 		return
 	}
 	lead := jobs[0].ctx
+	var rest []*job
 	err := a.Store.InTx(lead, func(qs *store.Queries) error {
+		rest = nil
 		if err := qs.TurnsLock(lead, scope); err != nil {
 			return err
 		}
@@ -143,22 +145,40 @@ func (a *Activities) decideTogether(scope string, jobs []*job) {
 			return err
 		}
 		people := qs.People()
-		for _, j := range jobs {
+		for i, j := range jobs {
 			j.elsewhere = false
 			if _, ok := done[j.key]; ok {
 				j.elsewhere = true
 				continue
 			}
-			if err := a.record(qs, people, j); err != nil {
+			if i > 0 {
+				people.NeverWait()
+			}
+			err := a.record(qs, people, j)
+			if errors.Is(err, store.ErrPersonBusy) {
+				// Another transaction holds a person this decision
+				// needs: commit those before it, and decide it and the
+				// rest afresh.
+				rest = jobs[i:]
+				return nil
+			}
+			if err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err == nil {
-		a.Metrics.DecisionBatch(len(jobs))
-		for _, j := range jobs {
+		decided := jobs[:len(jobs)-len(rest)]
+		a.Metrics.DecisionBatch(len(decided))
+		for _, j := range decided {
 			j.wait.result <- nil
+		}
+		if len(rest) > 0 {
+			for _, j := range rest {
+				*j = job{ctx: j.ctx, key: j.key, claimID: j.claimID, decide: j.decide, wait: j.wait}
+			}
+			a.decideTogether(scope, rest)
 		}
 		return
 	}
@@ -204,6 +224,13 @@ func (a *Activities) record(qs *store.Queries, people *store.People, j *job) err
 		}
 		w.Inbox = &store.InboxEntry{UserID: d.Assignee, Message: fmt.Sprintf("Claim %s is yours at %s (%s)", j.claimID, key.Stage, why),
 			Link: a.link(key.WorkflowID, j.claimID, key.Stage)}
+	}
+	if !people.Waits() && d.Assignee != "" {
+		// Not the first of a batch: take the rows this decision moves the
+		// counts of now, or stop the batch here (store.ErrPersonBusy).
+		if err := qs.LoadsLock(ctx, key, d.Assignee); err != nil {
+			return err
+		}
 	}
 	// One round trip for the ledger row, timeline, turn, inbox and outbox.
 	inserted, err := qs.DecisionRecord(ctx, w)

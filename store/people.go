@@ -25,7 +25,26 @@ type People struct {
 	qs *Queries
 	// reqs caches, by requirement key, the requirement this transaction read.
 	reqs map[string]requirement
+	// noWait: never wait for a person's row another transaction holds
+	// (ErrPersonBusy instead): see NeverWait.
+	noWait bool
 }
+
+// ErrPersonBusy reports that a decision would have waited for a person's row
+// that another transaction holds, after NeverWait. Nothing is wrong: the
+// caller ends its batch there and decides the rest afresh.
+var ErrPersonBusy = errors.New("a person's row is held by another decision")
+
+// NeverWait makes every later lock on a person's rows skip a row another
+// transaction holds and report ErrPersonBusy, leaving the transaction usable.
+// A transaction that decides several stages takes people's rows in the order
+// its turns name them, which no other transaction can know; waiting for a
+// second person while holding a first could deadlock two such transactions,
+// so after its first decision it never waits.
+func (p *People) NeverWait() { p.noWait = true }
+
+// Waits reports whether locks on people's rows wait (no NeverWait).
+func (p *People) Waits() bool { return !p.noWait }
 
 // People returns the directory as decisions read it.
 func (qs *Queries) People() *People { return &People{qs: qs, reqs: map[string]requirement{}} }
@@ -294,7 +313,11 @@ func (p *People) turns(ctx context.Context, scope string, r policy.Requirement, 
 	b.Queue(q("TurnScopeLock"), scope)
 	b.Queue(q("TurnAwayExpire"), scope)
 	b.Queue(q("TurnPoolHas"), scope, set.id)
-	b.Queue(q("TurnPendingTake"), scope, set.id)
+	pendingQ := q("TurnPendingTake")
+	if p.noWait {
+		pendingQ = q("TurnPendingPeek")
+	}
+	b.Queue(pendingQ, scope, set.id)
 	b.Queue(tq.sql, args.at(0, turnBatches[0])...)
 	br := p.qs.db.SendBatch(ctx, b)
 	var pooled bool
@@ -318,6 +341,12 @@ func (p *People) turns(ctx context.Context, scope string, r policy.Requirement, 
 		err = cerr
 	}
 	if err == nil && (!pooled || len(pending) > 0) {
+		if p.noWait {
+			// Entering people locks their load rows, which may be held by
+			// another decision: left, with the list, to a decision that
+			// may wait.
+			return policy.TurnView{}, ErrPersonBusy
+		}
 		if !pooled {
 			pending = nil // everyone
 		}
@@ -431,6 +460,9 @@ func (p *People) next(ctx context.Context, tq turnQuery, args turnArgs, b turnBa
 	// restart puts the rows of stale right and reads the order again from
 	// the start.
 	restart := func(stale string) error {
+		if p.noWait {
+			return ErrPersonBusy // putting their row right locks their load row
+		}
 		if _, err := p.qs.db.Exec(ctx, q("TurnLoadSync"), []string{stale}); err != nil {
 			return fmt.Errorf("resync the load of %q: %w", stale, err)
 		}
@@ -643,17 +675,30 @@ func (p *People) Hold(ctx context.Context, id string, stage policy.Stage) (polic
 	// committed since. Locking the row, with or without a limit, orders this
 	// decision with them, and what it reads after the lock is what they wrote.
 	var active bool
+	lock, share := q("UserWorkloadLock"), q("UserHoldShare")
+	if p.noWait {
+		lock, share = q("UserWorkloadLockSkip"), q("UserHoldShareSkip")
+	}
 	if limited {
-		err = p.qs.db.QueryRow(ctx, q("UserWorkloadLock"), id).Scan(&active)
+		err = p.qs.db.QueryRow(ctx, lock, id).Scan(&active)
 		if err == nil {
 			w, _, err = p.qs.workload(ctx, q("UserWorkload"), id, stage)
 		}
 	} else {
 		var status string
-		err = p.qs.db.QueryRow(ctx, q("UserHoldShare"), id).Scan(&active, &status)
+		err = p.qs.db.QueryRow(ctx, share, id).Scan(&active, &status)
 		w.Status = policy.Availability(status)
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
+		if p.noWait {
+			var known bool
+			if err := p.qs.db.QueryRow(ctx, q("UserExists"), id).Scan(&known); err != nil {
+				return policy.Workload{}, fmt.Errorf("hold the workload of %q: %w", id, err)
+			}
+			if known {
+				return policy.Workload{}, ErrPersonBusy
+			}
+		}
 		return policy.Workload{}, nil // not in the directory: the caller's check refuses them
 	}
 	if err != nil {
@@ -850,6 +895,20 @@ func (qs *Queries) ExplanationExcluded(ctx context.Context, k DecisionKey, r pol
 		page.Next = 0
 	}
 	return page, rows.Err()
+}
+
+// LoadsLock locks the load rows a decision of stage k giving it to ids moves
+// (theirs and the stage's present holder's), after People.NeverWait without
+// waiting: ErrPersonBusy when another transaction holds one of them.
+func (qs *Queries) LoadsLock(ctx context.Context, k DecisionKey, ids ...string) error {
+	var all bool
+	if err := qs.db.QueryRow(ctx, q("LoadsLockSkip"), ids, k.WorkflowID, string(k.Stage)).Scan(&all); err != nil {
+		return fmt.Errorf("lock the loads of %s: %w", k, err)
+	}
+	if !all {
+		return ErrPersonBusy
+	}
+	return nil
 }
 
 // TurnsLock locks a scope's turns until the transaction ends, for a caller that

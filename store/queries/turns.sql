@@ -17,6 +17,11 @@ INSERT INTO turn_pools (scope, requirement_id) VALUES ($1, $2) ON CONFLICT DO NO
 -- The people scope $1 still has to enter for requirement $2, taken off the list.
 DELETE FROM turn_pending WHERE scope = $1 AND requirement_id = $2 RETURNING user_id;
 
+-- name: TurnPendingPeek
+-- The people scope $1 still has to enter for requirement $2, left on the list
+-- (a decision that may not wait for them: People.NeverWait).
+SELECT user_id FROM turn_pending WHERE scope = $1 AND requirement_id = $2;
+
 -- name: TurnPendingAdd
 -- After people $1 changed or joined requirements: each one who meets a
 -- requirement that a scope has a pool for, and has no count in that scope, is
@@ -204,10 +209,16 @@ ORDER BY b.open_total, b.spare DESC, b.level, b.weight DESC, b.ord, b.user_id;
 
 -- name: TurnAwayExpire
 -- The rows of scope $1 whose absence has ended come back into turn (or stay
--- out, should another absence have begun).
+-- out, should another absence have begun). A row another decision holds is
+-- left for the next decision: this never waits.
+WITH ended AS (
+    SELECT t.scope, t.user_id FROM rr_turns t
+    WHERE t.scope = $1 AND t.away_until < now()
+    FOR UPDATE SKIP LOCKED
+)
 UPDATE rr_turns t SET away_until = {{awayuntil}}
-FROM users u
-WHERE t.scope = $1 AND t.away_until < now() AND u.id = t.user_id;
+FROM ended e JOIN users u ON u.id = e.user_id
+WHERE t.scope = e.scope AND t.user_id = e.user_id;
 
 -- name: TurnLoadSync
 -- Copies persons $1's load, limits and whether they are away from user_load and

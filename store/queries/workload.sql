@@ -65,6 +65,29 @@ FROM users u LEFT JOIN user_load l ON l.user_id = u.id WHERE u.id = $1;
 -- the lock before committed. Returns whether they are still active.
 SELECT active FROM users WHERE id = $1 FOR UPDATE;
 
+-- name: UserWorkloadLockSkip
+-- UserWorkloadLock that skips a row another transaction holds (no row).
+SELECT active FROM users WHERE id = $1 FOR UPDATE SKIP LOCKED;
+
+-- name: UserHoldShareSkip
+-- UserHoldShare that skips a row another transaction holds exclusively.
+SELECT active, effective_status(id, status) FROM users WHERE id = $1 FOR SHARE SKIP LOCKED;
+
+-- name: UserExists
+SELECT EXISTS (SELECT 1 FROM users WHERE id = $1);
+
+-- name: LoadsLockSkip
+-- Locks the load rows of people $1 and of the holder of stage $3 of workflow $2
+-- (whose counts a decision moves), in one order, skipping any another
+-- transaction holds: whether it locked them all.
+WITH wanted AS (
+    SELECT user_id FROM user_load
+    WHERE user_id = ANY ($1::text[]) OR user_id = (SELECT user_id FROM open_stages WHERE workflow_id = $2 AND stage = $3)
+), locked AS (
+    SELECT user_id FROM user_load WHERE user_id IN (SELECT user_id FROM wanted) ORDER BY user_id FOR UPDATE SKIP LOCKED
+)
+SELECT (SELECT count(*) FROM wanted) = (SELECT count(*) FROM locked);
+
 -- name: UserHoldShare
 -- Locks the row of a person without limits until the transaction ends, shared
 -- with other decisions but not with a deactivation or a status change, which

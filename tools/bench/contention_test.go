@@ -82,6 +82,18 @@ func TestDecideLoadKeepsTurnsExactAndQueuesAnEmailEach(t *testing.T) {
 	require.Equal(t, res.Asked, decided)
 	require.Equal(t, decided, outbox, "e-mail is configured: one outbox row a decision")
 
+	// Over eight teams that share their seven members, each process deciding
+	// several teams' stages in batches that take the same people in different
+	// orders: no batch waits for a person while holding another, so none
+	// deadlocks, and every team's turns stay exact.
+	spread, err := DecideLoad(ctx, DecideLoadConfig{DatabaseURL: db.URL, PolicyFile: policyFile, Callers: 16, Prefix: "spread",
+		Teams: 8, Duration: time.Second, Email: true}, nil)
+	require.NoError(t, err)
+	check, decided, _, err = s.contentionAudit(ctx, "spread", 8, spread.Asked, spread.Mismatched)
+	require.NoError(t, err)
+	require.True(t, check.Clean(), check.String())
+	require.Equal(t, spread.Asked, decided)
+
 	_, err = db.Pool.Exec(ctx, "CREATE TABLE "+BareTable+" (id int PRIMARY KEY, n bigint NOT NULL); INSERT INTO "+BareTable+" VALUES (1, 0)")
 	require.NoError(t, err)
 	bare, err := DecideLoad(ctx, DecideLoadConfig{DatabaseURL: db.URL, Callers: 4, Prefix: "bare", Duration: 200 * time.Millisecond, Bare: true}, nil)
