@@ -65,8 +65,8 @@ func TestDecisionsWaitingOnAScopeAreRecordedTogether(t *testing.T) {
 	<-held
 
 	const n = 15
-	got := make([]policy.Decision, n+1)
-	errs := make([]error, n+1)
+	got := make([]policy.Decision, n+2)
+	errs := make([]error, n+2)
 	var wg sync.WaitGroup
 	call := func(slot, claim int) {
 		defer wg.Done()
@@ -85,11 +85,14 @@ func TestDecisionsWaitingOnAScopeAreRecordedTogether(t *testing.T) {
 		wg.Add(1)
 		go call(i, i)
 	}
-	// A retry of the first decision queues too.
-	wg.Add(1)
+	// A retry of the first decision queues too, and so does a second copy
+	// of a decision already queued (an activity retried while its first
+	// attempt still waits): the batch decides it once.
+	wg.Add(2)
 	go call(0, 0)
+	go call(n+1, 5)
 	batontest.Eventually(t, 20*time.Second, func() (bool, string) {
-		return a.Waiting(scope) == n, fmt.Sprintf("%d of %d decisions queued behind the leader", a.Waiting(scope), n)
+		return a.Waiting(scope) == n+1, fmt.Sprintf("%d of %d decisions queued behind the leader", a.Waiting(scope), n+1)
 	})
 	close(release)
 	holder.Wait()
@@ -98,6 +101,7 @@ func TestDecisionsWaitingOnAScopeAreRecordedTogether(t *testing.T) {
 		require.NoError(t, err, "decision %d", i)
 	}
 	require.Equal(t, first, got[0], "the retry is answered from the ledger")
+	require.Equal(t, got[5], got[n+1], "both copies get the one decision")
 
 	counts := map[string]int{}
 	for i := 1; i <= n; i++ {
@@ -109,5 +113,5 @@ func TestDecisionsWaitingOnAScopeAreRecordedTogether(t *testing.T) {
 	var rows, txs int
 	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT xmin::text) FROM decisions`).Scan(&rows, &txs))
 	require.Equal(t, n+1, rows, "one ledger row per decision")
-	require.Equal(t, 3, txs, "the first decision, the leader alone, then the 14 others together")
+	require.Equal(t, 3, txs, "the first decision, the leader alone, then the 14 others together, the copy with them")
 }

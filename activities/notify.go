@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/notify"
+	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
 )
@@ -49,7 +50,7 @@ func (a *Activities) notifying() bool { return a.Email != nil || a.Slack != nil 
 // address), Slack whenever a webhook is configured. A user no longer in the
 // directory has nobody to reach and gets none.
 func (a *Activities) queueNotifications(ctx context.Context, qs *store.Queries, n notification) (int, error) {
-	msgs, err := a.outboxFor(ctx, qs, n)
+	msgs, err := a.outboxFor(ctx, qs.GetUser, n)
 	if err != nil {
 		return 0, err
 	}
@@ -62,13 +63,13 @@ func (a *Activities) queueNotifications(ctx context.Context, qs *store.Queries, 
 }
 
 // outboxFor builds the e-mail and Slack messages n sends, one per channel
-// configured and wanted by the recipient, for the caller to queue in the
-// transaction that causes them.
-func (a *Activities) outboxFor(ctx context.Context, qs *store.Queries, n notification) ([]store.OutboxMessage, error) {
+// configured and wanted by the recipient (read with user), for the caller to
+// queue in the transaction that causes them.
+func (a *Activities) outboxFor(ctx context.Context, user func(context.Context, string) (policy.User, error), n notification) ([]store.OutboxMessage, error) {
 	if !a.notifying() || n.user == "" {
 		return nil, nil
 	}
-	u, err := qs.GetUser(ctx, n.user)
+	u, err := user(ctx, n.user)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}

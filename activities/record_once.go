@@ -151,6 +151,10 @@ func (a *Activities) decideTogether(scope string, jobs []*job) {
 				j.elsewhere = true
 				continue
 			}
+			// A retried activity whose first attempt is still running may
+			// sit in the same batch: the first copy decides, the others read
+			// its decision from the ledger once this commits.
+			done[j.key] = policy.Decision{}
 			if i > 0 {
 				people.NeverWait()
 			}
@@ -204,7 +208,7 @@ func (a *Activities) record(qs *store.Queries, people *store.People, j *job) err
 		// Built before the ledger row so the row records how many: the workflow
 		// schedules sending only when there are some. A copy that lost the race
 		// rolls these back with everything else.
-		if outbox, err = a.outboxFor(ctx, qs, notification{key: key, claimID: j.claimID, user: d.Assignee,
+		if outbox, err = a.outboxFor(ctx, people.User, notification{key: key, claimID: j.claimID, user: d.Assignee,
 			subject: fmt.Sprintf("Claim %s is yours at %s", j.claimID, key.Stage), why: d.Reason}); err != nil {
 			return err
 		}
@@ -228,7 +232,7 @@ func (a *Activities) record(qs *store.Queries, people *store.People, j *job) err
 	if !people.Waits() && d.Assignee != "" {
 		// Not the first of a batch: take the rows this decision moves the
 		// counts of now, or stop the batch here (store.ErrPersonBusy).
-		if err := qs.LoadsLock(ctx, key, d.Assignee); err != nil {
+		if err := people.LockLoads(ctx, key, d.Assignee, p.previous != "" || p.redistributed || key.Seq > 1); err != nil {
 			return err
 		}
 	}
@@ -239,6 +243,9 @@ func (a *Activities) record(qs *store.Queries, people *store.People, j *job) err
 	}
 	if !inserted {
 		return errDecidedElsewhere
+	}
+	if d.Assignee != "" && key.Stage.Assignable() {
+		people.Loaded(d.Assignee) // its counts moved: the row is this transaction's
 	}
 	j.decided, j.previous, j.ex, j.redistributed = d, p.previous, p.explanation, p.redistributed
 	return nil

@@ -28,6 +28,54 @@ type People struct {
 	// noWait: never wait for a person's row another transaction holds
 	// (ErrPersonBusy instead): see NeverWait.
 	noWait bool
+	// users and teamPools cache, for the decisions of one transaction (a
+	// batch), the users read for their notifications and the team pool
+	// sizes read for their turns.
+	users     map[string]policy.User
+	teamPools map[string]int
+	// ready: the scopes (and requirements) this transaction has locked and
+	// pooled; loaded: the people whose load rows it holds.
+	ready  map[string]bool
+	loaded map[string]bool
+}
+
+// LockLoads is Queries.LoadsLock for the decision of stage k giving it to id,
+// with reassigned set when the stage has a holder already: nothing to do when
+// this transaction holds id's load row already and the stage has no holder.
+func (p *People) LockLoads(ctx context.Context, k DecisionKey, id string, reassigned bool) error {
+	if p.loaded[id] && !reassigned {
+		return nil
+	}
+	if err := p.qs.LoadsLock(ctx, k, id); err != nil {
+		return err
+	}
+	p.Loaded(id)
+	return nil
+}
+
+// Loaded notes that this transaction holds id's load row (a decision gave
+// them a stage).
+func (p *People) Loaded(id string) {
+	if p.loaded == nil {
+		p.loaded = map[string]bool{}
+	}
+	p.loaded[id] = true
+}
+
+// User is GetUser, read once per transaction.
+func (p *People) User(ctx context.Context, id string) (policy.User, error) {
+	if u, ok := p.users[id]; ok {
+		return u, nil
+	}
+	u, err := p.qs.GetUser(ctx, id)
+	if err != nil {
+		return u, err
+	}
+	if p.users == nil {
+		p.users = map[string]policy.User{}
+	}
+	p.users[id] = u
+	return u, nil
 }
 
 // ErrPersonBusy reports that a decision would have waited for a person's row
@@ -309,23 +357,35 @@ func (p *People) turns(ctx context.Context, scope string, r policy.Requirement, 
 		stage = "" // a team's scope serves every stage
 	}
 	args := turnArgs{scope: scope, req: set.id, team: order.Team, stage: string(order.Stage)}
+	// A later decision of the same transaction (a batch) holds the scope's
+	// lock already, has expired its ended absences and knows it pooled.
+	ready := fmt.Sprint(scope, "\x00", set.id)
+	again := p.ready[ready]
 	b := &pgx.Batch{}
-	b.Queue(q("TurnScopeLock"), scope)
-	b.Queue(q("TurnAwayExpire"), scope)
-	b.Queue(q("TurnPoolHas"), scope, set.id)
+	if !again {
+		b.Queue(q("TurnScopeLock"), scope)
+		b.Queue(q("TurnAwayExpire"), scope)
+		b.Queue(q("TurnPoolHas"), scope, set.id)
+	}
 	pendingQ := q("TurnPendingTake")
 	if p.noWait {
 		pendingQ = q("TurnPendingPeek")
 	}
 	b.Queue(pendingQ, scope, set.id)
+	b.Queue(q("TurnOutOfTurnAny"), scope)
+	if tq.loads {
+		b.Queue(q("TurnScopeWithoutLoads"), scope)
+	}
 	b.Queue(tq.sql, args.at(0, turnBatches[0])...)
 	br := p.qs.db.SendBatch(ctx, b)
-	var pooled bool
+	pooled := again
 	var pending []string
 	var first turnBatch
-	if _, err = br.Exec(); err == nil {
+	if !again {
 		if _, err = br.Exec(); err == nil {
-			err = br.QueryRow().Scan(&pooled)
+			if _, err = br.Exec(); err == nil {
+				err = br.QueryRow().Scan(&pooled)
+			}
 		}
 	}
 	if err == nil {
@@ -335,10 +395,27 @@ func (p *People) turns(ctx context.Context, scope string, r policy.Requirement, 
 		}
 	}
 	if err == nil {
+		err = br.QueryRow().Scan(&args.outOfTurn)
+	}
+	var copyLoads bool
+	if err == nil && tq.loads {
+		err = br.QueryRow().Scan(&copyLoads)
+	}
+	if err == nil {
 		first, err = scanTurnBatch(order.Stage)(br.Query())
 	}
 	if cerr := br.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil && copyLoads {
+		// A round robin entered this scope: least_loaded orders by counts
+		// its rows do not keep yet.
+		if p.noWait {
+			return policy.TurnView{}, ErrPersonBusy
+		}
+		if _, err = p.qs.db.Exec(ctx, q("TurnScopeLoadsOn"), scope); err == nil {
+			first, err = p.turnBatch(ctx, tq, args, 0, turnBatches[0], order.Stage)
+		}
 	}
 	if err == nil && (!pooled || len(pending) > 0) {
 		if p.noWait {
@@ -350,7 +427,8 @@ func (p *People) turns(ctx context.Context, scope string, r policy.Requirement, 
 		if !pooled {
 			pending = nil // everyone
 		}
-		if err = p.enter(ctx, scope, set.id, stage, pending, order); err == nil && !pooled {
+		args.outOfTurn = true // those entering may be away or full
+		if err = p.enter(ctx, scope, set.id, stage, pending, order, tq.loads); err == nil && !pooled {
 			_, err = p.qs.db.Exec(ctx, q("TurnPoolMark"), scope, set.id)
 		}
 		if err == nil {
@@ -360,15 +438,28 @@ func (p *People) turns(ctx context.Context, scope string, r policy.Requirement, 
 	if err != nil {
 		return policy.TurnView{}, fmt.Errorf("%s %s: %w", tq.name, scope, err)
 	}
+	if p.ready == nil {
+		p.ready = map[string]bool{}
+	}
+	p.ready[ready] = true
 	v := policy.TurnView{Eligible: int(set.size)}
 	if order.Team != "" {
-		err := p.qs.db.QueryRow(ctx, q("TeamPoolSize"), set.id, order.Team).Scan(&v.Eligible)
-		if errors.Is(err, pgx.ErrNoRows) {
-			err = p.qs.db.QueryRow(ctx, q("TeamEligibleCount"), set.id, order.Team).Scan(&v.Eligible)
+		key := fmt.Sprint(set.id, "/", order.Team)
+		n, ok := p.teamPools[key]
+		if !ok {
+			err := p.qs.db.QueryRow(ctx, q("TeamPoolSize"), set.id, order.Team).Scan(&n)
+			if errors.Is(err, pgx.ErrNoRows) {
+				err = p.qs.db.QueryRow(ctx, q("TeamEligibleCount"), set.id, order.Team).Scan(&n)
+			}
+			if err != nil {
+				return v, fmt.Errorf("%s %s: pool of team %s: %w", tq.name, scope, order.Team, err)
+			}
+			if p.teamPools == nil {
+				p.teamPools = map[string]int{}
+			}
+			p.teamPools[key] = n
 		}
-		if err != nil {
-			return v, fmt.Errorf("%s %s: pool of team %s: %w", tq.name, scope, order.Team, err)
-		}
+		v.Eligible = n
 	}
 	c, found, err := p.next(ctx, tq, args, first, r, order, &v)
 	if err != nil || !found {
@@ -383,6 +474,9 @@ type turnArgs struct {
 	scope       string
 	req         int64
 	team, stage string
+	// outOfTurn: the scope has rows out of turn (away or full), to name when
+	// ahead of a pick; when it has none, they are not looked for.
+	outOfTurn bool
 }
 
 func (a turnArgs) at(offset, size int) []any {
@@ -475,6 +569,10 @@ func (p *People) next(ctx context.Context, tq turnQuery, args turnArgs, b turnBa
 	// found ends the search at pick (nil: nobody), unless someone out of turn
 	// ahead of it could take the stage after all: their row was out of step.
 	found := func(pick *turnRow) (stale string, err error) {
+		if !args.outOfTurn {
+			v.PassInOrder(inOrder(passed, nil))
+			return "", nil
+		}
 		outs, stale, err := p.outOfTurn(ctx, tq, args, order, pick, resynced < maxResync)
 		if err != nil || stale != "" {
 			return stale, err
@@ -746,7 +844,7 @@ func perStage(capture, review, acknowledge int) map[policy.Stage]int {
 // enter gives the requirement's members with no count in scope (only those in
 // who, unless nil) one at the scope's entry level (policy.TurnLevels.EntryLevel),
 // worked out from the two ends of the scope's index: a few rows, not everyone.
-func (p *People) enter(ctx context.Context, scope string, req int64, stage string, who []string, order policy.TurnOrder) error {
+func (p *People) enter(ctx context.Context, scope string, req int64, stage string, who []string, order policy.TurnOrder, loads bool) error {
 	var lo, hi *int64
 	if err := p.qs.db.QueryRow(ctx, q("TurnLevels"), scope, req, order.Team).Scan(&lo, &hi); err != nil {
 		return fmt.Errorf("turn levels %s: %w", scope, err)
@@ -762,7 +860,7 @@ func (p *People) enter(ctx context.Context, scope string, req int64, stage strin
 			l.Complete = !partWay
 		}
 	}
-	if _, err := p.qs.db.Exec(ctx, q("TurnEnter"), scope, req, order.Team, l.EntryLevel(), order.Weighted, who, stage); err != nil {
+	if _, err := p.qs.db.Exec(ctx, q("TurnEnter"), scope, req, order.Team, l.EntryLevel(), order.Weighted, who, stage, loads); err != nil {
 		return fmt.Errorf("enter newcomers in %s: %w", scope, err)
 	}
 	return nil

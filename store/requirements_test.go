@@ -251,9 +251,45 @@ func loadsMatch(t *testing.T, db *batontest.Schema) {
 		WHERE (l.open_total, l.open_capture, l.open_review, l.open_acknowledge) IS DISTINCT FROM (x.n, x.c, x.r, x.a)`),
 		"user_load matches open_stages")
 	require.Zero(t, count(t, db, `SELECT count(*) FROM rr_turns t JOIN user_load l ON l.user_id = t.user_id
-		WHERE t.open_total <> l.open_total OR t.open_stage <> CASE t.stage WHEN 'capture' THEN l.open_capture
-		      WHEN 'review' THEN l.open_review WHEN 'acknowledge' THEN l.open_acknowledge ELSE 0 END`),
-		"turn rows carry user_load's counts")
+		WHERE (t.loads OR t.cap_total > 0 OR t.cap_stage > 0)
+		  AND (t.open_total <> l.open_total OR t.open_stage <> CASE t.stage WHEN 'capture' THEN l.open_capture
+		      WHEN 'review' THEN l.open_review WHEN 'acknowledge' THEN l.open_acknowledge ELSE 0 END)`),
+		"turn rows that keep counts carry user_load's")
+}
+
+// A round robin's rows of people without limits keep no copy of their counts
+// (an assignment does not rewrite a row in every team its assignee is on);
+// least_loaded, reading the same scope later, copies them first and weighs
+// everyone by their counts as they are.
+func TestLeastLoadedReadsAScopeARoundRobinEntered(t *testing.T) {
+	t.Parallel()
+	db := batontest.New(t)
+	ctx := context.Background()
+	req := policy.Requirement{Stage: policy.StageCapture, Required: []string{"P"}}
+	_, err := loadDir(t, db.Store, orgDoc(3, map[int]bool{1: true, 2: true, 3: true}, ""))
+	require.NoError(t, err)
+	var picks []string
+	for i := range 4 {
+		picks = append(picks, decideRR(t, db, fmt.Sprintf("claim/a%d", i), req))
+	}
+	require.Equal(t, []string{"u01", "u02", "u03", "u01"}, picks)
+	require.Equal(t, 3, count(t, db, "SELECT count(*) FROM rr_turns WHERE NOT loads AND open_total = 0"),
+		"the round robin's rows were not rewritten as counts moved")
+	require.NoError(t, db.Store.InTx(ctx, func(qs *store.Queries) error {
+		return qs.OpenStageClose(ctx, "claim/a1", policy.StageCapture) // u02's
+	}))
+	// Open now: u01 2, u02 0, u03 1.
+	var pick string
+	require.NoError(t, db.Store.InTx(ctx, func(qs *store.Queries) error {
+		v, err := qs.People().LeastLoaded(ctx, "claims/capture", req, policy.TurnOrder{Stage: policy.StageCapture})
+		if err == nil && v.Next != nil {
+			pick = v.Next.User.ID
+		}
+		return err
+	}))
+	require.Equal(t, "u02", pick, "the fewest open stages")
+	require.Zero(t, count(t, db, "SELECT count(*) FROM rr_turns WHERE NOT loads"))
+	loadsMatch(t, db)
 }
 
 // Assigning, reassigning, unassigning and completing move the holders' counts

@@ -236,3 +236,11 @@ CREATE TABLE team_pool_sizes (
 -- A fingerprint of the directory file's entry last loaded for each user: a
 -- load copies only the entries whose fingerprint differs.
 ALTER TABLE users ADD COLUMN file_hash bigint;
+
+-- Whether a turn row keeps a copy of its person's open-stage counts: always in
+-- a least_loaded scope (its index orders by them), else only for a person with
+-- a limit (whether they are full). A round-robin scope's rows of people
+-- without limits are left alone when a count moves, so an assignment does not
+-- rewrite a row in every team its assignee is on.
+ALTER TABLE rr_turns ADD COLUMN loads boolean NOT NULL DEFAULT true;
+CREATE INDEX rr_turns_without_loads ON rr_turns (scope) WHERE NOT loads;

@@ -70,7 +70,8 @@ AND ($3::text = '' OR coalesce((SELECT true FROM team_members tm WHERE tm.team_i
 -- Gives the members of requirement $2 (of team $3; of $6 only, unless NULL)
 -- with no count in scope $1 one at level $4: served = level × weight ($5
 -- weights by ticket priority), ordered by directory or team position, with
--- their load and limits at the scope's stage $7 ('' for a team's scope). Their
+-- their load and limits at the scope's stage $7 ('' for a team's scope),
+-- keeping copies of their counts when $8 (least_loaded). Their
 -- load rows are locked first, in one order, so a completion cannot move a
 -- count between the read and the insert.
 WITH load AS (
@@ -86,12 +87,12 @@ WITH load AS (
     ORDER BY l.user_id
     FOR UPDATE
 )
-INSERT INTO rr_turns (scope, user_id, served, level, weight, ord, stage, open_total, open_stage, cap_total, cap_stage, away_until)
+INSERT INTO rr_turns (scope, user_id, served, level, weight, ord, stage, open_total, open_stage, cap_total, cap_stage, away_until, loads)
 SELECT $1, u.id, $4 * w.weight, $4, w.weight, CASE WHEN $3::text = '' THEN u.position ELSE tm.position END, $7,
        l.open_total, l.open_stage, u.cap_total,
        CASE $7::text WHEN 'capture' THEN u.cap_capture WHEN 'review' THEN u.cap_review
                      WHEN 'acknowledge' THEN u.cap_acknowledge ELSE 0 END,
-       {{awayuntil}}
+       {{awayuntil}}, $8
 FROM load l
 JOIN users u ON u.id = l.user_id
 LEFT JOIN team_members tm ON tm.team_id = $3 AND tm.user_id = l.user_id
@@ -189,6 +190,11 @@ LEFT JOIN users u ON u.id = b.user_id
 LEFT JOIN user_load l ON l.user_id = b.user_id
 ORDER BY b.level, b.weight DESC, b.ord;
 
+-- name: TurnOutOfTurnAny
+-- Whether scope $1 has anyone out of turn (away or full), from their index:
+-- when nobody is, a decision does not look for them.
+SELECT EXISTS (SELECT 1 FROM rr_turns t WHERE t.scope = $1 AND (t.away_until IS NOT NULL OR t.spare = 0));
+
 -- name: TurnOutOfTurnLeastLoaded
 -- TurnOutOfTurn in least_loaded's order: those out of turn ahead of open
 -- stages $8, spare $9, level $10, weight $11, order $12, user $13.
@@ -219,6 +225,24 @@ WITH ended AS (
 UPDATE rr_turns t SET away_until = {{awayuntil}}
 FROM ended e JOIN users u ON u.id = e.user_id
 WHERE t.scope = e.scope AND t.user_id = e.user_id;
+
+-- name: TurnScopeWithoutLoads
+-- Whether scope $1 has rows that keep no copy of their counts (entered by a
+-- round robin): least_loaded, ordering by them, copies them first.
+SELECT EXISTS (SELECT 1 FROM rr_turns WHERE scope = $1 AND NOT loads);
+
+-- name: TurnScopeLoadsOn
+-- Makes every row of scope $1 keep a copy of its person's counts, copied now
+-- (their load rows locked, in one order): once, when least_loaded first reads
+-- a scope a round robin entered.
+WITH l AS (
+    SELECT * FROM user_load WHERE user_id IN (SELECT user_id FROM rr_turns WHERE scope = $1 AND NOT loads)
+    ORDER BY user_id FOR UPDATE
+)
+UPDATE rr_turns t SET loads = true, open_total = l.open_total,
+    open_stage = CASE t.stage WHEN 'capture' THEN l.open_capture WHEN 'review' THEN l.open_review
+                              WHEN 'acknowledge' THEN l.open_acknowledge ELSE 0 END
+FROM l WHERE t.scope = $1 AND t.user_id = l.user_id;
 
 -- name: TurnLoadSync
 -- Copies persons $1's load, limits and whether they are away from user_load and

@@ -31,8 +31,9 @@ WITH moved AS (
 -- name: fragment LoadMove
 -- The tail of a statement whose CTE moved (user_id, d) lists the open stages it
 -- added (+1) and removed (-1) at stage $2: each person's counts in user_load
--- move by their net change, and every turn row of theirs takes the new counts
--- (least_loaded's index). The counts are moved, not recounted, so concurrent
+-- move by their net change, and every turn row of theirs that keeps a copy
+-- (least_loaded's index; a limited person's rows, whether they are full)
+-- takes the new counts. The counts are moved, not recounted, so concurrent
 -- transactions cannot lose each other's changes: each waits for the other's
 -- user_load row.
 net AS (
@@ -48,7 +49,7 @@ net AS (
 UPDATE rr_turns t SET open_total = load.open_total,
     open_stage = CASE t.stage WHEN 'capture' THEN load.open_capture WHEN 'review' THEN load.open_review
                               WHEN 'acknowledge' THEN load.open_acknowledge ELSE 0 END
-FROM load WHERE t.user_id = load.user_id
+FROM load WHERE t.user_id = load.user_id AND (t.loads OR t.cap_total > 0 OR t.cap_stage > 0)
 
 -- name: UserWorkload
 -- A person's status, limits and open stages, in all and at stage $2.
