@@ -662,16 +662,16 @@ type passing struct {
 // order for a turn order; open stages and spare capacity (descending) first,
 // and the user last, for least_loaded.
 type turnKey struct {
-	n    [6]int64
+	n    [5]int64
 	user string
 }
 
 func (r turnRow) key(loads bool) turnKey {
 	level := r.c.Served / max(r.c.Weight, 1)
 	if loads {
-		return turnKey{[6]int64{int64(r.rowOpen), -int64(r.rowSpare), level, -r.c.Weight, r.c.Order}, r.c.User.ID}
+		return turnKey{[5]int64{int64(r.rowOpen), -int64(r.rowSpare), level, -r.c.Weight, r.c.Order}, r.c.User.ID}
 	}
-	return turnKey{n: [6]int64{level, -r.c.Weight, r.c.Order}}
+	return turnKey{n: [5]int64{level, -r.c.Weight, r.c.Order}}
 }
 
 func (k turnKey) compare(o turnKey) int {
@@ -995,12 +995,12 @@ func (qs *Queries) ExplanationExcluded(ctx context.Context, k DecisionKey, r pol
 	return page, rows.Err()
 }
 
-// LoadsLock locks the load rows a decision of stage k giving it to ids moves
+// LoadsLock locks the load rows a decision of stage k giving it to id moves
 // (theirs and the stage's present holder's), after People.NeverWait without
 // waiting: ErrPersonBusy when another transaction holds one of them.
-func (qs *Queries) LoadsLock(ctx context.Context, k DecisionKey, ids ...string) error {
+func (qs *Queries) LoadsLock(ctx context.Context, k DecisionKey, id string) error {
 	var all bool
-	if err := qs.db.QueryRow(ctx, q("LoadsLockSkip"), ids, k.WorkflowID, string(k.Stage)).Scan(&all); err != nil {
+	if err := qs.db.QueryRow(ctx, q("LoadsLockSkip"), id, k.WorkflowID, string(k.Stage)).Scan(&all); err != nil {
 		return fmt.Errorf("lock the loads of %s: %w", k, err)
 	}
 	if !all {

@@ -116,6 +116,13 @@ coalesce(l.open_total, 0),
 coalesce(CASE $4::text WHEN 'capture' THEN l.open_capture WHEN 'review' THEN l.open_review
                        WHEN 'acknowledge' THEN l.open_acknowledge ELSE 0 END, 0)
 
+-- name: fragment TurnBatchFrom
+-- The FROM clause of a turn batch b, with its people's rows as u and their
+-- load as l, which TurnRow reads.
+FROM batch b
+LEFT JOIN users u ON u.id = b.user_id
+LEFT JOIN user_load l ON l.user_id = b.user_id
+
 -- name: fragment AwayUntil
 -- Until when user u is out of turn for being away: NULL while their work has
 -- somewhere to go (available, or away with a delegate, who takes their turns),
@@ -136,9 +143,7 @@ WITH batch AS (
     ORDER BY level, weight DESC, ord OFFSET $5 LIMIT $6
 )
 SELECT b.user_id, b.served, b.weight, b.ord, 0, 0, {{turnrow}}
-FROM batch b
-LEFT JOIN users u ON u.id = b.user_id
-LEFT JOIN user_load l ON l.user_id = b.user_id
+{{turnbatchfrom}}
 ORDER BY b.level, b.weight DESC, b.ord;
 
 -- name: TurnNextEvenIfAway
@@ -149,9 +154,7 @@ WITH batch AS (
     ORDER BY level, weight DESC, ord OFFSET $5 LIMIT $6
 )
 SELECT b.user_id, b.served, b.weight, b.ord, 0, 0, {{turnrow}}
-FROM batch b
-LEFT JOIN users u ON u.id = b.user_id
-LEFT JOIN user_load l ON l.user_id = b.user_id
+{{turnbatchfrom}}
 ORDER BY b.level, b.weight DESC, b.ord;
 
 -- name: TurnLeastLoaded
@@ -165,9 +168,7 @@ WITH batch AS (
     ORDER BY open_total, spare DESC, level, weight DESC, ord, user_id OFFSET $5 LIMIT $6
 )
 SELECT b.user_id, b.served, b.weight, b.ord, b.open_total, b.spare, {{turnrow}}
-FROM batch b
-LEFT JOIN users u ON u.id = b.user_id
-LEFT JOIN user_load l ON l.user_id = b.user_id
+{{turnbatchfrom}}
 ORDER BY b.open_total, b.spare DESC, b.level, b.weight DESC, b.ord, b.user_id;
 
 -- name: TurnOutOfTurn
@@ -185,9 +186,7 @@ WITH batch AS (
     ORDER BY t.level, t.weight DESC, t.ord OFFSET $5 LIMIT $6
 )
 SELECT b.user_id, b.served, b.weight, b.ord, b.open_total, b.spare, {{turnrow}}
-FROM batch b
-LEFT JOIN users u ON u.id = b.user_id
-LEFT JOIN user_load l ON l.user_id = b.user_id
+{{turnbatchfrom}}
 ORDER BY b.level, b.weight DESC, b.ord;
 
 -- name: TurnOutOfTurnAny
@@ -208,9 +207,7 @@ WITH batch AS (
     ORDER BY t.open_total, t.spare DESC, t.level, t.weight DESC, t.ord, t.user_id OFFSET $5 LIMIT $6
 )
 SELECT b.user_id, b.served, b.weight, b.ord, b.open_total, b.spare, {{turnrow}}
-FROM batch b
-LEFT JOIN users u ON u.id = b.user_id
-LEFT JOIN user_load l ON l.user_id = b.user_id
+{{turnbatchfrom}}
 ORDER BY b.open_total, b.spare DESC, b.level, b.weight DESC, b.ord, b.user_id;
 
 -- name: TurnAwayExpire

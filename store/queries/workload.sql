@@ -78,12 +78,12 @@ SELECT active, effective_status(id, status) FROM users WHERE id = $1 FOR SHARE S
 SELECT EXISTS (SELECT 1 FROM users WHERE id = $1);
 
 -- name: LoadsLockSkip
--- Locks the load rows of people $1 and of the holder of stage $3 of workflow $2
+-- Locks the load rows of person $1 and of the holder of stage $3 of workflow $2
 -- (whose counts a decision moves), in one order, skipping any another
 -- transaction holds: whether it locked them all.
 WITH wanted AS (
     SELECT user_id FROM user_load
-    WHERE user_id = ANY ($1::text[]) OR user_id = (SELECT user_id FROM open_stages WHERE workflow_id = $2 AND stage = $3)
+    WHERE user_id = $1 OR user_id = (SELECT user_id FROM open_stages WHERE workflow_id = $2 AND stage = $3)
 ), locked AS (
     SELECT user_id FROM user_load WHERE user_id IN (SELECT user_id FROM wanted) ORDER BY user_id FOR UPDATE SKIP LOCKED
 )

@@ -99,7 +99,7 @@ func (s *Stack) organisation(ctx context.Context, workerBin string, n, decisions
 	row.Eligible = (n + orgEvery(n) - 1) / orgEvery(n)
 	acts := activities.New(st, mustPolicy("bench-rr.yaml", roundRobinPolicy), nil, "", s.Log)
 
-	lat, err := decisionLatencies(ctx, acts, fmt.Sprintf("org%d-lat", n), decisions)
+	lat, err := timedDecisions(ctx, acts, fmt.Sprintf("org%d-lat", n), decisions, nil)
 	if err != nil {
 		return row, err
 	}
@@ -132,25 +132,6 @@ func (s *Stack) organisation(ctx context.Context, workerBin string, n, decisions
 		row.OpenClaims = open
 	}
 	return row, nil
-}
-
-// decisionLatencies times n decisions made one at a time.
-func decisionLatencies(ctx context.Context, acts *activities.Activities, prefix string, n int) ([]time.Duration, error) {
-	out := make([]time.Duration, 0, n)
-	for i := range n {
-		id := fmt.Sprintf("%s-%06d", prefix, i)
-		t := time.Now()
-		d, err := acts.ResolveAssignment(ctx, workflows.ResolveAssignmentInput{WorkflowID: id, Stage: policy.StageCapture, Seq: 1,
-			At: time.Now(), Claim: policy.Claim{ID: id}})
-		if err != nil {
-			return nil, err
-		}
-		if d.Assignee == "" {
-			return nil, fmt.Errorf("%s: nobody assigned: %s", id, d.Reason)
-		}
-		out = append(out, time.Since(t))
-	}
-	return out, nil
 }
 
 // decideConcurrently runs decide(0..n-1) on callers goroutines.

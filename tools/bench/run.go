@@ -61,32 +61,34 @@ type Config struct {
 	Log    *slog.Logger
 }
 
+// orDefault sets *v to d when it is 0.
+func orDefault(v *int, d int) {
+	if *v == 0 {
+		*v = d
+	}
+}
+
 // Defaults fills in zero fields.
 func (c *Config) Defaults() {
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&c.Parallel, 8)
-	def(&c.Rounds, 3)
+	orDefault(&c.Parallel, 8)
+	orDefault(&c.Rounds, 3)
 	if c.FlowWindow == 0 {
 		c.FlowWindow = 20 * time.Second
 	}
-	def(&c.Memory, 10000)
-	def(&c.MemStep, 1000)
-	def(&c.Cache, 5000)
-	def(&c.Shards, 4)
-	def(&c.ContentionReps, 5)
+	orDefault(&c.Memory, 10000)
+	orDefault(&c.MemStep, 1000)
+	orDefault(&c.Cache, 5000)
+	orDefault(&c.Shards, 4)
+	orDefault(&c.ContentionReps, 5)
 	if c.ContentionWindow == 0 {
 		c.ContentionWindow = 4 * time.Second
 	}
-	def(&c.Timers, 2000)
-	def(&c.TimerWave, 250)
-	def(&c.TwoClaims, 140)
-	def(&c.OrgDecisions, 640)
-	def(&c.WorkloadDecisions, 640)
-	def(&c.WorkloadLimit, 4)
+	orDefault(&c.Timers, 2000)
+	orDefault(&c.TimerWave, 250)
+	orDefault(&c.TwoClaims, 140)
+	orDefault(&c.OrgDecisions, 640)
+	orDefault(&c.WorkloadDecisions, 640)
+	orDefault(&c.WorkloadLimit, 4)
 	c.Scale.Defaults()
 	if len(c.OrgSizes) == 0 {
 		c.OrgSizes = []int{10, 1000, 10000, 100000}

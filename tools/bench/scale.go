@@ -43,20 +43,15 @@ type ScaleConfig struct {
 
 // Defaults fills in zero fields with the sizes.
 func (c *ScaleConfig) Defaults() {
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&c.Users, 100_000)
-	def(&c.Open, 40_000)
-	def(&c.Decisions, 200)
-	def(&c.Changes, 100)
-	def(&c.FirstDecisions, 20)
-	def(&c.History, 1_000_000)
-	def(&c.Generations, 200)
-	def(&c.Waiting, 1000)
-	def(&c.Reads, 50)
+	orDefault(&c.Users, 100_000)
+	orDefault(&c.Open, 40_000)
+	orDefault(&c.Decisions, 200)
+	orDefault(&c.Changes, 100)
+	orDefault(&c.FirstDecisions, 20)
+	orDefault(&c.History, 1_000_000)
+	orDefault(&c.Generations, 200)
+	orDefault(&c.Waiting, 1000)
+	orDefault(&c.Reads, 50)
 	if c.Schema == "" {
 		c.Schema = "baton_scale"
 	}
