@@ -21,11 +21,35 @@ var activityOptions = workflow.ActivityOptions{
 	},
 }
 
-// localOptions run the claim's bookkeeping writes as local activities: retried in
-// the worker with the same backoff as activityOptions, for as long as it takes.
+// localOptions run the bookkeeping a person waits on (an Update: assigning,
+// claiming, completing, migrating) as local activities, retried with
+// activityOptions' backoff for at most half a minute: through a connection cut
+// or a database restart, and then an answer, so nobody waits on a claim the
+// database cannot write; nothing was recorded, and they may try again.
 var localOptions = workflow.LocalActivityOptions{
-	StartToCloseTimeout: 10 * time.Second,
-	RetryPolicy:         activityOptions.RetryPolicy,
+	StartToCloseTimeout:    10 * time.Second,
+	ScheduleToCloseTimeout: 30 * time.Second,
+	RetryPolicy:            activityOptions.RetryPolicy,
+}
+
+// durableOptions run the bookkeeping nobody waits on (pinning the policy at
+// the start, a claim window's fallback, an escalation, a reassignment round's
+// steps and timeline entries): a database outage delays it, it is never
+// dropped. A local activity's ScheduleToCloseTimeout defaults to its
+// StartToCloseTimeout, which would give up on such a write after ten seconds.
+// Once the backoff passes the workflow task timeout (ten seconds), each retry
+// is a server timer and a workflow task (about six history events), so the
+// interval grows to five minutes: a day's outage costs a waiting claim under
+// 2,000 events, and after a week it gives up, logged, with the stage left for a
+// person.
+var durableOptions = workflow.LocalActivityOptions{
+	StartToCloseTimeout:    10 * time.Second,
+	ScheduleToCloseTimeout: 7 * 24 * time.Hour,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:    time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    5 * time.Minute,
+	},
 }
 
 // notifyOptions send e-mail and Slack messages in the background: retried with
@@ -51,9 +75,11 @@ type claim struct {
 	busy       int             // changes of assignee being recorded; others wait
 	activities workflow.Context
 	// notifying is the workflow's root context with notifyOptions, so no stage's
-	// cancellation stops a send; local runs the claim's local activities.
+	// cancellation stops a send; local and durable run the claim's local
+	// activities, with localOptions and durableOptions (see bookkeeping).
 	notifying workflow.Context
 	local     workflow.Context
+	durable   workflow.Context
 }
 
 // ClaimWorkflow moves a claim through capture, review and acknowledge, deciding
@@ -72,6 +98,7 @@ func ClaimWorkflow(ctx workflow.Context, in ClaimInput) (ClaimSummary, error) {
 		activities: workflow.WithActivityOptions(ctx, activityOptions),
 		notifying:  workflow.WithActivityOptions(ctx, notifyOptions),
 		local:      workflow.WithLocalActivityOptions(ctx, localOptions),
+		durable:    workflow.WithLocalActivityOptions(ctx, durableOptions),
 	}
 	if err := c.register(ctx); err != nil {
 		return ClaimSummary{}, err
@@ -82,7 +109,7 @@ func ClaimWorkflow(ctx workflow.Context, in ClaimInput) (ClaimSummary, error) {
 	// here, typed. The verdict is in the local activity's marker, so a claim
 	// replays as it was judged, whatever the checks become.
 	start := in.StartCheck(workflow.GetInfo(ctx).WorkflowExecution.ID)
-	if err := c.bookkeeping(ActivityPinPolicy, PinPolicyInput{Start: &start}).Get(ctx, &c.state.Policy); err != nil {
+	if err := c.bookkeeping(ActivityPinPolicy, "", PinPolicyInput{Start: &start}).Get(ctx, &c.state.Policy); err != nil {
 		return ClaimSummary{}, asRejection(err)
 	}
 	for _, stage := range policy.AssignableStages {
@@ -345,7 +372,7 @@ func (c *claim) record(ctx workflow.Context, rec RecordAssignmentInput) (policy.
 	rec.Owner = c.in.Owner
 	rec.At = workflow.Now(ctx)
 	var d policy.Decision
-	if err := c.bookkeeping(ActivityRecordAssignment, rec).Get(ctx, &d); err != nil {
+	if err := c.bookkeeping(ActivityRecordAssignment, rec.Actor, rec).Get(ctx, &d); err != nil {
 		return policy.Decision{}, asRejection(err)
 	}
 	c.apply(ctx, d)
@@ -364,7 +391,7 @@ func (c *claim) event(ctx workflow.Context, e RecordEventInput) {
 	e.Stage = c.state.Stage
 	e.Seq = c.nextSeq()
 	e.At = workflow.Now(ctx)
-	if err := c.bookkeeping(ActivityRecordEvent, e).Get(ctx, nil); err != nil {
+	if err := c.bookkeeping(ActivityRecordEvent, e.Actor, e).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Warn("timeline event not recorded", "claim_id", c.in.ClaimID, "kind", e.Kind, "error", err)
 		return
 	}
@@ -379,7 +406,15 @@ func (c *claim) event(ctx workflow.Context, e RecordEventInput) {
 // a claim window's fallback lands in the same workflow task as its timer. All are
 // keyed by the claim's seq, so a local activity run again after a crash writes
 // nothing twice. ResolveAssignment stays an activity: it may ask a product module.
-func (c *claim) bookkeeping(name string, arg any) workflow.Future {
+//
+// actor is the person on whose behalf it is written, who waits for the answer
+// of their Update: their write is retried for half a minute (localOptions).
+// One with no actor is a timer's or the claim's own, which nobody waits on, and
+// is retried through an outage (durableOptions).
+func (c *claim) bookkeeping(name, actor string, arg any) workflow.Future {
+	if actor == "" {
+		return workflow.ExecuteLocalActivity(c.durable, name, arg)
+	}
 	return workflow.ExecuteLocalActivity(c.local, name, arg)
 }
 

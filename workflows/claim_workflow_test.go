@@ -36,6 +36,18 @@ type memActivities struct {
 	notify fakeNotifier
 	// noChannels: no e-mail or Slack configured, so decisions queue nothing.
 	noChannels bool
+	// down is how many of the next writes (assignments, events) fail as they
+	// would while the database is unreachable: retryably.
+	down int
+}
+
+// outage fails the write while the database is down.
+func (m *memActivities) outage() error {
+	if m.down == 0 {
+		return nil
+	}
+	m.down--
+	return errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
 }
 
 // memStage is a stage decision as the ledger keeps it: its requirement and the
@@ -135,6 +147,9 @@ func (m *memActivities) offerNext(_ context.Context, in workflows.OfferNextInput
 }
 
 func (m *memActivities) event(_ context.Context, in workflows.RecordEventInput) error {
+	if err := m.outage(); err != nil {
+		return err
+	}
 	m.events = append(m.events, in)
 	return nil
 }
@@ -192,6 +207,9 @@ func (m *memActivities) queued(assignee string) int {
 }
 
 func (m *memActivities) recordAssignment(_ context.Context, in workflows.RecordAssignmentInput) (policy.Decision, error) {
+	if err := m.outage(); err != nil {
+		return policy.Decision{}, err
+	}
 	m.record = append(m.record, in)
 	if in.Action != "" {
 		act := policy.Act{Action: in.Action, ClaimID: in.ClaimID, Stage: in.Stage, Actor: in.Actor, Owner: in.Owner,

@@ -89,7 +89,7 @@ func (c *claim) complete(ctx workflow.Context, in CompleteInput) (StageResult, e
 		Seq: c.nextSeq(), DecidedSeq: c.decision.Seq, Actor: in.Actor, Assignee: r.Assignee,
 		AssignmentsEnabled: c.state.AssignmentsEnabled, AssigneeExempt: assigneeExempt(c.lastDecision().Method),
 		Outcome: r.Outcome, Note: in.Note, At: workflow.Now(ctx)}
-	if err := c.bookkeeping(ActivityRecordCompletion, rec).Get(ctx, nil); err != nil {
+	if err := c.bookkeeping(ActivityRecordCompletion, rec.Actor, rec).Get(ctx, nil); err != nil {
 		return StageResult{}, asRejection(err)
 	}
 	if r.Stage == policy.StageReview {

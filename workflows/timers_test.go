@@ -54,6 +54,38 @@ func TestClaimWindowFallsBackToDefaultAssignee(t *testing.T) {
 	require.Equal(t, policy.StageReview, h.state().Stage)
 }
 
+// A claim window that runs out while the database is down gives the stage to
+// its default assignee once the database is back, however long that takes:
+// the fallback is retried, not dropped after the ten seconds a local activity
+// gets by default. A person's assignment in the same outage gets an answer
+// within half a minute instead, and changes nothing.
+func TestClaimWindowFallbackOutlastsADatabaseOutage(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, windowPolicy(t, ""))
+	h.at(59*time.Minute, func() { h.acts.down = 12 }) // about 20 minutes of retries
+	h.at(62*time.Minute, func() {
+		s := h.state()
+		require.Equal(t, workflows.StatusUnassigned, s.Status, "nothing could be written yet")
+		require.Empty(t, h.acts.kinds())
+	})
+	h.at(90*time.Minute, func() {
+		s := h.state()
+		require.Equal(t, "root", s.Assignee, "the fallback landed once the database answered")
+		require.Equal(t, policy.MethodDefaultAssignee, lastDecision(s).Method)
+		require.Equal(t, []string{policy.EventWindowExpired}, h.acts.kinds(), "recorded once")
+		require.Zero(t, h.acts.down)
+		h.acts.down = 1000
+	})
+	h.assign("root", "ann", func(err error) {
+		require.ErrorContains(t, err, "connection refused", "the person is told it failed")
+	})
+	h.then(func() {
+		h.acts.down = 0
+		require.Equal(t, "root", h.state().Assignee, "and nothing changed")
+	})
+	h.start("")
+}
+
 func TestClaimJustBeforeWindowClosesWins(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, windowPolicy(t, ""))
