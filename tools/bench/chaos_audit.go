@@ -24,8 +24,12 @@ type chaosExpected struct {
 	Claims []string // claim ids started
 	// Calm are those of Claims started after every fault, at most three at
 	// a time: nobody limited to three could be full, and nobody was away.
-	Calm  []string
-	Users []string // the round-robin pool (Users)
+	Calm []string
+	// CalmTurns are the round-robin scopes' turn counts as the calm claims
+	// began, by stage: where the faults left someone behind (passed over
+	// while full keeps a person's turn), the calm claims serve them first.
+	CalmTurns map[policy.Stage][]turnCount
+	Users     []string // the round-robin pool (Users)
 	// Default is review's default assignee, whom every claim window falls back to.
 	Default string
 	Limit   int      // open-stage limit of everyone but Default

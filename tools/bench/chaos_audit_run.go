@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -62,10 +64,11 @@ func (a *chaosAudit) roundRobin() {
 }
 
 // calm checks exact shares over the calm claims: with nobody full, away or
-// gone mid-segment, and every turn from the lowest count up, each run of
-// len(pool) round-robin decisions serves everyone still eligible exactly once,
-// so each must have exactly len(Calm)/len(pool) of the segment's turns at each
-// round-robin stage. One skipped turn shows as one person short and another
+// gone mid-segment, each round-robin decision serves whoever has the lowest
+// turn count (highest weight, then first in order), so from the counts the
+// faults left the calm claims' shares follow exactly (calmShares): an even
+// split where the faults left everyone level, and the behind first where they
+// did not. One skipped or doubled turn shows as one person short and another
 // over, whatever the totals.
 func (a *chaosAudit) calm() {
 	if len(a.exp.Calm) == 0 {
@@ -89,14 +92,15 @@ func (a *chaosAudit) calm() {
 			}
 		}
 		a.t.CalmSpread = max(a.t.CalmSpread, spread(counts, pool))
-		if total%len(pool) != 0 {
-			a.loss("calm: %d round-robin decisions at %s, which %d people do not divide: exact shares not checkable", total, st, len(pool))
+		want, err := calmShares(a.exp.CalmTurns[st], pool, total)
+		if err != nil {
+			a.loss("calm: round robin at %s: %v", st, err)
 			continue
 		}
 		for _, u := range pool {
-			if counts[u] != total/len(pool) {
-				a.loss("calm: round robin at %s: %s had %d turns, exactly %d expected (%d decisions over %d people)",
-					st, u, counts[u], total/len(pool), total, len(pool))
+			if counts[u] != want[u] {
+				a.loss("calm: round robin at %s: %s had %d turns, exactly %d expected (%d decisions over %d people, from turn counts %s)",
+					st, u, counts[u], want[u], total, len(pool), turnCounts(a.exp.CalmTurns[st]))
 			}
 		}
 		for u, n := range counts {
@@ -106,6 +110,53 @@ func (a *chaosAudit) calm() {
 		}
 	}
 	a.t.Calm = len(a.exp.Calm)
+}
+
+// turnCount is one person's row of a round-robin scope: turns served, their
+// weight and their place in the order.
+type turnCount struct {
+	User          string
+	Served        int64
+	Weight, Order int64
+}
+
+// calmShares is how many of n round-robin decisions each of pool takes from
+// the counts start: each goes to the lowest level (served / weight), the
+// highest weight, then the first in order, as the store's turn index reads
+// them. Everyone in pool must have a count: by the calm claims, everyone has
+// taken turns.
+func calmShares(start []turnCount, pool []string, n int) (map[string]int, error) {
+	rows := make([]turnCount, 0, len(pool))
+	for _, u := range pool {
+		i := slices.IndexFunc(start, func(c turnCount) bool { return c.User == u })
+		if i < 0 {
+			return nil, fmt.Errorf("%s had no turn count when the calm claims began: shares not checkable", u)
+		}
+		rows = append(rows, start[i])
+	}
+	level := func(c turnCount) int64 { return c.Served / max(c.Weight, 1) }
+	got := map[string]int{}
+	for range n {
+		best := 0
+		for i, c := range rows[1:] {
+			b := rows[best]
+			if cmp.Or(cmp.Compare(level(c), level(b)), cmp.Compare(b.Weight, c.Weight), cmp.Compare(c.Order, b.Order)) < 0 {
+				best = i + 1
+			}
+		}
+		rows[best].Served++
+		got[rows[best].User]++
+	}
+	return got, nil
+}
+
+// turnCounts prints counts as user=served, in order.
+func turnCounts(cs []turnCount) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = fmt.Sprintf("%s=%d", c.User, c.Served)
+	}
+	return strings.Join(parts, " ")
 }
 
 // outbox checks every e-mail the claims' decisions queued was sent and

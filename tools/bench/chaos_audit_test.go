@@ -205,6 +205,7 @@ func setCapture(obs *chaosObserved, id, who string) {
 func TestChaosAuditCatchesASkippedTurnInTheCalm(t *testing.T) {
 	exp, obs := cleanRun()
 	exp.Calm = exp.Claims[7:]
+	exp.CalmTurns = calmTurns(1, 1, 1, 1, 1, 1, 1)
 	require.Empty(t, auditChaos(exp, obs).Losses)
 	for i, r := range obs.Ledger {
 		if !slices.Contains(exp.Calm, r.ClaimID) {
@@ -217,4 +218,60 @@ func TestChaosAuditCatchesASkippedTurnInTheCalm(t *testing.T) {
 	require.False(t, tally.Exact[string(policy.StageCapture)])
 	require.Equal(t, 0, tally.Spread[string(policy.StageCapture)], "the whole run's totals are even")
 	requireLoss(t, exp, obs, "calm: round robin at capture: u3 had 0 turns, exactly 1 expected")
+}
+
+// calmTurns are the turn counts as the calm claims begin, at capture and
+// acknowledge: served[i] for Users[i].
+func calmTurns(served ...int64) map[policy.Stage][]turnCount {
+	out := map[policy.Stage][]turnCount{}
+	for _, st := range []policy.Stage{policy.StageCapture, policy.StageAcknowledge} {
+		for i, u := range Users {
+			out[st] = append(out[st], turnCount{User: u, Served: served[i], Weight: 1, Order: int64(i)})
+		}
+	}
+	return out
+}
+
+// Someone the faults left behind (passed over at their limit, keeping their
+// turn) is served first in the calm, then the order goes round as before:
+// exactly the shares the counts call for, which are not an even split. A turn
+// given otherwise is still a loss.
+func TestChaosAuditCalmServesWhomTheFaultsLeftBehindFirst(t *testing.T) {
+	exp, obs := cleanRun()
+	exp.Calm = exp.Claims[7:]
+	// Before the calm, Users[4] was full when their turn came: passed over,
+	// then Users[0] began the next round.
+	for i, who := range map[int]string{4: Users[5], 5: Users[6], 6: Users[0]} {
+		id := fmt.Sprintf("chaos-%05d", i)
+		setCapture(&obs, id, who)
+		for k, r := range obs.Ledger {
+			if r.ClaimID == id && r.Stage == policy.StageCapture {
+				obs.Ledger[k].Reason = "round robin; passed over " + Users[4] + " (at capacity: 3 of 3 open stages)"
+			}
+		}
+	}
+	exp.CalmTurns = calmTurns(1, 1, 1, 1, 1, 1, 1)
+	exp.CalmTurns[policy.StageCapture] = calmTurns(2, 1, 1, 1, 0, 1, 1)[policy.StageCapture]
+	// In the calm, Users[4] catches up, then the round goes on from Users[1];
+	// Users[0]'s next turn falls past the calm.
+	calm := []string{Users[4], Users[1], Users[2], Users[3], Users[4], Users[5], Users[6]}
+	for i, who := range calm {
+		setCapture(&obs, fmt.Sprintf("chaos-%05d", 7+i), who)
+	}
+	require.Empty(t, auditChaos(exp, obs).Losses, "catching up is what round robin does")
+
+	setCapture(&obs, "chaos-00007", Users[0]) // Users[4]'s catch-up turn, given away
+	requireLoss(t, exp, obs, fmt.Sprintf("calm: round robin at capture: %s had 1 turns, exactly 2 expected", Users[4]))
+}
+
+func TestCalmShares(t *testing.T) {
+	start := []turnCount{{"a", 4, 2, 0}, {"b", 1, 1, 1}, {"c", 3, 1, 2}}
+	// Levels (served / weight) a 2, b 1, c 3: b first; then a, weighing
+	// more, before b at each level, two turns a level: b a a b a a.
+	got, err := calmShares(start, []string{"a", "b", "c"}, 6)
+	require.NoError(t, err)
+	require.Equal(t, map[string]int{"a": 4, "b": 2}, got)
+	require.Equal(t, int64(4), start[0].Served, "the counts given are left alone")
+	_, err = calmShares(start, []string{"a", "d"}, 1)
+	require.ErrorContains(t, err, "d had no turn count when the calm claims began")
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/workflows"
@@ -99,4 +101,21 @@ func (s *Stack) observeClaim(ctx context.Context, claims *claimclient.Client, id
 		}
 	}
 	return o, rows.Err()
+}
+
+// turnCounts reads the round-robin scopes' turn counts of the given stages,
+// each in turn order.
+func (s *Stack) turnCounts(ctx context.Context, stages ...policy.Stage) (map[policy.Stage][]turnCount, error) {
+	out := map[policy.Stage][]turnCount{}
+	for _, st := range stages {
+		rows, err := s.Pool.Query(ctx, `SELECT user_id, served, weight, ord FROM rr_turns WHERE scope = $1 ORDER BY ord`, policy.StageScope(st))
+		if err != nil {
+			return nil, fmt.Errorf("read the turn counts at %s: %w", st, err)
+		}
+		out[st], err = pgx.CollectRows(rows, pgx.RowToStructByPos[turnCount])
+		if err != nil {
+			return nil, fmt.Errorf("read the turn counts at %s: %w", st, err)
+		}
+	}
+	return out, nil
 }

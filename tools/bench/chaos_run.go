@@ -13,6 +13,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 
 	"github.com/batonhq/baton/claimclient"
+	"github.com/batonhq/baton/policy"
 )
 
 // The faults a run injects.
@@ -166,6 +167,10 @@ func (r *chaosRun) run(ctx context.Context) (*Tally, error) {
 	if faultErr != nil {
 		return nil, faultErr
 	}
+	calmTurns, err := r.s.turnCounts(ctx, policy.StageCapture, policy.StageAcknowledge)
+	if err != nil {
+		return nil, err
+	}
 	calm, err := r.runCalm(ctx)
 	if err != nil && runErr == nil {
 		runErr = err
@@ -185,7 +190,7 @@ func (r *chaosRun) run(ctx context.Context) (*Tally, error) {
 	}
 	obs.PeakOpen = peak
 	t := auditChaos(chaosExpected{
-		Claims: append(ids, calm...), Calm: calm, Users: Users, Default: chaosDefault, Limit: chaosLimit,
+		Claims: append(ids, calm...), Calm: calm, CalmTurns: calmTurns, Users: Users, Default: chaosDefault, Limit: chaosLimit,
 		Touched: r.touched, Gives: r.gives, Leaver: r.leaver, Held: r.held,
 		Faults: r.faults, Start: r.start,
 	}, obs)
