@@ -29,7 +29,14 @@ func (a *Activities) RecordAssignment(ctx context.Context, in workflows.RecordAs
 		method = policy.MethodAssign
 	}
 	var drain []string
+	var before bool // in.Before was written now, not by an earlier attempt
 	d, err := a.recordOnce(ctx, key, in.ClaimID, "", func(qs *store.Queries, _ *store.People) (pending, error) {
+		if in.Before != nil {
+			var err error
+			if before, err = a.writeEvent(ctx, qs, *in.Before); err != nil {
+				return pending{}, err
+			}
+		}
 		if in.Action != "" {
 			act := policy.Act{Action: in.Action, ClaimID: in.ClaimID, Stage: in.Stage, Actor: in.Actor, Owner: in.Owner,
 				Assignee: in.Previous, AssignmentsEnabled: true, Reassigning: in.Reassigning}
@@ -72,6 +79,9 @@ func (a *Activities) RecordAssignment(ctx context.Context, in workflows.RecordAs
 		}, decidedSeq: in.DecidedSeq, previous: in.Previous, at: in.At}, nil
 	})
 	if err == nil {
+		if in.Before != nil {
+			a.eventRecorded(ctx, *in.Before, before)
+		}
 		a.nudge(ctx, drain)
 	}
 	return d, err

@@ -364,6 +364,9 @@ func (c *claim) record(ctx workflow.Context, rec RecordAssignmentInput) (policy.
 	rec.WorkflowID = workflow.GetInfo(ctx).WorkflowExecution.ID
 	rec.ClaimID = c.in.ClaimID
 	rec.Stage = c.state.Stage
+	if e := rec.Before; e != nil {
+		e.WorkflowID, e.ClaimID, e.Stage, e.Seq, e.At = rec.WorkflowID, rec.ClaimID, rec.Stage, c.nextSeq(), workflow.Now(ctx)
+	}
 	rec.Seq = c.nextSeq()
 	rec.Previous = c.state.Assignee
 	rec.PolicyVersion = c.decision.PolicyVersion
@@ -373,7 +376,13 @@ func (c *claim) record(ctx workflow.Context, rec RecordAssignmentInput) (policy.
 	rec.At = workflow.Now(ctx)
 	var d policy.Decision
 	if err := c.bookkeeping(ActivityRecordAssignment, rec.Actor, rec).Get(ctx, &d); err != nil {
+		if rec.Before != nil {
+			c.event(ctx, *rec.Before) // what ran out is still so, whatever the change
+		}
 		return policy.Decision{}, asRejection(err)
+	}
+	if e := rec.Before; e != nil && len(e.Notify) > 0 {
+		c.notify(ctx, e.Stage, e.Seq)
 	}
 	c.apply(ctx, d)
 	workflow.GetLogger(ctx).Info("assignee changed", "claim_id", c.in.ClaimID, "stage", c.state.Stage,
@@ -386,11 +395,13 @@ func (c *claim) record(ctx workflow.Context, rec RecordAssignmentInput) (policy.
 // returned: the activity retries until the database answers, and a timeline entry
 // never holds up the claim itself.
 func (c *claim) event(ctx workflow.Context, e RecordEventInput) {
-	e.WorkflowID = workflow.GetInfo(ctx).WorkflowExecution.ID
-	e.ClaimID = c.in.ClaimID
-	e.Stage = c.state.Stage
-	e.Seq = c.nextSeq()
-	e.At = workflow.Now(ctx)
+	if e.Seq == 0 { // not one c.record numbered to go with its change
+		e.WorkflowID = workflow.GetInfo(ctx).WorkflowExecution.ID
+		e.ClaimID = c.in.ClaimID
+		e.Stage = c.state.Stage
+		e.Seq = c.nextSeq()
+		e.At = workflow.Now(ctx)
+	}
 	if err := c.bookkeeping(ActivityRecordEvent, e.Actor, e).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Warn("timeline event not recorded", "claim_id", c.in.ClaimID, "kind", e.Kind, "error", err)
 		return

@@ -206,11 +206,20 @@ func (m *memActivities) queued(assignee string) int {
 	return 1
 }
 
-func (m *memActivities) recordAssignment(_ context.Context, in workflows.RecordAssignmentInput) (policy.Decision, error) {
+func (m *memActivities) recordAssignment(_ context.Context, in workflows.RecordAssignmentInput) (_ policy.Decision, err error) {
 	if err := m.outage(); err != nil {
 		return policy.Decision{}, err
 	}
 	m.record = append(m.record, in)
+	if in.Before != nil {
+		// One transaction in the real activity: refused, neither is kept.
+		defer func(n int) {
+			if err != nil {
+				m.events = m.events[:n]
+			}
+		}(len(m.events))
+		m.events = append(m.events, *in.Before)
+	}
 	if in.Action != "" {
 		act := policy.Act{Action: in.Action, ClaimID: in.ClaimID, Stage: in.Stage, Actor: in.Actor, Owner: in.Owner,
 			Assignee: in.Previous, AssignmentsEnabled: true, Reassigning: in.Reassigning}

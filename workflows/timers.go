@@ -28,6 +28,10 @@ func (c *claim) waitingInQueue() bool {
 	return !c.completed && c.busy == 0 && c.state.Status == StatusUnassigned
 }
 
+// changeWindowInOneWrite is the change after which a claim window's expiry and
+// its fallback are one write (RecordAssignmentInput.Before), not two.
+const changeWindowInOneWrite = "claim-window-one-write"
+
 // watchClaimWindow gives the stage to its default assignee when it has waited in
 // its queue for the whole claim window. The window starts whenever the stage
 // becomes unassigned, so work returned to the queue gets a full window again. A
@@ -47,9 +51,15 @@ func (c *claim) watchClaimWindow(ctx workflow.Context) {
 		}
 		c.busy++ // from here until the default assignee is recorded, claims wait
 		why := fmt.Sprintf("nobody claimed %s within the claim window of %s", c.state.Stage, r.ClaimWindow)
-		c.event(ctx, RecordEventInput{Kind: policy.EventWindowExpired, Reason: why})
-		_, err = c.record(ctx, RecordAssignmentInput{Method: policy.MethodDefaultAssignee, Assignee: r.DefaultAssignee,
-			Reason: why + "; default assignee " + r.DefaultAssignee})
+		expired := RecordEventInput{Kind: policy.EventWindowExpired, Reason: why}
+		fallback := RecordAssignmentInput{Method: policy.MethodDefaultAssignee, Assignee: r.DefaultAssignee,
+			Reason: why + "; default assignee " + r.DefaultAssignee}
+		if workflow.GetVersion(ctx, changeWindowInOneWrite, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			c.event(ctx, expired) // a claim whose window ran out before the change replays as it ran
+		} else {
+			fallback.Before = &expired
+		}
+		_, err = c.record(ctx, fallback)
 		c.busy--
 		if err != nil {
 			// The default assignee left the directory: the stage stays queued, and

@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -82,6 +83,26 @@ func TestClaimWindowFallbackOutlastsADatabaseOutage(t *testing.T) {
 	h.then(func() {
 		h.acts.down = 0
 		require.Equal(t, "root", h.state().Assignee, "and nothing changed")
+	})
+	h.start("")
+}
+
+// A window whose default assignee has left still says, in the timeline, that
+// it ran out; the stage stays in its queue for a person to take.
+func TestClaimWindowWhoseDefaultAssigneeLeftStillSaysSo(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, windowPolicy(t, ""))
+	h.at(30*time.Minute, func() {
+		h.acts.users = slices.Clone(h.acts.users)
+		i := slices.IndexFunc(h.acts.users, func(u policy.User) bool { return u.ID == "root" })
+		h.acts.users[i].Active = false
+	})
+	h.at(61*time.Minute, func() {
+		s := h.state()
+		require.Equal(t, workflows.StatusUnassigned, s.Status)
+		require.Equal(t, "intake", s.Queue)
+		require.Equal(t, []string{policy.EventWindowExpired}, h.acts.kinds())
+		require.Len(t, h.acts.record, 1, "one attempt: a refusal is not retried")
 	})
 	h.start("")
 }

@@ -211,6 +211,11 @@ type RecordAssignmentInput struct {
 	Override bool `json:"override,omitempty"`
 	// FourEyes are the people the stage's decision keeps from it (four eyes).
 	FourEyes []string `json:"fourEyes,omitempty"`
+	// Before is a timeline event recorded first, under a seq of its own, in
+	// the same transaction (a claim window's expiry before its fallback): the
+	// timeline never says a timer ran out without what it did, and one write
+	// serves both.
+	Before *RecordEventInput `json:"before,omitempty"`
 }
 
 // RedistributeInput is the redistribute signal: if the current stage is held by
