@@ -289,7 +289,10 @@ func (m *Metrics) Serve(ctx context.Context, addr string, log *slog.Logger) (sto
 	if err != nil {
 		return nil, fmt.Errorf("serve metrics on %s (metrics_address, BATON_METRICS_ADDRESS; empty disables it): %w", addr, err)
 	}
-	srv := &http.Server{Handler: m.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// The API server's limits (httpapi.NewHTTPServer), which this package
+	// cannot import: a slow or silent client is cut off.
+	srv := &http.Server{Handler: m.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -356,7 +356,7 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: httpapi.New(claims, st, c.logger(), httpapi.WithProductModule(module)).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := httpapi.NewHTTPServer(httpapi.New(claims, st, c.logger(), httpapi.WithProductModule(module)).Handler())
 	fmt.Fprintf(c.stdout, "serving the Baton API on http://%s\n", ln.Addr())
 	go func() {
 		<-ctx.Done()

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -257,7 +256,7 @@ func serveAPI(addr string, claims *claimclient.Client, st *store.Store, log *slo
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s (use --http): %w", addr, err)
 	}
-	srv := &http.Server{Handler: httpapi.New(claims, st, log, httpapi.WithProductModule(module)).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := httpapi.NewHTTPServer(httpapi.New(claims, st, log, httpapi.WithProductModule(module)).Handler())
 	go srv.Serve(ln) //nolint:errcheck // ends with ErrServerClosed
 	return func() { _ = srv.Shutdown(context.Background()) }, nil
 }
