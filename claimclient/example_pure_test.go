@@ -33,7 +33,8 @@ func ExampleListFilter_Query() {
 // and who is assigned.
 func ExampleOptionsSource() {
 	state := workflows.ClaimState{ClaimID: "C-1001", Stage: policy.StageCapture, Assignee: "ava",
-		Decisions: []policy.Decision{{Seq: 1, Stage: policy.StageCapture, Method: policy.MethodRoundRobin, Assignee: "ava", Eligible: 2}}}
+		Decisions:      []policy.Decision{{Seq: 1, Stage: policy.StageCapture, Method: policy.MethodRoundRobin, Assignee: "ava", Eligible: 2}},
+		StageDecisions: map[policy.Stage]int{policy.StageCapture: 1}}
 	key, assignee, err := claimclient.OptionsSource(state, policy.StageCapture)
 	fmt.Println(key.WorkflowID, key.Stage, key.Seq, assignee, err)
 	_, _, err = claimclient.OptionsSource(state, policy.StageReview)

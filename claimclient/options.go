@@ -28,12 +28,8 @@ func OptionsSource(s workflows.ClaimState, stage policy.Stage) (key workflows.Le
 	if !stage.Assignable() {
 		return key, "", fmt.Errorf("stage %s has no assignment options: want capture, review or acknowledge", stage)
 	}
-	found := false
-	for _, d := range s.Decisions {
-		if d.Stage == stage && workflows.IsStageDecision(d.Method) {
-			key, found = workflows.LedgerKey{WorkflowID: workflows.WorkflowID(s.ClaimID), Stage: stage, Seq: d.Seq}, true
-		}
-	}
+	seq, found := s.StageDecisions[stage]
+	key = workflows.LedgerKey{WorkflowID: workflows.WorkflowID(s.ClaimID), Stage: stage, Seq: seq}
 	if !found {
 		return key, "", fmt.Errorf("claim %s is at %s: %s %w", s.ClaimID, s.Stage, stage, ErrStageNotReached)
 	}

@@ -20,6 +20,7 @@ func Diff(old, new *Policy) []string {
 	field("claims.enableClaimAssignments", old.AssignmentsEnabled, new.AssignmentsEnabled)
 	field("claims.claimAssignmentMethod", old.Method, new.Method)
 	field("claims.requireReassignComment", old.RequireReassignComment, new.RequireReassignComment)
+	field("claims.maxAssigneeChanges", old.MaxAssigneeChanges, new.MaxAssigneeChanges)
 	for _, s := range AssignableStages {
 		a, b := flatten(old.Stages[s]), flatten(new.Stages[s])
 		keys := map[string]bool{}

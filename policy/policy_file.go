@@ -2,6 +2,7 @@ package policy
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -46,6 +47,10 @@ type Policy struct {
 	// RequireReassignComment is claims.requireReassignComment: a reassignment
 	// without a comment is rejected (the source only recommends one).
 	RequireReassignComment bool
+	// MaxAssigneeChanges is claims.maxAssigneeChanges: how many times people
+	// may change a stage's assignee (assign, claim, unassign) before further
+	// changes are refused; 0 means DefaultMaxAssigneeChanges.
+	MaxAssigneeChanges int
 	// Stored names the stored version the policy was read from, set by the
 	// store; zero for a file read directly. A rule-routed decision records it,
 	// so its explanation re-reads the same rules.
@@ -120,6 +125,9 @@ type StageRules struct {
 	EscalationReassign bool `json:"escalationReassign,omitempty"`
 	// RequireReassignComment is the policy's requireReassignComment.
 	RequireReassignComment bool `json:"requireReassignComment,omitempty"`
+	// MaxAssigneeChanges is the policy's maxAssigneeChanges (0: the default,
+	// as in rules recorded before it existed): read it with ChangeBudget.
+	MaxAssigneeChanges int `json:"maxAssigneeChanges,omitempty"`
 	// RedistributeOnAbsence moves the stage off its holder when an absence of
 	// theirs starts (onAbsence: redistribute); by default it stays with them.
 	RedistributeOnAbsence bool `json:"redistributeOnAbsence,omitempty"`
@@ -132,8 +140,25 @@ func (p *Policy) RulesFor(s Stage) StageRules {
 		r.Queue = DefaultQueue
 	}
 	r.RequireReassignComment = p.RequireReassignComment
+	r.MaxAssigneeChanges = p.MaxAssigneeChanges
 	return r
 }
+
+// ChangeBudget is how many times people may change a stage's assignee.
+func (r StageRules) ChangeBudget() int {
+	return cmp.Or(r.MaxAssigneeChanges, DefaultMaxAssigneeChanges)
+}
+
+// DefaultMaxAssigneeChanges is how many times people may change one stage's
+// assignee (assign, claim, unassign) unless claims.maxAssigneeChanges says
+// otherwise, and MaxMaxAssigneeChanges the most it may say. Each change costs
+// the claim's history a few events and the state answer a decision, so a
+// budget is what keeps one user repeating unassign and claim from growing a
+// claim until Temporal terminates it; real work changes hands a few times.
+const (
+	DefaultMaxAssigneeChanges = 100
+	MaxMaxAssigneeChanges     = 1000
+)
 
 // DefaultQueue is where unassigned work waits when a stage names no queue.
 const DefaultQueue = "default"
@@ -263,6 +288,14 @@ func (w *walker) claims(n *yaml.Node, field string, p *Policy) {
 		"stages":                 func(v *yaml.Node, f string) { w.stages(v, f, p) },
 		"distribution":           func(v *yaml.Node, f string) { w.distribution(v, f, p) },
 		"requireReassignComment": func(v *yaml.Node, f string) { p.RequireReassignComment = w.boolean(v, f) },
+		"maxAssigneeChanges": func(v *yaml.Node, f string) {
+			n, err := strconv.Atoi(w.str(v, f))
+			if err != nil || n < 1 || n > MaxMaxAssigneeChanges {
+				w.fail(v, f, fmt.Sprintf("want a whole number from 1 to %d, got %q", MaxMaxAssigneeChanges, v.Value))
+				return
+			}
+			p.MaxAssigneeChanges = n
+		},
 	})
 }
 

@@ -68,6 +68,10 @@ func TestParsePolicyErrors(t *testing.T) {
 			[]string{"p.yaml:4: claims.stages.review.outcomePermissions: only the acknowledge stage"}},
 		{"unknown outcome", "claims:\n  stages:\n    acknowledge:\n      outcomePermissions: {aproval: X}\n",
 			[]string{`claims.stages.acknowledge.outcomePermissions.aproval: unknown review outcome "aproval"`}},
+		{"budget zero", "claims:\n  maxAssigneeChanges: 0\n",
+			[]string{`p.yaml:2: claims.maxAssigneeChanges: want a whole number from 1 to 1000, got "0"`}},
+		{"budget past the most", "claims:\n  maxAssigneeChanges: 1001\n",
+			[]string{`p.yaml:2: claims.maxAssigneeChanges: want a whole number from 1 to 1000, got "1001"`}},
 		{"not yaml", "claims: [\n", []string{"p.yaml: not valid YAML or JSON"}},
 		{"empty", "", []string{"p.yaml: empty policy file"}},
 		{"top level list", "- a\n", []string{"p.yaml:1: (top level): want a mapping"}},
@@ -111,4 +115,42 @@ func FuzzParsePolicy(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestAssigneeChangeBudget(t *testing.T) {
+	t.Parallel()
+	p, err := ParsePolicy("p.yaml", []byte("claims:\n  maxAssigneeChanges: 7\n"))
+	require.NoError(t, err)
+	require.Equal(t, 7, p.RulesFor(StageReview).ChangeBudget())
+	require.Equal(t, DefaultMaxAssigneeChanges, DefaultPolicy().RulesFor(StageReview).ChangeBudget())
+	require.Equal(t, DefaultMaxAssigneeChanges, StageRules{}.ChangeBudget(), "rules recorded before the budget existed")
+}
+
+func TestCheckText(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, value string
+		multiline   bool
+		want        string
+	}{
+		{"plain", "see the photos", true, ""},
+		{"lines and tabs in a comment", "first\n\tsecond\r\n", true, ""},
+		{"accents and emoji", "réexaminer 👀", false, ""},
+		{"at the limit", strings.Repeat("é", 20), false, ""},
+		{"past the limit", strings.Repeat("é", 21), false, `field "f" has 21 characters, at most 20`},
+		{"a line break in an id", "ann\nbob", false, `field "f" holds the control or format character U+000A at character 4`},
+		{"zero-width space", "gus\u200b", false, `field "f" holds the control or format character U+200B at character 4`},
+		{"right-to-left override", "a\u202eb", true, "U+202E"},
+		{"terminal escape", "\x1b[2Jgone", true, "U+001B at character 1"},
+		{"not UTF-8", "\xff", true, `field "f" is not valid UTF-8`},
+	}
+	for _, tc := range cases {
+		err := CheckText("f", tc.value, 20, tc.multiline)
+		if tc.want == "" {
+			require.NoError(t, err, tc.name)
+			continue
+		}
+		require.ErrorContains(t, err, tc.want, tc.name)
+		require.NotContains(t, err.Error(), tc.value, "%s: the text is never echoed", tc.name)
+	}
 }

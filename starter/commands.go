@@ -158,6 +158,9 @@ func cmdShow(ctx context.Context, c *cli, args []string) error {
 		fmt.Fprintf(c.stdout, "          %d eligible, %d excluded: starter explain %s %s lists them\n", s.Eligible, s.Excluded, s.ClaimID, s.Explain.Stage)
 	}
 	fmt.Fprintf(c.stdout, "\ndecisions:\n")
+	if earlier := s.DecisionCount - len(s.Decisions); earlier > 0 {
+		fmt.Fprintf(c.stdout, "  (the latest %d of %d: starter timeline %s lists every one)\n", len(s.Decisions), s.DecisionCount, s.ClaimID)
+	}
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  SEQ\tSTAGE\tMETHOD\tASSIGNEE\tPOLICY\tREASON")
 	for _, d := range s.Decisions {

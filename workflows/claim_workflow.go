@@ -132,7 +132,7 @@ func ClaimWorkflow(ctx workflow.Context, in ClaimInput) (ClaimSummary, error) {
 		ClaimID:       in.ClaimID,
 		ReviewOutcome: c.state.ReviewOutcome,
 		Stages:        c.state.Completed,
-		Decisions:     len(c.state.Decisions),
+		Decisions:     c.state.DecisionCount,
 	}, nil
 }
 
@@ -145,37 +145,37 @@ func (c *claim) register(ctx workflow.Context) error {
 	// an update accepted before decoding was strict still replays.
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateAssign, c.assign,
 		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in AssignInput) error {
-			return strictly(in.undecodable, func() error { return c.validateAssign(in) })
+			return strictly(UpdateAssign, in.undecodable, in.texts(), func() error { return c.validateAssign(in) })
 		}}); err != nil {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateClaim, c.claim,
 		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in ClaimStageInput) error {
-			return strictly(in.undecodable, func() error { return c.validateClaim(in) })
+			return strictly(UpdateClaim, in.undecodable, in.texts(), func() error { return c.validateClaim(in) })
 		}}); err != nil {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateUnassign, c.unassign,
 		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in UnassignInput) error {
-			return strictly(in.undecodable, func() error { return c.validateUnassign(in) })
+			return strictly(UpdateUnassign, in.undecodable, in.texts(), func() error { return c.validateUnassign(in) })
 		}}); err != nil {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateStartReassignment, c.startReassignment,
 		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in StartReassignmentInput) error {
-			return strictly(in.undecodable, func() error { return c.validateStartReassignment(in) })
+			return strictly(UpdateStartReassignment, in.undecodable, in.texts(), func() error { return c.validateStartReassignment(in) })
 		}}); err != nil {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateMigratePolicy, c.migratePolicy,
 		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in MigratePolicyInput) error {
-			return strictly(in.undecodable, func() error { return c.validateMigrate(in) })
+			return strictly(UpdateMigratePolicy, in.undecodable, in.texts(), func() error { return c.validateMigrate(in) })
 		}}); err != nil {
 		return err
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateCompleteStage, c.complete,
 		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in CompleteInput) error {
-			return strictly(in.undecodable, func() error { return c.validateComplete(in) })
+			return strictly(UpdateCompleteStage, in.undecodable, in.texts(), func() error { return c.validateComplete(in) })
 		}})
 }
 
@@ -298,11 +298,24 @@ func (c *claim) nextSeq() int {
 // (its requirement and candidates, in the ledger, govern the stage); a person's or
 // a timer's decision changes only the assignee.
 func (c *claim) apply(ctx workflow.Context, d policy.Decision) {
+	if last := c.lastDecision(); c.state.DecisionCount > 0 && last.Stage == d.Stage {
+		c.state.Changes++
+	} else {
+		c.state.Changes = 0 // the stage's own decision
+	}
 	if IsStageDecision(d.Method) {
 		c.decision = d
 		c.setCandidates(d, &LedgerKey{WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Stage: d.Stage, Seq: d.Seq})
+		if c.state.StageDecisions == nil {
+			c.state.StageDecisions = map[policy.Stage]int{}
+		}
+		c.state.StageDecisions[d.Stage] = d.Seq
 	}
+	c.state.DecisionCount++
 	c.state.Decisions = append(c.state.Decisions, d)
+	if n := len(c.state.Decisions) - MaxStateDecisions; n > 0 {
+		c.state.Decisions = slices.Delete(c.state.Decisions, 0, n)
+	}
 	c.state.AssignmentsEnabled = d.AssignmentsEnabled
 	c.state.Assignee = d.Assignee
 	switch {

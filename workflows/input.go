@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"github.com/batonhq/baton/policy"
 )
 
 // Start inputs and Update arguments come from any Temporal client: the Go SDK,
@@ -238,12 +241,41 @@ func (in *MigratePolicyInput) UnmarshalJSON(b []byte) error {
 }
 
 // strictly rejects an update whose argument could not be decoded (err, naming
-// the field) before any other check (validate).
-func strictly(err error, validate func() error) error {
+// the field) or holds text past its bounds or with control characters
+// (texts, from the argument's texts method: policy.CheckText), before
+// validate judges it.
+func strictly(update string, err, texts error, validate func() error) error {
 	if err != nil {
 		return reject(ErrTypeInvalid, "%v", err)
 	}
+	if texts != nil {
+		return reject(ErrTypeInvalid, "%s: %v", update, texts)
+	}
 	return validate()
+}
+
+// texts checks each Update argument's ids and free text (policy.CheckID,
+// policy.CheckComment): the first field at fault.
+func (in AssignInput) texts() error {
+	return cmp.Or(policy.CheckID("actor", in.Actor), policy.CheckID("userId", in.UserID), policy.CheckComment("comment", in.Comment))
+}
+
+func (in ClaimStageInput) texts() error { return policy.CheckID("actor", in.Actor) }
+
+func (in UnassignInput) texts() error {
+	return cmp.Or(policy.CheckID("actor", in.Actor), policy.CheckComment("comment", in.Comment))
+}
+
+func (in StartReassignmentInput) texts() error {
+	return cmp.Or(policy.CheckID("actor", in.Actor), policy.CheckID("group", in.Group), policy.CheckComment("comment", in.Comment))
+}
+
+func (in MigratePolicyInput) texts() error {
+	return cmp.Or(policy.CheckID("actor", in.Actor), policy.CheckComment("comment", in.Comment))
+}
+
+func (in CompleteInput) texts() error {
+	return cmp.Or(policy.CheckID("actor", in.Actor), policy.CheckID("outcome", in.Outcome), policy.CheckComment("note", in.Note))
 }
 
 // ActorOf returns the actor an Update's argument names, for the actor

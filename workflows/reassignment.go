@@ -37,7 +37,7 @@ func (c *claim) validateStartReassignment(in StartReassignmentInput) error {
 	if in.Comment == "" && c.state.Rules.RequireReassignComment {
 		return reject(ErrTypeInvalid, "reassigning %s of claim %s needs a comment saying why (claims.requireReassignComment)", stage, c.in.ClaimID)
 	}
-	return nil
+	return c.checkBudget("reassignment", 1)
 }
 
 // startReassignment plans the round, puts the claim in "reassigning" and runs the

@@ -3,12 +3,14 @@ package workflows_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/workflows"
 )
@@ -217,6 +219,62 @@ claims:
 	h.at(10*time.Hour, func() {
 		require.Equal(t, []string{policy.EventEscalated, policy.EventCompleted, policy.EventCompleted}, h.acts.kinds(),
 			"one escalation in all")
+	})
+	h.start("")
+}
+
+// One user repeating unassign and claim cannot grow a claim without end: each
+// stage changes hands at most claims.maxAssigneeChanges times, and a change
+// past it is refused (BatonConflict, naming the budget) with the stage left
+// with an assignee who can complete it. Free text is bounded and clean.
+func TestAssigneeChangesHaveABudget(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, windowPolicy(t, "  maxAssigneeChanges: 4\n"))
+	unassign := func(comment string, check func(error)) {
+		h.send(workflows.UpdateUnassign, workflows.UnassignInput{Actor: "ann", Comment: comment}, check)
+	}
+	budget := rejected(t, workflows.ErrTypeConflict, "capture has changed hands 3 times, and claims.maxAssigneeChanges allows 4")
+	h.then(func() { claimAs(h, "ann", ok(t)) })                     // 1
+	h.then(func() { unassign(strings.Repeat("why ", 500), ok(t)) }) // 2: 2,000 characters are fine
+	h.then(func() { claimAs(h, "ann", ok(t)) })                     // 3
+	h.then(func() { unassign("again", budget) })                    // a 4th change would leave it queued
+	h.then(func() { require.Equal(t, "ann", h.state().Assignee, "refused: nothing changed") })
+	h.assign("root", "bob", ok(t)) // 4
+	h.assign("root", "ann", rejected(t, workflows.ErrTypeConflict, "changed hands 4 times"))
+	h.then(func() {
+		unassign(strings.Repeat("x", policy.MaxCommentChars+1), rejected(t, workflows.ErrTypeInvalid,
+			`unassign: field "comment" has 4001 characters, at most 4000`))
+		claimAs(h, "gus\u200b", rejected(t, workflows.ErrTypeInvalid, `claim: field "actor" holds the control or format character U+200B`))
+	})
+	h.complete("bob", "", ok(t))
+	h.then(func() {
+		require.Equal(t, policy.StageReview, h.state().Stage, "the budget is per stage")
+		claimAs(h, "ann", ok(t))
+	})
+	h.start("")
+}
+
+// The state answer stays small whatever the claim has been through: it keeps
+// the latest MaxStateDecisions decisions and counts the rest, and still says
+// where each reached stage's candidates are.
+func TestStateKeepsTheLatestDecisions(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, windowPolicy(t, ""))
+	const rounds = 15
+	for range rounds {
+		h.then(func() { claimAs(h, "ann", ok(t)) })
+		h.then(func() { h.send(workflows.UpdateUnassign, workflows.UnassignInput{Actor: "ann"}, ok(t)) })
+	}
+	h.then(func() {
+		s := h.state()
+		require.Len(t, s.Decisions, workflows.MaxStateDecisions)
+		require.Equal(t, 1+2*rounds, s.DecisionCount)
+		require.Equal(t, 2*rounds, s.Changes)
+		require.Equal(t, 1+2*rounds, lastDecision(s).Seq, "the latest are kept")
+		require.Equal(t, map[policy.Stage]int{policy.StageCapture: 1}, s.StageDecisions, "the stage's own decision, dropped from the list")
+		key, _, err := claimclient.OptionsSource(s, policy.StageCapture)
+		require.NoError(t, err)
+		require.Equal(t, 1, key.Seq)
 	})
 	h.start("")
 }

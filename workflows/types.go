@@ -137,10 +137,24 @@ type ClaimState struct {
 	// worker's own policy (claims started before policies were stored).
 	Policy PolicyRef `json:"policy"`
 	// Priority is the priority a distribution rule set.
-	Priority  string            `json:"priority,omitempty"`
-	Completed []StageResult     `json:"completed"`
-	Decisions []policy.Decision `json:"decisions"`
+	Priority  string        `json:"priority,omitempty"`
+	Completed []StageResult `json:"completed"`
+	// Decisions are the claim's latest decisions, oldest first: at most
+	// MaxStateDecisions, so the state answer stays small whatever the claim
+	// has been through. DecisionCount counts them all; the timeline (starter
+	// timeline, GET /api/claims/{id}/timeline) has every one.
+	Decisions     []policy.Decision `json:"decisions"`
+	DecisionCount int               `json:"decisionCount"`
+	// StageDecisions is the seq of each reached stage's decision in force:
+	// where its candidates are in the ledger.
+	StageDecisions map[policy.Stage]int `json:"stageDecisions,omitempty"`
+	// Changes is how many times the current stage has changed hands since it
+	// was decided; people's changes stop at Rules.ChangeBudget().
+	Changes int `json:"changes"`
 }
+
+// MaxStateDecisions is how many of its latest decisions a claim's state keeps.
+const MaxStateDecisions = 20
 
 // LedgerKey names a decision in the ledger: the claim's workflow, stage and seq.
 type LedgerKey struct {

@@ -64,6 +64,9 @@ func (c *claim) validateAssign(in AssignInput) error {
 	if in.UserID == c.state.Assignee {
 		return reject(ErrTypeConflict, "claim %s: %s is already assigned to %s", c.in.ClaimID, stage, in.UserID)
 	}
+	if err := c.checkBudget("assignment", 1); err != nil {
+		return err
+	}
 	// Who may assign whom is decided by RecordAssignment against the directory as
 	// it is now (policy.Authorize); nothing captured earlier can grant it.
 	if c.state.Assignee != "" && in.Comment == "" && c.state.Rules.RequireReassignComment {
@@ -98,6 +101,9 @@ func (c *claim) validateClaim(in ClaimStageInput) error {
 	if c.state.Assignee != "" {
 		return reject(ErrTypeConflict, "claim %s: %s is already assigned to %s", c.in.ClaimID, stage, c.state.Assignee)
 	}
+	if err := c.checkBudget("claiming", 1); err != nil {
+		return err
+	}
 	return nil // eligibility is checked live by RecordAssignment
 }
 
@@ -120,8 +126,27 @@ func (c *claim) validateUnassign(in UnassignInput) error {
 	if c.state.Assignee == "" {
 		return reject(ErrTypeConflict, "claim %s: %s is not assigned to anyone", c.in.ClaimID, stage)
 	}
+	if err := c.checkBudget("unassigning", 2); err != nil {
+		return err
+	}
 	if in.Comment == "" && c.state.Rules.RequireReassignComment {
 		return reject(ErrTypeInvalid, "unassigning %s of claim %s needs a comment saying why (claims.requireReassignComment)", stage, c.in.ClaimID)
+	}
+	return nil
+}
+
+// checkBudget refuses a person's change of the stage's assignee once the
+// stage has changed hands its budget's worth (claims.maxAssigneeChanges):
+// room is how many changes the action needs, two for an unassign (it and
+// the claim or assignment that must follow), so a stage the budget stops is
+// never left in its queue with nobody able to take it. Timers (a claim
+// window's fallback, an escalation) are not held to it: each follows a
+// person's change, so they are bounded by it.
+func (c *claim) checkBudget(action string, room int) error {
+	changes := c.state.Changes
+	if budget := c.state.Rules.ChangeBudget(); changes+room > budget {
+		return reject(ErrTypeConflict, "claim %s: %s refused: %s has changed hands %d times, and claims.maxAssigneeChanges allows %d; its assignee completes it",
+			c.in.ClaimID, action, c.state.Stage, changes, budget)
 	}
 	return nil
 }

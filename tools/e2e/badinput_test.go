@@ -171,7 +171,7 @@ func badInputs() []badInput {
 			[]string{"policy", "apply", "{file}", "--as", "root"},
 			"exit 1: starter policy: nothing applied:\n"+
 				`{file}:3: claims.claimAssignmentMetod: unknown field: want one of claimAssignmentMethod, distribution, `+
-				`enableClaimAssignments, requireReassignComment, stages (did you mean "claimAssignmentMethod"?)`+"\n"),
+				`enableClaimAssignments, maxAssigneeChanges, requireReassignComment, stages (did you mean "claimAssignmentMethod"?)`+"\n"),
 		fileRow("unknown stage name",
 			"claims:\n  stages:\n    reveiw: {method: round_robin}\n",
 			[]string{"policy", "apply", "{file}", "--as", "root"},
@@ -241,6 +241,10 @@ func badInputs() []badInput {
 			"exit 1: starter group: nothing applied: ann may not edit reassignment groups: it needs the ManageReassignmentGroups permission: forbidden\n"),
 		cliRow("reassign a finalised claim", []string{"reassign", "{C}", "bob", "--as", "root"},
 			"exit 1: starter reassign: claim {C} is finalised: assignment is not possible\n"),
+		cliRow("a comment past its limit", []string{"unassign", "{A}", "--as", "ann", "--comment", strings.Repeat("x", policy.MaxCommentChars+1)},
+			`exit 1: starter unassign: unassign: field "comment" has 4001 characters, at most 4000`+"\n"),
+		cliRow("a hidden character in an actor", []string{"claim", "{B}", "--as", "ann\u200b"},
+			`exit 1: starter claim: claim: field "actor" holds the control or format character U+200B at character 4`+"\n"),
 
 		// The HTTP API.
 		apiRow("malformed JSON body", "POST", "/api/claims/{A}/assign", "root", `{"userId": "bob"`,
@@ -249,6 +253,10 @@ func badInputs() []badInput {
 			`400 invalid_body: unknown field "user": want {"userId", "comment", "override", "stage"}`),
 		apiRow("actor in the body", "POST", "/api/claims/{A}/assign", "bob", `{"userId": "bob", "actor": "root"}`,
 			`400 invalid_body: unknown field "actor": the actor is always the caller (the bearer token's user); want {"userId", "comment", "override", "stage"}`),
+		apiRow("a comment past its limit", "POST", "/api/claims/{A}/unassign", "ann", `{"comment": "`+strings.Repeat("x", 60000)+`"}`,
+			`400 invalid: unassign: field "comment" has 60000 characters, at most 4000`),
+		apiRow("a terminal escape in a note", "POST", "/api/claims/{A}/complete", "ann", `{"note": "\u001b[2J"}`,
+			`400 invalid: complete_stage: field "note" holds the control or format character U+001B at character 1`),
 		apiRow("wrong type", "POST", "/api/claims/{A}/assign", "root", `{"userId": 7}`,
 			`400 invalid_body: field "userId" must be a JSON string, not number`),
 		apiRow("body required", "POST", "/api/claims/{A}/assign", "root", "",

@@ -261,9 +261,14 @@ func TestActionBodies(t *testing.T) {
 	// Too large: 413, whatever the JSON.
 	big := `{"userId": "bob", "comment": "` + strings.Repeat("x", httpapi.MaxBodyBytes) + `"}`
 	requireError(t, h.post(path+"/assign", ann, big), http.StatusRequestEntityTooLarge, "too_large")
-	// Just under the limit is fine (the workflow then rules: bob is not assignable by ann).
+	// Just under the body's limit, the comment is past its own, refused naming it.
 	fits := `{"userId": "bob", "comment": "` + strings.Repeat("x", httpapi.MaxBodyBytes-40) + `"}`
-	requireError(t, h.post(path+"/assign", ann, fits), http.StatusForbidden, "forbidden")
+	r = h.post(path+"/assign", ann, fits)
+	requireError(t, r, http.StatusBadRequest, "invalid")
+	require.Equal(t, fmt.Sprintf(`assign: field "comment" has %d characters, at most %d`, httpapi.MaxBodyBytes-40, policy.MaxCommentChars), r.errMessage())
+	// Within it, the workflow rules: bob is not assignable by ann.
+	requireError(t, h.post(path+"/assign", ann, `{"userId": "bob", "comment": "`+strings.Repeat("x", policy.MaxCommentChars)+`"}`),
+		http.StatusForbidden, "forbidden")
 	// A field left out is the workflow's to reject.
 	r = h.post(path+"/assign", ann, `{}`)
 	requireError(t, r, http.StatusBadRequest, "invalid")

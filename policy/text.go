@@ -1,0 +1,51 @@
+package policy
+
+import (
+	"fmt"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Every piece of text a person writes into a claim (a comment on an
+// assignment, an unassignment, a reassignment or a migration, a completion's
+// note) and every id an action names is bounded, so no one can grow a claim's
+// history or its state answer by sending the largest value allowed, and
+// carries no control or format characters (which could rewrite a terminal or
+// hide one id inside another, "gus\u200b" beside "gus").
+const (
+	// MaxCommentChars bounds a comment or note, in characters.
+	MaxCommentChars = 4000
+	// MaxIDChars bounds an id an action names (actor, user, group), in
+	// characters.
+	MaxIDChars = 200
+)
+
+// CheckText refuses value, the field named field, when it is longer than max
+// characters, is not UTF-8, or holds a control or format character (a
+// comment, multiline, may hold line breaks and tabs). The error names the
+// field and what is wrong, never echoing the text itself.
+func CheckText(field, value string, max int, multiline bool) error {
+	if !utf8.ValidString(value) {
+		return fmt.Errorf("field %q is not valid UTF-8", field)
+	}
+	if n := utf8.RuneCountInString(value); n > max {
+		return fmt.Errorf("field %q has %d characters, at most %d", field, n, max)
+	}
+	i := 0
+	for _, r := range value {
+		i++
+		if multiline && (r == '\n' || r == '\t' || r == '\r') {
+			continue
+		}
+		if unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) {
+			return fmt.Errorf("field %q holds the control or format character %U at character %d", field, r, i)
+		}
+	}
+	return nil
+}
+
+// CheckComment is CheckText for a comment or note.
+func CheckComment(field, value string) error { return CheckText(field, value, MaxCommentChars, true) }
+
+// CheckID is CheckText for an id an action names.
+func CheckID(field, value string) error { return CheckText(field, value, MaxIDChars, false) }
