@@ -77,6 +77,9 @@ type Act struct {
 	// Reassigning is true while a reassignment group round offers the stage;
 	// then only an offered member may claim it, and they must still be eligible.
 	Reassigning bool
+	// FourEyes are the people the stage's decision keeps from it
+	// (excludeActorsOf): they may neither take nor complete it.
+	FourEyes []string
 	// Eligible names who may take the stage now, for messages.
 	Eligible string
 }
@@ -172,6 +175,9 @@ func (a Act) assign() *Refusal {
 }
 
 func (a Act) complete() *Refusal {
+	if r := refuseFourEyes(a.Actor, "complete", a.Stage, a.ClaimID, a.FourEyes); r != nil {
+		return r // with assignments or without: whoever completes acts on the stage
+	}
 	if !a.AssignmentsEnabled {
 		if !a.ActorCheck.Eligible() {
 			return refuse(RefusedForbidden, "%q may not complete %s of claim %s: they do not hold %s",

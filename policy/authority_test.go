@@ -81,6 +81,12 @@ func TestAuthorize(t *testing.T) {
 		{"without assignments, the ineligible may not", with(func(a *Act) {
 			a.Action, a.Actor, a.ActorCheck, a.AssignmentsEnabled = DoComplete, "cat", no, false
 		}), RefusedForbidden, `"cat" may not complete capture of claim C-1: they do not hold MakeClaimDecisions`},
+		{"four eyes: without assignments, who acted on an excluded stage may not complete", with(func(a *Act) {
+			a.Action, a.Actor, a.ActorCheck, a.AssignmentsEnabled, a.FourEyes = DoComplete, "bob", ok, false, []string{"bob"}
+		}), RefusedForbidden, `"bob" may not complete capture of claim C-1: four eyes: they acted on an earlier stage of it that capture excludes`},
+		{"four eyes: nor with them, even the assignee", with(func(a *Act) {
+			a.Action, a.Actor, a.ActorCheck, a.Assignee, a.FourEyes = DoComplete, "ann", ok, "ann", []string{"ann"}
+		}), RefusedForbidden, `"ann" may not complete capture of claim C-1: four eyes: they acted on an earlier stage of it that capture excludes`},
 		{"an admin migrates a policy", with(func(a *Act) { a.Action, a.Actor, a.ActorCheck, a.ActorAdmin = DoMigratePolicy, "root", ok, true }), "", ""},
 		{"the owner may not migrate a policy", with(func(a *Act) { a.Action, a.Actor, a.ActorCheck = DoMigratePolicy, "olga", ok }),
 			RefusedForbidden, `"olga" may not migrate claim C-1 to another policy version: admins only`},

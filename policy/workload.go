@@ -281,9 +281,18 @@ func FourEyesIDs(m map[string]string) []string {
 // RefuseFourEyes refuses giving stage of a claim to id when four eyes keeps
 // them from it (fourEyes is what the stage's decision recorded).
 func RefuseFourEyes(id string, stage Stage, claimID string, fourEyes []string) *Refusal {
+	return refuseFourEyes(id, "take", stage, claimID, fourEyes)
+}
+
+// RefuseFourEyesCompletion refuses completing the stage to one of fourEyes.
+func RefuseFourEyesCompletion(id string, stage Stage, claimID string, fourEyes []string) *Refusal {
+	return refuseFourEyes(id, "complete", stage, claimID, fourEyes)
+}
+
+func refuseFourEyes(id, verb string, stage Stage, claimID string, fourEyes []string) *Refusal {
 	if !slices.Contains(fourEyes, id) {
 		return nil
 	}
-	return refuse(RefusedForbidden, "%q may not take %s of claim %s: four eyes: they acted on an earlier stage of it that %s excludes",
-		id, stage, claimID, stage)
+	return refuse(RefusedForbidden, "%q may not %s %s of claim %s: four eyes: they acted on an earlier stage of it that %s excludes",
+		id, verb, stage, claimID, stage)
 }

@@ -157,7 +157,7 @@ func (m *memActivities) event(_ context.Context, in workflows.RecordEventInput) 
 // completion authorises as RecordCompletion does and records the timeline event.
 func (m *memActivities) completion(_ context.Context, in workflows.RecordCompletionInput) error {
 	if err := m.authorize(in.DecidedSeq, policy.Act{Action: policy.DoComplete, ClaimID: in.ClaimID, Stage: in.Stage, Actor: in.Actor,
-		Assignee: in.Assignee, AssignmentsEnabled: in.AssignmentsEnabled, AssigneeExempt: in.AssigneeExempt}); err != nil {
+		Assignee: in.Assignee, AssignmentsEnabled: in.AssignmentsEnabled, AssigneeExempt: in.AssigneeExempt, FourEyes: in.FourEyes}); err != nil {
 		return err
 	}
 	m.events = append(m.events, workflows.RecordEventInput{WorkflowID: in.WorkflowID, ClaimID: in.ClaimID, Stage: in.Stage, Seq: in.Seq,

@@ -278,3 +278,26 @@ func TestStateKeepsTheLatestDecisions(t *testing.T) {
 	})
 	h.start("")
 }
+
+// Four eyes holds at completion too: with assignments disabled anyone
+// eligible completes a stage, but not the one who completed the stage it
+// excludes (issue 20: bob completed capture and then review).
+func TestFourEyesHoldsAtCompletion(t *testing.T) {
+	t.Parallel()
+	p, err := policy.ParsePolicy("p.yaml", []byte(`
+claims:
+  enableClaimAssignments: false
+  stages:
+    review: {excludeActorsOf: [capture]}
+`))
+	require.NoError(t, err)
+	h := newHarness(t, p)
+	h.complete("bob", "", ok(t))
+	h.then(func() { require.Equal(t, []string{"bob"}, h.state().Decisions[1].FourEyes) })
+	h.complete("bob", "approval", rejected(t, workflows.ErrTypeForbidden,
+		`"bob" may not complete review of claim c1: four eyes: they acted on an earlier stage of it that review excludes`))
+	h.then(func() { require.Equal(t, policy.StageReview, h.state().Stage, "refused: nothing changed") })
+	h.complete("ann", "approval", ok(t))
+	h.then(func() { require.Equal(t, policy.StageAcknowledge, h.state().Stage) })
+	h.start("")
+}

@@ -278,6 +278,9 @@ type RecordCompletionInput struct {
 	Outcome        policy.Outcome `json:"outcome,omitempty"`
 	Note           string         `json:"note,omitempty"`
 	At             time.Time      `json:"at"`
+	// FourEyes are the people the stage's decision keeps from it: none of
+	// them may complete it, with assignments or without.
+	FourEyes []string `json:"fourEyes,omitempty"`
 }
 
 // SendNotificationsInput names the decision or event whose queued e-mail and Slack

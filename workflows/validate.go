@@ -177,6 +177,11 @@ func (c *claim) validateComplete(in CompleteInput) error {
 	if err := c.checkNotReassigning(); err != nil {
 		return err
 	}
+	// Four eyes, on every path: with assignments disabled, whoever completes
+	// is the stage's actor.
+	if r := policy.RefuseFourEyesCompletion(in.Actor, stage, c.in.ClaimID, c.decision.FourEyes); r != nil {
+		return Rejection(r)
+	}
 	// The assignee is the claim's own state, so a wrong actor is rejected here;
 	// whether they (or, with assignments disabled, anyone) may still complete is
 	// checked live by RecordCompletion.
