@@ -7,6 +7,8 @@ import (
 	"maps"
 	"math/rand/v2"
 
+	"go.temporal.io/sdk/temporal"
+
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
@@ -22,6 +24,16 @@ func (a *Activities) ResolveAssignment(ctx context.Context, in workflows.Resolve
 	pol, err := a.policyFor(ctx, in.Policy)
 	if err != nil {
 		return policy.Decision{}, err
+	}
+	if len(in.Without) > 0 {
+		// A redistribution: a retry is answered from the ledger before the
+		// move is judged again (its holder may have come back since).
+		if d, ok, err := a.recorded(ctx, key); ok || err != nil {
+			return d, err
+		}
+		if in, err = a.warranted(ctx, pol, in); err != nil {
+			return policy.Decision{}, err
+		}
 	}
 	var module *moduleAnswer
 	if pol.UsesProductModule(in.Stage) {
@@ -46,6 +58,38 @@ func (a *Activities) ResolveAssignment(ctx context.Context, in workflows.Resolve
 		d.Seq = in.Seq
 		return pending{decision: d, explanation: &ex, at: in.At, redistributed: len(in.Without) > 0}, err
 	})
+}
+
+// warranted checks a redistribution against the store, not the signal that
+// asked for it: each person in.Without names must hold the stage with a move
+// the store marked (their deactivation, or an absence of theirs beginning where
+// the stage's policy says onAbsence: redistribute), and the reasons become the
+// store's. Anything else is refused (BatonConflict) and nothing moves, so the
+// redistribute signal, which anyone with a Temporal client can send, is only
+// ever a nudge, and none of its text reaches a decision, the timeline or a
+// notification.
+func (a *Activities) warranted(ctx context.Context, pol *policy.Policy, in workflows.ResolveAssignmentInput) (workflows.ResolveAssignmentInput, error) {
+	without := make(map[string]string, len(in.Without))
+	for user := range in.Without {
+		reason, absence, ok, err := a.Store.StageMove(ctx, in.WorkflowID, in.Stage, user)
+		if err != nil {
+			return in, err
+		}
+		if !ok {
+			return in, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+				"claim %s: %s is not to be moved off %q: it is not theirs, or they were neither deactivated nor went away; nothing moves",
+				in.Claim.ID, in.Stage, user), workflows.ErrTypeConflict, nil)
+		}
+		if absence && !pol.RulesFor(in.Stage).RedistributeOnAbsence {
+			return in, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+				"claim %s: %s stays with %q while they are away: its policy does not say onAbsence: redistribute",
+				in.Claim.ID, in.Stage, user), workflows.ErrTypeConflict, nil)
+		}
+		without[user] = reason
+		in.Why = reason
+	}
+	in.Without = without
+	return in, nil
 }
 
 // decide runs the stage's method inside the transaction, reading the directory

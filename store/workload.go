@@ -161,10 +161,31 @@ func (s *Store) UserActiveSet(ctx context.Context, actor, target string, active 
 				return fmt.Errorf("%s%q: %w", verb, target, err)
 			}
 		}
-		held, err = collect(ctx, qs, "open stages of "+target, q("OpenStagesOf"), pgx.RowTo[string], target)
+		if active {
+			held, err = collect(ctx, qs, "open stages of "+target, q("OpenStagesOf"), pgx.RowTo[string], target)
+			return err
+		}
+		// Marked to move: what a redistribute signal for them may move.
+		held, err = collect(ctx, qs, "open stages of "+target, q("OpenStagesMoveOff"), pgx.RowTo[string], target,
+			target+" was deactivated", false)
 		return err
 	})
 	return held, err
+}
+
+// StageMove is why stage of the claim workflowID is to be moved off user: ok
+// is false when the stage is not theirs or nothing marked it (the only
+// markers are a deactivation, UserActiveSet, and an absence beginning,
+// StartAbsences). absence says it was an absence.
+func (qs *Queries) StageMove(ctx context.Context, workflowID string, stage policy.Stage, user string) (reason string, absence, ok bool, err error) {
+	err = qs.db.QueryRow(ctx, q("StageMove"), workflowID, string(stage), user).Scan(&reason, &absence)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false, false, nil
+	}
+	if err != nil {
+		return "", false, false, fmt.Errorf("why %s of %s moves off %q: %w", stage, workflowID, user, err)
+	}
+	return reason, absence, true, nil
 }
 
 // Absence is an out-of-office period: the person is away from From until
@@ -342,12 +363,10 @@ func (qs *Queries) TeamPage(ctx context.Context, after TeamCursor, limit int) ([
 	return page, TeamCursor{Open: last.Open, Position: last.position}, nil
 }
 
-// AbsenceStart is an absence that has just begun: the person, its end, and the
-// claims whose current stage they hold.
+// AbsenceStart is an absence that has just begun: the person and its end.
 type AbsenceStart struct {
 	UserID string
 	Until  time.Time
-	Held   []string
 }
 
 // AbsencesStart claims, once each, the absences that have begun since last
@@ -356,7 +375,7 @@ type AbsenceStart struct {
 func (qs *Queries) AbsencesStart(ctx context.Context) ([]AbsenceStart, error) {
 	return collect(ctx, qs, "absences starting", q("AbsencesStart"), func(r pgx.CollectableRow) (AbsenceStart, error) {
 		var a AbsenceStart
-		err := r.Scan(&a.UserID, &a.Until, &a.Held)
+		err := r.Scan(&a.UserID, &a.Until)
 		return a, err
 	})
 }
@@ -383,10 +402,15 @@ func (qs *Queries) StartAbsences(ctx context.Context, redistribute func(ctx cont
 	n := 0
 	for _, a := range started {
 		reason := fmt.Sprintf("%s is away until %s", a.UserID, a.Until.UTC().Format(time.RFC3339))
-		if err := redistribute(ctx, a.Held, a.UserID, reason); err != nil {
+		// Marked to move: what a redistribute signal for them may move.
+		held, err := collect(ctx, qs, "open stages of "+a.UserID, q("OpenStagesMoveOff"), pgx.RowTo[string], a.UserID, reason, true)
+		if err != nil {
 			return n, err
 		}
-		n += len(a.Held)
+		if err := redistribute(ctx, held, a.UserID, reason); err != nil {
+			return n, err
+		}
+		n += len(held)
 	}
 	return n, nil
 }

@@ -12,7 +12,7 @@ WITH old AS (
     INSERT INTO open_stages (workflow_id, stage, claim_id, user_id, seq)
     SELECT $1, $2, $3, $4, $5 WHERE $4 <> ''
     ON CONFLICT (workflow_id, stage) DO UPDATE
-    SET user_id = excluded.user_id, seq = excluded.seq, assigned_at = now()
+    SET user_id = excluded.user_id, seq = excluded.seq, assigned_at = now(), move_reason = NULL, move_absence = false
     WHERE open_stages.seq <= excluded.seq
     RETURNING user_id
 ), moved AS (
@@ -156,6 +156,20 @@ RETURNING old.active;
 -- The claims a person holds a stage of, oldest first.
 SELECT workflow_id FROM open_stages WHERE user_id = $1 ORDER BY assigned_at, workflow_id;
 
+-- name: OpenStagesMoveOff
+-- Marks every stage person $1 holds to be moved off them, for reason $2 ($3: an
+-- absence began), and returns their claims, oldest first.
+WITH marked AS (
+    UPDATE open_stages SET move_reason = $2, move_absence = $3 WHERE user_id = $1 RETURNING workflow_id, assigned_at
+)
+SELECT workflow_id FROM marked ORDER BY assigned_at, workflow_id;
+
+-- name: StageMove
+-- Why stage $2 of workflow $1 is to be moved off person $3: no row when it is
+-- not theirs, or not marked.
+SELECT move_reason, move_absence FROM open_stages
+WHERE workflow_id = $1 AND stage = $2 AND user_id = $3 AND move_reason IS NOT NULL;
+
 -- name: AbsenceAdd
 -- An out-of-office period; one starting at the same time replaces it.
 INSERT INTO absences (user_id, starts_at, ends_at, delegate, created_by) VALUES ($1, $2, $3, $4, $5)
@@ -190,15 +204,13 @@ LIMIT $3;
 
 -- name: AbsencesStart
 -- Marks the absences that have begun and were not yet acted on, and returns
--- each person, the end, and the claims whose stage they hold.
+-- each person and the end (the latest, should two begin at once).
 WITH started AS (
     UPDATE absences SET started_at = now()
     WHERE started_at IS NULL AND starts_at <= now() AND ends_at > now()
     RETURNING user_id, ends_at
 )
-SELECT s.user_id, s.ends_at, coalesce(array_agg(o.workflow_id ORDER BY o.assigned_at) FILTER (WHERE o.workflow_id IS NOT NULL), '{}')
-FROM started s LEFT JOIN open_stages o ON o.user_id = s.user_id
-GROUP BY s.user_id, s.ends_at;
+SELECT user_id, max(ends_at) FROM started GROUP BY user_id;
 
 -- name: BacklogStale
 -- Leases the $1 highest-priority, oldest backlog stages that nobody holds a
