@@ -58,6 +58,10 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) ([]int, 
 	}
 	var applied []int
 	err = New(pool).InTx(ctx, func(qs *Queries) error {
+		// A migration may rewrite a large table: no statement timeout here.
+		if _, err := qs.db.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+			return fmt.Errorf("lift the statement timeout: %w", err)
+		}
 		if _, err := qs.db.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('baton.migrate'))`); err != nil {
 			return fmt.Errorf("lock: %w", err)
 		}

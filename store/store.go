@@ -176,9 +176,27 @@ func NewPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
 		// the URL still decides.
 		cfg.MaxConns = int32(max(16, 4*runtime.NumCPU()))
 	}
+	// What one statement, or a transaction its client abandoned, may hold:
+	// a decision's statements take milliseconds, a directory load's seconds,
+	// so a statement still running after two minutes is cancelled, and a
+	// session idle inside a transaction for a minute is ended, its locks
+	// released. The same parameters in the URL decide instead
+	// (?statement_timeout=30s); migrations lift the first (Migrate).
+	for k, v := range PoolTimeouts {
+		if _, set := cfg.ConnConfig.RuntimeParams[k]; !set {
+			cfg.ConnConfig.RuntimeParams[k] = v
+		}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create pool: %w", err)
 	}
 	return pool, nil
+}
+
+// PoolTimeouts are the PostgreSQL session settings NewPool sets unless the
+// URL does.
+var PoolTimeouts = map[string]string{
+	"statement_timeout":                   "2min",
+	"idle_in_transaction_session_timeout": "1min",
 }

@@ -3,9 +3,11 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/batonhq/baton/batontest"
@@ -210,4 +212,35 @@ users:
 	require.NoError(t, err)
 	require.Len(t, groups, 1)
 	require.Equal(t, []string{"zed"}, groups[0].Members, "the failed apply changed nothing")
+}
+
+// A pool bounds what one statement and an abandoned transaction may hold,
+// unless its URL says otherwise.
+func TestPoolTimeouts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := batontest.URL(t)
+	show := func(pool interface {
+		QueryRow(context.Context, string, ...any) pgx.Row
+	}, name string) string {
+		var v string
+		require.NoError(t, pool.QueryRow(ctx, "SHOW "+name).Scan(&v))
+		return v
+	}
+	pool, err := store.NewPool(ctx, url)
+	require.NoError(t, err)
+	defer pool.Close()
+	require.Equal(t, "2min", show(pool, "statement_timeout"))
+	require.Equal(t, "1min", show(pool, "idle_in_transaction_session_timeout"))
+
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	short, err := store.NewPool(ctx, url+sep+"statement_timeout=50")
+	require.NoError(t, err)
+	defer short.Close()
+	require.Equal(t, "50ms", show(short, "statement_timeout"), "the URL decides")
+	_, err = short.Exec(ctx, "SELECT pg_sleep(5)")
+	require.ErrorContains(t, err, "canceling statement due to statement timeout")
 }
