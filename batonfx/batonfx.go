@@ -22,6 +22,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -270,6 +271,48 @@ const staleBatch = 20
 // RequirementIdle.
 const retireEvery = time.Hour
 
+// closedSweep names ReconcileClosed's cursor; closedLookback is how far back
+// its first run looks, and closedOverlap how far before its cursor each later
+// run looks again (visibility records a close a moment after it happens).
+const (
+	closedSweep    = "closed-claims"
+	closedLookback = 30 * 24 * time.Hour
+	closedOverlap  = time.Minute
+)
+
+// ReconcileClosed releases what claims whose workflow ended any way but
+// finalising still hold (store.Store.ClaimClosed): a claim terminated by hand
+// in Temporal, or one that timed out or failed, stops counting as anyone's
+// open work and leaves the backlog. It reads the claims closed since its
+// cursor from Temporal's visibility store, so each run costs what closed
+// since the last, and returns how many open stages it released.
+func ReconcileClosed(ctx context.Context, claims *claimclient.Client, st *store.Store, log *slog.Logger) (int, error) {
+	since, err := st.SweepCursor(ctx, closedSweep, time.Now().Add(-closedLookback))
+	if err != nil {
+		return 0, err
+	}
+	// Every claim closed since, however many (visibility lists them newest
+	// first, so a cursor is only safe past all of them); those released
+	// before release nothing again.
+	now := time.Now()
+	closed, err := claims.ClosedSince(ctx, since.Add(-closedOverlap), math.MaxInt)
+	if err != nil {
+		return 0, err
+	}
+	released := 0
+	for _, c := range closed {
+		n, err := st.ClaimClosed(ctx, c.WorkflowID)
+		if err != nil {
+			return released, err
+		}
+		if n > 0 {
+			log.Info("claim closed outside Baton: its open stages released", "workflow_id", c.WorkflowID, "closed", c.Status, "released", n)
+		}
+		released += n
+	}
+	return released, st.SweepCursorSet(ctx, closedSweep, now)
+}
+
 // RunSweeper sends, every ten seconds, the notifications their claims left
 // unsent for longer than OutboxSweepAfter (see Activities.SweepOutbox), acts on
 // absences that have begun (store.Queries.StartAbsences), and nudges backlog stages
@@ -307,6 +350,11 @@ func RunSweeper(lc fx.Lifecycle, acts *activities.Activities, c client.Client, c
 						log.Warn("stale backlog", "error", err)
 					} else if err := claims.DecideAgain(ctx, stale); err != nil && ctx.Err() == nil {
 						log.Warn("nudge stale backlog", "error", err)
+					}
+					// Claims ended by hand (or timed out, failed) release
+					// what they held.
+					if _, err := ReconcileClosed(ctx, claims, acts.Store, log); err != nil && ctx.Err() == nil {
+						log.Warn("closed claims", "error", err)
 					}
 					if time.Since(retired) >= retireEvery {
 						retired = time.Now()

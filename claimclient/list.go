@@ -8,6 +8,7 @@ import (
 	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
 
@@ -124,4 +125,55 @@ func keyword(fields map[string]*commonpb.Payload, name string) string {
 		return ""
 	}
 	return s
+}
+
+// Closed is a claim whose workflow ended without finalising: terminated by
+// hand, timed out, failed or cancelled, and when.
+type Closed struct {
+	WorkflowID string
+	Status     string // "terminated", "timed out", "failed", "canceled"
+	At         time.Time
+}
+
+// ClosedSince lists the claims of this client's task queue whose workflow
+// closed at or after since any way but completing (finalise), at most limit,
+// from Temporal's visibility store: what the worker's sweeper reconciles.
+func (c *Client) ClosedSince(ctx context.Context, since time.Time, limit int) ([]Closed, error) {
+	query := fmt.Sprintf("WorkflowType = %q AND TaskQueue = %q AND ExecutionStatus != 'Running' AND ExecutionStatus != 'Completed' AND ExecutionStatus != 'ContinuedAsNew' AND CloseTime >= %q",
+		workflows.ClaimWorkflowName, c.taskQueue, since.UTC().Format(time.RFC3339Nano))
+	var out []Closed
+	var token []byte
+	for len(out) < limit {
+		resp, err := c.temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query: query, NextPageToken: token, PageSize: int32(min(limit, 1000)),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list closed claims (%s): %w", query, err)
+		}
+		for _, e := range resp.Executions {
+			out = append(out, Closed{WorkflowID: e.GetExecution().GetWorkflowId(), Status: ClosedStatus(e.GetStatus()),
+				At: e.GetCloseTime().AsTime()})
+		}
+		if token = resp.NextPageToken; len(token) == 0 {
+			break
+		}
+	}
+	return out, nil
+}
+
+// ClosedStatus names how a workflow ended, as people say it: "finalised" for
+// a claim that completed, "terminated", "timed out", "failed", "canceled",
+// and "" while it runs.
+func ClosedStatus(s enumspb.WorkflowExecutionStatus) string {
+	switch s {
+	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, enumspb.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED:
+		return ""
+	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+		return "finalised"
+	case enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT:
+		return "timed out"
+	case enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW:
+		return "continued"
+	}
+	return strings.ToLower(strings.TrimPrefix(s.String(), "WORKFLOW_EXECUTION_STATUS_"))
 }

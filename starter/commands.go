@@ -136,6 +136,9 @@ func cmdShow(ctx context.Context, c *cli, args []string) error {
 		return printJSON(c, s)
 	}
 	fmt.Fprintf(c.stdout, "claim     %s\nstage     %s\nstatus    %s\nassignee  %s\n", s.ClaimID, s.Stage, s.Status, orDash(s.Assignee))
+	if s.Closed != "" {
+		fmt.Fprintf(c.stdout, "closed    %s in Temporal, not finalised: the above is how it was then, and it is nobody's open work\n", s.Closed)
+	}
 	if s.Owner != "" {
 		fmt.Fprintf(c.stdout, "owner     %s\n", s.Owner)
 	}

@@ -478,3 +478,50 @@ func (qs *Queries) authorize(ctx context.Context, actor string, rule func(*polic
 	}
 	return nil
 }
+
+// ClaimClosed releases what a claim whose workflow ended without finalising
+// still holds (terminated by hand, timed out, failed, cancelled): its open
+// stages stop counting against their holders' capacity, and its stages leave
+// the backlog. It returns how many open stages it released; a claim released
+// before releases nothing.
+func (s *Store) ClaimClosed(ctx context.Context, workflowID string) (int, error) {
+	var n int
+	err := s.InTx(ctx, func(qs *Queries) error {
+		stages, err := collect(ctx, qs, "open stages of "+workflowID, q("OpenStagesOfClaim"), pgx.RowTo[string], workflowID)
+		if err != nil {
+			return err
+		}
+		for _, st := range stages {
+			if err := qs.OpenStageClose(ctx, workflowID, policy.Stage(st)); err != nil {
+				return err
+			}
+		}
+		n = len(stages)
+		if _, err := qs.db.Exec(ctx, q("BacklogDropClaim"), workflowID); err != nil {
+			return fmt.Errorf("backlog of %s: %w", workflowID, err)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// SweepCursor is how far the sweep named has looked, or def when it has not.
+func (s *Store) SweepCursor(ctx context.Context, name string, def time.Time) (time.Time, error) {
+	var at time.Time
+	err := s.db.QueryRow(ctx, q("SweepCursor"), name).Scan(&at)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return def, nil
+	}
+	if err != nil {
+		return def, fmt.Errorf("sweep cursor %s: %w", name, err)
+	}
+	return at, nil
+}
+
+// SweepCursorSet records that the sweep named has looked as far as at.
+func (s *Store) SweepCursorSet(ctx context.Context, name string, at time.Time) error {
+	if _, err := s.db.Exec(ctx, q("SweepCursorSet"), name, at); err != nil {
+		return fmt.Errorf("sweep cursor %s: %w", name, err)
+	}
+	return nil
+}

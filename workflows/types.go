@@ -151,6 +151,11 @@ type ClaimState struct {
 	// Changes is how many times the current stage has changed hands since it
 	// was decided; people's changes stop at Rules.ChangeBudget().
 	Changes int `json:"changes"`
+	// Closed says how the claim's workflow ended when it did not finalise
+	// ("terminated", "timed out", "failed", "canceled"): set by claimclient
+	// from Temporal, never by the workflow. The rest is the state as it was
+	// then; none of its stages counts as anyone's open work any more.
+	Closed string `json:"closed,omitempty"`
 }
 
 // MaxStateDecisions is how many of its latest decisions a claim's state keeps.

@@ -245,3 +245,20 @@ RETURNING b.workflow_id;
 -- name: SweepLock
 -- Whether this transaction may sweep: one sweeper at a time across workers.
 SELECT pg_try_advisory_xact_lock(7046217301);
+
+-- name: OpenStagesOfClaim
+-- The stages of workflow $1 someone holds open.
+SELECT stage FROM open_stages WHERE workflow_id = $1;
+
+-- name: BacklogDropClaim
+-- Workflow $1's stages leave the backlog.
+DELETE FROM backlog WHERE workflow_id = $1;
+
+-- name: SweepCursor
+-- How far sweep $1 has looked (no row: not yet).
+SELECT at FROM sweep_cursors WHERE name = $1;
+
+-- name: SweepCursorSet
+-- Sweep $1 has looked as far as $2 (never back).
+INSERT INTO sweep_cursors (name, at) VALUES ($1, $2)
+ON CONFLICT (name) DO UPDATE SET at = greatest(sweep_cursors.at, excluded.at);

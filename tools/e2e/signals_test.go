@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 
+	"github.com/batonhq/baton/batonfx"
 	"github.com/batonhq/baton/batontest"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/tools/testenv"
@@ -79,4 +81,46 @@ func TestAForgedRedistributeSignalMovesNothing(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(s.Decisions[len(s.Decisions)-1].Reason, holder+" was deactivated; "), s.Decisions[len(s.Decisions)-1].Reason)
 	require.NotContains(t, s.Decisions[len(s.Decisions)-1].Reason, "evil.example")
+}
+
+// A claim terminated by hand in Temporal stops counting as anyone's open work
+// once the worker's sweeper has run (within its ten seconds), and reads as
+// terminated, not finalised. (Issue 20: open_stages counted it against its
+// holder's capacity for ever, and the API called it finalised.)
+func TestATerminatedClaimReleasesItsWork(t *testing.T) {
+	t.Parallel()
+	b := testenv.Start(t, pol(policy.MethodRoundRobin, true), directory)
+	ctx := context.Background()
+	id := b.ClaimID(1)
+	_, err := b.Claims.Start(ctx, workflows.ClaimInput{ClaimID: id})
+	require.NoError(t, err)
+	holder := waitDecided(t, b, id, policy.StageCapture).Assignee
+	w, err := b.DB.Store.UserWorkload(ctx, holder)
+	require.NoError(t, err)
+	require.Equal(t, 1, w.Open)
+
+	require.NoError(t, b.Temporal.TerminateWorkflow(ctx, workflows.WorkflowID(id), "", "by hand"))
+	// The sweeper's pass, as the worker runs it every ten seconds: until
+	// Temporal's visibility store has recorded the close, it finds nothing.
+	batontest.Eventually(t, time.Minute, func() (bool, string) {
+		_, err := batonfx.ReconcileClosed(ctx, b.Claims, b.DB.Store, slog.New(slog.DiscardHandler))
+		require.NoError(t, err)
+		w, err := b.DB.Store.UserWorkload(ctx, holder)
+		require.NoError(t, err)
+		return w.Open == 0, fmt.Sprintf("%s still holds %d open stages", holder, w.Open)
+	})
+	s, err := b.Claims.State(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, "terminated", s.Closed)
+	require.Equal(t, policy.StageCapture, s.Stage, "as it was when it ended, not finalised")
+	again, err := batonfx.ReconcileClosed(ctx, b.Claims, b.DB.Store, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	require.Zero(t, again, "released once")
+
+	// A finalised claim is not closed in that sense.
+	done := b.ClaimID(2)
+	_, err = b.Claims.Start(ctx, workflows.ClaimInput{ClaimID: done})
+	require.NoError(t, err)
+	s = waitDecided(t, b, done, policy.StageCapture)
+	require.Empty(t, s.Closed)
 }
