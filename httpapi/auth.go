@@ -57,7 +57,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		user, id, err := s.store.TokenLookup(r.Context(), token)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			unauthenticated(w, `Bearer realm="baton", error="invalid_token"`, "the bearer token is unknown or has been revoked")
+			unauthenticated(w, `Bearer realm="baton", error="invalid_token"`, "the bearer token is unknown, expired or revoked")
 			return
 		case errors.Is(err, store.ErrUserInactive):
 			unauthenticated(w, `Bearer realm="baton", error="invalid_token"`,

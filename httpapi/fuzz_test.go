@@ -48,6 +48,10 @@ func (f *fakeTemporal) QueryWorkflow(context.Context, string, string, string, ..
 	return nil, serviceerror.NewNotFound("workflow not found")
 }
 
+func (f *fakeTemporal) QueryWorkflowWithOptions(context.Context, *client.QueryWorkflowWithOptionsRequest) (*client.QueryWorkflowWithOptionsResponse, error) {
+	return nil, serviceerror.NewNotFound("workflow not found")
+}
+
 func (f *fakeTemporal) ListWorkflow(_ context.Context, r *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error) {
 	f.lists = append(f.lists, r.GetQuery())
 	return &workflowservice.ListWorkflowExecutionsResponse{}, nil

@@ -463,6 +463,17 @@ func (w *walker) duration(n *yaml.Node, field string) time.Duration {
 	if s == "" {
 		return 0
 	}
+	d, err := ParseDuration(s)
+	if err != nil {
+		w.fail(n, field, err.Error())
+		return 0
+	}
+	return d
+}
+
+// ParseDuration reads a positive Go duration ("90s", "4h30m") or a whole
+// number of days ("2d"), as policy files and the CLI write them.
+func ParseDuration(s string) (time.Duration, error) {
 	var d time.Duration
 	var err error
 	if days, ok := strings.CutSuffix(s, "d"); ok {
@@ -473,10 +484,9 @@ func (w *walker) duration(n *yaml.Node, field string) time.Duration {
 		d, err = time.ParseDuration(s)
 	}
 	if err != nil || d <= 0 {
-		w.fail(n, field, fmt.Sprintf("invalid duration %q: want e.g. 90s, 30m, 4h or 2d", s))
-		return 0
+		return 0, fmt.Errorf("invalid duration %q: want e.g. 90s, 30m, 4h or 2d", s)
 	}
-	return d
+	return d, nil
 }
 
 // walker collects every error in a document instead of stopping at the first, so an

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
 )
 
@@ -31,24 +32,29 @@ func tokenStore(ctx context.Context, c *cli) (*store.Store, error) {
 func cmdTokenCreate(ctx context.Context, c *cli, args []string) error {
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
 	label := fs.String("label", "", "what the token is for (shown by token list)")
+	expires := fs.String("expires", "90d", "how long the token lives: a Go duration or whole days (at most 366d)")
 	pos, err := parse(fs, args, "USER")
 	if err != nil {
 		return err
+	}
+	ttl, err := policy.ParseDuration(*expires)
+	if err != nil || ttl <= 0 || ttl > store.MaxTokenTTL {
+		return usagef("--expires %q: want a duration such as 30d or 12h, at most 366d", *expires)
 	}
 	st, err := tokenStore(ctx, c)
 	if err != nil {
 		return err
 	}
-	token, id, err := st.TokenCreate(ctx, pos[0], *label)
+	token, id, err := st.TokenCreateTTL(ctx, pos[0], *label, ttl)
 	if err != nil {
 		return err
 	}
 	// The token alone on stdout, so TOKEN=$(starter token create ben) works; the
 	// warning on stderr, where a person sees it.
 	fmt.Fprintln(c.stdout, token)
-	fmt.Fprintf(c.stderr, "created API token %d for %s. Keep it now: it is shown only this once and Baton "+
+	fmt.Fprintf(c.stderr, "created API token %d for %s, expiring %s. Keep it now: it is shown only this once and Baton "+
 		"stores only its hash. Send it as \"Authorization: Bearer <token>\"; revoke it with `starter token revoke %d`.\n",
-		id, pos[0], id)
+		id, pos[0], time.Now().Add(ttl).UTC().Format(time.RFC3339), id)
 	return nil
 }
 
@@ -73,13 +79,16 @@ func cmdTokenList(ctx context.Context, c *cli, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tLABEL\tCREATED\tREVOKED")
-	for _, t := range tokens {
-		revoked := "-"
-		if t.RevokedAt != nil {
-			revoked = t.RevokedAt.UTC().Format(time.RFC3339)
+	fmt.Fprintln(tw, "ID\tLABEL\tCREATED\tEXPIRES\tLAST USED\tREVOKED")
+	at := func(t *time.Time) string {
+		if t == nil {
+			return "-"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", t.ID, orDash(t.Label), t.CreatedAt.UTC().Format(time.RFC3339), revoked)
+		return t.UTC().Format(time.RFC3339)
+	}
+	for _, t := range tokens {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, orDash(t.Label), t.CreatedAt.UTC().Format(time.RFC3339),
+			t.ExpiresAt.UTC().Format(time.RFC3339), at(t.LastUsedAt), at(t.RevokedAt))
 	}
 	return tw.Flush()
 }

@@ -372,6 +372,10 @@ func (qs *Queries) DirectoryChanged(ctx context.Context, ch DirectoryChange) err
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("update requirement members: %w", err)
 		}
+		// Whoever of them was deactivated loses their API tokens.
+		if _, err := qs.db.Exec(ctx, q("TokenRevokeInactive"), ch.Eligibility); err != nil {
+			return fmt.Errorf("revoke the API tokens of the deactivated: %w", err)
+		}
 	}
 	if len(ch.Turns) > 0 {
 		if _, err := qs.db.Exec(ctx, q("TurnsForget"), ch.Turns); err != nil {

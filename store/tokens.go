@@ -41,7 +41,17 @@ type APIToken struct {
 	Label     string     `json:"label,omitempty"`
 	CreatedAt time.Time  `json:"createdAt"`
 	RevokedAt *time.Time `json:"revokedAt,omitempty"`
+	ExpiresAt time.Time  `json:"expiresAt"`
+	// LastUsedAt is when it last authenticated a request, to the minute.
+	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
 }
+
+// DefaultTokenTTL is how long a token lives unless it is created with
+// another lifetime, and MaxTokenTTL the longest it may.
+const (
+	DefaultTokenTTL = 90 * 24 * time.Hour
+	MaxTokenTTL     = 366 * 24 * time.Hour
+)
 
 func hashToken(token string) []byte {
 	h := sha256.Sum256([]byte(token))
@@ -58,10 +68,21 @@ func wellFormed(s string) bool {
 	return err == nil
 }
 
-// TokenCreate issues a token for an active user and returns it with its id. The
-// token is returned only here: the database keeps its hash. An unknown user's
-// error wraps ErrNotFound, a deactivated user's ErrUserInactive; both name the user.
+// TokenCreate issues a token for an active user, living DefaultTokenTTL, and
+// returns it with its id (TokenCreateTTL).
 func (qs *Queries) TokenCreate(ctx context.Context, userID, label string) (token string, id int64, err error) {
+	return qs.TokenCreateTTL(ctx, userID, label, DefaultTokenTTL)
+}
+
+// TokenCreateTTL issues a token for an active user that expires after ttl (at
+// most MaxTokenTTL) and returns it with its id. The token is returned only
+// here: the database keeps its hash. An unknown user's error wraps
+// ErrNotFound, a deactivated user's ErrUserInactive; both name the user; a
+// lifetime out of bounds wraps ErrInvalid.
+func (qs *Queries) TokenCreateTTL(ctx context.Context, userID, label string, ttl time.Duration) (token string, id int64, err error) {
+	if ttl <= 0 || ttl > MaxTokenTTL {
+		return "", 0, fmt.Errorf("create API token for %q: a lifetime of %s: want more than 0 and at most %s: %w", userID, ttl, MaxTokenTTL, ErrInvalid)
+	}
 	u, err := qs.GetUser(ctx, userID)
 	if errors.Is(err, ErrNotFound) {
 		return "", 0, fmt.Errorf("create API token: unknown user %q: %w", userID, ErrNotFound)
@@ -77,7 +98,7 @@ func (qs *Queries) TokenCreate(ctx context.Context, userID, label string) (token
 		return "", 0, fmt.Errorf("create API token for %q: %w", userID, err)
 	}
 	token = TokenPrefix + base64.RawURLEncoding.EncodeToString(buf)
-	if err := qs.db.QueryRow(ctx, q("TokenInsert"), userID, hashToken(token), label).Scan(&id); err != nil {
+	if err := qs.db.QueryRow(ctx, q("TokenInsert"), userID, hashToken(token), label, time.Now().Add(ttl)).Scan(&id); err != nil {
 		return "", 0, fmt.Errorf("create API token for %q: %w", userID, err)
 	}
 	return token, id, nil
@@ -95,7 +116,7 @@ func (qs *Queries) TokenLookup(ctx context.Context, token string) (policy.User, 
 	var userID string
 	err := qs.db.QueryRow(ctx, q("TokenByHash"), hashToken(token)).Scan(&id, &userID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return policy.User{}, 0, fmt.Errorf("API token: unknown or revoked: %w", ErrNotFound)
+		return policy.User{}, 0, fmt.Errorf("API token: unknown, revoked or expired: %w", ErrNotFound)
 	}
 	if err != nil {
 		return policy.User{}, 0, fmt.Errorf("look up API token: %w", err)
@@ -143,7 +164,7 @@ func (qs *Queries) TokenList(ctx context.Context, userID string) ([]APIToken, er
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (APIToken, error) {
 		var t APIToken
-		err := r.Scan(&t.ID, &t.UserID, &t.Label, &t.CreatedAt, &t.RevokedAt)
+		err := r.Scan(&t.ID, &t.UserID, &t.Label, &t.CreatedAt, &t.RevokedAt, &t.ExpiresAt, &t.LastUsedAt)
 		return t, err
 	})
 	if err != nil {

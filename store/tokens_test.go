@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -110,18 +111,63 @@ func TestTokenUnknownAndInactiveUsers(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, none)
 
-	// A user deactivated after their token was issued can no longer use it, and
-	// can again once reactivated (deactivation is not revocation).
+	// A user deactivated after their token was issued, by a directory load or
+	// by an admin, loses it: reactivated, they need a new one.
 	tok, _, err := db.Store.TokenCreate(ctx, "zed", "ci")
 	require.NoError(t, err)
 	_, err = loadDir(t, db.Store, "users:\n  - {id: zed, name: Zed, email: zed@example.com, active: false}\n")
 	require.NoError(t, err)
 	_, _, err = db.Store.TokenLookup(ctx, tok)
-	require.ErrorIs(t, err, store.ErrUserInactive)
-	require.Contains(t, err.Error(), `"zed"`)
+	require.ErrorIs(t, err, store.ErrNotFound, "revoked")
 	_, err = loadDir(t, db.Store, "users:\n  - {id: zed, name: Zed, email: zed@example.com}\n")
 	require.NoError(t, err)
-	u, _, err := db.Store.TokenLookup(ctx, tok)
+	_, _, err = db.Store.TokenLookup(ctx, tok)
+	require.ErrorIs(t, err, store.ErrNotFound, "reactivation revives no token")
+	tok, _, err = db.Store.TokenCreate(ctx, "zed", "ci again")
 	require.NoError(t, err)
-	require.Equal(t, "zed", u.ID)
+	_, err = db.Store.UserActiveSet(ctx, "amy", "zed", false)
+	require.NoError(t, err)
+	_, _, err = db.Store.TokenLookup(ctx, tok)
+	require.ErrorIs(t, err, store.ErrNotFound, "an admin's deactivation revokes too")
+	tokens, err := db.Store.TokenList(ctx, "zed")
+	require.NoError(t, err)
+	for _, tk := range tokens {
+		require.NotNil(t, tk.RevokedAt, "token %d", tk.ID)
+	}
+}
+
+// Tokens expire: after DefaultTokenTTL, or the lifetime they were created
+// with (at most MaxTokenTTL); each records when it was last used.
+func TestTokenExpiryAndLastUse(t *testing.T) {
+	t.Parallel()
+	db := batontest.New(t)
+	ctx := context.Background()
+	_, err := loadDir(t, db.Store, tokenDirectory)
+	require.NoError(t, err)
+
+	tok, id, err := db.Store.TokenCreate(ctx, "zed", "")
+	require.NoError(t, err)
+	tokens, err := db.Store.TokenList(ctx, "zed")
+	require.NoError(t, err)
+	require.WithinDuration(t, time.Now().Add(store.DefaultTokenTTL), tokens[0].ExpiresAt, time.Minute)
+	require.Nil(t, tokens[0].LastUsedAt, "not used yet")
+	_, _, err = db.Store.TokenLookup(ctx, tok)
+	require.NoError(t, err)
+	tokens, err = db.Store.TokenList(ctx, "zed")
+	require.NoError(t, err)
+	require.NotNil(t, tokens[0].LastUsedAt, "used")
+
+	// Its lifetime runs out (the clock moved on): as good as unknown.
+	_, err = db.Pool.Exec(ctx, `UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = $1`, id)
+	require.NoError(t, err)
+	_, _, err = db.Store.TokenLookup(ctx, tok)
+	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorContains(t, err, "unknown, revoked or expired")
+
+	_, _, err = db.Store.TokenCreateTTL(ctx, "zed", "", 2*store.MaxTokenTTL)
+	require.ErrorIs(t, err, store.ErrInvalid)
+	short, _, err := db.Store.TokenCreateTTL(ctx, "zed", "", time.Hour)
+	require.NoError(t, err)
+	_, _, err = db.Store.TokenLookup(ctx, short)
+	require.NoError(t, err)
 }

@@ -1,9 +1,17 @@
 -- name: TokenInsert
-INSERT INTO api_tokens (user_id, hash, label) VALUES ($1, $2, $3) RETURNING id;
+INSERT INTO api_tokens (user_id, hash, label, expires_at) VALUES ($1, $2, $3, $4) RETURNING id;
 
 -- name: TokenByHash
--- Only live tokens: a revoked token is as good as an unknown one.
-SELECT id, user_id FROM api_tokens WHERE hash = $1 AND revoked_at IS NULL;
+-- Only live tokens: a revoked or expired token is as good as an unknown one.
+-- Its last use is recorded, at most once a minute (a write per request would
+-- cost every read of the API one).
+WITH t AS (
+    SELECT id, user_id, last_used_at FROM api_tokens WHERE hash = $1 AND revoked_at IS NULL AND expires_at > now()
+), used AS (
+    UPDATE api_tokens a SET last_used_at = now() FROM t
+    WHERE a.id = t.id AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')
+)
+SELECT id, user_id FROM t;
 
 -- name: TokenRevoke
 -- Idempotent: revoking a revoked token keeps its first revocation time.
@@ -14,4 +22,10 @@ RETURNING user_id;
 UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL;
 
 -- name: TokenListByUser
-SELECT id, user_id, label, created_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id;
+SELECT id, user_id, label, created_at, revoked_at, expires_at, last_used_at FROM api_tokens WHERE user_id = $1 ORDER BY id;
+
+-- name: TokenRevokeInactive
+-- Revokes the live tokens of those of persons $1 who are inactive: a
+-- deactivation ends their tokens, and a reactivation revives none.
+UPDATE api_tokens t SET revoked_at = now()
+FROM users u WHERE u.id = t.user_id AND u.id = ANY ($1::text[]) AND NOT u.active AND t.revoked_at IS NULL;

@@ -264,7 +264,7 @@ func badInputs() []badInput {
 		apiRow("missing auth token", "POST", "/api/claims/{A}/complete", "", `{}`,
 			`401 unauthenticated: no Authorization header: send Authorization: Bearer <token>`),
 		apiRow("revoked token", "POST", "/api/claims/{A}/complete", "revoked", `{}`,
-			`401 unauthenticated: the bearer token is unknown or has been revoked`),
+			`401 unauthenticated: the bearer token is unknown, expired or revoked`),
 		apiRow("forbidden actor", "POST", "/api/claims/{A}/complete", "bob", `{}`,
 			`403 forbidden: "bob" may not complete capture of claim {A}: only the assignee (ann) may`),
 		apiRow("unknown claim", "POST", "/api/claims/no-such-claim/complete", "ann", `{}`,

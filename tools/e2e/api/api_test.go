@@ -147,7 +147,7 @@ func TestAuthentication(t *testing.T) {
 	}
 	r = h.get("/api/me", revoked)
 	requireError(t, r, http.StatusUnauthorized, "unauthenticated")
-	require.Equal(t, "the bearer token is unknown or has been revoked", r.errMessage())
+	require.Equal(t, "the bearer token is unknown, expired or revoked", r.errMessage())
 	require.NotContains(t, r.raw, revoked[3:], "the token is never echoed")
 	r = h.do("GET", "/api/me", "", nil)
 	requireError(t, r, http.StatusUnauthorized, "unauthenticated")
@@ -177,8 +177,8 @@ func TestAuthentication(t *testing.T) {
 	requireError(t, r, http.StatusMethodNotAllowed, "method_not_allowed")
 	require.Equal(t, "POST", r.header.Get("Allow"))
 
-	// A deactivated user's token stops working at once, and works again when the
-	// user is reactivated (deactivation is not revocation).
+	// A deactivated user's token stops working at once, revoked, and stays so
+	// when the user is reactivated: they need a new one.
 	require.Equal(t, http.StatusOK, h.get("/api/me", oldTok).code)
 	load := func(active bool) {
 		d, err := policy.ParseDirectory("d.yaml", []byte(fmt.Sprintf(
@@ -190,15 +190,17 @@ func TestAuthentication(t *testing.T) {
 	load(false)
 	r = h.get("/api/me", oldTok)
 	requireError(t, r, http.StatusUnauthorized, "unauthenticated")
-	require.Equal(t, `the bearer token's user "old" has been deactivated`, r.errMessage())
+	require.Equal(t, "the bearer token is unknown, expired or revoked", r.errMessage())
 	require.Equal(t, `Bearer realm="baton", error="invalid_token"`, r.header.Get("WWW-Authenticate"))
 	load(true)
-	require.Equal(t, http.StatusOK, h.get("/api/me", oldTok).code)
+	requireError(t, h.get("/api/me", oldTok), http.StatusUnauthorized, "unauthenticated")
+	newTok := h.token("old")
+	require.Equal(t, http.StatusOK, h.get("/api/me", newTok).code)
 
 	// Revoking every token of a user.
 	_, err = h.b.DB.Store.TokenRevokeUser(ctx, "old")
 	require.NoError(t, err)
-	requireError(t, h.get("/api/me", oldTok), http.StatusUnauthorized, "unauthenticated")
+	requireError(t, h.get("/api/me", newTok), http.StatusUnauthorized, "unauthenticated")
 }
 
 // TestNoDatabaseNoAccess: without a store there are no tokens, so nothing but
