@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/batonhq/baton/actorauth"
 	"github.com/batonhq/baton/metrics"
 	"github.com/batonhq/baton/notify"
 	"github.com/batonhq/baton/policy"
@@ -48,6 +49,9 @@ type Activities struct {
 	// (claimclient.DecideAgain); nil nudges nobody, and leased stages wait for
 	// their lease to end.
 	Nudge func(ctx context.Context, workflowIDs []string) error
+	// ActorKeys, when set (BATON_ACTOR_KEY), make PinPolicy refuse a claim
+	// whose start is not signed with one of them (actorauth.Keys.VerifyStart).
+	ActorKeys actorauth.Keys
 
 	policies policyCache
 	// turns groups this worker's decisions that wait on the same turn scope.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -72,6 +73,12 @@ func (a *Activities) PinPolicy(ctx context.Context, in workflows.PinPolicyInput)
 func (a *Activities) checkStart(ctx context.Context, s workflows.StartCheck) error {
 	if err := s.Check(); err != nil {
 		return temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeInvalid, nil)
+	}
+	if len(a.ActorKeys) > 0 {
+		if err := a.ActorKeys.VerifyStart(s, time.Now()); err != nil {
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("start of claim %s refused: %v", s.ClaimID, err),
+				workflows.ErrTypeForbidden, nil)
+		}
 	}
 	if s.Owner == "" {
 		return nil

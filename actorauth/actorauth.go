@@ -3,10 +3,12 @@
 // that actor against the directory; without this package, anyone who can reach
 // the namespace may name anyone. With a key configured (BATON_ACTOR_KEY), each
 // Update must also carry an actor assertion in its Temporal header: the actor,
-// the workflow id, the update's name and id and an expiry, signed with
-// HMAC-SHA256. The worker's Verifier rejects an Update in validation (so nothing
-// is written to the claim's history) when the assertion is missing, not signed
-// with the key, expired, or for another claim, update or actor.
+// the workflow id, the update's name and id, a digest of its whole argument
+// (workflows.ArgsDigest: the user assigned, the outcome, the comment) and an
+// expiry, signed with HMAC-SHA256. The worker's Verifier rejects an Update in
+// validation (so nothing is written to the claim's history) when the
+// assertion is missing, not signed with the key, expired, or for another
+// claim, update, actor or argument.
 //
 // The key is held by the programs trusted to say who acts: the HTTP API (it
 // signs for the bearer token's user), the starter CLI, a service using
@@ -22,11 +24,13 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/batonhq/baton/workflows"
 )
 
 // HeaderKey is the Temporal header field that carries the assertion, a JSON
 // payload (an Assertion).
-const HeaderKey = "baton-actor"
+const HeaderKey = workflows.AssertionHeader
 
 // Lifetime is how long an assertion is valid after it is signed. An Update is
 // validated within moments of being sent; the margin is for clocks that differ.
@@ -42,6 +46,8 @@ type Assertion struct {
 	WorkflowID string `json:"workflowId"`
 	Update     string `json:"update"`
 	UpdateID   string `json:"updateId"`
+	// Args is workflows.ArgsDigest of the update's argument.
+	Args string `json:"args"`
 	// Expires is the Unix time, in seconds, after which it is refused.
 	Expires int64 `json:"expires"`
 	// Sig is the HMAC-SHA256 of the fields above, base64url without padding.
@@ -75,7 +81,7 @@ func ParseKeys(s string) (Keys, error) {
 // message is what is signed: the fields in a fixed order, JSON-encoded so no
 // value can run into the next.
 func (a Assertion) message() []byte {
-	b, _ := json.Marshal([]any{"baton-actor/v1", a.Actor, a.WorkflowID, a.Update, a.UpdateID, a.Expires})
+	b, _ := json.Marshal([]any{"baton-actor/v2", a.Actor, a.WorkflowID, a.Update, a.UpdateID, a.Args, a.Expires})
 	return b
 }
 
@@ -95,7 +101,7 @@ func (k Keys) Sign(a Assertion) Assertion {
 var ErrNoAssertion = errors.New("no actor assertion")
 
 // Verify checks that got is signed with one of the keys and asserts want (its
-// actor, workflow id, update and update id) at now. Each error says what does
+// actor, workflow id, update, update id and argument digest) at now. Each error says what does
 // not hold.
 func (k Keys) Verify(got *Assertion, want Assertion, now time.Time) error {
 	if got == nil {
@@ -114,6 +120,8 @@ func (k Keys) Verify(got *Assertion, want Assertion, now time.Time) error {
 		return fmt.Errorf("the actor assertion is for update id %s, not %s", got.UpdateID, want.UpdateID)
 	case got.Actor != want.Actor:
 		return fmt.Errorf("the actor assertion is for %q, not %q (the update's actor)", got.Actor, want.Actor)
+	case got.Args != want.Args:
+		return errors.New("the actor assertion is for other arguments than this update's: one was changed after it was signed")
 	case now.Unix() > got.Expires:
 		return fmt.Errorf("the actor assertion expired at %s (assertions last %s)",
 			time.Unix(got.Expires, 0).UTC().Format(time.RFC3339), Lifetime)
@@ -131,4 +139,18 @@ func (k Keys) signed(a Assertion, sig []byte) bool {
 		}
 	}
 	return false
+}
+
+// VerifyStart checks a claim's start against the keys at now: its assertion
+// must be signed, for this workflow, its owner as the actor, the start and
+// this input. A claim started without one is refused like an unsigned update.
+func (k Keys) VerifyStart(s workflows.StartCheck, now time.Time) error {
+	var got *Assertion
+	if len(s.Assertion) > 0 {
+		got = &Assertion{}
+		if err := json.Unmarshal(s.Assertion, got); err != nil {
+			return fmt.Errorf("the actor assertion is not readable: %w", err)
+		}
+	}
+	return k.Verify(got, Assertion{Actor: s.Owner, WorkflowID: s.WorkflowID, Update: workflows.StartAssertion, Args: s.Args}, now)
 }

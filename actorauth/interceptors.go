@@ -43,14 +43,68 @@ func (o *signingOutbound) UpdateWorkflow(ctx context.Context, in *interceptor.Cl
 	if err != nil {
 		return nil, fmt.Errorf("update %s of %s: %w", in.UpdateName, in.WorkflowID, err)
 	}
+	digest, err := workflows.ArgsDigest(in.UpdateName, firstArg(in.Args))
+	if err != nil {
+		return nil, fmt.Errorf("update %s of %s: %w", in.UpdateName, in.WorkflowID, err)
+	}
 	a := o.s.keys.Sign(Assertion{Actor: actor, WorkflowID: in.WorkflowID, Update: in.UpdateName, UpdateID: in.UpdateID,
-		Expires: o.s.now().Add(Lifetime).Unix()})
+		Args: digest, Expires: o.s.now().Add(Lifetime).Unix()})
 	p, err := converter.GetDefaultDataConverter().ToPayload(a)
 	if err != nil {
 		return nil, fmt.Errorf("update %s of %s: encode actor assertion: %w", in.UpdateName, in.WorkflowID, err)
 	}
 	interceptor.Header(ctx)[HeaderKey] = p
 	return o.Next.UpdateWorkflow(ctx, in)
+}
+
+// ExecuteWorkflow signs a claim's start: its owner ("" for none) is the
+// actor, workflows.StartAssertion the update, and the digest of its input the
+// arguments. The claim's first local activity checks it (Keys.VerifyStart).
+func (o *signingOutbound) ExecuteWorkflow(ctx context.Context, in *interceptor.ClientExecuteWorkflowInput) (client.WorkflowRun, error) {
+	if in.WorkflowType != workflows.ClaimWorkflowName {
+		return o.Next.ExecuteWorkflow(ctx, in)
+	}
+	arg := firstArg(in.Args)
+	owner, err := ownerOf(arg)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", in.Options.ID, err)
+	}
+	digest, err := workflows.ArgsDigest(workflows.StartAssertion, arg)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", in.Options.ID, err)
+	}
+	a := o.s.keys.Sign(Assertion{Actor: owner, WorkflowID: in.Options.ID, Update: workflows.StartAssertion, Args: digest,
+		Expires: o.s.now().Add(Lifetime).Unix()})
+	p, err := converter.GetDefaultDataConverter().ToPayload(a)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: encode actor assertion: %w", in.Options.ID, err)
+	}
+	interceptor.Header(ctx)[HeaderKey] = p
+	return o.Next.ExecuteWorkflow(ctx, in)
+}
+
+// ownerOf is the owner a claim's start input names.
+func ownerOf(arg any) (string, error) {
+	if in, ok := arg.(workflows.ClaimInput); ok {
+		return in.Owner, nil
+	}
+	b, err := json.Marshal(arg)
+	if err != nil {
+		return "", fmt.Errorf("find the owner to sign for: %w", err)
+	}
+	var named struct {
+		Owner string `json:"owner"`
+	}
+	_ = json.Unmarshal(b, &named) // not an object: no owner, and the claim fails on its input
+	return named.Owner, nil
+}
+
+// firstArg is an Update's argument (Baton's take one), or nil.
+func firstArg(args []any) any {
+	if len(args) == 0 {
+		return nil
+	}
+	return args[0]
 }
 
 // actorOfArgs finds the actor an Update's argument names, as the workflow will
@@ -94,6 +148,17 @@ type verifyingInbound struct {
 	keys Keys
 }
 
+// ExecuteWorkflow hands a claim workflow its start's assertion (the header's
+// JSON) for its first local activity, PinPolicy, to check: there, and not
+// here, so the verdict is recorded and a claim replays as it was judged
+// whatever keys the worker holds later.
+func (i *verifyingInbound) ExecuteWorkflow(ctx workflow.Context, in *interceptor.ExecuteWorkflowInput) (any, error) {
+	if p, ok := interceptor.WorkflowHeader(ctx)[HeaderKey]; ok && workflow.GetInfo(ctx).WorkflowType.Name == workflows.ClaimWorkflowName {
+		ctx = workflows.WithStartAssertion(ctx, p.GetData())
+	}
+	return i.Next.ExecuteWorkflow(ctx, in)
+}
+
 // ValidateUpdate runs only when an Update arrives, never on replay, so a
 // changed key or an expired assertion never alters a claim's past. Its clock
 // is workflow.Now: the time of the workflow task that validates.
@@ -102,12 +167,14 @@ func (i *verifyingInbound) ValidateUpdate(ctx workflow.Context, in *interceptor.
 	if info.WorkflowType.Name != workflows.ClaimWorkflowName {
 		return i.Next.ValidateUpdate(ctx, in)
 	}
-	var arg any
-	if len(in.Args) > 0 {
-		arg = in.Args[0]
-	}
+	arg := firstArg(in.Args)
 	actor, _ := workflows.ActorOf(arg)
-	want := Assertion{Actor: actor, WorkflowID: info.WorkflowExecution.ID, Update: in.Name, UpdateID: workflow.GetCurrentUpdateInfo(ctx).ID}
+	digest, err := workflows.ArgsDigest(in.Name, arg)
+	if err != nil {
+		return i.reject(in.Name, info.WorkflowExecution.ID, err)
+	}
+	want := Assertion{Actor: actor, WorkflowID: info.WorkflowExecution.ID, Update: in.Name, UpdateID: workflow.GetCurrentUpdateInfo(ctx).ID,
+		Args: digest}
 	var got *Assertion
 	if p, ok := interceptor.WorkflowHeader(ctx)[HeaderKey]; ok {
 		got = &Assertion{}

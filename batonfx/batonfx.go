@@ -219,6 +219,7 @@ func NewActivities(st *store.Store, p *policy.Policy, m policy.ProductModule, cf
 	acts.Metrics = mt
 	acts.Nudge = claimclient.New(c, cfg.TaskQueue).DecideAgain
 	acts.Email, acts.Slack = notify.FromConfig(cfg)
+	acts.ActorKeys, _ = actorauth.ParseKeys(cfg.ActorKey) // config.Load has checked them: starts are verified too
 	log.Info("notifications", "inbox", true, "email", acts.Email != nil, "slack", acts.Slack != nil,
 		"smtp_host", cfg.SMTPHost, "smtp_tls", cfg.SMTPTLS)
 	return acts

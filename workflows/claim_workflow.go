@@ -109,6 +109,10 @@ func ClaimWorkflow(ctx workflow.Context, in ClaimInput) (ClaimSummary, error) {
 	// here, typed. The verdict is in the local activity's marker, so a claim
 	// replays as it was judged, whatever the checks become.
 	start := in.StartCheck(workflow.GetInfo(ctx).WorkflowExecution.ID)
+	if a := startAssertion(ctx); len(a) > 0 {
+		start.Assertion = a
+		start.Args, _ = ArgsDigest(StartAssertion, in) // a ClaimInput always encodes
+	}
 	if err := c.bookkeeping(ActivityPinPolicy, "", PinPolicyInput{Start: &start}).Get(ctx, &c.state.Policy); err != nil {
 		return ClaimSummary{}, asRejection(err)
 	}

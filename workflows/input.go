@@ -3,6 +3,8 @@ package workflows
 import (
 	"bytes"
 	"cmp"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/batonhq/baton/policy"
 )
@@ -297,4 +301,66 @@ func ActorOf(arg any) (actor string, ok bool) {
 		return in.Actor, true
 	}
 	return "", false
+}
+
+// ArgsDigest is what an actor assertion binds of an Update's argument: the
+// SHA-256, base64url without padding, of the argument as the workflow decodes
+// it (into the update's input type, then encoded again), so a signer that sent
+// a map and a verifier that holds the decoded struct agree, and any change to
+// any field (the user assigned, the outcome, the comment) breaks the
+// signature. An update Baton does not know is digested as sent.
+func ArgsDigest(update string, arg any) (string, error) {
+	b, err := json.Marshal(arg)
+	if err != nil {
+		return "", fmt.Errorf("digest the arguments of %s: %w", update, err)
+	}
+	var typed any
+	switch update {
+	case StartAssertion:
+		typed = &ClaimInput{}
+	case UpdateAssign:
+		typed = &AssignInput{}
+	case UpdateClaim:
+		typed = &ClaimStageInput{}
+	case UpdateUnassign:
+		typed = &UnassignInput{}
+	case UpdateCompleteStage:
+		typed = &CompleteInput{}
+	case UpdateStartReassignment:
+		typed = &StartReassignmentInput{}
+	case UpdateMigratePolicy:
+		typed = &MigratePolicyInput{}
+	}
+	if typed != nil {
+		if err := json.Unmarshal(b, typed); err != nil {
+			return "", fmt.Errorf("digest the arguments of %s: %w", update, err)
+		}
+		if b, err = json.Marshal(typed); err != nil {
+			return "", fmt.Errorf("digest the arguments of %s: %w", update, err)
+		}
+	}
+	sum := sha256.Sum256(b)
+	return base64.RawURLEncoding.EncodeToString(sum[:]), nil
+}
+
+// StartAssertion is what an actor assertion names as its "update" when it
+// signs a claim's start, its actor being the claim's owner ("" for none).
+const StartAssertion = "start"
+
+// AssertionHeader is the Temporal header field that carries an actor
+// assertion (actorauth.HeaderKey).
+const AssertionHeader = "baton-actor"
+
+type startAssertionKey struct{}
+
+// WithStartAssertion hands the claim workflow its start's actor assertion
+// (the header's JSON), for PinPolicy to check: actorauth's verifying worker
+// interceptor calls it as the workflow starts.
+func WithStartAssertion(ctx workflow.Context, assertion []byte) workflow.Context {
+	return workflow.WithValue(ctx, startAssertionKey{}, assertion)
+}
+
+func startAssertion(ctx workflow.Context) []byte {
+	b, _ := ctx.Value(startAssertionKey{}).([]byte)
+	return b
 }

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -395,6 +396,12 @@ type StartCheck struct {
 	Owner      string `json:"owner,omitempty"`
 	// Undecodable is why the start input could not be decoded, naming the field.
 	Undecodable string `json:"undecodable,omitempty"`
+	// Assertion is the start's actor assertion as its header carried it (the
+	// JSON of an actorauth.Assertion; empty when none came), and Args the
+	// digest of its input it must bind (ArgsDigest(StartAssertion, input)):
+	// with a key set, PinPolicy refuses a start whose assertion does not hold.
+	Assertion json.RawMessage `json:"assertion,omitempty"`
+	Args      string          `json:"args,omitempty"`
 }
 
 // MigratePolicyInput is the migrate_policy update.

@@ -209,8 +209,10 @@ func TestActorAssertions(t *testing.T) {
 	signed := func(keys actorauth.Keys, edit func(*actorauth.Assertion)) func(*interceptor.ClientUpdateWorkflowInput) actorauth.Assertion {
 		return func(in *interceptor.ClientUpdateWorkflowInput) actorauth.Assertion {
 			actor, _ := workflows.ActorOf(in.Args[0])
+			digest, err := workflows.ArgsDigest(in.UpdateName, in.Args[0])
+			require.NoError(t, err)
 			a := actorauth.Assertion{Actor: actor, WorkflowID: in.WorkflowID, Update: in.UpdateName, UpdateID: in.UpdateID,
-				Expires: time.Now().Add(actorauth.Lifetime).Unix()}
+				Args: digest, Expires: time.Now().Add(actorauth.Lifetime).Unix()}
 			edit(&a)
 			return keys.Sign(a)
 		}
@@ -233,6 +235,9 @@ func TestActorAssertions(t *testing.T) {
 			prefix + "the actor assertion is for update unassign, not assign"},
 		{"for another actor", signed(keys, func(a *actorauth.Assertion) { a.Actor = "ann" }),
 			prefix + `the actor assertion is for "ann", not "root" (the update's actor)`},
+		{"for other arguments (signed to assign bob)", signed(keys, func(a *actorauth.Assertion) {
+			a.Args, _ = workflows.ArgsDigest(workflows.UpdateAssign, workflows.AssignInput{Actor: "root", UserID: "bob"})
+		}), prefix + "the actor assertion is for other arguments than this update's: one was changed after it was signed"},
 	}
 	before := claimRecord(t, b, id)
 	for _, row := range rows {
@@ -253,6 +258,21 @@ func TestActorAssertions(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "ann", d.Assignee)
 	require.NotEqual(t, before, claimRecord(t, b, id))
+
+	// A claim started by a plain client, naming an owner (who may reassign),
+	// fails at once, typed, and records nothing.
+	unsigned := b.ClaimID(3)
+	run, err := b.Plain.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.WorkflowID(unsigned), TaskQueue: b.TaskQueue},
+		workflows.ClaimWorkflowName, workflows.ClaimInput{ClaimID: unsigned, Owner: "root"})
+	require.NoError(t, err)
+	err = run.Get(ctx, nil)
+	require.ErrorContains(t, err, "start of claim "+unsigned+" refused: no actor assertion")
+	var app *temporal.ApplicationError
+	require.ErrorAs(t, err, &app)
+	require.Equal(t, workflows.ErrTypeForbidden, app.Type())
+	var recorded int
+	require.NoError(t, b.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM decisions WHERE claim_id = $1`, unsigned).Scan(&recorded))
+	require.Zero(t, recorded)
 }
 
 // claimRecord is what is recorded of a claim: its state, history length and

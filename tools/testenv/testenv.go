@@ -105,6 +105,7 @@ func WithActorKey(key string) Option {
 		keys, err := actorauth.ParseKeys(key)
 		require.NoError(b.T, err)
 		b.ActorKeys = keys
+		b.Acts.ActorKeys = keys // starts are verified too
 	}
 }
 
