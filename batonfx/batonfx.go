@@ -196,7 +196,10 @@ func NewProductModule(cfg config.Config, st *store.Store) (policy.ProductModule,
 // NewTemporalClient creates the client lazily and, on start (after migrations),
 // checks the namespace has Baton's search attributes.
 func NewTemporalClient(lc fx.Lifecycle, cfg config.Config, log *slog.Logger, m *metrics.Metrics, _ Migrated) (client.Client, error) {
-	opts := temporalx.ClientOptions(cfg, log)
+	opts, err := temporalx.ClientOptions(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	opts.MetricsHandler = m.SDKHandler()
 	c, err := client.NewLazyClient(opts)
 	if err != nil {

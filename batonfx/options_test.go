@@ -18,14 +18,18 @@ func TestActorKeyWiring(t *testing.T) {
 	t.Parallel()
 	cfg := config.Default()
 	require.Empty(t, batonfx.WorkerOptions(cfg).Interceptors)
-	require.Empty(t, temporalx.ClientOptions(cfg, nil).Interceptors)
+	opts, err := temporalx.ClientOptions(cfg, nil)
+	require.NoError(t, err)
+	require.Empty(t, opts.Interceptors)
 
 	cfg.ActorKey = strings.Repeat("k", actorauth.MinKeyLength)
 	require.NoError(t, cfg.Validate())
 	w := batonfx.WorkerOptions(cfg).Interceptors
 	require.Len(t, w, 1)
 	require.IsType(t, &actorauth.Verifier{}, w[0])
-	c := temporalx.ClientOptions(cfg, nil).Interceptors
+	opts, err = temporalx.ClientOptions(cfg, nil)
+	require.NoError(t, err)
+	c := opts.Interceptors
 	require.Len(t, c, 1)
 	require.IsType(t, &actorauth.Signer{}, c[0])
 }

@@ -28,6 +28,15 @@ type Config struct {
 	TemporalAddress string `yaml:"temporal_address" env:"TEMPORAL_ADDRESS" default:"127.0.0.1:7233" doc:"Temporal frontend host:port"`
 	// Namespace is the Temporal namespace claims run in.
 	Namespace string `yaml:"namespace" env:"TEMPORAL_NAMESPACE" default:"default" doc:"Temporal namespace"`
+	// TemporalTLS and the TemporalTLS* files connect to Temporal over TLS,
+	// with a client certificate for mTLS; TemporalAPIKey authenticates to
+	// Temporal Cloud (over TLS). The names are the temporal CLI's.
+	TemporalTLS           bool   `yaml:"temporal_tls" env:"TEMPORAL_TLS" default:"false" doc:"connect to Temporal over TLS (implied by temporal_tls_ca, temporal_tls_cert or temporal_api_key)"`
+	TemporalTLSCA         string `yaml:"temporal_tls_ca" env:"TEMPORAL_TLS_CA" doc:"PEM file of the CAs that sign the Temporal frontend's certificate; empty: the system's roots"`
+	TemporalTLSCert       string `yaml:"temporal_tls_cert" env:"TEMPORAL_TLS_CERT" doc:"PEM client certificate for mTLS to Temporal (with temporal_tls_key)"`
+	TemporalTLSKey        string `yaml:"temporal_tls_key" env:"TEMPORAL_TLS_KEY" doc:"PEM private key of temporal_tls_cert"`
+	TemporalTLSServerName string `yaml:"temporal_tls_server_name" env:"TEMPORAL_TLS_SERVER_NAME" doc:"name the Temporal frontend's certificate must carry; empty: the host of temporal_address"`
+	TemporalAPIKey        string `yaml:"temporal_api_key" env:"TEMPORAL_API_KEY" doc:"Temporal Cloud API key, sent as a bearer token over TLS"`
 	// TaskQueue is where claim workflows and activities run.
 	TaskQueue string `yaml:"task_queue" env:"BATON_TASK_QUEUE" default:"baton" doc:"Temporal task queue of claim workflows and activities"`
 	// RegisterSearchAttributes makes the worker add missing Baton search attributes
@@ -180,6 +189,9 @@ func (c Config) Validate() error {
 	if _, err := actorauth.ParseKeys(c.ActorKey); err != nil {
 		return fmt.Errorf("config actor_key (BATON_ACTOR_KEY): %w", err)
 	}
+	if (c.TemporalTLSCert == "") != (c.TemporalTLSKey == "") {
+		return fmt.Errorf("config temporal_tls_cert (TEMPORAL_TLS_CERT) and temporal_tls_key (TEMPORAL_TLS_KEY): set both for mTLS, or neither")
+	}
 	if c.TaskQueue == "" || c.Namespace == "" || c.TemporalAddress == "" {
 		return fmt.Errorf("config: temporal_address, namespace and task_queue must not be empty")
 	}
@@ -212,4 +224,10 @@ func set(f reflect.Value, s string) error {
 		return fmt.Errorf("unsupported kind %s", f.Kind())
 	}
 	return nil
+}
+
+// TemporalUsesTLS reports whether the connection to Temporal is TLS: asked
+// for, or implied by a CA, a client certificate or an API key.
+func (c Config) TemporalUsesTLS() bool {
+	return c.TemporalTLS || c.TemporalTLSCA != "" || c.TemporalTLSCert != "" || c.TemporalAPIKey != ""
 }

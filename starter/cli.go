@@ -59,7 +59,11 @@ func (c *cli) claims(ctx context.Context) (*claimclient.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc, err := client.DialContext(ctx, temporalx.ClientOptions(cfg, c.logger()))
+	opts, err := temporalx.ClientOptions(cfg, c.logger())
+	if err != nil {
+		return nil, err
+	}
+	tc, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
 	}

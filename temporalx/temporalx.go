@@ -5,9 +5,13 @@ package temporalx
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -23,18 +27,66 @@ import (
 	"github.com/batonhq/baton/workflows"
 )
 
-// ClientOptions are the SDK client options for a config. With an actor key
-// the client signs every Update's actor (actorauth.Signer).
-func ClientOptions(cfg config.Config, log *slog.Logger) client.Options {
+// ClientOptions are the SDK client options for a config: TLS, mTLS and an
+// API key as configured (TLSConfig), and with an actor key the client signs
+// every start and Update (actorauth.Signer). An error names the setting and
+// the file at fault.
+func ClientOptions(cfg config.Config, log *slog.Logger) (client.Options, error) {
 	opts := client.Options{
 		HostPort:  cfg.TemporalAddress,
 		Namespace: cfg.Namespace,
 		Logger:    sdklog.NewStructuredLogger(log),
 	}
+	tlsCfg, err := TLSConfig(cfg)
+	if err != nil {
+		return opts, err
+	}
+	opts.ConnectionOptions.TLS = tlsCfg
+	if cfg.TemporalAPIKey != "" {
+		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.TemporalAPIKey)
+	}
 	if keys, _ := actorauth.ParseKeys(cfg.ActorKey); keys != nil { // config.Load has checked them
 		opts.Interceptors = append(opts.Interceptors, actorauth.NewSigner(keys))
 	}
-	return opts
+	return opts, nil
+}
+
+// TLSConfig is the TLS configuration of the connection to Temporal, nil for
+// plain TCP (config.Config.TemporalUsesTLS): the frontend's certificate is
+// verified against temporal_tls_ca (else the system's roots) for
+// temporal_tls_server_name (else the host of temporal_address), and
+// temporal_tls_cert and temporal_tls_key are presented for mTLS.
+func TLSConfig(cfg config.Config) (*tls.Config, error) {
+	if !cfg.TemporalUsesTLS() {
+		return nil, nil
+	}
+	t := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: cfg.TemporalTLSServerName}
+	if t.ServerName == "" {
+		host, _, err := net.SplitHostPort(cfg.TemporalAddress)
+		if err != nil {
+			return nil, fmt.Errorf("config temporal_address (TEMPORAL_ADDRESS) %q: %w", cfg.TemporalAddress, err)
+		}
+		t.ServerName = host
+	}
+	if cfg.TemporalTLSCA != "" {
+		pem, err := os.ReadFile(cfg.TemporalTLSCA)
+		if err != nil {
+			return nil, fmt.Errorf("config temporal_tls_ca (TEMPORAL_TLS_CA): %w", err)
+		}
+		t.RootCAs = x509.NewCertPool()
+		if !t.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("config temporal_tls_ca (TEMPORAL_TLS_CA): %s holds no PEM certificate", cfg.TemporalTLSCA)
+		}
+	}
+	if cfg.TemporalTLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TemporalTLSCert, cfg.TemporalTLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("config temporal_tls_cert (TEMPORAL_TLS_CERT) %s and temporal_tls_key (TEMPORAL_TLS_KEY) %s: %w",
+				cfg.TemporalTLSCert, cfg.TemporalTLSKey, err)
+		}
+		t.Certificates = []tls.Certificate{cert}
+	}
+	return t, nil
 }
 
 // SearchAttributes are Baton's search attributes with their types.

@@ -109,7 +109,11 @@ func demo(ctx context.Context, f *flags, out io.Writer, log *slog.Logger) error 
 	}
 	defer app.Stop(context.Background()) //nolint:errcheck
 
-	tc, err := client.DialContext(startCtx, temporalx.ClientOptions(cfg, log))
+	opts, err := temporalx.ClientOptions(cfg, log)
+	if err != nil {
+		return err
+	}
+	tc, err := client.DialContext(startCtx, opts)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,188 @@
+package cli
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/batonhq/baton/batontest"
+	"github.com/batonhq/baton/config"
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/temporalx"
+)
+
+// TestTLSOnlyTemporal puts Temporal behind a TLS front that requires a client
+// certificate from the test's own CA (what a TLS-only frontend or Temporal
+// Cloud's mTLS endpoints are), with certificates the test generates. The
+// starter, given the CA, its client certificate and the server name, starts
+// and reads a claim through it; the client options the worker uses connect
+// the same way. Without the client certificate, or trusting another CA, the
+// connection is refused and the error says so.
+func TestTLSOnlyTemporal(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ca, caKey := newCA(t)
+	caFile := writePEM(t, dir, "ca.pem", "CERTIFICATE", ca.Raw)
+	serverCert := issue(t, ca, caKey, "temporal.baton.test", x509.ExtKeyUsageServerAuth)
+	clientCert := issue(t, ca, caKey, "baton-worker", x509.ExtKeyUsageClientAuth)
+	certFile := writePEM(t, dir, "client.pem", "CERTIFICATE", clientCert.Certificate[0])
+	keyDER, err := x509.MarshalPKCS8PrivateKey(clientCert.PrivateKey)
+	require.NoError(t, err)
+	keyFile := writePEM(t, dir, "client.key", "PRIVATE KEY", keyDER)
+
+	cli, b := newCLI(t, &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: policy.MethodManual})
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	front := tlsFront(t, cli.env["TEMPORAL_ADDRESS"], &tls.Config{Certificates: []tls.Certificate{serverCert},
+		ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert, NextProtos: []string{"h2"}, MinVersion: tls.VersionTLS12})
+	cli.env["TEMPORAL_ADDRESS"] = front
+	cli.env["TEMPORAL_TLS_CA"] = caFile
+	cli.env["TEMPORAL_TLS_CERT"] = certFile
+	cli.env["TEMPORAL_TLS_KEY"] = keyFile
+	cli.env["TEMPORAL_TLS_SERVER_NAME"] = "temporal.baton.test"
+
+	code, _, errs := cli.run("directory", "load", "../../../examples/directory.yaml")
+	require.Equal(t, 0, code, errs)
+	id := b.ClaimID(1)
+	code, out, errs := cli.run("start", id, "--owner", "gus")
+	require.Equal(t, 0, code, errs)
+	require.Contains(t, out, "started claim "+id)
+	batontest.Eventually(t, 30*time.Second, func() (bool, string) {
+		_, out, _ := cli.run("show", id)
+		return strings.Contains(out, "status    unassigned"), out
+	})
+
+	// The worker's client options, from the same settings.
+	cfg := config.Default()
+	cfg.TemporalAddress, cfg.Namespace = front, b.Namespace
+	cfg.TemporalTLSCA, cfg.TemporalTLSCert, cfg.TemporalTLSKey, cfg.TemporalTLSServerName = caFile, certFile, keyFile, "temporal.baton.test"
+	require.NoError(t, cfg.Validate())
+	dial := func(cfg config.Config) error {
+		opts, err := temporalx.ClientOptions(cfg, nil)
+		if err != nil {
+			return err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c, err := client.DialContext(ctx, opts)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_, err = c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: b.Namespace})
+		return err
+	}
+	require.NoError(t, dial(cfg))
+
+	noCert := cfg
+	noCert.TemporalTLSCert, noCert.TemporalTLSKey = "", ""
+	require.Error(t, dial(noCert), "the front requires a client certificate")
+	otherCA, _ := newCA(t)
+	wrongCA := cfg
+	wrongCA.TemporalTLSCA = writePEM(t, dir, "other-ca.pem", "CERTIFICATE", otherCA.Raw)
+	require.ErrorContains(t, dial(wrongCA), "certificate signed by unknown authority")
+	plain := cfg
+	plain.TemporalTLS, plain.TemporalTLSCA, plain.TemporalTLSCert, plain.TemporalTLSKey = false, "", "", ""
+	require.Error(t, dial(plain), "plain TCP to a TLS-only front")
+
+	half := cfg
+	half.TemporalTLSKey = ""
+	require.EqualError(t, half.Validate(), "config temporal_tls_cert (TEMPORAL_TLS_CERT) and temporal_tls_key (TEMPORAL_TLS_KEY): set both for mTLS, or neither")
+	missing := cfg
+	missing.TemporalTLSCA = filepath.Join(dir, "nope.pem")
+	_, err = temporalx.ClientOptions(missing, nil)
+	require.ErrorContains(t, err, "config temporal_tls_ca (TEMPORAL_TLS_CA): open ")
+
+	// An API key (Temporal Cloud) is sent as the bearer token, over TLS.
+	withKey := cfg
+	withKey.TemporalAPIKey = "cloud-key"
+	opts, err := temporalx.ClientOptions(withKey, nil)
+	require.NoError(t, err)
+	require.NotNil(t, opts.Credentials)
+	require.NotNil(t, opts.ConnectionOptions.TLS)
+}
+
+// tlsFront accepts TLS connections with cfg and forwards each, decrypted, to
+// the plain frontend at backend; it returns its address.
+func tlsFront(t *testing.T, backend string, cfg *tls.Config) string {
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer conn.Close()
+				if err := conn.(*tls.Conn).Handshake(); err != nil {
+					return // no client certificate, or one from another CA
+				}
+				up, err := net.Dial("tcp", backend)
+				if err != nil {
+					return
+				}
+				defer up.Close()
+				done := make(chan struct{}, 2)
+				go func() { _, _ = io.Copy(up, conn); done <- struct{}{} }()
+				go func() { _, _ = io.Copy(conn, up); done <- struct{}{} }()
+				<-done
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func newCA(t *testing.T) (*x509.Certificate, *ecdsa.PrivateKey) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Baton test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	ca, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	return ca, key
+}
+
+func issue(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey, name string, usage x509.ExtKeyUsage) tls.Certificate {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
+		DNSNames: []string{name}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	require.NoError(t, err)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+func writePEM(t *testing.T, dir, name, typ string, der []byte) string {
+	path := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600))
+	return path
+}
