@@ -129,7 +129,22 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /{$}", page)
 	mux.Handle("GET /static/", page)
 	mux.Handle("/", s.authenticate(api))
-	return mux
+	return securityHeaders(mux)
+}
+
+// securityHeaders sets on every answer what keeps a browser from misusing it:
+// no sniffing a JSON answer into something executable, no framing the queue
+// page into another site's (clickjacking), no referrer carrying a claim's URL
+// elsewhere, and only this origin's scripts and styles on the page.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+		next.ServeHTTP(w, r)
+	})
 }
 
 // assignmentOptions answers the claim-assignment source's
@@ -145,11 +160,11 @@ func (s *Server) assignmentOptions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "unknown_stage", "finalise is terminal and has no assignment options: want capture, review or acknowledge")
 		return
 	}
-	state, ok := s.state(w, r, claimID)
+	offset, limit, ok := pageParams(w, r)
 	if !ok {
 		return
 	}
-	offset, limit, ok := pageParams(w, r)
+	state, ok := s.state(w, r, claimID)
 	if !ok {
 		return
 	}
@@ -205,6 +220,10 @@ func (s *Server) assignmentOptions(w http.ResponseWriter, r *http.Request) {
 // defaultPage is how many candidates a page holds unless ?limit= says otherwise.
 const defaultPage = 100
 
+// MaxOffset bounds ?offset=: past any directory Baton is built for (a
+// 2,147,483,647 offset answered 500), and a page that far is read by key.
+const MaxOffset = 10_000_000
+
 // pageParams reads ?offset= and ?limit= (1 to store.MaxPage), answering 400 with
 // the parameter named when either is bad.
 func pageParams(w http.ResponseWriter, r *http.Request) (offset, limit int, ok bool) {
@@ -215,8 +234,9 @@ func pageParams(w http.ResponseWriter, r *http.Request) (offset, limit int, ok b
 			continue
 		}
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || (name == "limit" && (n < 1 || n > store.MaxPage)) {
-			writeError(w, http.StatusBadRequest, "invalid_query", fmt.Sprintf("%s=%q: want a whole number (limit 1 to %d)", name, v, store.MaxPage))
+		if err != nil || n < 0 || (name == "limit" && (n < 1 || n > store.MaxPage)) || (name == "offset" && n > MaxOffset) {
+			writeError(w, http.StatusBadRequest, "invalid_query", fmt.Sprintf("%s=%q: want a whole number (offset 0 to %d, limit 1 to %d)",
+				name, v, MaxOffset, store.MaxPage))
 			return 0, 0, false
 		}
 		*dst = n

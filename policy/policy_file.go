@@ -157,7 +157,7 @@ func (r StageRules) ChangeBudget() int {
 // claim until Temporal terminates it; real work changes hands a few times.
 const (
 	DefaultMaxAssigneeChanges = 100
-	MaxMaxAssigneeChanges     = 1000
+	MaxMaxAssigneeChanges     = 300
 )
 
 // DefaultQueue is where unassigned work waits when a stage names no queue.

@@ -69,9 +69,9 @@ func TestParsePolicyErrors(t *testing.T) {
 		{"unknown outcome", "claims:\n  stages:\n    acknowledge:\n      outcomePermissions: {aproval: X}\n",
 			[]string{`claims.stages.acknowledge.outcomePermissions.aproval: unknown review outcome "aproval"`}},
 		{"budget zero", "claims:\n  maxAssigneeChanges: 0\n",
-			[]string{`p.yaml:2: claims.maxAssigneeChanges: want a whole number from 1 to 1000, got "0"`}},
-		{"budget past the most", "claims:\n  maxAssigneeChanges: 1001\n",
-			[]string{`p.yaml:2: claims.maxAssigneeChanges: want a whole number from 1 to 1000, got "1001"`}},
+			[]string{`p.yaml:2: claims.maxAssigneeChanges: want a whole number from 1 to 300, got "0"`}},
+		{"budget past the most", "claims:\n  maxAssigneeChanges: 301\n",
+			[]string{`p.yaml:2: claims.maxAssigneeChanges: want a whole number from 1 to 300, got "301"`}},
 		{"not yaml", "claims: [\n", []string{"p.yaml: not valid YAML or JSON"}},
 		{"empty", "", []string{"p.yaml: empty policy file"}},
 		{"top level list", "- a\n", []string{"p.yaml:1: (top level): want a mapping"}},
@@ -124,6 +124,13 @@ func TestAssigneeChangeBudget(t *testing.T) {
 	require.Equal(t, 7, p.RulesFor(StageReview).ChangeBudget())
 	require.Equal(t, DefaultMaxAssigneeChanges, DefaultPolicy().RulesFor(StageReview).ChangeBudget())
 	require.Equal(t, DefaultMaxAssigneeChanges, StageRules{}.ChangeBudget(), "rules recorded before the budget existed")
+}
+
+func TestCheckCommentBytes(t *testing.T) {
+	t.Parallel()
+	require.NoError(t, CheckComment("comment", strings.Repeat("😀", 2000)), "8,000 bytes")
+	require.EqualError(t, CheckComment("comment", strings.Repeat("😀", 2001)), `field "comment" is 8004 bytes of UTF-8, at most 8000`)
+	require.EqualError(t, CheckComment("comment", strings.Repeat("x", 4001)), `field "comment" has 4001 characters, at most 4000`)
 }
 
 func TestCheckText(t *testing.T) {

@@ -13,8 +13,12 @@ import (
 // carries no control or format characters (which could rewrite a terminal or
 // hide one id inside another, "gus\u200b" beside "gus").
 const (
-	// MaxCommentChars bounds a comment or note, in characters.
+	// MaxCommentChars bounds a comment or note, in characters, and
+	// MaxCommentBytes in bytes of UTF-8 (so one of four-byte characters is
+	// held to 2,000 of them): what a change adds to a claim's history and
+	// state stays bounded either way.
 	MaxCommentChars = 4000
+	MaxCommentBytes = 8000
 	// MaxIDChars bounds an id an action names (actor, user, group), in
 	// characters.
 	MaxIDChars = 200
@@ -30,6 +34,9 @@ func CheckText(field, value string, max int, multiline bool) error {
 	}
 	if n := utf8.RuneCountInString(value); n > max {
 		return fmt.Errorf("field %q has %d characters, at most %d", field, n, max)
+	}
+	if multiline && len(value) > MaxCommentBytes {
+		return fmt.Errorf("field %q is %d bytes of UTF-8, at most %d", field, len(value), MaxCommentBytes)
 	}
 	i := 0
 	for _, r := range value {
