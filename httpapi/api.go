@@ -251,7 +251,7 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "timeline_unavailable", "this server has no database configured (DATABASE_URL)")
 		return
 	}
-	if _, ok := s.state(w, r, claimID); !ok {
+	if _, ok := s.readableState(w, r, claimID); !ok {
 		return
 	}
 	events, err := s.store.Timeline(r.Context(), claimID)
@@ -282,7 +282,7 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "explain_unavailable", "this server has no database configured (DATABASE_URL)")
 		return
 	}
-	if _, ok := s.state(w, r, claimID); !ok {
+	if _, ok := s.readableState(w, r, claimID); !ok {
 		return
 	}
 	all, err := s.store.DecisionsByClaim(r.Context(), claimID)
@@ -301,7 +301,7 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) claimState(w http.ResponseWriter, r *http.Request) {
-	if state, ok := s.state(w, r, r.PathValue("claim_id")); ok {
+	if state, ok := s.readableState(w, r, r.PathValue("claim_id")); ok {
 		writeJSON(w, http.StatusOK, state)
 	}
 }
@@ -322,6 +322,62 @@ func (s *Server) state(w http.ResponseWriter, r *http.Request, claimID string) (
 		return st, false
 	}
 	return st, true
+}
+
+// readableState is state, for a caller who may read the claim (mayRead);
+// anyone else gets 403 naming who may. The assignment-options endpoints keep
+// the claim-assignment source's rule instead: any signed-in user may ask what
+// they could pick (state).
+func (s *Server) readableState(w http.ResponseWriter, r *http.Request, claimID string) (workflows.ClaimState, bool) {
+	st, ok := s.state(w, r, claimID)
+	if !ok {
+		return st, false
+	}
+	me := caller(r)
+	may, err := s.mayRead(r, me, st)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "who may read", "claim_id", claimID, "caller", me.ID, "error", err)
+		writeError(w, http.StatusInternalServerError, "database_error", "could not check who may read claim "+claimID)
+		return st, false
+	}
+	if !may {
+		writeError(w, http.StatusForbidden, "forbidden", fmt.Sprintf("%q may not read claim %s: only its owner, those it was "+
+			"assigned to or who acted on it, those eligible for its open stage and admins may", me.ID, claimID))
+		return st, false
+	}
+	return st, true
+}
+
+// mayRead reports whether user may read the claim whose state is st (its
+// state, timeline, explanation and options): an admin, its owner, anyone it
+// was assigned to or who acted on it (its state, then its ledger), or someone
+// eligible for its open stage when it was decided (the ledger's candidates).
+func (s *Server) mayRead(r *http.Request, user policy.User, st workflows.ClaimState) (bool, error) {
+	id := user.ID
+	if user.IsAdmin() || id == st.Owner || id == st.Assignee {
+		return true, nil
+	}
+	for _, c := range st.Completed {
+		if id == c.Assignee || id == c.CompletedBy {
+			return true, nil
+		}
+	}
+	for _, d := range st.Decisions {
+		if id == d.Assignee || id == d.Actor {
+			return true, nil
+		}
+	}
+	if s.store == nil {
+		return false, nil
+	}
+	wf := workflows.WorkflowID(st.ClaimID)
+	if ok, err := s.store.ClaimInvolves(r.Context(), wf, id); ok || err != nil {
+		return ok, err
+	}
+	if k := st.Explain; k != nil && st.Closed == "" {
+		return s.store.ExplanationIsCandidate(r.Context(), store.DecisionKey{WorkflowID: k.WorkflowID, Stage: k.Stage, Seq: k.Seq}, id)
+	}
+	return false, nil
 }
 
 type errorBody struct {

@@ -289,3 +289,14 @@ func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, e
 	}
 	return true, nil
 }
+
+// ClaimInvolves reports whether user was ever given a stage of the claim run
+// by workflowID, or acted in one of its decisions: who may read it besides its
+// owner, the eligible of its open stage and admins.
+func (qs *Queries) ClaimInvolves(ctx context.Context, workflowID, user string) (bool, error) {
+	var ok bool
+	if err := qs.db.QueryRow(ctx, q("ClaimInvolves"), workflowID, user).Scan(&ok); err != nil {
+		return false, fmt.Errorf("whether %q took part in %s: %w", user, workflowID, err)
+	}
+	return ok, nil
+}

@@ -91,3 +91,8 @@ SELECT body FROM decisions WHERE claim_id = $1 ORDER BY seq;
 SELECT assignee, count(*) FROM decisions
 WHERE stage = $1 AND method = $2 AND assignee IS NOT NULL
 GROUP BY assignee ORDER BY assignee;
+
+-- name: ClaimInvolves
+-- Whether person $2 was ever assigned claim $1's stage by a recorded decision,
+-- or acted in one: from the claim's own ledger rows (its primary key's prefix).
+SELECT EXISTS (SELECT 1 FROM decisions WHERE workflow_id = $1 AND (assignee = $2 OR actor = $2));

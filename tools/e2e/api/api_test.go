@@ -468,3 +468,42 @@ func TestInbox(t *testing.T) {
 	requireError(t, h.get("/api/inbox?limit=501", ann), http.StatusBadRequest, "invalid_query")
 	requireError(t, h.get("/api/inbox?unread=1", ann), http.StatusBadRequest, "invalid_query")
 }
+
+// A claim is read by those with a part in it and admins: its owner, who it
+// was given to and who acted on it, who was eligible for its open stage, and
+// no one else (issue 20: ava, with no part in a claim, read its data,
+// timeline and explanation).
+func TestOnlyThoseWithAPartReadAClaim(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, parsePolicy(t, "claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: manual\n"), directory+
+		"  - {id: dee, name: Dee Ray, email: dee@example.com, role: Supervisor, permissions: [AcknowledgeClaimDecisions]}\n"+
+		"  - {id: olga, name: Olga Ng, email: olga@example.com, role: Customer}\n"+
+		"  - {id: root, name: Root, email: root@example.com, role: Admin, permissions: [Admin]}\n")
+	id := h.b.ClaimID(1)
+	h.start(id, "olga")
+	path := "/api/claims/" + id
+	reads := func(user string) int {
+		tok := h.token(user)
+		code := h.get(path, tok).code
+		for _, p := range []string{path + "/timeline", path + "/explain"} {
+			require.Equal(t, code, h.get(p, tok).code, "%s reads %s as they read the claim", user, p)
+		}
+		return code
+	}
+	require.Equal(t, http.StatusOK, reads("olga"), "the owner")
+	require.Equal(t, http.StatusOK, reads("root"), "an admin")
+	require.Equal(t, http.StatusOK, reads("ann"), "eligible for capture, its open stage")
+	r := h.get(path, h.token("dee"))
+	requireError(t, r, http.StatusForbidden, "forbidden")
+	require.Equal(t, `"dee" may not read claim `+id+`: only its owner, those it was assigned to or who acted on it, `+
+		"those eligible for its open stage and admins may", r.errMessage())
+	require.Equal(t, http.StatusForbidden, reads("dee"))
+
+	// ann takes capture and completes it: she keeps reading it at review
+	// (she acted on it); dee, eligible for neither stage, still may not.
+	ann := h.token("ann")
+	require.Equal(t, http.StatusOK, h.post(path+"/claim", ann, nil).code)
+	require.Equal(t, http.StatusOK, h.post(path+"/complete", ann, nil).code)
+	require.Equal(t, http.StatusOK, reads("ann"), "she acted on it")
+	require.Equal(t, http.StatusForbidden, reads("dee"))
+}

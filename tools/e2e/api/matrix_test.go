@@ -55,7 +55,7 @@ reassigning  unassign            409       409    409    409    401   401
 reassigning  complete            409       409    409    409    401   401   # nor the stage completed
 reassigning  start-reassignment  409       409    409    409    401   401
 
-finalised    read                200       200    200    200    401   401
+finalised    read                200       403    200    200    401   401   # bob had no part in it, and no stage is open
 finalised    assign              409       409    409    409    401   401   # the workflow has completed
 finalised    reassign            409       409    409    409    401   401
 finalised    claim               409       409    409    409    401   401
