@@ -1,12 +1,13 @@
 package policy
 
 import (
-	"errors"
 	"fmt"
 	"net/mail"
 	"os"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -67,7 +68,7 @@ func ParseDirectory(file string, data []byte) (*Directory, error) {
 		},
 	})
 	w.checkDirectory(d)
-	if err := errors.Join(w.errs...); err != nil {
+	if err := problems(w.errs); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -229,11 +230,30 @@ func (w *walker) hasKey(n *yaml.Node, key string) bool {
 
 func (w *walker) ident(n *yaml.Node, field string) string {
 	s := w.str(n, field)
-	if s != "" && strings.ContainsAny(s, " \t\n/") {
-		w.fail(n, field, fmt.Sprintf("invalid id %q: no spaces or slashes", s))
+	if s == "" {
+		return s
+	}
+	if err := CheckIdentifier(s); err != nil {
+		w.fail(n, field, err.Error())
 		return ""
 	}
 	return s
+}
+
+// CheckIdentifier refuses an id (of a user, a team, a group) outside the
+// documented set: at most MaxIDChars letters and digits (any script) and the
+// marks . _ - @ + : — no spaces, slashes, control or format characters, so
+// no id hides inside another ("gus\u200b" beside "gus").
+func CheckIdentifier(s string) error {
+	if utf8.RuneCountInString(s) > MaxIDChars {
+		return fmt.Errorf("invalid id %q: longer than %d characters", s[:min(len(s), 20)]+"…", MaxIDChars)
+	}
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("._-@+:", r) {
+			return fmt.Errorf("invalid id %q: letters, digits and . _ - @ + : only (no spaces, slashes or %U)", s, r)
+		}
+	}
+	return nil
 }
 
 func (w *walker) email(n *yaml.Node, field string) string {

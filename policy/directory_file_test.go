@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,4 +88,35 @@ groups:
 		_, err := ParseGroups("g.yaml", []byte(doc))
 		require.ErrorContains(t, err, want)
 	}
+}
+
+func TestCheckIdentifier(t *testing.T) {
+	t.Parallel()
+	for _, ok := range []string{"ann", "ann.lee@example.com", "u000123", "team-a_b+c:1", "zoë", "李"} {
+		require.NoError(t, CheckIdentifier(ok), ok)
+	}
+	for bad, want := range map[string]string{
+		"gus\u200b":              "U+200B",
+		"a b":                    "U+0020",
+		"a/b":                    "U+002F",
+		"ann\n":                  "U+000A",
+		strings.Repeat("x", 201): "longer than 200 characters",
+	} {
+		require.ErrorContains(t, CheckIdentifier(bad), want, "%q", bad)
+	}
+}
+
+// A file with many bad rows names the first 50 and counts the rest.
+func TestAFileListsAtMostFiftyProblems(t *testing.T) {
+	t.Parallel()
+	var doc strings.Builder
+	doc.WriteString("users:\n")
+	for i := range 120 {
+		fmt.Fprintf(&doc, "  - {id: \"u %d\", name: U, email: u@x.y}\n", i)
+	}
+	_, err := ParseDirectory("d.yaml", []byte(doc.String()))
+	require.Error(t, err)
+	lines := strings.Split(err.Error(), "\n")
+	require.Len(t, lines, MaxProblems+1)
+	require.Equal(t, "… and 70 more problems", lines[MaxProblems])
 }

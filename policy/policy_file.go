@@ -255,7 +255,7 @@ func ParsePolicy(file string, data []byte) (*Policy, error) {
 		sum := sha256.Sum256(bytes.TrimSpace(data))
 		p.Version = "sha256:" + hex.EncodeToString(sum[:6])
 	}
-	if err := errors.Join(w.errs...); err != nil {
+	if err := problems(w.errs); err != nil {
 		return nil, err
 	}
 	p.Compile()
@@ -602,4 +602,16 @@ func (w *walker) checkMethods(p *Policy) {
 	}
 }
 
-func joinErrs(errs []error) error { return errors.Join(errs...) }
+// MaxProblems is how many problems a file's error lists: past it, the count
+// of the rest, so a file of 100,000 bad rows (or a 64 KB groups body) gives
+// an error a person can read, not one larger than the file.
+const MaxProblems = 50
+
+// problems joins a file's problems, at most MaxProblems and the count of the
+// rest.
+func problems(errs []error) error {
+	if len(errs) > MaxProblems {
+		errs = append(errs[:MaxProblems:MaxProblems], fmt.Errorf("… and %d more problems", len(errs)-MaxProblems))
+	}
+	return errors.Join(errs...)
+}

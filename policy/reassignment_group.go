@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -79,7 +78,7 @@ func ParseGroups(file string, data []byte) ([]ReassignmentGroup, error) {
 		}
 		seen[g.Name] = g.Line
 	}
-	if err := errors.Join(w.errs...); err != nil {
+	if err := problems(w.errs); err != nil {
 		return nil, err
 	}
 	return groups, nil

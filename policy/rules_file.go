@@ -238,5 +238,5 @@ func CheckReferences(file string, p *Policy, users []User, teams []Team) error {
 			}
 		}
 	}
-	return joinErrs(w.errs)
+	return problems(w.errs)
 }

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 
@@ -95,7 +94,7 @@ func ParseSampleClaims(file string, data []byte) ([]SampleClaim, error) {
 			w.rows(n, f, func(row *yaml.Node, rf string) { out = append(out, w.sample(row, rf)) })
 		},
 	})
-	if err := errors.Join(w.errs...); err != nil {
+	if err := problems(w.errs); err != nil {
 		return nil, err
 	}
 	return out, nil

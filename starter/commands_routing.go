@@ -4,9 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/policy"
@@ -117,7 +119,8 @@ func cmdTimeline(ctx context.Context, c *cli, args []string) error {
 		if e.Comment != "" && !strings.Contains(why, e.Comment) {
 			why += " — " + e.Comment
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.At.UTC().Format(time.RFC3339), e.Stage, e.Kind, orDash(e.Subject), orDash(e.Actor), why)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.At.UTC().Format(time.RFC3339), e.Stage, e.Kind, orDash(terminalSafe(e.Subject)),
+			orDash(terminalSafe(e.Actor)), terminalSafe(why))
 	}
 	return tw.Flush()
 }
@@ -214,4 +217,14 @@ func cmdGroupApply(ctx context.Context, c *cli, args []string) error {
 	}
 	fmt.Fprintf(c.stdout, "applied %d reassignment groups from %s as %s\n", len(groups), pos[0], *actor)
 	return nil
+}
+
+// terminalSafe is s for a terminal: a comment or reason recorded before
+// control characters were refused (policy.CheckText) is printed quoted, its
+// escapes shown as \x1b and never run.
+func terminalSafe(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) }) {
+		return s
+	}
+	return strconv.Quote(s)
 }

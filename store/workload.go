@@ -217,10 +217,15 @@ func (s *Store) AbsenceAdd(ctx context.Context, actor, target string, a Absence)
 			return err
 		}
 		if a.Delegate != "" {
-			if _, err := qs.GetUser(ctx, a.Delegate); errors.Is(err, ErrNotFound) {
+			d, err := qs.GetUser(ctx, a.Delegate)
+			switch {
+			case errors.Is(err, ErrNotFound):
 				return fmt.Errorf("absence of %s: delegate %q is not in the directory: %w", target, a.Delegate, ErrInvalid)
-			} else if err != nil {
+			case err != nil:
 				return err
+			case !d.Active:
+				// Their turns' work would go to someone who can take none.
+				return fmt.Errorf("absence of %s: delegate %q is deactivated: %w", target, a.Delegate, ErrInvalid)
 			}
 		}
 		if _, err := qs.db.Exec(ctx, q("AbsenceAdd"), target, a.From, a.Until, a.Delegate, actor); err != nil {

@@ -435,6 +435,9 @@ func TestAbsenceSendsNewWorkToTheDelegate(t *testing.T) {
 	require.ErrorContains(t, err, "until")
 	err = b.DB.Store.AbsenceAdd(ctx, "cat", "cat", store.Absence{From: now, Until: now.Add(time.Hour), Delegate: "nobody"})
 	require.ErrorContains(t, err, `delegate "nobody" is not in the directory`)
+	err = b.DB.Store.AbsenceAdd(ctx, "cat", "cat", store.Absence{From: now, Until: now.Add(time.Hour), Delegate: "old"})
+	require.ErrorIs(t, err, store.ErrInvalid)
+	require.ErrorContains(t, err, `delegate "old" is deactivated`, "their work would go to someone who can take none")
 	err = b.DB.Store.AbsenceAdd(ctx, "cat", "dan", store.Absence{From: now, Until: now.Add(time.Hour)})
 	require.ErrorIs(t, err, store.ErrForbidden)
 }
