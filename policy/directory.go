@@ -105,7 +105,8 @@ type People interface {
 	// the order given, in one read (a product module's listed candidates).
 	Lookup(ctx context.Context, ids []string) ([]User, error)
 	// Team returns a team's members who meet req, in team order; found is false
-	// when the directory has no such team.
+	// when the directory has no such team. A decision reads only their ids, so
+	// an implementation may return nothing else.
 	Team(ctx context.Context, team string, req Requirement) (members []User, found bool, err error)
 	// Turns reads the turn state of scope for the users who meet req (and, for a
 	// team order, belong to the team): see TurnView. Next is the first in turn

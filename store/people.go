@@ -292,7 +292,9 @@ func (s *Store) PoolPage(ctx context.Context, pool policy.UserQuery, stage polic
 	return users, total, err
 }
 
-// Team implements policy.People.
+// Team implements policy.People: the eligible members carry their ids only,
+// all a care-team decision reads of them (the one it picks is held and read
+// whole).
 func (p *People) Team(ctx context.Context, team string, r policy.Requirement) ([]policy.User, bool, error) {
 	var found bool
 	if err := p.qs.db.QueryRow(ctx, q("TeamExists"), team).Scan(&found); err != nil {
@@ -306,7 +308,11 @@ func (p *People) Team(ctx context.Context, team string, r policy.Requirement) ([
 		return nil, true, err
 	}
 	users, err := collect(ctx, p.qs, "eligible members of "+team, q("TeamEligible"),
-		func(r pgx.CollectableRow) (policy.User, error) { return scanUser(r) }, s.id, team)
+		func(r pgx.CollectableRow) (policy.User, error) {
+			var u policy.User
+			err := r.Scan(&u.ID)
+			return u, err
+		}, s.id, team)
 	return users, true, err
 }
 

@@ -143,12 +143,12 @@ ORDER BY m.position
 OFFSET $2 LIMIT $3;
 
 -- name: TeamEligible
--- The members of team $2 who meet requirement $1 now, in team order: the team
--- read from its index, each member's membership probed by key (so the cost
--- follows the team, not the requirement).
-SELECT u.id, u.name, u.email, u.role, u.active, u.perms, u.tags, u.credentials, u.ticket_priority, u.email_notifications
+-- The ids of the members of team $2 who meet requirement $1 now, in team
+-- order: the team read from its index, each member's membership probed by key
+-- (so the cost follows the team, not the requirement). Ids only: a care-team
+-- decision walks them and holds the one it picks.
+SELECT tm.user_id
 FROM team_members tm
-JOIN users u ON u.id = tm.user_id
 WHERE tm.team_id = $2
   AND coalesce((SELECT true FROM requirement_members m
                 WHERE m.user_id = tm.user_id AND m.requirement_id = $1 AND m.to_gen IS NULL LIMIT 1), false)
