@@ -156,19 +156,26 @@ func (s *Store) UserActiveSet(ctx context.Context, actor, target string, active 
 		if err != nil {
 			return fmt.Errorf("%s%q: %w", verb, target, err)
 		}
+		// Their open stages, marked to move when they leave (what a
+		// redistribute signal for them may move): before anything below
+		// locks their load row, in the order a decision moving one of those
+		// stages takes the two (its stage's row, then the loads), so the two
+		// never wait on each other.
+		if active {
+			held, err = collect(ctx, qs, "open stages of "+target, q("OpenStagesOf"), pgx.RowTo[string], target)
+		} else {
+			held, err = collect(ctx, qs, "open stages of "+target, q("OpenStagesMoveOff"), pgx.RowTo[string], target,
+				target+" was deactivated", false)
+		}
+		if err != nil {
+			return err
+		}
 		if was != active {
 			if err := qs.DirectoryChanged(ctx, DirectoryChange{Eligibility: []string{target}, Turns: []string{target}}); err != nil {
 				return fmt.Errorf("%s%q: %w", verb, target, err)
 			}
 		}
-		if active {
-			held, err = collect(ctx, qs, "open stages of "+target, q("OpenStagesOf"), pgx.RowTo[string], target)
-			return err
-		}
-		// Marked to move: what a redistribute signal for them may move.
-		held, err = collect(ctx, qs, "open stages of "+target, q("OpenStagesMoveOff"), pgx.RowTo[string], target,
-			target+" was deactivated", false)
-		return err
+		return nil
 	})
 	return held, err
 }
