@@ -39,21 +39,9 @@ type signingOutbound struct {
 }
 
 func (o *signingOutbound) UpdateWorkflow(ctx context.Context, in *interceptor.ClientUpdateWorkflowInput) (client.WorkflowUpdateHandle, error) {
-	actor, err := actorOfArgs(in.Args)
-	if err != nil {
+	if err := o.s.sign(ctx, "actor", in.WorkflowID, in.UpdateName, in.UpdateID, firstArg(in.Args)); err != nil {
 		return nil, fmt.Errorf("update %s of %s: %w", in.UpdateName, in.WorkflowID, err)
 	}
-	digest, err := workflows.ArgsDigest(in.UpdateName, firstArg(in.Args))
-	if err != nil {
-		return nil, fmt.Errorf("update %s of %s: %w", in.UpdateName, in.WorkflowID, err)
-	}
-	a := o.s.keys.Sign(Assertion{Actor: actor, WorkflowID: in.WorkflowID, Update: in.UpdateName, UpdateID: in.UpdateID,
-		Args: digest, Expires: o.s.now().Add(Lifetime).Unix()})
-	p, err := converter.GetDefaultDataConverter().ToPayload(a)
-	if err != nil {
-		return nil, fmt.Errorf("update %s of %s: encode actor assertion: %w", in.UpdateName, in.WorkflowID, err)
-	}
-	interceptor.Header(ctx)[HeaderKey] = p
 	return o.Next.UpdateWorkflow(ctx, in)
 }
 
@@ -64,39 +52,36 @@ func (o *signingOutbound) ExecuteWorkflow(ctx context.Context, in *interceptor.C
 	if in.WorkflowType != workflows.ClaimWorkflowName {
 		return o.Next.ExecuteWorkflow(ctx, in)
 	}
-	arg := firstArg(in.Args)
-	owner, err := ownerOf(arg)
-	if err != nil {
+	if err := o.s.sign(ctx, "owner", in.Options.ID, workflows.StartAssertion, "", firstArg(in.Args)); err != nil {
 		return nil, fmt.Errorf("start %s: %w", in.Options.ID, err)
 	}
-	digest, err := workflows.ArgsDigest(workflows.StartAssertion, arg)
-	if err != nil {
-		return nil, fmt.Errorf("start %s: %w", in.Options.ID, err)
-	}
-	a := o.s.keys.Sign(Assertion{Actor: owner, WorkflowID: in.Options.ID, Update: workflows.StartAssertion, Args: digest,
-		Expires: o.s.now().Add(Lifetime).Unix()})
-	p, err := converter.GetDefaultDataConverter().ToPayload(a)
-	if err != nil {
-		return nil, fmt.Errorf("start %s: encode actor assertion: %w", in.Options.ID, err)
-	}
-	interceptor.Header(ctx)[HeaderKey] = p
 	return o.Next.ExecuteWorkflow(ctx, in)
 }
 
-// ownerOf is the owner a claim's start input names.
-func ownerOf(arg any) (string, error) {
-	if in, ok := arg.(workflows.ClaimInput); ok {
-		return in.Owner, nil
-	}
+// sign puts in ctx's Temporal header an assertion that the user arg names in
+// its field (as the workflow will decode it: "actor" of an update, "owner" of
+// a start; empty when arg is not an object or names none, which the workflow
+// then rejects) acts in update updateID of workflowID, with arg's digest.
+func (s *Signer) sign(ctx context.Context, field, workflowID, update, updateID string, arg any) error {
 	b, err := json.Marshal(arg)
 	if err != nil {
-		return "", fmt.Errorf("find the owner to sign for: %w", err)
+		return fmt.Errorf("find the %s to sign for: %w", field, err)
 	}
-	var named struct {
-		Owner string `json:"owner"`
+	var named map[string]any
+	_ = json.Unmarshal(b, &named)
+	actor, _ := named[field].(string)
+	digest, err := workflows.ArgsDigest(update, arg)
+	if err != nil {
+		return err
 	}
-	_ = json.Unmarshal(b, &named) // not an object: no owner, and the claim fails on its input
-	return named.Owner, nil
+	a := s.keys.Sign(Assertion{Actor: actor, WorkflowID: workflowID, Update: update, UpdateID: updateID,
+		Args: digest, Expires: s.now().Add(Lifetime).Unix()})
+	p, err := converter.GetDefaultDataConverter().ToPayload(a)
+	if err != nil {
+		return fmt.Errorf("encode actor assertion: %w", err)
+	}
+	interceptor.Header(ctx)[HeaderKey] = p
+	return nil
 }
 
 // firstArg is an Update's argument (Baton's take one), or nil.
@@ -105,26 +90,6 @@ func firstArg(args []any) any {
 		return nil
 	}
 	return args[0]
-}
-
-// actorOfArgs finds the actor an Update's argument names, as the workflow will
-// decode it: from Baton's input types, else from the argument's JSON "actor".
-func actorOfArgs(args []any) (string, error) {
-	if len(args) == 0 {
-		return "", nil
-	}
-	if actor, ok := workflows.ActorOf(args[0]); ok {
-		return actor, nil
-	}
-	b, err := json.Marshal(args[0])
-	if err != nil {
-		return "", fmt.Errorf("find the actor to sign for: %w", err)
-	}
-	var named struct {
-		Actor string `json:"actor"`
-	}
-	_ = json.Unmarshal(b, &named) // not an object, or no actor: an empty actor, which the workflow rejects
-	return named.Actor, nil
 }
 
 // Verifier is a worker interceptor that rejects, in validation, every Update to

@@ -381,8 +381,9 @@ func (c *claim) record(ctx workflow.Context, rec RecordAssignmentInput) (policy.
 	rec.WorkflowID = workflow.GetInfo(ctx).WorkflowExecution.ID
 	rec.ClaimID = c.in.ClaimID
 	rec.Stage = c.state.Stage
-	if e := rec.Before; e != nil {
-		e.WorkflowID, e.ClaimID, e.Stage, e.Seq, e.At = rec.WorkflowID, rec.ClaimID, rec.Stage, c.nextSeq(), workflow.Now(ctx)
+	if rec.Before != nil {
+		e := c.numbered(ctx, *rec.Before)
+		rec.Before = &e
 	}
 	rec.Seq = c.nextSeq()
 	rec.Previous = c.state.Assignee
@@ -394,7 +395,7 @@ func (c *claim) record(ctx workflow.Context, rec RecordAssignmentInput) (policy.
 	var d policy.Decision
 	if err := c.bookkeeping(ActivityRecordAssignment, rec.Actor, rec).Get(ctx, &d); err != nil {
 		if rec.Before != nil {
-			c.event(ctx, *rec.Before) // what ran out is still so, whatever the change
+			c.write(ctx, *rec.Before) // what ran out is still so, whatever the change
 		}
 		return policy.Decision{}, asRejection(err)
 	}
@@ -411,14 +412,20 @@ func (c *claim) record(ctx workflow.Context, rec RecordAssignmentInput) (policy.
 // event records a timeline event (and its notifications). A failure is logged, not
 // returned: the activity retries until the database answers, and a timeline entry
 // never holds up the claim itself.
-func (c *claim) event(ctx workflow.Context, e RecordEventInput) {
-	if e.Seq == 0 { // not one c.record numbered to go with its change
-		e.WorkflowID = workflow.GetInfo(ctx).WorkflowExecution.ID
-		e.ClaimID = c.in.ClaimID
-		e.Stage = c.state.Stage
-		e.Seq = c.nextSeq()
-		e.At = workflow.Now(ctx)
-	}
+func (c *claim) event(ctx workflow.Context, e RecordEventInput) { c.write(ctx, c.numbered(ctx, e)) }
+
+// numbered is e for the claim's current stage, with the next seq and now.
+func (c *claim) numbered(ctx workflow.Context, e RecordEventInput) RecordEventInput {
+	e.WorkflowID = workflow.GetInfo(ctx).WorkflowExecution.ID
+	e.ClaimID = c.in.ClaimID
+	e.Stage = c.state.Stage
+	e.Seq = c.nextSeq()
+	e.At = workflow.Now(ctx)
+	return e
+}
+
+// write records a numbered event (event).
+func (c *claim) write(ctx workflow.Context, e RecordEventInput) {
 	if err := c.bookkeeping(ActivityRecordEvent, e.Actor, e).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Warn("timeline event not recorded", "claim_id", c.in.ClaimID, "kind", e.Kind, "error", err)
 		return

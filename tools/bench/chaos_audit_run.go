@@ -100,7 +100,7 @@ func (a *chaosAudit) calm() {
 		for _, u := range pool {
 			if counts[u] != want[u] {
 				a.loss("calm: round robin at %s: %s had %d turns, exactly %d expected (%d decisions over %d people, from turn counts %s)",
-					st, u, counts[u], want[u], total, len(pool), turnCounts(a.exp.CalmTurns[st]))
+					st, u, counts[u], want[u], total, len(pool), countsText(a.exp.CalmTurns[st]))
 			}
 		}
 		for u, n := range counts {
@@ -150,8 +150,8 @@ func calmShares(start []turnCount, pool []string, n int) (map[string]int, error)
 	return got, nil
 }
 
-// turnCounts prints counts as user=served, in order.
-func turnCounts(cs []turnCount) string {
+// countsText prints counts as user=served, in order.
+func countsText(cs []turnCount) string {
 	parts := make([]string, len(cs))
 	for i, c := range cs {
 		parts[i] = fmt.Sprintf("%s=%d", c.User, c.Served)
