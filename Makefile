@@ -46,7 +46,7 @@ chaos:
 
 ## histories: regenerate the replay-test histories in workflows/testdata
 histories:
-	cd tools && BATON_UPDATE_HISTORIES=1 $(GO) test -count=1 -run TestHistories ./e2e
+	cd tools && BATON_UPDATE_HISTORIES=1 $(GO) test -count=1 -run 'TestHistories|TestContinuedHistories' ./e2e
 
 ## build: the three programs into bin/
 build:

@@ -53,6 +53,9 @@ func (c *Client) Start(ctx context.Context, in workflows.ClaimInput) (client.Wor
 	if err := ValidateClaimID(in.ClaimID); err != nil {
 		return nil, err
 	}
+	if in.Continued != nil {
+		return nil, fmt.Errorf("start claim %s: field %q is set only by a claim continuing as new", in.ClaimID, "continued")
+	}
 	run, err := c.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       workflows.WorkflowID(in.ClaimID),
 		TaskQueue:                c.taskQueue,

@@ -67,13 +67,25 @@ var notifyOptions = workflow.ActivityOptions{
 
 // claim is the workflow's state and the logic of its handlers.
 type claim struct {
-	in         ClaimInput
-	state      ClaimState
-	seq        int
-	decision   policy.Decision // the decision in force for the current stage
-	completed  bool            // the current stage has been completed
-	busy       int             // changes of assignee being recorded; others wait
-	activities workflow.Context
+	in        ClaimInput
+	state     ClaimState
+	seq       int
+	decision  policy.Decision // the decision in force for the current stage
+	completed bool            // the current stage has been completed
+	busy      int             // changes of assignee being recorded; others wait
+	// inflight counts timeline writes, notifications and backlog moves under
+	// way: the claim does not continue as new while any is.
+	inflight int
+	// resumed says the current stage was decided in an earlier run (resume).
+	resumed bool
+	// dueAt is when the current stage escalates (zero: never, or done);
+	// windowSince when its present wait in the queue began, while a claim
+	// window runs; windowOver that its window gave up. They cross to the next
+	// run as Continued.
+	dueAt       time.Time
+	windowSince time.Time
+	windowOver  bool
+	activities  workflow.Context
 	// notifying is the workflow's root context with notifyOptions, so no stage's
 	// cancellation stops a send; local and durable run the claim's local
 	// activities, with localOptions and durableOptions (see bookkeeping).
@@ -100,23 +112,41 @@ func ClaimWorkflow(ctx workflow.Context, in ClaimInput) (ClaimSummary, error) {
 		local:      workflow.WithLocalActivityOptions(ctx, localOptions),
 		durable:    workflow.WithLocalActivityOptions(ctx, durableOptions),
 	}
+	// An earlier run of this claim handed over (continueAsNew): only a run
+	// Temporal continued takes up state, before any Update that waited for
+	// the new run is validated (they are, as their handlers register). Its
+	// policy is pinned.
+	resumed := in.Continued != nil && workflow.GetInfo(ctx).ContinuedExecutionRunID != ""
+	if resumed {
+		c.resume(*in.Continued)
+		c.in.Continued = nil
+	}
 	if err := c.register(ctx); err != nil {
 		return ClaimSummary{}, err
 	}
-	// The claim keeps the policy version it started under for its whole life,
-	// unless an admin migrates it. Pinning it also judges the start input (see
-	// StartCheck) before anything is recorded: a claim Baton cannot use fails
-	// here, typed. The verdict is in the local activity's marker, so a claim
-	// replays as it was judged, whatever the checks become.
-	start := in.StartCheck(workflow.GetInfo(ctx).WorkflowExecution.ID)
-	if a := startAssertion(ctx); len(a) > 0 {
-		start.Assertion = a
-		start.Args, _ = ArgsDigest(StartAssertion, in) // a ClaimInput always encodes
-	}
-	if err := c.bookkeeping(ActivityPinPolicy, "", PinPolicyInput{Start: &start}).Get(ctx, &c.state.Policy); err != nil {
-		return ClaimSummary{}, asRejection(err)
+	if !resumed {
+		// The claim keeps the policy version it started under for its whole
+		// life, unless an admin migrates it. Pinning it also judges the start
+		// input (see StartCheck) before anything is recorded: a claim Baton
+		// cannot use fails here, typed. The verdict is in the local activity's
+		// marker, so a claim replays as it was judged, whatever the checks
+		// become.
+		start := in.StartCheck(workflow.GetInfo(ctx).WorkflowExecution.ID)
+		if in.Continued != nil && start.Undecodable == "" {
+			start.Undecodable = `start input: field "continued" is set only by a claim continuing as new, never by a start`
+		}
+		if a := startAssertion(ctx); len(a) > 0 {
+			start.Assertion = a
+			start.Args, _ = ArgsDigest(StartAssertion, in) // a ClaimInput always encodes
+		}
+		if err := c.bookkeeping(ActivityPinPolicy, "", PinPolicyInput{Start: &start}).Get(ctx, &c.state.Policy); err != nil {
+			return ClaimSummary{}, asRejection(err)
+		}
 	}
 	for _, stage := range policy.AssignableStages {
+		if c.finished(stage) {
+			continue // completed in an earlier run
+		}
 		if err := c.runStage(ctx, stage); err != nil {
 			return ClaimSummary{}, err
 		}
@@ -185,13 +215,28 @@ func (c *claim) register(ctx workflow.Context) error {
 
 // runStage decides the stage's assignee, runs its timers, and waits until someone
 // completes it.
+//
+// When the run's history has grown large, it waits until the claim is quiet
+// and continues as new (continue.go); the next run takes the stage up where
+// this one left it, decided, with its timers.
 func (c *claim) runStage(ctx workflow.Context, stage policy.Stage) error {
-	c.state.Stage, c.state.Status, c.state.Assignee = stage, StatusDeciding, ""
-	c.setCandidates(policy.Decision{}, nil)
-	c.state.Reassignment = nil
 	c.completed = false
-	if err := c.decideStage(ctx, stage, RedistributeInput{}); err != nil {
-		return err
+	if c.resumed {
+		c.resumed = false
+		if err := c.publish(ctx); err != nil {
+			return err
+		}
+	} else {
+		c.state.Stage, c.state.Status, c.state.Assignee = stage, StatusDeciding, ""
+		c.setCandidates(policy.Decision{}, nil)
+		c.state.Reassignment = nil
+		c.dueAt, c.windowSince, c.windowOver = time.Time{}, time.Time{}, false
+		if err := c.decideStage(ctx, stage, RedistributeInput{}); err != nil {
+			return err
+		}
+		if r := c.state.Rules; r.DueIn > 0 {
+			c.dueAt = workflow.Now(ctx).Add(r.DueIn)
+		}
 	}
 	timers, cancel := workflow.WithCancel(ctx)
 	defer cancel() // the stage is over: its timers with it
@@ -199,7 +244,17 @@ func (c *claim) runStage(ctx workflow.Context, stage policy.Stage) error {
 	workflow.Go(timers, func(ctx workflow.Context) { c.watchBacklog(ctx, stage) })
 	// The completion's timeline entry is written by the complete_stage handler,
 	// in the transaction that authorises it.
-	return workflow.Await(ctx, func() bool { return c.completed && c.busy == 0 })
+	for {
+		if err := workflow.Await(ctx, func() bool { return c.completed && c.busy == 0 || c.quiet(ctx) }); err != nil {
+			return err
+		}
+		if c.completed && c.busy == 0 {
+			return nil
+		}
+		if c.settled(ctx) {
+			return c.continueAsNew(ctx)
+		}
+	}
 }
 
 // decideStage runs the stage's method (ResolveAssignment) and puts its decision
@@ -257,31 +312,42 @@ func (c *claim) watchBacklog(ctx workflow.Context, stage policy.Stage) {
 		if ctx.Err() != nil || (!nudged && move.User == "") {
 			return
 		}
-		if nudged {
-			for nudges.ReceiveAsync(nil) {
-			} // one decision answers every nudge so far
-		}
-		if err := workflow.Await(ctx, func() bool { return c.completed || c.busy == 0 }); err != nil || c.completed {
+		if c.handleBacklog(ctx, stage, nudged, move, nudges) {
 			return
 		}
-		switch {
-		case move.User != "":
-			if c.state.Assignee != move.User || c.state.Status != StatusAssigned {
-				continue // moved already, or never theirs
-			}
-			if move.Absence && !c.state.Rules.RedistributeOnAbsence {
-				continue // the stage's policy keeps open work with someone absent
-			}
-		case !c.waitingInQueue() || !c.decision.Backlog:
-			continue
-		}
-		c.busy++
-		err := c.decideStage(ctx, stage, move)
-		c.busy--
-		if err != nil {
-			workflow.GetLogger(ctx).Warn("stage not decided again", "claim_id", c.in.ClaimID, "stage", stage, "error", err)
-		}
 	}
+}
+
+// handleBacklog answers one nudge or move (watchBacklog); it reports whether
+// the stage is over.
+func (c *claim) handleBacklog(ctx workflow.Context, stage policy.Stage, nudged bool, move RedistributeInput, nudges workflow.ReceiveChannel) (over bool) {
+	c.inflight++
+	defer func() { c.inflight-- }()
+	if nudged {
+		for nudges.ReceiveAsync(nil) {
+		} // one decision answers every nudge so far
+	}
+	if err := workflow.Await(ctx, func() bool { return c.completed || c.busy == 0 }); err != nil || c.completed {
+		return true
+	}
+	switch {
+	case move.User != "":
+		if c.state.Assignee != move.User || c.state.Status != StatusAssigned {
+			return false // moved already, or never theirs
+		}
+		if move.Absence && !c.state.Rules.RedistributeOnAbsence {
+			return false // the stage's policy keeps open work with someone absent
+		}
+	case !c.waitingInQueue() || !c.decision.Backlog:
+		return false
+	}
+	c.busy++
+	err := c.decideStage(ctx, stage, move)
+	c.busy--
+	if err != nil {
+		workflow.GetLogger(ctx).Warn("stage not decided again", "claim_id", c.in.ClaimID, "stage", stage, "error", err)
+	}
+	return false
 }
 
 // steps are the completed stages' results, for assignee expressions.
@@ -426,6 +492,8 @@ func (c *claim) numbered(ctx workflow.Context, e RecordEventInput) RecordEventIn
 
 // write records a numbered event (event).
 func (c *claim) write(ctx workflow.Context, e RecordEventInput) {
+	c.inflight++
+	defer func() { c.inflight-- }()
 	if err := c.bookkeeping(ActivityRecordEvent, e.Actor, e).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Warn("timeline event not recorded", "claim_id", c.in.ClaimID, "kind", e.Kind, "error", err)
 		return
@@ -470,7 +538,9 @@ func (c *claim) notifyDecision(ctx workflow.Context, d policy.Decision, stage po
 func (c *claim) notify(ctx workflow.Context, stage policy.Stage, seq int) {
 	in := SendNotificationsInput{WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Stage: stage, Seq: seq}
 	sent := workflow.ExecuteActivity(c.notifying, ActivitySendNotifications, in)
+	c.inflight++
 	workflow.Go(c.notifying, func(ctx workflow.Context) {
+		defer func() { c.inflight-- }()
 		if err := sent.Get(ctx, nil); err != nil {
 			workflow.GetLogger(ctx).Warn("notifications not sent", "claim_id", c.in.ClaimID, "stage", stage, "seq", seq, "error", err)
 		}

@@ -126,6 +126,9 @@ func JSONFields(v any) string {
 	var names []string
 	for i := range t.NumField() {
 		f := t.Field(i)
+		if f.Tag.Get("baton") == "internal" {
+			continue // set by Baton itself, never by a caller (ClaimInput.Continued)
+		}
 		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); f.IsExported() && name != "" && name != "-" {
 			names = append(names, fmt.Sprintf("%q", name))
 		}

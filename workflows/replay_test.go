@@ -14,12 +14,14 @@ import (
 
 // TestReplay replays every saved history (regenerate with `make histories`)
 // against the current workflow code. A change that would break running claims
-// fails here; such a change belongs behind workflow.GetVersion. The histories
+// fails here; such a change belongs behind workflow.GetVersion. The
+// continued_* pair are both sides of a claim continuing as new. The histories
 // named incompatible_* must fail, proving the replay check can fail: one was
-// recorded by a workflow that scheduled a different activity; the other
-// (getversion_dropped, never regenerated) by the pre-release code whose four
-// GetVersion branches the baseline release dropped. Both fail with the SDK's
-// nondeterminism error, TMPRL1100.
+// recorded by a workflow that scheduled a different activity; one is a
+// continued run with its carried state dropped, replayed as a fresh start;
+// the third (getversion_dropped, never regenerated) by the pre-release code
+// whose four GetVersion branches the baseline release dropped. All fail with
+// the SDK's nondeterminism error, TMPRL1100.
 func TestReplay(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob("testdata/*.json")

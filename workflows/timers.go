@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -15,10 +16,10 @@ import (
 // startTimers starts the stage's timers under ctx, which the stage cancels.
 func (c *claim) startTimers(ctx workflow.Context) {
 	r := c.state.Rules
-	if r.ClaimWindow > 0 && r.DefaultAssignee != "" {
+	if r.ClaimWindow > 0 && r.DefaultAssignee != "" && !c.windowOver {
 		workflow.Go(ctx, c.watchClaimWindow)
 	}
-	if r.DueIn > 0 {
+	if r.DueIn > 0 && !c.dueAt.IsZero() {
 		workflow.Go(ctx, c.watchDue)
 	}
 }
@@ -42,11 +43,23 @@ func (c *claim) watchClaimWindow(ctx workflow.Context) {
 		if err := workflow.Await(ctx, func() bool { return c.completed || c.waitingInQueue() }); err != nil || c.completed {
 			return
 		}
-		taken, err := workflow.AwaitWithTimeout(ctx, r.ClaimWindow, func() bool { return !c.waitingInQueue() })
+		// A wait an earlier run began goes on from then (continueAsNew).
+		window := r.ClaimWindow
+		if c.windowSince.IsZero() {
+			c.windowSince = workflow.Now(ctx)
+		} else {
+			window = until(ctx, c.windowSince.Add(r.ClaimWindow))
+		}
+		taken := !c.waitingInQueue()
+		var err error
+		if window > 0 {
+			taken, err = workflow.AwaitWithTimeout(ctx, window, func() bool { return !c.waitingInQueue() })
+		}
 		if err != nil || c.completed {
 			return
 		}
 		if taken {
+			c.windowSince = time.Time{}
 			continue
 		}
 		c.busy++ // from here until the default assignee is recorded, claims wait
@@ -61,7 +74,9 @@ func (c *claim) watchClaimWindow(ctx workflow.Context) {
 		}
 		_, err = c.record(ctx, fallback)
 		c.busy--
+		c.windowSince = time.Time{}
 		if err != nil {
+			c.windowOver = true
 			// The default assignee left the directory: the stage stays queued, and
 			// the ledger and log say why. Another window would fail the same way.
 			workflow.GetLogger(ctx).Warn("default assignee not recorded", "claim_id", c.in.ClaimID, "error", err)
@@ -75,9 +90,16 @@ func (c *claim) watchClaimWindow(ctx workflow.Context) {
 // becomes the assignee. It fires once per stage.
 func (c *claim) watchDue(ctx workflow.Context) {
 	r := c.state.Rules
-	if err := workflow.Sleep(ctx, r.DueIn); err != nil || c.completed {
-		return
+	wait := r.DueIn
+	if !c.dueAt.Equal(workflow.Now(ctx).Add(r.DueIn)) {
+		wait = until(ctx, c.dueAt) // a due time an earlier run set (continueAsNew)
 	}
+	if wait > 0 {
+		if err := workflow.Sleep(ctx, wait); err != nil || c.completed {
+			return
+		}
+	}
+	c.dueAt = time.Time{}
 	if err := workflow.Await(ctx, func() bool { return c.completed || c.busy == 0 }); err != nil || c.completed {
 		return
 	}

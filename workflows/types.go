@@ -15,8 +15,31 @@ type ClaimInput struct {
 	Owner string `json:"owner,omitempty"`
 	// Data is the claim's attributes (see ClaimData for numbers and booleans).
 	Data ClaimData `json:"data,omitempty"`
+	// Continued is what the claim carries into its next run when it continues
+	// as new (see Continued). Only the claim itself sets it: a start that
+	// carries it is refused.
+	Continued *Continued `json:"continued,omitempty" baton:"internal"`
 
 	undecodable error // set by UnmarshalJSON; see Check
+}
+
+// Continued is a claim's state as one run hands it to the next, when its
+// history has grown large (continueAsNew): the state, the seq its ledger and
+// timeline rows go on from, the decision in force for its current stage, and
+// its stage timers as instants, so a window or a due time runs on from where
+// it was. Nothing else crosses: the new run's history starts from this.
+type Continued struct {
+	State    ClaimState      `json:"state"`
+	Seq      int             `json:"seq"`
+	Decision policy.Decision `json:"decision"`
+	// DueAt is when the current stage escalates; zero when it has no due time
+	// or has escalated already.
+	DueAt time.Time `json:"dueAt,omitzero"`
+	// WindowSince is when the stage began its present wait in the queue, if a
+	// claim window is running; WindowOver says the window's fallback failed
+	// (its default assignee left), so no further window runs this stage.
+	WindowSince time.Time `json:"windowSince,omitzero"`
+	WindowOver  bool      `json:"windowOver,omitempty"`
 }
 
 // AssignInput is the assign update: Actor makes UserID the current stage's assignee.
@@ -157,6 +180,9 @@ type ClaimState struct {
 	// from Temporal, never by the workflow. The rest is the state as it was
 	// then; none of its stages counts as anyone's open work any more.
 	Closed string `json:"closed,omitempty"`
+	// Runs counts the times the claim's workflow has continued as new: each
+	// run's history holds what happened in it, the timeline everything.
+	Runs int `json:"runs,omitempty"`
 }
 
 // MaxStateDecisions is how many of its latest decisions a claim's state keeps.

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -226,4 +227,93 @@ claims:
 			})
 		}},
 	}
+}
+
+// TestContinuedHistories keeps the histories of a claim that continued as new:
+// its first run, which ends by continuing, and the run that took it up, which
+// must replay as a continuation. The must-fail copy of the second has its
+// carried state dropped from its input, as if replayed by code that started
+// the claim afresh: it fails with TMPRL1100.
+func TestContinuedHistories(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := testenv.Start(t, parsePolicy(t, continuedPolicy), directory, testenv.WithShortRuns())
+	id := b.ClaimID(1)
+	_, err := b.Claims.Start(ctx, workflows.ClaimInput{ClaimID: id, Owner: "root"})
+	require.NoError(t, err)
+	waitDecided(t, b, id, policy.StageCapture)
+	for i := 0; ; i++ {
+		_, err := b.Claims.Claim(ctx, id, workflows.ClaimStageInput{Actor: "ann"})
+		require.NoError(t, err)
+		s, err := b.Claims.State(ctx, id)
+		require.NoError(t, err)
+		if s.Runs > 0 {
+			break
+		}
+		require.Less(t, i, 100, "the claim never continued as new")
+		_, err = b.Claims.Unassign(ctx, id, workflows.UnassignInput{Actor: "ann"})
+		require.NoError(t, err)
+	}
+	complete(t, b, id, "ann", policy.StageCapture)
+	waitDecided(t, b, id, policy.StageReview)
+	runs := claimRuns(t, b, id, 2)
+
+	update := os.Getenv("BATON_UPDATE_HISTORIES") == "1"
+	dir := t.TempDir()
+	if update {
+		dir = historyDir
+	}
+	for i, name := range []string{"continued_first_run", "continued_next_run"} {
+		hist := fetchRun(t, b, id, runs[i].GetExecution().GetRunId())
+		file := filepath.Join(dir, name+".json")
+		data, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(file, data, 0o644))
+		require.NoError(t, replay(file), "%s replays", name)
+		if i == 1 {
+			bad := filepath.Join(dir, "incompatible_continued_dropped.json")
+			require.NoError(t, writeContinuedDropped(hist, bad))
+			err := replay(bad)
+			require.Error(t, err)
+			require.Contains(t, err.Error(), "[TMPRL1100]")
+		}
+	}
+}
+
+func fetchRun(t *testing.T, b *testenv.Baton, id, runID string) *historypb.History {
+	t.Helper()
+	it := b.Temporal.GetWorkflowHistory(context.Background(), workflows.WorkflowID(id), runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var h historypb.History
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err)
+		h.Events = append(h.Events, ev)
+	}
+	return &h
+}
+
+// writeContinuedDropped saves a continued run's history with the carried
+// state taken out of its input.
+func writeContinuedDropped(h *historypb.History, file string) error {
+	bad := proto.Clone(h).(*historypb.History)
+	started := bad.Events[0].GetWorkflowExecutionStartedEventAttributes()
+	p := started.GetInput().GetPayloads()[0]
+	var in map[string]any
+	if err := json.Unmarshal(p.Data, &in); err != nil {
+		return err
+	}
+	if _, ok := in["continued"]; !ok {
+		return fmt.Errorf("the run's input carries no continued state")
+	}
+	delete(in, "continued")
+	data, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	p.Data = data
+	out, err := protojson.MarshalOptions{Indent: "  "}.Marshal(bad)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(file, out, 0o644)
 }

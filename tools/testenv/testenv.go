@@ -16,11 +16,15 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/server/common/dynamicconfig"
+	"go.temporal.io/server/temporal"
 	"go.temporal.io/server/temporaltest"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/batonhq/baton/activities"
 	"github.com/batonhq/baton/actorauth"
@@ -60,7 +64,13 @@ func Temporal(t testing.TB) (*temporaltest.TestServer, client.Client) {
 				serverErr = fmt.Errorf("start temporaltest: %v", r)
 			}
 		}()
-		server = temporaltest.NewServer()
+		// temporaltest's own dynamic config, and in ShortRunsNamespace a
+		// suggestion to continue as new after ShortRunEvents events.
+		server = temporaltest.NewServer(temporaltest.WithBaseServerOptions(temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
+			dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
+			dynamicconfig.HistoryCountSuggestContinueAsNew.Key(): []dynamicconfig.ConstrainedValue{
+				{Constraints: dynamicconfig.Constraints{Namespace: ShortRunsNamespace}, Value: ShortRunEvents}},
+		})))
 		serverC = server.NewClientWithOptions(client.Options{Logger: sdklog.NewStructuredLogger(quiet())})
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -68,6 +78,63 @@ func Temporal(t testing.TB) (*temporaltest.TestServer, client.Client) {
 	})
 	require.NoError(t, serverErr)
 	return server, serverC
+}
+
+// ShortRunsNamespace is a namespace of the shared server where Temporal
+// suggests that a workflow continue as new once its history has
+// ShortRunEvents events (by default 4,096): tests of claims that outlive many
+// runs use it (WithShortRuns).
+const (
+	ShortRunsNamespace = "baton-short-runs"
+	ShortRunEvents     = 150
+)
+
+var (
+	shortOnce sync.Once
+	shortC    client.Client
+	shortErr  error
+)
+
+// WithShortRuns runs the test's Baton in ShortRunsNamespace.
+func WithShortRuns() Option {
+	return func(b *Baton) {
+		shortOnce.Do(func() { shortC, shortErr = shortRuns() })
+		require.NoError(b.T, shortErr)
+		b.Temporal, b.Namespace = shortC, ShortRunsNamespace
+	}
+}
+
+// shortRuns registers ShortRunsNamespace with Baton's search attributes, and
+// waits until a workflow can be listed in it.
+func shortRuns() (client.Client, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ns, err := client.NewNamespaceClient(client.Options{HostPort: server.GetFrontendHostPort(), Logger: sdklog.NewStructuredLogger(quiet())})
+	if err != nil {
+		return nil, err
+	}
+	defer ns.Close()
+	err = ns.Register(ctx, &workflowservice.RegisterNamespaceRequest{Namespace: ShortRunsNamespace,
+		WorkflowExecutionRetentionPeriod: durationpb.New(24 * time.Hour)})
+	if err != nil {
+		return nil, fmt.Errorf("register namespace %s: %w", ShortRunsNamespace, err)
+	}
+	c := server.NewClientWithOptions(client.Options{Namespace: ShortRunsNamespace, Logger: sdklog.NewStructuredLogger(quiet())})
+	for {
+		_, err = c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: ShortRunsNamespace, PageSize: 1})
+		if err == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("namespace %s not ready: %w", ShortRunsNamespace, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if err := temporalx.EnsureSearchAttributes(ctx, c, ShortRunsNamespace, true); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Baton is one test's Baton: schema, activities, worker(s) and client.
@@ -133,9 +200,9 @@ func Start(t testing.TB, p *policy.Policy, directoryYAML string, opts ...Option)
 	for _, o := range opts {
 		o(b)
 	}
-	b.Plain = c
+	b.Plain = b.Temporal
 	if b.ActorKeys != nil {
-		signing := srv.NewClientWithOptions(client.Options{Logger: sdklog.NewStructuredLogger(quiet()),
+		signing := srv.NewClientWithOptions(client.Options{Namespace: b.Namespace, Logger: sdklog.NewStructuredLogger(quiet()),
 			Interceptors: []interceptor.ClientInterceptor{actorauth.NewSigner(b.ActorKeys)}})
 		t.Cleanup(signing.Close)
 		b.Temporal = signing
