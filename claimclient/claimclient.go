@@ -47,6 +47,19 @@ func (c *Client) Temporal() client.Client { return c.temporal }
 // a start from any client.
 func ValidateClaimID(id string) error { return workflows.ValidateClaimID(id) }
 
+// startAttributes are a claim's search attributes from its start, so it is
+// findable by stage and owner before its first task runs.
+func startAttributes(in workflows.ClaimInput) []temporal.SearchAttributeUpdate {
+	sa := []temporal.SearchAttributeUpdate{
+		workflows.StageKey.ValueSet(string(policy.StageCapture)),
+		workflows.StatusKey.ValueSet(workflows.StatusDeciding),
+	}
+	if in.Owner != "" {
+		sa = append(sa, workflows.OwnerKey.ValueSet(in.Owner))
+	}
+	return sa
+}
+
 // Start starts a claim. A claim id is used once, ever: starting it again fails
 // with ErrClaimExists rather than silently reopening a finalised claim.
 func (c *Client) Start(ctx context.Context, in workflows.ClaimInput) (client.WorkflowRun, error) {
@@ -64,10 +77,7 @@ func (c *Client) Start(ctx context.Context, in workflows.ClaimInput) (client.Wor
 		// Without this the SDK hands back the running claim as if it were new.
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		// Set at start so a claim is findable by stage before its first task runs.
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.StageKey.ValueSet(string(policy.StageCapture)),
-			workflows.StatusKey.ValueSet(workflows.StatusDeciding),
-		),
+		TypedSearchAttributes: temporal.NewSearchAttributes(startAttributes(in)...),
 	}, workflows.ClaimWorkflowName, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {

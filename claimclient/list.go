@@ -37,6 +37,8 @@ type Listed struct {
 	Status   string    `json:"status"`
 	Queue    string    `json:"queue,omitempty"`
 	Assignee string    `json:"assignee,omitempty"`
+	Owner    string    `json:"owner,omitempty"`
+	Policy   string    `json:"policy,omitempty"`
 	Started  time.Time `json:"started"`
 }
 
@@ -91,6 +93,7 @@ func (c *Client) List(ctx context.Context, f ListFilter) ([]Listed, error) {
 			fields := e.GetSearchAttributes().GetIndexedFields()
 			l.Stage, l.Status = keyword(fields, "BatonStage"), keyword(fields, "BatonStatus")
 			l.Queue, l.Assignee = keyword(fields, "BatonQueue"), keyword(fields, "BatonAssignee")
+			l.Owner, l.Policy = keyword(fields, "BatonOwner"), keyword(fields, "BatonPolicy")
 			out = append(out, l)
 		}
 		token = resp.NextPageToken

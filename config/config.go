@@ -52,6 +52,11 @@ type Config struct {
 	LinkTemplate string `yaml:"link_template" env:"BATON_LINK_TEMPLATE" default:"http://localhost:8080/claims/{claim_id}?stage={stage}" doc:"deep link in notifications; {claim_id}, {stage}, {workflow_id} are replaced"`
 	// HTTPAddress is where starter serve listens.
 	HTTPAddress string `yaml:"http_address" env:"BATON_HTTP_ADDRESS" default:"127.0.0.1:8080" doc:"listen address of starter serve"`
+	// APIRate, APIBurst and APIInFlight bound each API token of starter
+	// serve (httpapi.Limits).
+	APIRate     int `yaml:"api_rate" env:"BATON_API_RATE" default:"20" doc:"requests a second each API token may send to starter serve on average; past it, 429 with Retry-After"`
+	APIBurst    int `yaml:"api_burst" env:"BATON_API_BURST" default:"100" doc:"requests an API token may send at once after a pause"`
+	APIInFlight int `yaml:"api_in_flight" env:"BATON_API_IN_FLIGHT" default:"8" doc:"requests of one API token answered at the same time"`
 	// MetricsAddress is where the worker and the API server serve Prometheus
 	// metrics (and /healthz); empty disables it.
 	MetricsAddress string `yaml:"metrics_address" env:"BATON_METRICS_ADDRESS" default:"127.0.0.1:9464" doc:"Prometheus /metrics and /healthz listen address of the worker and starter serve; off (or empty in a file) disables it"`
@@ -163,6 +168,14 @@ func (c Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("config log_level (BATON_LOG_LEVEL): %q: want debug, info, warn or error", c.LogLevel)
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"api_rate (BATON_API_RATE)", c.APIRate}, {"api_burst (BATON_API_BURST)", c.APIBurst}, {"api_in_flight (BATON_API_IN_FLIGHT)", c.APIInFlight}} {
+		if f.v < 1 {
+			return fmt.Errorf("config %s: %d: want at least 1", f.name, f.v)
+		}
 	}
 	switch c.ProductModule {
 	case "", "roles_by_stage":

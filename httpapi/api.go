@@ -31,6 +31,8 @@ type Server struct {
 	store  *store.Store // nil: nothing but /healthz is served (tokens live in the database)
 	log    *slog.Logger
 	module policy.ProductModule // nil: product_module stages answer their recorded decision
+	limits *limiter             // per token: rate, burst and requests in flight
+	lists  *listCache           // the queue's recent visibility listings
 }
 
 // Option configures a Server.
@@ -48,7 +50,7 @@ func New(claims *claimclient.Client, st *store.Store, log *slog.Logger, opts ...
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{claims: claims, store: st, log: log}
+	s := &Server{claims: claims, store: st, log: log, limits: newLimiter(DefaultLimits), lists: newListCache()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -128,7 +130,7 @@ func (s *Server) Handler() http.Handler {
 	page := webui.Handler()
 	mux.Handle("GET /{$}", page)
 	mux.Handle("GET /static/", page)
-	mux.Handle("/", s.authenticate(api))
+	mux.Handle("/", s.authenticate(s.limit(api)))
 	return securityHeaders(mux)
 }
 
@@ -214,7 +216,31 @@ func (s *Server) assignmentOptions(w http.ResponseWriter, r *http.Request) {
 		next.RawQuery = q.Encode()
 		w.Header().Set("Link", "<"+next.RequestURI()+`>; rel="next"`)
 	}
-	writeJSON(w, http.StatusOK, claimclient.AssignmentOptions{AssignedTo: page.AssignedTo, Users: page.Users})
+	out := claimclient.AssignmentOptions{AssignedTo: page.AssignedTo, Users: page.Users}
+	if !me.IsAdmin() {
+		out = withoutEmails(out, me.ID)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// withoutEmails blanks every candidate's e-mail address but the caller's own:
+// the answer keeps the claim-assignment source's shape, and only admins read
+// the addresses of everyone a stage could go to.
+func withoutEmails(o claimclient.AssignmentOptions, me string) claimclient.AssignmentOptions {
+	if o.AssignedTo != nil && o.AssignedTo.UserID != me {
+		a := *o.AssignedTo
+		a.Email = ""
+		o.AssignedTo = &a
+	}
+	users := make([]policy.Candidate, len(o.Users))
+	for i, u := range o.Users {
+		if u.UserID != me {
+			u.Email = ""
+		}
+		users[i] = u
+	}
+	o.Users = users
+	return o
 }
 
 // defaultPage is how many candidates a page holds unless ?limit= says otherwise.

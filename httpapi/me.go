@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -32,10 +31,6 @@ const (
 	// DefaultInboxLimit and MaxInboxLimit bound GET /api/inbox's limit.
 	DefaultInboxLimit = 100
 	MaxInboxLimit     = 500
-	// stateTimeout bounds one claim's state query when filtering by policy.
-	stateTimeout = 5 * time.Second
-	// policyScanParallel is how many state queries a policy filter runs at once.
-	policyScanParallel = 16
 )
 
 // Me is GET /api/me.
@@ -103,7 +98,7 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	rows, err := s.claims.List(r.Context(), f)
+	rows, err := s.lists.get(r.Context(), s.claims, f)
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "list claims", "error", err)
 		writeError(w, http.StatusBadGateway, "temporal_unavailable", "could not list claims from Temporal")
@@ -111,12 +106,11 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request) {
 	}
 	// Enough rows to fill the page and to know whether another follows.
 	skip, want := (page-1)*size, page*size+1
-	if name := q.Get("policy"); name != "" {
-		if rows, err = s.withPolicy(r.Context(), rows, name, want); err != nil {
-			s.log.ErrorContext(r.Context(), "filter claims by policy", "policy", name, "error", err)
-			writeError(w, http.StatusBadGateway, "temporal_unavailable", "could not read claim states to filter by policy: "+err.Error())
-			return
-		}
+	rows, err = s.readable(r.Context(), caller(r), rows, q.Get("policy"), want)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "which claims the caller may read", "error", err)
+		writeError(w, http.StatusInternalServerError, "database_error", "could not check which claims you may read")
+		return
 	}
 	out := QueuePage{Items: []claimclient.Listed{}, Page: page, PageSize: size, More: len(rows) > page*size}
 	if skip < len(rows) {
@@ -125,44 +119,121 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// withPolicy keeps the claims running under the named stored policy, in order,
-// until it has want of them. The policy is not a search attribute, so each
-// claim's state is queried: only as many as the page needs, a batch at a time.
-func (s *Server) withPolicy(ctx context.Context, rows []claimclient.Listed, name string, want int) ([]claimclient.Listed, error) {
-	var out []claimclient.Listed
-	for start := 0; start < len(rows) && len(out) < want; start += policyScanParallel {
-		batch := rows[start:min(len(rows), start+policyScanParallel)]
-		match := make([]bool, len(batch))
-		errs := make([]error, len(batch))
-		var wg sync.WaitGroup
-		for i, row := range batch {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				qctx, cancel := context.WithTimeout(ctx, stateTimeout)
-				defer cancel()
-				st, err := s.claims.State(qctx, row.ClaimID)
-				switch {
-				case errors.Is(err, claimclient.ErrClaimNotFound):
-					// Gone since it was listed: not in the queue any more.
-				case err != nil:
-					errs[i] = fmt.Errorf("claim %s: %w", row.ClaimID, err)
-				default:
-					match[i] = st.Policy.Name == name
+// readBatch is how many listed claims one ReadableAmong round trip checks.
+const readBatch = 500
+
+// readable keeps, in order, the listed claims under the named stored policy
+// (any, for "") that user may read (mayRead), until it has want of them. An
+// admin reads them all; anyone else their own claims (owner, assignee) and,
+// checked against the ledger a batch at a time, those they took part in or
+// are eligible for now. The policy and owner are search attributes: no claim's
+// state is queried.
+func (s *Server) readable(ctx context.Context, user policy.User, rows []claimclient.Listed, policyName string, want int) ([]claimclient.Listed, error) {
+	out := []claimclient.Listed{}
+	for start := 0; start < len(rows) && len(out) < want; start += readBatch {
+		batch := rows[start:min(len(rows), start+readBatch)]
+		var ask []store.ClaimAt
+		for _, row := range batch {
+			if policyName == "" || row.Policy == policyName {
+				if !user.IsAdmin() && row.Owner != user.ID && row.Assignee != user.ID {
+					ask = append(ask, store.ClaimAt{WorkflowID: workflows.WorkflowID(row.ClaimID), Stage: row.Stage})
 				}
-			}()
+			}
 		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
-			return nil, err
+		may := map[string]bool{}
+		if len(ask) > 0 && s.store != nil {
+			var err error
+			if may, err = s.store.ReadableAmong(ctx, user.ID, ask); err != nil {
+				return nil, err
+			}
 		}
-		for i, row := range batch {
-			if match[i] {
+		for _, row := range batch {
+			if policyName != "" && row.Policy != policyName {
+				continue
+			}
+			if user.IsAdmin() || row.Owner == user.ID || row.Assignee == user.ID || may[workflows.WorkflowID(row.ClaimID)] {
 				out = append(out, row)
 			}
 		}
 	}
 	return out, nil
+}
+
+// listTTL is how long a visibility listing serves the queue before it is read
+// again; listKeys how many distinct filters are kept.
+const (
+	listTTL  = 2 * time.Second
+	listKeys = 64
+)
+
+// listCache shares one visibility listing per filter among every caller for
+// listTTL: however many people page through the queue, Temporal's visibility
+// store is read at most once per filter per listTTL. A listing still being
+// read is waited for, not read again.
+type listCache struct {
+	mu      sync.Mutex
+	entries map[claimclient.ListFilter]*listing
+}
+
+type listing struct {
+	done chan struct{}
+	at   time.Time
+	rows []claimclient.Listed
+	err  error
+}
+
+func newListCache() *listCache { return &listCache{entries: map[claimclient.ListFilter]*listing{}} }
+
+func (lc *listCache) get(ctx context.Context, claims *claimclient.Client, f claimclient.ListFilter) ([]claimclient.Listed, error) {
+	lc.mu.Lock()
+	e := lc.entries[f]
+	if e == nil || time.Since(e.at) > listTTL {
+		if len(lc.entries) >= listKeys {
+			lc.evict()
+		}
+		e = &listing{done: make(chan struct{}), at: time.Now()}
+		lc.entries[f] = e
+		lc.mu.Unlock()
+		// Read for everyone waiting: one caller hanging up does not fail the rest.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		e.rows, e.err = claims.List(rctx, f)
+		cancel()
+		if e.err != nil {
+			lc.mu.Lock()
+			if lc.entries[f] == e {
+				delete(lc.entries, f) // the next caller tries again
+			}
+			lc.mu.Unlock()
+		}
+		close(e.done)
+	} else {
+		lc.mu.Unlock()
+	}
+	select {
+	case <-e.done:
+		return e.rows, e.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// evict drops the oldest listings, keeping the map under listKeys.
+func (lc *listCache) evict() {
+	for f, e := range lc.entries {
+		if time.Since(e.at) > listTTL {
+			delete(lc.entries, f)
+		}
+	}
+	for len(lc.entries) >= listKeys {
+		var oldest claimclient.ListFilter
+		var at time.Time
+		for f, e := range lc.entries {
+			if at.IsZero() || e.at.Before(at) {
+				oldest, at = f, e.at
+			}
+		}
+		delete(lc.entries, oldest)
+	}
 }
 
 // inbox lists the caller's notifications, newest first: unread only unless all=true.

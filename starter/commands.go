@@ -362,7 +362,8 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := httpapi.NewHTTPServer(httpapi.New(claims, st, c.logger(), httpapi.WithProductModule(module)).Handler())
+	limits := httpapi.Limits{Rate: float64(cfg.APIRate), Burst: cfg.APIBurst, InFlight: cfg.APIInFlight}
+	srv := httpapi.NewHTTPServer(httpapi.New(claims, st, c.logger(), httpapi.WithProductModule(module), httpapi.WithLimits(limits)).Handler())
 	fmt.Fprintf(c.stdout, "serving the Baton API on http://%s\n", ln.Addr())
 	go func() {
 		<-ctx.Done()

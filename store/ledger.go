@@ -290,6 +290,40 @@ func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, e
 	return true, nil
 }
 
+// ClaimAt is a claim's workflow id and its current stage.
+type ClaimAt struct {
+	WorkflowID string
+	Stage      string
+}
+
+// ReadableAmong returns which of the claims user may read as one who took
+// part in them or is eligible for their current stage (what ClaimInvolves and
+// ExplanationIsCandidate answer one claim at a time), in one round trip: the
+// queue's page for someone who is not an admin.
+func (qs *Queries) ReadableAmong(ctx context.Context, user string, claims []ClaimAt) (map[string]bool, error) {
+	ids, stages := make([]string, len(claims)), make([]string, len(claims))
+	for i, c := range claims {
+		ids[i], stages[i] = c.WorkflowID, c.Stage
+	}
+	rows, err := qs.db.Query(ctx, q("ReadableAmong"), ids, stages, user)
+	if err != nil {
+		return nil, fmt.Errorf("which of %d claims %q may read: %w", len(claims), user, err)
+	}
+	out := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("which of %d claims %q may read: %w", len(claims), user, err)
+	}
+	return out, nil
+}
+
 // ClaimInvolves reports whether user was ever given a stage of the claim run
 // by workflowID, or acted in one of its decisions: who may read it besides its
 // owner, the eligible of its open stage and admins.

@@ -435,6 +435,12 @@ func (c *claim) publish(ctx workflow.Context) error {
 	if c.state.Priority != "" {
 		updates = append(updates, PriorityKey.ValueSet(c.state.Priority))
 	}
+	if c.in.Owner != "" {
+		updates = append(updates, OwnerKey.ValueSet(c.in.Owner))
+	}
+	if c.state.Policy.Name != "" {
+		updates = append(updates, PolicyKey.ValueSet(c.state.Policy.Name))
+	}
 	return workflow.UpsertTypedSearchAttributes(ctx, updates...)
 }
 

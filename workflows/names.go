@@ -68,11 +68,16 @@ var (
 	QueueKey = temporal.NewSearchAttributeKeyKeyword("BatonQueue")
 	// PriorityKey is the priority a distribution rule set (High, Medium, Low).
 	PriorityKey = temporal.NewSearchAttributeKeyKeyword("BatonPriority")
+	// OwnerKey is the claim's owner; PolicyKey the name of the stored policy it
+	// runs under (unset under the worker's own). The queue lists a caller's
+	// claims, and claims by policy, through them, not through each claim's state.
+	OwnerKey  = temporal.NewSearchAttributeKeyKeyword("BatonOwner")
+	PolicyKey = temporal.NewSearchAttributeKeyKeyword("BatonPolicy")
 )
 
 // SearchAttributeNames lists the search attributes a namespace must have before
 // claims start; an unregistered one would leave workflow tasks retrying forever.
-var SearchAttributeNames = []string{"BatonStage", "BatonAssignee", "BatonStatus", "BatonQueue", "BatonPriority"}
+var SearchAttributeNames = []string{"BatonStage", "BatonAssignee", "BatonStatus", "BatonQueue", "BatonPriority", "BatonOwner", "BatonPolicy"}
 
 // Claim statuses, the values of BatonStatus.
 const (

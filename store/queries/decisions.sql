@@ -96,3 +96,19 @@ GROUP BY assignee ORDER BY assignee;
 -- Whether person $2 was ever assigned claim $1's stage by a recorded decision,
 -- or acted in one: from the claim's own ledger rows (its primary key's prefix).
 SELECT EXISTS (SELECT 1 FROM decisions WHERE workflow_id = $1 AND (assignee = $2 OR actor = $2));
+
+-- name: ReadableAmong
+-- Of the claims $1 (workflow ids) at the stages $2 (the same order), those
+-- person $3 may read without being their owner or an admin: they were given a
+-- stage of it or acted in one, or they were a candidate of the latest stage
+-- decision of its current stage. Each claim is read by its primary key's
+-- prefix, so a page costs a few index probes per claim.
+SELECT w.id
+FROM unnest($1::text[], $2::text[]) AS w (id, stage)
+WHERE EXISTS (SELECT 1 FROM decisions d WHERE d.workflow_id = w.id AND (d.assignee = $3 OR d.actor = $3))
+   OR coalesce((SELECT CASE WHEN d.candidates IS NOT NULL THEN $3 = ANY (d.candidates)
+                            ELSE EXISTS (SELECT 1 FROM requirement_members m WHERE m.requirement_id = d.requirement_id AND m.user_id = $3
+                                         AND m.from_gen <= d.generation AND (m.to_gen IS NULL OR m.to_gen > d.generation)) END
+                FROM decisions d
+                WHERE d.workflow_id = w.id AND d.stage = w.stage AND (d.candidates IS NOT NULL OR d.requirement_id IS NOT NULL)
+                ORDER BY d.seq DESC LIMIT 1), false);

@@ -34,9 +34,10 @@ func TestAssignmentOptionsEndpoint(t *testing.T) {
 
 	r := h.get("/claims/"+id+"/assignment-options/capture", tok)
 	require.Equal(t, http.StatusOK, r.code, r.raw)
-	// Exactly the source's shape: assignedTo and users, each {userId, name, email, role, description}.
+	// Exactly the source's shape: assignedTo and users, each {userId, name,
+	// email, role, description}; only admins read others' addresses.
 	require.Equal(t, map[string]any{
-		"userId": "ann", "name": "Ann Lee", "email": "ann@example.com", "role": "Claims assessor",
+		"userId": "ann", "name": "Ann Lee", "email": "", "role": "Claims assessor",
 		"description": "Available for capture (holds MakeClaimDecisions)",
 	}, r.body["assignedTo"])
 	users := r.body["users"].([]any)

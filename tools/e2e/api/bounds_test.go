@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 
+	"github.com/batonhq/baton/httpapi"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/workflows"
 )
@@ -24,7 +25,12 @@ import (
 // unreadable.)
 func TestOneUserCannotDestroyAClaim(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, parsePolicy(t, "claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: manual\n"), directory)
+	// The API's per-token rate limit would slow these 1,200 requests to 20 a
+	// second (TestATokenPastItsLimitsIsAnswered429): lifted, the claim itself
+	// is what is tried.
+	unlimited := httpapi.WithLimits(httpapi.Limits{Rate: 1e6, Burst: 1e6, InFlight: 8})
+	h := newHarnessWith(t, parsePolicy(t, "claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: manual\n"), directory,
+		[]httpapi.Option{unlimited})
 	ann := h.token("ann")
 	id := h.b.ClaimID(1)
 	h.start(id, "")

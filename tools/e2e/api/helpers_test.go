@@ -33,8 +33,14 @@ type harness struct {
 
 func newHarness(t *testing.T, p *policy.Policy, directoryYAML string, opts ...testenv.Option) *harness {
 	t.Helper()
+	return newHarnessWith(t, p, directoryYAML, nil, opts...)
+}
+
+// newHarnessWith is newHarness with options for the API server.
+func newHarnessWith(t *testing.T, p *policy.Policy, directoryYAML string, api []httpapi.Option, opts ...testenv.Option) *harness {
+	t.Helper()
 	b := testenv.Start(t, p, directoryYAML, opts...)
-	srv := httptest.NewServer(httpapi.New(b.Claims, b.DB.Store, nil).Handler())
+	srv := httptest.NewServer(httpapi.New(b.Claims, b.DB.Store, nil, api...).Handler())
 	t.Cleanup(srv.Close)
 	return &harness{t: t, b: b, srv: srv}
 }
