@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -90,6 +94,14 @@ func demo(ctx context.Context, f *flags, out io.Writer, log *slog.Logger) error 
 		cfg.MetricsAddress = ""
 	}
 	cfg.LinkTemplate = "http://" + f.http + "/claims/{claim_id}"
+	// The demo is signed: every start and Update carries an actor assertion,
+	// and the worker refuses any that does not (README Security).
+	keyFile := ""
+	if cfg.ActorKey == "" {
+		if cfg.ActorKey, keyFile, err = demoActorKey(data); err != nil {
+			return err
+		}
+	}
 	pool, err := store.NewPool(startCtx, cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -134,6 +146,11 @@ func demo(ctx context.Context, f *flags, out io.Writer, log *slog.Logger) error 
 	}
 	if cfg.MetricsAddress != "" {
 		fmt.Fprintf(out, "Metrics      http://%s/metrics\n", cfg.MetricsAddress)
+	}
+	if keyFile != "" {
+		fmt.Fprintf(out, "Actor key    %s (every start and update is signed; for the starter CLI: export BATON_ACTOR_KEY=$(cat %s))\n", keyFile, keyFile)
+	} else {
+		fmt.Fprintf(out, "Actor key    BATON_ACTOR_KEY (every start and update is signed)\n")
 	}
 	fmt.Fprintf(out, "Policy       %s\n", f.policy)
 	fmt.Fprintf(out, "Owner        %s (of the demo's claims; --owner picks another)\n\n", owner)
@@ -263,4 +280,28 @@ func serveAPI(addr string, claims *claimclient.Client, st *store.Store, log *slo
 	srv := httpapi.NewHTTPServer(httpapi.New(claims, st, log, httpapi.WithProductModule(module)).Handler())
 	go srv.Serve(ln) //nolint:errcheck // ends with ErrServerClosed
 	return func() { _ = srv.Shutdown(context.Background()) }, nil
+}
+
+// demoActorKey reads the demo's actor key from the data directory, making one
+// (32 random bytes, hex) on the first run: claims started in one run are acted
+// on in the next with the same key. The file is the owner's alone.
+func demoActorKey(data string) (key, file string, err error) {
+	file = filepath.Join(data, "actor-key")
+	if b, err := os.ReadFile(file); err == nil {
+		if key = strings.TrimSpace(string(b)); len(key) >= 32 {
+			return key, file, nil
+		}
+		return "", "", fmt.Errorf("actor key %s: %d bytes; want at least 32 (delete it for a new one)", file, len(key))
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", "", fmt.Errorf("actor key: %w", err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", "", err
+	}
+	key = hex.EncodeToString(raw)
+	if err := os.WriteFile(file, []byte(key+"\n"), 0o600); err != nil {
+		return "", "", fmt.Errorf("actor key: %w", err)
+	}
+	return key, file, nil
 }

@@ -54,6 +54,7 @@ func TestDemoRunsClaimsThroughEveryStage(t *testing.T) {
 	require.Contains(t, text, "3 claims finalised")
 	require.NotContains(t, text, "max-min 2", "round robin stays within one per scope")
 	require.True(t, strings.Contains(text, "(local)") || strings.Contains(text, "(DATABASE_URL)"))
+	require.Regexp(t, `(?m)^Actor key    .+actor-key \(every start and update is signed`, text, "the demo is signed")
 }
 
 // Bad flags to bench and chaos name what is wrong and run nothing.
