@@ -273,6 +273,26 @@ func TestActorAssertions(t *testing.T) {
 	var recorded int
 	require.NoError(t, b.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM decisions WHERE claim_id = $1`, unsigned).Scan(&recorded))
 	require.Zero(t, recorded)
+
+	// Update-with-start from a plain client is refused whole: the update, not
+	// signed, before it runs; the start, not signed, at once; nothing recorded.
+	uws := b.ClaimID(4)
+	op := b.Plain.NewWithStartWorkflowOperation(client.StartWorkflowOptions{ID: workflows.WorkflowID(uws), TaskQueue: b.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL},
+		workflows.ClaimWorkflowName, workflows.ClaimInput{ClaimID: uws, Owner: "root"})
+	handle, err := b.Plain.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{StartWorkflowOperation: op,
+		UpdateOptions: client.UpdateWorkflowOptions{UpdateName: workflows.UpdateAssign, Args: []any{assign},
+			WaitForStage: client.WorkflowUpdateStageCompleted}})
+	if err == nil {
+		err = handle.Get(ctx, nil)
+	}
+	require.ErrorContains(t, err, "no actor assertion")
+	uwsRun, err := op.Get(ctx)
+	require.NoError(t, err)
+	err = uwsRun.Get(ctx, nil)
+	require.ErrorContains(t, err, "start of claim "+uws+" refused: no actor assertion")
+	require.NoError(t, b.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM decisions WHERE claim_id = $1`, uws).Scan(&recorded))
+	require.Zero(t, recorded)
 }
 
 // claimRecord is what is recorded of a claim: its state, history length and
