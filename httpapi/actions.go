@@ -113,6 +113,9 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, dst any, needsBody 
 		s.updateError(w, r, claimID, action, err)
 		return
 	}
+	// The caller's next look at the queue reads visibility afresh: their own
+	// change is never hidden by a listing made before it.
+	s.lists.invalidate()
 	writeJSON(w, http.StatusOK, result)
 }
 

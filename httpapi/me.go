@@ -168,8 +168,9 @@ const (
 
 // listCache shares one visibility listing per filter among every caller for
 // listTTL: however many people page through the queue, Temporal's visibility
-// store is read at most once per filter per listTTL. A listing still being
-// read is waited for, not read again.
+// store is read at most once per filter per listTTL, or once after each
+// action taken through this server. A listing still being read is waited
+// for, not read again.
 type listCache struct {
 	mu      sync.Mutex
 	entries map[claimclient.ListFilter]*listing
@@ -215,6 +216,14 @@ func (lc *listCache) get(ctx context.Context, claims *claimclient.Client, f clai
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// invalidate forgets every listing: an action through this server changed a
+// claim. A listing still being read is finished for those waiting on it.
+func (lc *listCache) invalidate() {
+	lc.mu.Lock()
+	clear(lc.entries)
+	lc.mu.Unlock()
 }
 
 // evict drops the oldest listings, keeping the map under listKeys.
