@@ -111,7 +111,7 @@ func (a *Activities) checkWorkload(ctx context.Context, qs *store.Queries, in wo
 		return "", nil
 	}
 	// Four eyes holds on every path: a person's, a timer's and an escalation.
-	if r := policy.RefuseFourEyes(in.Assignee, in.Stage, in.ClaimID, in.FourEyes); r != nil {
+	if r := policy.RefuseFourEyes(in.Assignee, in.Stage, in.ClaimID, in.FourEyes, in.FourEyesOf); r != nil {
 		return "", workflows.Rejection(r)
 	}
 	if method == policy.MethodEscalation {

@@ -19,7 +19,8 @@ func (a *Activities) RecordCompletion(ctx context.Context, in workflows.RecordCo
 	var drain []string
 	err := a.Store.InTx(ctx, func(qs *store.Queries) error {
 		act := policy.Act{Action: policy.DoComplete, ClaimID: in.ClaimID, Stage: in.Stage, Actor: in.Actor,
-			Assignee: in.Assignee, AssignmentsEnabled: in.AssignmentsEnabled, AssigneeExempt: in.AssigneeExempt, FourEyes: in.FourEyes}
+			Assignee: in.Assignee, AssignmentsEnabled: in.AssignmentsEnabled, AssigneeExempt: in.AssigneeExempt, FourEyes: in.FourEyes,
+			FourEyesOf: in.FourEyesOf}
 		if err := a.authorize(ctx, qs, act, in.DecidedSeq, in.WorkflowID); err != nil {
 			return err
 		}

@@ -80,6 +80,8 @@ type Act struct {
 	// FourEyes are the people the stage's decision keeps from it
 	// (excludeActorsOf): they may neither take nor complete it.
 	FourEyes []string
+	// FourEyesOf are the earlier stages the stage excludes the actors of.
+	FourEyesOf []Stage
 	// Eligible names who may take the stage now, for messages.
 	Eligible string
 }
@@ -175,7 +177,7 @@ func (a Act) assign() *Refusal {
 }
 
 func (a Act) complete() *Refusal {
-	if r := refuseFourEyes(a.Actor, "complete", a.Stage, a.ClaimID, a.FourEyes); r != nil {
+	if r := refuseFourEyes(a.Actor, "complete", a.Stage, a.ClaimID, a.FourEyes, a.FourEyesOf); r != nil {
 		return r // with assignments or without: whoever completes acts on the stage
 	}
 	if !a.AssignmentsEnabled {

@@ -83,7 +83,8 @@ func TestAuthorize(t *testing.T) {
 		}), RefusedForbidden, `"cat" may not complete capture of claim C-1: they do not hold MakeClaimDecisions`},
 		{"four eyes: without assignments, who acted on an excluded stage may not complete", with(func(a *Act) {
 			a.Action, a.Actor, a.ActorCheck, a.AssignmentsEnabled, a.FourEyes = DoComplete, "bob", ok, false, []string{"bob"}
-		}), RefusedForbidden, `"bob" may not complete capture of claim C-1: four eyes: they acted on an earlier stage of it that capture excludes`},
+			a.Stage, a.FourEyesOf = StageReview, []Stage{StageCapture}
+		}), RefusedForbidden, `"bob" may not complete review of claim C-1: four eyes: they took or completed its capture, and review excludes whoever did (excludeActorsOf)`},
 		{"four eyes: nor with them, even the assignee", with(func(a *Act) {
 			a.Action, a.Actor, a.ActorCheck, a.Assignee, a.FourEyes = DoComplete, "ann", ok, "ann", []string{"ann"}
 		}), RefusedForbidden, `"ann" may not complete capture of claim C-1: four eyes: they acted on an earlier stage of it that capture excludes`},

@@ -131,11 +131,15 @@ type StageRules struct {
 	// RedistributeOnAbsence moves the stage off its holder when an absence of
 	// theirs starts (onAbsence: redistribute); by default it stays with them.
 	RedistributeOnAbsence bool `json:"redistributeOnAbsence,omitempty"`
+	// ExcludeActorsOf are the earlier stages whose actors four eyes keeps from
+	// this one (the stage's excludeActorsOf): a refusal names them.
+	ExcludeActorsOf []Stage `json:"excludeActorsOf,omitempty"`
 }
 
 // RulesFor returns the stage's rules, with the policy-wide settings folded in.
 func (p *Policy) RulesFor(s Stage) StageRules {
 	r := p.Stages[s].Rules
+	r.ExcludeActorsOf = p.Stages[s].ExcludeActorsOf
 	if r.Queue == "" {
 		r.Queue = DefaultQueue
 	}
@@ -402,14 +406,26 @@ func (w *walker) stage(n *yaml.Node, field string, stage Stage) StageConfig {
 			if !w.isSequence(v, f) {
 				return
 			}
+			// Only the stages before this one can be named: the choices offered
+			// are those, never finalise or a later stage.
+			before := AssignableStages[:max(slices.Index(AssignableStages, stage), 0)]
+			names := make([]string, len(before))
+			for i, b := range before {
+				names[i] = string(b)
+			}
+			want := "want " + strings.Join(names, " or ")
+			if len(before) == 0 {
+				want = string(stage) + " is the first stage: no stage comes before it"
+			}
 			for i, item := range v.Content {
 				itf := fmt.Sprintf("%s[%d]", f, i)
-				st, err := ParseStage(w.str(item, itf))
+				name := w.str(item, itf)
+				st, err := ParseStage(name)
 				switch {
 				case err != nil:
-					w.fail(item, itf, err.Error())
-				case !st.Assignable() || !slices.Contains(AssignableStages[:slices.Index(AssignableStages, stage)], st):
-					w.fail(item, itf, fmt.Sprintf("%s is not a stage before %s", st, stage))
+					w.fail(item, itf, fmt.Sprintf("unknown stage %q: %s%s", name, want, suggest(strings.ToLower(name), names)))
+				case !slices.Contains(before, st):
+					w.fail(item, itf, fmt.Sprintf("%s is not a stage before %s: %s", st, stage, want))
 				default:
 					sc.ExcludeActorsOf = append(sc.ExcludeActorsOf, st)
 				}

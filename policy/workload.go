@@ -279,20 +279,29 @@ func FourEyesIDs(m map[string]string) []string {
 }
 
 // RefuseFourEyes refuses giving stage of a claim to id when four eyes keeps
-// them from it (fourEyes is what the stage's decision recorded).
-func RefuseFourEyes(id string, stage Stage, claimID string, fourEyes []string) *Refusal {
-	return refuseFourEyes(id, "take", stage, claimID, fourEyes)
+// them from it (fourEyes is what the stage's decision recorded, of the stages
+// its excludeActorsOf names).
+func RefuseFourEyes(id string, stage Stage, claimID string, fourEyes []string, of []Stage) *Refusal {
+	return refuseFourEyes(id, "take", stage, claimID, fourEyes, of)
 }
 
 // RefuseFourEyesCompletion refuses completing the stage to one of fourEyes.
-func RefuseFourEyesCompletion(id string, stage Stage, claimID string, fourEyes []string) *Refusal {
-	return refuseFourEyes(id, "complete", stage, claimID, fourEyes)
+func RefuseFourEyesCompletion(id string, stage Stage, claimID string, fourEyes []string, of []Stage) *Refusal {
+	return refuseFourEyes(id, "complete", stage, claimID, fourEyes, of)
 }
 
-func refuseFourEyes(id, verb string, stage Stage, claimID string, fourEyes []string) *Refusal {
+func refuseFourEyes(id, verb string, stage Stage, claimID string, fourEyes []string, of []Stage) *Refusal {
 	if !slices.Contains(fourEyes, id) {
 		return nil
 	}
-	return refuse(RefusedForbidden, "%q may not %s %s of claim %s: four eyes: they acted on an earlier stage of it that %s excludes",
-		id, verb, stage, claimID, stage)
+	if len(of) == 0 { // decided before decisions named the stages
+		return refuse(RefusedForbidden, "%q may not %s %s of claim %s: four eyes: they acted on an earlier stage of it that %s excludes",
+			id, verb, stage, claimID, stage)
+	}
+	names := make([]string, len(of))
+	for i, s := range of {
+		names[i] = string(s)
+	}
+	return refuse(RefusedForbidden, "%q may not %s %s of claim %s: four eyes: they took or completed its %s, and %s excludes whoever did (excludeActorsOf)",
+		id, verb, stage, claimID, strings.Join(names, " or "), stage)
 }

@@ -257,13 +257,20 @@ func TestFourEyes(t *testing.T) {
 	require.Contains(t, d.Reason, "four eyes: acted on capture of this claim")
 	require.Equal(t, []string{"ann", "bob"}, d.FourEyes)
 
-	require.Nil(t, RefuseFourEyes("gus", StageReview, "c", d.FourEyes))
-	r := RefuseFourEyes("ann", StageReview, "c", d.FourEyes)
+	require.Equal(t, []Stage{StageCapture}, d.Rules.ExcludeActorsOf, "the decision names the stages it excludes the actors of")
+	require.Nil(t, RefuseFourEyes("gus", StageReview, "c", d.FourEyes, d.Rules.ExcludeActorsOf))
+	r := RefuseFourEyes("ann", StageReview, "c", d.FourEyes, d.Rules.ExcludeActorsOf)
 	require.NotNil(t, r)
+	require.Equal(t, `"ann" may not take review of claim c: four eyes: they took or completed its capture, and review excludes whoever did (excludeActorsOf)`, r.Msg)
+	r = RefuseFourEyes("ann", StageReview, "c", d.FourEyes, nil) // decided before decisions named them
 	require.Equal(t, `"ann" may not take review of claim c: four eyes: they acted on an earlier stage of it that review excludes`, r.Msg)
 
 	_, err := ParsePolicy("p.yaml", []byte("claims:\n  stages:\n    capture:\n      excludeActorsOf: [review]\n"))
-	require.ErrorContains(t, err, "p.yaml:4: claims.stages.capture.excludeActorsOf[0]: review is not a stage before capture")
+	require.ErrorContains(t, err, "p.yaml:4: claims.stages.capture.excludeActorsOf[0]: review is not a stage before capture: capture is the first stage: no stage comes before it")
+	// The choices offered are the stages before, never finalise.
+	_, err = ParsePolicy("p.yaml", []byte("claims:\n  stages:\n    acknowledge:\n      excludeActorsOf: [reveiw, finalise]\n"))
+	require.ErrorContains(t, err, `p.yaml:4: claims.stages.acknowledge.excludeActorsOf[0]: unknown stage "reveiw": want capture or review (did you mean "review"?)`)
+	require.ErrorContains(t, err, `claims.stages.acknowledge.excludeActorsOf[1]: finalise is not a stage before acknowledge: want capture or review`)
 }
 
 func TestFollowDelegates(t *testing.T) {

@@ -461,7 +461,7 @@ func (c *claim) record(ctx workflow.Context, rec RecordAssignmentInput) (policy.
 	rec.Previous = c.state.Assignee
 	rec.PolicyVersion = c.decision.PolicyVersion
 	rec.DecidedSeq = c.decision.Seq
-	rec.FourEyes = c.decision.FourEyes
+	rec.FourEyes, rec.FourEyesOf = c.decision.FourEyes, c.decision.Rules.ExcludeActorsOf
 	rec.Owner = c.in.Owner
 	rec.At = workflow.Now(ctx)
 	var d policy.Decision

@@ -88,7 +88,8 @@ func (c *claim) complete(ctx workflow.Context, in CompleteInput) (StageResult, e
 	rec := RecordCompletionInput{WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, ClaimID: c.in.ClaimID, Stage: r.Stage,
 		Seq: c.nextSeq(), DecidedSeq: c.decision.Seq, Actor: in.Actor, Assignee: r.Assignee,
 		AssignmentsEnabled: c.state.AssignmentsEnabled, AssigneeExempt: assigneeExempt(c.lastDecision().Method),
-		Outcome: r.Outcome, Note: in.Note, At: workflow.Now(ctx), FourEyes: c.decision.FourEyes}
+		Outcome: r.Outcome, Note: in.Note, At: workflow.Now(ctx), FourEyes: c.decision.FourEyes,
+		FourEyesOf: c.decision.Rules.ExcludeActorsOf}
 	if err := c.bookkeeping(ActivityRecordCompletion, rec.Actor, rec).Get(ctx, nil); err != nil {
 		return StageResult{}, asRejection(err)
 	}

@@ -295,7 +295,7 @@ claims:
 	h.complete("bob", "", ok(t))
 	h.then(func() { require.Equal(t, []string{"bob"}, h.state().Decisions[1].FourEyes) })
 	h.complete("bob", "approval", rejected(t, workflows.ErrTypeForbidden,
-		`"bob" may not complete review of claim c1: four eyes: they acted on an earlier stage of it that review excludes`))
+		`"bob" may not complete review of claim c1: four eyes: they took or completed its capture, and review excludes whoever did (excludeActorsOf)`))
 	h.then(func() { require.Equal(t, policy.StageReview, h.state().Stage, "refused: nothing changed") })
 	h.complete("ann", "approval", ok(t))
 	h.then(func() { require.Equal(t, policy.StageAcknowledge, h.state().Stage) })

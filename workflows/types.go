@@ -255,8 +255,10 @@ type RecordAssignmentInput struct {
 	At     time.Time `json:"at,omitempty"`
 	// Override records a person's assignment past the assignee's capacity limit.
 	Override bool `json:"override,omitempty"`
-	// FourEyes are the people the stage's decision keeps from it (four eyes).
-	FourEyes []string `json:"fourEyes,omitempty"`
+	// FourEyes are the people the stage's decision keeps from it (four eyes),
+	// FourEyesOf the earlier stages whose actors it excludes.
+	FourEyes   []string       `json:"fourEyes,omitempty"`
+	FourEyesOf []policy.Stage `json:"fourEyesOf,omitempty"`
 	// Before is a timeline event recorded first, under a seq of its own, in
 	// the same transaction (a claim window's expiry before its fallback): the
 	// timeline never says a timer ran out without what it did, and one write
@@ -311,8 +313,10 @@ type RecordCompletionInput struct {
 	Note           string         `json:"note,omitempty"`
 	At             time.Time      `json:"at"`
 	// FourEyes are the people the stage's decision keeps from it: none of
-	// them may complete it, with assignments or without.
-	FourEyes []string `json:"fourEyes,omitempty"`
+	// them may complete it, with assignments or without; FourEyesOf the
+	// earlier stages whose actors it excludes.
+	FourEyes   []string       `json:"fourEyes,omitempty"`
+	FourEyesOf []policy.Stage `json:"fourEyesOf,omitempty"`
 }
 
 // SendNotificationsInput names the decision or event whose queued e-mail and Slack

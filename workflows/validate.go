@@ -179,7 +179,7 @@ func (c *claim) validateComplete(in CompleteInput) error {
 	}
 	// Four eyes, on every path: with assignments disabled, whoever completes
 	// is the stage's actor.
-	if r := policy.RefuseFourEyesCompletion(in.Actor, stage, c.in.ClaimID, c.decision.FourEyes); r != nil {
+	if r := policy.RefuseFourEyesCompletion(in.Actor, stage, c.in.ClaimID, c.decision.FourEyes, c.decision.Rules.ExcludeActorsOf); r != nil {
 		return Rejection(r)
 	}
 	// The assignee is the claim's own state, so a wrong actor is rejected here;
