@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -224,7 +225,9 @@ func (a *Activities) record(qs *store.Queries, people *store.People, j *job) err
 	if d.Assignee != "" {
 		why := d.Reason
 		if d.Method == policy.MethodRoundRobin || d.Method == policy.MethodProductModule {
-			why = string(d.Method)
+			// In words, as the reasons spell it ("round robin: ..."), not
+			// the policy file's identifier.
+			why = strings.ReplaceAll(string(d.Method), "_", " ")
 		}
 		w.Inbox = &store.InboxEntry{UserID: d.Assignee, Message: fmt.Sprintf("Claim %s is yours at %s (%s)", j.claimID, key.Stage, why),
 			Link: a.link(key.WorkflowID, j.claimID, key.Stage)}

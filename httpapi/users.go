@@ -99,6 +99,10 @@ type ActiveResult struct {
 	UserID        string `json:"userId"`
 	Active        bool   `json:"active"`
 	Redistributed int    `json:"redistributed"`
+	// Already says the user was so before: nothing changed but, for a
+	// deactivation, their stages were sent to be decided again (finishing a
+	// deactivation cut short).
+	Already bool `json:"already,omitempty"`
 }
 
 func (s *Server) deactivate(w http.ResponseWriter, r *http.Request) { s.setActive(w, r, false) }
@@ -110,7 +114,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) { s.setActive(
 func (s *Server) setActive(w http.ResponseWriter, r *http.Request, active bool) {
 	id := pathUser(r)
 	me := caller(r)
-	held, err := s.store.UserActiveSet(r.Context(), me.ID, id, active)
+	held, changed, err := s.store.UserActiveSet(r.Context(), me.ID, id, active)
 	switch {
 	case errors.Is(err, store.ErrForbidden):
 		writeError(w, http.StatusForbidden, "forbidden", message(err, store.ErrForbidden))
@@ -123,7 +127,7 @@ func (s *Server) setActive(w http.ResponseWriter, r *http.Request, active bool) 
 		writeError(w, http.StatusInternalServerError, "database_error", "could not change "+id)
 		return
 	}
-	res := ActiveResult{UserID: id, Active: active}
+	res := ActiveResult{UserID: id, Active: active, Already: !changed}
 	if !active {
 		if err := s.claims.Redistribute(r.Context(), held, id, id+" was deactivated"); err != nil {
 			s.log.ErrorContext(r.Context(), "redistribute", "user", id, "error", err)

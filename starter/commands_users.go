@@ -130,7 +130,7 @@ func setActive(ctx context.Context, c *cli, args []string, active bool) error {
 	if err != nil {
 		return err
 	}
-	held, err := st.UserActiveSet(ctx, *actor, pos[0], active)
+	held, changed, err := st.UserActiveSet(ctx, *actor, pos[0], active)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("unknown user %q", pos[0])
 	}
@@ -138,6 +138,10 @@ func setActive(ctx context.Context, c *cli, args []string, active bool) error {
 		return err
 	}
 	if active {
+		if !changed {
+			fmt.Fprintf(c.stdout, "%s was already active; nothing changed\n", pos[0])
+			return nil
+		}
 		fmt.Fprintf(c.stdout, "%s is active\n", pos[0])
 		return nil
 	}
@@ -147,6 +151,10 @@ func setActive(ctx context.Context, c *cli, args []string, active bool) error {
 	}
 	if err := claims.Redistribute(ctx, held, pos[0], pos[0]+" was deactivated"); err != nil {
 		return err
+	}
+	if !changed {
+		fmt.Fprintf(c.stdout, "%s was already deactivated; %d open stages still theirs sent to be decided again\n", pos[0], len(held))
+		return nil
 	}
 	fmt.Fprintf(c.stdout, "%s is deactivated; %d open stages sent to be decided again\n", pos[0], len(held))
 	return nil

@@ -157,7 +157,7 @@ func TestUnknownNames(t *testing.T) {
 		{[]string{"help", "policy", "shwo"}, `starter policy: unknown subcommand "shwo"; did you mean "show"?`},
 		{[]string{"token", "revok", "3"}, `starter token: unknown subcommand "revok"; did you mean "revoke"?`},
 		{[]string{"group", "frobnicate"}, `starter group: unknown subcommand "frobnicate"`},
-		{[]string{"queue", "list", "--stage-name", "x"}, `starter queue: flag provided but not defined: -stage-name; did you mean --stage?`},
+		{[]string{"queue", "list", "--stage-name", "x"}, `starter queue list: flag provided but not defined: -stage-name; did you mean --stage?`},
 		{[]string{"show", "c1", "--jsno"}, `starter show: flag provided but not defined: -jsno; did you mean --json?`},
 		{[]string{"assign", "c1", "ben", "--as", "root", "--bogus"}, `starter assign: flag provided but not defined: -bogus`},
 		{[]string{"replay", "--limt", "3"}, `starter replay: flag provided but not defined: -limt; did you mean --limit? (` + replayUsage + `)`},

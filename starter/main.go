@@ -56,9 +56,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprint(stdout, help.text)
 		return exitOK
 	case asUsage(err, &ue):
-		fmt.Fprintf(stderr, "starter %s: %s\n", args[0], ue.msg)
+		fmt.Fprintf(stderr, "starter %s: %s\n", commandName(args), ue.msg)
 		return exitUsage
 	}
-	fmt.Fprintf(stderr, "starter %s: %s\n", args[0], err)
+	fmt.Fprintf(stderr, "starter %s: %s\n", commandName(args), err)
 	return exitError
+}
+
+// commandName is the command args run, subcommand and all ("user
+// deactivate"), for the prefix of its errors; the parent alone when no
+// subcommand was found.
+func commandName(args []string) string {
+	if cmd, _, err := resolve(args); err == nil {
+		return cmd.name
+	}
+	return args[0]
 }

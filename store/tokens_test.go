@@ -125,7 +125,7 @@ func TestTokenUnknownAndInactiveUsers(t *testing.T) {
 	require.ErrorIs(t, err, store.ErrNotFound, "reactivation revives no token")
 	tok, _, err = db.Store.TokenCreate(ctx, "zed", "ci again")
 	require.NoError(t, err)
-	_, err = db.Store.UserActiveSet(ctx, "amy", "zed", false)
+	_, _, err = db.Store.UserActiveSet(ctx, "amy", "zed", false)
 	require.NoError(t, err)
 	_, _, err = db.Store.TokenLookup(ctx, tok)
 	require.ErrorIs(t, err, store.ErrNotFound, "an admin's deactivation revokes too")

@@ -135,8 +135,9 @@ const backlogBatch = 10
 // rows closed or opened, nothing rebuilt), and their turns are forgotten: back,
 // they join every turn order as a newcomer. It returns the workflows of the
 // stages they still hold, oldest first: on deactivation, the claims to
-// redistribute. Running it again returns only the stages not yet moved.
-func (s *Store) UserActiveSet(ctx context.Context, actor, target string, active bool) (held []string, err error) {
+// redistribute. Running it again returns only the stages not yet moved, and
+// changed false: they were so already.
+func (s *Store) UserActiveSet(ctx context.Context, actor, target string, active bool) (held []string, changed bool, err error) {
 	verb := "reactivate "
 	if !active {
 		verb = "deactivate "
@@ -170,14 +171,15 @@ func (s *Store) UserActiveSet(ctx context.Context, actor, target string, active 
 		if err != nil {
 			return err
 		}
-		if was != active {
+		changed = was != active
+		if changed {
 			if err := qs.DirectoryChanged(ctx, DirectoryChange{Eligibility: []string{target}, Turns: []string{target}}); err != nil {
 				return fmt.Errorf("%s%q: %w", verb, target, err)
 			}
 		}
 		return nil
 	})
-	return held, err
+	return held, changed, err
 }
 
 // StageMove is why stage of the claim workflowID is to be moved off user: ok

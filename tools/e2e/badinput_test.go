@@ -164,58 +164,58 @@ func badInputs() []badInput {
 		fileRow("malformed policy YAML",
 			"claims:\n  enableClaimAssignments: true\n   claimAssignmentMethod: manual\n",
 			[]string{"policy", "apply", "{file}", "--as", "root"},
-			"exit 1: starter policy: nothing applied:\n"+
+			"exit 1: starter policy apply: nothing applied:\n"+
 				"{file}: not valid YAML or JSON: line 3: mapping values are not allowed in this context\n"),
 		fileRow("policy key typo",
 			"claims:\n  enableClaimAssignments: true\n  claimAssignmentMetod: round_robin\n",
 			[]string{"policy", "apply", "{file}", "--as", "root"},
-			"exit 1: starter policy: nothing applied:\n"+
+			"exit 1: starter policy apply: nothing applied:\n"+
 				`{file}:3: claims.claimAssignmentMetod: unknown field: want one of claimAssignmentMethod, distribution, `+
 				`enableClaimAssignments, maxAssigneeChanges, requireReassignComment, stages (did you mean "claimAssignmentMethod"?)`+"\n"),
 		fileRow("unknown stage name",
 			"claims:\n  stages:\n    reveiw: {method: round_robin}\n",
 			[]string{"policy", "apply", "{file}", "--as", "root"},
-			"exit 1: starter policy: nothing applied:\n"+
+			"exit 1: starter policy apply: nothing applied:\n"+
 				`{file}:3: claims.stages.reveiw: unknown stage "reveiw": want one of capture, review, acknowledge, finalise (did you mean "review"?)`+"\n"),
 		fileRow("bad method name",
 			"claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: round-robbin\n",
 			[]string{"policy", "apply", "{file}", "--as", "root"},
-			"exit 1: starter policy: nothing applied:\n"+
+			"exit 1: starter policy apply: nothing applied:\n"+
 				`{file}:3: claims.claimAssignmentMethod: unknown assignment method "round-robbin": want one of manual, round_robin, `+
 				`product_module, queue, distribution, weighted_round_robin, care_team_random, care_team_primary, form_submitter, `+
 				`recent_host, least_loaded (did you mean "round_robin"?)`+"\n"),
 		fileRow("policy naming an unknown user",
 			"claims:\n  stages:\n    capture: {assignee: ghost}\n",
 			[]string{"policy", "apply", "{file}", "--as", "root"},
-			"exit 1: starter policy: nothing applied:\n"+
+			"exit 1: starter policy apply: nothing applied:\n"+
 				`{file}:3: claims.stages.capture.assignee: unknown user "ghost"`+"\n"),
 		fileRow("directory duplicate user",
 			"users:\n  - {id: zed, name: Zed, email: zed@example.com}\n  - {id: zed, name: Zed Two, email: zed2@example.com}\n",
 			[]string{"directory", "load", "{file}"},
-			"exit 1: starter directory: nothing loaded:\n"+
+			"exit 1: starter directory load: nothing loaded:\n"+
 				`{file}:3: users[1].id: user "zed" already defined at line 2`+"\n"),
 		fileRow("directory bad permission",
 			"users:\n  - {id: zed, name: Zed, email: zed@example.com, permissions: [Make Claim Decisions]}\n",
 			[]string{"directory", "load", "{file}"},
-			"exit 1: starter directory: nothing loaded:\n"+
+			"exit 1: starter directory load: nothing loaded:\n"+
 				`{file}:2: users[0].permissions[0]: invalid permission "Make Claim Decisions": want letters, digits and underscores, e.g. MakeClaimDecisions`+"\n"),
 		fileRow("directory empty id",
 			"users:\n  - {id: \"\", name: Zed, email: zed@example.com}\n",
 			[]string{"directory", "load", "{file}"},
-			"exit 1: starter directory: nothing loaded:\n"+
+			"exit 1: starter directory load: nothing loaded:\n"+
 				"{file}:2: users[0].id: may not be empty\n"),
 		fileRow("directory team of an unknown user",
 			"teams:\n  - {id: night, name: Night shift, members: [ann, ghost]}\n",
 			[]string{"directory", "load", "{file}"},
-			`exit 1: starter directory: nothing loaded: {file}:2: teams[0].members[1]: unknown user "ghost": not in this file or the directory`+"\n"),
+			`exit 1: starter directory load: nothing loaded: {file}:2: teams[0].members[1]: unknown user "ghost": not in this file or the directory`+"\n"),
 		fileRow("groups unknown member",
 			"groups:\n  - name: seniors\n    members: [ann, ghost]\n    defaultAssignee: cat\n",
 			[]string{"group", "apply", "{file}", "--as", "gus"},
-			`exit 1: starter group: nothing applied: {file}:3: groups[0].members[1]: unknown user "ghost"`+"\n"),
+			`exit 1: starter group apply: nothing applied: {file}:3: groups[0].members[1]: unknown user "ghost"`+"\n"),
 		fileRow("groups bad offer timeout",
 			"groups:\n  - {name: seniors, members: [ann], defaultAssignee: cat, offerTimeout: soon}\n",
 			[]string{"group", "apply", "{file}", "--as", "gus"},
-			"exit 1: starter group: nothing applied:\n"+
+			"exit 1: starter group apply: nothing applied:\n"+
 				`{file}:2: groups[0].offerTimeout: invalid duration "soon": want e.g. 90s, 30m, 4h or 2d`+"\n"),
 
 		// The starter's command line.
@@ -226,7 +226,7 @@ func badInputs() []badInput {
 		afterAcceptance(cliRow("assign an unknown user", []string{"assign", "{A}", "ghost", "--as", "root"},
 			`exit 1: starter assign: "ghost" is not eligible for capture of claim {A}: eligible are ann, bob, cat`+"\n")),
 		cliRow("token for an unknown user", []string{"token", "create", "ghost"},
-			`exit 1: starter token: create API token: unknown user "ghost": not found`+"\n"),
+			`exit 1: starter token create: create API token: unknown user "ghost": not found`+"\n"),
 		cliRow("unknown claim", []string{"show", "no-such-claim"},
 			"exit 1: starter show: state: claim no-such-claim: claim not found\n"),
 		cliRow("complete an unknown claim", []string{"complete", "no-such-claim", "--as", "ann"},
@@ -238,7 +238,7 @@ func badInputs() []badInput {
 		cliRow("claim id taken", []string{"start", "{C}"},
 			"exit 1: starter start: start claim {C}: claim already exists\n"),
 		cliRow("groups without permission", []string{"group", "apply", "../../examples/groups.yaml", "--as", "ann"},
-			"exit 1: starter group: nothing applied: ann may not edit reassignment groups: it needs the ManageReassignmentGroups permission: forbidden\n"),
+			"exit 1: starter group apply: nothing applied: ann may not edit reassignment groups: it needs the ManageReassignmentGroups permission: forbidden\n"),
 		cliRow("reassign a finalised claim", []string{"reassign", "{C}", "bob", "--as", "root"},
 			"exit 1: starter reassign: claim {C} is finalised: assignment is not possible\n"),
 		cliRow("a comment past its limit", []string{"unassign", "{A}", "--as", "ann", "--comment", strings.Repeat("x", policy.MaxCommentChars+1)},

@@ -365,15 +365,17 @@ func TestDeactivatingSomeoneMovesEachOpenStageOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, claims, w.Open)
 
-	held, err := b.DB.Store.UserActiveSet(ctx, "root", "ann", false)
+	held, changed, err := b.DB.Store.UserActiveSet(ctx, "root", "ann", false)
 	require.NoError(t, err)
+	require.True(t, changed)
 	require.Len(t, held, claims)
 	require.NoError(t, b.Claims.Redistribute(ctx, held, "ann", "ann was deactivated"))
 	// The command again, before and after she is briefly reactivated.
-	again, err := b.DB.Store.UserActiveSet(ctx, "root", "ann", false)
+	again, changed, err := b.DB.Store.UserActiveSet(ctx, "root", "ann", false)
 	require.NoError(t, err)
+	require.False(t, changed, "a repeated deactivation says it was already done")
 	require.NoError(t, b.Claims.Redistribute(ctx, again, "ann", "ann was deactivated"))
-	_, err = b.DB.Store.UserActiveSet(ctx, "root", "ann", true)
+	_, _, err = b.DB.Store.UserActiveSet(ctx, "root", "ann", true)
 	require.NoError(t, err)
 	require.NoError(t, b.Claims.Redistribute(ctx, held, "ann", "ann was deactivated"))
 

@@ -440,7 +440,7 @@ func TestInbox(t *testing.T) {
 	})
 	require.Equal(t, id, item["claimId"])
 	require.Equal(t, "ann", item["userId"])
-	require.Contains(t, item["message"], "Claim "+id+" is yours at capture")
+	require.Equal(t, "Claim "+id+" is yours at capture (round robin)", item["message"], "the method in words, as reasons spell it")
 	require.Nil(t, item["readAt"])
 	itemID := strconv.FormatInt(int64(item["id"].(float64)), 10)
 

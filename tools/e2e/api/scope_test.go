@@ -115,3 +115,22 @@ func TestATokenPastItsLimitsIsAnswered429(t *testing.T) {
 	require.Equal(t, "", h.waitFor(id, "unchanged", func(workflows.ClaimState) bool { return true }).Assignee, "refused: nothing done")
 	require.Equal(t, http.StatusOK, h.post("/api/claims/"+id+"/claim", bob, nil).code, "another token goes on")
 }
+
+// Deactivating someone twice says the second time that it was already done;
+// so does reactivating. Only an admin may do either.
+func TestARepeatedDeactivationSaysSo(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, parsePolicy(t, "claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: manual\n"), scopeDirectory)
+	root := h.token("root")
+	requireError(t, h.post("/api/users/bob/deactivate", h.token("ann"), nil), http.StatusForbidden, "forbidden")
+	for _, step := range []struct {
+		action  string
+		already bool
+	}{{"deactivate", false}, {"deactivate", true}, {"activate", false}, {"activate", true}} {
+		r := h.post("/api/users/bob/"+step.action, root, nil)
+		require.Equal(t, http.StatusOK, r.code, r.raw)
+		require.Equal(t, step.action == "activate", r.body["active"], step)
+		already, _ := r.body["already"].(bool)
+		require.Equal(t, step.already, already, "%s: %s", step.action, r.raw)
+	}
+}
