@@ -1,8 +1,9 @@
-// Package notifytest runs real notification endpoints inside a test: an SMTP
-// server (github.com/emersion/go-smtp) that keeps every message it accepts, and a
-// Slack incoming webhook (httptest) that can be told to fail. Both stop when the
-// test ends.
 package batontest
+
+// This file runs real notification endpoints inside a test: an SMTP server
+// (github.com/emersion/go-smtp) that keeps every message it accepts, and a
+// Slack incoming webhook (httptest) that can be told to fail. Both stop when
+// the test ends.
 
 import (
 	"bytes"

@@ -67,22 +67,7 @@ func (qs *Queries) DecisionsGet(ctx context.Context, keys []DecisionKey) (map[De
 	return out, rows.Err()
 }
 
-// DecisionInsert records a decision a person or a timer made (no explanation of
-// its own). It reports false when a decision with the same key already exists;
-// the caller must then roll back and use the recorded one.
-func (qs *Queries) DecisionInsert(ctx context.Context, k DecisionKey, claimID string, d policy.Decision) (bool, error) {
-	args, err := decisionArgs(k, claimID, d, nil, 0)
-	if err != nil {
-		return false, err
-	}
-	tag, err := qs.db.Exec(ctx, q("DecisionInsert"), args...)
-	if err != nil {
-		return false, fmt.Errorf("insert decision %s: %w", k, err)
-	}
-	return tag.RowsAffected() == 1, nil
-}
-
-// decisionArgs are DecisionInsert's arguments. ex is the explanation of a stage's
+// decisionArgs are the DecisionInsert query's arguments. ex is the explanation of a stage's
 // decision (nil for a person's or a timer's, which refer to decidedSeq, the
 // stage's decision they act on).
 func decisionArgs(k DecisionKey, claimID string, d policy.Decision, ex *policy.Explanation, decidedSeq int) ([]any, error) {

@@ -138,7 +138,7 @@ func TestTurnsConcurrentAreExact(t *testing.T) {
 	require.Equal(t, map[string]int64{"a": 40, "b": 40, "c": 40}, served)
 }
 
-func TestDecisionInsertOnce(t *testing.T) {
+func TestDecisionRecordOnce(t *testing.T) {
 	t.Parallel()
 	db := batontest.New(t)
 	ctx := context.Background()
@@ -147,14 +147,29 @@ func TestDecisionInsertOnce(t *testing.T) {
 	require.True(t, errors.Is(err, store.ErrNotFound))
 
 	first := policy.Decision{Seq: 2, Stage: policy.StageReview, Method: policy.MethodRoundRobin, Assignee: "a", Reason: "r", PolicyVersion: "v1"}
-	ok, err := db.Store.DecisionInsert(ctx, k, "c1", first)
-	require.NoError(t, err)
-	require.True(t, ok)
+	// record writes d under k as the activities do, rolling back when the key
+	// already holds a decision.
+	errTaken := errors.New("taken")
+	record := func(d policy.Decision) bool {
+		err := db.Store.InTx(ctx, func(qs *store.Queries) error {
+			ok, err := qs.DecisionRecord(ctx, store.DecisionWrite{Key: k, ClaimID: "c1", Decision: d,
+				Event: store.TimelineEvent{WorkflowID: k.WorkflowID, ClaimID: "c1", Stage: k.Stage, Seq: k.Seq, Kind: policy.EventAssigned,
+					Subject: d.Assignee, Reason: d.Reason}})
+			if err == nil && !ok {
+				err = errTaken
+			}
+			return err
+		})
+		if errors.Is(err, errTaken) {
+			return false
+		}
+		require.NoError(t, err)
+		return true
+	}
+	require.True(t, record(first))
 	second := first
 	second.Assignee = "b"
-	ok, err = db.Store.DecisionInsert(ctx, k, "c1", second)
-	require.NoError(t, err)
-	require.False(t, ok, "the key already holds a decision")
+	require.False(t, record(second), "the key already holds a decision")
 
 	got, err := db.Store.DecisionGet(ctx, k)
 	require.NoError(t, err)

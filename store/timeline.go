@@ -48,12 +48,3 @@ func (qs *Queries) Timeline(ctx context.Context, claimID string) ([]TimelineEven
 	}
 	return events, nil
 }
-
-// TimelineCount counts a claim's events of one kind.
-func (qs *Queries) TimelineCount(ctx context.Context, claimID, kind string) (int, error) {
-	var n int
-	if err := qs.db.QueryRow(ctx, q("TimelineCountByKind"), claimID, kind).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count %s events of %s: %w", kind, claimID, err)
-	}
-	return n, nil
-}

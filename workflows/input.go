@@ -154,11 +154,19 @@ func jsonKind(t reflect.Type) string {
 // cannot use is kept, and the claim fails with it, typed (see StartCheck).
 func (in *ClaimInput) UnmarshalJSON(b []byte) error {
 	type plain ClaimInput
-	var p plain
-	err := decodeStrict(b, &p, "start input")
-	*in = ClaimInput(p)
-	in.undecodable = err
+	p, err := decodeInput[plain](b, "start input")
+	*in, in.undecodable = ClaimInput(p), err
 	return nil
+}
+
+// decodeInput is the one strict decoder of the claim's inputs: b decoded
+// into P, a method-less copy of the input's type (so decoding does not call
+// its UnmarshalJSON again), and what could not be decoded, naming the field.
+// Each input's UnmarshalJSON keeps the error for its validator to refuse.
+func decodeInput[P any](b []byte, what string) (P, error) {
+	var p P
+	err := decodeStrict(b, &p, what)
+	return p, err
 }
 
 // StartCheck is what the claim's first activity judges its start on: the
@@ -190,60 +198,48 @@ func (s StartCheck) Check() error {
 // UnmarshalJSON decodes the assign update's argument strictly.
 func (in *AssignInput) UnmarshalJSON(b []byte) error {
 	type plain AssignInput
-	var p plain
-	err := decodeStrict(b, &p, UpdateAssign)
-	*in = AssignInput(p)
-	in.undecodable = err
+	p, err := decodeInput[plain](b, UpdateAssign)
+	*in, in.undecodable = AssignInput(p), err
 	return nil
 }
 
 // UnmarshalJSON decodes the complete_stage update's argument strictly.
 func (in *CompleteInput) UnmarshalJSON(b []byte) error {
 	type plain CompleteInput
-	var p plain
-	err := decodeStrict(b, &p, UpdateCompleteStage)
-	*in = CompleteInput(p)
-	in.undecodable = err
+	p, err := decodeInput[plain](b, UpdateCompleteStage)
+	*in, in.undecodable = CompleteInput(p), err
 	return nil
 }
 
 // UnmarshalJSON decodes the claim update's argument strictly.
 func (in *ClaimStageInput) UnmarshalJSON(b []byte) error {
 	type plain ClaimStageInput
-	var p plain
-	err := decodeStrict(b, &p, UpdateClaim)
-	*in = ClaimStageInput(p)
-	in.undecodable = err
+	p, err := decodeInput[plain](b, UpdateClaim)
+	*in, in.undecodable = ClaimStageInput(p), err
 	return nil
 }
 
 // UnmarshalJSON decodes the unassign update's argument strictly.
 func (in *UnassignInput) UnmarshalJSON(b []byte) error {
 	type plain UnassignInput
-	var p plain
-	err := decodeStrict(b, &p, UpdateUnassign)
-	*in = UnassignInput(p)
-	in.undecodable = err
+	p, err := decodeInput[plain](b, UpdateUnassign)
+	*in, in.undecodable = UnassignInput(p), err
 	return nil
 }
 
 // UnmarshalJSON decodes the start_reassignment update's argument strictly.
 func (in *StartReassignmentInput) UnmarshalJSON(b []byte) error {
 	type plain StartReassignmentInput
-	var p plain
-	err := decodeStrict(b, &p, UpdateStartReassignment)
-	*in = StartReassignmentInput(p)
-	in.undecodable = err
+	p, err := decodeInput[plain](b, UpdateStartReassignment)
+	*in, in.undecodable = StartReassignmentInput(p), err
 	return nil
 }
 
 // UnmarshalJSON decodes the migrate_policy update's argument strictly.
 func (in *MigratePolicyInput) UnmarshalJSON(b []byte) error {
 	type plain MigratePolicyInput
-	var p plain
-	err := decodeStrict(b, &p, UpdateMigratePolicy)
-	*in = MigratePolicyInput(p)
-	in.undecodable = err
+	p, err := decodeInput[plain](b, UpdateMigratePolicy)
+	*in, in.undecodable = MigratePolicyInput(p), err
 	return nil
 }
 

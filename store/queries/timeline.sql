@@ -7,6 +7,3 @@ ON CONFLICT (workflow_id, seq) DO NOTHING;
 SELECT stage, seq, kind, actor, subject, reason, comment, at
 FROM timeline WHERE claim_id = $1 ORDER BY at, seq;
 
--- name: TimelineCountByKind
--- For tests and tallies: how many events of a kind a claim has.
-SELECT count(*) FROM timeline WHERE claim_id = $1 AND kind = $2;
