@@ -21,6 +21,7 @@ import (
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/httpapi/webui"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/service"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
 )
@@ -31,6 +32,7 @@ type Server struct {
 	store  *store.Store // nil: nothing but /healthz is served (tokens live in the database)
 	log    *slog.Logger
 	module policy.ProductModule // nil: product_module stages answer their recorded decision
+	svc    *service.Service     // the use cases the CLI shares
 	limits *limiter             // per token: rate, burst and requests in flight
 	lists  *listCache           // the queue's recent visibility listings
 }
@@ -54,6 +56,7 @@ func New(claims *claimclient.Client, st *store.Store, log *slog.Logger, opts ...
 	for _, o := range opts {
 		o(s)
 	}
+	s.svc = service.New(st, claims, s.module, log)
 	return s
 }
 
@@ -175,36 +178,20 @@ func (s *Server) assignmentOptions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	me := caller(r)
-	opts, asked, err := CallerOptions(r.Context(), s.module, s.store, state, stage, &me)
-	if err != nil {
-		s.log.ErrorContext(r.Context(), "ask the product module", "claim_id", claimID, "stage", stage, "caller", me.ID, "error", err)
-		writeError(w, http.StatusBadGateway, "product_module_error", fmt.Sprintf("claim %s %s: %v", claimID, stage, err))
+	page, err := s.svc.Options(r.Context(), state, stage, &me, offset, limit)
+	switch {
+	case errors.Is(err, claimclient.ErrStageNotReached):
+		writeError(w, http.StatusConflict, "stage_not_reached", err.Error())
 		return
-	}
-	var page store.CandidatePage
-	if asked {
-		if page, err = PageOf(r.Context(), s.store, opts, stage, offset, limit); err != nil {
-			s.log.ErrorContext(r.Context(), "read the product module's pool", "claim_id", claimID, "stage", stage, "error", err)
-			writeError(w, http.StatusInternalServerError, "database_error", fmt.Sprintf("claim %s %s: could not read the module's pool", claimID, stage))
-			return
-		}
-	} else {
-		key, assignee, err := claimclient.OptionsSource(state, stage)
-		if errors.Is(err, claimclient.ErrStageNotReached) {
-			writeError(w, http.StatusConflict, "stage_not_reached", err.Error())
-			return
-		}
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "unknown_stage", err.Error())
-			return
-		}
-		page, err = s.store.CandidatesPage(r.Context(), store.DecisionKey{WorkflowID: key.WorkflowID, Stage: key.Stage, Seq: key.Seq},
-			assignee, offset, limit)
-		if err != nil {
-			s.log.ErrorContext(r.Context(), "read candidates", "claim_id", claimID, "error", err)
-			writeError(w, http.StatusInternalServerError, "database_error", "could not read the candidates of claim "+claimID)
-			return
-		}
+	case errors.Is(err, service.ErrModule):
+		s.log.ErrorContext(r.Context(), "ask the product module", "claim_id", claimID, "stage", stage, "caller", me.ID, "error", err)
+		writeError(w, http.StatusBadGateway, "product_module_error", fmt.Sprintf("claim %s %s: %v", claimID, stage,
+			strings.TrimPrefix(err.Error(), service.ErrModule.Error()+": ")))
+		return
+	case err != nil:
+		s.log.ErrorContext(r.Context(), "read candidates", "claim_id", claimID, "error", err)
+		writeError(w, http.StatusInternalServerError, "database_error", "could not read the candidates of claim "+claimID)
+		return
 	}
 	// The body keeps the source's shape; the page is described in headers.
 	w.Header().Set("X-Total-Count", strconv.Itoa(page.Total))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/service"
 	"github.com/batonhq/baton/store"
 )
 
@@ -19,12 +20,9 @@ type StatusBody struct {
 	Status string `json:"status"`
 }
 
-// StatusResult is its answer: the status set and the one it replaced.
-type StatusResult struct {
-	UserID   string              `json:"userId"`
-	Status   policy.Availability `json:"status"`
-	Previous policy.Availability `json:"previous"`
-}
+// StatusResult is its answer: the status set, the one it replaced, and how
+// many waiting stages were asked to decide again.
+type StatusResult = service.StatusResult
 
 // userWorkload answers GET /api/users/{user_id}: the person's status, limits and
 // open stages. Anyone may read their own; admins anyone's.
@@ -60,7 +58,7 @@ func (s *Server) setStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_body", "status: "+err.Error())
 		return
 	}
-	old, drain, err := s.store.UserStatusSet(r.Context(), caller(r).ID, id, status)
+	res, err := s.svc.SetStatus(r.Context(), caller(r).ID, id, status)
 	switch {
 	case errors.Is(err, store.ErrForbidden):
 		writeError(w, http.StatusForbidden, "forbidden", message(err, store.ErrForbidden))
@@ -70,12 +68,7 @@ func (s *Server) setStatus(w http.ResponseWriter, r *http.Request) {
 		s.log.ErrorContext(r.Context(), "set status", "user", id, "error", err)
 		writeError(w, http.StatusInternalServerError, "database_error", "could not set the status of "+id)
 	default:
-		// Back: the waiting work they may take decides again. A nudge not sent
-		// now is sent by the next freed slot once its lease (two minutes) ends.
-		if err := s.claims.DecideAgain(r.Context(), drain); err != nil {
-			s.log.WarnContext(r.Context(), "nudge the backlog", "user", id, "error", err)
-		}
-		writeJSON(w, http.StatusOK, StatusResult{UserID: id, Status: status, Previous: old})
+		writeJSON(w, http.StatusOK, res)
 	}
 }
 
@@ -94,16 +87,9 @@ func pathUser(r *http.Request) string {
 }
 
 // ActiveResult is the answer of POST /api/users/{user_id}/deactivate and
-// /activate: on deactivation, how many open stages were sent to be decided again.
-type ActiveResult struct {
-	UserID        string `json:"userId"`
-	Active        bool   `json:"active"`
-	Redistributed int    `json:"redistributed"`
-	// Already says the user was so before: nothing changed but, for a
-	// deactivation, their stages were sent to be decided again (finishing a
-	// deactivation cut short).
-	Already bool `json:"already,omitempty"`
-}
+// /activate: on deactivation, how many open stages were sent to be decided
+// again; already, that the user was so before.
+type ActiveResult = service.ActiveResult
 
 func (s *Server) deactivate(w http.ResponseWriter, r *http.Request) { s.setActive(w, r, false) }
 
@@ -113,30 +99,21 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) { s.setActive(
 // re-routes every stage they hold, and repeating it finishes one cut short.
 func (s *Server) setActive(w http.ResponseWriter, r *http.Request, active bool) {
 	id := pathUser(r)
-	me := caller(r)
-	held, changed, err := s.store.UserActiveSet(r.Context(), me.ID, id, active)
+	res, err := s.svc.SetActive(r.Context(), caller(r).ID, id, active)
 	switch {
 	case errors.Is(err, store.ErrForbidden):
 		writeError(w, http.StatusForbidden, "forbidden", message(err, store.ErrForbidden))
-		return
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, "user_not_found", "user "+id+" not found")
-		return
+	case errors.Is(err, service.ErrNotRerouted):
+		s.log.ErrorContext(r.Context(), "redistribute", "user", id, "error", err)
+		writeError(w, http.StatusBadGateway, "temporal_error", err.Error())
 	case err != nil:
 		s.log.ErrorContext(r.Context(), "set active", "user", id, "error", err)
 		writeError(w, http.StatusInternalServerError, "database_error", "could not change "+id)
-		return
+	default:
+		writeJSON(w, http.StatusOK, res)
 	}
-	res := ActiveResult{UserID: id, Active: active, Already: !changed}
-	if !active {
-		if err := s.claims.Redistribute(r.Context(), held, id, id+" was deactivated"); err != nil {
-			s.log.ErrorContext(r.Context(), "redistribute", "user", id, "error", err)
-			writeError(w, http.StatusBadGateway, "temporal_error", fmt.Sprintf("%s is deactivated, but re-routing their stages failed (%v): repeat the request", id, err))
-			return
-		}
-		res.Redistributed = len(held)
-	}
-	writeJSON(w, http.StatusOK, res)
 }
 
 // AbsenceBody is POST /api/users/{user_id}/absences's body: from (default now)
@@ -167,7 +144,7 @@ func (s *Server) addAbsence(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_body", fmt.Sprintf("until: %q is not RFC 3339 (it is required)", body.Until))
 		return
 	}
-	err = s.store.AbsenceAdd(r.Context(), caller(r).ID, id, a)
+	_, err = s.svc.AddAbsence(r.Context(), caller(r).ID, id, a)
 	switch {
 	case errors.Is(err, store.ErrInvalid):
 		writeError(w, http.StatusBadRequest, "invalid_body", message(err, store.ErrInvalid))
@@ -179,9 +156,6 @@ func (s *Server) addAbsence(w http.ResponseWriter, r *http.Request) {
 		s.log.ErrorContext(r.Context(), "record absence", "user", id, "error", err)
 		writeError(w, http.StatusInternalServerError, "database_error", "could not record the absence of "+id)
 	default:
-		if _, err := s.store.StartAbsences(r.Context(), s.claims.RedistributeAbsent); err != nil {
-			s.log.WarnContext(r.Context(), "act on absences starting", "error", err)
-		}
 		writeJSON(w, http.StatusCreated, a)
 	}
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/config"
+	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/service"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/temporalx"
 )
@@ -159,3 +161,25 @@ type multi []string
 
 func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
+// service is the use cases over the configured store and Temporal, with the
+// configured built-in product module: the same the HTTP API runs.
+func (c *cli) service(ctx context.Context) (*service.Service, error) {
+	st, err := c.store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	claims, err := c.claims(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := c.config()
+	if err != nil {
+		return nil, err
+	}
+	module, err := policy.BuiltInModule(cfg.ProductModule, st)
+	if err != nil {
+		return nil, err
+	}
+	return service.New(st, claims, module, c.logger()), nil
+}

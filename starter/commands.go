@@ -197,44 +197,24 @@ func cmdOptions(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	var page store.CandidatePage
-	asked := false
+	svc, err := c.service(ctx)
+	if err != nil {
+		return err
+	}
+	var me *policy.User
 	if *as != "" {
-		me, err := st.GetUser(ctx, *as)
+		u, err := st.GetUser(ctx, *as)
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("--as %q: no such user in the directory", *as)
 		}
 		if err != nil {
 			return err
 		}
-		cfg, err := c.config()
-		if err != nil {
-			return err
-		}
-		module, err := policy.BuiltInModule(cfg.ProductModule, st)
-		if err != nil {
-			return err
-		}
-		opts, ok, err := httpapi.CallerOptions(ctx, module, st, s, stage, &me)
-		if err != nil {
-			return fmt.Errorf("claim %s %s: %w", pos[0], stage, err)
-		}
-		if ok {
-			if page, err = httpapi.PageOf(ctx, st, opts, stage, *offset, min(*limit, store.MaxPage)); err != nil {
-				return fmt.Errorf("claim %s %s: %w", pos[0], stage, err)
-			}
-			asked = true
-		}
+		me = &u
 	}
-	if !asked {
-		key, assignee, err := claimclient.OptionsSource(s, stage)
-		if err != nil {
-			return err
-		}
-		page, err = st.CandidatesPage(ctx, store.DecisionKey{WorkflowID: key.WorkflowID, Stage: key.Stage, Seq: key.Seq}, assignee, *offset, *limit)
-		if err != nil {
-			return err
-		}
+	page, err := svc.Options(ctx, s, stage, me, *offset, min(*limit, store.MaxPage))
+	if err != nil {
+		return fmt.Errorf("claim %s %s: %w", pos[0], stage, err)
 	}
 	if page.Next > 0 {
 		fmt.Fprintf(c.stderr, "%d of %d candidates; --offset %d for the next page\n", len(page.Users), page.Total, page.Next)

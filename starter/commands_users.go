@@ -76,28 +76,20 @@ func cmdUserStatus(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	st, err := c.store(ctx)
+	svc, err := c.service(ctx)
 	if err != nil {
 		return err
 	}
-	old, drain, err := st.UserStatusSet(ctx, *actor, pos[0], status)
+	res, err := svc.SetStatus(ctx, *actor, pos[0], status)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("unknown user %q", pos[0])
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "%s is %s (was %s)\n", pos[0], status, old)
-	if len(drain) > 0 {
-		// Back: the waiting work they may take decides again.
-		claims, err := c.claims(ctx)
-		if err != nil {
-			return err
-		}
-		if err := claims.DecideAgain(ctx, drain); err != nil {
-			return err
-		}
-		fmt.Fprintf(c.stdout, "%d waiting stages asked to decide again\n", len(drain))
+	fmt.Fprintf(c.stdout, "%s is %s (was %s)\n", pos[0], status, res.Previous)
+	if res.Nudged > 0 {
+		fmt.Fprintf(c.stdout, "%d waiting stages asked to decide again\n", res.Nudged)
 	}
 	return nil
 }
@@ -126,37 +118,27 @@ func setActive(ctx context.Context, c *cli, args []string, active bool) error {
 	if *actor == "" {
 		return usagef("--as ADMIN is required: who is doing it")
 	}
-	st, err := c.store(ctx)
+	svc, err := c.service(ctx)
 	if err != nil {
 		return err
 	}
-	held, changed, err := st.UserActiveSet(ctx, *actor, pos[0], active)
+	res, err := svc.SetActive(ctx, *actor, pos[0], active)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("unknown user %q", pos[0])
 	}
 	if err != nil {
 		return err
 	}
-	if active {
-		if !changed {
-			fmt.Fprintf(c.stdout, "%s was already active; nothing changed\n", pos[0])
-			return nil
-		}
+	switch {
+	case active && res.Already:
+		fmt.Fprintf(c.stdout, "%s was already active; nothing changed\n", pos[0])
+	case active:
 		fmt.Fprintf(c.stdout, "%s is active\n", pos[0])
-		return nil
+	case res.Already:
+		fmt.Fprintf(c.stdout, "%s was already deactivated; %d open stages still theirs sent to be decided again\n", pos[0], res.Redistributed)
+	default:
+		fmt.Fprintf(c.stdout, "%s is deactivated; %d open stages sent to be decided again\n", pos[0], res.Redistributed)
 	}
-	claims, err := c.claims(ctx)
-	if err != nil {
-		return err
-	}
-	if err := claims.Redistribute(ctx, held, pos[0], pos[0]+" was deactivated"); err != nil {
-		return err
-	}
-	if !changed {
-		fmt.Fprintf(c.stdout, "%s was already deactivated; %d open stages still theirs sent to be decided again\n", pos[0], len(held))
-		return nil
-	}
-	fmt.Fprintf(c.stdout, "%s is deactivated; %d open stages sent to be decided again\n", pos[0], len(held))
 	return nil
 }
 
@@ -182,14 +164,15 @@ func cmdUserAway(ctx context.Context, c *cli, args []string) error {
 	if a.Until, err = time.Parse(time.RFC3339, *until); err != nil {
 		return usagef("--until %q: want RFC 3339, e.g. 2027-01-02T00:00:00Z", *until)
 	}
-	st, err := c.store(ctx)
+	svc, err := c.service(ctx)
 	if err != nil {
 		return err
 	}
-	if err := st.AbsenceAdd(ctx, *actor, pos[0], a); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("unknown user %q", pos[0])
-		}
+	moved, err := svc.AddAbsence(ctx, *actor, pos[0], a)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("unknown user %q", pos[0])
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "%s is away from %s until %s", pos[0], a.From.Format(time.RFC3339), a.Until.Format(time.RFC3339))
@@ -197,19 +180,8 @@ func cmdUserAway(ctx context.Context, c *cli, args []string) error {
 		fmt.Fprintf(c.stdout, "; new work goes to %s", a.Delegate)
 	}
 	fmt.Fprintln(c.stdout)
-	if a.From.After(time.Now()) {
-		return nil // the worker acts on its start
-	}
-	claims, err := c.claims(ctx)
-	if err != nil {
-		return err
-	}
-	n, err := st.StartAbsences(ctx, claims.RedistributeAbsent)
-	if err != nil {
-		return err
-	}
-	if n > 0 {
-		fmt.Fprintf(c.stdout, "%d open stages asked to move where their policy says onAbsence: redistribute\n", n)
+	if moved > 0 {
+		fmt.Fprintf(c.stdout, "%d open stages asked to move where their policy says onAbsence: redistribute\n", moved)
 	}
 	return nil
 }

@@ -1,9 +1,12 @@
-package httpapi
+package service
 
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+
+	"github.com/batonhq/baton/claimclient"
 
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
@@ -40,6 +43,34 @@ func CallerOptions(ctx context.Context, module policy.ProductModule, st *store.S
 		return opts, false, fmt.Errorf("product module: %w", err)
 	}
 	return opts, true, opts.Check()
+}
+
+// ErrModule wraps a product module's failure to answer, or an answer it
+// gave that does not hold together: the HTTP API answers it 502.
+var ErrModule = errors.New("product module")
+
+// Options is a page of a stage's assignment options for caller: a product
+// module's answer on their behalf where the stage is decided by one (see
+// CallerOptions), else the stage decision's candidates as the ledger
+// recorded them, with its assignee (current, or final for a completed
+// stage). caller nil reads the ledger. Errors: claimclient.ErrStageNotReached,
+// ErrModule, or what the ledger read returned.
+func (s *Service) Options(ctx context.Context, state workflows.ClaimState, stage policy.Stage, caller *policy.User,
+	offset, limit int) (store.CandidatePage, error) {
+	if caller != nil {
+		opts, asked, err := CallerOptions(ctx, s.module, s.store, state, stage, caller)
+		if err != nil {
+			return store.CandidatePage{}, fmt.Errorf("%w: %w", ErrModule, err)
+		}
+		if asked {
+			return PageOf(ctx, s.store, opts, stage, offset, limit)
+		}
+	}
+	key, assignee, err := claimclient.OptionsSource(state, stage)
+	if err != nil {
+		return store.CandidatePage{}, err
+	}
+	return s.store.CandidatesPage(ctx, store.DecisionKey{WorkflowID: key.WorkflowID, Stage: key.Stage, Seq: key.Seq}, assignee, offset, limit)
 }
 
 // PageOf is one page of a module's answer, shaped as a recorded decision's page:
