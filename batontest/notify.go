@@ -7,16 +7,11 @@ package batontest
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"io"
 	"log"
-	"math/big"
 	"mime/quotedprintable"
 	"net"
 	"net/http"
@@ -78,7 +73,8 @@ func NewSMTPServer(t testing.TB, opts SMTPOptions) *SMTPServer {
 	if opts.TLS == "" {
 		opts.TLS = notify.TLSStartTLS
 	}
-	cert, pool := selfSigned(t)
+	ca := NewCA(t)
+	cert, pool := ca.Issue(t, x509.ExtKeyUsageServerAuth, "localhost", "127.0.0.1"), ca.Pool()
 	s := &SMTPServer{opts: opts, ClientTLS: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		return &session{s: s, conn: c}, nil
@@ -295,37 +291,4 @@ func (s *SlackServer) Failures() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.failures
-}
-
-// selfSigned makes a certificate for 127.0.0.1 and localhost, and a pool that
-// trusts it.
-func selfSigned(t testing.TB) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "baton test smtp"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-		DNSNames:              []string{"localhost"},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
 }

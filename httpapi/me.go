@@ -129,29 +129,35 @@ const readBatch = 500
 // are eligible for now. The policy and owner are search attributes: no claim's
 // state is queried.
 func (s *Server) readable(ctx context.Context, user policy.User, rows []claimclient.Listed, policyName string, want int) ([]claimclient.Listed, error) {
+	// own: what the caller reads without asking the ledger.
+	own := func(row claimclient.Listed) bool {
+		return user.IsAdmin() || row.Owner == user.ID || row.Assignee == user.ID
+	}
 	out := []claimclient.Listed{}
 	for start := 0; start < len(rows) && len(out) < want; start += readBatch {
-		batch := rows[start:min(len(rows), start+readBatch)]
-		var ask []store.ClaimAt
-		for _, row := range batch {
-			if policyName == "" || row.Policy == policyName {
-				if !user.IsAdmin() && row.Owner != user.ID && row.Assignee != user.ID {
-					ask = append(ask, store.ClaimAt{WorkflowID: workflows.WorkflowID(row.ClaimID), Stage: row.Stage})
-				}
+		var batch, ask []claimclient.Listed
+		for _, row := range rows[start:min(len(rows), start+readBatch)] {
+			if policyName != "" && row.Policy != policyName {
+				continue
+			}
+			batch = append(batch, row)
+			if !own(row) {
+				ask = append(ask, row)
 			}
 		}
 		may := map[string]bool{}
 		if len(ask) > 0 && s.store != nil {
+			claims := make([]store.ClaimAt, len(ask))
+			for i, row := range ask {
+				claims[i] = store.ClaimAt{WorkflowID: workflows.WorkflowID(row.ClaimID), Stage: row.Stage}
+			}
 			var err error
-			if may, err = s.store.ReadableAmong(ctx, user.ID, ask); err != nil {
+			if may, err = s.store.ReadableAmong(ctx, user.ID, claims); err != nil {
 				return nil, err
 			}
 		}
 		for _, row := range batch {
-			if policyName != "" && row.Policy != policyName {
-				continue
-			}
-			if user.IsAdmin() || row.Owner == user.ID || row.Assignee == user.ID || may[workflows.WorkflowID(row.ClaimID)] {
+			if own(row) || may[workflows.WorkflowID(row.ClaimID)] {
 				out = append(out, row)
 			}
 		}

@@ -119,7 +119,6 @@ func ClaimWorkflow(ctx workflow.Context, in ClaimInput) (ClaimSummary, error) {
 	resumed := in.Continued != nil && workflow.GetInfo(ctx).ContinuedExecutionRunID != ""
 	if resumed {
 		c.resume(*in.Continued)
-		c.in.Continued = nil
 	}
 	if err := c.register(ctx); err != nil {
 		return ClaimSummary{}, err

@@ -43,13 +43,12 @@ func (c *claim) watchClaimWindow(ctx workflow.Context) {
 		if err := workflow.Await(ctx, func() bool { return c.completed || c.waitingInQueue() }); err != nil || c.completed {
 			return
 		}
-		// A wait an earlier run began goes on from then (continueAsNew).
-		window := r.ClaimWindow
+		// The window runs from when the wait began: now, or when an earlier
+		// run's wait began (continueAsNew).
 		if c.windowSince.IsZero() {
 			c.windowSince = workflow.Now(ctx)
-		} else {
-			window = until(ctx, c.windowSince.Add(r.ClaimWindow))
 		}
+		window := until(ctx, c.windowSince.Add(r.ClaimWindow))
 		taken := !c.waitingInQueue()
 		var err error
 		if window > 0 {
@@ -90,11 +89,9 @@ func (c *claim) watchClaimWindow(ctx workflow.Context) {
 // becomes the assignee. It fires once per stage.
 func (c *claim) watchDue(ctx workflow.Context) {
 	r := c.state.Rules
-	wait := r.DueIn
-	if !c.dueAt.Equal(workflow.Now(ctx).Add(r.DueIn)) {
-		wait = until(ctx, c.dueAt) // a due time an earlier run set (continueAsNew)
-	}
-	if wait > 0 {
+	// Until the stage's due time: its start plus dueIn, set as it was
+	// decided, or as an earlier run handed it over (continueAsNew).
+	if wait := until(ctx, c.dueAt); wait > 0 {
 		if err := workflow.Sleep(ctx, wait); err != nil || c.completed {
 			return
 		}

@@ -125,16 +125,10 @@ func complete(t *testing.T, b *testenv.Baton, id, actor string, stage policy.Sta
 	require.NoError(t, err)
 }
 
+// fetchHistory is the history of the claim's current run.
 func fetchHistory(t *testing.T, b *testenv.Baton, id string) *historypb.History {
 	t.Helper()
-	it := b.Temporal.GetWorkflowHistory(context.Background(), workflows.WorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	var h historypb.History
-	for it.HasNext() {
-		ev, err := it.Next()
-		require.NoError(t, err)
-		h.Events = append(h.Events, ev)
-	}
-	return &h
+	return fetchRun(t, b, id, "")
 }
 
 func replay(file string) error {
@@ -280,6 +274,7 @@ func TestContinuedHistories(t *testing.T) {
 	}
 }
 
+// fetchRun is the history of one run of the claim ("": the current one).
 func fetchRun(t *testing.T, b *testenv.Baton, id, runID string) *historypb.History {
 	t.Helper()
 	it := b.Temporal.GetWorkflowHistory(context.Background(), workflows.WorkflowID(id), runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)

@@ -2,15 +2,10 @@ package cli
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -39,20 +34,18 @@ import (
 func TestTLSOnlyTemporal(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	ca, caKey := newCA(t)
-	caFile := writePEM(t, dir, "ca.pem", "CERTIFICATE", ca.Raw)
-	serverCert := issue(t, ca, caKey, "temporal.baton.test", x509.ExtKeyUsageServerAuth)
-	clientCert := issue(t, ca, caKey, "baton-worker", x509.ExtKeyUsageClientAuth)
+	ca := batontest.NewCA(t)
+	caFile := writePEM(t, dir, "ca.pem", "CERTIFICATE", ca.Cert.Raw)
+	serverCert := ca.Issue(t, x509.ExtKeyUsageServerAuth, "temporal.baton.test")
+	clientCert := ca.Issue(t, x509.ExtKeyUsageClientAuth, "baton-worker")
 	certFile := writePEM(t, dir, "client.pem", "CERTIFICATE", clientCert.Certificate[0])
 	keyDER, err := x509.MarshalPKCS8PrivateKey(clientCert.PrivateKey)
 	require.NoError(t, err)
 	keyFile := writePEM(t, dir, "client.key", "PRIVATE KEY", keyDER)
 
 	cli, b := newCLI(t, &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: policy.MethodManual})
-	pool := x509.NewCertPool()
-	pool.AddCert(ca)
 	front := tlsFront(t, cli.env["TEMPORAL_ADDRESS"], &tls.Config{Certificates: []tls.Certificate{serverCert},
-		ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert, NextProtos: []string{"h2"}, MinVersion: tls.VersionTLS12})
+		ClientCAs: ca.Pool(), ClientAuth: tls.RequireAndVerifyClientCert, NextProtos: []string{"h2"}, MinVersion: tls.VersionTLS12})
 	cli.env["TEMPORAL_ADDRESS"] = front
 	cli.env["TEMPORAL_TLS_CA"] = caFile
 	cli.env["TEMPORAL_TLS_CERT"] = certFile
@@ -95,9 +88,8 @@ func TestTLSOnlyTemporal(t *testing.T) {
 	noCert := cfg
 	noCert.TemporalTLSCert, noCert.TemporalTLSKey = "", ""
 	require.Error(t, dial(noCert), "the front requires a client certificate")
-	otherCA, _ := newCA(t)
 	wrongCA := cfg
-	wrongCA.TemporalTLSCA = writePEM(t, dir, "other-ca.pem", "CERTIFICATE", otherCA.Raw)
+	wrongCA.TemporalTLSCA = writePEM(t, dir, "other-ca.pem", "CERTIFICATE", batontest.NewCA(t).Cert.Raw)
 	require.ErrorContains(t, dial(wrongCA), "certificate signed by unknown authority")
 	plain := cfg
 	plain.TemporalTLS, plain.TemporalTLSCA, plain.TemporalTLSCert, plain.TemporalTLSKey = false, "", "", ""
@@ -155,30 +147,6 @@ func tlsFront(t *testing.T, backend string, cfg *tls.Config) string {
 		}
 	}()
 	return ln.Addr().String()
-}
-
-func newCA(t *testing.T) (*x509.Certificate, *ecdsa.PrivateKey) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Baton test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	ca, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	return ca, key
-}
-
-func issue(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey, name string, usage x509.ExtKeyUsage) tls.Certificate {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
-		DNSNames: []string{name}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	require.NoError(t, err)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
 func writePEM(t *testing.T, dir, name, typ string, der []byte) string {
