@@ -232,6 +232,13 @@ func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, e
 		return false, err
 	}
 	b := &pgx.Batch{}
+	// A stage's method read who is eligible from the requirement's members,
+	// which a deactivation committing meanwhile does not change under it: the
+	// person picked is checked, and share-locked, as the decision is written.
+	picked := w.Explanation != nil && w.Decision.Assignee != "" && k.Stage.Assignable()
+	if picked {
+		b.Queue(q("AssigneeActive"), w.Decision.Assignee)
+	}
 	b.Queue(q("DecisionInsert"), args...)
 	b.Queue(q("TimelineAdd"), w.Event.args()...)
 	if w.Inbox != nil {
@@ -260,6 +267,16 @@ func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, e
 		b.Queue(q("TurnSet"), t.Scope, t.User.ID, t.Served, max(t.Weight, 1), t.Order)
 	}
 	br := qs.db.SendBatch(ctx, b)
+	if picked {
+		var active bool
+		if err := br.QueryRow().Scan(&active); err != nil || !active {
+			_ = br.Close()
+			if err == nil || errors.Is(err, pgx.ErrNoRows) {
+				err = errors.New("no longer active")
+			}
+			return false, fmt.Errorf("record decision %s: %q, picked, %w: %w", k, w.Decision.Assignee, ErrAssigneeLeft, err)
+		}
+	}
 	tag, err := br.Exec()
 	if err != nil {
 		_ = br.Close()
@@ -274,6 +291,11 @@ func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, e
 	}
 	return true, nil
 }
+
+// ErrAssigneeLeft reports that the person a stage's method picked was
+// deactivated, or was being deactivated, as the decision was written: nothing
+// is recorded, and the decision is made again (a retryable error).
+var ErrAssigneeLeft = errors.New("was deactivated as the decision was made; decide again")
 
 // ClaimAt is a claim's workflow id and its current stage.
 type ClaimAt struct {

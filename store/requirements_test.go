@@ -376,3 +376,47 @@ func TestLeavingATeamLeavesItsTurnOrder(t *testing.T) {
 	}
 	require.Equal(t, []string{"u04", "u01", "u02", "u03"}, picks, "u04 gets one turn, not the three they missed")
 }
+
+// A stage's method that picked someone as they were being deactivated records
+// nothing: while the deactivation holds their row, or once it committed, the
+// decision is refused (ErrAssigneeLeft, retried by its activity), so nobody is
+// given work after the deactivation listed the stages to move. (Found by
+// make chaos: a claim stayed with a leaver whose deactivation committed
+// between its decision's turn read and its write.)
+func TestAPickDeactivatedMeanwhileIsRefused(t *testing.T) {
+	t.Parallel()
+	db := batontest.New(t)
+	ctx := context.Background()
+	_, err := loadDir(t, db.Store, orgDoc(3, map[int]bool{1: true, 2: true, 3: true}, ""))
+	require.NoError(t, err)
+	req := policy.Requirement{Stage: policy.StageCapture, Required: []string{"P"}}
+	// Without the check, the write would wait for the deactivation and
+	// then record the pick: a deadline makes that a failure, not a hang.
+	write := func(workflow, pick string) error {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		return db.Store.InTx(ctx, func(qs *store.Queries) error {
+			_, err := qs.DecisionRecord(ctx, store.DecisionWrite{
+				Key: store.DecisionKey{WorkflowID: workflow, Stage: policy.StageCapture, Seq: 1}, ClaimID: workflow,
+				Decision:    policy.Decision{Stage: policy.StageCapture, Method: policy.MethodRoundRobin, Assignee: pick, Reason: "r"},
+				Explanation: &policy.Explanation{Requirement: req},
+				Event: store.TimelineEvent{WorkflowID: workflow, ClaimID: workflow, Stage: policy.StageCapture, Seq: 1,
+					Kind: policy.EventAssigned, Subject: pick},
+			})
+			return err
+		})
+	}
+	// The deactivation holds u01's row, not yet committed.
+	tx, err := db.Pool.Begin(ctx)
+	require.NoError(t, err)
+	_, err = tx.Exec(ctx, `UPDATE users SET active = false WHERE id = 'u01'`)
+	require.NoError(t, err)
+	require.ErrorIs(t, write("claim/a", "u01"), store.ErrAssigneeLeft)
+	require.NoError(t, tx.Commit(ctx))
+	require.ErrorIs(t, write("claim/a", "u01"), store.ErrAssigneeLeft, "committed: refused too")
+	require.NoError(t, write("claim/a", "u02"), "someone active is recorded")
+	ds, err := db.Store.DecisionsByClaim(ctx, "claim/a")
+	require.NoError(t, err)
+	require.Len(t, ds, 1)
+	require.Equal(t, "u02", ds[0].Assignee)
+}

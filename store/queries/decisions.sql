@@ -112,3 +112,13 @@ WHERE EXISTS (SELECT 1 FROM decisions d WHERE d.workflow_id = w.id AND (d.assign
                 FROM decisions d
                 WHERE d.workflow_id = w.id AND d.stage = w.stage AND (d.candidates IS NOT NULL OR d.requirement_id IS NOT NULL)
                 ORDER BY d.seq DESC LIMIT 1), false);
+
+-- name: AssigneeActive
+-- Whether person $1, whom a stage's method just picked, is still active, with
+-- their row share-locked until the decision commits: a deactivation running
+-- now (it updates the row, then marks the stages they hold to move) either
+-- committed first, and the pick is refused, or waits for this decision and
+-- then finds its stage among those to move. NOWAIT: a decision never waits
+-- on a person's row (see ErrPersonBusy); it is retried instead.
+SELECT active FROM users WHERE id = $1 FOR SHARE NOWAIT;
+
