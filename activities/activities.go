@@ -44,7 +44,7 @@ type Activities struct {
 	Slack notify.Sender
 	// AfterCommit, when set, runs after a decision's transaction commits. Tests use
 	// it to fail an activity whose work is already durable, as a crash would.
-	AfterCommit func(ctx context.Context, key store.DecisionKey) error
+	AfterCommit func(ctx context.Context, key policy.DecisionKey) error
 	// Nudge asks claim workflows waiting in the backlog to decide again
 	// (claimclient.DecideAgain); nil nudges nobody, and leased stages wait for
 	// their lease to end.
@@ -91,7 +91,7 @@ func (a *Activities) link(workflowID, claimID string, stage policy.Stage) string
 }
 
 // afterCommit runs the test hook, if any.
-func (a *Activities) afterCommit(ctx context.Context, k store.DecisionKey) error {
+func (a *Activities) afterCommit(ctx context.Context, k policy.DecisionKey) error {
 	if a.AfterCommit == nil {
 		return nil
 	}

@@ -15,7 +15,7 @@ import (
 // ledgerStage is a stage's decision as the ledger holds it.
 type ledgerStage struct {
 	qs  *store.Queries
-	key store.DecisionKey
+	key policy.DecisionKey
 	n   int
 }
 
@@ -29,7 +29,7 @@ func (l ledgerStage) FirstCandidates(ctx context.Context, n int) ([]policy.User,
 }
 
 // stageAuthority reads who may take a stage from its decision in the ledger.
-func stageAuthority(ctx context.Context, qs *store.Queries, key store.DecisionKey) (policy.StageAuthority, error) {
+func stageAuthority(ctx context.Context, qs *store.Queries, key policy.DecisionKey) (policy.StageAuthority, error) {
 	e, err := qs.ExplanationHead(ctx, key)
 	if err != nil {
 		return policy.StageAuthority{}, fmt.Errorf("read the stage's decision: %w", err)
@@ -45,7 +45,7 @@ func stageAuthority(ctx context.Context, qs *store.Queries, key store.DecisionKe
 // authorize decides an act against the directory as it is now, inside the
 // caller's transaction; a refusal comes back as the update's typed rejection.
 func (a *Activities) authorize(ctx context.Context, qs *store.Queries, act policy.Act, decidedSeq int, workflowID string) error {
-	s, err := stageAuthority(ctx, qs, store.DecisionKey{WorkflowID: workflowID, Stage: act.Stage, Seq: decidedSeq})
+	s, err := stageAuthority(ctx, qs, policy.DecisionKey{WorkflowID: workflowID, Stage: act.Stage, Seq: decidedSeq})
 	if err != nil {
 		return err
 	}

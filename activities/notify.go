@@ -29,7 +29,7 @@ import (
 
 // notification is what to tell one user about a decision or event.
 type notification struct {
-	key     store.DecisionKey
+	key     policy.DecisionKey
 	claimID string
 	user    string
 	// subject is one line, e.g. "Claim C-1 is yours at capture".
@@ -144,7 +144,7 @@ func slackEscape(s string) string {
 // recorded on its row (attempts, last_error) and counted; the activity then
 // fails so Temporal retries it, and the retry sends only what is still unsent.
 func (a *Activities) SendNotifications(ctx context.Context, in workflows.SendNotificationsInput) (workflows.SendNotificationsResult, error) {
-	key := store.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}
+	key := policy.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}
 	var res workflows.SendNotificationsResult
 	msgs, err := a.Store.OutboxByKey(ctx, key)
 	if err != nil {

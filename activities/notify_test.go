@@ -81,7 +81,7 @@ func TestDecisionQueuesOneMessagePerChannel(t *testing.T) {
 	f := setupNotify(t, 0)
 	ctx := context.Background()
 	key := assign(t, f.acts, "C-1", 1, "ann")
-	rows, err := f.db.Store.OutboxByKey(ctx, store.DecisionKey{WorkflowID: key.WorkflowID, Stage: key.Stage, Seq: key.Seq})
+	rows, err := f.db.Store.OutboxByKey(ctx, policy.DecisionKey{WorkflowID: key.WorkflowID, Stage: key.Stage, Seq: key.Seq})
 	require.NoError(t, err)
 	require.Len(t, rows, 2)
 	email, slack := rows[0], rows[1]
@@ -99,7 +99,7 @@ func TestDecisionQueuesOneMessagePerChannel(t *testing.T) {
 
 	// ben turned e-mail off: Slack only.
 	key = assign(t, f.acts, "C-2", 1, "ben")
-	rows, err = f.db.Store.OutboxByKey(ctx, store.DecisionKey{WorkflowID: key.WorkflowID, Stage: key.Stage, Seq: key.Seq})
+	rows, err = f.db.Store.OutboxByKey(ctx, policy.DecisionKey{WorkflowID: key.WorkflowID, Stage: key.Stage, Seq: key.Seq})
 	require.NoError(t, err)
 	require.Len(t, rows, 1)
 	require.Equal(t, notify.ChannelSlack, rows[0].Channel)
@@ -257,7 +257,7 @@ func TestEventsQueueNotifications(t *testing.T) {
 
 func outboxRow(t *testing.T, f *notifyFixture, key workflows.SendNotificationsInput, channel string) store.OutboxMessage {
 	t.Helper()
-	rows, err := f.db.Store.OutboxByKey(context.Background(), store.DecisionKey{WorkflowID: key.WorkflowID, Stage: key.Stage, Seq: key.Seq})
+	rows, err := f.db.Store.OutboxByKey(context.Background(), policy.DecisionKey{WorkflowID: key.WorkflowID, Stage: key.Stage, Seq: key.Seq})
 	require.NoError(t, err)
 	for _, r := range rows {
 		if r.Channel == channel {

@@ -73,7 +73,7 @@ func unknownGroup(ctx context.Context, qs *store.Queries, name string) string {
 // member is looked up on their own.
 func eligibleMembers(ctx context.Context, qs *store.Queries, g policy.ReassignmentGroup, workflowID string, stage policy.Stage,
 	decidedSeq int) ([]string, []policy.Exclusion, error) {
-	s, err := stageAuthority(ctx, qs, store.DecisionKey{WorkflowID: workflowID, Stage: stage, Seq: decidedSeq})
+	s, err := stageAuthority(ctx, qs, policy.DecisionKey{WorkflowID: workflowID, Stage: stage, Seq: decidedSeq})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -147,7 +147,7 @@ func (a *Activities) OfferNext(ctx context.Context, in workflows.OfferNextInput)
 				return err
 			}
 		}
-		key := store.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}
+		key := policy.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}
 		msg := fmt.Sprintf("Claim %s at %s is offered to you by reassignment group %s for %s: claim it to take it",
 			in.ClaimID, in.Stage, g.Name, in.OfferTimeout)
 		if err := qs.InboxAdd(ctx, key, in.ClaimID, pick.ID, msg, a.link(in.WorkflowID, in.ClaimID, in.Stage)); err != nil {

@@ -20,7 +20,7 @@ import (
 // directory as it is now (policy.Authorize), in the transaction that records it;
 // a timer's assignee must still be an active user.
 func (a *Activities) RecordAssignment(ctx context.Context, in workflows.RecordAssignmentInput) (policy.Decision, error) {
-	key := store.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}
+	key := policy.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}
 	if d, ok, err := a.recorded(ctx, key); ok || err != nil {
 		return d, err
 	}

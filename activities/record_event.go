@@ -22,7 +22,7 @@ func (a *Activities) RecordEvent(ctx context.Context, in workflows.RecordEventIn
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("record %s event %s: %w", in.Kind, store.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}, err)
+		return fmt.Errorf("record %s event %s: %w", in.Kind, policy.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}, err)
 	}
 	a.eventRecorded(ctx, in, inserted)
 	return nil
@@ -31,7 +31,7 @@ func (a *Activities) RecordEvent(ctx context.Context, in workflows.RecordEventIn
 // writeEvent writes event in and its notifications in the caller's
 // transaction; inserted is false when its seq was recorded before.
 func (a *Activities) writeEvent(ctx context.Context, qs *store.Queries, in workflows.RecordEventInput) (inserted bool, err error) {
-	key := store.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}
+	key := policy.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}
 	if inserted, _, err = qs.TimelineAddOnce(ctx, store.TimelineEvent{
 		WorkflowID: in.WorkflowID, ClaimID: in.ClaimID, Stage: in.Stage, Seq: in.Seq, Kind: in.Kind,
 		Actor: in.Actor, Subject: in.Subject, Reason: in.Reason, Comment: in.Comment, At: in.At,

@@ -20,7 +20,7 @@ var errDecidedElsewhere = errors.New("decision already recorded")
 
 // recorded returns the decision already recorded under key, if any: how a retried
 // activity finds the answer its first attempt committed.
-func (a *Activities) recorded(ctx context.Context, key store.DecisionKey) (policy.Decision, bool, error) {
+func (a *Activities) recorded(ctx context.Context, key policy.DecisionKey) (policy.Decision, bool, error) {
 	d, err := a.Store.DecisionGet(ctx, key)
 	switch {
 	case err == nil:
@@ -50,7 +50,7 @@ type pending struct {
 // inside the transaction that records it.
 type job struct {
 	ctx     context.Context
-	key     store.DecisionKey
+	key     policy.DecisionKey
 	claimID string
 	decide  func(*store.Queries, *store.People) (pending, error)
 
@@ -77,7 +77,7 @@ type job struct {
 // A decision that takes a turn in scope (policy.Policy.TurnScopeFor) waits
 // for the scope with the others of this worker that wait on it, and they are
 // recorded together (decideTogether). scope "" records it alone.
-func (a *Activities) recordOnce(ctx context.Context, key store.DecisionKey, claimID, scope string,
+func (a *Activities) recordOnce(ctx context.Context, key policy.DecisionKey, claimID, scope string,
 	decide func(*store.Queries, *store.People) (pending, error)) (policy.Decision, error) {
 	j := &job{ctx: ctx, key: key, claimID: claimID, decide: decide}
 	var err error
@@ -137,7 +137,7 @@ func (a *Activities) decideTogether(scope string, jobs []*job) {
 		if err := qs.TurnsLock(lead, scope); err != nil {
 			return err
 		}
-		keys := make([]store.DecisionKey, len(jobs))
+		keys := make([]policy.DecisionKey, len(jobs))
 		for i, j := range jobs {
 			keys[i] = j.key
 		}

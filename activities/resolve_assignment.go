@@ -20,7 +20,7 @@ import (
 // a second copy running at the same time, returns the decision already made and
 // never takes the turn again.
 func (a *Activities) ResolveAssignment(ctx context.Context, in workflows.ResolveAssignmentInput) (policy.Decision, error) {
-	key := store.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}
+	key := policy.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}
 	pol, err := a.policyFor(ctx, in.Policy)
 	if err != nil {
 		return policy.Decision{}, err

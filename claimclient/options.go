@@ -24,12 +24,12 @@ var ErrStageNotReached = errors.New("stage not reached")
 // the stage's decision (its candidates are read from the ledger, page by page,
 // since a stage may have thousands) and the stage's assignee (current, or final
 // for a completed stage). Only capture, review and acknowledge have options.
-func OptionsSource(s workflows.ClaimState, stage policy.Stage) (key workflows.LedgerKey, assignee string, err error) {
+func OptionsSource(s workflows.ClaimState, stage policy.Stage) (key policy.DecisionKey, assignee string, err error) {
 	if !stage.Assignable() {
 		return key, "", fmt.Errorf("stage %s has no assignment options: want capture, review or acknowledge", stage)
 	}
 	seq, found := s.StageDecisions[stage]
-	key = workflows.LedgerKey{WorkflowID: workflows.WorkflowID(s.ClaimID), Stage: stage, Seq: seq}
+	key = policy.DecisionKey{WorkflowID: workflows.WorkflowID(s.ClaimID), Stage: stage, Seq: seq}
 	if !found {
 		return key, "", fmt.Errorf("claim %s is at %s: %s %w", s.ClaimID, s.Stage, stage, ErrStageNotReached)
 	}

@@ -7,6 +7,18 @@ import (
 	"strings"
 )
 
+// DecisionKey names a decision in the ledger: the claim's workflow, the stage,
+// and the workflow's own sequence number for it. The ledger's primary key, the
+// claim state's pointer to its explanation, and the activities' idempotency
+// key are this one type.
+type DecisionKey struct {
+	WorkflowID string `json:"workflowId"`
+	Stage      Stage  `json:"stage"`
+	Seq        int    `json:"seq"`
+}
+
+func (k DecisionKey) String() string { return fmt.Sprintf("%s/%s/%d", k.WorkflowID, k.Stage, k.Seq) }
+
 // Decision is one assignment decision as the claim workflow keeps it: the pick,
 // the method, the reason, the policy version, how many were eligible and
 // excluded, a small fixed sample of candidates, and the ledger key (the claim's

@@ -70,7 +70,7 @@ func (s *Service) Options(ctx context.Context, state workflows.ClaimState, stage
 	if err != nil {
 		return store.CandidatePage{}, err
 	}
-	return s.store.CandidatesPage(ctx, store.DecisionKey{WorkflowID: key.WorkflowID, Stage: key.Stage, Seq: key.Seq}, assignee, offset, limit)
+	return s.store.CandidatesPage(ctx, policy.DecisionKey{WorkflowID: key.WorkflowID, Stage: key.Stage, Seq: key.Seq}, assignee, offset, limit)
 }
 
 // PageOf is one page of a module's answer, shaped as a recorded decision's page:

@@ -218,7 +218,7 @@ func cmdExplain(ctx context.Context, c *cli, args []string) error {
 			continue
 		}
 		shown++
-		key := store.DecisionKey{WorkflowID: workflows.WorkflowID(pos[0]), Stage: d.Stage, Seq: d.Seq}
+		key := policy.DecisionKey{WorkflowID: workflows.WorkflowID(pos[0]), Stage: d.Stage, Seq: d.Seq}
 		if err := explainOne(ctx, c, st, key, d, *offset, *limit); err != nil {
 			return err
 		}
@@ -229,7 +229,7 @@ func cmdExplain(ctx context.Context, c *cli, args []string) error {
 	return nil
 }
 
-func explainOne(ctx context.Context, c *cli, st *store.Store, key store.DecisionKey, d policy.Decision, offset, limit int) error {
+func explainOne(ctx context.Context, c *cli, st *store.Store, key policy.DecisionKey, d policy.Decision, offset, limit int) error {
 	w := c.stdout
 	fmt.Fprintf(w, "%s · decision %d · %s · policy %s\n", d.Stage, d.Seq, d.Method, d.PolicyVersion)
 	fmt.Fprintf(w, "  pick      %s — %s\n", orDash(d.Assignee), d.Reason)

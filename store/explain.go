@@ -24,7 +24,7 @@ const MaxPage = 1000
 
 // CandidatesPage reads limit candidates of decision k from offset, with assignee
 // presented as a candidate (looked up when not on the page).
-func (qs *Queries) CandidatesPage(ctx context.Context, k DecisionKey, assignee string, offset, limit int) (CandidatePage, error) {
+func (qs *Queries) CandidatesPage(ctx context.Context, k policy.DecisionKey, assignee string, offset, limit int) (CandidatePage, error) {
 	if limit <= 0 || limit > MaxPage {
 		return CandidatePage{}, fmt.Errorf("limit %d: want 1 to %d", limit, MaxPage)
 	}

@@ -76,7 +76,7 @@ func sameAsWeighingEveryone(t *testing.T, method string) {
 	hold := func(workflow, user string, stage policy.Stage) {
 		require.NoError(t, db.Store.InTx(ctx, func(qs *store.Queries) error {
 			_, err := qs.DecisionRecord(ctx, store.DecisionWrite{
-				Key: store.DecisionKey{WorkflowID: workflow, Stage: stage, Seq: 1}, ClaimID: workflow,
+				Key: policy.DecisionKey{WorkflowID: workflow, Stage: stage, Seq: 1}, ClaimID: workflow,
 				Decision: policy.Decision{Stage: stage, Method: policy.MethodAssign, Assignee: user, Reason: "held"},
 				Event:    store.TimelineEvent{WorkflowID: workflow, ClaimID: workflow, Stage: stage, Seq: 1, Kind: policy.EventAssigned, Subject: user},
 			})
@@ -107,7 +107,7 @@ func sameAsWeighingEveryone(t *testing.T, method string) {
 			ref := people.Ref(ex.Requirement)
 			ex.RequirementID, ex.Generation = ref.ID, ref.Generation
 			_, err = qs.DecisionRecord(ctx, store.DecisionWrite{
-				Key: store.DecisionKey{WorkflowID: "claim/" + claim.ID, Stage: policy.StageCapture, Seq: 1}, ClaimID: claim.ID,
+				Key: policy.DecisionKey{WorkflowID: "claim/" + claim.ID, Stage: policy.StageCapture, Seq: 1}, ClaimID: claim.ID,
 				Decision: d, Explanation: &ex,
 				Event: store.TimelineEvent{WorkflowID: "claim/" + claim.ID, ClaimID: claim.ID, Stage: policy.StageCapture, Seq: 1,
 					Kind: policy.EventAssigned, Subject: d.Assignee},

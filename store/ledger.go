@@ -13,18 +13,8 @@ import (
 	"github.com/batonhq/baton/policy"
 )
 
-// DecisionKey identifies a decision: the claim workflow, the stage, and the
-// workflow's own sequence number for it.
-type DecisionKey struct {
-	WorkflowID string
-	Stage      policy.Stage
-	Seq        int
-}
-
-func (k DecisionKey) String() string { return fmt.Sprintf("%s/%s/%d", k.WorkflowID, k.Stage, k.Seq) }
-
 // DecisionGet returns a recorded decision, or ErrNotFound.
-func (qs *Queries) DecisionGet(ctx context.Context, k DecisionKey) (policy.Decision, error) {
+func (qs *Queries) DecisionGet(ctx context.Context, k policy.DecisionKey) (policy.Decision, error) {
 	var body []byte
 	err := qs.db.QueryRow(ctx, q("DecisionGet"), k.WorkflowID, k.Stage, k.Seq).Scan(&body)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -41,7 +31,7 @@ func (qs *Queries) DecisionGet(ctx context.Context, k DecisionKey) (policy.Decis
 }
 
 // DecisionsGet returns the decisions already recorded among keys, by key.
-func (qs *Queries) DecisionsGet(ctx context.Context, keys []DecisionKey) (map[DecisionKey]policy.Decision, error) {
+func (qs *Queries) DecisionsGet(ctx context.Context, keys []policy.DecisionKey) (map[policy.DecisionKey]policy.Decision, error) {
 	wf, st, seq := make([]string, len(keys)), make([]string, len(keys)), make([]int32, len(keys))
 	for i, k := range keys {
 		wf[i], st[i], seq[i] = k.WorkflowID, string(k.Stage), int32(k.Seq)
@@ -51,9 +41,9 @@ func (qs *Queries) DecisionsGet(ctx context.Context, keys []DecisionKey) (map[De
 		return nil, fmt.Errorf("get decisions: %w", err)
 	}
 	defer rows.Close()
-	out := map[DecisionKey]policy.Decision{}
+	out := map[policy.DecisionKey]policy.Decision{}
 	for rows.Next() {
-		var k DecisionKey
+		var k policy.DecisionKey
 		var body []byte
 		if err := rows.Scan(&k.WorkflowID, &k.Stage, &k.Seq, &body); err != nil {
 			return nil, fmt.Errorf("get decisions: %w", err)
@@ -70,7 +60,7 @@ func (qs *Queries) DecisionsGet(ctx context.Context, keys []DecisionKey) (map[De
 // decisionArgs are the DecisionInsert query's arguments. ex is the explanation of a stage's
 // decision (nil for a person's or a timer's, which refer to decidedSeq, the
 // stage's decision they act on).
-func decisionArgs(k DecisionKey, claimID string, d policy.Decision, ex *policy.Explanation, decidedSeq int) ([]any, error) {
+func decisionArgs(k policy.DecisionKey, claimID string, d policy.Decision, ex *policy.Explanation, decidedSeq int) ([]any, error) {
 	body, err := json.Marshal(d)
 	if err != nil {
 		return nil, fmt.Errorf("encode decision %s: %w", k, err)
@@ -161,7 +151,7 @@ type InboxItem struct {
 
 // InboxAdd notifies a user of a decision; a second call for the same decision and
 // user does nothing.
-func (qs *Queries) InboxAdd(ctx context.Context, k DecisionKey, claimID, userID, message, link string) error {
+func (qs *Queries) InboxAdd(ctx context.Context, k policy.DecisionKey, claimID, userID, message, link string) error {
 	if _, err := qs.db.Exec(ctx, q("InboxInsert"), inboxArgs(k, claimID, userID, message, link)...); err != nil {
 		return fmt.Errorf("add inbox item for %s on %s: %w", userID, k, err)
 	}
@@ -169,7 +159,7 @@ func (qs *Queries) InboxAdd(ctx context.Context, k DecisionKey, claimID, userID,
 }
 
 // inboxArgs are InboxInsert's arguments.
-func inboxArgs(k DecisionKey, claimID, userID, message, link string) []any {
+func inboxArgs(k policy.DecisionKey, claimID, userID, message, link string) []any {
 	return []any{userID, k.WorkflowID, claimID, k.Stage, k.Seq, message, link}
 }
 
@@ -201,7 +191,7 @@ func (qs *Queries) InboxMarkRead(ctx context.Context, userID string, id int64) (
 
 // DecisionWrite is everything one decision records besides its outbox rows.
 type DecisionWrite struct {
-	Key      DecisionKey
+	Key      policy.DecisionKey
 	ClaimID  string
 	Decision policy.Decision
 	Event    TimelineEvent

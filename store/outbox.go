@@ -38,8 +38,8 @@ type OutboxMessage struct {
 }
 
 // Key is the decision or event the message belongs to.
-func (m OutboxMessage) Key() DecisionKey {
-	return DecisionKey{WorkflowID: m.WorkflowID, Stage: m.Stage, Seq: m.Seq}
+func (m OutboxMessage) Key() policy.DecisionKey {
+	return policy.DecisionKey{WorkflowID: m.WorkflowID, Stage: m.Stage, Seq: m.Seq}
 }
 
 // OutboxAdd queues a message. It reports false when the key already has a row for
@@ -59,7 +59,7 @@ func (m OutboxMessage) args() []any {
 }
 
 // OutboxUnsent lists the ids of a key's messages not yet sent, in order.
-func (qs *Queries) OutboxUnsent(ctx context.Context, k DecisionKey) ([]int64, error) {
+func (qs *Queries) OutboxUnsent(ctx context.Context, k policy.DecisionKey) ([]int64, error) {
 	rows, err := qs.db.Query(ctx, q("OutboxUnsent"), k.WorkflowID, k.Stage, k.Seq)
 	if err != nil {
 		return nil, fmt.Errorf("unsent notifications of %s: %w", k, err)
@@ -121,7 +121,7 @@ func (qs *Queries) OutboxMarkFailed(ctx context.Context, id int64, token, msg st
 }
 
 // OutboxByKey lists every message of a decision or event, sent or not.
-func (qs *Queries) OutboxByKey(ctx context.Context, k DecisionKey) ([]OutboxMessage, error) {
+func (qs *Queries) OutboxByKey(ctx context.Context, k policy.DecisionKey) ([]OutboxMessage, error) {
 	rows, err := qs.db.Query(ctx, q("OutboxByKey"), k.WorkflowID, k.Stage, k.Seq)
 	if err != nil {
 		return nil, fmt.Errorf("notifications of %s: %w", k, err)

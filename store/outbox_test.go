@@ -22,7 +22,7 @@ func TestOutboxOneRowPerChannelAndRecipient(t *testing.T) {
 	t.Parallel()
 	db := batontest.New(t)
 	ctx := context.Background()
-	key := store.DecisionKey{WorkflowID: "claim/C-1", Stage: policy.StageCapture, Seq: 1}
+	key := policy.DecisionKey{WorkflowID: "claim/C-1", Stage: policy.StageCapture, Seq: 1}
 	for _, m := range []store.OutboxMessage{outboxRow("email", "ann"), outboxRow("slack", "ann"), outboxRow("email", "bob")} {
 		added, err := db.Store.OutboxAdd(ctx, m)
 		require.NoError(t, err)
@@ -56,7 +56,7 @@ func TestOutboxLeaseSendMark(t *testing.T) {
 	ctx := context.Background()
 	_, err := db.Store.OutboxAdd(ctx, outboxRow("slack", "ann"))
 	require.NoError(t, err)
-	key := store.DecisionKey{WorkflowID: "claim/C-1", Stage: policy.StageCapture, Seq: 1}
+	key := policy.DecisionKey{WorkflowID: "claim/C-1", Stage: policy.StageCapture, Seq: 1}
 	ids, err := db.Store.OutboxUnsent(ctx, key)
 	require.NoError(t, err)
 	id := ids[0]

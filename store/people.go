@@ -42,7 +42,7 @@ type People struct {
 // LockLoads is Queries.LoadsLock for the decision of stage k giving it to id,
 // with reassigned set when the stage has a holder already: nothing to do when
 // this transaction holds id's load row already and the stage has no holder.
-func (p *People) LockLoads(ctx context.Context, k DecisionKey, id string, reassigned bool) error {
+func (p *People) LockLoads(ctx context.Context, k policy.DecisionKey, id string, reassigned bool) error {
 	if p.loaded[id] && !reassigned {
 		return nil
 	}
@@ -896,7 +896,7 @@ type Explained struct {
 // ExplanationGet reads a decision's explanation header, or ErrNotFound, with
 // the rules it tried: a decision that recorded its rules has its trace
 // rendered from the record by re-evaluating its pinned policy version.
-func (qs *Queries) ExplanationGet(ctx context.Context, k DecisionKey) (Explained, error) {
+func (qs *Queries) ExplanationGet(ctx context.Context, k policy.DecisionKey) (Explained, error) {
 	e, err := qs.ExplanationHead(ctx, k)
 	if err != nil || e.RuleRecord == nil {
 		return e, err
@@ -907,7 +907,7 @@ func (qs *Queries) ExplanationGet(ctx context.Context, k DecisionKey) (Explained
 // ExplanationHead is ExplanationGet without rendering the rules tried, which
 // reads and parses a policy version: for readers that ask who could take the
 // stage, not why a rule matched.
-func (qs *Queries) ExplanationHead(ctx context.Context, k DecisionKey) (Explained, error) {
+func (qs *Queries) ExplanationHead(ctx context.Context, k policy.DecisionKey) (Explained, error) {
 	var req, trace, body, record []byte
 	var n *int32
 	err := qs.db.QueryRow(ctx, q("ExplanationGet"), k.WorkflowID, k.Stage, k.Seq).Scan(&req, &trace, &n, &body, &record)
@@ -945,13 +945,13 @@ func (qs *Queries) ExplanationHead(ctx context.Context, k DecisionKey) (Explaine
 }
 
 // ExplanationCandidates reads a page of a decision's candidates: limit from offset.
-func (qs *Queries) ExplanationCandidates(ctx context.Context, k DecisionKey, offset, limit int) ([]policy.User, error) {
+func (qs *Queries) ExplanationCandidates(ctx context.Context, k policy.DecisionKey, offset, limit int) ([]policy.User, error) {
 	return collect(ctx, qs, "candidates of "+k.String(), q("ExplanationCandidates"),
 		func(r pgx.CollectableRow) (policy.User, error) { return scanUser(r) }, k.WorkflowID, k.Stage, k.Seq, offset, limit)
 }
 
 // ExplanationIsCandidate reports whether a user was a candidate of a decision.
-func (qs *Queries) ExplanationIsCandidate(ctx context.Context, k DecisionKey, id string) (bool, error) {
+func (qs *Queries) ExplanationIsCandidate(ctx context.Context, k policy.DecisionKey, id string) (bool, error) {
 	var ok bool
 	err := qs.db.QueryRow(ctx, q("ExplanationIsCandidate"), k.WorkflowID, k.Stage, k.Seq, id).Scan(&ok)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -973,7 +973,7 @@ type ExclusionPage struct {
 // ExplanationExcluded reads a page of those who were not a decision's candidates,
 // in directory order after position after, each with why they do not meet the
 // requirement as the directory is now (or that they do now).
-func (qs *Queries) ExplanationExcluded(ctx context.Context, k DecisionKey, r policy.Requirement, after int64, limit int) (ExclusionPage, error) {
+func (qs *Queries) ExplanationExcluded(ctx context.Context, k policy.DecisionKey, r policy.Requirement, after int64, limit int) (ExclusionPage, error) {
 	rows, err := qs.db.Query(ctx, q("ExplanationExcluded"), k.WorkflowID, k.Stage, k.Seq, after, limit)
 	if err != nil {
 		return ExclusionPage{}, fmt.Errorf("exclusions of %s: %w", k, err)
@@ -1004,7 +1004,7 @@ func (qs *Queries) ExplanationExcluded(ctx context.Context, k DecisionKey, r pol
 // LoadsLock locks the load rows a decision of stage k giving it to id moves
 // (theirs and the stage's present holder's), after People.NeverWait without
 // waiting: ErrPersonBusy when another transaction holds one of them.
-func (qs *Queries) LoadsLock(ctx context.Context, k DecisionKey, id string) error {
+func (qs *Queries) LoadsLock(ctx context.Context, k policy.DecisionKey, id string) error {
 	var all bool
 	if err := qs.db.QueryRow(ctx, q("LoadsLockSkip"), id, k.WorkflowID, string(k.Stage)).Scan(&all); err != nil {
 		return fmt.Errorf("lock the loads of %s: %w", k, err)

@@ -56,7 +56,7 @@ func decideIn(t *testing.T, db *batontest.Schema, workflow string, req policy.Re
 		pick = turn.User.ID
 		ref := people.Ref(req)
 		_, err = qs.DecisionRecord(ctx, store.DecisionWrite{
-			Key: store.DecisionKey{WorkflowID: workflow, Stage: policy.StageCapture, Seq: 1}, ClaimID: workflow,
+			Key: policy.DecisionKey{WorkflowID: workflow, Stage: policy.StageCapture, Seq: 1}, ClaimID: workflow,
 			Decision: policy.Decision{Stage: policy.StageCapture, Method: policy.MethodRoundRobin, Assignee: pick, Reason: turn.Reason,
 				Eligible: set.Count, Excluded: set.Excluded},
 			Explanation: &policy.Explanation{Requirement: req, Turn: &turn, RequirementID: ref.ID, Generation: ref.Generation},
@@ -71,7 +71,7 @@ func decideIn(t *testing.T, db *batontest.Schema, workflow string, req policy.Re
 // candidates lists a decision's candidates, a page of two at a time.
 func candidates(t *testing.T, db *batontest.Schema, workflow string) []string {
 	t.Helper()
-	k := store.DecisionKey{WorkflowID: workflow, Stage: policy.StageCapture, Seq: 1}
+	k := policy.DecisionKey{WorkflowID: workflow, Stage: policy.StageCapture, Seq: 1}
 	var out []string
 	for offset := 0; ; offset += 2 {
 		page, err := db.Store.ExplanationCandidates(context.Background(), k, offset, 2)
@@ -140,10 +140,10 @@ func TestADirectoryChangeMovesOnlyWhatChanged(t *testing.T) {
 	require.Equal(t, []string{"u01", "u03", "u05", "u08"}, candidates(t, db, "claim/b0"))
 	require.Equal(t, "u01", decideRR(t, db, "claim/c", req))
 	require.Equal(t, []string{"u01", "u05", "u08"}, candidates(t, db, "claim/c"))
-	ok, err := db.Store.ExplanationIsCandidate(ctx, store.DecisionKey{WorkflowID: "claim/a", Stage: policy.StageCapture, Seq: 1}, "u03")
+	ok, err := db.Store.ExplanationIsCandidate(ctx, policy.DecisionKey{WorkflowID: "claim/a", Stage: policy.StageCapture, Seq: 1}, "u03")
 	require.NoError(t, err)
 	require.True(t, ok)
-	ok, err = db.Store.ExplanationIsCandidate(ctx, store.DecisionKey{WorkflowID: "claim/c", Stage: policy.StageCapture, Seq: 1}, "u03")
+	ok, err = db.Store.ExplanationIsCandidate(ctx, policy.DecisionKey{WorkflowID: "claim/c", Stage: policy.StageCapture, Seq: 1}, "u03")
 	require.NoError(t, err)
 	require.False(t, ok)
 
@@ -308,7 +308,7 @@ func TestLoadCountsFollowEveryChangeOfHolder(t *testing.T) {
 		t.Helper()
 		require.NoError(t, db.Store.InTx(ctx, func(qs *store.Queries) error {
 			_, err := qs.DecisionRecord(ctx, store.DecisionWrite{
-				Key: store.DecisionKey{WorkflowID: "claim/a", Stage: policy.StageCapture, Seq: seq}, ClaimID: "claim/a",
+				Key: policy.DecisionKey{WorkflowID: "claim/a", Stage: policy.StageCapture, Seq: seq}, ClaimID: "claim/a",
 				Decision: policy.Decision{Stage: policy.StageCapture, Method: policy.MethodAssign, Assignee: assignee, Reason: "test"},
 				Event: store.TimelineEvent{WorkflowID: "claim/a", ClaimID: "claim/a", Stage: policy.StageCapture, Seq: seq,
 					Kind: policy.EventAssigned, Subject: assignee},
@@ -397,7 +397,7 @@ func TestAPickDeactivatedMeanwhileIsRefused(t *testing.T) {
 		defer cancel()
 		return db.Store.InTx(ctx, func(qs *store.Queries) error {
 			_, err := qs.DecisionRecord(ctx, store.DecisionWrite{
-				Key: store.DecisionKey{WorkflowID: workflow, Stage: policy.StageCapture, Seq: 1}, ClaimID: workflow,
+				Key: policy.DecisionKey{WorkflowID: workflow, Stage: policy.StageCapture, Seq: 1}, ClaimID: workflow,
 				Decision:    policy.Decision{Stage: policy.StageCapture, Method: policy.MethodRoundRobin, Assignee: pick, Reason: "r"},
 				Explanation: &policy.Explanation{Requirement: req},
 				Event: store.TimelineEvent{WorkflowID: workflow, ClaimID: workflow, Stage: policy.StageCapture, Seq: 1,

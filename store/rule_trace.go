@@ -15,7 +15,7 @@ import (
 // decision would have written it. A record whose rules cannot be re-read (its
 // policy was not a stored version, is gone, or no longer parses) is explained,
 // not an error: the drift says why no rules are shown.
-func (qs *Queries) renderRules(ctx context.Context, k DecisionKey, e *Explained) error {
+func (qs *Queries) renderRules(ctx context.Context, k policy.DecisionKey, e *Explained) error {
 	rec := *e.RuleRecord
 	if rec.Policy.IsZero() {
 		e.RuleDrift = rec.Unrendered(fmt.Sprintf("policy %s is not a stored version", e.Decision.PolicyVersion))

@@ -49,7 +49,7 @@ teams:
 }
 
 // decide makes and records a stage decision as ResolveAssignment does.
-func decide(t *testing.T, db *batontest.Schema, p *policy.Policy, k store.DecisionKey, data map[string]string) policy.Decision {
+func decide(t *testing.T, db *batontest.Schema, p *policy.Policy, k policy.DecisionKey, data map[string]string) policy.Decision {
 	t.Helper()
 	ctx := context.Background()
 	var d policy.Decision
@@ -78,7 +78,7 @@ func TestRuleRoutedDecisionStoresItsRecord(t *testing.T) {
 	db := batontest.New(t)
 	p := rulesPolicy(t, db, 200)
 	data := map[string]string{"customer_group": "GROUP-199", "email_from_domain": "mail.domain199.example"}
-	k := store.DecisionKey{WorkflowID: "claim/c1", Stage: policy.StageCapture, Seq: 1}
+	k := policy.DecisionKey{WorkflowID: "claim/c1", Stage: policy.StageCapture, Seq: 1}
 	d := decide(t, db, p, k, data)
 	require.Equal(t, "r199", d.MatchedRule)
 	require.Equal(t, "ann", d.Assignee)
@@ -113,7 +113,7 @@ func TestRuleRecordDriftReadsPlainly(t *testing.T) {
 	ctx := context.Background()
 	db := batontest.New(t)
 	p := rulesPolicy(t, db, 20)
-	k := store.DecisionKey{WorkflowID: "claim/c1", Stage: policy.StageCapture, Seq: 1}
+	k := policy.DecisionKey{WorkflowID: "claim/c1", Stage: policy.StageCapture, Seq: 1}
 	decide(t, db, p, k, map[string]string{"customer_group": "alt-7", "email_from_domain": "domain7.example"})
 
 	set := func(record string) {
@@ -158,7 +158,7 @@ func TestOldRuleTraceReadsBack(t *testing.T) {
 	require.NoError(t, err)
 	body, err := json.Marshal(policy.Decision{Seq: 1, Stage: policy.StageCapture, Method: policy.MethodDistribution, RulesTried: 5, PolicyVersion: p.Version})
 	require.NoError(t, err)
-	k := store.DecisionKey{WorkflowID: "claim/old", Stage: policy.StageCapture, Seq: 1}
+	k := policy.DecisionKey{WorkflowID: "claim/old", Stage: policy.StageCapture, Seq: 1}
 	_, err = db.Pool.Exec(ctx, `INSERT INTO decisions (workflow_id, stage, seq, claim_id, method, reason, policy_version, body, requirement, rule_trace)
 		VALUES ($1, $2, $3, 'old', 'distribution', 'no distribution rule matched', $4, $5, '{}', $6)`, k.WorkflowID, k.Stage, k.Seq, p.Version, body, old)
 	require.NoError(t, err)

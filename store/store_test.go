@@ -142,7 +142,7 @@ func TestDecisionRecordOnce(t *testing.T) {
 	t.Parallel()
 	db := batontest.New(t)
 	ctx := context.Background()
-	k := store.DecisionKey{WorkflowID: "claim/c1", Stage: policy.StageReview, Seq: 2}
+	k := policy.DecisionKey{WorkflowID: "claim/c1", Stage: policy.StageReview, Seq: 2}
 	_, err := db.Store.DecisionGet(ctx, k)
 	require.True(t, errors.Is(err, store.ErrNotFound))
 
@@ -183,7 +183,7 @@ func TestInbox(t *testing.T) {
 	t.Parallel()
 	db := batontest.New(t)
 	ctx := context.Background()
-	k := store.DecisionKey{WorkflowID: "claim/c1", Stage: policy.StageCapture, Seq: 1}
+	k := policy.DecisionKey{WorkflowID: "claim/c1", Stage: policy.StageCapture, Seq: 1}
 	for i := 0; i < 2; i++ { // a retried decision notifies once
 		require.NoError(t, db.Store.InboxAdd(ctx, k, "c1", "amy", "assigned", "http://x/claims/c1"))
 	}

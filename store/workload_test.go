@@ -37,7 +37,7 @@ users:
 		}
 		pick := v.Next.User.ID
 		_, err = qs.DecisionRecord(ctx, store.DecisionWrite{
-			Key: store.DecisionKey{WorkflowID: workflow, Stage: stage, Seq: 1}, ClaimID: workflow,
+			Key: policy.DecisionKey{WorkflowID: workflow, Stage: stage, Seq: 1}, ClaimID: workflow,
 			Decision: policy.Decision{Stage: stage, Method: policy.MethodRoundRobin, Assignee: pick, Reason: "test"},
 			Event:    store.TimelineEvent{WorkflowID: workflow, ClaimID: workflow, Stage: stage, Seq: 1, Kind: policy.EventAssigned, Subject: pick},
 		})

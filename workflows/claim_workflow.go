@@ -374,7 +374,7 @@ func (c *claim) apply(ctx workflow.Context, d policy.Decision) {
 	}
 	if IsStageDecision(d.Method) {
 		c.decision = d
-		c.setCandidates(d, &LedgerKey{WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Stage: d.Stage, Seq: d.Seq})
+		c.setCandidates(d, &policy.DecisionKey{WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Stage: d.Stage, Seq: d.Seq})
 		if c.state.StageDecisions == nil {
 			c.state.StageDecisions = map[policy.Stage]int{}
 		}
@@ -399,7 +399,7 @@ func (c *claim) apply(ctx workflow.Context, d policy.Decision) {
 
 // setCandidates shows a stage decision's counts and sample in the state, and
 // where its full explanation is; the zero decision clears them.
-func (c *claim) setCandidates(d policy.Decision, key *LedgerKey) {
+func (c *claim) setCandidates(d policy.Decision, key *policy.DecisionKey) {
 	c.state.Eligible, c.state.Excluded, c.state.Explain = d.Eligible, d.Excluded, key
 	c.state.Sample = slices.Clone(d.Sample)
 	if c.state.Sample == nil {

@@ -146,11 +146,11 @@ type ClaimState struct {
 	// when it was decided; Sample names the first few (at most policy.SampleSize).
 	// The full list is in the ledger under Explain: `starter explain`, the
 	// assignment-options endpoints and the queue page read it page by page.
-	Eligible      int            `json:"eligible"`
-	Excluded      int            `json:"excluded"`
-	Sample        []string       `json:"sample"`
-	Explain       *LedgerKey     `json:"explain,omitempty"`
-	ReviewOutcome policy.Outcome `json:"reviewOutcome,omitempty"`
+	Eligible      int                 `json:"eligible"`
+	Excluded      int                 `json:"excluded"`
+	Sample        []string            `json:"sample"`
+	Explain       *policy.DecisionKey `json:"explain,omitempty"`
+	ReviewOutcome policy.Outcome      `json:"reviewOutcome,omitempty"`
 	// Queue is where the stage waits while unassigned.
 	Queue string `json:"queue,omitempty"`
 	// Rules are the current stage's queue and timers.
@@ -187,13 +187,6 @@ type ClaimState struct {
 
 // MaxStateDecisions is how many of its latest decisions a claim's state keeps.
 const MaxStateDecisions = 20
-
-// LedgerKey names a decision in the ledger: the claim's workflow, stage and seq.
-type LedgerKey struct {
-	WorkflowID string       `json:"workflowId"`
-	Stage      policy.Stage `json:"stage"`
-	Seq        int          `json:"seq"`
-}
 
 // ClaimSummary is the workflow's result once the claim is finalised.
 type ClaimSummary struct {

@@ -407,7 +407,7 @@ func (s scaler) scaleAged(ctx context.Context, cfg ScaleConfig, res *ScaleResult
 			return fmt.Errorf("%s: want it waiting with everyone full, got %q", id, d.Reason)
 		}
 	}
-	old := store.DecisionKey{WorkflowID: "aged-fill-000000", Stage: policy.StageCapture, Seq: 1}
+	old := policy.DecisionKey{WorkflowID: "aged-fill-000000", Stage: policy.StageCapture, Seq: 1}
 	var deepPos int64
 	if err := pool.QueryRow(ctx, `SELECT position FROM users ORDER BY position OFFSET $1 LIMIT 1`, cfg.Users/2).Scan(&deepPos); err != nil {
 		return err

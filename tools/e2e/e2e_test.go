@@ -15,7 +15,6 @@ import (
 	"github.com/batonhq/baton/batontest"
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/policy"
-	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/tools/testenv"
 	"github.com/batonhq/baton/workflows"
 )
@@ -232,7 +231,7 @@ func TestActivityFailingAfterCommitDoesNotAdvanceTwice(t *testing.T) {
 	var mu sync.Mutex
 	failed := map[string]int{}
 	b := testenv.Start(t, pol(policy.MethodRoundRobin, true), directory,
-		testenv.WithAfterCommit(func(_ context.Context, k store.DecisionKey) error {
+		testenv.WithAfterCommit(func(_ context.Context, k policy.DecisionKey) error {
 			mu.Lock()
 			defer mu.Unlock()
 			failed[k.String()]++

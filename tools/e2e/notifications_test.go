@@ -199,7 +199,7 @@ func TestNotificationsSlackDownNeverHoldsUpTheClaim(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, workflows.StatusAssigned, s.Status)
 	capture := keyOf(s.Decisions[0], id)
-	rows, err := n.b.DB.Store.OutboxByKey(ctx, store.DecisionKey{WorkflowID: capture.WorkflowID, Stage: capture.Stage, Seq: capture.Seq})
+	rows, err := n.b.DB.Store.OutboxByKey(ctx, policy.DecisionKey{WorkflowID: capture.WorkflowID, Stage: capture.Stage, Seq: capture.Seq})
 	require.NoError(t, err)
 	require.Len(t, rows, 2)
 	slackRow := rows[1]

@@ -12,7 +12,6 @@ import (
 	"github.com/batonhq/baton/batontest"
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/policy"
-	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/tools/testenv"
 	"github.com/batonhq/baton/workflows"
 )
@@ -101,7 +100,7 @@ claims:
 	d := s.Decisions[0]
 	require.Equal(t, "vip", d.MatchedRule)
 	require.Equal(t, 1, d.RulesTried)
-	e, err := b.DB.Store.ExplanationGet(ctx, store.DecisionKey{WorkflowID: workflows.WorkflowID(id), Stage: d.Stage, Seq: d.Seq})
+	e, err := b.DB.Store.ExplanationGet(ctx, policy.DecisionKey{WorkflowID: workflows.WorkflowID(id), Stage: d.Stage, Seq: d.Seq})
 	require.NoError(t, err)
 	require.Equal(t, []policy.RuleTrace{{RuleID: "vip", Matched: true, Why: "all conditions hold"}}, e.RuleTrace, "the trace is in the ledger")
 

@@ -32,7 +32,6 @@ import (
 	"github.com/batonhq/baton/batontest"
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/policy"
-	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/temporalx"
 )
 
@@ -162,7 +161,7 @@ type Option func(*Baton)
 func WithModule(m policy.ProductModule) Option { return func(b *Baton) { b.Acts.Module = m } }
 
 // WithAfterCommit sets the activities' after-commit hook.
-func WithAfterCommit(fn func(context.Context, store.DecisionKey) error) Option {
+func WithAfterCommit(fn func(context.Context, policy.DecisionKey) error) Option {
 	return func(b *Baton) { b.Acts.AfterCommit = fn }
 }
 
