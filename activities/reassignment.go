@@ -22,11 +22,19 @@ func (a *Activities) PlanReassignment(ctx context.Context, in workflows.PlanReas
 	var plan workflows.ReassignmentPlan
 	var started bool // false on a retry: the round's start is already recorded
 	err := a.Store.InTx(ctx, func(qs *store.Queries) error {
-		// Authority first: someone who may not send the stage learns nothing of the groups.
+		// Authority first: someone who may not send the stage learns nothing
+		// of the groups. A retry whose first attempt recorded the round's
+		// start was authorised then (RecordCompletion says why not again).
+		retried, err := qs.TimelineHas(ctx, in.WorkflowID, in.Seq)
+		if err != nil {
+			return err
+		}
 		act := policy.Act{Action: policy.DoStartReassignment, ClaimID: in.ClaimID, Stage: in.Stage, Actor: in.Actor,
 			Owner: in.Owner, Assignee: in.Assignee, AssignmentsEnabled: true}
-		if err := a.authorize(ctx, qs, act, in.DecidedSeq, in.WorkflowID); err != nil {
-			return err
+		if !retried {
+			if err := a.authorize(ctx, qs, act, in.DecidedSeq, in.WorkflowID); err != nil {
+				return err
+			}
 		}
 		g, err := qs.Group(ctx, in.Group)
 		if errors.Is(err, store.ErrNotFound) {

@@ -12,12 +12,19 @@ import (
 // RecordCompletion authorises a stage's completion against the directory as it is
 // now (only the assignee, or with assignments disabled anyone eligible, and only
 // while active and eligible) and writes its timeline entry, in one transaction
-// keyed by the workflow's seq: a retry writes nothing twice. A refusal is a typed,
-// non-retryable error and nothing is written.
+// keyed by the workflow's seq: a retry writes nothing twice, and is not judged
+// again. A refusal is a typed, non-retryable error and nothing is written.
 func (a *Activities) RecordCompletion(ctx context.Context, in workflows.RecordCompletionInput) error {
 	var inserted bool
 	var drain []string
 	err := a.Store.InTx(ctx, func(qs *store.Queries) error {
+		// A retry whose first attempt committed (its worker died before the
+		// claim heard back) is answered from the timeline: judged again, a
+		// completer deactivated meanwhile would be refused a completion the
+		// database already holds, and the claim would wait on them for ever.
+		if done, err := qs.TimelineHas(ctx, in.WorkflowID, in.Seq); err != nil || done {
+			return err
+		}
 		act := policy.Act{Action: policy.DoComplete, ClaimID: in.ClaimID, Stage: in.Stage, Actor: in.Actor,
 			Assignee: in.Assignee, AssignmentsEnabled: in.AssignmentsEnabled, AssigneeExempt: in.AssigneeExempt, FourEyes: in.FourEyes,
 			FourEyesOf: in.FourEyesOf}

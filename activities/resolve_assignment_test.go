@@ -100,3 +100,35 @@ func TestProductModuleAnswerRejectedFallsBackToManual(t *testing.T) {
 	require.Equal(t, policy.MethodProductModule, d.Method)
 	require.Equal(t, "dan", d.Assignee, "the source's example: the first user whose role fits the stage")
 }
+
+// A completion's first attempt commits and its worker dies before the claim
+// hears back; the completer is deactivated; the retry must answer from what was
+// recorded. Judged again it was refused ("user is inactive"), and the claim
+// waited for ever on someone who had left (found by the chaos run in CI).
+func TestACompletionRetriedAfterItsCompleterLeftIsAnsweredFromTheRecord(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a, db := setup(t, &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: policy.MethodRoundRobin})
+	d := resolve(t, a, "c1", policy.StageAcknowledge, policy.OutcomeApproval)
+	require.Equal(t, "dan", d.Assignee)
+	in := workflows.RecordCompletionInput{WorkflowID: workflows.WorkflowID("c1"), ClaimID: "c1", Stage: policy.StageAcknowledge,
+		Seq: 4, DecidedSeq: 3, Actor: "dan", Assignee: "dan", AssignmentsEnabled: true}
+	require.NoError(t, a.RecordCompletion(ctx, in))
+	_, err := db.Pool.Exec(ctx, `UPDATE users SET active = false WHERE id = 'dan'`)
+	require.NoError(t, err)
+	require.NoError(t, a.RecordCompletion(ctx, in), "the retry of a recorded completion")
+	events, err := db.Store.Timeline(ctx, "c1")
+	require.NoError(t, err)
+	var completed int
+	for _, e := range events {
+		if e.Kind == policy.EventCompleted {
+			completed++
+		}
+	}
+	require.Equal(t, 1, completed, "written once")
+
+	// A new completion by someone deactivated is still refused.
+	in.Seq = 5
+	err = a.RecordCompletion(ctx, in)
+	require.ErrorContains(t, err, `user "dan" is inactive`)
+}

@@ -89,16 +89,3 @@ func (s *Store) ApplyGroups(ctx context.Context, file, actor string, groups []po
 	})
 }
 
-// TimelineAddOnce records an event and reports whether it was new; when it was
-// not, subject is the subject recorded the first time.
-func (qs *Queries) TimelineAddOnce(ctx context.Context, e TimelineEvent) (inserted bool, subject string, err error) {
-	tag, err := qs.db.Exec(ctx, q("TimelineAdd"), e.args()...)
-	if err != nil {
-		return false, "", fmt.Errorf("add timeline event %s/%d %s: %w", e.WorkflowID, e.Seq, e.Kind, err)
-	}
-	if tag.RowsAffected() == 1 {
-		return true, e.Subject, nil
-	}
-	err = qs.db.QueryRow(ctx, q("TimelineSubject"), e.WorkflowID, e.Seq).Scan(&subject)
-	return false, subject, err
-}

@@ -48,3 +48,29 @@ func (qs *Queries) Timeline(ctx context.Context, claimID string) ([]TimelineEven
 	}
 	return events, nil
 }
+
+// TimelineAddOnce records an event and reports whether it was new; when it was
+// not, subject is the subject recorded the first time.
+func (qs *Queries) TimelineAddOnce(ctx context.Context, e TimelineEvent) (inserted bool, subject string, err error) {
+	tag, err := qs.db.Exec(ctx, q("TimelineAdd"), e.args()...)
+	if err != nil {
+		return false, "", fmt.Errorf("add timeline event %s/%d %s: %w", e.WorkflowID, e.Seq, e.Kind, err)
+	}
+	if tag.RowsAffected() == 1 {
+		return true, e.Subject, nil
+	}
+	err = qs.db.QueryRow(ctx, q("TimelineSubject"), e.WorkflowID, e.Seq).Scan(&subject)
+	return false, subject, err
+}
+
+// TimelineHas reports whether the claim's event seq is recorded: how a retry of
+// an action whose first attempt committed (its worker died before the claim
+// heard back) is answered from what was recorded, not judged again against a
+// directory that has changed since.
+func (qs *Queries) TimelineHas(ctx context.Context, workflowID string, seq int) (bool, error) {
+	var has bool
+	if err := qs.db.QueryRow(ctx, q("TimelineHas"), workflowID, seq).Scan(&has); err != nil {
+		return false, fmt.Errorf("timeline event %s/%d: %w", workflowID, seq, err)
+	}
+	return has, nil
+}

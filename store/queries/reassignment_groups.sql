@@ -28,7 +28,3 @@ FROM reassignment_groups g
 LEFT JOIN reassignment_group_members m ON m.group_name = g.name
 GROUP BY g.name
 ORDER BY g.name;
-
--- name: TimelineSubject
--- The subject of an event already recorded: how a retried offer finds whom it offered.
-SELECT subject FROM timeline WHERE workflow_id = $1 AND seq = $2;

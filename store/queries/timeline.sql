@@ -7,3 +7,10 @@ ON CONFLICT (workflow_id, seq) DO NOTHING;
 SELECT stage, seq, kind, actor, subject, reason, comment, at
 FROM timeline WHERE claim_id = $1 ORDER BY at, seq;
 
+-- name: TimelineSubject
+-- The subject of an event already recorded: how a retried offer finds whom it offered.
+SELECT subject FROM timeline WHERE workflow_id = $1 AND seq = $2;
+
+-- name: TimelineHas
+-- Whether event $2 of workflow $1 is recorded: a retried action's first attempt committed.
+SELECT EXISTS (SELECT 1 FROM timeline WHERE workflow_id = $1 AND seq = $2);
