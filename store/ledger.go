@@ -222,10 +222,12 @@ func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, e
 		return false, err
 	}
 	b := &pgx.Batch{}
-	// A stage's method read who is eligible from the requirement's members,
-	// which a deactivation committing meanwhile does not change under it: the
-	// person picked is checked, and share-locked, as the decision is written.
-	picked := w.Explanation != nil && w.Decision.Assignee != "" && k.Stage.Assignable()
+	// Whoever the decision gives the stage to (a stage's method's pick, read
+	// from the requirement's members; a person's assignment or claim, a
+	// timer's fallback, authorised a statement earlier) was read without a
+	// lock, and a deactivation committing meanwhile would not see the stage
+	// to move it: the assignee is checked, and share-locked, as it is written.
+	picked := w.Decision.Assignee != "" && k.Stage.Assignable()
 	if picked {
 		b.Queue(q("AssigneeActive"), w.Decision.Assignee)
 	}
@@ -264,7 +266,7 @@ func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, e
 			if err == nil || errors.Is(err, pgx.ErrNoRows) {
 				err = errors.New("no longer active")
 			}
-			return false, fmt.Errorf("record decision %s: %q, picked, %w: %w", k, w.Decision.Assignee, ErrAssigneeLeft, err)
+			return false, fmt.Errorf("record decision %s: %q %w: %w", k, w.Decision.Assignee, ErrAssigneeLeft, err)
 		}
 	}
 	tag, err := br.Exec()
@@ -282,10 +284,11 @@ func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, e
 	return true, nil
 }
 
-// ErrAssigneeLeft reports that the person a stage's method picked was
-// deactivated, or was being deactivated, as the decision was written: nothing
-// is recorded, and the decision is made again (a retryable error).
-var ErrAssigneeLeft = errors.New("was deactivated as the decision was made; decide again")
+// ErrAssigneeLeft reports that the person a decision gives the stage to was
+// deactivated, or their row was being changed, as the decision was written: nothing
+// is recorded, and the decision is made again (a retryable error; a person's
+// assignment is then refused by name, a stage's method picks someone else).
+var ErrAssigneeLeft = errors.New("was deactivated, or was being changed, as the decision was written; decide again")
 
 // ClaimAt is a claim's workflow id and its current stage.
 type ClaimAt struct {

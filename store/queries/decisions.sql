@@ -114,7 +114,7 @@ WHERE EXISTS (SELECT 1 FROM decisions d WHERE d.workflow_id = w.id AND (d.assign
                 ORDER BY d.seq DESC LIMIT 1), false);
 
 -- name: AssigneeActive
--- Whether person $1, whom a stage's method just picked, is still active, with
+-- Whether person $1, to whom a decision gives a stage, is still active, with
 -- their row share-locked until the decision commits: a deactivation running
 -- now (it updates the row, then marks the stages they hold to move) either
 -- committed first, and the pick is refused, or waits for this decision and
