@@ -246,6 +246,7 @@ type Tally struct {
 	// held then, and Moved how many were moved off them (once each).
 	Deactivated string
 	Held, Moved int
+	HeldBy      []string // the workflows of the stages they held
 	// PeakOpen is the most open stages anyone with a limit was seen holding.
 	PeakOpen int
 	Took     time.Duration
@@ -336,7 +337,8 @@ func (t *Tally) Print(w io.Writer) {
 	fmt.Fprintf(w, "  timers    claim window fired as called for: %d, more often: %d, less often: %d\n", t.TimersOnce, t.TimersTwice, t.TimersNever)
 	fmt.Fprintf(w, "  capacity  most open stages held by anyone limited to %d: %d\n", chaosLimit, t.PeakOpen)
 	if t.Deactivated != "" {
-		fmt.Fprintf(w, "  leaver    %s held %d open stages when deactivated: %d moved once each\n", t.Deactivated, t.Held, t.Moved)
+		fmt.Fprintf(w, "  leaver    %s held %d open stages when deactivated (%s): %d moved once each\n", t.Deactivated, t.Held,
+			strings.Join(t.HeldBy, ", "), t.Moved)
 	}
 	if len(t.Losses) == 0 {
 		fmt.Fprintln(w, "  result    nothing lost, nothing done twice")

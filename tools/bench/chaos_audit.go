@@ -57,6 +57,10 @@ const (
 	giveUnknown                    // the answer was lost: either may have happened
 )
 
+func (g giveOutcome) String() string {
+	return [...]string{"refused", "made", "unknown"}[g]
+}
+
 // chaosObserved is everything read back after the run.
 type chaosObserved struct {
 	Ledger []ledgerRow
@@ -224,7 +228,9 @@ func (a *chaosAudit) claim(id string) {
 	case o.State.Status == workflows.StatusFinalised:
 		a.t.Finished++
 	default:
-		a.loss("claim %s stopped at %s (%s)", id, o.State.Stage, o.State.Status)
+		// Its ledger, so that a loss seen once in CI can be read back.
+		a.loss("claim %s stopped at %s (%s) with %q; its ledger: %s", id, o.State.Stage, o.State.Status, o.State.Assignee,
+			ledgerText(a.byClaim[id]))
 	}
 	rows := a.byClaim[id]
 	shape := a.matchShape(id, rows, o)
@@ -418,4 +424,14 @@ func (a *chaosAudit) stateAgainstLedger(id string, st *workflows.ClaimState, row
 			a.t.StateMismatch++
 		}
 	}
+}
+
+// ledgerText is a claim's ledger rows in one line: stage#seq method → assignee
+// (reason).
+func ledgerText(rows []ledgerRow) string {
+	parts := make([]string, len(rows))
+	for i, r := range rows {
+		parts[i] = fmt.Sprintf("%s#%d %s → %q (%s)", r.Stage, r.Seq, r.Method, r.Assignee, r.Reason)
+	}
+	return strings.Join(parts, "; ")
 }

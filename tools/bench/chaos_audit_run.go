@@ -246,7 +246,7 @@ func (a *chaosAudit) leaver() {
 	if a.exp.Leaver == "" {
 		return
 	}
-	a.t.Deactivated, a.t.Held = a.exp.Leaver, len(a.exp.Held)
+	a.t.Deactivated, a.t.Held, a.t.HeldBy = a.exp.Leaver, len(a.exp.Held), a.exp.Held
 	for _, wf := range a.exp.Held {
 		for _, r := range a.obs.Ledger {
 			if r.WorkflowID == wf && strings.HasPrefix(r.Reason, a.exp.Leaver+" was deactivated") {

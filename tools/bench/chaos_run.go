@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -290,7 +291,13 @@ func (r *chaosRun) fault(ctx context.Context, kind string, people []string) erro
 		for id, g := range given {
 			r.gives[id] = g
 		}
-		fmt.Fprintf(r.progress, "chaos: %6.1fs  %s given %d waiting review stages, then deactivated\n", time.Since(r.start).Seconds(), who, len(given))
+		var gives []string
+		for id, g := range given {
+			gives = append(gives, id+" "+g.String())
+		}
+		slices.Sort(gives)
+		fmt.Fprintf(r.progress, "chaos: %6.1fs  %s given %d waiting review stages (%s), then deactivated\n", time.Since(r.start).Seconds(),
+			who, len(given), strings.Join(gives, ", "))
 		r.leaver = who
 		if r.held, _, err = s.Store.UserActiveSet(ctx, "root", who, false); err != nil {
 			return err
