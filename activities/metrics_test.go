@@ -136,7 +136,7 @@ func TestWorkloadMetrics(t *testing.T) {
 	a, m := setupWithMetrics(t, &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: policy.MethodRoundRobin})
 	require.NoError(t, m.RegisterWorkload(a.Store.WorkloadStats, 5*time.Second, nil))
 	for _, id := range []string{"ann", "ben", "gus"} {
-		_, _, err := a.Store.UserStatusSet(ctx, id, id, policy.Away)
+		_, _, err := a.Store.UserStatusSet(ctx, id, policy.Away)
 		require.NoError(t, err)
 	}
 	in := workflows.ResolveAssignmentInput{WorkflowID: workflows.WorkflowID("w1"), Claim: policy.Claim{ID: "w1"},

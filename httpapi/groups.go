@@ -40,27 +40,19 @@ func (s *Server) applyGroups(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_body", err.Error())
 		return
 	}
-	user := caller(r)
-	if refused := policy.AuthorizeGroupEdit(user.ID, &user); refused != nil {
-		writeError(w, http.StatusForbidden, "forbidden", refused.Msg)
-		return
-	}
-	gs, err := policy.ParseGroups("request body", body)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_body", err.Error())
-		return
-	}
-	err = s.store.ApplyGroups(r.Context(), "request body", user.ID, gs)
+	n, err := s.svc.ApplyGroups(r.Context(), caller(r).ID, "request body", body)
 	var fe *policy.FieldError
 	switch {
 	case errors.Is(err, store.ErrForbidden):
-		writeError(w, http.StatusForbidden, "forbidden", err.Error())
+		writeError(w, http.StatusForbidden, "forbidden", message(err, store.ErrForbidden))
 	case errors.As(err, &fe):
 		writeError(w, http.StatusBadRequest, "invalid", err.Error())
+	case errors.Is(err, store.ErrInvalid):
+		writeError(w, http.StatusBadRequest, "invalid_body", err.Error())
 	case err != nil:
 		s.log.ErrorContext(r.Context(), "apply groups", "error", err)
 		writeError(w, http.StatusInternalServerError, "database_error", "could not store the reassignment groups")
 	default:
-		writeJSON(w, http.StatusOK, map[string]any{"applied": len(gs)})
+		writeJSON(w, http.StatusOK, map[string]any{"applied": n})
 	}
 }

@@ -29,12 +29,10 @@ type StatusResult = service.StatusResult
 func (s *Server) userWorkload(w http.ResponseWriter, r *http.Request) {
 	id := pathUser(r)
 	me := caller(r)
-	if refused := policy.AuthorizeWorkloadRead(me.ID, &me, id); refused != nil {
-		writeError(w, http.StatusForbidden, "forbidden", refused.Msg)
-		return
-	}
-	work, err := s.store.UserWorkload(r.Context(), id)
+	work, err := s.svc.Workload(r.Context(), &me, id)
 	switch {
+	case errors.Is(err, store.ErrForbidden):
+		writeError(w, http.StatusForbidden, "forbidden", message(err, store.ErrForbidden))
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, "user_not_found", "user "+id+" not found")
 	case err != nil:
@@ -160,23 +158,13 @@ func (s *Server) addAbsence(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// TeamView is GET /api/team's answer: a page of active people, the most loaded
-// first, the cursor of the next page ("" at the end), and the backlog by queue
-// and stage.
-type TeamView struct {
-	People  []store.TeamMember   `json:"people"`
-	Backlog []store.BacklogQueue `json:"backlog"`
-	Next    string               `json:"next"`
-}
+// TeamView is one page of the team view.
+type TeamView = service.TeamView
 
 // team answers GET /api/team?after=&limit= for admins: after is the next of the
 // page before. Pages are read by key, so a deep page costs what the first does.
 func (s *Server) team(w http.ResponseWriter, r *http.Request) {
 	me := caller(r)
-	if refused := policy.AuthorizeUserAdmin(me.ID, &me, "see the team view"); refused != nil {
-		writeError(w, http.StatusForbidden, "forbidden", refused.Msg)
-		return
-	}
 	if r.URL.Query().Has("offset") {
 		writeError(w, http.StatusBadRequest, "invalid_query", "offset: the team view pages by cursor: pass after=NEXT from the page before")
 		return
@@ -191,21 +179,14 @@ func (s *Server) team(w http.ResponseWriter, r *http.Request) {
 			strings.TrimSuffix(err.Error(), ": "+store.ErrInvalid.Error()))
 		return
 	}
-	people, next, err := s.store.TeamPage(r.Context(), after, limit)
-	if err == nil {
-		var backlog []store.BacklogQueue
-		if backlog, err = s.store.BacklogByQueue(r.Context()); err == nil {
-			writeJSON(w, http.StatusOK, TeamView{People: nonNilSlice(people), Backlog: nonNilSlice(backlog), Next: next.String()})
-			return
-		}
+	view, err := s.svc.Team(r.Context(), &me, after, limit)
+	switch {
+	case errors.Is(err, store.ErrForbidden):
+		writeError(w, http.StatusForbidden, "forbidden", message(err, store.ErrForbidden))
+	case err != nil:
+		s.log.ErrorContext(r.Context(), "read the team", "error", err)
+		writeError(w, http.StatusInternalServerError, "database_error", "could not read the team")
+	default:
+		writeJSON(w, http.StatusOK, view)
 	}
-	s.log.ErrorContext(r.Context(), "read the team", "error", err)
-	writeError(w, http.StatusInternalServerError, "database_error", "could not read the team")
-}
-
-func nonNilSlice[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }

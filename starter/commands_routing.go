@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -204,18 +205,19 @@ func cmdGroupApply(ctx context.Context, c *cli, args []string) error {
 	if *actor == "" {
 		return usagef("--as USER is required: who is editing the groups")
 	}
-	groups, err := policy.LoadGroupsFile(pos[0])
+	doc, err := os.ReadFile(pos[0])
 	if err != nil {
-		return fmt.Errorf("nothing applied:\n%w", err)
+		return fmt.Errorf("nothing applied: read groups file: %w", err)
 	}
-	st, err := c.store(ctx)
+	svc, err := c.service(ctx)
 	if err != nil {
 		return err
 	}
-	if err := st.ApplyGroups(ctx, pos[0], *actor, groups); err != nil {
-		return fmt.Errorf("nothing applied: %w", err)
+	n, err := svc.ApplyGroups(ctx, *actor, pos[0], doc)
+	if err != nil {
+		return fmt.Errorf("nothing applied:\n%w", err)
 	}
-	fmt.Fprintf(c.stdout, "applied %d reassignment groups from %s as %s\n", len(groups), pos[0], *actor)
+	fmt.Fprintf(c.stdout, "applied %d reassignment groups from %s as %s\n", n, pos[0], *actor)
 	return nil
 }
 

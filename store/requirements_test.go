@@ -151,7 +151,7 @@ func TestADirectoryChangeMovesOnlyWhatChanged(t *testing.T) {
 	_, err = loadDir(t, db.Store, orgDoc(8, map[int]bool{1: true, 5: true, 8: true},
 		"  - {id: admin, name: Admin, email: admin@x, permissions: [Admin]}\n"))
 	require.NoError(t, err)
-	_, _, err = db.Store.UserActiveSet(ctx, "admin", "u05", false)
+	_, _, err = db.Store.UserActiveSet(ctx, "u05", false)
 	require.NoError(t, err)
 	require.Equal(t, 2, count(t, db, "SELECT size FROM requirements"))
 	require.Equal(t, 1, count(t, db, "SELECT count(*) FROM requirements"), "one requirement, however many changes")

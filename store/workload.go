@@ -77,20 +77,26 @@ func (qs *Queries) UserWorkload(ctx context.Context, id string) (UserWork, error
 	return out, nil
 }
 
-// UserStatusSet sets target's status on behalf of actor (themselves, or an
-// admin: policy.AuthorizeStatusChange) and returns the one it had and, when
-// they come back, the workflows of backlog stages to nudge (leased). A refusal
-// wraps ErrForbidden; an unknown target is ErrNotFound. A person becoming
-// available again resumes every turn order at its lowest level (TurnsCatchUp),
-// so the turns passed over while away do not come back as a run of catch-up
-// work.
-func (s *Store) UserStatusSet(ctx context.Context, actor, target string, status policy.Availability) (policy.Availability, []string, error) {
+// UserStatusSet sets target's status in its own transaction, as the system:
+// who may set it is the caller's to decide (service.Service.SetStatus asks
+// policy.AuthorizeStatusChange in the transaction it runs Queries.UserStatusSet in).
+func (s *Store) UserStatusSet(ctx context.Context, target string, status policy.Availability) (old policy.Availability, drain []string, err error) {
+	err = s.InTx(ctx, func(qs *Queries) error {
+		old, drain, err = qs.UserStatusSet(ctx, target, status)
+		return err
+	})
+	return old, drain, err
+}
+
+// UserStatusSet sets target's status and returns the one it had and, when
+// they come back, the workflows of backlog stages to nudge (leased). An
+// unknown target is ErrNotFound. A person becoming available again resumes
+// every turn order at its lowest level (TurnsCatchUp), so the turns passed
+// over while away do not come back as a run of catch-up work.
+func (qs *Queries) UserStatusSet(ctx context.Context, target string, status policy.Availability) (policy.Availability, []string, error) {
 	var old string
 	var drain []string
-	err := s.InTx(ctx, func(qs *Queries) error {
-		if err := qs.authorize(ctx, actor, func(u *policy.User) *policy.Refusal { return policy.AuthorizeStatusChange(actor, u, target) }); err != nil {
-			return err
-		}
+	err := func() error {
 		err := qs.db.QueryRow(ctx, q("UserStatusSet"), target, string(status)).Scan(&old)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("user %q: %w", target, ErrNotFound)
@@ -121,7 +127,7 @@ func (s *Store) UserStatusSet(ctx context.Context, actor, target string, status 
 			return err
 		}
 		return nil
-	})
+	}()
 	return policy.Availability(old), drain, err
 }
 
@@ -129,23 +135,31 @@ func (s *Store) UserStatusSet(ctx context.Context, actor, target string, status 
 // once; each claim decides again, and whoever's turn it is takes it.
 const backlogBatch = 10
 
-// UserActiveSet deactivates (active false) or reactivates a person on behalf of
-// actor, an active admin (policy.AuthorizeUserAdmin). Their memberships of the
+// UserActiveSet deactivates or reactivates target in its own transaction, as
+// the system: who may is the caller's to decide (service.Service.SetActive
+// asks policy.AuthorizeUserAdmin in the transaction it runs
+// Queries.UserActiveSet in).
+func (s *Store) UserActiveSet(ctx context.Context, target string, active bool) (held []string, changed bool, err error) {
+	err = s.InTx(ctx, func(qs *Queries) error {
+		held, changed, err = qs.UserActiveSet(ctx, target, active)
+		return err
+	})
+	return held, changed, err
+}
+
+// UserActiveSet deactivates (active false) or reactivates a person. Their memberships of the
 // live requirements follow at once (DirectoryChanged: a new generation, their
 // rows closed or opened, nothing rebuilt), and their turns are forgotten: back,
 // they join every turn order as a newcomer. It returns the workflows of the
 // stages they still hold, oldest first: on deactivation, the claims to
 // redistribute. Running it again returns only the stages not yet moved, and
 // changed false: they were so already.
-func (s *Store) UserActiveSet(ctx context.Context, actor, target string, active bool) (held []string, changed bool, err error) {
+func (qs *Queries) UserActiveSet(ctx context.Context, target string, active bool) (held []string, changed bool, err error) {
 	verb := "reactivate "
 	if !active {
 		verb = "deactivate "
 	}
-	err = s.InTx(ctx, func(qs *Queries) error {
-		if err := qs.authorize(ctx, actor, func(u *policy.User) *policy.Refusal { return policy.AuthorizeUserAdmin(actor, u, verb+target) }); err != nil {
-			return err
-		}
+	err = func() error {
 		if _, err := qs.db.Exec(ctx, q("DirectoryLock")); err != nil {
 			return fmt.Errorf("%s%q: lock the directory: %w", verb, target, err)
 		}
@@ -178,7 +192,7 @@ func (s *Store) UserActiveSet(ctx context.Context, actor, target string, active 
 			}
 		}
 		return nil
-	})
+	}()
 	return held, changed, err
 }
 
@@ -206,11 +220,17 @@ type Absence struct {
 	Delegate string    `json:"delegate,omitempty"`
 }
 
-// AbsenceAdd records an absence for target on behalf of actor (themselves, or
-// an admin: policy.AuthorizeAbsence). The delegate must be another known user.
-// A refusal wraps ErrForbidden; an unknown user ErrNotFound; a bad period or
-// delegate ErrInvalid.
+// AbsenceAdd records an absence in its own transaction, as the system: who
+// may is the caller's to decide (service.Service.AddAbsence asks
+// policy.AuthorizeAbsence in the transaction it runs Queries.AbsenceAdd in).
 func (s *Store) AbsenceAdd(ctx context.Context, actor, target string, a Absence) error {
+	return s.InTx(ctx, func(qs *Queries) error { return qs.AbsenceAdd(ctx, actor, target, a) })
+}
+
+// AbsenceAdd records an absence for target, by actor (recorded). The delegate
+// must be another known user. An unknown user is ErrNotFound; a bad period or
+// delegate ErrInvalid.
+func (qs *Queries) AbsenceAdd(ctx context.Context, actor, target string, a Absence) error {
 	if !a.Until.After(a.From) {
 		return fmt.Errorf("absence of %s: until (%s) must be after from (%s): %w", target,
 			a.Until.Format(time.RFC3339), a.From.Format(time.RFC3339), ErrInvalid)
@@ -218,34 +238,29 @@ func (s *Store) AbsenceAdd(ctx context.Context, actor, target string, a Absence)
 	if a.Delegate == target {
 		return fmt.Errorf("absence of %s: %s cannot be their own delegate: %w", target, target, ErrInvalid)
 	}
-	return s.InTx(ctx, func(qs *Queries) error {
-		if err := qs.authorize(ctx, actor, func(u *policy.User) *policy.Refusal { return policy.AuthorizeAbsence(actor, u, target) }); err != nil {
+	if _, err := qs.GetUser(ctx, target); err != nil {
+		return err
+	}
+	if a.Delegate != "" {
+		d, err := qs.GetUser(ctx, a.Delegate)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return fmt.Errorf("absence of %s: delegate %q is not in the directory: %w", target, a.Delegate, ErrInvalid)
+		case err != nil:
 			return err
+		case !d.Active:
+			// Their turns' work would go to someone who can take none.
+			return fmt.Errorf("absence of %s: delegate %q is deactivated: %w", target, a.Delegate, ErrInvalid)
 		}
-		if _, err := qs.GetUser(ctx, target); err != nil {
-			return err
-		}
-		if a.Delegate != "" {
-			d, err := qs.GetUser(ctx, a.Delegate)
-			switch {
-			case errors.Is(err, ErrNotFound):
-				return fmt.Errorf("absence of %s: delegate %q is not in the directory: %w", target, a.Delegate, ErrInvalid)
-			case err != nil:
-				return err
-			case !d.Active:
-				// Their turns' work would go to someone who can take none.
-				return fmt.Errorf("absence of %s: delegate %q is deactivated: %w", target, a.Delegate, ErrInvalid)
-			}
-		}
-		if _, err := qs.db.Exec(ctx, q("AbsenceAdd"), target, a.From, a.Until, a.Delegate, actor); err != nil {
-			return fmt.Errorf("record the absence of %s: %w", target, err)
-		}
-		// An absence under way now takes them out of turn at once.
-		if _, err := qs.db.Exec(ctx, q("TurnLoadSync"), []string{target}); err != nil {
-			return fmt.Errorf("turn rows of %s: %w", target, err)
-		}
-		return nil
-	})
+	}
+	if _, err := qs.db.Exec(ctx, q("AbsenceAdd"), target, a.From, a.Until, a.Delegate, actor); err != nil {
+		return fmt.Errorf("record the absence of %s: %w", target, err)
+	}
+	// An absence under way now takes them out of turn at once.
+	if _, err := qs.db.Exec(ctx, q("TurnLoadSync"), []string{target}); err != nil {
+		return fmt.Errorf("turn rows of %s: %w", target, err)
+	}
+	return nil
 }
 
 // Absences lists a person's absences not yet over, soonest first.
@@ -473,24 +488,6 @@ func (s *Store) RequirementsRetire(ctx context.Context, idle time.Time) (int, er
 		return 0, fmt.Errorf("retire unused requirements: %w", err)
 	}
 	return n, nil
-}
-
-// authorize reads the acting user as the directory has them now (nil when it
-// does not know them) and asks rule, one of the policy.Authorize* functions; a
-// refusal is its message wrapping ErrForbidden.
-func (qs *Queries) authorize(ctx context.Context, actor string, rule func(*policy.User) *policy.Refusal) error {
-	var who *policy.User
-	u, err := qs.GetUser(ctx, actor)
-	switch {
-	case err == nil:
-		who = &u
-	case !errors.Is(err, ErrNotFound):
-		return err
-	}
-	if r := rule(who); r != nil {
-		return fmt.Errorf("%s: %w", r.Msg, ErrForbidden)
-	}
-	return nil
 }
 
 // ClaimClosed releases what a claim whose workflow ended without finalising

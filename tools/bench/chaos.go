@@ -299,11 +299,11 @@ func (s *Stack) busiest(ctx context.Context, people, touched []string) (string, 
 
 // awayAndBack sends who away for a second, then back, nudging what waited.
 func (s *Stack) awayAndBack(ctx context.Context, claims *claimclient.Client, who string) error {
-	if _, _, err := s.Store.UserStatusSet(ctx, "root", who, policy.Away); err != nil {
+	if _, _, err := s.Store.UserStatusSet(ctx, who, policy.Away); err != nil {
 		return err
 	}
 	time.Sleep(time.Second)
-	_, drain, err := s.Store.UserStatusSet(ctx, "root", who, policy.Available)
+	_, drain, err := s.Store.UserStatusSet(ctx, who, policy.Available)
 	if err != nil {
 		return err
 	}

@@ -299,7 +299,7 @@ func (r *chaosRun) fault(ctx context.Context, kind string, people []string) erro
 		fmt.Fprintf(r.progress, "chaos: %6.1fs  %s given %d waiting review stages (%s), then deactivated\n", time.Since(r.start).Seconds(),
 			who, len(given), strings.Join(gives, ", "))
 		r.leaver = who
-		if r.held, _, err = s.Store.UserActiveSet(ctx, "root", who, false); err != nil {
+		if r.held, _, err = s.Store.UserActiveSet(ctx, who, false); err != nil {
 			return err
 		}
 		return r.claims.Redistribute(ctx, r.held, who, who+" was deactivated")

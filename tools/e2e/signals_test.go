@@ -69,7 +69,7 @@ func TestAForgedRedistributeSignalMovesNothing(t *testing.T) {
 	}
 
 	// The real thing, through the store: the stage moves, with its reason.
-	held, _, err := b.DB.Store.UserActiveSet(ctx, "root", holder, false)
+	held, _, err := b.DB.Store.UserActiveSet(ctx, holder, false)
 	require.NoError(t, err)
 	require.NoError(t, b.Claims.Redistribute(ctx, held, holder, evil)) // the store's reason wins
 	batontest.Eventually(t, 30*time.Second, func() (bool, string) {

@@ -14,6 +14,7 @@ import (
 	"github.com/batonhq/baton/batontest"
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/service"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/tools/testenv"
 	"github.com/batonhq/baton/workflows"
@@ -102,7 +103,7 @@ func TestAwayPeopleGetNothingAutomatic(t *testing.T) {
 	t.Parallel()
 	b := testenv.Start(t, pol(policy.MethodRoundRobin, true), directory)
 	ctx := context.Background()
-	_, _, err := b.DB.Store.UserStatusSet(ctx, "ann", "ann", policy.Away)
+	_, _, err := b.DB.Store.UserStatusSet(ctx, "ann", policy.Away)
 	require.NoError(t, err)
 	var picks []string
 	decideOne := func(n int) workflows.ClaimState {
@@ -121,7 +122,7 @@ func TestAwayPeopleGetNothingAutomatic(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, s.Decisions[0].Reason, "passed over ann (away)")
 
-	_, _, err = b.DB.Store.UserStatusSet(ctx, "root", "ann", policy.Available)
+	_, _, err = b.DB.Store.UserStatusSet(ctx, "ann", policy.Available)
 	require.NoError(t, err)
 	picks = nil
 	for n := 5; n <= 10; n++ {
@@ -324,7 +325,7 @@ users:
 		require.Empty(t, s.Assignee)
 		require.Contains(t, s.Decisions[len(s.Decisions)-1].Reason, "passed over: ann (away)")
 	}
-	_, drain, err := b.DB.Store.UserStatusSet(ctx, "ann", "ann", policy.Available)
+	_, drain, err := b.DB.Store.UserStatusSet(ctx, "ann", policy.Available)
 	require.NoError(t, err)
 	require.Len(t, drain, 3)
 	require.NoError(t, b.Claims.DecideAgain(ctx, drain))
@@ -365,17 +366,17 @@ func TestDeactivatingSomeoneMovesEachOpenStageOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, claims, w.Open)
 
-	held, changed, err := b.DB.Store.UserActiveSet(ctx, "root", "ann", false)
+	held, changed, err := b.DB.Store.UserActiveSet(ctx, "ann", false)
 	require.NoError(t, err)
 	require.True(t, changed)
 	require.Len(t, held, claims)
 	require.NoError(t, b.Claims.Redistribute(ctx, held, "ann", "ann was deactivated"))
 	// The command again, before and after she is briefly reactivated.
-	again, changed, err := b.DB.Store.UserActiveSet(ctx, "root", "ann", false)
+	again, changed, err := b.DB.Store.UserActiveSet(ctx, "ann", false)
 	require.NoError(t, err)
 	require.False(t, changed, "a repeated deactivation says it was already done")
 	require.NoError(t, b.Claims.Redistribute(ctx, again, "ann", "ann was deactivated"))
-	_, _, err = b.DB.Store.UserActiveSet(ctx, "root", "ann", true)
+	_, _, err = b.DB.Store.UserActiveSet(ctx, "ann", true)
 	require.NoError(t, err)
 	require.NoError(t, b.Claims.Redistribute(ctx, held, "ann", "ann was deactivated"))
 
@@ -440,8 +441,8 @@ func TestAbsenceSendsNewWorkToTheDelegate(t *testing.T) {
 	err = b.DB.Store.AbsenceAdd(ctx, "cat", "cat", store.Absence{From: now, Until: now.Add(time.Hour), Delegate: "old"})
 	require.ErrorIs(t, err, store.ErrInvalid)
 	require.ErrorContains(t, err, `delegate "old" is deactivated`, "their work would go to someone who can take none")
-	err = b.DB.Store.AbsenceAdd(ctx, "cat", "dan", store.Absence{From: now, Until: now.Add(time.Hour)})
-	require.ErrorIs(t, err, store.ErrForbidden)
+	_, err = service.New(b.DB.Store, b.Claims, nil, nil).AddAbsence(ctx, "cat", "dan", store.Absence{From: now, Until: now.Add(time.Hour)})
+	require.ErrorIs(t, err, store.ErrForbidden, "only an admin records someone else's absence")
 }
 
 // When an absence starts, a stage whose policy says onAbsence: redistribute

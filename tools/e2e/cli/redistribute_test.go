@@ -71,7 +71,7 @@ users:
 			require.NoError(t, err)
 		}
 	}
-	held, _, err := b.DB.Store.UserActiveSet(ctx, "root", "ann", false)
+	held, _, err := b.DB.Store.UserActiveSet(ctx, "ann", false)
 	require.NoError(t, err)
 	require.Len(t, held, n)
 	require.NoError(t, claims.Redistribute(ctx, held, "ann", "ann was deactivated"))
@@ -81,7 +81,7 @@ users:
 	_ = worker.Wait()
 	start()
 	// The command again, as an operator would after the crash.
-	again, _, err := b.DB.Store.UserActiveSet(ctx, "root", "ann", false)
+	again, _, err := b.DB.Store.UserActiveSet(ctx, "ann", false)
 	require.NoError(t, err)
 	require.NoError(t, claims.Redistribute(ctx, again, "ann", "ann was deactivated"))
 
