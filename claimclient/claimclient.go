@@ -19,10 +19,10 @@ import (
 )
 
 // ErrClaimNotFound is returned for a claim id with no workflow.
-var ErrClaimNotFound = errors.New("claim not found")
+var ErrClaimNotFound error = &policy.Error{Kind: policy.KindNotFound, Msg: "claim not found"}
 
 // ErrClaimExists is returned when starting a claim id already used.
-var ErrClaimExists = errors.New("claim already exists")
+var ErrClaimExists error = &policy.Error{Kind: policy.KindConflict, Msg: "claim already exists"}
 
 // Client drives claim workflows.
 type Client struct {

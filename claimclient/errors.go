@@ -6,6 +6,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/workflows"
 )
 
@@ -26,6 +27,13 @@ func (e *Error) Error() string {
 
 // Unwrap returns the Temporal error underneath.
 func (e *Error) Unwrap() error { return e.cause }
+
+// Is matches the sentinel of the rejection's kind: errors.Is(err,
+// policy.ErrForbidden) holds for a forbidden action whatever carried it.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*policy.Error)
+	return ok && t.Msg == "" && t.Kind != "" && t.Kind == workflows.KindOfType(e.Type)
+}
 
 // asError turns a rejected update into an *Error; other errors pass through.
 func asError(op, claimID string, err error) error {

@@ -1,7 +1,6 @@
 package claimclient
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/batonhq/baton/policy"
@@ -18,7 +17,7 @@ type AssignmentOptions struct {
 // ErrStageNotReached is returned for options of a stage the claim has not reached:
 // its eligible users depend on decisions not yet made (acknowledge depends on the
 // review outcome), so Baton does not guess.
-var ErrStageNotReached = errors.New("stage not reached")
+var ErrStageNotReached error = &policy.Error{Kind: policy.KindConflict, Msg: "stage not reached"}
 
 // OptionsSource finds where a stage's assignment options are: the ledger key of
 // the stage's decision (its candidates are read from the ledger, page by page,

@@ -184,13 +184,10 @@ func fields(dst any) string {
 // a conflict, not a missing claim.
 func (s *Server) updateError(w http.ResponseWriter, r *http.Request, claimID, action string, err error) {
 	msg := claimclient.Message(err)
-	switch {
-	case claimclient.IsForbidden(err):
-		writeError(w, http.StatusForbidden, "forbidden", msg)
-	case claimclient.IsInvalid(err), claimclient.IsUnknownUser(err):
-		writeError(w, http.StatusBadRequest, "invalid", msg)
-	case claimclient.IsConflict(err):
-		writeError(w, http.StatusConflict, "conflict", msg)
+	switch a, ok := kindAnswers[policy.KindOf(err)]; {
+	case ok && claimclient.ErrorType(err) != "":
+		// The workflow's typed rejection, in its own words.
+		writeError(w, a.status, a.code, msg)
 	case claimclient.ErrorType(err) == "AcceptedUpdateCompletedWorkflow":
 		// The server's failure for an update accepted just as the workflow closed.
 		writeError(w, http.StatusConflict, "conflict", fmt.Sprintf("claim %s is finalised: %s is not possible", claimID, action))

@@ -400,6 +400,51 @@ type errorBody struct {
 	} `json:"error"`
 }
 
+// kindAnswers is how the API answers each kind of failure (policy.Kind): its
+// status and code. An endpoint may keep a code of its own for a kind (codes
+// are stable, and some were named before the kinds were: user_not_found).
+var kindAnswers = map[policy.Kind]struct {
+	status int
+	code   string
+}{
+	policy.KindInvalid:     {http.StatusBadRequest, "invalid"},
+	policy.KindForbidden:   {http.StatusForbidden, "forbidden"},
+	policy.KindNotFound:    {http.StatusNotFound, "not_found"},
+	policy.KindConflict:    {http.StatusConflict, "conflict"},
+	policy.KindUnavailable: {http.StatusServiceUnavailable, "unavailable"},
+}
+
+// failure is how one endpoint names its failures: what it was doing (for the
+// log and the 500 answer), the code it answers for a kind where that is not
+// the kind's own, and what it says for not found.
+type failure struct {
+	what     string
+	codes    map[policy.Kind]string
+	notFound string
+}
+
+// fail answers err, the one place a failure's kind becomes an answer: the
+// kind's status, the endpoint's code for it, and the error's own message
+// without the sentinel it wraps. A failure of no kind is logged and answered
+// 500 database_error, saying only what could not be done.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error, f failure) {
+	kind := policy.KindOf(err)
+	a, ok := kindAnswers[kind]
+	if !ok {
+		s.log.ErrorContext(r.Context(), f.what, "error", err)
+		writeError(w, http.StatusInternalServerError, "database_error", "could not "+f.what)
+		return
+	}
+	code, msg := a.code, policy.Message(err)
+	if c, ok := f.codes[kind]; ok {
+		code = c
+	}
+	if kind == policy.KindNotFound && f.notFound != "" {
+		msg = f.notFound
+	}
+	writeError(w, a.status, code, msg)
+}
+
 func writeError(w http.ResponseWriter, status int, code, msg string) {
 	var b errorBody
 	b.Error.Code, b.Error.Message = code, msg

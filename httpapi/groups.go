@@ -7,7 +7,6 @@ import (
 	"net/http"
 
 	"github.com/batonhq/baton/policy"
-	"github.com/batonhq/baton/store"
 )
 
 // groups lists the reassignment groups.
@@ -41,18 +40,9 @@ func (s *Server) applyGroups(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n, err := s.svc.ApplyGroups(r.Context(), caller(r).ID, "request body", body)
-	var fe *policy.FieldError
-	switch {
-	case errors.Is(err, store.ErrForbidden):
-		writeError(w, http.StatusForbidden, "forbidden", message(err, store.ErrForbidden))
-	case errors.As(err, &fe):
-		writeError(w, http.StatusBadRequest, "invalid", err.Error())
-	case errors.Is(err, store.ErrInvalid):
-		writeError(w, http.StatusBadRequest, "invalid_body", err.Error())
-	case err != nil:
-		s.log.ErrorContext(r.Context(), "apply groups", "error", err)
-		writeError(w, http.StatusInternalServerError, "database_error", "could not store the reassignment groups")
-	default:
-		writeJSON(w, http.StatusOK, map[string]any{"applied": n})
+	if err != nil {
+		s.fail(w, r, err, failure{what: "store the reassignment groups"})
+		return
 	}
+	writeJSON(w, http.StatusOK, map[string]any{"applied": n})
 }

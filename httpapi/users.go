@@ -30,17 +30,11 @@ func (s *Server) userWorkload(w http.ResponseWriter, r *http.Request) {
 	id := pathUser(r)
 	me := caller(r)
 	work, err := s.svc.Workload(r.Context(), &me, id)
-	switch {
-	case errors.Is(err, store.ErrForbidden):
-		writeError(w, http.StatusForbidden, "forbidden", message(err, store.ErrForbidden))
-	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, "user_not_found", "user "+id+" not found")
-	case err != nil:
-		s.log.ErrorContext(r.Context(), "read workload", "user", id, "error", err)
-		writeError(w, http.StatusInternalServerError, "database_error", "could not read the workload of "+id)
-	default:
-		writeJSON(w, http.StatusOK, work)
+	if err != nil {
+		s.fail(w, r, err, userFailure("read the workload of", id))
+		return
 	}
+	writeJSON(w, http.StatusOK, work)
 }
 
 // setStatus answers PUT /api/users/{user_id}/status: the caller sets their own
@@ -57,23 +51,18 @@ func (s *Server) setStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.svc.SetStatus(r.Context(), caller(r).ID, id, status)
-	switch {
-	case errors.Is(err, store.ErrForbidden):
-		writeError(w, http.StatusForbidden, "forbidden", message(err, store.ErrForbidden))
-	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, "user_not_found", "user "+id+" not found")
-	case err != nil:
-		s.log.ErrorContext(r.Context(), "set status", "user", id, "error", err)
-		writeError(w, http.StatusInternalServerError, "database_error", "could not set the status of "+id)
-	default:
-		writeJSON(w, http.StatusOK, res)
+	if err != nil {
+		s.fail(w, r, err, userFailure("set the status of", id))
+		return
 	}
+	writeJSON(w, http.StatusOK, res)
 }
 
-// message is a store error's text without the sentinel it wraps: what the
-// caller is told.
-func message(err, sentinel error) string {
-	return strings.TrimSuffix(err.Error(), ": "+sentinel.Error())
+// userFailure names the failures of an action on user id: not found is
+// user_not_found, an invalid value invalid_body.
+func userFailure(what, id string) failure {
+	return failure{what: what + " " + id, notFound: "user " + id + " not found",
+		codes: map[policy.Kind]string{policy.KindNotFound: "user_not_found", policy.KindInvalid: "invalid_body"}}
 }
 
 // pathUser is the {user_id} of the path; "me" is the caller.
@@ -99,16 +88,11 @@ func (s *Server) setActive(w http.ResponseWriter, r *http.Request, active bool) 
 	id := pathUser(r)
 	res, err := s.svc.SetActive(r.Context(), caller(r).ID, id, active)
 	switch {
-	case errors.Is(err, store.ErrForbidden):
-		writeError(w, http.StatusForbidden, "forbidden", message(err, store.ErrForbidden))
-	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, "user_not_found", "user "+id+" not found")
 	case errors.Is(err, service.ErrNotRerouted):
 		s.log.ErrorContext(r.Context(), "redistribute", "user", id, "error", err)
 		writeError(w, http.StatusBadGateway, "temporal_error", err.Error())
 	case err != nil:
-		s.log.ErrorContext(r.Context(), "set active", "user", id, "error", err)
-		writeError(w, http.StatusInternalServerError, "database_error", "could not change "+id)
+		s.fail(w, r, err, userFailure("change", id))
 	default:
 		writeJSON(w, http.StatusOK, res)
 	}
@@ -142,20 +126,11 @@ func (s *Server) addAbsence(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_body", fmt.Sprintf("until: %q is not RFC 3339 (it is required)", body.Until))
 		return
 	}
-	_, err = s.svc.AddAbsence(r.Context(), caller(r).ID, id, a)
-	switch {
-	case errors.Is(err, store.ErrInvalid):
-		writeError(w, http.StatusBadRequest, "invalid_body", message(err, store.ErrInvalid))
-	case errors.Is(err, store.ErrForbidden):
-		writeError(w, http.StatusForbidden, "forbidden", message(err, store.ErrForbidden))
-	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, "user_not_found", "user "+id+" not found")
-	case err != nil:
-		s.log.ErrorContext(r.Context(), "record absence", "user", id, "error", err)
-		writeError(w, http.StatusInternalServerError, "database_error", "could not record the absence of "+id)
-	default:
-		writeJSON(w, http.StatusCreated, a)
+	if _, err = s.svc.AddAbsence(r.Context(), caller(r).ID, id, a); err != nil {
+		s.fail(w, r, err, userFailure("record the absence of", id))
+		return
 	}
+	writeJSON(w, http.StatusCreated, a)
 }
 
 // TeamView is one page of the team view.
@@ -180,13 +155,9 @@ func (s *Server) team(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view, err := s.svc.Team(r.Context(), &me, after, limit)
-	switch {
-	case errors.Is(err, store.ErrForbidden):
-		writeError(w, http.StatusForbidden, "forbidden", message(err, store.ErrForbidden))
-	case err != nil:
-		s.log.ErrorContext(r.Context(), "read the team", "error", err)
-		writeError(w, http.StatusInternalServerError, "database_error", "could not read the team")
-	default:
-		writeJSON(w, http.StatusOK, view)
+	if err != nil {
+		s.fail(w, r, err, failure{what: "read the team"})
+		return
 	}
+	writeJSON(w, http.StatusOK, view)
 }

@@ -214,8 +214,11 @@ func cmdGroupApply(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	n, err := svc.ApplyGroups(ctx, *actor, pos[0], doc)
-	if err != nil {
-		return fmt.Errorf("nothing applied:\n%w", err)
+	switch {
+	case err != nil && strings.Contains(err.Error(), "\n"):
+		return fmt.Errorf("nothing applied:\n%w", err) // a file's errors, one per line
+	case err != nil:
+		return fmt.Errorf("nothing applied: %w", err)
 	}
 	fmt.Fprintf(c.stdout, "applied %d reassignment groups from %s as %s\n", n, pos[0], *actor)
 	return nil

@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"slices"
 	"syscall"
+
+	"github.com/batonhq/baton/policy"
 )
 
 func main() {
@@ -59,7 +61,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "starter %s: %s\n", commandName(args), ue.msg)
 		return exitUsage
 	}
-	fmt.Fprintf(stderr, "starter %s: %s\n", commandName(args), err)
+	// The one place an error is shown: in its own words, without the kind
+	// its wrap appended (": not found"); the kind is policy.KindOf(err).
+	fmt.Fprintf(stderr, "starter %s: %s\n", commandName(args), policy.Message(err))
 	return exitError
 }
 

@@ -284,12 +284,6 @@ func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, e
 	return true, nil
 }
 
-// ErrAssigneeLeft reports that the person a decision gives the stage to was
-// deactivated, or their row was being changed, as the decision was written: nothing
-// is recorded, and the decision is made again (a retryable error; a person's
-// assignment is then refused by name, a stage's method picks someone else).
-var ErrAssigneeLeft = errors.New("was deactivated, or was being changed, as the decision was written; decide again")
-
 // ClaimAt is a claim's workflow id and its current stage.
 type ClaimAt struct {
 	WorkflowID string

@@ -71,10 +71,6 @@ func (qs *Queries) OutboxUnsent(ctx context.Context, k policy.DecisionKey) ([]in
 	return ids, nil
 }
 
-// ErrOutboxBusy is returned by OutboxLease while another attempt's lease on the
-// message stands: that attempt is sending it.
-var ErrOutboxBusy = errors.New("notification is being sent by another attempt")
-
 // OutboxLease takes an unsent message for one send attempt, under token, for
 // lease: no other attempt may take it until the lease ends or is released, and
 // the attempt is counted. It reports false when the message was already sent,

@@ -78,11 +78,6 @@ func (p *People) User(ctx context.Context, id string) (policy.User, error) {
 	return u, nil
 }
 
-// ErrPersonBusy reports that a decision would have waited for a person's row
-// that another transaction holds, after NeverWait. Nothing is wrong: the
-// caller ends its batch there and decides the rest afresh.
-var ErrPersonBusy = errors.New("a person's row is held by another decision")
-
 // NeverWait makes every later lock on a person's rows skip a row another
 // transaction holds and report ErrPersonBusy, leaving the transaction usable.
 // A transaction that decides several stages takes people's rows in the order

@@ -11,9 +11,6 @@ import (
 	"github.com/batonhq/baton/policy"
 )
 
-// ErrForbidden is returned when a user lacks the permission an action needs.
-var ErrForbidden = errors.New("forbidden")
-
 func scanGroup(row pgx.Row) (policy.ReassignmentGroup, error) {
 	var g policy.ReassignmentGroup
 	var method string

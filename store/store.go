@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"regexp"
@@ -158,9 +157,6 @@ func (s *Store) InTx(ctx context.Context, fn func(*Queries) error) error {
 	}
 	return nil
 }
-
-// ErrNotFound is returned when a row asked for by key does not exist.
-var ErrNotFound = errors.New("not found")
 
 // NewPool creates a pool for the URL. It does not connect; the first query or Ping
 // does, so constructing it never blocks.

@@ -30,10 +30,6 @@ const tokenBytes = 32
 // tokenLen is the length of a well-formed token: the prefix and 43 characters.
 var tokenLen = len(TokenPrefix) + base64.RawURLEncoding.EncodedLen(tokenBytes)
 
-// ErrUserInactive is returned when a token's user, or the user a token is being
-// created for, has been deactivated in the directory.
-var ErrUserInactive = errors.New("user is deactivated")
-
 // APIToken is a stored token: everything but the token itself.
 type APIToken struct {
 	ID        int64      `json:"id"`

@@ -14,10 +14,6 @@ import (
 	"github.com/batonhq/baton/policy"
 )
 
-// ErrInvalid is returned for a request whose values cannot be recorded (an
-// absence that ends before it starts, a delegate nobody knows).
-var ErrInvalid = errors.New("invalid")
-
 // OpenStageClose records that a completed stage is no longer anyone's open work
 // (its holder's counts move with it), nor waiting in the backlog.
 func (qs *Queries) OpenStageClose(ctx context.Context, workflowID string, stage policy.Stage) error {

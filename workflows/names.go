@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/batonhq/baton/policy"
 )
 
 // The contract other services use by name, from any Temporal SDK. These strings
@@ -109,6 +111,22 @@ const (
 	// ErrTypeUnknownUser: a named user is not in the directory or is inactive.
 	ErrTypeUnknownUser = "BatonUnknownUser"
 )
+
+// KindOfType is the kind (policy.Kind) of a failure of application error type
+// t, "" for a type that is not Baton's: the wire names above are what other
+// SDKs see; the kinds are what Baton's own errors share. An unknown or
+// departed user named in a request is a bad request.
+func KindOfType(t string) policy.Kind {
+	switch t {
+	case ErrTypeForbidden:
+		return policy.KindForbidden
+	case ErrTypeInvalid, ErrTypeUnknownUser:
+		return policy.KindInvalid
+	case ErrTypeConflict:
+		return policy.KindConflict
+	}
+	return ""
+}
 
 // Workflow versions. The organisations change (bounded decisions, live
 // authority) is Baton's baseline release: one code path, no workflow.GetVersion
