@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/service"
 )
 
 // groups lists the reassignment groups.
@@ -41,7 +42,11 @@ func (s *Server) applyGroups(w http.ResponseWriter, r *http.Request) {
 	}
 	n, err := s.svc.ApplyGroups(r.Context(), caller(r).ID, "request body", body)
 	if err != nil {
-		s.fail(w, r, err, failure{what: "store the reassignment groups"})
+		f := failure{what: "store the reassignment groups"}
+		if errors.Is(err, service.ErrUnreadable) {
+			f.codes = map[policy.Kind]string{policy.KindInvalid: "invalid_body"}
+		}
+		s.fail(w, r, err, f)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"applied": n})

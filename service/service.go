@@ -149,7 +149,7 @@ func (s *Service) AddAbsence(ctx context.Context, actor, target string, a store.
 // ApplyGroups parses a reassignment-groups document (file names it in errors)
 // and applies it on behalf of actor, who must hold ManageReassignmentGroups:
 // someone who may not is refused before the document is read. Every group or
-// none: a document that does not parse wraps store.ErrInvalid, an unknown
+// none: a document that does not parse wraps ErrUnreadable, an unknown
 // member or default assignee fails the whole apply with its file and line (a
 // *policy.FieldError), and nothing changes.
 func (s *Service) ApplyGroups(ctx context.Context, actor, file string, doc []byte) (int, error) {
@@ -168,11 +168,16 @@ func (s *Service) ApplyGroups(ctx context.Context, actor, file string, doc []byt
 	return n, err
 }
 
-// invalid marks a document that could not be read as store.ErrInvalid,
-// keeping its message (file, line and field).
+// ErrUnreadable marks a document (a groups file, a request body) that did not
+// parse, as opposed to one that parsed and names something unknown; its kind
+// is invalid.
+var ErrUnreadable error = &policy.Error{Kind: policy.KindInvalid, Msg: "the document could not be read"}
+
+// invalid marks a document that could not be read (ErrUnreadable), keeping its
+// message (file, line and field).
 type invalid struct{ error }
 
-func (e invalid) Unwrap() []error { return []error{e.error, store.ErrInvalid} }
+func (e invalid) Unwrap() []error { return []error{e.error, ErrUnreadable} }
 
 // authorize reads the acting user as the directory has them now, in the
 // transaction that makes the change (nil when it does not know them), and asks

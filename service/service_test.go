@@ -80,6 +80,7 @@ func TestApplyGroupsIsForTheGroupEditors(t *testing.T) {
 	require.ErrorIs(t, err, store.ErrForbidden, "refused before the document is read")
 	_, err = svc.ApplyGroups(ctx, "amy", "g.yaml", []byte("not: [a groups document"))
 	require.ErrorIs(t, err, store.ErrInvalid)
+	require.ErrorIs(t, err, service.ErrUnreadable)
 	require.ErrorContains(t, err, "g.yaml")
 	n, err := svc.ApplyGroups(ctx, "amy", "g.yaml", good)
 	require.NoError(t, err)
