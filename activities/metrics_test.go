@@ -109,8 +109,9 @@ func TestMetricsCountEachDecisionOnce(t *testing.T) {
 	require.Equal(t, 1.0, counterValue(t, m, "baton_decisions_total", map[string]string{"stage": "capture", "method": "assign", "outcome": "assigned"}))
 
 	// An escalation event, retried, counts once, with one notification per user.
-	ev := workflows.RecordEventInput{WorkflowID: workflows.WorkflowID("m1"), ClaimID: "m1", Stage: policy.StageCapture, Seq: 3,
-		Kind: policy.EventEscalated, Subject: "ben", Notify: []string{"ben", "gus"}, Message: "overdue"}
+	ev := workflows.RecordEventInput{TimelineEvent: policy.TimelineEvent{WorkflowID: workflows.WorkflowID("m1"), ClaimID: "m1", Stage: policy.StageCapture, Seq: 3,
+		Kind: policy.EventEscalated, Subject: "ben"},
+		Notify: []string{"ben", "gus"}, Message: "overdue"}
 	for range 2 {
 		require.NoError(t, a.RecordEvent(context.Background(), ev))
 	}

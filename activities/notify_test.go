@@ -220,9 +220,9 @@ func TestEventsQueueNotifications(t *testing.T) {
 	t.Parallel()
 	f := setupNotify(t, 0)
 	ctx := context.Background()
-	ev := workflows.RecordEventInput{WorkflowID: workflows.WorkflowID("C-1"), ClaimID: "C-1", Stage: policy.StageCapture, Seq: 3,
-		Kind: policy.EventEscalated, Subject: "ann", Notify: []string{"ann", "gus"},
-		Message: "Claim C-1 is overdue: capture not completed within 2d"}
+	ev := workflows.RecordEventInput{TimelineEvent: policy.TimelineEvent{WorkflowID: workflows.WorkflowID("C-1"), ClaimID: "C-1", Stage: policy.StageCapture, Seq: 3,
+		Kind: policy.EventEscalated, Subject: "ann"},
+		Notify: []string{"ann", "gus"}, Message: "Claim C-1 is overdue: capture not completed within 2d"}
 	for range 2 {
 		require.NoError(t, f.acts.RecordEvent(ctx, ev))
 	}

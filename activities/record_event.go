@@ -32,10 +32,7 @@ func (a *Activities) RecordEvent(ctx context.Context, in workflows.RecordEventIn
 // transaction; inserted is false when its seq was recorded before.
 func (a *Activities) writeEvent(ctx context.Context, qs *store.Queries, in workflows.RecordEventInput) (inserted bool, err error) {
 	key := policy.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}
-	if inserted, _, err = qs.TimelineAddOnce(ctx, store.TimelineEvent{
-		WorkflowID: in.WorkflowID, ClaimID: in.ClaimID, Stage: in.Stage, Seq: in.Seq, Kind: in.Kind,
-		Actor: in.Actor, Subject: in.Subject, Reason: in.Reason, Comment: in.Comment, At: in.At,
-	}); err != nil {
+	if inserted, _, err = qs.TimelineAddOnce(ctx, in.TimelineEvent); err != nil {
 		return false, err
 	}
 	link := a.link(in.WorkflowID, in.ClaimID, in.Stage)

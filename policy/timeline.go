@@ -1,5 +1,24 @@
 package policy
 
+import "time"
+
+// TimelineEvent is one entry in a claim's timeline: what the workflow asks to
+// record (workflows.RecordEventInput carries it), what the store keeps and
+// what the API and the CLI show. Seq is the workflow's own number for it, one
+// sequence with its decisions.
+type TimelineEvent struct {
+	WorkflowID string    `json:"workflowId"`
+	ClaimID    string    `json:"claimId"`
+	Stage      Stage     `json:"stage"`
+	Seq        int       `json:"seq"`
+	Kind       string    `json:"kind"`
+	Actor      string    `json:"actor,omitempty"`
+	Subject    string    `json:"subject,omitempty"`
+	Reason     string    `json:"reason,omitempty"`
+	Comment    string    `json:"comment,omitempty"`
+	At         time.Time `json:"at"`
+}
+
 // Timeline event kinds: the vocabulary of a claim's timeline, shared by the
 // workflow that decides when events happen and the store that keeps them.
 const (

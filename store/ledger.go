@@ -232,7 +232,7 @@ func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, e
 		b.Queue(q("AssigneeActive"), w.Decision.Assignee)
 	}
 	b.Queue(q("DecisionInsert"), args...)
-	b.Queue(q("TimelineAdd"), w.Event.args()...)
+	b.Queue(q("TimelineAdd"), timelineArgs(w.Event)...)
 	if w.Inbox != nil {
 		b.Queue(q("InboxInsert"), inboxArgs(k, w.ClaimID, w.Inbox.UserID, w.Inbox.Message, w.Inbox.Link)...)
 	}

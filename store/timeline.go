@@ -10,22 +10,11 @@ import (
 	"github.com/batonhq/baton/policy"
 )
 
-// TimelineEvent is one entry in a claim's timeline.
-type TimelineEvent struct {
-	WorkflowID string       `json:"-"`
-	ClaimID    string       `json:"-"`
-	Stage      policy.Stage `json:"stage"`
-	Seq        int          `json:"seq"`
-	Kind       string       `json:"kind"`
-	Actor      string       `json:"actor,omitempty"`
-	Subject    string       `json:"subject,omitempty"`
-	Reason     string       `json:"reason,omitempty"`
-	Comment    string       `json:"comment,omitempty"`
-	At         time.Time    `json:"at"`
-}
+// TimelineEvent is one entry in a claim's timeline (policy.TimelineEvent).
+type TimelineEvent = policy.TimelineEvent
 
-// args are TimelineAdd's arguments; an event without a time happens now.
-func (e TimelineEvent) args() []any {
+// timelineArgs are TimelineAdd's arguments; an event without a time happens now.
+func timelineArgs(e TimelineEvent) []any {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
@@ -52,7 +41,7 @@ func (qs *Queries) Timeline(ctx context.Context, claimID string) ([]TimelineEven
 // TimelineAddOnce records an event and reports whether it was new; when it was
 // not, subject is the subject recorded the first time.
 func (qs *Queries) TimelineAddOnce(ctx context.Context, e TimelineEvent) (inserted bool, subject string, err error) {
-	tag, err := qs.db.Exec(ctx, q("TimelineAdd"), e.args()...)
+	tag, err := qs.db.Exec(ctx, q("TimelineAdd"), timelineArgs(e)...)
 	if err != nil {
 		return false, "", fmt.Errorf("add timeline event %s/%d %s: %w", e.WorkflowID, e.Seq, e.Kind, err)
 	}

@@ -160,8 +160,9 @@ func (m *memActivities) completion(_ context.Context, in workflows.RecordComplet
 		Assignee: in.Assignee, AssignmentsEnabled: in.AssignmentsEnabled, AssigneeExempt: in.AssigneeExempt, FourEyes: in.FourEyes}); err != nil {
 		return err
 	}
-	m.events = append(m.events, workflows.RecordEventInput{WorkflowID: in.WorkflowID, ClaimID: in.ClaimID, Stage: in.Stage, Seq: in.Seq,
-		Kind: policy.EventCompleted, Actor: in.Actor, Reason: string(in.Outcome), Comment: in.Note, At: in.At})
+	m.events = append(m.events, workflows.RecordEventInput{TimelineEvent: policy.TimelineEvent{WorkflowID: in.WorkflowID, ClaimID: in.ClaimID, Stage: in.Stage, Seq: in.Seq,
+		Kind: policy.EventCompleted, Actor: in.Actor,
+		Reason: string(in.Outcome), Comment: in.Note, At: in.At}})
 	return nil
 }
 

@@ -141,8 +141,8 @@ func (c *claim) migratePolicy(ctx workflow.Context, in MigratePolicyInput) (Poli
 	}
 	from := c.state.Policy
 	c.state.Policy = ref
-	c.event(ctx, RecordEventInput{Kind: policy.EventPolicyMigrated, Actor: in.Actor, Comment: in.Comment,
-		Reason: fmt.Sprintf("migrated from %s to %s; applies from the next decision", from, ref)})
+	c.event(ctx, RecordEventInput{TimelineEvent: policy.TimelineEvent{Kind: policy.EventPolicyMigrated, Actor: in.Actor, Comment: in.Comment,
+		Reason: fmt.Sprintf("migrated from %s to %s; applies from the next decision", from, ref)}})
 	return ref, nil
 }
 

@@ -89,16 +89,16 @@ func (c *claim) runReassignment(ctx workflow.Context, plan ReassignmentPlan) {
 		}
 		r.Offered = []string{}
 		if !got {
-			c.event(ctx, RecordEventInput{Kind: policy.EventOfferExpired, Subject: strings.Join(members, ","),
-				Reason: fmt.Sprintf("nobody claimed it within %s", plan.OfferTimeout)})
+			c.event(ctx, RecordEventInput{TimelineEvent: policy.TimelineEvent{Kind: policy.EventOfferExpired, Subject: strings.Join(members, ","),
+				Reason: fmt.Sprintf("nobody claimed it within %s", plan.OfferTimeout)}})
 		}
 		return got
 	}
 	switch plan.Method {
 	case policy.GroupBroadcast:
 		if len(plan.Members) > 0 {
-			c.event(ctx, RecordEventInput{Kind: policy.EventOffered, Subject: strings.Join(plan.Members, ","),
-				Reason: fmt.Sprintf("offered to every member of %s; the first to claim it wins", plan.Group),
+			c.event(ctx, RecordEventInput{TimelineEvent: policy.TimelineEvent{Kind: policy.EventOffered, Subject: strings.Join(plan.Members, ","),
+				Reason: fmt.Sprintf("offered to every member of %s; the first to claim it wins", plan.Group)},
 				Notify: plan.Members, Message: fmt.Sprintf("Claim %s at %s is offered to reassignment group %s for %s: the first to claim it takes it",
 					c.in.ClaimID, c.state.Stage, plan.Group, plan.OfferTimeout)})
 			if offer(plan.Members) {
@@ -146,7 +146,8 @@ func (c *claim) runReassignment(ctx workflow.Context, plan ReassignmentPlan) {
 func (c *claim) endReassignment(ctx workflow.Context, result string) {
 	c.state.Reassignment.Result = result
 	_ = c.publish(ctx)
-	c.event(ctx, RecordEventInput{Kind: policy.EventReassignmentEnded, Subject: c.state.Assignee, Reason: result})
+	c.event(ctx, RecordEventInput{TimelineEvent: policy.TimelineEvent{Kind: policy.EventReassignmentEnded, Subject: c.state.Assignee,
+		Reason: result}})
 }
 
 func temporalMessage(err error) string {

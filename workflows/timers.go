@@ -63,7 +63,7 @@ func (c *claim) watchClaimWindow(ctx workflow.Context) {
 		}
 		c.busy++ // from here until the default assignee is recorded, claims wait
 		why := fmt.Sprintf("nobody claimed %s within the claim window of %s", c.state.Stage, r.ClaimWindow)
-		expired := RecordEventInput{Kind: policy.EventWindowExpired, Reason: why}
+		expired := RecordEventInput{TimelineEvent: policy.TimelineEvent{Kind: policy.EventWindowExpired, Reason: why}}
 		fallback := RecordAssignmentInput{Method: policy.MethodDefaultAssignee, Assignee: r.DefaultAssignee,
 			Reason: why + "; default assignee " + r.DefaultAssignee}
 		if workflow.GetVersion(ctx, changeWindowInOneWrite, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
@@ -110,8 +110,8 @@ func (c *claim) watchDue(ctx workflow.Context) {
 		}
 	}
 	why := fmt.Sprintf("%s not completed within %s", c.state.Stage, r.DueIn)
-	c.event(ctx, RecordEventInput{Kind: policy.EventEscalated, Subject: assignee, Reason: why, Notify: notify,
-		Message: fmt.Sprintf("Claim %s is overdue: %s", c.in.ClaimID, why)})
+	c.event(ctx, RecordEventInput{TimelineEvent: policy.TimelineEvent{Kind: policy.EventEscalated, Subject: assignee, Reason: why},
+		Notify: notify, Message: fmt.Sprintf("Claim %s is overdue: %s", c.in.ClaimID, why)})
 	if r.EscalationReassign && r.EscalateTo != "" && r.EscalateTo != assignee && c.state.Status != StatusReassigning {
 		if _, err := c.record(ctx, RecordAssignmentInput{Method: policy.MethodEscalation, Assignee: r.EscalateTo,
 			Reason: "escalated: " + why}); err != nil {

@@ -272,16 +272,7 @@ type RedistributeInput struct {
 // RecordEventInput records a timeline event that is not itself a decision (an
 // expiry, an escalation, an offer, a completion) and notifies users in-app.
 type RecordEventInput struct {
-	WorkflowID string       `json:"workflowId"`
-	ClaimID    string       `json:"claimId"`
-	Stage      policy.Stage `json:"stage"`
-	Seq        int          `json:"seq"`
-	Kind       string       `json:"kind"`
-	Actor      string       `json:"actor,omitempty"`
-	Subject    string       `json:"subject,omitempty"`
-	Reason     string       `json:"reason,omitempty"`
-	Comment    string       `json:"comment,omitempty"`
-	At         time.Time    `json:"at"`
+	policy.TimelineEvent
 	// Notify lists users to tell in-app, with Message.
 	Notify  []string `json:"notify,omitempty"`
 	Message string   `json:"message,omitempty"`
