@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/service"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
 )
@@ -215,8 +217,8 @@ func cmdGroupApply(ctx context.Context, c *cli, args []string) error {
 	}
 	n, err := svc.ApplyGroups(ctx, *actor, pos[0], doc)
 	switch {
-	case err != nil && strings.Contains(err.Error(), "\n"):
-		return fmt.Errorf("nothing applied:\n%w", err) // a file's errors, one per line
+	case errors.Is(err, service.ErrUnreadable):
+		return fmt.Errorf("nothing applied:\n%w", err) // the file's errors, one per line
 	case err != nil:
 		return fmt.Errorf("nothing applied: %w", err)
 	}
