@@ -13,11 +13,11 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/batonhq/baton/actorauth"
-	"github.com/batonhq/baton/metrics"
-	"github.com/batonhq/baton/notify"
+	"github.com/batonhq/baton/internal/actorauth"
+	"github.com/batonhq/baton/internal/metrics"
+	"github.com/batonhq/baton/internal/notify"
+	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/policy"
-	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
 )
 

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batonhq/baton/activities"
-	"github.com/batonhq/baton/batontest"
-	"github.com/batonhq/baton/metrics"
+	"github.com/batonhq/baton/internal/batontest"
+	"github.com/batonhq/baton/internal/metrics"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/workflows"
 )

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/batonhq/baton/notify"
+	"github.com/batonhq/baton/internal/notify"
+	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/policy"
-	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
 )
 

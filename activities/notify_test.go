@@ -10,11 +10,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batonhq/baton/activities"
-	"github.com/batonhq/baton/batontest"
-	"github.com/batonhq/baton/metrics"
-	"github.com/batonhq/baton/notify"
+	"github.com/batonhq/baton/internal/batontest"
+	"github.com/batonhq/baton/internal/metrics"
+	"github.com/batonhq/baton/internal/notify"
+	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/policy"
-	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
 )
 

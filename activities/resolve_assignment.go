@@ -9,8 +9,8 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/policy"
-	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
 )
 

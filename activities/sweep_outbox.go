@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/internal/store"
 )
 
 // SweepOutbox sends notifications that their claim's SendNotifications left

@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/batonhq/baton/notify"
+	"github.com/batonhq/baton/internal/notify"
 	"github.com/batonhq/baton/workflows"
 )
 

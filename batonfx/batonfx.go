@@ -35,14 +35,14 @@ import (
 	"go.uber.org/fx/fxevent"
 
 	"github.com/batonhq/baton/activities"
-	"github.com/batonhq/baton/actorauth"
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/config"
-	"github.com/batonhq/baton/metrics"
-	"github.com/batonhq/baton/notify"
+	"github.com/batonhq/baton/internal/actorauth"
+	"github.com/batonhq/baton/internal/metrics"
+	"github.com/batonhq/baton/internal/notify"
+	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/temporalx"
 	"github.com/batonhq/baton/policy"
-	"github.com/batonhq/baton/store"
-	"github.com/batonhq/baton/temporalx"
 	"github.com/batonhq/baton/workflows"
 )
 

@@ -6,10 +6,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/batonhq/baton/actorauth"
 	"github.com/batonhq/baton/batonfx"
 	"github.com/batonhq/baton/config"
-	"github.com/batonhq/baton/temporalx"
+	"github.com/batonhq/baton/internal/actorauth"
+	"github.com/batonhq/baton/internal/temporalx"
 )
 
 // TestActorKeyWiring: with BATON_ACTOR_KEY the worker verifies and the

@@ -6,7 +6,7 @@ import (
 
 	"go.temporal.io/sdk/interceptor"
 
-	"github.com/batonhq/baton/actorauth"
+	"github.com/batonhq/baton/internal/actorauth"
 )
 
 // SignActors returns the client interceptor that signs each Update's actor with

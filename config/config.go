@@ -17,7 +17,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/batonhq/baton/actorauth"
+	"github.com/batonhq/baton/internal/actorauth"
 )
 
 // Config configures the worker, the starter and the dev stack.

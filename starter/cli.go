@@ -13,10 +13,10 @@ import (
 
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/config"
+	"github.com/batonhq/baton/internal/service"
+	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/temporalx"
 	"github.com/batonhq/baton/policy"
-	"github.com/batonhq/baton/service"
-	"github.com/batonhq/baton/store"
-	"github.com/batonhq/baton/temporalx"
 )
 
 // cli carries what every command needs, opened lazily.

@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/claimclient"
-	"github.com/batonhq/baton/httpapi"
-	"github.com/batonhq/baton/metrics"
+	"github.com/batonhq/baton/internal/httpapi"
+	"github.com/batonhq/baton/internal/metrics"
+	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/policy"
-	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
 )
 

@@ -11,8 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/policy"
-	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
 )
 

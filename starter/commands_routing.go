@@ -13,9 +13,9 @@ import (
 	"unicode"
 
 	"github.com/batonhq/baton/claimclient"
+	"github.com/batonhq/baton/internal/service"
+	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/policy"
-	"github.com/batonhq/baton/service"
-	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
 )
 

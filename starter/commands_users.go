@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/policy"
-	"github.com/batonhq/baton/store"
 )
 
 // Commands for people: their status and workload.

@@ -24,6 +24,7 @@ func main() {
 		fx.Supply(cfg),
 		batonfx.Module,
 		batonfx.WithProductModuleFrom(func(d batonfx.Directory) batonfx.ProductModule { return ByLine{Users: d} }),
+		batonfx.ServeAPI, // the HTTP API too, answering assignment options with ByLine
 		fx.WithLogger(batonfx.FxLogger),
 	).Run()
 }

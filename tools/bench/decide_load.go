@@ -14,9 +14,9 @@ import (
 
 	"github.com/batonhq/baton/activities"
 	"github.com/batonhq/baton/config"
-	"github.com/batonhq/baton/notify"
+	"github.com/batonhq/baton/internal/notify"
+	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/policy"
-	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/workflows"
 )
 

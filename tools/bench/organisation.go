@@ -15,8 +15,8 @@ import (
 	"github.com/batonhq/baton/activities"
 	"github.com/batonhq/baton/batonfx"
 	"github.com/batonhq/baton/claimclient"
+	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/policy"
-	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/tools/policybench"
 	"github.com/batonhq/baton/workflows"
 )

@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/batonhq/baton/batontest"
+	"github.com/batonhq/baton/internal/batontest"
 )
 
 // Figure 10 at a small size: every method decides, the loads change what they

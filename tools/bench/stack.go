@@ -16,9 +16,9 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/temporalx"
 	"github.com/batonhq/baton/policy"
-	"github.com/batonhq/baton/store"
-	"github.com/batonhq/baton/temporalx"
 	"github.com/batonhq/baton/tools/devserver"
 	"github.com/batonhq/baton/tools/pgfind"
 )

@@ -21,10 +21,10 @@ import (
 	"github.com/batonhq/baton/batonfx"
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/config"
-	"github.com/batonhq/baton/httpapi"
+	"github.com/batonhq/baton/internal/httpapi"
+	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/temporalx"
 	"github.com/batonhq/baton/policy"
-	"github.com/batonhq/baton/store"
-	"github.com/batonhq/baton/temporalx"
 	"github.com/batonhq/baton/tools/devserver"
 	"github.com/batonhq/baton/tools/pgfind"
 )

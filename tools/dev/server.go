@@ -8,7 +8,7 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/batonhq/baton/temporalx"
+	"github.com/batonhq/baton/internal/temporalx"
 	"github.com/batonhq/baton/tools/devserver"
 )
 

@@ -30,7 +30,7 @@ import (
 	"go.temporal.io/server/common/dynamicconfig"
 	"go.temporal.io/server/temporal"
 
-	"github.com/batonhq/baton/temporalx"
+	"github.com/batonhq/baton/internal/temporalx"
 )
 
 const (

@@ -21,8 +21,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/batonhq/baton/batontest"
-	"github.com/batonhq/baton/httpapi"
+	"github.com/batonhq/baton/internal/batontest"
+	"github.com/batonhq/baton/internal/httpapi"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/tools/testenv"
 	"github.com/batonhq/baton/workflows"

@@ -13,7 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
-	"github.com/batonhq/baton/batontest"
+	"github.com/batonhq/baton/internal/batontest"
 )
 
 // findChromium returns a headless-capable Chromium, or fails the test saying how

@@ -13,7 +13,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/batonhq/baton/batontest"
+	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/tools/testenv"
 	"github.com/batonhq/baton/workflows"

@@ -12,9 +12,9 @@ import (
 
 	"github.com/batonhq/baton/activities"
 	"github.com/batonhq/baton/batonfx"
-	"github.com/batonhq/baton/batontest"
+	"github.com/batonhq/baton/internal/batontest"
+	"github.com/batonhq/baton/internal/temporalx"
 	"github.com/batonhq/baton/policy"
-	"github.com/batonhq/baton/temporalx"
 	"github.com/batonhq/baton/tools/devserver"
 )
 

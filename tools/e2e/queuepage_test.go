@@ -11,7 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
-	"github.com/batonhq/baton/httpapi"
+	"github.com/batonhq/baton/internal/httpapi"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/tools/testenv"
 	"github.com/batonhq/baton/workflows"

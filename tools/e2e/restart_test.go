@@ -12,8 +12,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/batonhq/baton/activities"
-	"github.com/batonhq/baton/batontest"
 	"github.com/batonhq/baton/claimclient"
+	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/workflows"
 )

@@ -12,7 +12,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/batonhq/baton/batonfx"
-	"github.com/batonhq/baton/batontest"
+	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/tools/testenv"
 	"github.com/batonhq/baton/workflows"

@@ -11,11 +11,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/batonhq/baton/batontest"
 	"github.com/batonhq/baton/claimclient"
+	"github.com/batonhq/baton/internal/batontest"
+	"github.com/batonhq/baton/internal/service"
+	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/policy"
-	"github.com/batonhq/baton/service"
-	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/tools/testenv"
 	"github.com/batonhq/baton/workflows"
 )

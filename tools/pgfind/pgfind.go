@@ -31,7 +31,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/internal/store"
 )
 
 // Source values reported in Result.Source and logged under the "source" key.

@@ -27,12 +27,12 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/batonhq/baton/activities"
-	"github.com/batonhq/baton/actorauth"
 	"github.com/batonhq/baton/batonfx"
-	"github.com/batonhq/baton/batontest"
 	"github.com/batonhq/baton/claimclient"
+	"github.com/batonhq/baton/internal/actorauth"
+	"github.com/batonhq/baton/internal/batontest"
+	"github.com/batonhq/baton/internal/temporalx"
 	"github.com/batonhq/baton/policy"
-	"github.com/batonhq/baton/temporalx"
 )
 
 var (

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 
-	"github.com/batonhq/baton/httpapi"
+	"github.com/batonhq/baton/internal/httpapi"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/workflows"
 )

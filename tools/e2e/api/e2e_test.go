@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
-	"github.com/batonhq/baton/batontest"
+	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/tools/testenv"
 	"github.com/batonhq/baton/workflows"

@@ -15,8 +15,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/batonhq/baton/batontest"
-	"github.com/batonhq/baton/httpapi"
+	"github.com/batonhq/baton/internal/batontest"
+	"github.com/batonhq/baton/internal/httpapi"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/tools/testenv"
 	"github.com/batonhq/baton/workflows"

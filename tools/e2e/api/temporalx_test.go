@@ -13,8 +13,8 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/batonhq/baton/batontest"
-	"github.com/batonhq/baton/temporalx"
+	"github.com/batonhq/baton/internal/batontest"
+	"github.com/batonhq/baton/internal/temporalx"
 	"github.com/batonhq/baton/tools/testenv"
 	"github.com/batonhq/baton/workflows"
 )

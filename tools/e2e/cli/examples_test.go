@@ -3,6 +3,10 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,8 +17,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/batonhq/baton/batontest"
 	"github.com/batonhq/baton/claimclient"
+	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/tools/testenv"
 )
@@ -91,7 +95,8 @@ func TestClaimStarterServiceIsLean(t *testing.T) {
 
 // The extension point as a deployment uses it: examples/productmodule, a module
 // of its own, is a worker with a custom product module. Built from outside, it
-// decides a claim with that module. The README shows the same fx.New call.
+// decides a claim with that module, and serves the API answering assignment
+// options with it (batonfx.ServeAPI). The README shows the same fx.New call.
 func TestProductModuleExampleDecidesAClaim(t *testing.T) {
 	t.Parallel()
 	const dir = "../../../examples/productmodule"
@@ -99,7 +104,8 @@ func TestProductModuleExampleDecidesAClaim(t *testing.T) {
 	require.NoError(t, err)
 	readme, err := os.ReadFile("../../../README.md")
 	require.NoError(t, err)
-	for _, line := range []string{"batonfx.Module,", "batonfx.WithProductModuleFrom(func(d batonfx.Directory) batonfx.ProductModule { return ByLine{Users: d} }),"} {
+	for _, line := range []string{"batonfx.Module,", "batonfx.WithProductModuleFrom(func(d batonfx.Directory) batonfx.ProductModule { return ByLine{Users: d} }),",
+		"batonfx.ServeAPI,"} {
 		require.Contains(t, string(main), line)
 		require.Contains(t, string(readme), line, "the README's extension-point snippet is the example's")
 	}
@@ -116,9 +122,18 @@ func TestProductModuleExampleDecidesAClaim(t *testing.T) {
 	policyFile := filepath.Join(t.TempDir(), "policy.yaml")
 	require.NoError(t, os.WriteFile(policyFile, []byte("version: by-line-1\nclaims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: product_module\n"), 0o600))
 
+	// batonfx.ServeAPI: the example serves the API with its module too.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	apiAddr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	token, _, err := b.DB.Store.TokenCreate(context.Background(), "chloe", "example")
+	require.NoError(t, err)
+
 	var stderr bytes.Buffer
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(),
+		"BATON_HTTP_ADDRESS="+apiAddr,
 		"DATABASE_URL="+b.DB.URL,
 		"TEMPORAL_ADDRESS="+srv.GetFrontendHostPort(),
 		"TEMPORAL_NAMESPACE="+b.Namespace,
@@ -154,6 +169,33 @@ func TestProductModuleExampleDecidesAClaim(t *testing.T) {
 	require.Equal(t, "ben", s.Assignee)
 	require.Equal(t, policy.MethodProductModule, s.Decisions[0].Method)
 	require.Equal(t, 2, s.Eligible, "ben and chloe cover home claims")
+
+	// Asked through the example's API, the module answers for its caller:
+	// chloe covers home claims, so she is who it would give this one to.
+	var opts struct {
+		AssignedTo struct {
+			UserID string `json:"userId"`
+		} `json:"assignedTo"`
+	}
+	var answer string
+	batontest.Eventually(t, 30*time.Second, func() (bool, string) {
+		req, err := http.NewRequest("GET", "http://"+apiAddr+"/api/claims/"+id+"/assignment-options/capture", nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false, err.Error() + "; example stderr: " + stderr.String()
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			return false, resp.Status + ": " + string(body)
+		}
+		require.NoError(t, json.Unmarshal(body, &opts))
+		answer = string(body)
+		return true, ""
+	})
+	require.Equal(t, "chloe", opts.AssignedTo.UserID, answer)
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	select {

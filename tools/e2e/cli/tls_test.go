@@ -18,10 +18,10 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/batonhq/baton/batontest"
 	"github.com/batonhq/baton/config"
+	"github.com/batonhq/baton/internal/batontest"
+	"github.com/batonhq/baton/internal/temporalx"
 	"github.com/batonhq/baton/policy"
-	"github.com/batonhq/baton/temporalx"
 )
 
 // TestTLSOnlyTemporal puts Temporal behind a TLS front that requires a client

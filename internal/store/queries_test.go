@@ -1,0 +1,104 @@
+package store_test
+
+import (
+	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/internal/batontest"
+	"github.com/batonhq/baton/internal/store"
+)
+
+// namedInGo returns every query name the package's Go code passes to q, with
+// where; a q call whose argument is not a string literal is an error, since its
+// name could not be checked.
+func namedInGo(t *testing.T) map[string]string {
+	t.Helper()
+	files, err := filepath.Glob("*.go")
+	require.NoError(t, err)
+	fset := token.NewFileSet()
+	names := map[string]string{}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		require.NoError(t, err)
+		ast.Inspect(file, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			if id, ok := call.Fun.(*ast.Ident); !ok || id.Name != "q" || len(call.Args) != 1 {
+				return true
+			}
+			lit, ok := call.Args[0].(*ast.BasicLit)
+			require.True(t, ok && lit.Kind == token.STRING, "%s: q takes a literal query name", fset.Position(call.Pos()))
+			name, err := strconv.Unquote(lit.Value)
+			require.NoError(t, err)
+			names[name] = fset.Position(call.Pos()).String()
+			return true
+		})
+	}
+	return names
+}
+
+func TestEveryQueryNamedIsDefinedAndUsed(t *testing.T) {
+	defined, err := store.LoadQueries(store.QueryFiles)
+	require.NoError(t, err)
+	used := namedInGo(t)
+	require.Greater(t, len(used), 50, "the scan found the package's queries")
+	for name, at := range used {
+		require.Contains(t, defined, name, "%s: q(%q) names no query in queries/*.sql", at, name)
+	}
+	for _, name := range slices.Sorted(maps.Keys(defined)) {
+		require.Contains(t, used, name, "queries/*.sql defines %s, which no Go code uses: delete it or use it", name)
+	}
+}
+
+// The checks themselves: a duplicate name and an undefined fragment are errors
+// naming the file.
+func TestQueryFilesRejectMistakes(t *testing.T) {
+	_, err := store.LoadQueries(fstest.MapFS{
+		"queries/a.sql": {Data: []byte("-- name: UserGet\nSELECT 1;\n")},
+		"queries/b.sql": {Data: []byte("-- name: UserGet\nSELECT 2;\n")},
+	})
+	require.EqualError(t, err, `store: queries/b.sql: query "UserGet" is already defined in queries/a.sql`)
+	_, err = store.LoadQueries(fstest.MapFS{
+		"queries/a.sql": {Data: []byte("-- name: UserCount\nSELECT count(*) FROM users WHERE {{eligble $1}};\n")},
+	})
+	require.EqualError(t, err, "store: queries/a.sql: query UserCount includes {{eligble}}, which no file defines")
+}
+
+// Every query, fragments included, prepares on a freshly migrated database: a
+// wrong table, column, type or parameter fails here, not in production.
+func TestEveryQueryPreparesAgainstTheSchema(t *testing.T) {
+	ctx := context.Background()
+	db := batontest.New(t)
+	defined, err := store.LoadQueries(store.QueryFiles)
+	require.NoError(t, err)
+	conn, err := db.Pool.Acquire(ctx)
+	require.NoError(t, err)
+	defer conn.Release()
+	// The directory load's staging table lives for one transaction: make it
+	// first, as a load does, so the queries that read it prepare.
+	tx, err := conn.Begin(ctx)
+	require.NoError(t, err)
+	defer tx.Rollback(ctx) //nolint:errcheck // the test's transaction is never committed
+	_, err = tx.Exec(ctx, defined["DirectoryStage"])
+	require.NoError(t, err)
+	for _, name := range slices.Sorted(maps.Keys(defined)) {
+		_, err := tx.Prepare(ctx, name, defined[name])
+		require.NoError(t, err, "query %s does not prepare against the schema:\n%s", name, defined[name])
+	}
+}
