@@ -63,10 +63,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRules$$' -fuzztime $(FUZZTIME) ./policy
 	$(GO) test -run '^$$' -fuzz '^FuzzCompiledRules$$' -fuzztime $(FUZZTIME) ./policy
 	$(GO) test -run '^$$' -fuzz '^FuzzFoldKey$$' -fuzztime $(FUZZTIME) ./policy
-	$(GO) test -run '^$$' -fuzz '^FuzzActionBody$$' -fuzztime $(FUZZTIME) ./httpapi
-	$(GO) test -run '^$$' -fuzz '^FuzzClaimReads$$' -fuzztime $(FUZZTIME) ./httpapi
-	$(GO) test -run '^$$' -fuzz '^FuzzQueueQuery$$' -fuzztime $(FUZZTIME) ./httpapi
-	$(GO) test -run '^$$' -fuzz '^FuzzAuthorization$$' -fuzztime $(FUZZTIME) ./httpapi
+	$(GO) test -run '^$$' -fuzz '^FuzzActionBody$$' -fuzztime $(FUZZTIME) ./internal/httpapi
+	$(GO) test -run '^$$' -fuzz '^FuzzClaimReads$$' -fuzztime $(FUZZTIME) ./internal/httpapi
+	$(GO) test -run '^$$' -fuzz '^FuzzQueueQuery$$' -fuzztime $(FUZZTIME) ./internal/httpapi
+	$(GO) test -run '^$$' -fuzz '^FuzzAuthorization$$' -fuzztime $(FUZZTIME) ./internal/httpapi
 	$(GO) test -run '^$$' -fuzz '^FuzzStartInput$$' -fuzztime $(FUZZTIME) ./workflows
 
 ## lean: show that the worker and the starter link no Temporal server
