@@ -50,7 +50,7 @@ func (a *Activities) notifying() bool { return a.Email != nil || a.Slack != nil 
 // address), Slack whenever a webhook is configured. A user no longer in the
 // directory has nobody to reach and gets none.
 func (a *Activities) queueNotifications(ctx context.Context, qs *store.Queries, n notification) (int, error) {
-	msgs, err := a.outboxFor(ctx, qs.GetUser, n)
+	msgs, err := a.outboxFor(ctx, qs.UserGet, n)
 	if err != nil {
 		return 0, err
 	}

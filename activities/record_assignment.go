@@ -137,7 +137,7 @@ func (a *Activities) checkWorkload(ctx context.Context, qs *store.Queries, in wo
 }
 
 func activeUser(ctx context.Context, qs *store.Queries, id string) error {
-	u, err := qs.GetUser(ctx, id)
+	u, err := qs.UserGet(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("user %q is not in the directory", id), workflows.ErrTypeUnknownUser, nil)

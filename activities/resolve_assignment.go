@@ -161,7 +161,7 @@ func (a *Activities) askModule(ctx context.Context, pol *policy.Policy, in workf
 	}
 	var current *policy.User
 	if in.CurrentUser != "" {
-		u, err := a.Store.GetUser(ctx, in.CurrentUser)
+		u, err := a.Store.UserGet(ctx, in.CurrentUser)
 		if err != nil {
 			return moduleAnswer{}, err
 		}

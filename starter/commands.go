@@ -203,7 +203,7 @@ func cmdOptions(ctx context.Context, c *cli, args []string) error {
 	}
 	var me *policy.User
 	if *as != "" {
-		u, err := st.GetUser(ctx, *as)
+		u, err := st.UserGet(ctx, *as)
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("--as %q: no such user in the directory", *as)
 		}

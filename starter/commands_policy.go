@@ -155,10 +155,10 @@ func cmdPolicyTest(ctx context.Context, c *cli, args []string) error {
 		if err != nil {
 			return fmt.Errorf("%w (or pass --directory FILE)", err)
 		}
-		if users, err = st.ListUsers(ctx); err != nil {
+		if users, err = st.UserList(ctx); err != nil {
 			return err
 		}
-		if teams, err = st.ListTeams(ctx); err != nil {
+		if teams, err = st.TeamList(ctx); err != nil {
 			return err
 		}
 	}
@@ -306,7 +306,7 @@ func cmdHostRecord(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := st.GetUser(ctx, pos[1]); err != nil {
+	if _, err := st.UserGet(ctx, pos[1]); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("unknown user %q", pos[1])
 		}

@@ -67,7 +67,7 @@ func cmdTokenList(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := st.GetUser(ctx, pos[0]); err != nil {
+	if _, err := st.UserGet(ctx, pos[0]); err != nil {
 		return err
 	}
 	tokens, err := st.TokenList(ctx, pos[0])
@@ -123,7 +123,7 @@ func cmdTokenRevoke(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	if *user != "" {
-		if _, err := st.GetUser(ctx, *user); err != nil {
+		if _, err := st.UserGet(ctx, *user); err != nil {
 			return err
 		}
 		n, err := st.TokenRevokeUser(ctx, *user)

@@ -185,7 +185,7 @@ func (e invalid) Unwrap() []error { return []error{e.error, ErrUnreadable} }
 // wrapping store.ErrForbidden.
 func authorize(ctx context.Context, qs *store.Queries, actor string, rule func(*policy.User) *policy.Refusal) error {
 	var who *policy.User
-	u, err := qs.GetUser(ctx, actor)
+	u, err := qs.UserGet(ctx, actor)
 	switch {
 	case err == nil:
 		who = &u

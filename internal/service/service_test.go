@@ -43,7 +43,7 @@ func TestEveryUseCaseAsksWhoMayAct(t *testing.T) {
 	_, err := svc.SetActive(ctx, "zed", "ann", false)
 	require.ErrorIs(t, err, store.ErrForbidden)
 	require.ErrorContains(t, err, "deactivate ann")
-	u, err := db.Store.GetUser(ctx, "ann")
+	u, err := db.Store.UserGet(ctx, "ann")
 	require.NoError(t, err)
 	require.True(t, u.Active, "a refused deactivation changes nothing")
 

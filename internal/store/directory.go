@@ -5,24 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/batonhq/baton/policy"
 )
-
-func scanUser(row pgx.Row) (policy.User, error) {
-	var u policy.User
-	err := row.Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.Active, &u.Permissions, &u.Tags, &u.Credentials, &u.TicketPriority,
-		&u.EmailNotifications)
-	return u, err
-}
-
-// ListUsers returns every user in directory order with their permissions.
-func (qs *Queries) ListUsers(ctx context.Context) ([]policy.User, error) {
-	return collect(ctx, qs, "list users", q("UserList"), func(r pgx.CollectableRow) (policy.User, error) { return scanUser(r) })
-}
 
 // collect runs a query and scans every row, wrapping any error with what it was
 // doing.
@@ -36,27 +23,6 @@ func collect[T any](ctx context.Context, qs *Queries, what, sql string, scan pgx
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
-}
-
-// GetUser returns one user, or ErrNotFound.
-func (qs *Queries) GetUser(ctx context.Context, id string) (policy.User, error) {
-	u, err := scanUser(qs.db.QueryRow(ctx, q("UserGet"), id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return policy.User{}, fmt.Errorf("user %q: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return policy.User{}, fmt.Errorf("get user %q: %w", id, err)
-	}
-	return u, nil
-}
-
-// ListTeams returns every team with its members in order.
-func (qs *Queries) ListTeams(ctx context.Context) ([]policy.Team, error) {
-	return collect(ctx, qs, "list teams", q("TeamList"), func(r pgx.CollectableRow) (policy.Team, error) {
-		var t policy.Team
-		err := r.Scan(&t.ID, &t.Name, &t.Members)
-		return t, err
-	})
 }
 
 // LoadSummary says what a directory load changed.
@@ -427,15 +393,6 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// HostRecord records that user hosted subject at a time (an appointment, a call):
-// the recent-host method assigns the latest.
-func (qs *Queries) HostRecord(ctx context.Context, subject, userID string, at time.Time) error {
-	if _, err := qs.db.Exec(ctx, q("HostRecord"), subject, userID, at); err != nil {
-		return fmt.Errorf("record host %s of %s: %w", userID, subject, err)
-	}
-	return nil
 }
 
 // RecentHost returns the user most recently recorded against subject, or "".

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -137,58 +136,6 @@ func countsBy[N int | int64](ctx context.Context, qs *Queries, what, sql string,
 	return out, rows.Err()
 }
 
-// InboxItem is one in-app notification.
-type InboxItem struct {
-	ID        int64      `json:"id"`
-	UserID    string     `json:"userId"`
-	ClaimID   string     `json:"claimId"`
-	Stage     string     `json:"stage"`
-	Message   string     `json:"message"`
-	Link      string     `json:"link"`
-	CreatedAt time.Time  `json:"createdAt"`
-	ReadAt    *time.Time `json:"readAt,omitempty"`
-}
-
-// InboxAdd notifies a user of a decision; a second call for the same decision and
-// user does nothing.
-func (qs *Queries) InboxAdd(ctx context.Context, k policy.DecisionKey, claimID, userID, message, link string) error {
-	if _, err := qs.db.Exec(ctx, q("InboxInsert"), inboxArgs(k, claimID, userID, message, link)...); err != nil {
-		return fmt.Errorf("add inbox item for %s on %s: %w", userID, k, err)
-	}
-	return nil
-}
-
-// inboxArgs are InboxInsert's arguments.
-func inboxArgs(k policy.DecisionKey, claimID, userID, message, link string) []any {
-	return []any{userID, k.WorkflowID, claimID, k.Stage, k.Seq, message, link}
-}
-
-// Inbox lists a user's notifications, newest first; unread only unless all.
-func (qs *Queries) Inbox(ctx context.Context, userID string, all bool, limit int) ([]InboxItem, error) {
-	rows, err := qs.db.Query(ctx, q("InboxList"), userID, all, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list inbox of %s: %w", userID, err)
-	}
-	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (InboxItem, error) {
-		var it InboxItem
-		err := r.Scan(&it.ID, &it.UserID, &it.ClaimID, &it.Stage, &it.Message, &it.Link, &it.CreatedAt, &it.ReadAt)
-		return it, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list inbox of %s: %w", userID, err)
-	}
-	return items, nil
-}
-
-// InboxMarkRead marks one of a user's items read; it reports whether it changed one.
-func (qs *Queries) InboxMarkRead(ctx context.Context, userID string, id int64) (bool, error) {
-	tag, err := qs.db.Exec(ctx, q("InboxMarkRead"), userID, id)
-	if err != nil {
-		return false, fmt.Errorf("mark inbox item %d read: %w", id, err)
-	}
-	return tag.RowsAffected() == 1, nil
-}
-
 // DecisionWrite is everything one decision records besides its outbox rows.
 type DecisionWrite struct {
 	Key      policy.DecisionKey
@@ -204,11 +151,6 @@ type DecisionWrite struct {
 	// Outbox are the e-mail and Slack messages the decision sends, queued with
 	// it (the decision's body counts them).
 	Outbox []OutboxMessage
-}
-
-// InboxEntry is one in-app notification about a decision.
-type InboxEntry struct {
-	UserID, Message, Link string
 }
 
 // DecisionRecord writes a decision's ledger row, timeline event, turn, inbox

@@ -115,16 +115,16 @@ users:
   - {id: bob, name: Bob, email: bob@example.com, emailNotifications: false}
 `)
 	require.NoError(t, err)
-	ann, err := db.Store.GetUser(ctx, "ann")
+	ann, err := db.Store.UserGet(ctx, "ann")
 	require.NoError(t, err)
 	require.True(t, ann.EmailNotifications, "on by default")
-	bob, err := db.Store.GetUser(ctx, "bob")
+	bob, err := db.Store.UserGet(ctx, "bob")
 	require.NoError(t, err)
 	require.False(t, bob.EmailNotifications)
 
 	_, err = loadDir(t, db.Store, "users:\n  - {id: bob, name: Bob, email: bob@example.com}\n")
 	require.NoError(t, err)
-	users, err := db.Store.ListUsers(ctx)
+	users, err := db.Store.UserList(ctx)
 	require.NoError(t, err)
 	require.True(t, users[1].EmailNotifications, "a reload without the key turns it back on")
 }

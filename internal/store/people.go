@@ -62,12 +62,12 @@ func (p *People) Loaded(id string) {
 	p.loaded[id] = true
 }
 
-// User is GetUser, read once per transaction.
+// User is UserGet, read once per transaction.
 func (p *People) User(ctx context.Context, id string) (policy.User, error) {
 	if u, ok := p.users[id]; ok {
 		return u, nil
 	}
-	u, err := p.qs.GetUser(ctx, id)
+	u, err := p.qs.UserGet(ctx, id)
 	if err != nil {
 		return u, err
 	}
@@ -231,61 +231,7 @@ func (p *People) Lookup(ctx context.Context, ids []string) ([]policy.User, error
 	return p.qs.UsersByID(ctx, ids)
 }
 
-// UsersByID implements policy.ModuleDirectory: the users among ids the
-// directory knows, active or not, in the order given, in one query.
-func (qs *Queries) UsersByID(ctx context.Context, ids []string) ([]policy.User, error) {
-	return collect(ctx, qs, fmt.Sprintf("look up %d users", len(ids)), q("UsersCheck"),
-		func(r pgx.CollectableRow) (policy.User, error) { return scanUser(r) }, nonNil(ids))
-}
-
-// UsersPage implements policy.ModuleDirectory: up to limit active users
-// matching q after position after, in directory order, read from the
-// directory's index of active users.
-func (qs *Queries) UsersPage(ctx context.Context, uq policy.UserQuery, after int64, limit int) (policy.UserPage, error) {
-	if limit < 1 || limit > MaxPage {
-		return policy.UserPage{}, fmt.Errorf("users page: limit %d: want 1 to %d", limit, MaxPage)
-	}
-	rows, err := qs.db.Query(ctx, q("UsersMatching"), nonNil(uq.Roles), permsOf(uq.Permissions), lowerAll(uq.Tags), after, limit)
-	if err != nil {
-		return policy.UserPage{}, fmt.Errorf("users (%s): %w", uq, err)
-	}
-	defer rows.Close()
-	var page policy.UserPage
-	for rows.Next() {
-		var u policy.User
-		if err := rows.Scan(&page.Next, &u.ID, &u.Name, &u.Email, &u.Role, &u.Active, &u.Permissions, &u.Tags, &u.Credentials,
-			&u.TicketPriority, &u.EmailNotifications); err != nil {
-			return policy.UserPage{}, fmt.Errorf("users (%s): %w", uq, err)
-		}
-		page.Users = append(page.Users, u)
-	}
-	if len(page.Users) < limit {
-		page.Next = 0
-	}
-	return page, rows.Err()
-}
-
 var _ policy.ModuleDirectory = (*Queries)(nil)
-
-// PoolPage reads a page of a product module's pool as the assignment-options
-// endpoints present it: the members of its requirement now, from offset for
-// limit, and how many there are. The requirement is made the first time.
-func (s *Store) PoolPage(ctx context.Context, pool policy.UserQuery, stage policy.Stage, offset, limit int) ([]policy.User, int, error) {
-	var users []policy.User
-	var total int
-	err := s.InTx(ctx, func(qs *Queries) error {
-		p := qs.People()
-		r, err := p.set(ctx, pool.Requirement(stage))
-		if err != nil {
-			return err
-		}
-		total = int(r.size)
-		users, err = collect(ctx, qs, "pool ("+pool.String()+")", q("RequirementMembersPage"),
-			func(r pgx.CollectableRow) (policy.User, error) { return scanUser(r) }, r.id, offset, limit)
-		return err
-	})
-	return users, total, err
-}
 
 // Team implements policy.People: the eligible members carry their ids only,
 // all a care-team decision reads of them (the one it picks is held and read
@@ -867,11 +813,6 @@ func (p *People) enter(ctx context.Context, scope string, req int64, stage strin
 	return nil
 }
 
-// TurnCounts returns each person's turns in a scope.
-func (qs *Queries) TurnCounts(ctx context.Context, scope string) (map[string]int64, error) {
-	return countsBy[int64](ctx, qs, "turn counts "+scope, q("TurnCounts"), scope)
-}
-
 // Explained is a recorded decision with the size of its explanation.
 type Explained struct {
 	Decision    policy.Decision
@@ -888,112 +829,11 @@ type Explained struct {
 	Candidates int
 }
 
-// ExplanationGet reads a decision's explanation header, or ErrNotFound, with
-// the rules it tried: a decision that recorded its rules has its trace
-// rendered from the record by re-evaluating its pinned policy version.
-func (qs *Queries) ExplanationGet(ctx context.Context, k policy.DecisionKey) (Explained, error) {
-	e, err := qs.ExplanationHead(ctx, k)
-	if err != nil || e.RuleRecord == nil {
-		return e, err
-	}
-	return e, qs.renderRules(ctx, k, &e)
-}
-
-// ExplanationHead is ExplanationGet without rendering the rules tried, which
-// reads and parses a policy version: for readers that ask who could take the
-// stage, not why a rule matched.
-func (qs *Queries) ExplanationHead(ctx context.Context, k policy.DecisionKey) (Explained, error) {
-	var req, trace, body, record []byte
-	var n *int32
-	err := qs.db.QueryRow(ctx, q("ExplanationGet"), k.WorkflowID, k.Stage, k.Seq).Scan(&req, &trace, &n, &body, &record)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Explained{}, fmt.Errorf("decision %s: %w", k, ErrNotFound)
-	}
-	if err != nil {
-		return Explained{}, fmt.Errorf("get explanation %s: %w", k, err)
-	}
-	var e Explained
-	if n != nil {
-		e.Candidates = int(*n)
-	}
-	if err := json.Unmarshal(body, &e.Decision); err != nil {
-		return Explained{}, fmt.Errorf("decode decision %s: %w", k, err)
-	}
-	if req != nil {
-		e.Requirement = &policy.Requirement{}
-		if err := json.Unmarshal(req, e.Requirement); err != nil {
-			return Explained{}, fmt.Errorf("decode requirement %s: %w", k, err)
-		}
-	}
-	if trace != nil {
-		if err := json.Unmarshal(trace, &e.RuleTrace); err != nil {
-			return Explained{}, fmt.Errorf("decode rule trace %s: %w", k, err)
-		}
-	}
-	if record != nil {
-		e.RuleRecord = &policy.RuleRecord{}
-		if err := json.Unmarshal(record, e.RuleRecord); err != nil {
-			return Explained{}, fmt.Errorf("decode rule record %s: %w", k, err)
-		}
-	}
-	return e, nil
-}
-
-// ExplanationCandidates reads a page of a decision's candidates: limit from offset.
-func (qs *Queries) ExplanationCandidates(ctx context.Context, k policy.DecisionKey, offset, limit int) ([]policy.User, error) {
-	return collect(ctx, qs, "candidates of "+k.String(), q("ExplanationCandidates"),
-		func(r pgx.CollectableRow) (policy.User, error) { return scanUser(r) }, k.WorkflowID, k.Stage, k.Seq, offset, limit)
-}
-
-// ExplanationIsCandidate reports whether a user was a candidate of a decision.
-func (qs *Queries) ExplanationIsCandidate(ctx context.Context, k policy.DecisionKey, id string) (bool, error) {
-	var ok bool
-	err := qs.db.QueryRow(ctx, q("ExplanationIsCandidate"), k.WorkflowID, k.Stage, k.Seq, id).Scan(&ok)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("candidate %q of %s: %w", id, k, err)
-	}
-	return ok, nil
-}
-
 // ExclusionPage is a page of the directory's users who were not candidates.
 type ExclusionPage struct {
 	Excluded []policy.Exclusion
 	// Next is the position to pass as after for the next page; 0 at the end.
 	Next int64
-}
-
-// ExplanationExcluded reads a page of those who were not a decision's candidates,
-// in directory order after position after, each with why they do not meet the
-// requirement as the directory is now (or that they do now).
-func (qs *Queries) ExplanationExcluded(ctx context.Context, k policy.DecisionKey, r policy.Requirement, after int64, limit int) (ExclusionPage, error) {
-	rows, err := qs.db.Query(ctx, q("ExplanationExcluded"), k.WorkflowID, k.Stage, k.Seq, after, limit)
-	if err != nil {
-		return ExclusionPage{}, fmt.Errorf("exclusions of %s: %w", k, err)
-	}
-	defer rows.Close()
-	var page ExclusionPage
-	for rows.Next() {
-		var u policy.User
-		var pos int64
-		var known, member bool
-		if err := rows.Scan(&pos, &u.ID, &u.Name, &u.Email, &u.Role, &u.Active, &u.Permissions, &u.Tags, &u.Credentials,
-			&u.TicketPriority, &u.EmailNotifications, &known, &member); err != nil {
-			return ExclusionPage{}, err
-		}
-		why := r.Reject(u, known, member)
-		if why == "" {
-			why = "eligible now, but not when the stage was decided"
-		}
-		page.Excluded = append(page.Excluded, policy.Exclusion{UserID: u.ID, Reason: why})
-		page.Next = pos
-	}
-	if len(page.Excluded) < limit {
-		page.Next = 0
-	}
-	return page, rows.Err()
 }
 
 // LoadsLock locks the load rows a decision of stage k giving it to id moves
@@ -1006,23 +846,6 @@ func (qs *Queries) LoadsLock(ctx context.Context, k policy.DecisionKey, id strin
 	}
 	if !all {
 		return ErrPersonBusy
-	}
-	return nil
-}
-
-// TurnsLock locks a scope's turns until the transaction ends, for a caller that
-// computes its view itself (a reassignment group, whose members are few).
-func (qs *Queries) TurnsLock(ctx context.Context, scope string) error {
-	if _, err := qs.db.Exec(ctx, q("TurnScopeLock"), scope); err != nil {
-		return fmt.Errorf("lock turns %s: %w", scope, err)
-	}
-	return nil
-}
-
-// TurnRecord stores a turn taken.
-func (qs *Queries) TurnRecord(ctx context.Context, t policy.Turn) error {
-	if _, err := qs.db.Exec(ctx, q("TurnSet"), t.Scope, t.User.ID, t.Served, max(t.Weight, 1), t.Order); err != nil {
-		return fmt.Errorf("record turn %s of %s: %w", t.Scope, t.User.ID, err)
 	}
 	return nil
 }

@@ -97,11 +97,11 @@ func (s *Store) PolicyApply(ctx context.Context, file string, body []byte, p *po
 		if _, err := qs.db.Exec(ctx, q("PolicyLock"), p.Name); err != nil {
 			return fmt.Errorf("lock policy %s: %w", p.Name, err)
 		}
-		users, err := qs.ListUsers(ctx)
+		users, err := qs.UserList(ctx)
 		if err != nil {
 			return err
 		}
-		teams, err := qs.ListTeams(ctx)
+		teams, err := qs.TeamList(ctx)
 		if err != nil {
 			return err
 		}

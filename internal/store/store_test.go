@@ -57,7 +57,7 @@ users:
 	sum, err = loadDir(t, db.Store, edit)
 	require.NoError(t, err)
 	require.Equal(t, store.LoadSummary{Users: 2}, sum)
-	users, err := db.Store.ListUsers(ctx)
+	users, err := db.Store.UserList(ctx)
 	require.NoError(t, err)
 	require.Len(t, users, 2)
 	require.Equal(t, "zed", users[0].ID, "order is the order first loaded")
@@ -66,7 +66,7 @@ users:
 	require.Equal(t, "Amy B", users[1].Name)
 	require.Equal(t, []string{"Admin"}, users[1].Permissions)
 
-	teams, err := db.Store.ListTeams(ctx)
+	teams, err := db.Store.TeamList(ctx)
 	require.NoError(t, err)
 	require.Equal(t, []string{"zed", "amy"}, teams[0].Members)
 }
@@ -85,7 +85,7 @@ teams:
       - ghost
 `)
 	require.EqualError(t, err, `dir.yaml:9: teams[0].members[1]: unknown user "ghost": not in this file or the directory`)
-	users, err := db.Store.ListUsers(context.Background())
+	users, err := db.Store.UserList(context.Background())
 	require.NoError(t, err)
 	require.Empty(t, users, "the whole load rolled back")
 }

@@ -79,7 +79,7 @@ func (qs *Queries) TokenCreateTTL(ctx context.Context, userID, label string, ttl
 	if ttl <= 0 || ttl > MaxTokenTTL {
 		return "", 0, fmt.Errorf("create API token for %q: a lifetime of %s: want more than 0 and at most %s: %w", userID, ttl, MaxTokenTTL, ErrInvalid)
 	}
-	u, err := qs.GetUser(ctx, userID)
+	u, err := qs.UserGet(ctx, userID)
 	if errors.Is(err, ErrNotFound) {
 		return "", 0, fmt.Errorf("create API token: unknown user %q: %w", userID, ErrNotFound)
 	}
@@ -117,7 +117,7 @@ func (qs *Queries) TokenLookup(ctx context.Context, token string) (policy.User, 
 	if err != nil {
 		return policy.User{}, 0, fmt.Errorf("look up API token: %w", err)
 	}
-	u, err := qs.GetUser(ctx, userID)
+	u, err := qs.UserGet(ctx, userID)
 	if err != nil {
 		// The foreign key makes a missing user a race with a delete: not found.
 		return policy.User{}, 0, fmt.Errorf("API token %d: %w", id, err)

@@ -50,7 +50,7 @@ type UserWork struct {
 
 // UserWorkload reads a person with their status, limits and open stages.
 func (qs *Queries) UserWorkload(ctx context.Context, id string) (UserWork, error) {
-	u, err := qs.GetUser(ctx, id)
+	u, err := qs.UserGet(ctx, id)
 	if err != nil {
 		return UserWork{}, err
 	}
@@ -234,11 +234,11 @@ func (qs *Queries) AbsenceAdd(ctx context.Context, actor, target string, a Absen
 	if a.Delegate == target {
 		return fmt.Errorf("absence of %s: %s cannot be their own delegate: %w", target, target, ErrInvalid)
 	}
-	if _, err := qs.GetUser(ctx, target); err != nil {
+	if _, err := qs.UserGet(ctx, target); err != nil {
 		return err
 	}
 	if a.Delegate != "" {
-		d, err := qs.GetUser(ctx, a.Delegate)
+		d, err := qs.UserGet(ctx, a.Delegate)
 		switch {
 		case errors.Is(err, ErrNotFound):
 			return fmt.Errorf("absence of %s: delegate %q is not in the directory: %w", target, a.Delegate, ErrInvalid)

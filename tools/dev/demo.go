@@ -236,7 +236,7 @@ func loadGroups(ctx context.Context, st *store.Store, file string, out io.Writer
 	if err != nil {
 		return err
 	}
-	users, err := st.ListUsers(ctx)
+	users, err := st.UserList(ctx)
 	if err != nil {
 		return err
 	}
@@ -255,7 +255,7 @@ func loadGroups(ctx context.Context, st *store.Store, file string, out io.Writer
 // printDemoToken mints an API token for the demo directory's first admin, so the
 // queue page and the API can be tried at once.
 func printDemoToken(ctx context.Context, st *store.Store, out io.Writer) error {
-	users, err := st.ListUsers(ctx)
+	users, err := st.UserList(ctx)
 	if err != nil {
 		return err
 	}

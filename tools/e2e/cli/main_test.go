@@ -128,7 +128,7 @@ func TestCLIBadInput(t *testing.T) {
 	code, _, errs := cli.run("directory", "load", bad)
 	require.Equal(t, 1, code)
 	require.Contains(t, errs, bad+`:3: users[1].email: invalid email "nope"`)
-	users, err := b.DB.Store.ListUsers(context.Background())
+	users, err := b.DB.Store.UserList(context.Background())
 	require.NoError(t, err)
 	require.Empty(t, users, "a bad row loads nothing")
 
