@@ -2,6 +2,9 @@
 // through store/, and product modules. Each activity takes one input struct from
 // workflows/ and is safe to retry: its effects are keyed by the workflow's own
 // (stage, seq), so a second run returns what the first recorded.
+//
+// It imports policy, workflows and, from internal/, store, notify, metrics and
+// actorauth; batonfx and tests import it.
 package activities
 
 import (

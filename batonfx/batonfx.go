@@ -16,6 +16,10 @@
 // Every constructor is an ordinary function, usable without fx (tests and the
 // dev stack call some directly); fx only orders them and runs their lifecycle
 // hooks, which return errors and never block.
+//
+// It imports everything a worker needs (activities, claimclient, config,
+// policy, workflows and the internal store, httpapi, metrics, notify,
+// temporalx, actorauth); only worker and deployments' own programs import it.
 package batonfx
 
 import (

@@ -32,12 +32,5 @@ type (
 	Directory = policy.ModuleDirectory
 )
 
-// The stages a module is asked about.
-const (
-	StageCapture     = policy.StageCapture
-	StageReview      = policy.StageReview
-	StageAcknowledge = policy.StageAcknowledge
-)
-
 // CandidateOf presents a directory user as a module answer's candidate.
 var CandidateOf = policy.CandidateOf

@@ -1,6 +1,9 @@
 // Package claimclient is how a Go service drives Baton: start a claim, send the
 // assign and complete_stage updates, read its state. It wraps a Temporal client
 // and uses only the names in workflows/, which other SDKs can use directly.
+//
+// It imports policy, workflows and internal/actorauth, and links no Temporal
+// server: a service that starts claims imports it alone.
 package claimclient
 
 import (

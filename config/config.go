@@ -1,6 +1,8 @@
 // Package config is Baton's one configuration struct: documented defaults,
 // overridden by an optional YAML file, overridden by environment variables. The
 // README's configuration table is generated from the same field list (Fields).
+//
+// It imports internal/actorauth only (to check the actor key).
 package config
 
 import (

@@ -62,4 +62,6 @@
 // the rendering reports a RuleDrift saying so; since versions are pinned and
 // values recorded, drift means the engine changed how it decides (which must
 // raise RuleEngine) or the record was altered.
+//
+// It imports nothing of Baton's: every other package may import it.
 package policy

@@ -32,4 +32,7 @@
 //     workflow.GetVersion, and the replay tests over workflows/testdata prove old
 //     histories still replay. The organisations change is the baseline release:
 //     one code path, no gates yet (names.go says how the next one goes in).
+//
+// It imports policy only, so a workflow replays from its code and the rules
+// alone.
 package workflows

@@ -13,6 +13,8 @@
 // The key is held by the programs trusted to say who acts: the HTTP API (it
 // signs for the bearer token's user), the starter CLI, a service using
 // claimclient. A holder can assert any actor, so give it to no one else.
+//
+// It imports workflows (the contract's names) only.
 package actorauth
 
 import (

@@ -6,6 +6,8 @@
 // The database server comes from DATABASE_URL or else 127.0.0.1:5432 (`make
 // test` finds, starts or installs one and sets DATABASE_URL). When neither
 // answers, the test fails with how to get one. It never skips.
+//
+// It imports internal/store and internal/notify; only tests import it.
 package batontest
 
 import (

@@ -6,6 +6,9 @@
 //
 // Every route but /healthz needs "Authorization: Bearer <token>" (see auth.go):
 // the token's user is the actor of every action, never a field of the body.
+//
+// It imports internal/service (every use case), internal/store, claimclient,
+// policy and workflows; only starter serve and batonfx.ServeAPI import it.
 package httpapi
 
 import (

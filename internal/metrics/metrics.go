@@ -6,6 +6,8 @@
 //
 // Every recording method is safe on a nil *Metrics, so code paths instrumented
 // with it run unchanged where no metrics are wanted (most tests).
+//
+// It imports internal/store (the workload figures) and policy.
 package metrics
 
 import (

@@ -2,6 +2,8 @@
 // and Slack through an incoming webhook. It only sends; deciding who is told what,
 // and making each message go out once, is the outbox's job (store.OutboxMessage,
 // activities.SendNotifications).
+//
+// It imports config only.
 package notify
 
 import (

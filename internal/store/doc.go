@@ -39,4 +39,6 @@
 // We would revisit this if the query count grows severalfold or if argument
 // mix-ups (positional $N) start reaching review: that is the failure sqlc's
 // named, typed parameters prevent and our tests do not.
+//
+// It imports policy only; nothing it imports may import it.
 package store

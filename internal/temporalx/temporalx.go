@@ -1,6 +1,8 @@
 // Package temporalx holds the Temporal wiring the programs share: client options
 // and the search-attribute check that keeps a misconfigured cluster from leaving
 // claim workflow tasks retrying forever.
+//
+// It imports config, workflows and internal/actorauth.
 package temporalx
 
 import (
