@@ -13,22 +13,17 @@ import (
 	"github.com/batonhq/baton/policy"
 )
 
-const directory = `
-users:
-  - {id: amy, name: Amy, email: amy@example.com, permissions: [Admin, ManageReassignmentGroups]}
-  - {id: zed, name: Zed, email: zed@example.com, permissions: [MakeClaimDecisions]}
-  - {id: ann, name: Ann, email: ann@example.com, permissions: [MakeClaimDecisions]}
-`
-
-// setup loads the directory; the claim client is nil: nothing here reaches
-// Temporal (every refusal comes first, and nobody holds a stage).
+// setup loads amy (an admin who edits groups), zed and ann; the claim client
+// is nil: nothing here reaches Temporal (every refusal comes first, and nobody
+// holds a stage).
 func setup(t *testing.T) (*service.Service, *batontest.Schema) {
 	t.Helper()
 	db := batontest.New(t)
-	d, err := policy.ParseDirectory("directory.yaml", []byte(directory))
-	require.NoError(t, err)
-	_, err = db.Store.LoadDirectory(context.Background(), d)
-	require.NoError(t, err)
+	db.Load(t, []policy.User{
+		batontest.User("amy", policy.PermAdmin, policy.PermManageReassignmentGroups),
+		batontest.User("zed", policy.PermMakeClaimDecisions),
+		batontest.User("ann", policy.PermMakeClaimDecisions),
+	})
 	return service.New(db.Store, nil, nil, nil), db
 }
 

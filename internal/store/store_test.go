@@ -142,10 +142,9 @@ func TestDecisionRecordOnce(t *testing.T) {
 	t.Parallel()
 	db := batontest.New(t)
 	ctx := context.Background()
-	_, err := loadDir(t, db.Store, "users:\n  - {id: a, name: A, email: a@example.com}\n  - {id: b, name: B, email: b@example.com}\n")
-	require.NoError(t, err)
+	db.Load(t, []policy.User{batontest.User("a"), batontest.User("b")})
 	k := policy.DecisionKey{WorkflowID: "claim/c1", Stage: policy.StageReview, Seq: 2}
-	_, err = db.Store.DecisionGet(ctx, k)
+	_, err := db.Store.DecisionGet(ctx, k)
 	require.True(t, errors.Is(err, store.ErrNotFound))
 
 	first := policy.Decision{Seq: 2, Stage: policy.StageReview, Method: policy.MethodRoundRobin, Assignee: "a", Reason: "r", PolicyVersion: "v1"}
