@@ -268,6 +268,19 @@ func cmdDirectoryLoad(ctx context.Context, c *cli, args []string) error {
 		return fmt.Errorf("nothing loaded: %w", err)
 	}
 	fmt.Fprintf(c.stdout, "loaded %d users and %d teams from %s\n", sum.Users, sum.Teams, pos[0])
+	if len(sum.Left) == 0 {
+		return nil // nobody who left held anything: Temporal is not needed
+	}
+	svc, err := c.service(ctx)
+	if err == nil {
+		err = svc.Reroute(ctx, sum.Left)
+	}
+	if err != nil {
+		return fmt.Errorf("the directory is loaded, but re-routing what leavers hold failed (deactivate them again with starter user deactivate to finish): %w", err)
+	}
+	for _, l := range sum.Left {
+		fmt.Fprintf(c.stdout, "%s was deactivated: %d stages they held sent to be decided again\n", l.User, len(l.Held))
+	}
 	return nil
 }
 

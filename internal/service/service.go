@@ -239,3 +239,29 @@ func nonNil[T any](s []T) []T {
 	}
 	return s
 }
+
+// LoadDirectory makes the directory match a parsed file (store.Store.LoadDirectory)
+// and re-routes what the people it deactivated hold (Reroute): a leaver in
+// the hourly file keeps no claim waiting on them. The load is recorded even
+// when re-routing fails (ErrNotRerouted).
+func (s *Service) LoadDirectory(ctx context.Context, d *policy.Directory) (store.LoadSummary, error) {
+	sum, err := s.store.LoadDirectory(ctx, d)
+	if err != nil {
+		return sum, err
+	}
+	return sum, s.Reroute(ctx, sum.Left)
+}
+
+// Reroute asks each claim a leaver's stage is marked to move off them (their
+// deactivation, by hand or by a directory load) to decide it again without
+// them. A claim that already moved it ignores the ask, so repeating it (or
+// deactivating them again, which lists what they still hold) finishes a run
+// cut short.
+func (s *Service) Reroute(ctx context.Context, left []store.Leaver) error {
+	for _, l := range left {
+		if err := s.claims.Redistribute(ctx, l.Held, l.User, l.User+" was deactivated"); err != nil {
+			return fmt.Errorf("%s is deactivated, but %w (%v)", l.User, ErrNotRerouted, err)
+		}
+	}
+	return nil
+}

@@ -33,6 +33,18 @@ type LoadSummary struct {
 	// the directory, users whose entry differed, teams whose name or members
 	// differed. A file that matches the directory writes nothing.
 	Added, Changed, TeamsChanged int
+	// Left are the people the file deactivated who held stages, each with
+	// the workflows of those stages, marked to move off them as a
+	// deactivation marks them (Queries.UserActiveSet): the claims to
+	// redistribute (service.Service.LoadDirectory does).
+	Left []Leaver
+}
+
+// Leaver is someone a directory load deactivated and the workflows of the
+// stages they held, oldest first.
+type Leaver struct {
+	User string   `json:"user"`
+	Held []string `json:"held"`
 }
 
 // LoadDirectory makes the directory match a parsed file, in one transaction:
@@ -179,12 +191,16 @@ func (qs *Queries) stagedUsers(ctx context.Context, d *policy.Directory, ch *Dir
 	if err != nil {
 		return fmt.Errorf("%s: update users: %w", d.File, err)
 	}
+	var left []string
 	for rows.Next() {
 		var id string
-		var elig, turns, caps bool
-		if err := rows.Scan(&id, &elig, &turns, &caps); err != nil {
+		var elig, turns, caps, leaves bool
+		if err := rows.Scan(&id, &elig, &turns, &caps, &leaves); err != nil {
 			rows.Close()
 			return fmt.Errorf("%s: update users: %w", d.File, err)
+		}
+		if leaves {
+			left = append(left, id)
 		}
 		sum.Changed++
 		if elig {
@@ -201,6 +217,18 @@ func (qs *Queries) stagedUsers(ctx context.Context, d *policy.Directory, ch *Dir
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("%s: update users: %w", d.File, err)
+	}
+	// Leavers: their open stages are marked to move, as a deactivation
+	// marks them, after their user rows (the order UserActiveSet takes).
+	slices.Sort(left)
+	for _, id := range left {
+		held, err := collect(ctx, qs, "open stages of "+id, q("OpenStagesMoveOff"), pgx.RowTo[string], id, id+" was deactivated", false)
+		if err != nil {
+			return fmt.Errorf("%s: %w", d.File, err)
+		}
+		if len(held) > 0 {
+			sum.Left = append(sum.Left, Leaver{User: id, Held: held})
+		}
 	}
 	if len(permsChanged) > 0 {
 		if _, err := qs.db.Exec(ctx, q("DirectoryPermissionsSet"), permsChanged); err != nil {

@@ -501,3 +501,54 @@ claims:
 	require.NoError(t, err)
 	require.Equal(t, "ann", s.Assignee, "review keeps open work with someone absent")
 }
+
+// A leaver in the directory file (active: false, as an hourly HR export says
+// it) is a deactivation: the stages they hold are decided again without them,
+// once, and loading the same file again moves nothing.
+func TestADirectoryLoadThatDeactivatesSomeoneMovesWhatTheyHold(t *testing.T) {
+	t.Parallel()
+	b := testenv.Start(t, pol(policy.MethodRoundRobin, true), directory)
+	ctx := context.Background()
+	const claims = 3
+	for n := 1; n <= claims; n++ {
+		id := b.ClaimID(n)
+		_, err := b.Claims.Start(ctx, workflows.ClaimInput{ClaimID: id})
+		require.NoError(t, err)
+		if s := waitDecided(t, b, id, policy.StageCapture); s.Assignee != "ann" {
+			_, err := b.Claims.Assign(ctx, id, workflows.AssignInput{Actor: "root", UserID: "ann", Comment: "ann takes these"})
+			require.NoError(t, err)
+		}
+	}
+	leaves := strings.Replace(directory, "permissions: [MakeClaimDecisions]}\n  - {id: bob", "active: false, permissions: [MakeClaimDecisions]}\n  - {id: bob", 1)
+	require.NotEqual(t, directory, leaves)
+	d, err := policy.ParseDirectory("hr.yaml", []byte(leaves))
+	require.NoError(t, err)
+	svc := service.New(b.DB.Store, b.Claims, nil, nil)
+	sum, err := svc.LoadDirectory(ctx, d)
+	require.NoError(t, err)
+	require.Len(t, sum.Left, 1)
+	require.Equal(t, "ann", sum.Left[0].User)
+	require.Len(t, sum.Left[0].Held, claims)
+
+	for n := 1; n <= claims; n++ {
+		batontest.Eventually(t, 30*time.Second, func() (bool, string) {
+			s, err := b.Claims.State(ctx, b.ClaimID(n))
+			require.NoError(t, err)
+			return s.Assignee != "ann" && s.Status == workflows.StatusAssigned, s.Assignee
+		})
+	}
+	again, err := svc.LoadDirectory(ctx, d)
+	require.NoError(t, err)
+	require.Empty(t, again.Left, "the same file again: nobody left")
+	for n := 1; n <= claims; n++ {
+		s, err := b.Claims.State(ctx, b.ClaimID(n))
+		require.NoError(t, err)
+		moved := 0
+		for _, dec := range s.Decisions {
+			if strings.HasPrefix(dec.Reason, "ann was deactivated; ") {
+				moved++
+			}
+		}
+		require.Equal(t, 1, moved, "claim %d moved once", n)
+	}
+}

@@ -72,8 +72,9 @@ SELECT id FROM added;
 -- set their own, and a reload must not undo it. Returns, for each one
 -- rewritten, whether what eligibility reads changed (active, permissions, tags,
 -- credentials, role), whether what turn orders read changed (those, or the
--- ticket priority: they re-enter as newcomers), and whether their limits or
--- status changed (their turn rows take them).
+-- ticket priority: they re-enter as newcomers), whether their limits or
+-- status changed (their turn rows take them), and whether the file
+-- deactivated them (a leaver: the stages they hold are marked to move).
 WITH old AS (
     SELECT u.* FROM users u JOIN directory_load s ON s.id = u.id
 )
@@ -92,7 +93,8 @@ RETURNING u.id,
     (s.active, s.perms, s.tags_lc, s.credentials_lc, s.role) IS DISTINCT FROM (o.active, o.perms, o.tags_lc, o.credentials_lc, o.role),
     (s.active, s.perms, s.tags_lc, s.credentials_lc, s.ticket_priority) IS DISTINCT FROM (o.active, o.perms, o.tags_lc, o.credentials_lc, o.ticket_priority),
     (s.cap_total, s.cap_capture, s.cap_review, s.cap_acknowledge, coalesce(nullif(s.status, ''), o.status))
-        IS DISTINCT FROM (o.cap_total, o.cap_capture, o.cap_review, o.cap_acknowledge, o.status);
+        IS DISTINCT FROM (o.cap_total, o.cap_capture, o.cap_review, o.cap_acknowledge, o.status),
+    o.active AND NOT s.active;
 
 -- name: DirectoryPermissionsSet
 -- user_permissions mirrors perms for the users $1 (added, or whose permissions changed).
