@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -100,5 +101,51 @@ func TestEveryQueryPreparesAgainstTheSchema(t *testing.T) {
 	for _, name := range slices.Sorted(maps.Keys(defined)) {
 		_, err := tx.Prepare(ctx, name, defined[name])
 		require.NoError(t, err, "query %s does not prepare against the schema:\n%s", name, defined[name])
+	}
+}
+
+// Each query file opens with the shape of the tables its queries use, and the
+// shape is the schema's: a migration that changes a table fails here until
+// the header says so.
+func TestQueryFilesOpenWithTheirTablesShape(t *testing.T) {
+	t.Parallel()
+	db := batontest.New(t)
+	rows, err := db.Pool.Query(context.Background(), `SELECT c.table_name, c.column_name, c.data_type, c.is_nullable = 'YES'
+		FROM information_schema.columns c
+		JOIN information_schema.tables t ON t.table_name = c.table_name AND t.table_schema = c.table_schema
+		WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
+		ORDER BY c.table_name, c.ordinal_position`)
+	require.NoError(t, err)
+	live := map[string][]string{}
+	for rows.Next() {
+		var table, column, typ string
+		var nullable bool
+		require.NoError(t, rows.Scan(&table, &column, &typ, &nullable))
+		typ = strings.NewReplacer("timestamp with time zone", "timestamptz", "ARRAY", "text[]", "character varying", "text").Replace(typ)
+		if nullable {
+			typ += "?"
+		}
+		live[table] = append(live[table], column+" "+typ)
+	}
+	require.NoError(t, rows.Err())
+
+	files, err := filepath.Glob("queries/*.sql")
+	require.NoError(t, err)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		var shaped int
+		for _, line := range strings.Split(string(data), "\n") {
+			rest, ok := strings.CutPrefix(line, "-- shape ")
+			if !ok {
+				continue
+			}
+			table, cols, ok := strings.Cut(strings.TrimSuffix(rest, ")"), "(")
+			require.True(t, ok, "%s: %q: want -- shape table(column type, …)", f, line)
+			require.Contains(t, live, table, "%s: no table %s", f, table)
+			require.Equal(t, strings.Join(live[table], ", "), cols, "%s: the shape of %s", f, table)
+			shaped++
+		}
+		require.Positive(t, shaped, "%s opens with no table's shape", f)
 	}
 }

@@ -1,3 +1,11 @@
+-- The tables these queries read and write, as the migrations leave them (a ? is
+-- nullable); TestQueryFilesOpenWithTheirTablesShape holds them to the schema.
+-- shape decisions(workflow_id text, stage text, seq integer, claim_id text, method text, assignee text?, actor text?, reason text, policy_version text, body jsonb, created_at timestamptz, requirement jsonb?, candidates text[]?, rule_trace jsonb?, decided_seq integer?, requirement_id bigint?, generation bigint?, rule_record jsonb?)
+-- shape requirement_members(requirement_id bigint, user_id text, position bigint, from_gen bigint, to_gen bigint?)
+-- shape team_members(team_id text, user_id text, position integer)
+-- shape teams(id text, name text, created_at timestamptz)
+-- shape users(id text, name text, email text, role text, active boolean, position bigint, created_at timestamptz, updated_at timestamptz, tags text[], credentials text[], ticket_priority integer, email_notifications boolean, perms text[], tags_lc text[], credentials_lc text[], status text, cap_total integer, cap_capture integer, cap_review integer, cap_acknowledge integer, file_hash bigint?)
+
 -- name: DecisionGet
 SELECT body FROM decisions WHERE workflow_id = $1 AND stage = $2 AND seq = $3;
 

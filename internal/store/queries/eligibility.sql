@@ -1,3 +1,16 @@
+-- The tables these queries read and write, as the migrations leave them (a ? is
+-- nullable); TestQueryFilesOpenWithTheirTablesShape holds them to the schema.
+-- shape backlog(workflow_id text, stage text, claim_id text, seq integer, priority integer, queue text, queued_at timestamptz, lease_until timestamptz?, requirement_id bigint)
+-- shape decisions(workflow_id text, stage text, seq integer, claim_id text, method text, assignee text?, actor text?, reason text, policy_version text, body jsonb, created_at timestamptz, requirement jsonb?, candidates text[]?, rule_trace jsonb?, decided_seq integer?, requirement_id bigint?, generation bigint?, rule_record jsonb?)
+-- shape directory_stats(id boolean, users bigint, generation bigint)
+-- shape requirement_members(requirement_id bigint, user_id text, position bigint, from_gen bigint, to_gen bigint?)
+-- shape requirements(id bigint, key text, requirement jsonb, required text[], tags_one_of text[], tags_all_of text[], state_credential boolean, state text, care_team_filter boolean, care_team text, roles text[], size integer, live boolean, used_at timestamptz, created_at timestamptz)
+-- shape team_members(team_id text, user_id text, position integer)
+-- shape team_pool_sizes(requirement_id bigint, team_id text, generation bigint, size integer)
+-- shape teams(id text, name text, created_at timestamptz)
+-- shape turn_pending(scope text, requirement_id bigint, user_id text)
+-- shape users(id text, name text, email text, role text, active boolean, position bigint, created_at timestamptz, updated_at timestamptz, tags text[], credentials text[], ticket_priority integer, email_notifications boolean, perms text[], tags_lc text[], credentials_lc text[], status text, cap_total integer, cap_capture integer, cap_review integer, cap_acknowledge integer, file_hash bigint?)
+
 -- Requirements and who meets them (migration 012): requirements holds each
 -- requirement Baton has decided under, requirement_members who met it over which
 -- generations. Directory changes keep the members of live requirements current.

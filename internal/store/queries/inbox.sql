@@ -1,3 +1,7 @@
+-- The tables these queries read and write, as the migrations leave them (a ? is
+-- nullable); TestQueryFilesOpenWithTheirTablesShape holds them to the schema.
+-- shape inbox(id bigint, user_id text, workflow_id text, claim_id text, stage text, seq integer, message text, link text, created_at timestamptz, read_at timestamptz?)
+
 -- name: InboxInsert
 INSERT INTO inbox (user_id, workflow_id, claim_id, stage, seq, message, link)
 VALUES ($1, $2, $3, $4, $5, $6, $7)

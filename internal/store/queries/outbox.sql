@@ -1,3 +1,7 @@
+-- The tables these queries read and write, as the migrations leave them (a ? is
+-- nullable); TestQueryFilesOpenWithTheirTablesShape holds them to the schema.
+-- shape outbox(id bigint, workflow_id text, stage text, seq integer, channel text, recipient text, claim_id text, address text, subject text, body text, link text, message_id text, attempts integer, last_error text?, lease_token text?, lease_until timestamptz?, created_at timestamptz, sent_at timestamptz?)
+
 -- name: OutboxInsert
 -- DO NOTHING: a retried activity cannot add a channel's row for a recipient twice.
 INSERT INTO outbox (workflow_id, stage, seq, channel, recipient, claim_id, address, subject, body, link, message_id)

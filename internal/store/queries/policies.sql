@@ -1,3 +1,7 @@
+-- The tables these queries read and write, as the migrations leave them (a ? is
+-- nullable); TestQueryFilesOpenWithTheirTablesShape holds them to the schema.
+-- shape policies(name text, version integer, body text, checksum text, created_by text, created_at timestamptz)
+
 -- name: PolicyLock
 -- Serialises applies of one policy name so versions are gapless and unique.
 SELECT pg_advisory_xact_lock(hashtext('baton.policy/' || $1));

@@ -1,3 +1,8 @@
+-- The tables these queries read and write, as the migrations leave them (a ? is
+-- nullable); TestQueryFilesOpenWithTheirTablesShape holds them to the schema.
+-- shape reassignment_group_members(group_name text, user_id text, position integer)
+-- shape reassignment_groups(name text, default_assignee text, method text, offer_timeout_ms bigint, updated_by text, updated_at timestamptz)
+
 -- name: GroupUpsert
 INSERT INTO reassignment_groups (name, default_assignee, method, offer_timeout_ms, updated_by)
 VALUES ($1, $2, $3, $4, $5)

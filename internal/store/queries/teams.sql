@@ -1,3 +1,8 @@
+-- The tables these queries read and write, as the migrations leave them (a ? is
+-- nullable); TestQueryFilesOpenWithTheirTablesShape holds them to the schema.
+-- shape team_members(team_id text, user_id text, position integer)
+-- shape teams(id text, name text, created_at timestamptz)
+
 -- name: TeamUpsert
 INSERT INTO teams (id, name) VALUES ($1, $2)
 ON CONFLICT (id) DO UPDATE SET name = excluded.name;

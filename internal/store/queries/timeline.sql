@@ -1,3 +1,7 @@
+-- The tables these queries read and write, as the migrations leave them (a ? is
+-- nullable); TestQueryFilesOpenWithTheirTablesShape holds them to the schema.
+-- shape timeline(id bigint, workflow_id text, claim_id text, stage text, seq integer, kind text, actor text, subject text, reason text, comment text, at timestamptz)
+
 -- name: TimelineAdd
 INSERT INTO timeline (workflow_id, claim_id, stage, seq, kind, actor, subject, reason, comment, at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)

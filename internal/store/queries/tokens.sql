@@ -1,3 +1,8 @@
+-- The tables these queries read and write, as the migrations leave them (a ? is
+-- nullable); TestQueryFilesOpenWithTheirTablesShape holds them to the schema.
+-- shape api_tokens(id bigint, user_id text, hash bytea, label text, created_at timestamptz, revoked_at timestamptz?, expires_at timestamptz, last_used_at timestamptz?)
+-- shape users(id text, name text, email text, role text, active boolean, position bigint, created_at timestamptz, updated_at timestamptz, tags text[], credentials text[], ticket_priority integer, email_notifications boolean, perms text[], tags_lc text[], credentials_lc text[], status text, cap_total integer, cap_capture integer, cap_review integer, cap_acknowledge integer, file_hash bigint?)
+
 -- name: TokenInsert
 INSERT INTO api_tokens (user_id, hash, label, expires_at) VALUES ($1, $2, $3, $4) RETURNING id;
 

@@ -1,3 +1,16 @@
+-- The tables these queries read and write, as the migrations leave them (a ? is
+-- nullable); TestQueryFilesOpenWithTheirTablesShape holds them to the schema.
+-- shape absences(user_id text, starts_at timestamptz, ends_at timestamptz, delegate text, created_by text, created_at timestamptz, started_at timestamptz?)
+-- shape requirement_members(requirement_id bigint, user_id text, position bigint, from_gen bigint, to_gen bigint?)
+-- shape requirements(id bigint, key text, requirement jsonb, required text[], tags_one_of text[], tags_all_of text[], state_credential boolean, state text, care_team_filter boolean, care_team text, roles text[], size integer, live boolean, used_at timestamptz, created_at timestamptz)
+-- shape rr_turns(scope text, user_id text, served bigint, level bigint, weight bigint, ord bigint, updated_at timestamptz, stage text, open_total integer, open_stage integer, cap_total integer, cap_stage integer, spare integer?, away_until timestamptz?, loads boolean)
+-- shape team_members(team_id text, user_id text, position integer)
+-- shape turn_pending(scope text, requirement_id bigint, user_id text)
+-- shape turn_pools(scope text, requirement_id bigint)
+-- shape turn_scopes(scope text, updated_at timestamptz)
+-- shape user_load(user_id text, position bigint, open_total integer, open_capture integer, open_review integer, open_acknowledge integer)
+-- shape users(id text, name text, email text, role text, active boolean, position bigint, created_at timestamptz, updated_at timestamptz, tags text[], credentials text[], ticket_priority integer, email_notifications boolean, perms text[], tags_lc text[], credentials_lc text[], status text, cap_total integer, cap_capture integer, cap_review integer, cap_acknowledge integer, file_hash bigint?)
+
 -- name: TurnScopeLock
 -- Creates the scope's row if missing and locks it, in one round trip: holding it
 -- serialises the scope's turns across workers until the transaction ends.

@@ -1,3 +1,11 @@
+-- The tables these queries read and write, as the migrations leave them (a ? is
+-- nullable); TestQueryFilesOpenWithTheirTablesShape holds them to the schema.
+-- shape directory_stats(id boolean, users bigint, generation bigint)
+-- shape subject_hosts(subject text, user_id text, at timestamptz)
+-- shape user_load(user_id text, position bigint, open_total integer, open_capture integer, open_review integer, open_acknowledge integer)
+-- shape user_permissions(user_id text, permission text)
+-- shape users(id text, name text, email text, role text, active boolean, position bigint, created_at timestamptz, updated_at timestamptz, tags text[], credentials text[], ticket_priority integer, email_notifications boolean, perms text[], tags_lc text[], credentials_lc text[], status text, cap_total integer, cap_capture integer, cap_review integer, cap_acknowledge integer, file_hash bigint?)
+
 -- name: UserList
 -- Users in directory order with their permissions, for eligibility.
 SELECT u.id, u.name, u.email, u.role, u.active, u.perms, u.tags, u.credentials, u.ticket_priority, u.email_notifications

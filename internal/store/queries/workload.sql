@@ -1,3 +1,16 @@
+-- The tables these queries read and write, as the migrations leave them (a ? is
+-- nullable); TestQueryFilesOpenWithTheirTablesShape holds them to the schema.
+-- shape absences(user_id text, starts_at timestamptz, ends_at timestamptz, delegate text, created_by text, created_at timestamptz, started_at timestamptz?)
+-- shape backlog(workflow_id text, stage text, claim_id text, seq integer, priority integer, queue text, queued_at timestamptz, lease_until timestamptz?, requirement_id bigint)
+-- shape decisions(workflow_id text, stage text, seq integer, claim_id text, method text, assignee text?, actor text?, reason text, policy_version text, body jsonb, created_at timestamptz, requirement jsonb?, candidates text[]?, rule_trace jsonb?, decided_seq integer?, requirement_id bigint?, generation bigint?, rule_record jsonb?)
+-- shape open_stages(workflow_id text, stage text, claim_id text, user_id text, seq integer, assigned_at timestamptz, move_reason text?, move_absence boolean)
+-- shape requirement_members(requirement_id bigint, user_id text, position bigint, from_gen bigint, to_gen bigint?)
+-- shape requirements(id bigint, key text, requirement jsonb, required text[], tags_one_of text[], tags_all_of text[], state_credential boolean, state text, care_team_filter boolean, care_team text, roles text[], size integer, live boolean, used_at timestamptz, created_at timestamptz)
+-- shape rr_turns(scope text, user_id text, served bigint, level bigint, weight bigint, ord bigint, updated_at timestamptz, stage text, open_total integer, open_stage integer, cap_total integer, cap_stage integer, spare integer?, away_until timestamptz?, loads boolean)
+-- shape sweep_cursors(name text, at timestamptz)
+-- shape user_load(user_id text, position bigint, open_total integer, open_capture integer, open_review integer, open_acknowledge integer)
+-- shape users(id text, name text, email text, role text, active boolean, position bigint, created_at timestamptz, updated_at timestamptz, tags text[], credentials text[], ticket_priority integer, email_notifications boolean, perms text[], tags_lc text[], credentials_lc text[], status text, cap_total integer, cap_capture integer, cap_review integer, cap_acknowledge integer, file_hash bigint?)
+
 -- name: OpenStageSet
 -- The stage's holder after a recorded decision ($4 the assignee; '' removes the
 -- row: the stage went back to its queue). A later seq always wins. The holders'
