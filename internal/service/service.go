@@ -1,9 +1,10 @@
-// Package service holds the use cases that pair a change in the database with
-// a call to Temporal, each written once: the HTTP API (httpapi) and the
-// starter CLI are adapters that decode a request, call it, and render the
-// answer. Deactivating someone re-routes the stages they hold; setting a
-// status or recording an absence drains or moves work; assignment options
-// ask a product module on the caller's behalf or read the ledger.
+// Package service holds Baton's use cases, each written once: the HTTP API
+// (httpapi) and the starter CLI are adapters that decode a request, call it,
+// and render the answer. Deactivating someone, by hand or by a directory
+// load, re-routes the stages they hold; setting a status or recording an
+// absence drains or moves work; groups are applied by those who may; the
+// workload and team views are read for whoever may see them; assignment
+// options ask a product module on the caller's behalf or read the ledger.
 //
 // It is the only caller of the authorisation rules (policy.Authorize*)
 // outside the activities, asking them in the transaction that makes the
@@ -63,21 +64,18 @@ func (s *Service) SetActive(ctx context.Context, actor, target string, active bo
 	}
 	var held []string
 	var changed bool
-	err := s.store.InTx(ctx, func(qs *store.Queries) error {
-		if err := authorize(ctx, qs, actor, func(u *policy.User) *policy.Refusal { return policy.AuthorizeUserAdmin(actor, u, verb+target) }); err != nil {
+	err := s.authorized(ctx, actor, func(u *policy.User) *policy.Refusal { return policy.AuthorizeUserAdmin(actor, u, verb+target) },
+		func(qs *store.Queries) (err error) {
+			held, changed, err = qs.UserActiveSet(ctx, target, active)
 			return err
-		}
-		var err error
-		held, changed, err = qs.UserActiveSet(ctx, target, active)
-		return err
-	})
+		})
 	if err != nil {
 		return ActiveResult{}, err
 	}
 	res := ActiveResult{UserID: target, Active: active, Already: !changed}
 	if !active {
-		if err := s.claims.Redistribute(ctx, held, target, target+" was deactivated"); err != nil {
-			return res, fmt.Errorf("%s is deactivated, but %w (%v)", target, ErrNotRerouted, err)
+		if err := s.Reroute(ctx, []store.Leaver{{User: target, Held: held}}); err != nil {
+			return res, err
 		}
 		res.Redistributed = len(held)
 	}
@@ -100,14 +98,11 @@ type StatusResult struct {
 func (s *Service) SetStatus(ctx context.Context, actor, target string, status policy.Availability) (StatusResult, error) {
 	var old policy.Availability
 	var drain []string
-	err := s.store.InTx(ctx, func(qs *store.Queries) error {
-		if err := authorize(ctx, qs, actor, func(u *policy.User) *policy.Refusal { return policy.AuthorizeStatusChange(actor, u, target) }); err != nil {
+	err := s.authorized(ctx, actor, func(u *policy.User) *policy.Refusal { return policy.AuthorizeStatusChange(actor, u, target) },
+		func(qs *store.Queries) (err error) {
+			old, drain, err = qs.UserStatusSet(ctx, target, status)
 			return err
-		}
-		var err error
-		old, drain, err = qs.UserStatusSet(ctx, target, status)
-		return err
-	})
+		})
 	if err != nil {
 		return StatusResult{}, err
 	}
@@ -126,12 +121,8 @@ func (s *Service) SetStatus(ctx context.Context, actor, target string, status po
 // job, so a failure here is logged and left to it. It returns how many stages
 // were asked to move.
 func (s *Service) AddAbsence(ctx context.Context, actor, target string, a store.Absence) (moved int, err error) {
-	err = s.store.InTx(ctx, func(qs *store.Queries) error {
-		if err := authorize(ctx, qs, actor, func(u *policy.User) *policy.Refusal { return policy.AuthorizeAbsence(actor, u, target) }); err != nil {
-			return err
-		}
-		return qs.AbsenceAdd(ctx, actor, target, a)
-	})
+	err = s.authorized(ctx, actor, func(u *policy.User) *policy.Refusal { return policy.AuthorizeAbsence(actor, u, target) },
+		func(qs *store.Queries) error { return qs.AbsenceAdd(ctx, actor, target, a) })
 	if err != nil {
 		return 0, err
 	}
@@ -154,10 +145,7 @@ func (s *Service) AddAbsence(ctx context.Context, actor, target string, a store.
 // *policy.FieldError), and nothing changes.
 func (s *Service) ApplyGroups(ctx context.Context, actor, file string, doc []byte) (int, error) {
 	var n int
-	err := s.store.InTx(ctx, func(qs *store.Queries) error {
-		if err := authorize(ctx, qs, actor, func(u *policy.User) *policy.Refusal { return policy.AuthorizeGroupEdit(actor, u) }); err != nil {
-			return err
-		}
+	err := s.authorized(ctx, actor, func(u *policy.User) *policy.Refusal { return policy.AuthorizeGroupEdit(actor, u) }, func(qs *store.Queries) error {
 		groups, err := policy.ParseGroups(file, doc)
 		if err != nil {
 			return invalid{err}
@@ -179,23 +167,26 @@ type invalid struct{ error }
 
 func (e invalid) Unwrap() []error { return []error{e.error, ErrUnreadable} }
 
-// authorize reads the acting user as the directory has them now, in the
-// transaction that makes the change (nil when it does not know them), and asks
-// rule, one of the policy.Authorize* functions; a refusal is its message
-// wrapping store.ErrForbidden.
-func authorize(ctx context.Context, qs *store.Queries, actor string, rule func(*policy.User) *policy.Refusal) error {
-	var who *policy.User
-	u, err := qs.UserGet(ctx, actor)
-	switch {
-	case err == nil:
-		who = &u
-	case !errors.Is(err, store.ErrNotFound):
-		return err
-	}
-	if r := rule(who); r != nil {
-		return fmt.Errorf("%s: %w", r.Msg, store.ErrForbidden)
-	}
-	return nil
+// authorized makes a change on behalf of actor in one transaction: it reads
+// the actor as the directory has them now (nil when it does not know them),
+// asks rule, one of the policy.Authorize* functions, and only then runs
+// change. A refusal is its message wrapping store.ErrForbidden, and changes
+// nothing.
+func (s *Service) authorized(ctx context.Context, actor string, rule func(*policy.User) *policy.Refusal, change func(*store.Queries) error) error {
+	return s.store.InTx(ctx, func(qs *store.Queries) error {
+		var who *policy.User
+		u, err := qs.UserGet(ctx, actor)
+		switch {
+		case err == nil:
+			who = &u
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+		if r := rule(who); r != nil {
+			return fmt.Errorf("%s: %w", r.Msg, store.ErrForbidden)
+		}
+		return change(qs)
+	})
 }
 
 // Workload is target's status, limits and open stages, read for me (the
