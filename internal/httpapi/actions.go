@@ -115,7 +115,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, dst any, needsBody 
 	}
 	// The caller's next look at the queue reads visibility afresh: their own
 	// change is never hidden by a listing made before it.
-	s.lists.invalidate()
+	s.svc.QueueChanged()
 	writeJSON(w, http.StatusOK, result)
 }
 

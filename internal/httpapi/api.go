@@ -37,7 +37,6 @@ type Server struct {
 	module policy.ProductModule // nil: product_module stages answer their recorded decision
 	svc    *service.Service     // the use cases the CLI shares
 	limits *limiter             // per token: rate, burst and requests in flight
-	lists  *listCache           // the queue's recent visibility listings
 }
 
 // Option configures a Server.
@@ -55,7 +54,7 @@ func New(claims *claimclient.Client, st *store.Store, log *slog.Logger, opts ...
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{claims: claims, store: st, log: log, limits: newLimiter(DefaultLimits), lists: newListCache()}
+	s := &Server{claims: claims, store: st, log: log, limits: newLimiter(DefaultLimits)}
 	for _, o := range opts {
 		o(s)
 	}

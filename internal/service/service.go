@@ -3,7 +3,8 @@
 // and render the answer. Deactivating someone, by hand or by a directory
 // load, re-routes the stages they hold; setting a status or recording an
 // absence drains or moves work; groups are applied by those who may; the
-// workload and team views are read for whoever may see them; assignment
+// queue, the workload and the team views are read for whoever may see them
+// (queue.go); assignment
 // options ask a product module on the caller's behalf or read the ledger.
 //
 // It is the only caller of the authorisation rules (policy.Authorize*)
@@ -30,6 +31,7 @@ type Service struct {
 	claims *claimclient.Client
 	module policy.ProductModule // nil: product_module stages answer their recorded decision
 	log    *slog.Logger
+	lists  *listCache // the queue's recent visibility listings
 }
 
 // New builds the service; module may be nil, log defaults to slog.Default.
@@ -37,7 +39,7 @@ func New(st *store.Store, claims *claimclient.Client, module policy.ProductModul
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{store: st, claims: claims, module: module, log: log}
+	return &Service{store: st, claims: claims, module: module, log: log, lists: newListCache()}
 }
 
 // ActiveResult is what SetActive did: on deactivation, how many open stages
