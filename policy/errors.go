@@ -2,7 +2,6 @@ package policy
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 )
 
@@ -62,13 +61,6 @@ var (
 	ErrConflict    = &Error{Kind: KindConflict}
 	ErrUnavailable = &Error{Kind: KindUnavailable}
 )
-
-// Errorf is an *Error of kind with a formatted message; a %w in format
-// becomes its cause.
-func Errorf(kind Kind, format string, args ...any) *Error {
-	err := fmt.Errorf(format, args...)
-	return &Error{Kind: kind, Msg: err.Error(), Err: errors.Unwrap(err)}
-}
 
 // KindOf is err's kind, or "" when it has none (an unexpected failure).
 func KindOf(err error) Kind {

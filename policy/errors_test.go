@@ -25,14 +25,15 @@ func TestEveryErrorHasItsKind(t *testing.T) {
 		{"a full person", fmt.Errorf("assign: %w", &policy.Refusal{Kind: policy.RefusedConflict, Msg: "full"}), policy.KindConflict},
 		{"a file's field", &policy.FieldError{File: "p.yaml", Line: 3, Field: "stages", Msg: "bad"}, policy.KindInvalid},
 		{"a file's fields, joined", errors.Join(&policy.FieldError{File: "p.yaml", Msg: "a"}, errors.New("b")), policy.KindInvalid},
-		{"an Error made here", policy.Errorf(policy.KindUnavailable, "database: %w", errors.New("down")), policy.KindUnavailable},
+		{"an Error made here", &policy.Error{Kind: policy.KindUnavailable, Msg: "database: down", Err: errors.New("down")}, policy.KindUnavailable},
 		{"nothing of Baton's", errors.New("boom"), ""},
 	} {
 		require.Equal(t, tc.want, policy.KindOf(tc.err), tc.name)
 	}
 	require.False(t, errors.Is(policy.ErrForbidden, policy.ErrNotFound))
-	require.True(t, errors.Is(policy.Errorf(policy.KindConflict, "x"), policy.ErrConflict))
-	require.False(t, errors.Is(policy.ErrConflict, policy.Errorf(policy.KindConflict, "x")), "a sentinel is not any error of its kind")
+	conflict := &policy.Error{Kind: policy.KindConflict, Msg: "x"}
+	require.True(t, errors.Is(conflict, policy.ErrConflict))
+	require.False(t, errors.Is(policy.ErrConflict, conflict), "a sentinel is not any error of its kind")
 }
 
 // A person reads the message without the sentinel a wrap appended.
@@ -42,7 +43,7 @@ func TestMessageDropsTheKind(t *testing.T) {
 	require.Equal(t, "ann may not: it needs X", policy.Message(fmt.Errorf("ann may not: it needs X: %w", policy.ErrForbidden)))
 	require.Equal(t, "boom", policy.Message(errors.New("boom")))
 	cause := errors.New("down")
-	err := policy.Errorf(policy.KindUnavailable, "database: %w", cause)
+	err := &policy.Error{Kind: policy.KindUnavailable, Msg: "database: down", Err: cause}
 	require.ErrorIs(t, err, cause)
-	require.Equal(t, "database: down", err.Error())
+	require.Equal(t, "database: down", policy.Message(err))
 }

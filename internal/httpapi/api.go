@@ -390,7 +390,7 @@ func (s *Server) mayRead(r *http.Request, user policy.User, st workflows.ClaimSt
 		return ok, err
 	}
 	if k := st.Explain; k != nil && st.Closed == "" {
-		return s.store.ExplanationIsCandidate(r.Context(), policy.DecisionKey{WorkflowID: k.WorkflowID, Stage: k.Stage, Seq: k.Seq}, id)
+		return s.store.ExplanationIsCandidate(r.Context(), *k, id)
 	}
 	return false, nil
 }

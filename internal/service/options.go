@@ -13,7 +13,7 @@ import (
 	"github.com/batonhq/baton/workflows"
 )
 
-// CallerOptions asks module for a stage's assignment options on behalf of
+// callerOptions asks module for a stage's assignment options on behalf of
 // currentUser: the source's getClaimAssignmentOptions(policy, claim, currentUser,
 // stage), under the policy version the claim runs on, with the claim's owner and
 // data. It changes nothing: the claim, its decisions and every turn stay as they
@@ -21,7 +21,7 @@ import (
 // decision, when there is no module, the claim runs on a policy that was never
 // stored, or the stage is not decided by a product module. A module error, or an
 // answer whose assigned_to is not among its users, is an error.
-func CallerOptions(ctx context.Context, module policy.ProductModule, st *store.Store, state workflows.ClaimState,
+func callerOptions(ctx context.Context, module policy.ProductModule, st *store.Store, state workflows.ClaimState,
 	stage policy.Stage, currentUser *policy.User) (opts policy.AssignmentOptions, asked bool, err error) {
 	if module == nil || state.Policy.IsZero() {
 		return opts, false, nil
@@ -51,31 +51,31 @@ var ErrModule = errors.New("product module")
 
 // Options is a page of a stage's assignment options for caller: a product
 // module's answer on their behalf where the stage is decided by one (see
-// CallerOptions), else the stage decision's candidates as the ledger
+// callerOptions), else the stage decision's candidates as the ledger
 // recorded them, with its assignee (current, or final for a completed
 // stage). caller nil reads the ledger. Errors: claimclient.ErrStageNotReached,
 // ErrModule, or what the ledger read returned.
 func (s *Service) Options(ctx context.Context, state workflows.ClaimState, stage policy.Stage, caller *policy.User,
 	offset, limit int) (store.CandidatePage, error) {
 	if caller != nil {
-		opts, asked, err := CallerOptions(ctx, s.module, s.store, state, stage, caller)
+		opts, asked, err := callerOptions(ctx, s.module, s.store, state, stage, caller)
 		if err != nil {
 			return store.CandidatePage{}, fmt.Errorf("%w: %w", ErrModule, err)
 		}
 		if asked {
-			return PageOf(ctx, s.store, opts, stage, offset, limit)
+			return pageOf(ctx, s.store, opts, stage, offset, limit)
 		}
 	}
 	key, assignee, err := claimclient.OptionsSource(state, stage)
 	if err != nil {
 		return store.CandidatePage{}, err
 	}
-	return s.store.CandidatesPage(ctx, policy.DecisionKey{WorkflowID: key.WorkflowID, Stage: key.Stage, Seq: key.Seq}, assignee, offset, limit)
+	return s.store.CandidatesPage(ctx, key, assignee, offset, limit)
 }
 
-// PageOf is one page of a module's answer, shaped as a recorded decision's page:
+// pageOf is one page of a module's answer, shaped as a recorded decision's page:
 // its listed users, or a page of its pool read from the directory.
-func PageOf(ctx context.Context, st *store.Store, opts policy.AssignmentOptions, stage policy.Stage, offset, limit int) (store.CandidatePage, error) {
+func pageOf(ctx context.Context, st *store.Store, opts policy.AssignmentOptions, stage policy.Stage, offset, limit int) (store.CandidatePage, error) {
 	page := store.CandidatePage{AssignedTo: opts.AssignedTo, Users: []policy.Candidate{}}
 	if opts.Pool != nil {
 		users, total, err := st.PoolPage(ctx, *opts.Pool, stage, offset, limit)

@@ -172,8 +172,8 @@ func (e invalid) Unwrap() []error { return []error{e.error, ErrUnreadable} }
 // authorized makes a change on behalf of actor in one transaction: it reads
 // the actor as the directory has them now (nil when it does not know them),
 // asks rule, one of the policy.Authorize* functions, and only then runs
-// change. A refusal is its message wrapping store.ErrForbidden, and changes
-// nothing.
+// change. A refusal is forbidden (store.ErrForbidden), names the actor, and
+// changes nothing.
 func (s *Service) authorized(ctx context.Context, actor string, rule func(*policy.User) *policy.Refusal, change func(*store.Queries) error) error {
 	return s.store.InTx(ctx, func(qs *store.Queries) error {
 		var who *policy.User
@@ -185,7 +185,7 @@ func (s *Service) authorized(ctx context.Context, actor string, rule func(*polic
 			return err
 		}
 		if r := rule(who); r != nil {
-			return fmt.Errorf("%s: %w", r.Msg, store.ErrForbidden)
+			return &policy.Error{Kind: policy.KindForbidden, Msg: r.Msg, User: actor}
 		}
 		return change(qs)
 	})

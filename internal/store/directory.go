@@ -220,14 +220,20 @@ func (qs *Queries) stagedUsers(ctx context.Context, d *policy.Directory, ch *Dir
 	}
 	// Leavers: their open stages are marked to move, as a deactivation
 	// marks them, after their user rows (the order UserActiveSet takes).
-	slices.Sort(left)
-	for _, id := range left {
-		held, err := collect(ctx, qs, "open stages of "+id, q("OpenStagesMoveOff"), pgx.RowTo[string], id, id+" was deactivated", false)
+	if len(left) > 0 {
+		reasons := make([]string, len(left))
+		for i, id := range left {
+			reasons[i] = deactivated(id)
+		}
+		marked, err := qs.markToMove(ctx, left, reasons, false)
 		if err != nil {
 			return fmt.Errorf("%s: %w", d.File, err)
 		}
-		if len(held) > 0 {
-			sum.Left = append(sum.Left, Leaver{User: id, Held: held})
+		slices.Sort(left)
+		for _, id := range left {
+			if held := marked[id]; len(held) > 0 {
+				sum.Left = append(sum.Left, Leaver{User: id, Held: held})
+			}
 		}
 	}
 	if len(permsChanged) > 0 {

@@ -169,8 +169,8 @@ func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, e
 	// timer's fallback, authorised a statement earlier) was read without a
 	// lock, and a deactivation committing meanwhile would not see the stage
 	// to move it: the assignee is checked, and share-locked, as it is written.
-	picked := w.Decision.Assignee != "" && k.Stage.Assignable()
-	if picked {
+	assigns := w.Decision.Assignee != "" && k.Stage.Assignable()
+	if assigns {
 		b.Queue(q("AssigneeActive"), w.Decision.Assignee)
 	}
 	b.Queue(q("DecisionInsert"), args...)
@@ -201,7 +201,7 @@ func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, e
 		b.Queue(q("TurnSet"), t.Scope, t.User.ID, t.Served, max(t.Weight, 1), t.Order)
 	}
 	br := qs.db.SendBatch(ctx, b)
-	if picked {
+	if assigns {
 		var active bool
 		if err := br.QueryRow().Scan(&active); err != nil || !active {
 			_ = br.Close()
@@ -241,21 +241,14 @@ func (qs *Queries) ReadableAmong(ctx context.Context, user string, claims []Clai
 	for i, c := range claims {
 		ids[i], stages[i] = c.WorkflowID, c.Stage
 	}
-	rows, err := qs.db.Query(ctx, q("ReadableAmong"), ids, stages, user)
+	readable, err := collect(ctx, qs, fmt.Sprintf("which of %d claims %q may read", len(claims), user), q("ReadableAmong"),
+		pgx.RowTo[string], ids, stages, user)
 	if err != nil {
-		return nil, fmt.Errorf("which of %d claims %q may read: %w", len(claims), user, err)
+		return nil, err
 	}
-	out := map[string]bool{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
+	out := make(map[string]bool, len(readable))
+	for _, id := range readable {
 		out[id] = true
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("which of %d claims %q may read: %w", len(claims), user, err)
 	}
 	return out, nil
 }

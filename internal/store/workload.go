@@ -175,8 +175,9 @@ func (qs *Queries) UserActiveSet(ctx context.Context, target string, active bool
 		if active {
 			held, err = collect(ctx, qs, "open stages of "+target, q("OpenStagesOf"), pgx.RowTo[string], target)
 		} else {
-			held, err = collect(ctx, qs, "open stages of "+target, q("OpenStagesMoveOff"), pgx.RowTo[string], target,
-				target+" was deactivated", false)
+			var marked map[string][]string
+			marked, err = qs.markToMove(ctx, []string{target}, []string{deactivated(target)}, false)
+			held = marked[target]
 		}
 		if err != nil {
 			return err
@@ -428,10 +429,11 @@ func (qs *Queries) StartAbsences(ctx context.Context, redistribute func(ctx cont
 	for _, a := range started {
 		reason := fmt.Sprintf("%s is away until %s", a.UserID, a.Until.UTC().Format(time.RFC3339))
 		// Marked to move: what a redistribute signal for them may move.
-		held, err := collect(ctx, qs, "open stages of "+a.UserID, q("OpenStagesMoveOff"), pgx.RowTo[string], a.UserID, reason, true)
+		marked, err := qs.markToMove(ctx, []string{a.UserID}, []string{reason}, true)
 		if err != nil {
 			return n, err
 		}
+		held := marked[a.UserID]
 		if err := redistribute(ctx, held, a.UserID, reason); err != nil {
 			return n, err
 		}
@@ -532,3 +534,25 @@ func (s *Store) SweepCursorSet(ctx context.Context, name string, at time.Time) e
 	}
 	return nil
 }
+
+// markToMove marks every stage the people hold to be moved off them, each for
+// the reason beside them (the store's, never a signal's: "ann was
+// deactivated", "ann is away until …" with absence), in one statement however
+// many they are, and returns each one's claims, oldest first: what a
+// redistribute signal for them may move.
+func (qs *Queries) markToMove(ctx context.Context, users, reasons []string, absence bool) (map[string][]string, error) {
+	type row struct{ User, Workflow string }
+	rows, err := collect(ctx, qs, fmt.Sprintf("open stages of %d people", len(users)), q("OpenStagesMoveOff"),
+		pgx.RowToStructByPos[row], users, reasons, absence)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	for _, r := range rows {
+		out[r.User] = append(out[r.User], r.Workflow)
+	}
+	return out, nil
+}
+
+// deactivated is why a leaver's stages move.
+func deactivated(user string) string { return user + " was deactivated" }

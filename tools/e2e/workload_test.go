@@ -353,15 +353,7 @@ func TestDeactivatingSomeoneMovesEachOpenStageOnce(t *testing.T) {
 	b.AddWorker()
 	ctx := context.Background()
 	const claims = 30
-	for n := 1; n <= claims; n++ {
-		id := b.ClaimID(n)
-		_, err := b.Claims.Start(ctx, workflows.ClaimInput{ClaimID: id})
-		require.NoError(t, err)
-		if s := waitDecided(t, b, id, policy.StageCapture); s.Assignee != "ann" {
-			_, err := b.Claims.Assign(ctx, id, workflows.AssignInput{Actor: "root", UserID: "ann", Comment: "ann takes these"})
-			require.NoError(t, err)
-		}
-	}
+	annHolds(t, b, claims)
 	w, err := b.DB.Store.UserWorkload(ctx, "ann")
 	require.NoError(t, err)
 	require.Equal(t, claims, w.Open)
@@ -510,15 +502,7 @@ func TestADirectoryLoadThatDeactivatesSomeoneMovesWhatTheyHold(t *testing.T) {
 	b := testenv.Start(t, pol(policy.MethodRoundRobin, true), directory)
 	ctx := context.Background()
 	const claims = 3
-	for n := 1; n <= claims; n++ {
-		id := b.ClaimID(n)
-		_, err := b.Claims.Start(ctx, workflows.ClaimInput{ClaimID: id})
-		require.NoError(t, err)
-		if s := waitDecided(t, b, id, policy.StageCapture); s.Assignee != "ann" {
-			_, err := b.Claims.Assign(ctx, id, workflows.AssignInput{Actor: "root", UserID: "ann", Comment: "ann takes these"})
-			require.NoError(t, err)
-		}
-	}
+	annHolds(t, b, claims)
 	leaves := strings.Replace(directory, "permissions: [MakeClaimDecisions]}\n  - {id: bob", "active: false, permissions: [MakeClaimDecisions]}\n  - {id: bob", 1)
 	require.NotEqual(t, directory, leaves)
 	d, err := policy.ParseDirectory("hr.yaml", []byte(leaves))
@@ -550,5 +534,21 @@ func TestADirectoryLoadThatDeactivatesSomeoneMovesWhatTheyHold(t *testing.T) {
 			}
 		}
 		require.Equal(t, 1, moved, "claim %d moved once", n)
+	}
+}
+
+// annHolds starts claims 1 to n and makes ann hold each one's capture: round
+// robin gives her some, root assigns her the rest.
+func annHolds(t *testing.T, b *testenv.Baton, n int) {
+	t.Helper()
+	ctx := context.Background()
+	for i := 1; i <= n; i++ {
+		id := b.ClaimID(i)
+		_, err := b.Claims.Start(ctx, workflows.ClaimInput{ClaimID: id})
+		require.NoError(t, err)
+		if s := waitDecided(t, b, id, policy.StageCapture); s.Assignee != "ann" {
+			_, err := b.Claims.Assign(ctx, id, workflows.AssignInput{Actor: "root", UserID: "ann", Comment: "ann takes these"})
+			require.NoError(t, err)
+		}
 	}
 }

@@ -170,12 +170,16 @@ RETURNING old.active;
 SELECT workflow_id FROM open_stages WHERE user_id = $1 ORDER BY assigned_at, workflow_id;
 
 -- name: OpenStagesMoveOff
--- Marks every stage person $1 holds to be moved off them, for reason $2 ($3: an
--- absence began), and returns their claims, oldest first.
+-- Marks every stage the people $1 hold to be moved off them, each for the
+-- reason beside them in $2 ($3: an absence began), in one statement however
+-- many, and returns each one's claims, oldest first.
 WITH marked AS (
-    UPDATE open_stages SET move_reason = $2, move_absence = $3 WHERE user_id = $1 RETURNING workflow_id, assigned_at
+    UPDATE open_stages o SET move_reason = r.reason, move_absence = $3
+    FROM unnest($1::text[], $2::text[]) AS r(user_id, reason)
+    WHERE o.user_id = r.user_id
+    RETURNING o.user_id, o.workflow_id, o.assigned_at
 )
-SELECT workflow_id FROM marked ORDER BY assigned_at, workflow_id;
+SELECT user_id, workflow_id FROM marked ORDER BY user_id, assigned_at, workflow_id;
 
 -- name: StageMove
 -- Why stage $2 of workflow $1 is to be moved off person $3: no row when it is
