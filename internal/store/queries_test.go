@@ -67,8 +67,8 @@ func TestEveryQueryNamedIsDefinedAndUsed(t *testing.T) {
 	}
 }
 
-// The checks themselves: a duplicate name and an undefined fragment are errors
-// naming the file.
+// The checks themselves: a duplicate name, an undefined fragment and one that
+// includes itself are errors naming the file; fragments may include fragments.
 func TestQueryFilesRejectMistakes(t *testing.T) {
 	_, err := store.LoadQueries(fstest.MapFS{
 		"queries/a.sql": {Data: []byte("-- name: UserGet\nSELECT 1;\n")},
@@ -79,6 +79,17 @@ func TestQueryFilesRejectMistakes(t *testing.T) {
 		"queries/a.sql": {Data: []byte("-- name: UserCount\nSELECT count(*) FROM users WHERE {{eligble $1}};\n")},
 	})
 	require.EqualError(t, err, "store: queries/a.sql: query UserCount includes {{eligble}}, which no file defines")
+	_, err = store.LoadQueries(fstest.MapFS{
+		"queries/a.sql": {Data: []byte("-- name: UserCount\nSELECT count(*) FROM users u WHERE {{active}};\n" +
+			"-- name: fragment Active\nu.active AND {{Active}}\n")},
+	})
+	require.EqualError(t, err, "store: queries/a.sql: query UserCount nests fragments more than 4 deep (does one include itself?)")
+	got, err := store.LoadQueries(fstest.MapFS{
+		"queries/a.sql": {Data: []byte("-- name: UserCount\nSELECT count(*) FROM users u WHERE {{active}};\n" +
+			"-- name: fragment Active\nu.active AND {{here}}\n-- name: fragment Here\n-- who is here\nu.status = 'available'\n")},
+	})
+	require.NoError(t, err)
+	require.Equal(t, "SELECT count(*) FROM users u WHERE u.active AND u.status = 'available';", got["UserCount"], "a fragment's fragments are expanded too")
 }
 
 // Every query, fragments included, prepares on a freshly migrated database: a

@@ -62,15 +62,26 @@ func loadQueries(fsys fs.FS) (map[string]string, error) {
 		}
 	}
 	for name, body := range out {
-		for _, m := range include.FindAllStringSubmatch(body, -1) {
-			if _, ok := fragments[strings.ToLower(m[1])]; !ok {
-				return nil, fmt.Errorf("store: %s: query %s includes {{%s}}, which no file defines", where[name], name, m[1])
+		// A fragment may include others (AwayUntil includes CurrentDelegate):
+		// expanded until none is left, a few levels at most.
+		for depth := 0; include.MatchString(body); depth++ {
+			if depth == maxFragmentDepth {
+				return nil, fmt.Errorf("store: %s: query %s nests fragments more than %d deep (does one include itself?)", where[name], name, maxFragmentDepth)
 			}
+			for _, m := range include.FindAllStringSubmatch(body, -1) {
+				if _, ok := fragments[strings.ToLower(m[1])]; !ok {
+					return nil, fmt.Errorf("store: %s: query %s includes {{%s}}, which no file defines", where[name], name, m[1])
+				}
+			}
+			body = includeFragments(body, fragments)
 		}
-		out[name] = includeFragments(body, fragments)
+		out[name] = body
 	}
 	return out, nil
 }
+
+// maxFragmentDepth bounds how deep fragments include fragments.
+const maxFragmentDepth = 4
 
 // include matches {{fragment}} or {{fragment $N}}. A fragment included with $N
 // has its $E1, $E2, … renumbered $N, $N+1, … and is wrapped in parentheses; one

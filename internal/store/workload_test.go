@@ -151,7 +151,7 @@ users:
 		}
 		var waiting int
 		require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM users WHERE id = $1 FOR SHARE%'`).Scan(&waiting))
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM users u WHERE u.id = $1 FOR SHARE%'`).Scan(&waiting))
 		return waiting > 0, "the decision's hold never waited on ann's row"
 	})
 	require.NoError(t, leave.Commit(ctx))

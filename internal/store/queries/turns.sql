@@ -121,7 +121,7 @@ ON CONFLICT (scope, user_id) DO NOTHING;
 -- Included bare after SELECT b.user_id, b.served, b.weight, b.ord,.
 coalesce((SELECT true FROM requirement_members m WHERE m.requirement_id = $2 AND m.user_id = b.user_id AND m.to_gen IS NULL LIMIT 1), false)
     AND ($3::text = '' OR coalesce((SELECT true FROM team_members tm WHERE tm.team_id = $3 AND tm.user_id = b.user_id LIMIT 1), false)),
-coalesce(effective_status(u.id, u.status), 'available'), coalesce(current_delegate(u.id), ''),
+coalesce({{effectivestatus}}, 'available'), coalesce({{currentdelegate}}, ''),
 coalesce(u.cap_total, 0),
 coalesce(CASE $4::text WHEN 'capture' THEN u.cap_capture WHEN 'review' THEN u.cap_review
                        WHEN 'acknowledge' THEN u.cap_acknowledge ELSE 0 END, 0),
@@ -140,7 +140,7 @@ LEFT JOIN user_load l ON l.user_id = b.user_id
 -- Until when user u is out of turn for being away: NULL while their work has
 -- somewhere to go (available, or away with a delegate, who takes their turns),
 -- 'infinity' for a status they set, an absence's end for an absence.
-CASE WHEN current_delegate(u.id) <> '' THEN NULL
+CASE WHEN {{currentdelegate}} <> '' THEN NULL
      WHEN u.status <> 'available' THEN 'infinity'::timestamptz
      ELSE (SELECT max(a.ends_at) FROM absences a WHERE a.user_id = u.id AND a.starts_at <= now() AND now() < a.ends_at) END
 

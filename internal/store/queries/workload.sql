@@ -41,6 +41,19 @@ WITH moved AS (
     DELETE FROM open_stages WHERE workflow_id = $1 AND stage = $2 RETURNING user_id, -1 AS d
 ), {{loadmove}};
 
+-- name: fragment EffectiveStatus
+-- The status of user u now: 'away' during an absence, else the one they set.
+-- Written out, not the effective_status SQL function: a function whose body
+-- holds a sub-select is never inlined, and PostgreSQL plans its body again in
+-- every statement that calls it (a turn batch took 0.4 ms, not 0.1).
+CASE WHEN EXISTS (SELECT 1 FROM absences a WHERE a.user_id = u.id AND a.starts_at <= now() AND now() < a.ends_at)
+     THEN 'away' ELSE u.status END
+
+-- name: fragment CurrentDelegate
+-- The delegate of user u's absence now, or '' (see EffectiveStatus).
+coalesce((SELECT a.delegate FROM absences a WHERE a.user_id = u.id AND a.starts_at <= now() AND now() < a.ends_at
+          ORDER BY a.starts_at DESC LIMIT 1), '')
+
 -- name: fragment LoadMove
 -- The tail of a statement whose CTE moved (user_id, d) lists the open stages it
 -- added (+1) and removed (-1) at stage $2: each person's counts in user_load
@@ -66,7 +79,7 @@ FROM load WHERE t.user_id = load.user_id AND (t.loads OR t.cap_total > 0 OR t.ca
 
 -- name: UserWorkload
 -- A person's status, limits and open stages, in all and at stage $2.
-SELECT effective_status(u.id, u.status), current_delegate(u.id), u.cap_total, u.cap_capture, u.cap_review, u.cap_acknowledge,
+SELECT {{effectivestatus}}, {{currentdelegate}}, u.cap_total, u.cap_capture, u.cap_review, u.cap_acknowledge,
        coalesce(l.open_total, 0),
        coalesce(CASE $2::text WHEN 'capture' THEN l.open_capture WHEN 'review' THEN l.open_review
                               WHEN 'acknowledge' THEN l.open_acknowledge ELSE 0 END, 0)
@@ -85,7 +98,7 @@ SELECT active FROM users WHERE id = $1 FOR UPDATE SKIP LOCKED;
 
 -- name: UserHoldShareSkip
 -- UserHoldShare that skips a row another transaction holds exclusively.
-SELECT active, effective_status(id, status) FROM users WHERE id = $1 FOR SHARE SKIP LOCKED;
+SELECT u.active, {{effectivestatus}} FROM users u WHERE u.id = $1 FOR SHARE SKIP LOCKED;
 
 -- name: UserExists
 SELECT EXISTS (SELECT 1 FROM users WHERE id = $1);
@@ -108,7 +121,7 @@ SELECT (SELECT count(*) FROM wanted) = (SELECT count(*) FROM locked);
 -- wait for this decision to commit (and then see the stage it gives them) or
 -- commit first (and then this reads what they wrote): whether the person is
 -- still active, and their status.
-SELECT active, effective_status(id, status) FROM users WHERE id = $1 FOR SHARE;
+SELECT u.active, {{effectivestatus}} FROM users u WHERE u.id = $1 FOR SHARE;
 
 -- name: UserOpenByStage
 -- How many stages a person holds open at each stage.
@@ -213,7 +226,7 @@ SELECT queue, stage, count(*)::int, extract(epoch FROM now() - min(queued_at))::
 -- loaded first, then in directory order: the admins' team view. Keyset pages
 -- after ($1 open stages, $2 position), read from user_load's index whatever the
 -- directory's size; people who left are skipped as the index is read.
-SELECT u.id, u.name, effective_status(u.id, u.status), u.cap_total, l.open_total, l.position
+SELECT u.id, u.name, {{effectivestatus}}, u.cap_total, l.open_total, l.position
 FROM user_load l JOIN users u ON u.id = l.user_id
 WHERE u.active AND ((-l.open_total), l.position) > (-$1::int, $2::bigint)
 ORDER BY (-l.open_total), l.position
@@ -246,7 +259,7 @@ WITH reqs AS (
         JOIN user_load l ON l.user_id = m.user_id
         JOIN users u ON u.id = m.user_id
         WHERE m.requirement_id = r.requirement_id AND m.to_gen IS NULL AND u.active
-          AND (u.cap_total = 0 OR l.open_total < u.cap_total) AND effective_status(u.id, u.status) = 'available')
+          AND (u.cap_total = 0 OR l.open_total < u.cap_total) AND {{effectivestatus}} = 'available')
 ), pick AS (
     SELECT b.workflow_id, b.stage FROM backlog b
     WHERE b.requirement_id IN (SELECT requirement_id FROM able)
