@@ -10,11 +10,13 @@ import (
 const maxBatch = 64
 
 // scopeQueues groups the decisions of this worker that wait on the same turn
-// scope. The first to arrive leads: it takes every decision queued on the
-// scope and records them in one transaction (run), with no timer and no
-// waiting for more. Decisions that arrive meanwhile queue; when the batch is
-// done the first of them leads the next one. So a busy scope costs one commit
-// per batch, not one per turn, and an idle one decides at once, alone.
+// scope. The first to arrive leads: it locks the scope, then takes every
+// decision queued on it by then (those that arrived while it waited for
+// another worker's batch included) and records them in one transaction (run),
+// with no timer and no waiting for more. Decisions that arrive meanwhile
+// queue; when the batch is done the first of them leads the next one. So a
+// busy scope costs one commit per batch, not one per turn, and an idle one
+// decides at once, alone.
 type scopeQueues struct {
 	mu     sync.Mutex
 	queues map[string]*scopeQueue
@@ -31,10 +33,11 @@ type waiter struct {
 	lead   chan struct{}
 }
 
-// do records j with the others waiting on scope (run records a batch and
-// answers each job's result) and returns j's outcome. A decision whose context
-// ends while it waits leaves the queue.
-func (s *scopeQueues) do(scope string, j *job, run func(string, []*job)) error {
+// do records j with the others waiting on scope and returns j's outcome. run
+// records a batch led by j and answers each job's result: it calls take once,
+// holding the scope's lock, for the jobs queued by then (j first). A decision
+// whose context ends while it waits leaves the queue.
+func (s *scopeQueues) do(scope string, j *job, run func(scope string, lead *job, take func() []*job)) error {
 	j.wait = &waiter{result: make(chan error, 1), lead: make(chan struct{}, 1)}
 	s.mu.Lock()
 	if s.queues == nil {
@@ -66,12 +69,16 @@ func (s *scopeQueues) do(scope string, j *job, run func(string, []*job)) error {
 		s.mu.Lock()
 	}
 	q.busy = true
-	n := min(len(q.waiting), maxBatch)
-	batch := slices.Clone(q.waiting[:n])
-	q.waiting = slices.Delete(q.waiting, 0, n)
 	s.mu.Unlock()
 
-	run(scope, batch)
+	run(scope, j, func() []*job {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		n := min(len(q.waiting), maxBatch)
+		batch := slices.Clone(q.waiting[:n])
+		q.waiting = slices.Delete(q.waiting, 0, n)
+		return batch
+	})
 
 	s.mu.Lock()
 	if len(q.waiting) > 0 {

@@ -101,9 +101,15 @@ func (a *Activities) recordOnce(ctx context.Context, key policy.DecisionKey, cla
 
 // decideAlone records one decision in a transaction of its own.
 func (a *Activities) decideAlone(j *job) error {
-	err := a.Store.InTx(j.ctx, func(qs *store.Queries) error {
-		return a.record(qs, qs.People(), j)
-	})
+	return a.settle(j, a.Store.InTx(j.ctx, func(qs *store.Queries) error {
+		return a.record(qs, qs.People(), j, nil)
+	}))
+}
+
+// settle is a decision's outcome from its transaction's error: nil with
+// j.elsewhere set when a concurrent copy recorded it first, business failures
+// (application errors) unwrapped.
+func (a *Activities) settle(j *job, err error) error {
 	var app *temporal.ApplicationError
 	switch {
 	case errors.Is(err, errDecidedElsewhere):
@@ -118,34 +124,53 @@ func (a *Activities) decideAlone(j *job) error {
 }
 
 // decideTogether records the decisions waiting on one turn scope in one
-// transaction: it locks the scope first, checks every key against the ledger
-// under the lock (a retry of a decision already recorded, in this worker or
-// another, is answered from the ledger and takes no turn), then makes and
-// records each in the order they arrived, reading the turns the ones before it
-// took. One commit for them all: a busy team is not held to one commit per
-// turn. Should any of them fail, the transaction rolls back and each is
-// recorded alone, so one bad decision never costs the others theirs.
-func (a *Activities) decideTogether(scope string, jobs []*job) {
-	if len(jobs) == 1 {
-		jobs[0].wait.result <- a.decideAlone(jobs[0])
-		return
-	}
-	lead := jobs[0].ctx
-	var rest []*job
-	err := a.Store.InTx(lead, func(qs *store.Queries) error {
+// transaction: it locks the scope first and then takes the jobs queued by then
+// (take), so a batch holds everything that arrived while another worker held
+// the scope. It checks every key against the ledger under the lock (a retry of
+// a decision already recorded, in this worker or another, is answered from the
+// ledger and takes no turn), then makes and records each in the order they
+// arrived, reading the turns the ones before it took, and writes their ledger
+// rows, timeline, inbox and outbox a statement a table. One commit for them
+// all: a busy team is not held to one commit per turn. Should any of them
+// fail, the transaction rolls back and each is recorded alone, so one bad
+// decision never costs the others theirs. A job taken alone is recorded as
+// decideAlone would, under the lock already held.
+func (a *Activities) decideTogether(scope string, lead *job, take func() []*job) {
+	ctx := lead.ctx
+	var jobs, rest []*job
+	err := a.Store.InTx(ctx, func(qs *store.Queries) error {
 		rest = nil
-		if err := qs.TurnsLock(lead, scope); err != nil {
+		if err := qs.TurnsLock(ctx, scope); err != nil {
 			return err
+		}
+		if jobs == nil {
+			jobs = take()
+		}
+		if len(jobs) == 1 {
+			return a.record(qs, qs.People(), jobs[0], nil)
 		}
 		keys := make([]policy.DecisionKey, len(jobs))
 		for i, j := range jobs {
 			keys[i] = j.key
 		}
-		done, err := qs.DecisionsGet(lead, keys)
+		done, err := qs.DecisionsGet(ctx, keys)
 		if err != nil {
 			return err
 		}
 		people := qs.People()
+		var writes []store.DecisionWrite
+		// appendAll writes the ledger rows, timeline, inbox and outbox of
+		// the decisions made, one statement a table.
+		appendAll := func() error {
+			if len(writes) == 0 {
+				return nil
+			}
+			n, err := qs.DecisionsAppend(ctx, writes)
+			if err == nil && n != len(writes) {
+				err = errDecidedElsewhere // a copy outside this scope's lock got there first: one by one
+			}
+			return err
+		}
 		for i, j := range jobs {
 			j.elsewhere = false
 			if _, ok := done[j.key]; ok {
@@ -159,20 +184,27 @@ func (a *Activities) decideTogether(scope string, jobs []*job) {
 			if i > 0 {
 				people.NeverWait()
 			}
-			err := a.record(qs, people, j)
+			err := a.record(qs, people, j, &writes)
 			if errors.Is(err, store.ErrPersonBusy) {
 				// Another transaction holds a person this decision
 				// needs: commit those before it, and decide it and the
 				// rest afresh.
 				rest = jobs[i:]
-				return nil
+				return appendAll()
 			}
 			if err != nil {
 				return err
 			}
 		}
-		return nil
+		return appendAll()
 	})
+	if jobs == nil {
+		jobs = take() // the scope was never locked: each is recorded alone
+	}
+	if len(jobs) == 1 {
+		jobs[0].wait.result <- a.settle(jobs[0], err)
+		return
+	}
 	if err == nil {
 		decided := jobs[:len(jobs)-len(rest)]
 		a.Metrics.DecisionBatch(len(decided))
@@ -183,11 +215,11 @@ func (a *Activities) decideTogether(scope string, jobs []*job) {
 			for _, j := range rest {
 				*j = job{ctx: j.ctx, key: j.key, claimID: j.claimID, decide: j.decide, wait: j.wait}
 			}
-			a.decideTogether(scope, rest)
+			a.decideTogether(scope, rest[0], func() []*job { return rest })
 		}
 		return
 	}
-	a.Log.WarnContext(lead, "decisions recorded one by one after their batch failed", "scope", scope, "decisions", len(jobs), "error", err)
+	a.Log.WarnContext(ctx, "decisions recorded one by one after their batch failed", "scope", scope, "decisions", len(jobs), "error", err)
 	for _, j := range jobs {
 		*j = job{ctx: j.ctx, key: j.key, claimID: j.claimID, decide: j.decide, wait: j.wait}
 		j.wait.result <- a.decideAlone(j)
@@ -196,8 +228,12 @@ func (a *Activities) decideTogether(scope string, jobs []*job) {
 
 // record makes j's decision with decide and writes it with its notifications,
 // in the caller's transaction. It returns errDecidedElsewhere when the key was
-// recorded first by a concurrent copy.
-func (a *Activities) record(qs *store.Queries, people *store.People, j *job) error {
+// recorded first by a concurrent copy. With batch, a decision of several in one
+// transaction writes now only what the next ones read (store.DecisionApply)
+// and adds the rest to batch, for the caller to write all together
+// (DecisionsAppend): a busy team's batch costs a statement a table, not one a
+// decision.
+func (a *Activities) record(qs *store.Queries, people *store.People, j *job, batch *[]store.DecisionWrite) error {
 	ctx, key := j.ctx, j.key
 	p, err := j.decide(qs, people)
 	if err != nil {
@@ -239,13 +275,20 @@ func (a *Activities) record(qs *store.Queries, people *store.People, j *job) err
 			return err
 		}
 	}
-	// One round trip for the ledger row, timeline, turn, inbox and outbox.
-	inserted, err := qs.DecisionRecord(ctx, w)
-	if err != nil {
-		return err
-	}
-	if !inserted {
-		return errDecidedElsewhere
+	if batch != nil {
+		if err := qs.DecisionApply(ctx, w); err != nil {
+			return err
+		}
+		*batch = append(*batch, w)
+	} else {
+		// One round trip for the ledger row, timeline, turn, inbox and outbox.
+		inserted, err := qs.DecisionRecord(ctx, w)
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			return errDecidedElsewhere
+		}
 	}
 	if d.Assignee != "" && key.Stage.Assignable() {
 		people.Loaded(d.Assignee) // its counts moved: the row is this transaction's

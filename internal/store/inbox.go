@@ -27,15 +27,30 @@ type InboxItem struct {
 // InboxAdd notifies a user of a decision; a second call for the same decision and
 // user does nothing.
 func (qs *Queries) InboxAdd(ctx context.Context, k policy.DecisionKey, claimID, userID, message, link string) error {
-	if _, err := qs.db.Exec(ctx, q("InboxInsert"), inboxArgs(k, claimID, userID, message, link)...); err != nil {
+	if _, err := qs.db.Exec(ctx, q("InboxInsert"), inboxArgs(inboxRow{k, claimID, InboxEntry{UserID: userID, Message: message, Link: link}})...); err != nil {
 		return fmt.Errorf("add inbox item for %s on %s: %w", userID, k, err)
 	}
 	return nil
 }
 
-// inboxArgs are InboxInsert's arguments.
-func inboxArgs(k policy.DecisionKey, claimID, userID, message, link string) []any {
-	return []any{userID, k.WorkflowID, claimID, k.Stage, k.Seq, message, link}
+// inboxRow is one decision's notification as InboxInsert writes it.
+type inboxRow struct {
+	key     policy.DecisionKey
+	claimID string
+	InboxEntry
+}
+
+// inboxArgs are InboxInsert's arguments for rows, a column each.
+func inboxArgs(rows ...inboxRow) []any {
+	n := len(rows)
+	user, wf, claim, stage, message, link := make([]string, n), make([]string, n), make([]string, n), make([]string, n),
+		make([]string, n), make([]string, n)
+	seq := make([]int, n)
+	for i, r := range rows {
+		user[i], wf[i], claim[i], stage[i], seq[i] = r.UserID, r.key.WorkflowID, r.claimID, string(r.key.Stage), r.key.Seq
+		message[i], link[i] = r.Message, r.Link
+	}
+	return []any{user, wf, claim, stage, seq, message, link}
 }
 
 // Inbox lists a user's notifications, newest first; unread only unless all.

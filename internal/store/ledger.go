@@ -56,40 +56,58 @@ func (qs *Queries) DecisionsGet(ctx context.Context, keys []policy.DecisionKey) 
 	return out, rows.Err()
 }
 
-// decisionArgs are the DecisionInsert query's arguments. ex is the explanation of a stage's
-// decision (nil for a person's or a timer's, which refer to decidedSeq, the
-// stage's decision they act on).
-func decisionArgs(k policy.DecisionKey, claimID string, d policy.Decision, ex *policy.Explanation, decidedSeq int) ([]any, error) {
-	body, err := json.Marshal(d)
-	if err != nil {
-		return nil, fmt.Errorf("encode decision %s: %w", k, err)
-	}
-	var req, rules []byte
-	var listed []string
-	var reqID, gen *int64
-	if ex != nil {
-		if req, err = json.Marshal(ex.Requirement); err != nil {
-			return nil, fmt.Errorf("encode requirement %s: %w", k, err)
+// decisionArgs are DecisionInsert's arguments for ws, a column each. A write's
+// Explanation is a stage decision's (nil for a person's or a timer's, which
+// refer to DecidedSeq, the stage's decision they act on).
+func decisionArgs(ws ...DecisionWrite) ([]any, error) {
+	n := len(ws)
+	wf, stage, claim, method, assignee, actor, reason, version := make([]string, n), make([]string, n), make([]string, n),
+		make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	body, req, rules, listed := make([]string, n), make([]*string, n), make([]*string, n), make([]*string, n)
+	seq, decidedSeq := make([]int, n), make([]*int, n)
+	reqID, gen := make([]*int64, n), make([]*int64, n)
+	text := func(b []byte) *string { s := string(b); return &s }
+	for i, w := range ws {
+		k, d, ex := w.Key, w.Decision, w.Explanation
+		b, err := json.Marshal(d)
+		if err != nil {
+			return nil, fmt.Errorf("encode decision %s: %w", k, err)
 		}
-		if ex.RuleRecord != nil {
-			// The record, not the trace: the trace is rendered from it when
-			// the explanation is read. Written directly: json.Marshal would
-			// scan it again to check what RuleRecord wrote.
-			if rules, err = ex.RuleRecord.MarshalJSON(); err != nil {
-				return nil, fmt.Errorf("encode rule record %s: %w", k, err)
+		wf[i], stage[i], seq[i], claim[i], method[i] = k.WorkflowID, string(k.Stage), k.Seq, w.ClaimID, string(d.Method)
+		assignee[i], actor[i], reason[i], version[i], body[i] = d.Assignee, d.Actor, d.Reason, d.PolicyVersion, string(b)
+		if ex != nil {
+			r, err := json.Marshal(ex.Requirement)
+			if err != nil {
+				return nil, fmt.Errorf("encode requirement %s: %w", k, err)
+			}
+			req[i] = text(r)
+			if ex.RuleRecord != nil {
+				// The record, not the trace: the trace is rendered from it
+				// when the explanation is read. Written directly:
+				// json.Marshal would scan it again to check what RuleRecord
+				// wrote.
+				rr, err := ex.RuleRecord.MarshalJSON()
+				if err != nil {
+					return nil, fmt.Errorf("encode rule record %s: %w", k, err)
+				}
+				rules[i] = text(rr)
+			}
+			if ex.RequirementID > 0 {
+				reqID[i], gen[i] = &ex.RequirementID, &ex.Generation
+			}
+			if ex.Listed != nil {
+				l, err := json.Marshal(ex.Listed)
+				if err != nil {
+					return nil, fmt.Errorf("encode candidates %s: %w", k, err)
+				}
+				listed[i] = text(l)
 			}
 		}
-		if ex.RequirementID > 0 {
-			reqID, gen = &ex.RequirementID, &ex.Generation
+		if w.DecidedSeq > 0 {
+			decidedSeq[i] = &w.DecidedSeq
 		}
-		listed = ex.Listed
 	}
-	var seq *int
-	if decidedSeq > 0 {
-		seq = &decidedSeq
-	}
-	return []any{k.WorkflowID, k.Stage, k.Seq, claimID, d.Method, d.Assignee, d.Actor, d.Reason, d.PolicyVersion, body,
-		req, rules, seq, reqID, gen, listed}, nil
+	return []any{wf, stage, seq, claim, method, assignee, actor, reason, version, body, req, rules, decidedSeq, reqID, gen, listed}, nil
 }
 
 // DecisionsByClaim lists a claim's decisions in order.
@@ -153,33 +171,72 @@ type DecisionWrite struct {
 	Outbox []OutboxMessage
 }
 
-// DecisionRecord writes a decision's ledger row, timeline event, turn, inbox
-// entry and the stage's holder (open_stages) in one pipelined round trip, inside the caller's transaction. It reports
-// false when the key was already decided: the caller must then roll back, since
-// the other writes may have applied or failed.
+// DecisionRecord writes a decision whole, in one pipelined round trip inside
+// the caller's transaction: what DecisionApply and DecisionsAppend write. It
+// reports false when the key was already decided: the caller must then roll
+// back, since the other writes may have applied or failed.
 func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, error) {
-	k := w.Key
-	args, err := decisionArgs(k, w.ClaimID, w.Decision, w.Explanation, w.DecidedSeq)
+	b := &pgx.Batch{}
+	applied := queueApply(b, w)
+	n, err := queueAppend(b, []DecisionWrite{w})
 	if err != nil {
 		return false, err
 	}
+	br := qs.db.SendBatch(ctx, b)
+	inserted, err := 0, readApply(br, w, applied)
+	if err == nil {
+		inserted, err = readAppend(br, n)
+	}
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("record decision %s: %w", w.Key, cerr)
+	}
+	return inserted == 1 && err == nil, err
+}
+
+// DecisionApply writes what later decisions of the same transaction read of
+// w: the assignee checked (and share-locked), the stage's holder with the
+// counts it moves, its backlog row and the turn taken. The rest of w is
+// written by DecisionsAppend, with the others of its batch.
+func (qs *Queries) DecisionApply(ctx context.Context, w DecisionWrite) error {
 	b := &pgx.Batch{}
+	n := queueApply(b, w)
+	br := qs.db.SendBatch(ctx, b)
+	err := readApply(br, w, n)
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("record decision %s: %w", w.Key, cerr)
+	}
+	return err
+}
+
+// DecisionsAppend writes the ledger rows, timeline events, inbox entries and
+// outbox messages of ws, each table in one statement, in one round trip. It
+// reports how many of the ledger rows were new: fewer than len(ws) when a
+// concurrent copy recorded one first, and the caller must then roll back.
+func (qs *Queries) DecisionsAppend(ctx context.Context, ws []DecisionWrite) (int, error) {
+	b := &pgx.Batch{}
+	n, err := queueAppend(b, ws)
+	if err != nil {
+		return 0, err
+	}
+	br := qs.db.SendBatch(ctx, b)
+	inserted, err := readAppend(br, n)
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("record %d decisions: %w", len(ws), cerr)
+	}
+	return inserted, err
+}
+
+// queueApply queues DecisionApply's statements and returns how many (readApply
+// reads them).
+func queueApply(b *pgx.Batch, w DecisionWrite) int {
+	k, before := w.Key, b.Len()
 	// Whoever the decision gives the stage to (a stage's method's pick, read
 	// from the requirement's members; a person's assignment or claim, a
 	// timer's fallback, authorised a statement earlier) was read without a
 	// lock, and a deactivation committing meanwhile would not see the stage
 	// to move it: the assignee is checked, and share-locked, as it is written.
-	assigns := w.Decision.Assignee != "" && k.Stage.Assignable()
-	if assigns {
+	if w.Decision.Assignee != "" && k.Stage.Assignable() {
 		b.Queue(q("AssigneeActive"), w.Decision.Assignee)
-	}
-	b.Queue(q("DecisionInsert"), args...)
-	b.Queue(q("TimelineAdd"), timelineArgs(w.Event)...)
-	if w.Inbox != nil {
-		b.Queue(q("InboxInsert"), inboxArgs(k, w.ClaimID, w.Inbox.UserID, w.Inbox.Message, w.Inbox.Link)...)
-	}
-	for _, m := range w.Outbox {
-		b.Queue(q("OutboxInsert"), m.args()...)
 	}
 	if k.Stage.Assignable() {
 		// The stage's holder, for capacity: exact because it is written here.
@@ -200,30 +257,66 @@ func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, e
 		t := w.Explanation.Turn
 		b.Queue(q("TurnSet"), t.Scope, t.User.ID, t.Served, max(t.Weight, 1), t.Order)
 	}
-	br := qs.db.SendBatch(ctx, b)
-	if assigns {
-		var active bool
-		if err := br.QueryRow().Scan(&active); err != nil || !active {
-			_ = br.Close()
-			if err == nil || errors.Is(err, pgx.ErrNoRows) {
-				err = errors.New("no longer active")
+	return b.Len() - before
+}
+
+// readApply reads the n results of queueApply's statements: the assignee's
+// check first, when the decision gives the stage to someone.
+func readApply(br pgx.BatchResults, w DecisionWrite, n int) error {
+	for i := range n {
+		if i == 0 && w.Decision.Assignee != "" && w.Key.Stage.Assignable() {
+			var active bool
+			if err := br.QueryRow().Scan(&active); err != nil || !active {
+				if err == nil || errors.Is(err, pgx.ErrNoRows) {
+					err = errors.New("no longer active")
+				}
+				return fmt.Errorf("record decision %s: %q %w: %w", w.Key, w.Decision.Assignee, ErrAssigneeLeft, err)
 			}
-			return false, fmt.Errorf("record decision %s: %q %w: %w", k, w.Decision.Assignee, ErrAssigneeLeft, err)
+			continue
+		}
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("record decision %s: %w", w.Key, err)
 		}
 	}
+	return nil
+}
+
+// queueAppend queues DecisionsAppend's statements, the ledger's first; it
+// returns how many decisions that statement inserts.
+func queueAppend(b *pgx.Batch, ws []DecisionWrite) (int, error) {
+	args, err := decisionArgs(ws...)
+	if err != nil {
+		return 0, err
+	}
+	b.Queue(q("DecisionInsert"), args...)
+	events := make([]TimelineEvent, len(ws))
+	var inbox []inboxRow
+	var outbox []OutboxMessage
+	for i, w := range ws {
+		events[i] = w.Event
+		if w.Inbox != nil {
+			inbox = append(inbox, inboxRow{w.Key, w.ClaimID, *w.Inbox})
+		}
+		outbox = append(outbox, w.Outbox...)
+	}
+	b.Queue(q("TimelineAdd"), timelineArgs(events...)...)
+	if len(inbox) > 0 {
+		b.Queue(q("InboxInsert"), inboxArgs(inbox...)...)
+	}
+	if len(outbox) > 0 {
+		b.Queue(q("OutboxInsert"), outboxArgs(outbox...)...)
+	}
+	return len(ws), nil
+}
+
+// readAppend reads how many ledger rows queueAppend's first statement
+// inserted.
+func readAppend(br pgx.BatchResults, n int) (int, error) {
 	tag, err := br.Exec()
 	if err != nil {
-		_ = br.Close()
-		return false, fmt.Errorf("insert decision %s: %w", k, err)
+		return 0, fmt.Errorf("insert %d decisions: %w", n, err)
 	}
-	if tag.RowsAffected() != 1 {
-		_ = br.Close()
-		return false, nil
-	}
-	if err := br.Close(); err != nil {
-		return false, fmt.Errorf("record decision %s: %w", k, err)
-	}
-	return true, nil
+	return int(tag.RowsAffected()), nil
 }
 
 // ClaimAt is a claim's workflow id and its current stage.

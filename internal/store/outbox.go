@@ -46,16 +46,29 @@ func (m OutboxMessage) Key() policy.DecisionKey {
 // the channel and recipient (a retry), and then writes nothing. Call it inside the
 // transaction of the decision or event that causes it.
 func (qs *Queries) OutboxAdd(ctx context.Context, m OutboxMessage) (bool, error) {
-	tag, err := qs.db.Exec(ctx, q("OutboxInsert"), m.args()...)
+	tag, err := qs.db.Exec(ctx, q("OutboxInsert"), outboxArgs(m)...)
 	if err != nil {
 		return false, fmt.Errorf("queue %s notification for %s on %s: %w", m.Channel, m.Recipient, m.Key(), err)
 	}
 	return tag.RowsAffected() == 1, nil
 }
 
-// args are OutboxInsert's arguments.
-func (m OutboxMessage) args() []any {
-	return []any{m.WorkflowID, m.Stage, m.Seq, m.Channel, m.Recipient, m.ClaimID, m.Address, m.Subject, m.Body, m.Link, m.MessageID}
+// outboxArgs are OutboxInsert's arguments for messages, a column each.
+func outboxArgs(messages ...OutboxMessage) []any {
+	n := len(messages)
+	cols := make([][]string, 10)
+	for c := range cols {
+		cols[c] = make([]string, n)
+	}
+	seq := make([]int, n)
+	for i, m := range messages {
+		seq[i] = m.Seq
+		for c, v := range []string{m.WorkflowID, string(m.Stage), string(m.Channel), m.Recipient, m.ClaimID, m.Address,
+			m.Subject, m.Body, m.Link, m.MessageID} {
+			cols[c][i] = v
+		}
+	}
+	return []any{cols[0], cols[1], seq, cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8], cols[9]}
 }
 
 // OutboxUnsent lists the ids of a key's messages not yet sent, in order.

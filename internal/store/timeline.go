@@ -13,12 +13,21 @@ import (
 // TimelineEvent is one entry in a claim's timeline (policy.TimelineEvent).
 type TimelineEvent = policy.TimelineEvent
 
-// timelineArgs are TimelineAdd's arguments; an event without a time happens now.
-func timelineArgs(e TimelineEvent) []any {
-	if e.At.IsZero() {
-		e.At = time.Now()
+// timelineArgs are TimelineAdd's arguments for events, a column each; an event
+// without a time happens now.
+func timelineArgs(events ...TimelineEvent) []any {
+	n := len(events)
+	wf, claim, stage, kind, actor, subject, reason, comment := make([]string, n), make([]string, n), make([]string, n),
+		make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	seq, at := make([]int, n), make([]time.Time, n)
+	for i, e := range events {
+		if e.At.IsZero() {
+			e.At = time.Now()
+		}
+		wf[i], claim[i], stage[i], seq[i], kind[i] = e.WorkflowID, e.ClaimID, string(e.Stage), e.Seq, string(e.Kind)
+		actor[i], subject[i], reason[i], comment[i], at[i] = e.Actor, e.Subject, e.Reason, e.Comment, e.At
 	}
-	return []any{e.WorkflowID, e.ClaimID, e.Stage, e.Seq, e.Kind, e.Actor, e.Subject, e.Reason, e.Comment, e.At}
+	return []any{wf, claim, stage, seq, kind, actor, subject, reason, comment, at}
 }
 
 // Timeline lists a claim's events in order.

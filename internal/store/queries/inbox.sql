@@ -3,8 +3,13 @@
 -- shape inbox(id bigint, user_id text, workflow_id text, claim_id text, stage text, seq integer, message text, link text, created_at timestamptz, read_at timestamptz?)
 
 -- name: InboxInsert
+-- One or more notifications, a column an array, in their order; a second for
+-- the same decision and user is left out.
 INSERT INTO inbox (user_id, workflow_id, claim_id, stage, seq, message, link)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+SELECT i.user_id, i.workflow_id, i.claim_id, i.stage, i.seq, i.message, i.link
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[])
+     WITH ORDINALITY AS i (user_id, workflow_id, claim_id, stage, seq, message, link, n)
+ORDER BY i.n
 ON CONFLICT (workflow_id, stage, seq, user_id) DO NOTHING;
 
 -- name: InboxList

@@ -3,9 +3,13 @@
 -- shape outbox(id bigint, workflow_id text, stage text, seq integer, channel text, recipient text, claim_id text, address text, subject text, body text, link text, message_id text, attempts integer, last_error text?, lease_token text?, lease_until timestamptz?, created_at timestamptz, sent_at timestamptz?)
 
 -- name: OutboxInsert
--- DO NOTHING: a retried activity cannot add a channel's row for a recipient twice.
+-- One or more messages, a column an array, in their order. DO NOTHING: a
+-- retried activity cannot add a channel's row for a recipient twice.
 INSERT INTO outbox (workflow_id, stage, seq, channel, recipient, claim_id, address, subject, body, link, message_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+SELECT m.workflow_id, m.stage, m.seq, m.channel, m.recipient, m.claim_id, m.address, m.subject, m.body, m.link, m.message_id
+FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+     WITH ORDINALITY AS m (workflow_id, stage, seq, channel, recipient, claim_id, address, subject, body, link, message_id, n)
+ORDER BY m.n
 ON CONFLICT (workflow_id, stage, seq, channel, recipient) DO NOTHING;
 
 -- name: OutboxUnsent

@@ -3,8 +3,13 @@
 -- shape timeline(id bigint, workflow_id text, claim_id text, stage text, seq integer, kind text, actor text, subject text, reason text, comment text, at timestamptz)
 
 -- name: TimelineAdd
+-- One or more events, a column an array, in their order; an event already
+-- recorded (workflow, seq) is left as it is.
 INSERT INTO timeline (workflow_id, claim_id, stage, seq, kind, actor, subject, reason, comment, at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+SELECT e.workflow_id, e.claim_id, e.stage, e.seq, e.kind, e.actor, e.subject, e.reason, e.comment, e.at
+FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[])
+     WITH ORDINALITY AS e (workflow_id, claim_id, stage, seq, kind, actor, subject, reason, comment, at, n)
+ORDER BY e.n
 ON CONFLICT (workflow_id, seq) DO NOTHING;
 
 -- name: TimelineByClaim
