@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,16 +22,20 @@ import (
 // a timer's assignee must still be an active user.
 func (a *Activities) RecordAssignment(ctx context.Context, in workflows.RecordAssignmentInput) (policy.Decision, error) {
 	key := policy.DecisionKey{WorkflowID: in.WorkflowID, Stage: in.Stage, Seq: in.Seq}
-	if d, ok, err := a.recorded(ctx, key); ok || err != nil {
-		return d, err
-	}
 	method := in.Method
 	if method == "" {
 		method = policy.MethodAssign
 	}
 	var drain []string
 	var before bool // in.Before was written now, not by an earlier attempt
-	d, err := a.recordOnce(ctx, key, in.ClaimID, "", func(qs *store.Queries, _ *store.People) (pending, error) {
+	d, err := a.recordOnce(ctx, key, in.ClaimID, "", func(qs *store.Queries, people *store.People) (pending, error) {
+		// One round trip for whether a first attempt recorded this already
+		// (then it is answered from the ledger, before anything is judged
+		// again against a directory that may have changed since), the
+		// assignee and their workload.
+		if decided, err := people.Prefetch(ctx, key, in.Assignee, in.Stage); err != nil || decided {
+			return pending{}, cmp.Or(err, errDecidedElsewhere)
+		}
 		if in.Before != nil {
 			var err error
 			if before, err = a.writeEvent(ctx, qs, *in.Before); err != nil {
@@ -47,11 +52,11 @@ func (a *Activities) RecordAssignment(ctx context.Context, in workflows.RecordAs
 				return pending{}, err
 			}
 		} else if method != policy.MethodUnassign {
-			if err := activeUser(ctx, qs, in.Assignee); err != nil {
+			if err := activeUser(ctx, people, in.Assignee); err != nil {
 				return pending{}, err
 			}
 		}
-		warning, err := a.checkWorkload(ctx, qs, in, method)
+		warning, err := a.checkWorkload(ctx, people, in, method)
 		if err != nil {
 			return pending{}, err
 		}
@@ -106,7 +111,7 @@ func (a *Activities) nudge(ctx context.Context, workflowIDs []string) {
 // go to someone away, with a warning, and past a limit only by override. A
 // timer's default assignee is automatic: away, offline or full, the stage stays
 // in its queue. An escalation is deliberate and is not held back.
-func (a *Activities) checkWorkload(ctx context.Context, qs *store.Queries, in workflows.RecordAssignmentInput, method policy.Method) (string, error) {
+func (a *Activities) checkWorkload(ctx context.Context, people *store.People, in workflows.RecordAssignmentInput, method policy.Method) (string, error) {
 	if in.Assignee == "" {
 		return "", nil
 	}
@@ -117,7 +122,7 @@ func (a *Activities) checkWorkload(ctx context.Context, qs *store.Queries, in wo
 	if method == policy.MethodEscalation {
 		return "", nil
 	}
-	w, err := qs.People().Hold(ctx, in.Assignee, in.Stage)
+	w, err := people.Hold(ctx, in.Assignee, in.Stage)
 	if err != nil {
 		return "", err
 	}
@@ -136,8 +141,8 @@ func (a *Activities) checkWorkload(ctx context.Context, qs *store.Queries, in wo
 	return warning, nil
 }
 
-func activeUser(ctx context.Context, qs *store.Queries, id string) error {
-	u, err := qs.UserGet(ctx, id)
+func activeUser(ctx context.Context, people *store.People, id string) error {
+	u, err := people.User(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("user %q is not in the directory", id), workflows.ErrTypeUnknownUser, nil)

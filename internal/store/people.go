@@ -32,7 +32,11 @@ type People struct {
 	// batch), the users read for their notifications and the team pool
 	// sizes read for their turns.
 	users     map[string]policy.User
+	unknown   map[string]bool // ids read and not in the directory
 	teamPools map[string]int
+	// workloads are the workloads Prefetch read, by id and stage, for Hold's
+	// first read.
+	workloads map[string]prefetched
 	// ready: the scopes (and requirements) this transaction has locked and
 	// pooled; loaded: the people whose load rows it holds.
 	ready  map[string]bool
@@ -67,15 +71,70 @@ func (p *People) User(ctx context.Context, id string) (policy.User, error) {
 	if u, ok := p.users[id]; ok {
 		return u, nil
 	}
+	if p.unknown[id] {
+		return policy.User{}, fmt.Errorf("user %q: %w", id, ErrNotFound)
+	}
 	u, err := p.qs.UserGet(ctx, id)
 	if err != nil {
 		return u, err
 	}
+	p.keep(u)
+	return u, nil
+}
+
+func (p *People) keep(u policy.User) {
 	if p.users == nil {
 		p.users = map[string]policy.User{}
 	}
-	p.users[id] = u
-	return u, nil
+	p.users[u.ID] = u
+}
+
+// prefetched is a workload Prefetch read.
+type prefetched struct {
+	w       policy.Workload
+	limited bool
+}
+
+// Prefetch reads, in one round trip, what a recorded assignment reads before
+// it writes: whether key holds a decision already (a retry whose first attempt
+// committed) and, unless id is "", id's directory row and workload at stage,
+// which User and Hold then answer from instead of reading them one at a time.
+func (p *People) Prefetch(ctx context.Context, key policy.DecisionKey, id string, stage policy.Stage) (decided bool, err error) {
+	b := &pgx.Batch{}
+	b.Queue(q("DecisionExists"), key.WorkflowID, key.Stage, key.Seq)
+	if id != "" {
+		b.Queue(q("UserGet"), id)
+		b.Queue(q("UserWorkload"), id, string(stage))
+	}
+	br := p.qs.db.SendBatch(ctx, b)
+	defer br.Close()
+	if err := br.QueryRow().Scan(&decided); err != nil {
+		return false, fmt.Errorf("whether %s is decided: %w", key, err)
+	}
+	if id == "" {
+		return decided, br.Close()
+	}
+	u, err := scanUser(br.QueryRow())
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		if p.unknown == nil {
+			p.unknown = map[string]bool{}
+		}
+		p.unknown[id] = true
+	case err != nil:
+		return false, fmt.Errorf("get user %q: %w", id, err)
+	default:
+		p.keep(u)
+	}
+	w, limited, err := scanWorkload(br.QueryRow(), id, stage)
+	if err != nil {
+		return false, err
+	}
+	if p.workloads == nil {
+		p.workloads = map[string]prefetched{}
+	}
+	p.workloads[id+"\x00"+string(stage)] = prefetched{w, limited} // Hold's key
+	return decided, br.Close()
 }
 
 // NeverWait makes every later lock on a person's rows skip a row another
@@ -712,8 +771,14 @@ func (p *People) Delegate(ctx context.Context, from, first string, req policy.Re
 // decisions filling their last slot go one at a time; shared otherwise), and
 // offline when they were deactivated after their turn was read.
 func (p *People) Hold(ctx context.Context, id string, stage policy.Stage) (policy.Workload, error) {
-	w, limited, err := p.qs.workload(ctx, q("UserWorkload"), id, stage)
-	if err != nil {
+	// What the lock is chosen by: read now, or by Prefetch (once: a later
+	// hold reads again).
+	key := id + "\x00" + string(stage)
+	pre, ok := p.workloads[key]
+	w, limited, err := pre.w, pre.limited, error(nil)
+	if ok {
+		delete(p.workloads, key)
+	} else if w, limited, err = p.qs.workload(ctx, q("UserWorkload"), id, stage); err != nil {
 		return w, err
 	}
 	// The turn was read before this: a deactivation or a status change may have
@@ -758,10 +823,15 @@ func (p *People) Hold(ctx context.Context, id string, stage policy.Stage) (polic
 // workload reads a person's status, limits and open stages at stage with sql
 // (UserWorkload), and whether any limit applies there.
 func (qs *Queries) workload(ctx context.Context, sql, id string, stage policy.Stage) (policy.Workload, bool, error) {
+	return scanWorkload(qs.db.QueryRow(ctx, sql, id, string(stage)), id, stage)
+}
+
+// scanWorkload reads a UserWorkload row of id.
+func scanWorkload(row pgx.Row, id string, stage policy.Stage) (policy.Workload, bool, error) {
 	var w policy.Workload
 	var status string
 	var capCapture, capReview, capAck int
-	err := qs.db.QueryRow(ctx, sql, id, string(stage)).Scan(&status, &w.Delegate, &w.Capacity.Total, &capCapture, &capReview, &capAck,
+	err := row.Scan(&status, &w.Delegate, &w.Capacity.Total, &capCapture, &capReview, &capAck,
 		&w.Open.Total, &w.Open.Stage)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return policy.Workload{}, false, nil

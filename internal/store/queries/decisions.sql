@@ -9,6 +9,9 @@
 -- name: DecisionGet
 SELECT body FROM decisions WHERE workflow_id = $1 AND stage = $2 AND seq = $3;
 
+-- name: DecisionExists
+SELECT EXISTS (SELECT 1 FROM decisions WHERE workflow_id = $1 AND stage = $2 AND seq = $3);
+
 -- name: DecisionGetMany
 -- The decisions already recorded among keys ($1 workflows, $2 stages, $3 seqs):
 -- a batch of decisions checks the ledger once, under its scope's lock.
