@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/batonhq/baton/activities"
@@ -115,4 +116,110 @@ func TestDecisionsWaitingOnAScopeAreRecordedTogether(t *testing.T) {
 	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT xmin::text) FROM decisions`).Scan(&rows, &txs))
 	require.Equal(t, n+1, rows, "one ledger row per decision")
 	require.Equal(t, 2, txs, "the first decision, then the leader and the 14 that queued while it waited, the copy with them")
+}
+
+// A batch takes its later turns from the order its first decision read, as
+// the turns before moved it, not from a read of its own (store.knownOrder):
+// the sequence must be the one the same decisions get one at a time, for plain
+// and weighted round robin, with fewer people than the batch and with more
+// than its first read holds.
+func TestABatchDecidesTheSequenceDecisionsOneAtATimeGet(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		method policy.Method
+		people int
+	}{
+		{"round robin, 5 people", policy.MethodRoundRobin, 5},
+		{"weighted, 7 people", policy.MethodWeightedRoundRobin, 7},
+		{"round robin, 40 people", policy.MethodRoundRobin, 40},
+		{"weighted, 40 people", policy.MethodWeightedRoundRobin, 40},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			const n = 30
+			alone := sequence(t, tc.method, tc.people, n, false)
+			together := sequence(t, tc.method, tc.people, n, true)
+			require.Len(t, alone, n)
+			require.Equal(t, alone, together, "a batch gives the turns one-at-a-time decisions give")
+		})
+	}
+}
+
+// sequence decides claims c01..cN on a fresh directory of people (ticket
+// priorities 1 to 3) under method and returns the assignees in the order the
+// ledger recorded them: one at a time, or, together, c01 first and the rest
+// as one batch behind a held scope.
+func sequence(t *testing.T, method policy.Method, people, n int, together bool) []string {
+	ctx := context.Background()
+	db := batontest.New(t)
+	var doc strings.Builder
+	doc.WriteString("users:\n")
+	for i := range people {
+		fmt.Fprintf(&doc, "  - {id: u%02d, name: U%d, email: u%d@x, ticketPriority: %d, permissions: [MakeClaimDecisions]}\n", i, i, i, 1+i%3)
+	}
+	d, err := policy.ParseDirectory("d.yaml", []byte(doc.String()))
+	require.NoError(t, err)
+	_, err = db.Store.LoadDirectory(ctx, d)
+	require.NoError(t, err)
+	pol := &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: method}
+	a := activities.New(db.Store, pol, nil, "", nil)
+	in := func(i int) workflows.ResolveAssignmentInput {
+		id := fmt.Sprintf("c%02d", i)
+		return workflows.ResolveAssignmentInput{WorkflowID: workflows.WorkflowID(id), Claim: policy.Claim{ID: id},
+			Stage: policy.StageCapture, Seq: 1}
+	}
+	_, err = a.ResolveAssignment(ctx, in(1))
+	require.NoError(t, err)
+	if !together {
+		for i := 2; i <= n; i++ {
+			_, err := a.ResolveAssignment(ctx, in(i))
+			require.NoError(t, err)
+		}
+	} else {
+		scope := pol.TurnScopeFor(policy.StageCapture, policy.Claim{})
+		held, release := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		t.Cleanup(func() { once.Do(func() { close(release) }) }) // should the test stop early
+		var holder, wg sync.WaitGroup
+		holder.Add(1)
+		go func() {
+			defer holder.Done()
+			_ = db.Store.InTx(ctx, func(qs *store.Queries) error {
+				if err := qs.TurnsLock(ctx, scope); err != nil {
+					return err
+				}
+				close(held)
+				<-release
+				return nil
+			})
+		}()
+		<-held
+		errs := make([]error, n+1)
+		// In order: each joins the queue before the next is asked.
+		for i := 2; i <= n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = a.ResolveAssignment(ctx, in(i))
+			}()
+			batontest.Eventually(t, 20*time.Second, func() (bool, string) {
+				return a.Waiting(scope) == i-1, fmt.Sprintf("%d of %d decisions queued", a.Waiting(scope), i-1)
+			})
+		}
+		once.Do(func() { close(release) })
+		holder.Wait()
+		wg.Wait()
+		for i, err := range errs {
+			require.NoError(t, err, "decision %d", i)
+		}
+		var txs int
+		require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(DISTINCT xmin::text) FROM decisions`).Scan(&txs))
+		require.Equal(t, 2, txs, "the first decision, then the rest in one batch")
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT d.assignee FROM decisions d JOIN timeline e USING (workflow_id, seq) ORDER BY e.id`)
+	require.NoError(t, err)
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	return out
 }

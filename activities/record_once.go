@@ -158,6 +158,7 @@ func (a *Activities) decideTogether(scope string, lead *job, take func() []*job)
 			return err
 		}
 		people := qs.People()
+		people.Expect(len(jobs))
 		var writes []store.DecisionWrite
 		// appendAll writes the ledger rows, timeline, inbox and outbox of
 		// the decisions made, one statement a table.
@@ -165,7 +166,7 @@ func (a *Activities) decideTogether(scope string, lead *job, take func() []*job)
 			if len(writes) == 0 {
 				return nil
 			}
-			n, err := qs.DecisionsAppend(ctx, writes)
+			n, err := people.Append(ctx, writes)
 			if err == nil && n != len(writes) {
 				err = errDecidedElsewhere // a copy outside this scope's lock got there first: one by one
 			}
@@ -229,10 +230,10 @@ func (a *Activities) decideTogether(scope string, lead *job, take func() []*job)
 // record makes j's decision with decide and writes it with its notifications,
 // in the caller's transaction. It returns errDecidedElsewhere when the key was
 // recorded first by a concurrent copy. With batch, a decision of several in one
-// transaction writes now only what the next ones read (store.DecisionApply)
-// and adds the rest to batch, for the caller to write all together
-// (DecisionsAppend): a busy team's batch costs a statement a table, not one a
-// decision.
+// transaction queues what the next ones read (People.Apply: sent with the next
+// decision's turn read) and adds the rest to batch, for the caller to write all
+// together (People.Append): a busy team's decision costs one round trip, and
+// its batch a statement a table.
 func (a *Activities) record(qs *store.Queries, people *store.People, j *job, batch *[]store.DecisionWrite) error {
 	ctx, key := j.ctx, j.key
 	p, err := j.decide(qs, people)
@@ -276,9 +277,7 @@ func (a *Activities) record(qs *store.Queries, people *store.People, j *job, bat
 		}
 	}
 	if batch != nil {
-		if err := qs.DecisionApply(ctx, w); err != nil {
-			return err
-		}
+		people.Apply(w) // sent with the next decision's turn read, or the batch's Append
 		*batch = append(*batch, w)
 	} else {
 		// One round trip for the ledger row, timeline, turn, inbox and outbox.

@@ -172,7 +172,7 @@ type DecisionWrite struct {
 }
 
 // DecisionRecord writes a decision whole, in one pipelined round trip inside
-// the caller's transaction: what DecisionApply and DecisionsAppend write. It
+// the caller's transaction: what People.Apply and People.Append write. It
 // reports false when the key was already decided: the caller must then roll
 // back, since the other writes may have applied or failed.
 func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, error) {
@@ -193,40 +193,83 @@ func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, e
 	return inserted == 1 && err == nil, err
 }
 
-// DecisionApply writes what later decisions of the same transaction read of
-// w: the assignee checked (and share-locked), the stage's holder with the
-// counts it moves, its backlog row and the turn taken. The rest of w is
-// written by DecisionsAppend, with the others of its batch.
-func (qs *Queries) DecisionApply(ctx context.Context, w DecisionWrite) error {
-	b := &pgx.Batch{}
-	n := queueApply(b, w)
-	br := qs.db.SendBatch(ctx, b)
-	err := readApply(br, w, n)
-	if cerr := br.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("record decision %s: %w", w.Key, cerr)
-	}
-	return err
+// Apply queues the writes of w that later decisions of the same transaction
+// read (the assignee checked and share-locked, the stage's holder with the
+// counts it moves, its backlog row, the turn taken), sent in the same round
+// trip as the next statement this People sends (a batch's next turn read) or with Append:
+// a decision of a batch costs one round trip, not two. A failure of theirs is
+// the error of the call they went with, and the transaction must roll back.
+func (p *People) Apply(w DecisionWrite) {
+	p.applies = append(p.applies, w)
+	p.moved(w) // a later decision takes its turn from the order as w left it
 }
 
-// DecisionsAppend writes the ledger rows, timeline events, inbox entries and
-// outbox messages of ws, each table in one statement, in one round trip. It
-// reports how many of the ledger rows were new: fewer than len(ws) when a
-// concurrent copy recorded one first, and the caller must then roll back.
-func (qs *Queries) DecisionsAppend(ctx context.Context, ws []DecisionWrite) (int, error) {
+// Append writes the ledger rows, timeline events, inbox entries and outbox
+// messages of ws, each table in one statement, with the writes Apply queued
+// before them, in one round trip. It reports how many of the ledger rows were
+// new: fewer than len(ws) when a concurrent copy recorded one first, and the
+// caller must then roll back.
+func (p *People) Append(ctx context.Context, ws []DecisionWrite) (int, error) {
 	b := &pgx.Batch{}
+	applied := p.queueApplies(b)
 	n, err := queueAppend(b, ws)
 	if err != nil {
 		return 0, err
 	}
-	br := qs.db.SendBatch(ctx, b)
-	inserted, err := readAppend(br, n)
+	br := p.qs.db.SendBatch(ctx, b)
+	inserted, err := 0, readApplies(br, applied)
+	if err == nil {
+		inserted, err = readAppend(br, n)
+	}
 	if cerr := br.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("record %d decisions: %w", len(ws), cerr)
 	}
 	return inserted, err
 }
 
-// queueApply queues DecisionApply's statements and returns how many (readApply
+// applied is a queued write and how many statements it took.
+type applied struct {
+	w DecisionWrite
+	n int
+}
+
+// queueApplies queues the writes Apply queued at b's head and forgets them;
+// readApplies reads their results.
+func (p *People) queueApplies(b *pgx.Batch) []applied {
+	out := make([]applied, len(p.applies))
+	for i, w := range p.applies {
+		out[i] = applied{w, queueApply(b, w)}
+	}
+	p.applies = nil
+	return out
+}
+
+func readApplies(br pgx.BatchResults, ws []applied) error {
+	for _, a := range ws {
+		if err := readApply(br, a.w, a.n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flush sends the writes Apply queued on their own, before a statement that
+// cannot carry them.
+func (p *People) flush(ctx context.Context) error {
+	if len(p.applies) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	applied := p.queueApplies(b)
+	br := p.qs.db.SendBatch(ctx, b)
+	err := readApplies(br, applied)
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// queueApply queues Apply's statements for w and returns how many (readApply
 // reads them).
 func queueApply(b *pgx.Batch, w DecisionWrite) int {
 	k, before := w.Key, b.Len()
@@ -281,7 +324,7 @@ func readApply(br pgx.BatchResults, w DecisionWrite, n int) error {
 	return nil
 }
 
-// queueAppend queues DecisionsAppend's statements, the ledger's first; it
+// queueAppend queues Append's statements, the ledger's first; it
 // returns how many decisions that statement inserts.
 func queueAppend(b *pgx.Batch, ws []DecisionWrite) (int, error) {
 	args, err := decisionArgs(ws...)

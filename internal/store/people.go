@@ -37,21 +37,35 @@ type People struct {
 	// workloads are the workloads Prefetch read, by id and stage, for Hold's
 	// first read.
 	workloads map[string]prefetched
+	// applies are decisions' writes queued by Apply, sent with the next
+	// statement.
+	applies []DecisionWrite
+	// known are the turn orders this transaction read, by scope, requirement
+	// and stage, as the turns it took since moved them (see knownOrder);
+	// expect is how many decisions the transaction expects to make.
+	known  map[string]*knownOrder
+	expect int
 	// ready: the scopes (and requirements) this transaction has locked and
 	// pooled; loaded: the people whose load rows it holds.
 	ready  map[string]bool
 	loaded map[string]bool
 }
 
-// LockLoads is Queries.LoadsLock for the decision of stage k giving it to id,
-// with reassigned set when the stage has a holder already: nothing to do when
-// this transaction holds id's load row already and the stage has no holder.
+// LockLoads locks the load rows a decision of stage k giving it to id moves
+// (theirs and the stage's present holder's), after NeverWait without waiting:
+// ErrPersonBusy when another transaction holds one of them. reassigned is set
+// when the stage has a holder already: nothing to do when this transaction
+// holds id's load row already and the stage has no holder.
 func (p *People) LockLoads(ctx context.Context, k policy.DecisionKey, id string, reassigned bool) error {
 	if p.loaded[id] && !reassigned {
 		return nil
 	}
-	if err := p.qs.LoadsLock(ctx, k, id); err != nil {
-		return err
+	var all bool
+	if err := p.queryRow(ctx, q("LoadsLockSkip"), id, k.WorkflowID, string(k.Stage)).Scan(&all); err != nil {
+		return fmt.Errorf("lock the loads of %s: %w", k, err)
+	}
+	if !all {
+		return ErrPersonBusy
 	}
 	p.Loaded(id)
 	return nil
@@ -74,12 +88,46 @@ func (p *People) User(ctx context.Context, id string) (policy.User, error) {
 	if p.unknown[id] {
 		return policy.User{}, fmt.Errorf("user %q: %w", id, ErrNotFound)
 	}
-	u, err := p.qs.UserGet(ctx, id)
+	u, err := scanUser(p.queryRow(ctx, q("UserGet"), id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return policy.User{}, fmt.Errorf("user %q: %w", id, ErrNotFound)
+	}
 	if err != nil {
-		return u, err
+		return policy.User{}, fmt.Errorf("get user %q: %w", id, err)
 	}
 	p.keep(u)
 	return u, nil
+}
+
+// queryRow runs one statement that returns a row, the writes Apply queued
+// sent before it in the same round trip.
+func (p *People) queryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	if len(p.applies) == 0 {
+		return p.qs.db.QueryRow(ctx, sql, args...)
+	}
+	b := &pgx.Batch{}
+	applied := p.queueApplies(b)
+	b.Queue(sql, args...)
+	br := p.qs.db.SendBatch(ctx, b)
+	return batchRow{br, readApplies(br, applied)}
+}
+
+// batchRow is the row of a batch's last statement, read after the others
+// (err, theirs).
+type batchRow struct {
+	br  pgx.BatchResults
+	err error
+}
+
+func (r batchRow) Scan(dest ...any) error {
+	err := r.err
+	if err == nil {
+		err = r.br.QueryRow().Scan(dest...)
+	}
+	if cerr := r.br.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func (p *People) keep(u policy.User) {
@@ -100,6 +148,9 @@ type prefetched struct {
 // committed) and, unless id is "", id's directory row and workload at stage,
 // which User and Hold then answer from instead of reading them one at a time.
 func (p *People) Prefetch(ctx context.Context, key policy.DecisionKey, id string, stage policy.Stage) (decided bool, err error) {
+	if err := p.flush(ctx); err != nil {
+		return false, err
+	}
 	b := &pgx.Batch{}
 	b.Queue(q("DecisionExists"), key.WorkflowID, key.Stage, key.Seq)
 	if id != "" {
@@ -205,6 +256,9 @@ func (p *People) set(ctx context.Context, r policy.Requirement) (requirement, er
 	if s, ok := p.reqs[key]; ok {
 		return s, nil
 	}
+	if err := p.flush(ctx); err != nil {
+		return requirement{}, err
+	}
 	var s requirement
 	var live bool
 	get := func() error {
@@ -272,6 +326,9 @@ func (p *People) Eligible(ctx context.Context, r policy.Requirement, sample int)
 
 // Check implements policy.People.
 func (p *People) Check(ctx context.Context, id string, r policy.Requirement) (policy.UserCheck, error) {
+	if err := p.flush(ctx); err != nil {
+		return policy.UserCheck{}, err
+	}
 	var u policy.User
 	var known, member bool
 	err := p.qs.db.QueryRow(ctx, q("UserCheck"), id, r.CareTeam).Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.Active, &u.Permissions,
@@ -287,6 +344,9 @@ func (p *People) Check(ctx context.Context, id string, r policy.Requirement) (po
 
 // Lookup implements policy.People: the users among ids, in one query.
 func (p *People) Lookup(ctx context.Context, ids []string) ([]policy.User, error) {
+	if err := p.flush(ctx); err != nil {
+		return nil, err
+	}
 	return p.qs.UsersByID(ctx, ids)
 }
 
@@ -296,6 +356,9 @@ var _ policy.ModuleDirectory = (*Queries)(nil)
 // all a care-team decision reads of them (the one it picks is held and read
 // whole).
 func (p *People) Team(ctx context.Context, team string, r policy.Requirement) ([]policy.User, bool, error) {
+	if err := p.flush(ctx); err != nil {
+		return nil, false, err
+	}
 	var found bool
 	if err := p.qs.db.QueryRow(ctx, q("TeamExists"), team).Scan(&found); err != nil {
 		return nil, false, fmt.Errorf("find team %q: %w", team, err)
@@ -367,7 +430,73 @@ func (p *People) turns(ctx context.Context, scope string, r policy.Requirement, 
 	// lock already, has expired its ended absences and knows it pooled.
 	ready := fmt.Sprint(scope, "\x00", set.id)
 	again := p.ready[ready]
+	mem := fmt.Sprint(ready, "\x00", args.stage)
+	firstSize := p.firstSize()
+	var first turnBatch
+	known, hit := p.known[mem]
+	hit = hit && tq.sql == turnNext.sql
+	if hit {
+		// A later decision of a batch: the order as the batch's first
+		// decision read it, moved by the turns taken since (People.Apply),
+		// is not read again; the writes that moved it wait to go with the
+		// batch's next statement.
+		args.outOfTurn = known.outOfTurn
+		first = turnBatch{rows: slices.Clone(known.rows)}
+		firstSize = len(known.rows)
+		if known.complete {
+			firstSize++ // nobody is past these rows
+		}
+	} else if first, err = p.readTurns(ctx, set, stage, &args, order, tq, again, firstSize); err != nil {
+		return policy.TurnView{}, err
+	}
+	if p.ready == nil {
+		p.ready = map[string]bool{}
+	}
+	p.ready[ready] = true
+	v := policy.TurnView{Eligible: int(set.size)}
+	if order.Team != "" {
+		key := fmt.Sprint(set.id, "/", order.Team)
+		n, ok := p.teamPools[key]
+		if !ok {
+			err := p.qs.db.QueryRow(ctx, q("TeamPoolSize"), set.id, order.Team).Scan(&n)
+			if errors.Is(err, pgx.ErrNoRows) {
+				err = p.qs.db.QueryRow(ctx, q("TeamEligibleCount"), set.id, order.Team).Scan(&n)
+			}
+			if err != nil {
+				return v, fmt.Errorf("%s %s: pool of team %s: %w", tq.name, scope, order.Team, err)
+			}
+			if p.teamPools == nil {
+				p.teamPools = map[string]int{}
+			}
+			p.teamPools[key] = n
+		}
+		v.Eligible = n
+	}
+	c, found, err := p.next(ctx, tq, args, first, firstSize, r, order, &v)
+	if err != nil || !found {
+		return v, err
+	}
+	if !hit && tq.sql == turnNext.sql && p.expect > 1 {
+		if p.known == nil {
+			p.known = map[string]*knownOrder{}
+		}
+		p.known[mem] = &knownOrder{scope: scope, stage: args.stage, rows: first.rows,
+			complete: len(first.rows) < firstSize, outOfTurn: args.outOfTurn}
+	}
+	v.Next = &c
+	return v, nil
+}
+
+// readTurns reads the first firstSize rows of the scope's turn order (args),
+// with, in the same round trip, the writes People.Apply queued and, the first
+// time this transaction reads the scope, its lock, its ended absences and
+// whether it pooled the requirement's members; it enters those it has not
+// counted yet. It sets args.outOfTurn.
+func (p *People) readTurns(ctx context.Context, set requirement, stage string, args *turnArgs, order policy.TurnOrder,
+	tq turnQuery, again bool, firstSize int) (turnBatch, error) {
+	scope := args.scope
 	b := &pgx.Batch{}
+	applied := p.queueApplies(b)
 	if !again {
 		b.Queue(q("TurnScopeLock"), scope)
 		b.Queue(q("TurnAwayExpire"), scope)
@@ -382,12 +511,13 @@ func (p *People) turns(ctx context.Context, scope string, r policy.Requirement, 
 	if tq.loads {
 		b.Queue(q("TurnScopeWithoutLoads"), scope)
 	}
-	b.Queue(tq.sql, args.at(0, turnBatches[0])...)
+	b.Queue(tq.sql, args.at(0, firstSize)...)
 	br := p.qs.db.SendBatch(ctx, b)
 	pooled := again
 	var pending []string
 	var first turnBatch
-	if !again {
+	err := readApplies(br, applied)
+	if !again && err == nil {
 		if _, err = br.Exec(); err == nil {
 			if _, err = br.Exec(); err == nil {
 				err = br.QueryRow().Scan(&pooled)
@@ -417,10 +547,10 @@ func (p *People) turns(ctx context.Context, scope string, r policy.Requirement, 
 		// A round robin entered this scope: least_loaded orders by counts
 		// its rows do not keep yet.
 		if p.noWait {
-			return policy.TurnView{}, ErrPersonBusy
+			return turnBatch{}, ErrPersonBusy
 		}
 		if _, err = p.qs.db.Exec(ctx, q("TurnScopeLoadsOn"), scope); err == nil {
-			first, err = p.turnBatch(ctx, tq, args, 0, turnBatches[0], order.Stage)
+			first, err = p.turnBatch(ctx, tq, *args, 0, firstSize, order.Stage)
 		}
 	}
 	if err == nil && (!pooled || len(pending) > 0) {
@@ -428,7 +558,7 @@ func (p *People) turns(ctx context.Context, scope string, r policy.Requirement, 
 			// Entering people locks their load rows, which may be held by
 			// another decision: left, with the list, to a decision that
 			// may wait.
-			return policy.TurnView{}, ErrPersonBusy
+			return turnBatch{}, ErrPersonBusy
 		}
 		if !pooled {
 			pending = nil // everyone
@@ -438,41 +568,13 @@ func (p *People) turns(ctx context.Context, scope string, r policy.Requirement, 
 			_, err = p.qs.db.Exec(ctx, q("TurnPoolMark"), scope, set.id)
 		}
 		if err == nil {
-			first, err = p.turnBatch(ctx, tq, args, 0, turnBatches[0], order.Stage)
+			first, err = p.turnBatch(ctx, tq, *args, 0, firstSize, order.Stage)
 		}
 	}
 	if err != nil {
-		return policy.TurnView{}, fmt.Errorf("%s %s: %w", tq.name, scope, err)
+		return turnBatch{}, fmt.Errorf("%s %s: %w", tq.name, scope, err)
 	}
-	if p.ready == nil {
-		p.ready = map[string]bool{}
-	}
-	p.ready[ready] = true
-	v := policy.TurnView{Eligible: int(set.size)}
-	if order.Team != "" {
-		key := fmt.Sprint(set.id, "/", order.Team)
-		n, ok := p.teamPools[key]
-		if !ok {
-			err := p.qs.db.QueryRow(ctx, q("TeamPoolSize"), set.id, order.Team).Scan(&n)
-			if errors.Is(err, pgx.ErrNoRows) {
-				err = p.qs.db.QueryRow(ctx, q("TeamEligibleCount"), set.id, order.Team).Scan(&n)
-			}
-			if err != nil {
-				return v, fmt.Errorf("%s %s: pool of team %s: %w", tq.name, scope, order.Team, err)
-			}
-			if p.teamPools == nil {
-				p.teamPools = map[string]int{}
-			}
-			p.teamPools[key] = n
-		}
-		v.Eligible = n
-	}
-	c, found, err := p.next(ctx, tq, args, first, r, order, &v)
-	if err != nil || !found {
-		return v, err
-	}
-	v.Next = &c
-	return v, nil
+	return first, nil
 }
 
 // turnArgs are the turn queries' parameters.
@@ -492,6 +594,80 @@ func (a turnArgs) at(offset, size int) []any {
 // turnBatches are how many of a scope's rows are read at a time: the first
 // eligible is nearly always among the first few, so the first batch is small.
 var turnBatches = []int{4, 64}
+
+// Expect tells a transaction that will make n decisions: its first read of a
+// round-robin scope reads enough rows for them all, and the later ones take
+// their turns from what it read (knownOrder) instead of reading again.
+func (p *People) Expect(n int) { p.expect = n }
+
+// firstSize is how many rows a scope's first read takes.
+func (p *People) firstSize() int {
+	return max(turnBatches[0], min(p.expect+turnBatches[0], turnBatches[len(turnBatches)-1]))
+}
+
+// knownOrder is the head of a scope's round-robin order as a transaction read
+// it, moved by the turns it took since: the rows are the first rows of the
+// order as it now is (all of it when complete), because a turn taken moves
+// one row back, by its new count, and a row moved past the last one known is
+// dropped rather than guessed at. A later decision of the transaction takes
+// its turn from them exactly as from a read, and its own writes go with the
+// next statement (People.Apply). What other transactions commit meanwhile,
+// which a read would see, is what a decision made a moment earlier would not
+// have seen: the stage goes to whom the order named at the batch's start, and
+// the write's check of the assignee (active, row share-locked) still holds.
+type knownOrder struct {
+	scope, stage string
+	rows         []turnRow
+	complete     bool
+	outOfTurn    bool
+}
+
+// took moves the order by the turn t taken, and the stage given to assignee.
+// It reports false when it cannot: the turn's row is not among those known.
+func (k *knownOrder) took(t *policy.Turn, assignee string, stage policy.Stage) bool {
+	i := slices.IndexFunc(k.rows, func(r turnRow) bool { return r.c.User.ID == t.User.ID })
+	if i < 0 {
+		return false
+	}
+	r := k.rows[i]
+	k.rows = slices.Delete(k.rows, i, i+1)
+	r.c.Served = t.Served
+	switch {
+	case k.complete || (len(k.rows) > 0 && r.key(false).compare(k.rows[len(k.rows)-1].key(false)) < 0):
+		at, _ := slices.BinarySearchFunc(k.rows, r, func(a, b turnRow) int { return a.key(false).compare(b.key(false)) })
+		k.rows = slices.Insert(k.rows, at, r)
+	case len(k.rows) == 0:
+		return false // nothing known is left
+	}
+	for j := range k.rows {
+		if k.rows[j].c.User.ID == assignee {
+			// OpenStageSet gave them the stage: their counts moved.
+			k.rows[j].work.Open.Total++
+			if string(stage) == k.stage {
+				k.rows[j].work.Open.Stage++
+			}
+		}
+	}
+	return true
+}
+
+// moved keeps the known orders right after the write w: the order of w's turn
+// moves; every other is forgotten, since w moved its assignee's counts, and
+// all of them when w took the stage from someone (their counts moved too).
+func (p *People) moved(w DecisionWrite) {
+	if len(p.known) == 0 {
+		return
+	}
+	var t *policy.Turn
+	if w.Explanation != nil {
+		t = w.Explanation.Turn
+	}
+	for key, k := range p.known {
+		if t == nil || w.Key.Seq > 1 || k.scope != t.Scope || !k.took(t, w.Decision.Assignee, w.Key.Stage) {
+			delete(p.known, key)
+		}
+	}
+}
 
 // turnRow is one row of a scope's turn order as TurnNext reads it.
 type turnRow struct {
@@ -539,6 +715,9 @@ func readTurnBatch(rows pgx.Rows, stage policy.Stage) (turnBatch, error) {
 }
 
 func (p *People) turnBatch(ctx context.Context, tq turnQuery, args turnArgs, offset, size int, stage policy.Stage) (turnBatch, error) {
+	if err := p.flush(ctx); err != nil {
+		return turnBatch{}, err
+	}
 	return scanTurnBatch(stage)(p.qs.db.Query(ctx, tq.sql, args.at(offset, size)...))
 }
 
@@ -553,15 +732,18 @@ const maxResync = 3
 // passed over on the way, and those out of turn ahead of the pick (read from
 // their own index, outOfTurn), are the view's passed over, in the order's
 // order.
-func (p *People) next(ctx context.Context, tq turnQuery, args turnArgs, b turnBatch, req policy.Requirement, order policy.TurnOrder,
+func (p *People) next(ctx context.Context, tq turnQuery, args turnArgs, b turnBatch, firstSize int, req policy.Requirement, order policy.TurnOrder,
 	v *policy.TurnView) (policy.TurnCandidate, bool, error) {
-	offset, size, resynced := 0, turnBatches[0], 0
+	offset, size, resynced := 0, firstSize, 0
 	var passed []passing
 	// restart puts the rows of stale right and reads the order again from
 	// the start.
 	restart := func(stale string) error {
 		if p.noWait {
 			return ErrPersonBusy // putting their row right locks their load row
+		}
+		if err := p.flush(ctx); err != nil {
+			return err
 		}
 		if _, err := p.qs.db.Exec(ctx, q("TurnLoadSync"), []string{stale}); err != nil {
 			return fmt.Errorf("resync the load of %q: %w", stale, err)
@@ -706,6 +888,9 @@ func inOrder(a, b []passing) []policy.Passing {
 // index of those out of turn. When check is set and one of them could take
 // the stage after all (their row out of step), it returns them as stale.
 func (p *People) outOfTurn(ctx context.Context, tq turnQuery, args turnArgs, order policy.TurnOrder, pick *turnRow, check bool) ([]passing, string, error) {
+	if err := p.flush(ctx); err != nil {
+		return nil, "", err
+	}
 	head := []any{args.scope, args.req, args.team, args.stage, 0, policy.OutOfTurnCounted + 1, order.EvenIfAway}
 	var rows pgx.Rows
 	var err error
@@ -753,6 +938,9 @@ func inStep(r turnRow, stage policy.Stage) bool {
 // person (from) to the first who meets req and may take new work, holding
 // their workload.
 func (p *People) Delegate(ctx context.Context, from, first string, req policy.Requirement, order policy.TurnOrder) (policy.Delegation, error) {
+	if err := p.flush(ctx); err != nil {
+		return policy.Delegation{}, err
+	}
 	return policy.FollowDelegates(from, first, order.Stage, func(id string) (bool, policy.Workload, error) {
 		if _, excluded := order.Exclude[id]; excluded {
 			return false, policy.Workload{}, nil
@@ -771,6 +959,9 @@ func (p *People) Delegate(ctx context.Context, from, first string, req policy.Re
 // decisions filling their last slot go one at a time; shared otherwise), and
 // offline when they were deactivated after their turn was read.
 func (p *People) Hold(ctx context.Context, id string, stage policy.Stage) (policy.Workload, error) {
+	if err := p.flush(ctx); err != nil {
+		return policy.Workload{}, err
+	}
 	// What the lock is chosen by: read now, or by Prefetch (once: a later
 	// hold reads again).
 	key := id + "\x00" + string(stage)
@@ -906,16 +1097,3 @@ type ExclusionPage struct {
 	Next int64
 }
 
-// LoadsLock locks the load rows a decision of stage k giving it to id moves
-// (theirs and the stage's present holder's), after People.NeverWait without
-// waiting: ErrPersonBusy when another transaction holds one of them.
-func (qs *Queries) LoadsLock(ctx context.Context, k policy.DecisionKey, id string) error {
-	var all bool
-	if err := qs.db.QueryRow(ctx, q("LoadsLockSkip"), id, k.WorkflowID, string(k.Stage)).Scan(&all); err != nil {
-		return fmt.Errorf("lock the loads of %s: %w", k, err)
-	}
-	if !all {
-		return ErrPersonBusy
-	}
-	return nil
-}
