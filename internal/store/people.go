@@ -1096,4 +1096,3 @@ type ExclusionPage struct {
 	// Next is the position to pass as after for the next page; 0 at the end.
 	Next int64
 }
-
