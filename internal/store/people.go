@@ -261,8 +261,20 @@ func (p *People) set(ctx context.Context, r policy.Requirement) (requirement, er
 	}
 	var s requirement
 	var live bool
+	// The requirement and the note that it was used, in one round trip.
 	get := func() error {
-		return p.qs.db.QueryRow(ctx, q("RequirementGet"), key, policy.SampleSize).Scan(&s.id, &live, &s.size, &s.gen, &s.all, &s.head)
+		b := &pgx.Batch{}
+		b.Queue(q("RequirementGet"), key, policy.SampleSize)
+		b.Queue(q("RequirementTouch"), key)
+		br := p.qs.db.SendBatch(ctx, b)
+		err := br.QueryRow().Scan(&s.id, &live, &s.size, &s.gen, &s.all, &s.head)
+		if err == nil {
+			_, err = br.Exec()
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		return err
 	}
 	err = get()
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !live) {
@@ -271,9 +283,6 @@ func (p *People) set(ctx context.Context, r policy.Requirement) (requirement, er
 		}
 	}
 	if err != nil {
-		return requirement{}, fmt.Errorf("requirement %s: %w", key, err)
-	}
-	if _, err := p.qs.db.Exec(ctx, q("RequirementTouch"), s.id); err != nil {
 		return requirement{}, fmt.Errorf("requirement %s: %w", key, err)
 	}
 	p.reqs[key] = s

@@ -64,9 +64,10 @@ FROM r WHERE x.id = r.id
 RETURNING x.id;
 
 -- name: RequirementTouch
--- Notes that a decision used requirement $1, at most once an hour: what retiring
--- unused requirements goes by.
-UPDATE requirements SET used_at = now() WHERE id = $1 AND used_at < now() - interval '1 hour';
+-- Notes that a decision used the requirement of key $1, at most once an hour:
+-- what retiring unused requirements goes by. By key, so it goes in the round
+-- trip that reads the requirement.
+UPDATE requirements SET used_at = now() WHERE key = $1 AND used_at < now() - interval '1 hour';
 
 -- name: RequirementsIdle
 -- Whether any live requirement has gone unused since $1 (and no backlog stage
