@@ -196,9 +196,9 @@ func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, e
 // Apply queues the writes of w that later decisions of the same transaction
 // read (the assignee checked and share-locked, the stage's holder with the
 // counts it moves, its backlog row, the turn taken), sent in the same round
-// trip as the next statement this People sends (a batch's next turn read) or with Append:
-// a decision of a batch costs one round trip, not two. A failure of theirs is
-// the error of the call they went with, and the transaction must roll back.
+// trip as the next statement this People sends, or with Append: a decision of
+// a batch costs no round trip of its own. A failure of theirs is the error of
+// the call they went with, and the transaction must roll back.
 func (p *People) Apply(w DecisionWrite) {
 	p.applies = append(p.applies, w)
 	p.moved(w) // a later decision takes its turn from the order as w left it
