@@ -3,7 +3,6 @@ package activities_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,50 +19,23 @@ import (
 
 // Decisions waiting on one turn scope are recorded together: while one
 // transaction holds the scope, the others queue, and the next transaction,
-// once it has the scope, takes and records them all. Round robin stays exactly even, a retried decision is
-// answered from the ledger and takes no turn, and every decision has its own
-// ledger row.
+// once it has the scope, takes and records them all. Round robin stays exactly
+// even, a retried decision is answered from the ledger and takes no turn, and
+// every decision has its own ledger row.
 func TestDecisionsWaitingOnAScopeAreRecordedTogether(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := batontest.New(t)
-	var doc strings.Builder
-	doc.WriteString("users:\n")
-	for i := range 5 {
-		fmt.Fprintf(&doc, "  - {id: u%d, name: U%d, email: u%d@x, permissions: [MakeClaimDecisions]}\n", i, i, i)
-	}
-	d, err := policy.ParseDirectory("d.yaml", []byte(doc.String()))
-	require.NoError(t, err)
-	_, err = db.Store.LoadDirectory(ctx, d)
-	require.NoError(t, err)
+	db.Load(t, people(5))
 	a := activities.New(db.Store, &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: policy.MethodRoundRobin}, nil, "", nil)
 	scope := policy.StageScope(policy.StageCapture)
-	in := func(i int) workflows.ResolveAssignmentInput {
-		id := fmt.Sprintf("c%02d", i)
-		return workflows.ResolveAssignmentInput{WorkflowID: workflows.WorkflowID(id), Claim: policy.Claim{ID: id},
-			Stage: policy.StageCapture, Seq: 1}
-	}
+	in := captureOf
 	// A first decision makes the requirement and the pool.
 	first, err := a.ResolveAssignment(ctx, in(0))
 	require.NoError(t, err)
 
 	// Hold the scope, as a decision of another worker would.
-	held := make(chan struct{})
-	release := make(chan struct{})
-	var holder sync.WaitGroup
-	holder.Add(1)
-	go func() {
-		defer holder.Done()
-		_ = db.Store.InTx(ctx, func(qs *store.Queries) error {
-			if err := qs.TurnsLock(ctx, scope); err != nil {
-				return err
-			}
-			close(held)
-			<-release
-			return nil
-		})
-	}()
-	<-held
+	release := holdScope(t, db, scope)
 
 	const n = 15
 	got := make([]policy.Decision, n+2)
@@ -96,8 +68,7 @@ func TestDecisionsWaitingOnAScopeAreRecordedTogether(t *testing.T) {
 	batontest.Eventually(t, 20*time.Second, func() (bool, string) {
 		return a.Waiting(scope) == n+2, fmt.Sprintf("%d of %d decisions queued, the leader's among them", a.Waiting(scope), n+2)
 	})
-	close(release)
-	holder.Wait()
+	release()
 	wg.Wait()
 	for i, err := range errs {
 		require.NoError(t, err, "decision %d", i)
@@ -150,26 +121,14 @@ func TestABatchDecidesTheSequenceDecisionsOneAtATimeGet(t *testing.T) {
 // priorities 1 to 3) under method and returns the assignees in the order the
 // ledger recorded them: one at a time, or, together, c01 first and the rest
 // as one batch behind a held scope.
-func sequence(t *testing.T, method policy.Method, people, n int, together bool) []string {
+func sequence(t *testing.T, method policy.Method, count, n int, together bool) []string {
 	ctx := context.Background()
 	db := batontest.New(t)
-	var doc strings.Builder
-	doc.WriteString("users:\n")
-	for i := range people {
-		fmt.Fprintf(&doc, "  - {id: u%02d, name: U%d, email: u%d@x, ticketPriority: %d, permissions: [MakeClaimDecisions]}\n", i, i, i, 1+i%3)
-	}
-	d, err := policy.ParseDirectory("d.yaml", []byte(doc.String()))
-	require.NoError(t, err)
-	_, err = db.Store.LoadDirectory(ctx, d)
-	require.NoError(t, err)
+	db.Load(t, people(count))
 	pol := &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: method}
 	a := activities.New(db.Store, pol, nil, "", nil)
-	in := func(i int) workflows.ResolveAssignmentInput {
-		id := fmt.Sprintf("c%02d", i)
-		return workflows.ResolveAssignmentInput{WorkflowID: workflows.WorkflowID(id), Claim: policy.Claim{ID: id},
-			Stage: policy.StageCapture, Seq: 1}
-	}
-	_, err = a.ResolveAssignment(ctx, in(1))
+	in := captureOf
+	_, err := a.ResolveAssignment(ctx, in(1))
 	require.NoError(t, err)
 	if !together {
 		for i := 2; i <= n; i++ {
@@ -178,23 +137,8 @@ func sequence(t *testing.T, method policy.Method, people, n int, together bool) 
 		}
 	} else {
 		scope := pol.TurnScopeFor(policy.StageCapture, policy.Claim{})
-		held, release := make(chan struct{}), make(chan struct{})
-		var once sync.Once
-		t.Cleanup(func() { once.Do(func() { close(release) }) }) // should the test stop early
-		var holder, wg sync.WaitGroup
-		holder.Add(1)
-		go func() {
-			defer holder.Done()
-			_ = db.Store.InTx(ctx, func(qs *store.Queries) error {
-				if err := qs.TurnsLock(ctx, scope); err != nil {
-					return err
-				}
-				close(held)
-				<-release
-				return nil
-			})
-		}()
-		<-held
+		release := holdScope(t, db, scope)
+		var wg sync.WaitGroup
 		errs := make([]error, n+1)
 		// In order: each joins the queue before the next is asked.
 		for i := 2; i <= n; i++ {
@@ -207,8 +151,7 @@ func sequence(t *testing.T, method policy.Method, people, n int, together bool) 
 				return a.Waiting(scope) == i-1, fmt.Sprintf("%d of %d decisions queued", a.Waiting(scope), i-1)
 			})
 		}
-		once.Do(func() { close(release) })
-		holder.Wait()
+		release()
 		wg.Wait()
 		for i, err := range errs {
 			require.NoError(t, err, "decision %d", i)
@@ -222,4 +165,50 @@ func sequence(t *testing.T, method policy.Method, people, n int, together bool) 
 	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)
 	return out
+}
+
+// people are count people who may decide claims, u0, u1, ..., with ticket
+// priorities 1, 2, 3, 1, ... (weighted round robin's weights).
+func people(count int) []policy.User {
+	out := make([]policy.User, count)
+	for i := range out {
+		out[i] = batontest.User(fmt.Sprintf("u%d", i), "MakeClaimDecisions")
+		out[i].TicketPriority = 1 + i%3
+	}
+	return out
+}
+
+// captureOf is the capture decision of claim c<i>.
+func captureOf(i int) workflows.ResolveAssignmentInput {
+	id := fmt.Sprintf("c%02d", i)
+	return workflows.ResolveAssignmentInput{WorkflowID: workflows.WorkflowID(id), Claim: policy.Claim{ID: id},
+		Stage: policy.StageCapture, Seq: 1}
+}
+
+// holdScope holds scope's lock in a transaction of its own, as a decision of
+// another worker would, until release is called (or the test ends).
+func holdScope(t *testing.T, db *batontest.Schema, scope string) (release func()) {
+	ctx := context.Background()
+	held, free := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	var holder sync.WaitGroup
+	holder.Add(1)
+	go func() {
+		defer holder.Done()
+		_ = db.Store.InTx(ctx, func(qs *store.Queries) error {
+			if err := qs.TurnsLock(ctx, scope); err != nil {
+				return err
+			}
+			close(held)
+			<-free
+			return nil
+		})
+	}()
+	<-held
+	release = func() {
+		once.Do(func() { close(free) })
+		holder.Wait()
+	}
+	t.Cleanup(release) // should the test stop early
+	return release
 }

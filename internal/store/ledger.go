@@ -176,20 +176,9 @@ type DecisionWrite struct {
 // reports false when the key was already decided: the caller must then roll
 // back, since the other writes may have applied or failed.
 func (qs *Queries) DecisionRecord(ctx context.Context, w DecisionWrite) (bool, error) {
-	b := &pgx.Batch{}
-	applied := queueApply(b, w)
-	n, err := queueAppend(b, []DecisionWrite{w})
-	if err != nil {
-		return false, err
-	}
-	br := qs.db.SendBatch(ctx, b)
-	inserted, err := 0, readApply(br, w, applied)
-	if err == nil {
-		inserted, err = readAppend(br, n)
-	}
-	if cerr := br.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("record decision %s: %w", w.Key, cerr)
-	}
+	p := qs.People()
+	p.Apply(w)
+	inserted, err := p.Append(ctx, []DecisionWrite{w})
 	return inserted == 1 && err == nil, err
 }
 
@@ -269,6 +258,10 @@ func (p *People) flush(ctx context.Context) error {
 	return err
 }
 
+// assigns reports whether w gives its stage to someone, whose row its writes
+// then check first.
+func (w DecisionWrite) assigns() bool { return w.Decision.Assignee != "" && w.Key.Stage.Assignable() }
+
 // queueApply queues Apply's statements for w and returns how many (readApply
 // reads them).
 func queueApply(b *pgx.Batch, w DecisionWrite) int {
@@ -278,7 +271,7 @@ func queueApply(b *pgx.Batch, w DecisionWrite) int {
 	// timer's fallback, authorised a statement earlier) was read without a
 	// lock, and a deactivation committing meanwhile would not see the stage
 	// to move it: the assignee is checked, and share-locked, as it is written.
-	if w.Decision.Assignee != "" && k.Stage.Assignable() {
+	if w.assigns() {
 		b.Queue(q("AssigneeActive"), w.Decision.Assignee)
 	}
 	if k.Stage.Assignable() {
@@ -307,7 +300,7 @@ func queueApply(b *pgx.Batch, w DecisionWrite) int {
 // check first, when the decision gives the stage to someone.
 func readApply(br pgx.BatchResults, w DecisionWrite, n int) error {
 	for i := range n {
-		if i == 0 && w.Decision.Assignee != "" && w.Key.Stage.Assignable() {
+		if i == 0 && w.assigns() {
 			var active bool
 			if err := br.QueryRow().Scan(&active); err != nil || !active {
 				if err == nil || errors.Is(err, pgx.ErrNoRows) {

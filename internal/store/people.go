@@ -137,6 +137,9 @@ func (p *People) keep(u policy.User) {
 	p.users[u.ID] = u
 }
 
+// workloadKey is where People.workloads keeps id's workload at stage.
+func workloadKey(id string, stage policy.Stage) string { return id + "\x00" + string(stage) }
+
 // prefetched is a workload Prefetch read.
 type prefetched struct {
 	w       policy.Workload
@@ -158,7 +161,7 @@ func (p *People) Prefetch(ctx context.Context, key policy.DecisionKey, id string
 		b.Queue(q("UserWorkload"), id, string(stage))
 	}
 	br := p.qs.db.SendBatch(ctx, b)
-	defer br.Close()
+	defer br.Close() //nolint:errcheck // closed, and checked, below when it is read through
 	if err := br.QueryRow().Scan(&decided); err != nil {
 		return false, fmt.Errorf("whether %s is decided: %w", key, err)
 	}
@@ -184,7 +187,7 @@ func (p *People) Prefetch(ctx context.Context, key policy.DecisionKey, id string
 	if p.workloads == nil {
 		p.workloads = map[string]prefetched{}
 	}
-	p.workloads[id+"\x00"+string(stage)] = prefetched{w, limited} // Hold's key
+	p.workloads[workloadKey(id, stage)] = prefetched{w, limited}
 	return decided, br.Close()
 }
 
@@ -973,7 +976,7 @@ func (p *People) Hold(ctx context.Context, id string, stage policy.Stage) (polic
 	}
 	// What the lock is chosen by: read now, or by Prefetch (once: a later
 	// hold reads again).
-	key := id + "\x00" + string(stage)
+	key := workloadKey(id, stage)
 	pre, ok := p.workloads[key]
 	w, limited, err := pre.w, pre.limited, error(nil)
 	if ok {
