@@ -27,7 +27,8 @@ type InboxItem struct {
 // InboxAdd notifies a user of a decision; a second call for the same decision and
 // user does nothing.
 func (qs *Queries) InboxAdd(ctx context.Context, k policy.DecisionKey, claimID, userID, message, link string) error {
-	if _, err := qs.db.Exec(ctx, q("InboxInsert"), inboxArgs(inboxRow{k, claimID, InboxEntry{UserID: userID, Message: message, Link: link}})...); err != nil {
+	row := inboxRow{k, claimID, InboxEntry{UserID: userID, Message: message, Link: link}}
+	if _, err := qs.db.Exec(ctx, q("InboxInsert"), inboxArgs(row)...); err != nil {
 		return fmt.Errorf("add inbox item for %s on %s: %w", userID, k, err)
 	}
 	return nil
