@@ -117,6 +117,71 @@ func TestABatchDecidesTheSequenceDecisionsOneAtATimeGet(t *testing.T) {
 	}
 }
 
+// A batch's later decision never waits for a stage row another transaction
+// holds while the batch holds the rows of the decisions before it: a
+// deactivation marking the stages a batch moves (it locks them as it finds
+// them, then waits for the rest) would wait for the batch in turn, and one of
+// the two would die of a deadlock. The batch commits what it decided and
+// decides the held stage again on its own.
+func TestABatchNeverWaitsForAStageAnotherTransactionHolds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := batontest.New(t)
+	db.Load(t, people(3))
+	pol := &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: policy.MethodRoundRobin}
+	a := activities.New(db.Store, pol, nil, "", nil)
+	for i := 1; i <= 2; i++ {
+		_, err := a.ResolveAssignment(ctx, captureOf(i))
+		require.NoError(t, err)
+	}
+	again := func(i int) workflows.ResolveAssignmentInput {
+		in := captureOf(i)
+		in.Seq = 2
+		return in
+	}
+	// c02's stage row held, as a deactivation marking its holder's stages
+	// holds it.
+	marking, err := db.Pool.Begin(ctx)
+	require.NoError(t, err)
+	defer marking.Rollback(ctx) //nolint:errcheck // committed below
+	_, err = marking.Exec(ctx, `SELECT 1 FROM open_stages WHERE workflow_id = $1 FOR UPDATE`, again(2).WorkflowID)
+	require.NoError(t, err)
+
+	scope := pol.TurnScopeFor(policy.StageCapture, policy.Claim{})
+	release := holdScope(t, db, scope)
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i := 1; i <= 2; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = a.ResolveAssignment(ctx, again(i))
+		}()
+		batontest.Eventually(t, 20*time.Second, func() (bool, string) {
+			return a.Waiting(scope) == i, fmt.Sprintf("%d of %d decisions queued", a.Waiting(scope), i)
+		})
+	}
+	release()
+	batontest.Eventually(t, 20*time.Second, func() (bool, string) {
+		var n int
+		require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM decisions WHERE workflow_id = $1 AND seq = 2`,
+			again(1).WorkflowID).Scan(&n))
+		return n == 1, "c01's decision waits on c02's held stage"
+	})
+	// The deactivation goes on to c01's stage, and finishes.
+	_, err = marking.Exec(ctx, `UPDATE open_stages SET move_reason = 'u9 was deactivated' WHERE workflow_id = $1`,
+		again(1).WorkflowID)
+	require.NoError(t, err)
+	require.NoError(t, marking.Commit(ctx))
+	wg.Wait()
+	for i, err := range errs {
+		require.NoError(t, err, "decision %d", i)
+	}
+	var n int
+	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM decisions WHERE seq = 2`).Scan(&n))
+	require.Equal(t, 2, n, "both stages decided again")
+}
+
 // sequence decides claims c01..cN on a fresh directory of people (ticket
 // priorities 1 to 3) under method and returns the assignees in the order the
 // ledger recorded them: one at a time, or, together, c01 first and the rest

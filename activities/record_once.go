@@ -269,9 +269,12 @@ func (a *Activities) record(qs *store.Queries, people *store.People, j *job, bat
 		w.Inbox = &store.InboxEntry{UserID: d.Assignee, Message: fmt.Sprintf("Claim %s is yours at %s (%s)", j.claimID, key.Stage, why),
 			Link: a.link(key.WorkflowID, j.claimID, key.Stage)}
 	}
-	if !people.Waits() && d.Assignee != "" {
-		// Not the first of a batch: take the rows this decision moves the
-		// counts of now, or stop the batch here (store.ErrPersonBusy).
+	if !people.Waits() {
+		// Not the first of a batch: take the rows this decision writes (its
+		// stage's, and the counts it moves) now, or stop the batch here
+		// (store.ErrPersonBusy). Waiting for them while holding the rows of
+		// the decisions before it could deadlock with a deactivation
+		// marking the stages this batch moves.
 		if err := people.LockLoads(ctx, key, d.Assignee, p.previous != "" || p.redistributed || key.Seq > 1); err != nil {
 			return err
 		}

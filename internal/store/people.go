@@ -51,13 +51,14 @@ type People struct {
 	loaded map[string]bool
 }
 
-// LockLoads locks the load rows a decision of stage k giving it to id moves
-// (theirs and the stage's present holder's), after NeverWait without waiting:
-// ErrPersonBusy when another transaction holds one of them. reassigned is set
-// when the stage has a holder already: nothing to do when this transaction
-// holds id's load row already and the stage has no holder.
+// LockLoads locks the rows a decision of stage k giving it to id (or, id
+// empty, to no one) writes: the stage's, and the load rows of id and of the
+// stage's present holder. After NeverWait it does not wait: ErrPersonBusy when
+// another transaction holds one of them. reassigned is set when the stage may
+// have a holder already: nothing to do when it has none and this transaction
+// holds id's load row already, or id is empty.
 func (p *People) LockLoads(ctx context.Context, k policy.DecisionKey, id string, reassigned bool) error {
-	if p.loaded[id] && !reassigned {
+	if (id == "" || p.loaded[id]) && !reassigned {
 		return nil
 	}
 	var all bool

@@ -104,16 +104,23 @@ SELECT u.active, {{effectivestatus}} FROM users u WHERE u.id = $1 FOR SHARE SKIP
 SELECT EXISTS (SELECT 1 FROM users WHERE id = $1);
 
 -- name: LoadsLockSkip
--- Locks the load rows of person $1 and of the holder of stage $3 of workflow $2
--- (whose counts a decision moves), in one order, skipping any another
--- transaction holds: whether it locked them all.
-WITH wanted AS (
-    SELECT user_id FROM user_load
-    WHERE user_id = $1 OR user_id = (SELECT user_id FROM open_stages WHERE workflow_id = $2 AND stage = $3)
+-- Locks the row of stage $3 of workflow $2 and the load rows of person $1 and
+-- of the stage's holder (whose counts a decision moves), in one order,
+-- skipping any another transaction holds: whether it locked them all. A
+-- batch's later decision takes them so and never waits while it holds the
+-- rows of the decisions before it: a deactivation marking the stages it moves
+-- would wait for it in turn.
+WITH stage AS (
+    SELECT user_id FROM open_stages WHERE workflow_id = $2 AND stage = $3
+), stage_locked AS (
+    SELECT user_id FROM open_stages WHERE workflow_id = $2 AND stage = $3 FOR UPDATE SKIP LOCKED
+), wanted AS (
+    SELECT user_id FROM user_load WHERE user_id = $1 OR user_id = (SELECT user_id FROM stage)
 ), locked AS (
     SELECT user_id FROM user_load WHERE user_id IN (SELECT user_id FROM wanted) ORDER BY user_id FOR UPDATE SKIP LOCKED
 )
-SELECT (SELECT count(*) FROM wanted) = (SELECT count(*) FROM locked);
+SELECT (SELECT count(*) FROM wanted) = (SELECT count(*) FROM locked)
+   AND (SELECT count(*) FROM stage) = (SELECT count(*) FROM stage_locked);
 
 -- name: UserHoldShare
 -- Locks the row of a person without limits until the transaction ends, shared
