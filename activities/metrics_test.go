@@ -12,6 +12,7 @@ import (
 	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/metrics"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 	"github.com/batonhq/baton/workflows"
 )
 
@@ -27,7 +28,7 @@ users:
 func setupWithMetrics(t *testing.T, p *policy.Policy) (*activities.Activities, *metrics.Metrics) {
 	t.Helper()
 	db := batontest.New(t)
-	d, err := policy.ParseDirectory("directory.yaml", []byte(metricsDirectory))
+	d, err := yamlfile.ParseDirectory("directory.yaml", []byte(metricsDirectory))
 	require.NoError(t, err)
 	_, err = db.Store.LoadDirectory(context.Background(), d)
 	require.NoError(t, err)

@@ -15,6 +15,7 @@ import (
 	"github.com/batonhq/baton/internal/notify"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 	"github.com/batonhq/baton/workflows"
 )
 
@@ -39,7 +40,7 @@ type notifyFixture struct {
 func setupNotify(t *testing.T, slackFails int) *notifyFixture {
 	t.Helper()
 	db := batontest.New(t)
-	d, err := policy.ParseDirectory("directory.yaml", []byte(notifyDirectory))
+	d, err := yamlfile.ParseDirectory("directory.yaml", []byte(notifyDirectory))
 	require.NoError(t, err)
 	_, err = db.Store.LoadDirectory(context.Background(), d)
 	require.NoError(t, err)

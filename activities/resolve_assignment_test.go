@@ -10,6 +10,7 @@ import (
 	"github.com/batonhq/baton/activities"
 	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 	"github.com/batonhq/baton/workflows"
 )
 
@@ -23,7 +24,7 @@ users:
 func setup(t *testing.T, p *policy.Policy) (*activities.Activities, *batontest.Schema) {
 	t.Helper()
 	db := batontest.New(t)
-	d, err := policy.ParseDirectory("directory.yaml", []byte(directory))
+	d, err := yamlfile.ParseDirectory("directory.yaml", []byte(directory))
 	require.NoError(t, err)
 	_, err = db.Store.LoadDirectory(context.Background(), d)
 	require.NoError(t, err)

@@ -18,7 +18,7 @@
 // hooks, which return errors and never block.
 //
 // It imports everything a worker needs (activities, claimclient, config,
-// policy, workflows and the internal store, httpapi, metrics, notify,
+// policy, policy/yamlfile, workflows and the internal store, httpapi, metrics, notify,
 // temporalx, actorauth); only worker and deployments' own programs import it.
 package batonfx
 
@@ -47,6 +47,7 @@ import (
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/temporalx"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 	"github.com/batonhq/baton/workflows"
 )
 
@@ -176,7 +177,7 @@ func NewPolicy(lc fx.Lifecycle, cfg config.Config, log *slog.Logger, st *store.S
 	if err != nil {
 		return nil, fmt.Errorf("read policy file: %w", err)
 	}
-	p, err := policy.ParsePolicy(cfg.PolicyFile, body)
+	p, err := yamlfile.ParsePolicy(cfg.PolicyFile, body)
 	if err != nil {
 		return nil, err
 	}

@@ -306,16 +306,11 @@ func TestParseStageAndOutcome(t *testing.T) {
 func TestDefaultAssigneeWhenNobodyEligible(t *testing.T) {
 	t.Parallel()
 	dir := users("ann:AcknowledgeClaimDecisions", "gus:Admin", "!old:MakeClaimDecisions")
-	p, err := ParsePolicy("p.yaml", []byte(`
-claims:
-  enableClaimAssignments: true
-  claimAssignmentMethod: round_robin
-  requireReassignComment: true
-  stages:
-    capture: {defaultAssignee: gus, queue: intake, claimWindow: 2h, dueIn: 1d, escalateTo: gus}
-    review: {defaultAssignee: old}
-`))
-	require.NoError(t, err)
+	p := policyOf(MethodRoundRobin, map[Stage]StageConfig{
+		StageCapture: {Rules: StageRules{Queue: "intake", ClaimWindow: 2 * time.Hour, DefaultAssignee: "gus", DueIn: 24 * time.Hour, EscalateTo: "gus"}},
+		StageReview:  {Rules: StageRules{DefaultAssignee: "old"}},
+	})
+	p.RequireReassignComment = true
 	d, _, err := Decide(context.Background(), DecideInput{Policy: p, Stage: StageCapture, People: mem(dir, nil)})
 	require.NoError(t, err)
 	require.Equal(t, MethodDefaultAssignee, d.Method)
@@ -330,17 +325,80 @@ claims:
 	require.Contains(t, d.Reason, `default assignee "old" is not an active user, so it is left unassigned in queue default`)
 }
 
-func TestStageRuleErrors(t *testing.T) {
+func TestDistributionDecision(t *testing.T) {
 	t.Parallel()
-	cases := map[string]string{
-		"claims:\n  stages:\n    capture: {claimWindow: 2h}\n":                       "p.yaml:3: claims.stages.capture.claimWindow: a claim window needs a defaultAssignee",
-		"claims:\n  stages:\n    capture: {claimWindow: soon, defaultAssignee: a}\n": `claims.stages.capture.claimWindow: invalid duration "soon"`,
-		"claims:\n  stages:\n    capture: {escalateTo: gus}\n":                       "claims.stages.capture.escalateTo: needs dueIn",
-		"claims:\n  stages:\n    capture: {dueIn: 1h, escalationReassign: true}\n":   "claims.stages.capture.escalationReassign: needs escalateTo",
-		"claims:\n  stages:\n    capture: {dueIn: -1h}\n":                            `invalid duration "-1h"`,
+	dir := users("ann:MakeClaimDecisions", "bob:MakeClaimDecisions", "cat:MakeClaimDecisions", "gus:MakeClaimDecisions")
+	teams := []Team{{ID: "seniors", Members: []string{"cat", "ann"}}}
+	p := policyOf(MethodDistribution, nil)
+	p.Rules = []Rule{
+		{ID: "vip", When: []Condition{{Attribute: "customer_group", Operator: OpIn, Values: []string{"VIP"}}},
+			Then: []Action{{Kind: ActionAssignTeam, Team: "seniors"}, {Kind: ActionSetPriority, Priority: PriorityHigh}}},
+		{ID: "low", When: []Condition{{Attribute: "customer_group", Operator: OpIn, Values: []string{"Basic"}}},
+			Then: []Action{{Kind: ActionSetPriority, Priority: PriorityLow}}},
 	}
-	for doc, want := range cases {
-		_, err := ParsePolicy("p.yaml", []byte(doc))
-		require.ErrorContains(t, err, want)
+	p.Compile()
+	vip := Claim{ID: "c", Data: map[string]string{"customer_group": "vip"}}
+	in := DecideInput{Policy: p, Stage: StageCapture, People: mem(dir, teams), Claim: vip}
+	var picks []string
+	people := in.People.(*MemDirectory)
+	for i := 0; i < 4; i++ {
+		d, ex, err := Decide(context.Background(), in)
+		require.NoError(t, err)
+		require.Equal(t, "vip", d.MatchedRule)
+		require.Equal(t, PriorityHigh, d.Priority)
+		picks = append(picks, d.Assignee)
+		people.Record(*ex.Turn)
+		require.Equal(t, "team/default/seniors", ex.Turn.Scope)
 	}
+	require.Equal(t, []string{"cat", "ann", "cat", "ann"}, picks, "round robin in the order members were added")
+
+	d, ex, err := Decide(context.Background(), DecideInput{Policy: p, Stage: StageCapture, People: mem(dir, teams), Claim: Claim{ID: "c", Data: map[string]string{"customer_group": "Basic"}}})
+	require.NoError(t, err)
+	require.Equal(t, "low", d.MatchedRule)
+	require.Equal(t, PriorityLow, d.Priority)
+	require.Empty(t, d.Assignee)
+	trace, drift := RenderTrace(p, *ex.RuleRecord)
+	require.False(t, drift.Drifted)
+	require.Equal(t, []RuleTrace{{RuleID: "vip", Why: `customer_group IN VIP: "Basic" does not match`}, {RuleID: "low", Matched: true, Why: "all conditions hold"}}, Written(trace))
+	require.Equal(t, 2, d.RulesTried)
+
+	d, _, err = Decide(context.Background(), DecideInput{Policy: p, Stage: StageCapture, People: mem(dir, teams), Claim: Claim{ID: "c"}})
+	require.NoError(t, err)
+	require.Empty(t, d.MatchedRule)
+	require.Contains(t, d.Reason, "no distribution rule matched; left in queue default")
+}
+
+func TestFourEyes(t *testing.T) {
+	t.Parallel()
+	p := policyOf(MethodRoundRobin, map[Stage]StageConfig{StageReview: {ExcludeActorsOf: []Stage{StageCapture},
+		Fallback: FallbackDefault, Rules: StageRules{DefaultAssignee: "gus"}}})
+	m := mem(users("ann:MakeClaimDecisions", "bob:MakeClaimDecisions", "gus:"), nil)
+	steps := map[Stage]StepOutput{StageCapture: {Assignee: "ann", CompletedBy: "ann"}}
+	review := func() (Decision, Explanation) {
+		d, ex, err := Decide(context.Background(), DecideInput{Policy: p, Stage: StageReview, People: m, Claim: Claim{ID: "c"}, Steps: steps})
+		require.NoError(t, err)
+		return d, ex
+	}
+	d, ex := review()
+	require.Equal(t, "bob", d.Assignee, "ann captured, so bob reviews though it is ann's turn")
+	require.Equal(t, []string{"ann"}, d.FourEyes)
+	require.Contains(t, d.Reason, "passed over ann (four eyes: acted on capture of this claim)")
+	m.Record(*ex.Turn)
+
+	// When only the excluded remain, the stage goes to its default assignee and says why.
+	steps[StageCapture] = StepOutput{Assignee: "ann", CompletedBy: "bob"}
+	d, _ = review()
+	require.Equal(t, "gus", d.Assignee)
+	require.Equal(t, MethodDefaultAssignee, d.Method)
+	require.Contains(t, d.Reason, "everyone eligible was passed over: ")
+	require.Contains(t, d.Reason, "four eyes: acted on capture of this claim")
+	require.Equal(t, []string{"ann", "bob"}, d.FourEyes)
+
+	require.Equal(t, []Stage{StageCapture}, d.Rules.ExcludeActorsOf, "the decision names the stages it excludes the actors of")
+	require.Nil(t, RefuseFourEyes("gus", StageReview, "c", d.FourEyes, d.Rules.ExcludeActorsOf))
+	r := RefuseFourEyes("ann", StageReview, "c", d.FourEyes, d.Rules.ExcludeActorsOf)
+	require.NotNil(t, r)
+	require.Equal(t, `"ann" may not take review of claim c: four eyes: they took or completed its capture, and review excludes whoever did (excludeActorsOf)`, r.Msg)
+	r = RefuseFourEyes("ann", StageReview, "c", d.FourEyes, nil) // decided before decisions named them
+	require.Equal(t, `"ann" may not take review of claim c: four eyes: they acted on an earlier stage of it that review excludes`, r.Msg)
 }

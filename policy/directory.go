@@ -7,6 +7,28 @@ import (
 	"strings"
 )
 
+// Directory is a parsed directory file: users with their permissions, and teams with
+// their members in order. Each row keeps its line so later checks (a team member the
+// database does not know) can still point at the file.
+type Directory struct {
+	File  string
+	Users []DirectoryUser
+	Teams []DirectoryTeam
+}
+
+// DirectoryUser is one user row of a directory file.
+type DirectoryUser struct {
+	User
+	Line int
+}
+
+// DirectoryTeam is one team row of a directory file.
+type DirectoryTeam struct {
+	Team
+	Line        int
+	MemberLines []int
+}
+
 // Requirement is who may take a stage of one claim: the permissions the stage
 // requires and its eligibility filters, with the claim's own values the filters
 // compare against. It is small and fixed in size whatever the directory holds, so

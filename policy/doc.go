@@ -1,6 +1,6 @@
 // Package policy holds Baton's decisions as pure functions: the stages a claim moves
-// through, the permissions each stage requires, the policy file that configures
-// assignment, who is eligible, the assignment methods and who may act on a claim.
+// through, the permissions each stage requires, the policy that configures
+// assignment (read from its file by package yamlfile), who is eligible, the assignment methods and who may act on a claim.
 // Nothing here does I/O, talks to Temporal or touches PostgreSQL, so every rule can
 // be table-tested and fuzzed, and the same code serves the worker, the CLI and the
 // benchmarks. The directory is read through People, an interface whose answers
@@ -39,7 +39,7 @@
 //
 // # Distribution rules
 //
-// A policy's rules are compiled once, when it is parsed (ParsePolicy builds a
+// A policy's rules are compiled once, when it is parsed (yamlfile.ParsePolicy builds a
 // RuleSet; Policy.Rules stays the source of truth for display and diffs): each
 // attribute the rules read gets a slot, looked up once per evaluation; each
 // condition's values are folded once; and the attribute most rules test with

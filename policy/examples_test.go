@@ -4,9 +4,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/batonhq/baton/policy/yamlfile"
 	"github.com/stretchr/testify/require"
-
-	"github.com/batonhq/baton/policy"
 )
 
 // The files the repo ships must load: a newcomer's first command uses them.
@@ -16,16 +15,16 @@ func TestShippedExamplesParse(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
 	for _, f := range files {
-		_, err := policy.LoadPolicyFile(f)
+		_, err := yamlfile.LoadPolicy(f)
 		require.NoError(t, err, f)
 	}
-	d, err := policy.LoadDirectoryFile("../examples/directory.yaml")
+	d, err := yamlfile.LoadDirectory("../examples/directory.yaml")
 	require.NoError(t, err)
 	require.Len(t, d.Users, 8)
-	samples, err := policy.LoadSampleClaimsFile("../examples/claims.yaml")
+	samples, err := yamlfile.LoadSampleClaims("../examples/claims.yaml")
 	require.NoError(t, err)
 	require.Len(t, samples, 4)
-	groups, err := policy.LoadGroupsFile("../examples/groups.yaml")
+	groups, err := yamlfile.LoadGroups("../examples/groups.yaml")
 	require.NoError(t, err)
 	require.Len(t, groups, 2)
 }

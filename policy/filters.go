@@ -1,11 +1,8 @@
 package policy
 
 import (
-	"fmt"
 	"slices"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 )
 
 // Claim data keys the care-team filters and methods read.
@@ -23,29 +20,6 @@ type Eligibility struct {
 	TagsAllOf       []string `json:"tagsAllOf,omitempty"`
 	StateCredential bool     `json:"stateCredential,omitempty"`
 	CareTeam        bool     `json:"careTeam,omitempty"`
-}
-
-func (w *walker) eligibility(n *yaml.Node, field string) Eligibility {
-	var e Eligibility
-	list := func(v *yaml.Node, f string) []string {
-		var out []string
-		if !w.isSequence(v, f) {
-			return nil
-		}
-		for i, item := range v.Content {
-			if s := w.ident(item, fmt.Sprintf("%s[%d]", f, i)); s != "" {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	w.mapping(n, field, map[string]func(*yaml.Node, string){
-		"tagsOneOf":       func(v *yaml.Node, f string) { e.TagsOneOf = list(v, f) },
-		"tagsAllOf":       func(v *yaml.Node, f string) { e.TagsAllOf = list(v, f) },
-		"stateCredential": func(v *yaml.Node, f string) { e.StateCredential = w.boolean(v, f) },
-		"careTeam":        func(v *yaml.Node, f string) { e.CareTeam = w.boolean(v, f) },
-	})
-	return e
 }
 
 // IsZero reports that the stage has no filters beyond its permissions.

@@ -53,3 +53,14 @@ func filterWith(e Eligibility, dir []User, claim Claim, teams []Team) ([]User, [
 	}
 	return kept, removed
 }
+
+// policyOf is a policy with assignments on, method m, and the stages
+// configured as given (nil: none), as a policy file saying so would parse.
+func policyOf(m Method, stages map[Stage]StageConfig) *Policy {
+	p := DefaultPolicy()
+	p.AssignmentsEnabled, p.Method = true, m
+	if stages != nil {
+		p.Stages = stages
+	}
+	return p
+}

@@ -76,7 +76,7 @@ func ParseMethod(name string) (Method, error) {
 		all = append(all, string(m))
 	}
 	return "", fmt.Errorf("unknown assignment method %q: want one of %s%s",
-		name, strings.Join(all, ", "), suggest(strings.ToLower(name), all))
+		name, strings.Join(all, ", "), Suggest(strings.ToLower(name), all))
 }
 
 // extraMethods are Baton's methods beyond the claim-assignment source's three.

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"context"
-	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -71,45 +70,48 @@ func TestWeightedRoundRobinExactSharesHighestFirst(t *testing.T) {
 		"the highest priority gets the first and the most")
 }
 
-func methodPolicy(t *testing.T, stage string) *Policy {
-	t.Helper()
-	p, err := ParsePolicy("p.yaml", []byte("name: journey-a\nclaims:\n  enableClaimAssignments: true\n  stages:\n    capture: "+stage+"\n"))
-	require.NoError(t, err)
-	return p
-}
-
 func TestCareTeamSubmitterHostStaticDynamic(t *testing.T) {
 	t.Parallel()
 	dir := users("ann:MakeClaimDecisions", "bob:MakeClaimDecisions", "cat:AcknowledgeClaimDecisions", "gus:MakeClaimDecisions")
 	teams := []Team{{ID: "ct-1", Members: []string{"cat", "bob", "ann"}}}
 	claim := Claim{ID: "c1", Owner: "bob", Data: map[string]string{"care_team": "ct-1", "reviewer": "gus", "subject": "p-7"}}
+	expr := func(s string) *Expression {
+		e, err := ParseExpression(s)
+		require.NoError(t, err)
+		return e
+	}
 	cases := []struct {
-		stage, host string
-		random      int
-		steps       map[Stage]StepOutput
-		method      Method
-		assignee    string
-		reason      string
+		name, host string
+		stage      StageConfig
+		random     int
+		steps      map[Stage]StepOutput
+		method     Method
+		assignee   string
+		reason     string
 	}{
-		{"{method: care_team_primary}", "", 0, nil, MethodCareTeamPrimary, "bob", "bob is first on care team ct-1 among the eligible"},
-		{"{method: care_team_random}", "", 3, nil, MethodCareTeamRandom, "ann", "drawn from 2 eligible on care team ct-1"},
-		{"{method: form_submitter}", "", 0, nil, MethodFormSubmitter, "bob", "the user who started the claim: bob"},
-		{"{method: recent_host}", "gus", 0, nil, MethodRecentHost, "gus", "the most recent host"},
-		{"{method: recent_host}", "", 0, nil, MethodRecentHost, "", `nobody is recorded against subject "p-7"; left in queue default`},
-		{"{assignee: ann}", "", 0, nil, MethodStatic, "ann", "the stage's fixed assignee: ann"},
-		{"{assignee: cat}", "", 0, nil, MethodStatic, "", `names "cat", who is not eligible for capture (missing MakeClaimDecisions); left in queue default`},
-		{"{assigneeExpression: '{{claim.data.reviewer}}'}", "", 0, nil, MethodExpression, "gus", "{{claim.data.reviewer}}: gus"},
-		{"{assigneeExpression: '{{claim.data.missing}}', defaultAssignee: gus, fallback: default}", "", 0, nil, MethodDefaultAssignee, "gus",
+		{"care team primary", "", StageConfig{Method: MethodCareTeamPrimary}, 0, nil, MethodCareTeamPrimary, "bob", "bob is first on care team ct-1 among the eligible"},
+		{"care team random", "", StageConfig{Method: MethodCareTeamRandom}, 3, nil, MethodCareTeamRandom, "ann", "drawn from 2 eligible on care team ct-1"},
+		{"form submitter", "", StageConfig{Method: MethodFormSubmitter}, 0, nil, MethodFormSubmitter, "bob", "the user who started the claim: bob"},
+		{"recent host", "gus", StageConfig{Method: MethodRecentHost}, 0, nil, MethodRecentHost, "gus", "the most recent host"},
+		{"no recent host", "", StageConfig{Method: MethodRecentHost}, 0, nil, MethodRecentHost, "", `nobody is recorded against subject "p-7"; left in queue default`},
+		{"fixed assignee", "", StageConfig{Assignee: "ann"}, 0, nil, MethodStatic, "ann", "the stage's fixed assignee: ann"},
+		{"fixed assignee not eligible", "", StageConfig{Assignee: "cat"}, 0, nil, MethodStatic, "", `names "cat", who is not eligible for capture (missing MakeClaimDecisions); left in queue default`},
+		{"expression", "", StageConfig{AssigneeExpression: expr("{{claim.data.reviewer}}")}, 0, nil, MethodExpression, "gus", "{{claim.data.reviewer}}: gus"},
+		{"expression to nothing, default", "", StageConfig{AssigneeExpression: expr("{{claim.data.missing}}"), Fallback: FallbackDefault,
+			Rules: StageRules{DefaultAssignee: "gus"}}, 0, nil, MethodDefaultAssignee, "gus",
 			"{{claim.data.missing}} resolved to nothing; default assignee gus"},
-		{"{assigneeExpression: '{{steps.review.completed_by}}'}", "", 0, map[Stage]StepOutput{StageReview: {CompletedBy: "zed"}}, MethodExpression, "",
+		{"expression over steps", "", StageConfig{AssigneeExpression: expr("{{steps.review.completed_by}}")}, 0,
+			map[Stage]StepOutput{StageReview: {CompletedBy: "zed"}}, MethodExpression, "",
 			`names "zed", who is not in the directory; left in queue default`},
-		{"{assigneeExpression: '{{claim.owner}}'}", "", 0, nil, MethodExpression, "bob", ""},
-		{"{method: queue, queue: intake}", "", 0, nil, MethodQueue, "", "waiting in queue intake"},
-		{"{defaultAssignee: cat, defaultAlways: true, method: round_robin}", "", 0, nil, MethodDefaultAssignee, "cat", "always goes to its default assignee"},
+		{"expression to the owner", "", StageConfig{AssigneeExpression: expr("{{claim.owner}}")}, 0, nil, MethodExpression, "bob", ""},
+		{"queue", "", StageConfig{Method: MethodQueue, Rules: StageRules{Queue: "intake"}}, 0, nil, MethodQueue, "", "waiting in queue intake"},
+		{"default always", "", StageConfig{Method: MethodRoundRobin, DefaultAlways: true, Rules: StageRules{DefaultAssignee: "cat"}}, 0, nil,
+			MethodDefaultAssignee, "cat", "always goes to its default assignee"},
 	}
 	for _, tc := range cases {
-		t.Run(tc.stage, func(t *testing.T) {
-			d, _, err := Decide(context.Background(), DecideInput{Policy: methodPolicy(t, tc.stage), Stage: StageCapture, People: mem(dir, teams),
+		t.Run(tc.name, func(t *testing.T) {
+			p := policyOf(MethodManual, map[Stage]StageConfig{StageCapture: tc.stage})
+			d, _, err := Decide(context.Background(), DecideInput{Policy: p, Stage: StageCapture, People: mem(dir, teams),
 				Claim: claim, RecentHost: tc.host, Random: tc.random, Steps: tc.steps})
 			require.NoError(t, err)
 			require.Equal(t, tc.method, d.Method)
@@ -117,80 +119,6 @@ func TestCareTeamSubmitterHostStaticDynamic(t *testing.T) {
 			require.Contains(t, d.Reason, tc.reason)
 		})
 	}
-}
-
-func TestDistributionDecision(t *testing.T) {
-	t.Parallel()
-	dir := users("ann:MakeClaimDecisions", "bob:MakeClaimDecisions", "cat:MakeClaimDecisions", "gus:MakeClaimDecisions")
-	teams := []Team{{ID: "seniors", Members: []string{"cat", "ann"}}}
-	p, err := ParsePolicy("p.yaml", []byte(fmt.Sprintf(rulesDoc, `
-      - id: vip
-        when: [{attribute: customer_group, operator: IN, values: [VIP]}]
-        then: [{action: assign_team, team: seniors}, {action: set_priority, priority: High}]
-      - id: low
-        when: [{attribute: customer_group, operator: IN, values: [Basic]}]
-        then: [{action: set_priority, priority: Low}]`)))
-	require.NoError(t, err)
-	vip := Claim{ID: "c", Data: map[string]string{"customer_group": "vip"}}
-	in := DecideInput{Policy: p, Stage: StageCapture, People: mem(dir, teams), Claim: vip}
-	var picks []string
-	people := in.People.(*MemDirectory)
-	for i := 0; i < 4; i++ {
-		d, ex, err := Decide(context.Background(), in)
-		require.NoError(t, err)
-		require.Equal(t, "vip", d.MatchedRule)
-		require.Equal(t, PriorityHigh, d.Priority)
-		picks = append(picks, d.Assignee)
-		people.Record(*ex.Turn)
-		require.Equal(t, "team/default/seniors", ex.Turn.Scope)
-	}
-	require.Equal(t, []string{"cat", "ann", "cat", "ann"}, picks, "round robin in the order members were added")
-
-	d, ex, err := Decide(context.Background(), DecideInput{Policy: p, Stage: StageCapture, People: mem(dir, teams), Claim: Claim{ID: "c", Data: map[string]string{"customer_group": "Basic"}}})
-	require.NoError(t, err)
-	require.Equal(t, "low", d.MatchedRule)
-	require.Equal(t, PriorityLow, d.Priority)
-	require.Empty(t, d.Assignee)
-	trace, drift := RenderTrace(p, *ex.RuleRecord)
-	require.False(t, drift.Drifted)
-	require.Equal(t, []RuleTrace{{RuleID: "vip", Why: `customer_group IN VIP: "Basic" does not match`}, {RuleID: "low", Matched: true, Why: "all conditions hold"}}, Written(trace))
-	require.Equal(t, 2, d.RulesTried)
-
-	d, _, err = Decide(context.Background(), DecideInput{Policy: p, Stage: StageCapture, People: mem(dir, teams), Claim: Claim{ID: "c"}})
-	require.NoError(t, err)
-	require.Empty(t, d.MatchedRule)
-	require.Contains(t, d.Reason, "no distribution rule matched; left in queue default")
-}
-
-func TestDiff(t *testing.T) {
-	t.Parallel()
-	old, err := ParsePolicy("a.yaml", []byte(fmt.Sprintf(rulesDoc, `
-      - {id: a, then: [{action: assign_user, user: x}]}
-      - {id: b, then: [{action: assign_user, user: y}]}
-      - {id: c, then: [{action: assign_user, user: z}]}`)))
-	require.NoError(t, err)
-	nw, err := ParsePolicy("b.yaml", []byte(fmt.Sprintf(`
-claims:
-  enableClaimAssignments: true
-  claimAssignmentMethod: distribution
-  stages:
-    review: {queue: intake}
-  distribution:
-    rules:
-%s`, `
-      - {id: b, then: [{action: assign_user, user: y}]}
-      - {id: a, then: [{action: assign_user, user: w}]}
-      - {id: d, then: [{action: set_priority, priority: Low}]}`)))
-	require.NoError(t, err)
-	require.Equal(t, []string{
-		`~ claims.stages.review.queue: (none) → "intake"`,
-		"↕ rule b: position 2 → 1",
-		"~ rule a: always then assign_user x → always then assign_user w",
-		"↕ rule a: position 1 → 2",
-		"+ rule d at position 3: always then set_priority Low",
-		"- rule c: always then assign_user z",
-	}, Diff(old, nw))
-	require.Empty(t, Diff(old, old))
 }
 
 func TestWhatIf(t *testing.T) {

@@ -588,6 +588,12 @@ func firstRune(s string) rune {
 
 func foldRune(r rune) rune { return unicode.ToLower(r) }
 
+// NameRangeEmpty reports whether a NAME RANGE from start to end matches no
+// name: its start's first letter comes after its end's, case ignored.
+func NameRangeEmpty(start, end string) bool {
+	return start != "" && end != "" && foldRune(firstRune(start)) > foldRune(firstRune(end))
+}
+
 // containsFoldFor is strings.Contains ignoring case, without allocating, for an s
 // known to be ASCII (ascii true) or not known to be. It compares each window of
 // len(sub) bytes, so a match must be as long in bytes as sub; every window of an

@@ -9,7 +9,7 @@ import (
 )
 
 // RuleSet is a policy's distribution rules compiled for evaluation. The parser
-// builds it once (ParsePolicy, or Policy.Compile for a policy built in Go) and
+// builds it once (yamlfile.ParsePolicy, or Policy.Compile for a policy built in Go) and
 // every decision reads it; Policy.Rules stays the source of truth, for display,
 // diffs and the trace's wording.
 //

@@ -53,7 +53,7 @@ func ParseStage(name string) (Stage, error) {
 		}
 	}
 	return "", fmt.Errorf("unknown stage %q: want one of capture, review, acknowledge, finalise%s",
-		name, suggest(string(n), stageNames()))
+		name, Suggest(string(n), stageNames()))
 }
 
 func stageNames() []string {
@@ -92,11 +92,11 @@ func ParseOutcome(name string) (Outcome, error) {
 		names[i] = string(o)
 	}
 	return "", fmt.Errorf("unknown review outcome %q: want one of %s%s",
-		name, strings.Join(names, ", "), suggest(string(n), names))
+		name, strings.Join(names, ", "), Suggest(string(n), names))
 }
 
-// suggest returns ` (did you mean "x"?)` when a candidate is within two edits.
-func suggest(got string, candidates []string) string {
+// Suggest returns ` (did you mean "x"?)` when a candidate is within two edits.
+func Suggest(got string, candidates []string) string {
 	best, bestDist := "", 3
 	for _, c := range candidates {
 		if d := EditDistance(got, c); d < bestDist {

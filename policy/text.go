@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -56,3 +57,19 @@ func CheckComment(field, value string) error { return CheckText(field, value, Ma
 
 // CheckID is CheckText for an id an action names.
 func CheckID(field, value string) error { return CheckText(field, value, MaxIDChars, false) }
+
+// CheckIdentifier refuses an id (of a user, a team, a group) outside the
+// documented set: at most MaxIDChars letters and digits (any script) and the
+// marks . _ - @ + : — no spaces, slashes, control or format characters, so
+// no id hides inside another ("gus\u200b" beside "gus").
+func CheckIdentifier(s string) error {
+	if utf8.RuneCountInString(s) > MaxIDChars {
+		return fmt.Errorf("invalid id %q: longer than %d characters", s[:min(len(s), 20)]+"…", MaxIDChars)
+	}
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("._-@+:", r) {
+			return fmt.Errorf("invalid id %q: letters, digits and . _ - @ + : only (no spaces, slashes or %U)", s, r)
+		}
+	}
+	return nil
+}

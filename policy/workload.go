@@ -26,7 +26,7 @@ func ParseAvailability(s string) (Availability, error) {
 		return a, nil
 	}
 	names := []string{string(Available), string(Away), string(Offline)}
-	return "", fmt.Errorf("unknown status %q: want available, away or offline%s", s, suggest(string(a), names))
+	return "", fmt.Errorf("unknown status %q: want available, away or offline%s", s, Suggest(string(a), names))
 }
 
 // Is reports whether the status is a; "" reads as available.

@@ -75,31 +75,6 @@ func TestParseAvailability(t *testing.T) {
 	require.EqualError(t, err, `unknown status "awya": want available, away or offline (did you mean "away"?)`)
 }
 
-func TestDirectoryFileStatusAndCapacity(t *testing.T) {
-	t.Parallel()
-	d, err := ParseDirectory("dir.yaml", []byte(`
-users:
-  - {id: ann, name: Ann, email: ann@example.com, status: away, capacity: {total: 20, review: 5}}
-  - {id: bob, name: Bob, email: bob@example.com}
-`))
-	require.NoError(t, err)
-	require.Equal(t, Away, d.Users[0].Status)
-	require.Equal(t, Capacity{Total: 20, PerStage: map[Stage]int{StageReview: 5}}, d.Users[0].Capacity)
-	require.Equal(t, Availability(""), d.Users[1].Status, "no status in the file leaves the stored one")
-	require.True(t, d.Users[1].Capacity.IsZero())
-
-	for _, tc := range []struct{ row, want string }{
-		{"status: gone", `dir.yaml:3: users[0].status: unknown status "gone": want available, away or offline`},
-		{"capacity: {reveiw: 5}", `dir.yaml:3: users[0].capacity.reveiw: unknown field`},
-		{"capacity: {total: 0}", `dir.yaml:3: users[0].capacity.total: want a whole number of at least 1, got "0"`},
-		{"capacity: {finalise: 2}", `dir.yaml:3: users[0].capacity.finalise: unknown field`},
-	} {
-		_, err := ParseDirectory("dir.yaml", []byte("users:\n  - id: ann\n    "+tc.row+"\n    name: Ann\n    email: ann@example.com\n"))
-		require.Error(t, err, tc.row)
-		require.Contains(t, err.Error(), tc.want, tc.row)
-	}
-}
-
 // decide runs one decision over m, recording its turn and the open stage it
 // gives, as the store does in the decision's transaction.
 func decide(t *testing.T, p *Policy, m *MemDirectory, stage Stage) Decision {
@@ -115,16 +90,9 @@ func decide(t *testing.T, p *Policy, m *MemDirectory, stage Stage) Decision {
 	return d
 }
 
-func policyDoc(t *testing.T, doc string) *Policy {
-	t.Helper()
-	p, err := ParsePolicy("p.yaml", []byte(doc))
-	require.NoError(t, err)
-	return p
-}
-
 func TestRoundRobinPassesOverTheAwayAndTheFull(t *testing.T) {
 	t.Parallel()
-	p := policyDoc(t, "claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: round_robin\n")
+	p := policyOf(MethodRoundRobin, nil)
 	dir := users("ann:MakeClaimDecisions", "bob:MakeClaimDecisions", "cat:MakeClaimDecisions")
 	dir[1].Status = Away
 	dir[2].Capacity = Capacity{Total: 1}
@@ -149,8 +117,7 @@ func TestRoundRobinPassesOverTheAwayAndTheFull(t *testing.T) {
 	require.Equal(t, "round_robin: everyone eligible was passed over: bob (away), cat (away), ann (away); left in queue default", d.Reason)
 
 	// A stage set to assign anyway gives it to the next in turn under their limits.
-	anyway := policyDoc(t, "claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: round_robin\n"+
-		"  stages:\n    capture:\n      whenNobodyAvailable: assign\n")
+	anyway := policyOf(MethodRoundRobin, map[Stage]StageConfig{StageCapture: {WhenNobodyAvailable: NobodyAvailableAssign}})
 	d = decide(t, anyway, m, StageCapture)
 	require.Equal(t, "bob", d.Assignee, "bob has had the fewest turns; cat is full")
 	require.Contains(t, d.Reason, "nobody eligible is available (bob (away), cat (away), ann (away)), so assigned anyway: round robin: bob")
@@ -158,7 +125,7 @@ func TestRoundRobinPassesOverTheAwayAndTheFull(t *testing.T) {
 
 func TestRoundRobinUnchangedWhenEveryoneIsAvailable(t *testing.T) {
 	t.Parallel()
-	p := policyDoc(t, "claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: round_robin\n")
+	p := policyOf(MethodRoundRobin, nil)
 	m := mem(users("ann:MakeClaimDecisions", "bob:MakeClaimDecisions", "cat:MakeClaimDecisions"), nil)
 	var picks []string
 	for range 6 {
@@ -169,7 +136,7 @@ func TestRoundRobinUnchangedWhenEveryoneIsAvailable(t *testing.T) {
 
 func TestLeastLoaded(t *testing.T) {
 	t.Parallel()
-	p := policyDoc(t, "claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: least_loaded\n")
+	p := policyOf(MethodLeastLoaded, nil)
 	dir := users("ann:MakeClaimDecisions", "bob:MakeClaimDecisions", "cat:MakeClaimDecisions")
 	m := mem(dir, nil)
 	m.OpenStage("ann", StageReview)
@@ -210,12 +177,12 @@ func TestNamedPicksPassOverTheAway(t *testing.T) {
 	dir[0].Status = Away
 	teams := []Team{{ID: "care", Members: []string{"ann", "bob"}}}
 
-	static := policyDoc(t, "claims:\n  enableClaimAssignments: true\n  stages:\n    capture:\n      assignee: ann\n")
+	static := policyOf(MethodManual, map[Stage]StageConfig{StageCapture: {Assignee: "ann"}})
 	d := decide(t, static, mem(dir, teams), StageCapture)
 	require.Empty(t, d.Assignee)
 	require.Equal(t, "the stage's fixed assignee names ann, who is passed over (away); left in queue default", d.Reason)
 
-	care := policyDoc(t, "claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: care_team_primary\n")
+	care := policyOf(MethodCareTeamPrimary, nil)
 	d, _, err := Decide(context.Background(), DecideInput{Policy: care, Stage: StageCapture, People: mem(dir, teams),
 		Claim: Claim{ID: "c", Data: map[string]string{ClaimKeyCareTeam: "care"}}})
 	require.NoError(t, err)
@@ -224,53 +191,10 @@ func TestNamedPicksPassOverTheAway(t *testing.T) {
 
 	// The default assignee is automatic too: away, the stage stays queued.
 	dir[2].Status = Offline
-	def := policyDoc(t, "claims:\n  enableClaimAssignments: true\n  stages:\n    capture:\n      defaultAssignee: dee\n      defaultAlways: true\n")
+	def := policyOf(MethodManual, map[Stage]StageConfig{StageCapture: {DefaultAlways: true, Rules: StageRules{DefaultAssignee: "dee"}}})
 	d = decide(t, def, mem(dir, teams), StageCapture)
 	require.Empty(t, d.Assignee)
 	require.Contains(t, d.Reason, "default assignee dee is passed over (offline), so it is left unassigned in queue default")
-}
-
-func TestFourEyes(t *testing.T) {
-	t.Parallel()
-	p := policyDoc(t, "claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: round_robin\n"+
-		"  stages:\n    review:\n      excludeActorsOf: [capture]\n      defaultAssignee: gus\n      fallback: default\n")
-	require.Equal(t, []Stage{StageCapture}, p.Stages[StageReview].ExcludeActorsOf)
-	m := mem(users("ann:MakeClaimDecisions", "bob:MakeClaimDecisions", "gus:"), nil)
-	steps := map[Stage]StepOutput{StageCapture: {Assignee: "ann", CompletedBy: "ann"}}
-	review := func() (Decision, Explanation) {
-		d, ex, err := Decide(context.Background(), DecideInput{Policy: p, Stage: StageReview, People: m, Claim: Claim{ID: "c"}, Steps: steps})
-		require.NoError(t, err)
-		return d, ex
-	}
-	d, ex := review()
-	require.Equal(t, "bob", d.Assignee, "ann captured, so bob reviews though it is ann's turn")
-	require.Equal(t, []string{"ann"}, d.FourEyes)
-	require.Contains(t, d.Reason, "passed over ann (four eyes: acted on capture of this claim)")
-	m.Record(*ex.Turn)
-
-	// When only the excluded remain, the stage goes to its default assignee and says why.
-	steps[StageCapture] = StepOutput{Assignee: "ann", CompletedBy: "bob"}
-	d, _ = review()
-	require.Equal(t, "gus", d.Assignee)
-	require.Equal(t, MethodDefaultAssignee, d.Method)
-	require.Contains(t, d.Reason, "everyone eligible was passed over: ")
-	require.Contains(t, d.Reason, "four eyes: acted on capture of this claim")
-	require.Equal(t, []string{"ann", "bob"}, d.FourEyes)
-
-	require.Equal(t, []Stage{StageCapture}, d.Rules.ExcludeActorsOf, "the decision names the stages it excludes the actors of")
-	require.Nil(t, RefuseFourEyes("gus", StageReview, "c", d.FourEyes, d.Rules.ExcludeActorsOf))
-	r := RefuseFourEyes("ann", StageReview, "c", d.FourEyes, d.Rules.ExcludeActorsOf)
-	require.NotNil(t, r)
-	require.Equal(t, `"ann" may not take review of claim c: four eyes: they took or completed its capture, and review excludes whoever did (excludeActorsOf)`, r.Msg)
-	r = RefuseFourEyes("ann", StageReview, "c", d.FourEyes, nil) // decided before decisions named them
-	require.Equal(t, `"ann" may not take review of claim c: four eyes: they acted on an earlier stage of it that review excludes`, r.Msg)
-
-	_, err := ParsePolicy("p.yaml", []byte("claims:\n  stages:\n    capture:\n      excludeActorsOf: [review]\n"))
-	require.ErrorContains(t, err, "p.yaml:4: claims.stages.capture.excludeActorsOf[0]: review is not a stage before capture: capture is the first stage: no stage comes before it")
-	// The choices offered are the stages before, never finalise.
-	_, err = ParsePolicy("p.yaml", []byte("claims:\n  stages:\n    acknowledge:\n      excludeActorsOf: [reveiw, finalise]\n"))
-	require.ErrorContains(t, err, `p.yaml:4: claims.stages.acknowledge.excludeActorsOf[0]: unknown stage "reveiw": want capture or review (did you mean "review"?)`)
-	require.ErrorContains(t, err, `claims.stages.acknowledge.excludeActorsOf[1]: finalise is not a stage before acknowledge: want capture or review`)
 }
 
 func TestFollowDelegates(t *testing.T) {
@@ -308,7 +232,7 @@ func TestFollowDelegates(t *testing.T) {
 
 func TestAbsentPeoplesTurnsGoToTheirDelegate(t *testing.T) {
 	t.Parallel()
-	p := policyDoc(t, "claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: round_robin\n")
+	p := policyOf(MethodRoundRobin, nil)
 	dir := users("ann:MakeClaimDecisions", "bob:MakeClaimDecisions", "cat:MakeClaimDecisions")
 	dir[0].Status, dir[0].Delegate = Away, "cat"
 	m := mem(dir, nil)
@@ -324,7 +248,7 @@ func TestAbsentPeoplesTurnsGoToTheirDelegate(t *testing.T) {
 // out of turn counted, at 100,000 people.
 func TestPassedOverStaysSmallAtScale(t *testing.T) {
 	t.Parallel()
-	p := policyDoc(t, "claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: round_robin\n")
+	p := policyOf(MethodRoundRobin, nil)
 	const n = 100000
 	dir := make([]User, n)
 	for i := range dir {

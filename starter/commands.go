@@ -17,6 +17,7 @@ import (
 	"github.com/batonhq/baton/internal/metrics"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 	"github.com/batonhq/baton/workflows"
 )
 
@@ -252,7 +253,7 @@ func cmdDirectoryLoad(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	d, err := policy.LoadDirectoryFile(pos[0])
+	d, err := yamlfile.LoadDirectory(pos[0])
 	if err != nil {
 		return fmt.Errorf("nothing loaded:\n%w", err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 	"github.com/batonhq/baton/workflows"
 )
 
@@ -34,7 +35,7 @@ func cmdPolicyApply(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	p, err := policy.ParsePolicy(pos[0], body)
+	p, err := yamlfile.ParsePolicy(pos[0], body)
 	if err != nil {
 		return fmt.Errorf("nothing applied:\n%w", err)
 	}
@@ -129,18 +130,18 @@ func cmdPolicyTest(ctx context.Context, c *cli, args []string) error {
 	if *claimsFile == "" {
 		return usagef("--claims FILE is required")
 	}
-	p, err := policy.LoadPolicyFile(pos[0])
+	p, err := yamlfile.LoadPolicy(pos[0])
 	if err != nil {
 		return err
 	}
-	samples, err := policy.LoadSampleClaimsFile(*claimsFile)
+	samples, err := yamlfile.LoadSampleClaims(*claimsFile)
 	if err != nil {
 		return err
 	}
 	var users []policy.User
 	var teams []policy.Team
 	if *dirFile != "" {
-		d, err := policy.LoadDirectoryFile(*dirFile)
+		d, err := yamlfile.LoadDirectory(*dirFile)
 		if err != nil {
 			return err
 		}
@@ -162,7 +163,7 @@ func cmdPolicyTest(ctx context.Context, c *cli, args []string) error {
 			return err
 		}
 	}
-	if err := policy.CheckReferences(pos[0], p, users, teams); err != nil {
+	if err := yamlfile.CheckReferences(pos[0], p, users, teams); err != nil {
 		return err
 	}
 	results, err := policy.WhatIf(p, users, teams, samples)

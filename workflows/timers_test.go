@@ -12,12 +12,13 @@ import (
 
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 	"github.com/batonhq/baton/workflows"
 )
 
 // windowPolicy leaves capture in the intake queue for an hour, then gives it to root.
 func windowPolicy(t *testing.T, extra string) *policy.Policy {
-	p, err := policy.ParsePolicy("p.yaml", []byte(`
+	p, err := yamlfile.ParsePolicy("p.yaml", []byte(`
 claims:
   enableClaimAssignments: true
   claimAssignmentMethod: manual
@@ -192,7 +193,7 @@ func TestUnassignReturnsToQueueAndRestartsWindow(t *testing.T) {
 
 func TestEscalation(t *testing.T) {
 	t.Parallel()
-	p, err := policy.ParsePolicy("p.yaml", []byte(`
+	p, err := yamlfile.ParsePolicy("p.yaml", []byte(`
 claims:
   enableClaimAssignments: true
   claimAssignmentMethod: round_robin
@@ -284,7 +285,7 @@ func TestStateKeepsTheLatestDecisions(t *testing.T) {
 // excludes (issue 20: bob completed capture and then review).
 func TestFourEyesHoldsAtCompletion(t *testing.T) {
 	t.Parallel()
-	p, err := policy.ParsePolicy("p.yaml", []byte(`
+	p, err := yamlfile.ParsePolicy("p.yaml", []byte(`
 claims:
   enableClaimAssignments: false
   stages:

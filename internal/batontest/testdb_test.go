@@ -8,6 +8,7 @@ import (
 
 	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 )
 
 // A schema handed to the next test is as a fresh one: the last test's rows
@@ -21,7 +22,7 @@ func TestEachTestGetsAFreshSchema(t *testing.T) {
 		db := batontest.New(t)
 		first = db.Name
 		require.NoError(t, db.Pool.QueryRow(ctx, `SELECT generation FROM directory_stats`).Scan(&freshGen))
-		d, err := policy.ParseDirectory("d.yaml", []byte("users:\n  - {id: ann, name: Ann, email: ann@example.com}\n  - {id: bob, name: Bob, email: bob@example.com}\n"))
+		d, err := yamlfile.ParseDirectory("d.yaml", []byte("users:\n  - {id: ann, name: Ann, email: ann@example.com}\n  - {id: bob, name: Bob, email: bob@example.com}\n"))
 		require.NoError(t, err)
 		_, err = db.Store.LoadDirectory(ctx, d)
 		require.NoError(t, err)
@@ -37,7 +38,7 @@ func TestEachTestGetsAFreshSchema(t *testing.T) {
 		var gen, n int64
 		require.NoError(t, db.Pool.QueryRow(ctx, `SELECT generation, (SELECT count(*) FROM directory_stats) FROM directory_stats`).Scan(&gen, &n))
 		require.Equal(t, []int64{freshGen, 1}, []int64{gen, n}, "the seed row is back as the migrations left it")
-		d, err := policy.ParseDirectory("d.yaml", []byte("users:\n  - {id: cat, name: Cat, email: cat@example.com}\n"))
+		d, err := yamlfile.ParseDirectory("d.yaml", []byte("users:\n  - {id: cat, name: Cat, email: cat@example.com}\n"))
 		require.NoError(t, err)
 		_, err = db.Store.LoadDirectory(ctx, d)
 		require.NoError(t, err)

@@ -9,8 +9,8 @@
 //
 // It is the only caller of the authorisation rules (policy.Authorize*)
 // outside the activities, asking them in the transaction that makes the
-// change; store holds SQL only. It may import store, claimclient, policy and
-// workflows; nothing it imports may import it.
+// change; store holds SQL only. It may import store, claimclient, policy,
+// policy/yamlfile and workflows; nothing it imports may import it.
 package service
 
 import (
@@ -23,6 +23,7 @@ import (
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 )
 
 // Service runs the use cases over one store and one claim client.
@@ -148,7 +149,7 @@ func (s *Service) AddAbsence(ctx context.Context, actor, target string, a store.
 func (s *Service) ApplyGroups(ctx context.Context, actor, file string, doc []byte) (int, error) {
 	var n int
 	err := s.authorized(ctx, actor, func(u *policy.User) *policy.Refusal { return policy.AuthorizeGroupEdit(actor, u) }, func(qs *store.Queries) error {
-		groups, err := policy.ParseGroups(file, doc)
+		groups, err := yamlfile.ParseGroups(file, doc)
 		if err != nil {
 			return invalid{err}
 		}

@@ -40,5 +40,6 @@
 // mix-ups (positional $N) start reaching review: that is the failure sqlc's
 // named, typed parameters prevent and our tests do not.
 //
-// It imports policy only; nothing it imports may import it.
+// It imports policy and policy/yamlfile (a stored policy version is read
+// back with the file's reader) only; nothing it imports may import it.
 package store

@@ -12,6 +12,7 @@ import (
 	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 )
 
 // The turn orders read their picks from indexes the store keeps (of those in
@@ -61,7 +62,7 @@ func sameAsWeighingEveryone(t *testing.T, method string) {
 		}
 		doc.WriteString("}\n")
 	}
-	dir, err := policy.ParseDirectory("d.yaml", []byte(doc.String()))
+	dir, err := yamlfile.ParseDirectory("d.yaml", []byte(doc.String()))
 	require.NoError(t, err)
 	_, err = db.Store.LoadDirectory(ctx, dir)
 	require.NoError(t, err)
@@ -89,7 +90,7 @@ func sameAsWeighingEveryone(t *testing.T, method string) {
 		hold(fmt.Sprintf("held/%d", i), fmt.Sprintf("u%02d", rng.IntN(40)), stage)
 	}
 
-	p, err := policy.ParsePolicy("p.yaml", []byte("claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: "+method+"\n"))
+	p, err := yamlfile.ParsePolicy("p.yaml", []byte("claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: "+method+"\n"))
 	require.NoError(t, err)
 	waited := 0
 	for i := range 120 {

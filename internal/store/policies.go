@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 )
 
 // StoredPolicy is one stored version of a policy.
@@ -27,7 +28,7 @@ type StoredPolicy struct {
 // Parse parses the stored body; its decisions name it "name@vN", and a
 // rule-routed one records it (Policy.Stored) so its trace can be rendered.
 func (sp StoredPolicy) Parse() (*policy.Policy, error) {
-	p, err := policy.ParsePolicy(fmt.Sprintf("%s@v%d", sp.Name, sp.Version), []byte(sp.Body))
+	p, err := yamlfile.ParsePolicy(fmt.Sprintf("%s@v%d", sp.Name, sp.Version), []byte(sp.Body))
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +106,7 @@ func (s *Store) PolicyApply(ctx context.Context, file string, body []byte, p *po
 		if err != nil {
 			return err
 		}
-		if err := policy.CheckReferences(file, p, users, teams); err != nil {
+		if err := yamlfile.CheckReferences(file, p, users, teams); err != nil {
 			return err
 		}
 		latest, err := qs.PolicyLatest(ctx, p.Name)

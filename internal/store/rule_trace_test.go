@@ -12,6 +12,7 @@ import (
 	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 )
 
 // rulesPolicy is a stored policy of n rules like the benchmark's: rule i
@@ -36,7 +37,7 @@ teams:
 		b.WriteString("        then: [{action: assign_team, team: t}]\n")
 	}
 	body := []byte(b.String())
-	parsed, err := policy.ParsePolicy("rules.yaml", body)
+	parsed, err := yamlfile.ParsePolicy("rules.yaml", body)
 	require.NoError(t, err)
 	res, err := db.Store.PolicyApply(ctx, "rules.yaml", body, parsed, "ann")
 	require.NoError(t, err)

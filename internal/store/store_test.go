@@ -13,11 +13,12 @@ import (
 	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 )
 
 func loadDir(t *testing.T, s *store.Store, doc string) (store.LoadSummary, error) {
 	t.Helper()
-	d, err := policy.ParseDirectory("dir.yaml", []byte(doc))
+	d, err := yamlfile.ParseDirectory("dir.yaml", []byte(doc))
 	require.NoError(t, err)
 	return s.LoadDirectory(context.Background(), d)
 }
@@ -94,7 +95,7 @@ func TestTurnsConcurrentAreExact(t *testing.T) {
 	t.Parallel()
 	db := batontest.New(t)
 	ctx := context.Background()
-	dir, err := policy.ParseDirectory("d.yaml", []byte(`users:
+	dir, err := yamlfile.ParseDirectory("d.yaml", []byte(`users:
   - {id: a, name: A, email: a@x, permissions: [P]}
   - {id: b, name: B, email: b@x, permissions: [P]}
   - {id: c, name: C, email: c@x, permissions: [P]}
@@ -216,11 +217,11 @@ users:
   - {id: zed, name: Zed, email: zed@example.com}
 `)
 	require.NoError(t, err)
-	good, err := policy.ParseGroups("g.yaml", []byte("groups:\n  - {name: a, members: [zed], defaultAssignee: amy}\n"))
+	good, err := yamlfile.ParseGroups("g.yaml", []byte("groups:\n  - {name: a, members: [zed], defaultAssignee: amy}\n"))
 	require.NoError(t, err)
 	require.NoError(t, db.Store.ApplyGroups(ctx, "g.yaml", "amy", good))
 
-	bad, err := policy.ParseGroups("g.yaml", []byte("groups:\n  - {name: a, members: [amy], defaultAssignee: amy}\n  - name: b\n    defaultAssignee: amy\n    members:\n      - ghost\n"))
+	bad, err := yamlfile.ParseGroups("g.yaml", []byte("groups:\n  - {name: a, members: [amy], defaultAssignee: amy}\n  - name: b\n    defaultAssignee: amy\n    members:\n      - ghost\n"))
 	require.NoError(t, err)
 	require.EqualError(t, db.Store.ApplyGroups(ctx, "g.yaml", "amy", bad), `g.yaml:6: groups[1].members[0]: unknown user "ghost"`)
 	groups, err := db.Store.Groups(ctx)

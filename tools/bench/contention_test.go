@@ -11,6 +11,7 @@ import (
 
 	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 )
 
 // Figure 3's policy has 200 rules, and a claim of the busy team is matched by
@@ -18,7 +19,7 @@ import (
 // claim reaches its own rule, which names the team the claim's data names.
 func TestContentionPolicyRoutesEachTeamByItsRule(t *testing.T) {
 	t.Parallel()
-	p, err := policy.ParsePolicy("bench-contention.yaml", []byte(contentionPolicy()))
+	p, err := yamlfile.ParsePolicy("bench-contention.yaml", []byte(contentionPolicy()))
 	require.NoError(t, err)
 	require.Len(t, p.Rules, contentionRules)
 	for _, team := range []int{Teams - 1, 0, 17} {
@@ -63,7 +64,7 @@ func TestDecideLoadKeepsTurnsExactAndQueuesAnEmailEach(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := batontest.New(t)
-	dir, err := policy.ParseDirectory("bench-directory.yaml", []byte(directoryYAML()))
+	dir, err := yamlfile.ParseDirectory("bench-directory.yaml", []byte(directoryYAML()))
 	require.NoError(t, err)
 	_, err = db.Store.LoadDirectory(ctx, dir)
 	require.NoError(t, err)

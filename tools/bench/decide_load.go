@@ -17,6 +17,7 @@ import (
 	"github.com/batonhq/baton/internal/notify"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 	"github.com/batonhq/baton/workflows"
 )
 
@@ -83,7 +84,7 @@ func DecideLoad(ctx context.Context, cfg DecideLoadConfig, ready func() error) (
 		return err
 	}
 	if !cfg.Bare {
-		p, err := policy.LoadPolicyFile(cfg.PolicyFile)
+		p, err := yamlfile.LoadPolicy(cfg.PolicyFile)
 		if err != nil {
 			return res, err
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/batonhq/baton/activities"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 	"github.com/batonhq/baton/tools/policybench"
 	"github.com/batonhq/baton/workflows"
 )
@@ -263,7 +264,7 @@ func (s scaler) scaleOrganisation(ctx context.Context, cfg ScaleConfig, res *Sca
 		return err
 	}
 	t := time.Now()
-	if _, err := policy.LoadDirectoryFile(file); err != nil {
+	if _, err := yamlfile.LoadDirectory(file); err != nil {
 		return fmt.Errorf("parse %s: %w", file, err)
 	}
 	res.Parse = msSince(t)

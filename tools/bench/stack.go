@@ -19,6 +19,7 @@ import (
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/temporalx"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 	"github.com/batonhq/baton/tools/devserver"
 	"github.com/batonhq/baton/tools/pgfind"
 )
@@ -137,7 +138,7 @@ func StartStackWith(ctx context.Context, cfg StackConfig) (_ *Stack, err error) 
 	if _, err := store.Migrate(ctx, s.Pool, nil); err != nil {
 		return nil, err
 	}
-	dir, err := policy.ParseDirectory("bench-directory.yaml", []byte(directoryYAML()))
+	dir, err := yamlfile.ParseDirectory("bench-directory.yaml", []byte(directoryYAML()))
 	if err != nil {
 		return nil, err
 	}
@@ -352,7 +353,7 @@ claims:
 }
 
 func mustPolicy(name, doc string) *policy.Policy {
-	p, err := policy.ParsePolicy(name, []byte(doc))
+	p, err := yamlfile.ParsePolicy(name, []byte(doc))
 	if err != nil {
 		panic(fmt.Sprintf("bench: built-in policy %s: %v", name, err)) // a bug in this file, not input
 	}

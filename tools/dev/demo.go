@@ -25,6 +25,7 @@ import (
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/temporalx"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 	"github.com/batonhq/baton/tools/devserver"
 	"github.com/batonhq/baton/tools/pgfind"
 )
@@ -37,7 +38,7 @@ func demo(ctx context.Context, f *flags, out io.Writer, log *slog.Logger) error 
 	// The files are read, and the claims' owner checked against the
 	// directory, before anything starts: a wrong path or a missing user fails
 	// at once, not deep inside the worker's start.
-	dir, err := policy.LoadDirectoryFile(f.directory)
+	dir, err := yamlfile.LoadDirectory(f.directory)
 	if err != nil {
 		return fmt.Errorf("--directory: %w", err)
 	}
@@ -45,11 +46,11 @@ func demo(ctx context.Context, f *flags, out io.Writer, log *slog.Logger) error 
 	if err != nil {
 		return err
 	}
-	if _, err := policy.LoadPolicyFile(f.policy); err != nil {
+	if _, err := yamlfile.LoadPolicy(f.policy); err != nil {
 		return fmt.Errorf("--policy: %w", err)
 	}
 	if f.groups != "" {
-		if _, err := policy.LoadGroupsFile(f.groups); err != nil {
+		if _, err := yamlfile.LoadGroups(f.groups); err != nil {
 			return fmt.Errorf("--groups: %w", err)
 		}
 	}
@@ -232,7 +233,7 @@ func loadGroups(ctx context.Context, st *store.Store, file string, out io.Writer
 	if file == "" {
 		return nil
 	}
-	groups, err := policy.LoadGroupsFile(file)
+	groups, err := yamlfile.LoadGroups(file)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 	"github.com/batonhq/baton/tools/testenv"
 	"github.com/batonhq/baton/workflows"
 )
@@ -134,7 +135,7 @@ func TestDemoRefusesAnOwnerOrAFileItCannotUse(t *testing.T) {
 // A claim the worker refuses to start fails at once with the worker's reason,
 // not after a minute of asking for a decision that never comes.
 func TestDemoClaimFailsWithTheReasonItsStartWasRefused(t *testing.T) {
-	p, err := policy.ParsePolicy("rr.yaml", []byte("version: rr\nclaims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: round_robin\n"))
+	p, err := yamlfile.ParsePolicy("rr.yaml", []byte("version: rr\nclaims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: round_robin\n"))
 	require.NoError(t, err)
 	b := testenv.Start(t, p, "users:\n  - {id: ann, name: Ann, email: ann@example.com, permissions: [MakeClaimDecisions]}\n")
 	err = driveClaim(context.Background(), b.Claims, b.ClaimID(1), "gus", policy.OutcomeApproval,

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 	"github.com/batonhq/baton/tools/testenv"
 	"github.com/batonhq/baton/workflows"
 )
@@ -16,7 +17,7 @@ import (
 // does.
 func loadDirectory(t *testing.T, b *testenv.Baton, doc string) {
 	t.Helper()
-	d, err := policy.ParseDirectory("directory.yaml", []byte(doc))
+	d, err := yamlfile.ParseDirectory("directory.yaml", []byte(doc))
 	require.NoError(t, err)
 	_, err = b.DB.Store.LoadDirectory(context.Background(), d)
 	require.NoError(t, err)

@@ -24,6 +24,7 @@ import (
 	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/httpapi"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 	"github.com/batonhq/baton/tools/testenv"
 	"github.com/batonhq/baton/workflows"
 )
@@ -453,7 +454,7 @@ func startBadInputFixture(t *testing.T) *badInputFixture {
 	p := parsePolicy(t, badInputPolicy)
 	_, err := b.DB.Store.PolicyApply(ctx, "policy.yaml", []byte(badInputPolicy), p, "root")
 	require.NoError(t, err)
-	gs, err := policy.ParseGroups("groups.yaml", []byte(badInputGroups))
+	gs, err := yamlfile.ParseGroups("groups.yaml", []byte(badInputGroups))
 	require.NoError(t, err)
 	require.NoError(t, b.DB.Store.ApplyGroups(ctx, "groups.yaml", "gus", gs))
 	for _, u := range []string{"ann", "bob", "gus", "root"} {

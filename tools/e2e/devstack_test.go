@@ -14,7 +14,7 @@ import (
 	"github.com/batonhq/baton/batonfx"
 	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/temporalx"
-	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 	"github.com/batonhq/baton/tools/devserver"
 )
 
@@ -52,7 +52,7 @@ func (s devStack) stop(t *testing.T) {
 func directorySchema(t *testing.T) *batontest.Schema {
 	t.Helper()
 	db := batontest.New(t)
-	d, err := policy.ParseDirectory("directory.yaml", []byte(directory))
+	d, err := yamlfile.ParseDirectory("directory.yaml", []byte(directory))
 	require.NoError(t, err)
 	_, err = db.Store.LoadDirectory(context.Background(), d)
 	require.NoError(t, err)

@@ -11,13 +11,14 @@ import (
 
 	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 	"github.com/batonhq/baton/tools/testenv"
 	"github.com/batonhq/baton/workflows"
 )
 
 func parsePolicy(t *testing.T, doc string) *policy.Policy {
 	t.Helper()
-	p, err := policy.ParsePolicy("policy.yaml", []byte(doc))
+	p, err := yamlfile.ParsePolicy("policy.yaml", []byte(doc))
 	require.NoError(t, err)
 	return p
 }
@@ -70,7 +71,7 @@ const groupDirectory = directory + `
 
 func applyGroups(t *testing.T, b *testenv.Baton, doc string) {
 	t.Helper()
-	gs, err := policy.ParseGroups("groups.yaml", []byte(doc))
+	gs, err := yamlfile.ParseGroups("groups.yaml", []byte(doc))
 	require.NoError(t, err)
 	require.NoError(t, b.DB.Store.ApplyGroups(context.Background(), "groups.yaml", "dee", gs))
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/batonhq/baton/internal/service"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 	"github.com/batonhq/baton/tools/testenv"
 	"github.com/batonhq/baton/workflows"
 )
@@ -243,7 +244,7 @@ claims:
 // A freed slot goes to exactly the highest-priority, oldest waiting claim.
 func TestAFreedSlotTakesTheHighestPriorityOldestWaiting(t *testing.T) {
 	t.Parallel()
-	p, err := policy.ParsePolicy("drain.yaml", []byte(drainPolicy))
+	p, err := yamlfile.ParsePolicy("drain.yaml", []byte(drainPolicy))
 	require.NoError(t, err)
 	b := testenv.Start(t, p, `
 users:
@@ -441,7 +442,7 @@ func TestAbsenceSendsNewWorkToTheDelegate(t *testing.T) {
 // moves off the absent person, once; a stage that keeps open work stays.
 func TestAbsenceStartRedistributesWhereThePolicySays(t *testing.T) {
 	t.Parallel()
-	p, err := policy.ParsePolicy("absence.yaml", []byte(`
+	p, err := yamlfile.ParsePolicy("absence.yaml", []byte(`
 version: absence-1
 claims:
   enableClaimAssignments: true
@@ -505,7 +506,7 @@ func TestADirectoryLoadThatDeactivatesSomeoneMovesWhatTheyHold(t *testing.T) {
 	annHolds(t, b, claims)
 	leaves := strings.Replace(directory, "permissions: [MakeClaimDecisions]}\n  - {id: bob", "active: false, permissions: [MakeClaimDecisions]}\n  - {id: bob", 1)
 	require.NotEqual(t, directory, leaves)
-	d, err := policy.ParseDirectory("hr.yaml", []byte(leaves))
+	d, err := yamlfile.ParseDirectory("hr.yaml", []byte(leaves))
 	require.NoError(t, err)
 	svc := service.New(b.DB.Store, b.Claims, nil, nil)
 	sum, err := svc.LoadDirectory(ctx, d)

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 )
 
 // TestHandWrittenMatchesRules keeps the baseline honest: HandWritten must pick the
@@ -99,7 +100,7 @@ func TestOrganisationRoundTrips(t *testing.T) {
 	d := Organisation(25, 10)
 	var buf bytes.Buffer
 	require.NoError(t, WriteDirectory(&buf, d))
-	back, err := policy.ParseDirectory("org.yaml", buf.Bytes())
+	back, err := yamlfile.ParseDirectory("org.yaml", buf.Bytes())
 	require.NoError(t, err)
 	require.Len(t, back.Users, 25)
 	eligible := 0

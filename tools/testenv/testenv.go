@@ -33,6 +33,7 @@ import (
 	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/temporalx"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 )
 
 var (
@@ -182,7 +183,7 @@ func Start(t testing.TB, p *policy.Policy, directoryYAML string, opts ...Option)
 	srv, c := Temporal(t)
 	db := batontest.New(t)
 	if directoryYAML != "" {
-		d, err := policy.ParseDirectory("directory.yaml", []byte(directoryYAML))
+		d, err := yamlfile.ParseDirectory("directory.yaml", []byte(directoryYAML))
 		require.NoError(t, err)
 		_, err = db.Store.LoadDirectory(context.Background(), d)
 		require.NoError(t, err)

@@ -15,6 +15,7 @@ import (
 	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/httpapi"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 	"github.com/batonhq/baton/tools/testenv"
 	"github.com/batonhq/baton/workflows"
 )
@@ -182,7 +183,7 @@ func TestAuthentication(t *testing.T) {
 	// when the user is reactivated: they need a new one.
 	require.Equal(t, http.StatusOK, h.get("/api/me", oldTok).code)
 	load := func(active bool) {
-		d, err := policy.ParseDirectory("d.yaml", []byte(fmt.Sprintf(
+		d, err := yamlfile.ParseDirectory("d.yaml", []byte(fmt.Sprintf(
 			"users:\n  - {id: old, name: Old Timer, email: old@example.com, active: %t, permissions: [MakeClaimDecisions]}\n", active)))
 		require.NoError(t, err)
 		_, err = h.b.DB.Store.LoadDirectory(ctx, d)

@@ -18,6 +18,7 @@ import (
 	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/httpapi"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 	"github.com/batonhq/baton/tools/testenv"
 	"github.com/batonhq/baton/workflows"
 )
@@ -47,7 +48,7 @@ func newHarnessWith(t *testing.T, p *policy.Policy, directoryYAML string, api []
 
 func parsePolicy(t *testing.T, doc string) *policy.Policy {
 	t.Helper()
-	p, err := policy.ParsePolicy("policy.yaml", []byte(doc))
+	p, err := yamlfile.ParsePolicy("policy.yaml", []byte(doc))
 	require.NoError(t, err)
 	return p
 }

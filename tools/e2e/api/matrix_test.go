@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 	"github.com/batonhq/baton/workflows"
 )
 
@@ -100,7 +101,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, parsePolicy(t, "claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: manual\n"), matrixDirectory)
 	ctx := context.Background()
-	groups, err := policy.ParseGroups("groups.yaml", []byte(
+	groups, err := yamlfile.ParseGroups("groups.yaml", []byte(
 		"groups:\n  - {name: seniors, members: [bob], defaultAssignee: ann, method: broadcast, offerTimeout: 24h}\n"))
 	require.NoError(t, err)
 	require.NoError(t, h.b.DB.Store.ApplyGroups(ctx, "groups.yaml", "root", groups))

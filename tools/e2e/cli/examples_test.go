@@ -20,6 +20,7 @@ import (
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 	"github.com/batonhq/baton/tools/testenv"
 )
 
@@ -115,7 +116,7 @@ func TestProductModuleExampleDecidesAClaim(t *testing.T) {
 	b := testenv.Start(t, policy.DefaultPolicy(), "")
 	srv, c := testenv.Temporal(t)
 	queue := b.TaskQueue + "-example"
-	d, err := policy.LoadDirectoryFile("../../../examples/directory.yaml")
+	d, err := yamlfile.LoadDirectory("../../../examples/directory.yaml")
 	require.NoError(t, err)
 	_, err = b.DB.Store.LoadDirectory(context.Background(), d)
 	require.NoError(t, err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 	"github.com/batonhq/baton/tools/testenv"
 )
 
@@ -153,7 +154,7 @@ func TestCLIBadInput(t *testing.T) {
 
 func TestCLIQueuesGroupsAndTimeline(t *testing.T) {
 	t.Parallel()
-	p, err := policy.ParsePolicy("p.yaml", []byte("claims:\n  enableClaimAssignments: true\n  stages:\n    capture: {queue: intake}\n"))
+	p, err := yamlfile.ParsePolicy("p.yaml", []byte("claims:\n  enableClaimAssignments: true\n  stages:\n    capture: {queue: intake}\n"))
 	require.NoError(t, err)
 	cli, b := newCLI(t, p)
 	code, _, errs := cli.run("directory", "load", "../../../examples/directory.yaml")
@@ -333,7 +334,7 @@ func TestCLIExplainRendersTheRulesTried(t *testing.T) {
 func TestCLIOptionsAsCurrentUser(t *testing.T) {
 	t.Parallel()
 	const doc = "version: pm-1\nclaims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: product_module\n"
-	p, err := policy.ParsePolicy("policy.yaml", []byte(doc))
+	p, err := yamlfile.ParsePolicy("policy.yaml", []byte(doc))
 	require.NoError(t, err)
 	cli, b := newCLI(t, p)
 	b.Acts.Module = policy.RolesByStage{Users: b.DB.Store}

@@ -18,6 +18,7 @@ import (
 	"github.com/batonhq/baton/claimclient"
 	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 	"github.com/batonhq/baton/tools/testenv"
 	"github.com/batonhq/baton/workflows"
 )
@@ -43,7 +44,7 @@ func TestWorkerBinaryServesAndStopsOnSIGTERM(t *testing.T) {
 	b := testenv.Start(t, policy.DefaultPolicy(), "")
 	srv, c := testenv.Temporal(t)
 	queue := b.TaskQueue + "-bin"
-	dir, err := policy.LoadDirectoryFile("../../../examples/directory.yaml")
+	dir, err := yamlfile.LoadDirectory("../../../examples/directory.yaml")
 	require.NoError(t, err)
 	_, err = b.DB.Store.LoadDirectory(context.Background(), dir)
 	require.NoError(t, err)

@@ -1,4 +1,4 @@
-package policy
+package yamlfile
 
 import (
 	"fmt"
@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/batonhq/baton/policy"
 )
 
 // distribution parses claims.distribution:
@@ -20,7 +22,7 @@ import (
 //	      then:
 //	        - {action: assign_team, team: seniors}
 //	        - {action: set_priority, priority: High}
-func (w *walker) distribution(n *yaml.Node, field string, p *Policy) {
+func (w *walker) distribution(n *yaml.Node, field string, p *policy.Policy) {
 	w.mapping(n, field, map[string]func(*yaml.Node, string){
 		"rules": func(v *yaml.Node, f string) {
 			if !w.isSequence(v, f) {
@@ -39,8 +41,8 @@ func (w *walker) distribution(n *yaml.Node, field string, p *Policy) {
 	})
 }
 
-func (w *walker) rule(n *yaml.Node, field string) Rule {
-	r := Rule{Line: n.Line}
+func (w *walker) rule(n *yaml.Node, field string) policy.Rule {
+	r := policy.Rule{Line: n.Line}
 	if n.Kind == yaml.MappingNode {
 		// Name the rule by its id in every error, once the id is known.
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -72,7 +74,7 @@ func (w *walker) rule(n *yaml.Node, field string) Rule {
 	counts := map[string]int{}
 	for _, a := range r.Then {
 		group := string(a.Kind)
-		if a.Kind == ActionAssignTeam || a.Kind == ActionAssignUser {
+		if a.Kind == policy.ActionAssignTeam || a.Kind == policy.ActionAssignUser {
 			group = "assign"
 		}
 		if counts[group]++; counts[group] == 2 {
@@ -84,13 +86,13 @@ func (w *walker) rule(n *yaml.Node, field string) Rule {
 
 // checkRanges enforces the source's rule that a NAME RANGE START needs a NAME RANGE
 // END on the same attribute (and the other way round), start no later than end.
-func (w *walker) checkRanges(n *yaml.Node, field string, r Rule) {
+func (w *walker) checkRanges(n *yaml.Node, field string, r policy.Rule) {
 	starts, ends := map[string]string{}, map[string]string{}
 	for _, c := range r.When {
 		switch c.Operator {
-		case OpNameRangeStart:
+		case policy.OpNameRangeStart:
 			starts[c.Attribute] = firstValue(c)
-		case OpNameRangeEnd:
+		case policy.OpNameRangeEnd:
 			ends[c.Attribute] = firstValue(c)
 		}
 	}
@@ -100,7 +102,7 @@ func (w *walker) checkRanges(n *yaml.Node, field string, r Rule) {
 			w.fail(n, field+".when", fmt.Sprintf("%s NAME RANGE START needs a NAME RANGE END on the same attribute", attr))
 			continue
 		}
-		if s != "" && e != "" && foldRune(firstRune(s)) > foldRune(firstRune(e)) {
+		if policy.NameRangeEmpty(s, e) {
 			w.fail(n, field+".when", fmt.Sprintf("%s name range %s–%s is empty: start after end", attr, s, e))
 		}
 	}
@@ -111,21 +113,21 @@ func (w *walker) checkRanges(n *yaml.Node, field string, r Rule) {
 	}
 }
 
-func firstValue(c Condition) string {
+func firstValue(c policy.Condition) string {
 	if len(c.Values) == 0 {
 		return ""
 	}
 	return c.Values[0]
 }
 
-func (w *walker) condition(n *yaml.Node, field string) Condition {
-	c := Condition{Line: n.Line}
+func (w *walker) condition(n *yaml.Node, field string) policy.Condition {
+	c := policy.Condition{Line: n.Line}
 	var opNode *yaml.Node
 	w.mapping(n, field, map[string]func(*yaml.Node, string){
 		"attribute": func(v *yaml.Node, f string) { c.Attribute = w.ident(v, f) },
 		"operator": func(v *yaml.Node, f string) {
 			opNode = v
-			op, ok := ParseOperator(w.str(v, f))
+			op, ok := policy.ParseOperator(w.str(v, f))
 			if !ok {
 				w.fail(v, f, fmt.Sprintf("unknown operator %q: want IN, CONTAINS, NAME RANGE START or NAME RANGE END", v.Value))
 			}
@@ -154,14 +156,14 @@ func (w *walker) condition(n *yaml.Node, field string) Condition {
 			w.fail(n, field+"."+k, "required")
 		}
 	}
-	if c.Attribute != "" && c.Operator != "" && !slices.Contains(OperatorsFor(c.Attribute), c.Operator) {
+	if c.Attribute != "" && c.Operator != "" && !slices.Contains(policy.OperatorsFor(c.Attribute), c.Operator) {
 		names := make([]string, 0, 4)
-		for _, o := range OperatorsFor(c.Attribute) {
+		for _, o := range policy.OperatorsFor(c.Attribute) {
 			names = append(names, string(o))
 		}
 		w.fail(opNode, field+".operator", fmt.Sprintf("%s does not fit %s: it takes %s", c.Operator, c.Attribute, strings.Join(names, ", ")))
 	}
-	if c.Operator == OpNameRangeStart || c.Operator == OpNameRangeEnd {
+	if c.Operator == policy.OpNameRangeStart || c.Operator == policy.OpNameRangeEnd {
 		if len(c.Values) != 1 || utf8.RuneCountInString(c.Values[0]) != 1 {
 			w.fail(n, field+".values", fmt.Sprintf("%s takes a single letter, got %q", c.Operator, strings.Join(c.Values, ", ")))
 		}
@@ -172,12 +174,12 @@ func (w *walker) condition(n *yaml.Node, field string) Condition {
 	return c
 }
 
-func (w *walker) action(n *yaml.Node, field string) Action {
-	a := Action{Line: n.Line}
+func (w *walker) action(n *yaml.Node, field string) policy.Action {
+	a := policy.Action{Line: n.Line}
 	w.mapping(n, field, map[string]func(*yaml.Node, string){
 		"action": func(v *yaml.Node, f string) {
-			switch k := ActionKind(strings.ToLower(strings.ReplaceAll(strings.TrimSpace(w.str(v, f)), " ", "_"))); k {
-			case ActionAssignTeam, ActionAssignUser, ActionSetPriority:
+			switch k := policy.ActionKind(strings.ToLower(strings.ReplaceAll(strings.TrimSpace(w.str(v, f)), " ", "_"))); k {
+			case policy.ActionAssignTeam, policy.ActionAssignUser, policy.ActionSetPriority:
 				a.Kind = k
 			default:
 				w.fail(v, f, fmt.Sprintf("unknown action %q: want assign_team, assign_user or set_priority", v.Value))
@@ -188,55 +190,19 @@ func (w *walker) action(n *yaml.Node, field string) Action {
 		"priority": func(v *yaml.Node, f string) {
 			switch p := w.str(v, f); strings.ToLower(p) {
 			case "high":
-				a.Priority = PriorityHigh
+				a.Priority = policy.PriorityHigh
 			case "medium":
-				a.Priority = PriorityMedium
+				a.Priority = policy.PriorityMedium
 			case "low":
-				a.Priority = PriorityLow
+				a.Priority = policy.PriorityLow
 			default:
 				w.fail(v, f, fmt.Sprintf("unknown priority %q: want High, Medium or Low", p))
 			}
 		},
 	})
-	need := map[ActionKind]string{ActionAssignTeam: "team", ActionAssignUser: "user", ActionSetPriority: "priority"}
+	need := map[policy.ActionKind]string{policy.ActionAssignTeam: "team", policy.ActionAssignUser: "user", policy.ActionSetPriority: "priority"}
 	if k, ok := need[a.Kind]; ok && n.Kind == yaml.MappingNode && !w.hasKey(n, k) {
 		w.fail(n, field+"."+k, fmt.Sprintf("required by %s", a.Kind))
 	}
 	return a
-}
-
-// CheckReferences checks a policy against the directory: every team and user a
-// rule or stage names must exist. Errors name the rule id and field; it is run
-// before a policy version is stored, so nothing half-valid is applied.
-func CheckReferences(file string, p *Policy, users []User, teams []Team) error {
-	known := map[string]bool{}
-	for _, u := range users {
-		known["user:"+u.ID] = true
-	}
-	for _, t := range teams {
-		known["team:"+t.ID] = true
-	}
-	w := &walker{file: file}
-	for _, r := range p.Rules {
-		for i, a := range r.Then {
-			f := fmt.Sprintf("claims.distribution.rules[%s].then[%d]", r.ID, i)
-			switch {
-			case a.Kind == ActionAssignTeam && !known["team:"+a.Team]:
-				w.errs = append(w.errs, &FieldError{File: file, Line: a.Line, Field: f + ".team", Msg: fmt.Sprintf("unknown team %q", a.Team)})
-			case a.Kind == ActionAssignUser && !known["user:"+a.User]:
-				w.errs = append(w.errs, &FieldError{File: file, Line: a.Line, Field: f + ".user", Msg: fmt.Sprintf("unknown user %q", a.User)})
-			}
-		}
-	}
-	for _, s := range AssignableStages {
-		sc := p.Stages[s]
-		ids := map[string]string{"assignee": sc.Assignee, "defaultAssignee": sc.Rules.DefaultAssignee, "escalateTo": sc.Rules.EscalateTo}
-		for _, key := range []string{"assignee", "defaultAssignee", "escalateTo"} { // in a stable order
-			if id := ids[key]; id != "" && !known["user:"+id] {
-				w.errs = append(w.errs, &FieldError{File: file, Line: sc.Lines[key], Field: fmt.Sprintf("claims.stages.%s.%s", s, key),
-					Msg: fmt.Sprintf("unknown user %q", id)})
-			}
-		}
-	}
-	return problems(w.errs)
 }

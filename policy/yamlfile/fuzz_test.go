@@ -1,4 +1,4 @@
-package policy
+package yamlfile
 
 import (
 	"encoding/json"
@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/policy"
 )
 
 // The groups file (also the body of PUT /api/groups) and the what-if claims file
@@ -50,7 +52,7 @@ func FuzzParseGroups(f *testing.F) {
 			require.False(t, names[g.Name], "group %q twice", g.Name)
 			names[g.Name] = true
 			require.NotEmpty(t, g.DefaultAssignee)
-			require.Contains(t, []GroupMethod{GroupRoundRobin, GroupBroadcast}, g.Method)
+			require.Contains(t, []policy.GroupMethod{policy.GroupRoundRobin, policy.GroupBroadcast}, g.Method)
 			require.Positive(t, g.OfferTimeout)
 			require.Len(t, g.MemberLines, len(g.Members))
 			seen := map[string]bool{}
@@ -90,7 +92,7 @@ func FuzzParseSampleClaims(f *testing.F) {
 			Owner      string            `json:"owner,omitempty"`
 			RecentHost string            `json:"recentHost,omitempty"`
 			Outcome    string            `json:"outcome,omitempty"`
-			Stages     []Stage           `json:"stages,omitempty"`
+			Stages     []policy.Stage    `json:"stages,omitempty"`
 			Data       map[string]string `json:"data"`
 		}
 		doc := struct {
@@ -102,7 +104,7 @@ func FuzzParseSampleClaims(f *testing.F) {
 				require.True(t, st.Assignable(), "stage %q", st)
 			}
 			if s.Outcome != "" {
-				_, err := ParseOutcome(string(s.Outcome))
+				_, err := policy.ParseOutcome(string(s.Outcome))
 				require.NoError(t, err)
 			}
 			doc.Claims = append(doc.Claims, row{s.ID, s.Owner, s.RecentHost, string(s.Outcome), s.Stages, s.Data})
@@ -167,7 +169,7 @@ func TestStageReferencesNameTheirLine(t *testing.T) {
 	p, err := ParsePolicy("p.yaml", []byte("claims:\n  stages:\n    capture:\n      assignee: ghost\n"+
 		"    review:\n      dueIn: 4h\n      escalateTo: nobody\n      defaultAssignee: ghost\n"))
 	require.NoError(t, err)
-	err = CheckReferences("p.yaml", p, []User{{ID: "gus"}}, nil)
+	err = CheckReferences("p.yaml", p, []policy.User{{ID: "gus"}}, nil)
 	require.EqualError(t, err, `p.yaml:4: claims.stages.capture.assignee: unknown user "ghost"`+"\n"+
 		`p.yaml:8: claims.stages.review.defaultAssignee: unknown user "ghost"`+"\n"+
 		`p.yaml:7: claims.stages.review.escalateTo: unknown user "nobody"`)

@@ -1,10 +1,12 @@
-package policy
+package yamlfile
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/policy"
 )
 
 func TestParsePolicy(t *testing.T) {
@@ -23,11 +25,11 @@ claims:
 	require.NoError(t, err)
 	require.Equal(t, "v7", p.Version)
 	require.True(t, p.AssignmentsEnabled)
-	require.Equal(t, MethodRoundRobin, p.MethodFor(StageCapture))
-	require.Equal(t, MethodManual, p.MethodFor(StageReview))
-	require.Equal(t, []string{PermMakeClaimDecisions}, p.Required(StageCapture, ""))
-	require.Equal(t, []string{"AcknowledgeClaimDecisions", "Supervisor", "GoodwillSignoff"}, p.Required(StageAcknowledge, OutcomeGoodwill))
-	require.Equal(t, []string{"AcknowledgeClaimDecisions", "Supervisor", PermAcknowledgeClaimApproval}, p.Required(StageAcknowledge, OutcomeApproval))
+	require.Equal(t, policy.MethodRoundRobin, p.MethodFor(policy.StageCapture))
+	require.Equal(t, policy.MethodManual, p.MethodFor(policy.StageReview))
+	require.Equal(t, []string{policy.PermMakeClaimDecisions}, p.Required(policy.StageCapture, ""))
+	require.Equal(t, []string{"AcknowledgeClaimDecisions", "Supervisor", "GoodwillSignoff"}, p.Required(policy.StageAcknowledge, policy.OutcomeGoodwill))
+	require.Equal(t, []string{"AcknowledgeClaimDecisions", "Supervisor", policy.PermAcknowledgeClaimApproval}, p.Required(policy.StageAcknowledge, policy.OutcomeApproval))
 }
 
 func TestParsePolicyDefaults(t *testing.T) {
@@ -35,15 +37,15 @@ func TestParsePolicyDefaults(t *testing.T) {
 	// The source's JSON form, with the method omitted: manual, and a content-hash version.
 	p, err := ParsePolicy("p.json", []byte(`{"claims": {"enableClaimAssignments": true}}`))
 	require.NoError(t, err)
-	require.Equal(t, MethodManual, p.Method)
+	require.Equal(t, policy.MethodManual, p.Method)
 	require.True(t, strings.HasPrefix(p.Version, "sha256:"), p.Version)
 
 	p, err = ParsePolicy("p.json", []byte(`{"claims": {"claimAssignmentMethod": "round_robin"}}`))
 	require.NoError(t, err)
 	require.False(t, p.AssignmentsEnabled, "enableClaimAssignments defaults to false as in the source")
 
-	require.Equal(t, []string{PermAcknowledgeClaimDecisions, PermAcknowledgeClaimNoClaim},
-		DefaultPolicy().Required(StageAcknowledge, OutcomeNoClaim))
+	require.Equal(t, []string{policy.PermAcknowledgeClaimDecisions, policy.PermAcknowledgeClaimNoClaim},
+		policy.DefaultPolicy().Required(policy.StageAcknowledge, policy.OutcomeNoClaim))
 }
 
 func TestParsePolicyErrors(t *testing.T) {
@@ -104,12 +106,12 @@ func FuzzParsePolicy(f *testing.F) {
 			return
 		}
 		require.NotEmpty(t, p.Version)
-		for _, s := range AssignableStages {
-			_, err := ParseMethod(string(p.MethodFor(s)))
+		for _, s := range policy.AssignableStages {
+			_, err := policy.ParseMethod(string(p.MethodFor(s)))
 			require.NoError(t, err)
-			for _, o := range append(Outcomes, "") {
+			for _, o := range append(policy.Outcomes, "") {
 				for _, perm := range p.Required(s, o) {
-					_, err := NormalizePermission(perm)
+					_, err := policy.NormalizePermission(perm)
 					require.NoError(t, err)
 				}
 			}
@@ -121,16 +123,16 @@ func TestAssigneeChangeBudget(t *testing.T) {
 	t.Parallel()
 	p, err := ParsePolicy("p.yaml", []byte("claims:\n  maxAssigneeChanges: 7\n"))
 	require.NoError(t, err)
-	require.Equal(t, 7, p.RulesFor(StageReview).ChangeBudget())
-	require.Equal(t, DefaultMaxAssigneeChanges, DefaultPolicy().RulesFor(StageReview).ChangeBudget())
-	require.Equal(t, DefaultMaxAssigneeChanges, StageRules{}.ChangeBudget(), "rules recorded before the budget existed")
+	require.Equal(t, 7, p.RulesFor(policy.StageReview).ChangeBudget())
+	require.Equal(t, policy.DefaultMaxAssigneeChanges, policy.DefaultPolicy().RulesFor(policy.StageReview).ChangeBudget())
+	require.Equal(t, policy.DefaultMaxAssigneeChanges, policy.StageRules{}.ChangeBudget(), "rules recorded before the budget existed")
 }
 
 func TestCheckCommentBytes(t *testing.T) {
 	t.Parallel()
-	require.NoError(t, CheckComment("comment", strings.Repeat("😀", 2000)), "8,000 bytes")
-	require.EqualError(t, CheckComment("comment", strings.Repeat("😀", 2001)), `field "comment" is 8004 bytes of UTF-8, at most 8000`)
-	require.EqualError(t, CheckComment("comment", strings.Repeat("x", 4001)), `field "comment" has 4001 characters, at most 4000`)
+	require.NoError(t, policy.CheckComment("comment", strings.Repeat("😀", 2000)), "8,000 bytes")
+	require.EqualError(t, policy.CheckComment("comment", strings.Repeat("😀", 2001)), `field "comment" is 8004 bytes of UTF-8, at most 8000`)
+	require.EqualError(t, policy.CheckComment("comment", strings.Repeat("x", 4001)), `field "comment" has 4001 characters, at most 4000`)
 }
 
 func TestCheckText(t *testing.T) {
@@ -152,7 +154,7 @@ func TestCheckText(t *testing.T) {
 		{"not UTF-8", "\xff", true, `field "f" is not valid UTF-8`},
 	}
 	for _, tc := range cases {
-		err := CheckText("f", tc.value, 20, tc.multiline)
+		err := policy.CheckText("f", tc.value, 20, tc.multiline)
 		if tc.want == "" {
 			require.NoError(t, err, tc.name)
 			continue

@@ -1,4 +1,4 @@
-package policy
+package yamlfile
 
 import (
 	"fmt"
@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/policy"
 )
 
 func TestParseDirectory(t *testing.T) {
@@ -73,9 +75,9 @@ groups:
   - {name: all, members: [ava], defaultAssignee: gus}
 `))
 	require.NoError(t, err)
-	require.Equal(t, GroupBroadcast, gs[0].Method)
+	require.Equal(t, policy.GroupBroadcast, gs[0].Method)
 	require.Equal(t, 30*time.Minute, gs[0].OfferTimeout)
-	require.Equal(t, GroupRoundRobin, gs[1].Method, "round robin by default")
+	require.Equal(t, policy.GroupRoundRobin, gs[1].Method, "round robin by default")
 	require.Equal(t, time.Hour, gs[1].OfferTimeout)
 
 	cases := map[string]string{
@@ -93,7 +95,7 @@ groups:
 func TestCheckIdentifier(t *testing.T) {
 	t.Parallel()
 	for _, ok := range []string{"ann", "ann.lee@example.com", "u000123", "team-a_b+c:1", "zoë", "李"} {
-		require.NoError(t, CheckIdentifier(ok), ok)
+		require.NoError(t, policy.CheckIdentifier(ok), ok)
 	}
 	for bad, want := range map[string]string{
 		"gus\u200b":              "U+200B",
@@ -102,7 +104,7 @@ func TestCheckIdentifier(t *testing.T) {
 		"ann\n":                  "U+000A",
 		strings.Repeat("x", 201): "longer than 200 characters",
 	} {
-		require.ErrorContains(t, CheckIdentifier(bad), want, "%q", bad)
+		require.ErrorContains(t, policy.CheckIdentifier(bad), want, "%q", bad)
 	}
 }
 

@@ -1,4 +1,4 @@
-package policy
+package yamlfile
 
 import (
 	"fmt"
@@ -6,36 +6,14 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/batonhq/baton/policy"
 )
 
-// Directory is a parsed directory file: users with their permissions, and teams with
-// their members in order. Each row keeps its line so later checks (a team member the
-// database does not know) can still point at the file.
-type Directory struct {
-	File  string
-	Users []DirectoryUser
-	Teams []DirectoryTeam
-}
-
-// DirectoryUser is one user row of a directory file.
-type DirectoryUser struct {
-	User
-	Line int
-}
-
-// DirectoryTeam is one team row of a directory file.
-type DirectoryTeam struct {
-	Team
-	Line        int
-	MemberLines []int
-}
-
-// LoadDirectoryFile reads and parses a directory file.
-func LoadDirectoryFile(path string) (*Directory, error) {
+// LoadDirectory reads and parses a directory file.
+func LoadDirectory(path string) (*policy.Directory, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read directory file: %w", err)
@@ -53,12 +31,12 @@ func LoadDirectoryFile(path string) (*Directory, error) {
 //
 // Every problem is reported with its file, line and row; nothing is returned unless
 // the whole file is valid, so a load is all or nothing.
-func ParseDirectory(file string, data []byte) (*Directory, error) {
+func ParseDirectory(file string, data []byte) (*policy.Directory, error) {
 	doc, w, err := parseDocument(file, data, "empty directory file: want a mapping with users and teams")
 	if err != nil {
 		return nil, err
 	}
-	d := &Directory{File: file}
+	d := &policy.Directory{File: file}
 	w.mapping(doc, "", map[string]func(*yaml.Node, string){
 		"users": func(n *yaml.Node, f string) {
 			w.rows(n, f, func(row *yaml.Node, rf string) { d.Users = append(d.Users, w.user(row, rf)) })
@@ -83,8 +61,8 @@ func (w *walker) rows(n *yaml.Node, field string, each func(*yaml.Node, string))
 	}
 }
 
-func (w *walker) user(n *yaml.Node, field string) DirectoryUser {
-	u := DirectoryUser{User: User{Active: true, EmailNotifications: true, Permissions: []string{}}, Line: n.Line}
+func (w *walker) user(n *yaml.Node, field string) policy.DirectoryUser {
+	u := policy.DirectoryUser{User: policy.User{Active: true, EmailNotifications: true, Permissions: []string{}}, Line: n.Line}
 	w.mapping(n, field, map[string]func(*yaml.Node, string){
 		"id":    func(v *yaml.Node, f string) { u.ID = w.ident(v, f) },
 		"name":  func(v *yaml.Node, f string) { u.Name = w.str(v, f) },
@@ -107,7 +85,7 @@ func (w *walker) user(n *yaml.Node, field string) DirectoryUser {
 		"active":             func(v *yaml.Node, f string) { u.Active = w.boolean(v, f) },
 		"emailNotifications": func(v *yaml.Node, f string) { u.EmailNotifications = w.boolean(v, f) },
 		"status": func(v *yaml.Node, f string) {
-			a, err := ParseAvailability(w.str(v, f))
+			a, err := policy.ParseAvailability(w.str(v, f))
 			if err != nil {
 				w.fail(v, f, err.Error())
 				return
@@ -132,8 +110,8 @@ func (w *walker) user(n *yaml.Node, field string) DirectoryUser {
 
 // capacity reads {total: 20, review: 5}: whole numbers of at least 1, keyed by
 // total or an assignable stage.
-func (w *walker) capacity(n *yaml.Node, field string) Capacity {
-	var c Capacity
+func (w *walker) capacity(n *yaml.Node, field string) policy.Capacity {
+	var c policy.Capacity
 	limit := func(v *yaml.Node, f string) int {
 		n, err := strconv.Atoi(w.str(v, f))
 		if err != nil || n < 1 {
@@ -143,11 +121,11 @@ func (w *walker) capacity(n *yaml.Node, field string) Capacity {
 		return n
 	}
 	keys := map[string]func(*yaml.Node, string){"total": func(v *yaml.Node, f string) { c.Total = limit(v, f) }}
-	for _, s := range AssignableStages {
+	for _, s := range policy.AssignableStages {
 		keys[string(s)] = func(v *yaml.Node, f string) {
 			if n := limit(v, f); n > 0 {
 				if c.PerStage == nil {
-					c.PerStage = map[Stage]int{}
+					c.PerStage = map[policy.Stage]int{}
 				}
 				c.PerStage[s] = n
 			}
@@ -170,8 +148,8 @@ func (w *walker) identList(n *yaml.Node, field string) []string {
 	return out
 }
 
-func (w *walker) team(n *yaml.Node, field string) DirectoryTeam {
-	t := DirectoryTeam{Team: Team{Members: []string{}}, Line: n.Line}
+func (w *walker) team(n *yaml.Node, field string) policy.DirectoryTeam {
+	t := policy.DirectoryTeam{Team: policy.Team{Members: []string{}}, Line: n.Line}
 	w.mapping(n, field, map[string]func(*yaml.Node, string){
 		"id":   func(v *yaml.Node, f string) { t.ID = w.ident(v, f) },
 		"name": func(v *yaml.Node, f string) { t.Name = w.str(v, f) },
@@ -233,27 +211,11 @@ func (w *walker) ident(n *yaml.Node, field string) string {
 	if s == "" {
 		return s
 	}
-	if err := CheckIdentifier(s); err != nil {
+	if err := policy.CheckIdentifier(s); err != nil {
 		w.fail(n, field, err.Error())
 		return ""
 	}
 	return s
-}
-
-// CheckIdentifier refuses an id (of a user, a team, a group) outside the
-// documented set: at most MaxIDChars letters and digits (any script) and the
-// marks . _ - @ + : — no spaces, slashes, control or format characters, so
-// no id hides inside another ("gus\u200b" beside "gus").
-func CheckIdentifier(s string) error {
-	if utf8.RuneCountInString(s) > MaxIDChars {
-		return fmt.Errorf("invalid id %q: longer than %d characters", s[:min(len(s), 20)]+"…", MaxIDChars)
-	}
-	for _, r := range s {
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("._-@+:", r) {
-			return fmt.Errorf("invalid id %q: letters, digits and . _ - @ + : only (no spaces, slashes or %U)", s, r)
-		}
-	}
-	return nil
 }
 
 func (w *walker) email(n *yaml.Node, field string) string {
@@ -270,14 +232,14 @@ func (w *walker) email(n *yaml.Node, field string) string {
 
 // checkDirectory catches duplicates within the file; references to users outside
 // the file are checked against the database when it loads.
-func (w *walker) checkDirectory(d *Directory) {
+func (w *walker) checkDirectory(d *policy.Directory) {
 	users := map[string]int{}
 	for i, u := range d.Users {
 		if u.ID == "" {
 			continue
 		}
 		if first, dup := users[u.ID]; dup {
-			w.errs = append(w.errs, &FieldError{File: w.file, Line: u.Line, Field: fmt.Sprintf("users[%d].id", i),
+			w.errs = append(w.errs, &policy.FieldError{File: w.file, Line: u.Line, Field: fmt.Sprintf("users[%d].id", i),
 				Msg: fmt.Sprintf("user %q already defined at line %d", u.ID, first)})
 		}
 		users[u.ID] = u.Line
@@ -285,14 +247,14 @@ func (w *walker) checkDirectory(d *Directory) {
 	teams := map[string]int{}
 	for i, t := range d.Teams {
 		if first, dup := teams[t.ID]; dup && t.ID != "" {
-			w.errs = append(w.errs, &FieldError{File: w.file, Line: t.Line, Field: fmt.Sprintf("teams[%d].id", i),
+			w.errs = append(w.errs, &policy.FieldError{File: w.file, Line: t.Line, Field: fmt.Sprintf("teams[%d].id", i),
 				Msg: fmt.Sprintf("team %q already defined at line %d", t.ID, first)})
 		}
 		teams[t.ID] = t.Line
 		seen := map[string]bool{}
 		for j, m := range t.Members {
 			if seen[m] {
-				w.errs = append(w.errs, &FieldError{File: w.file, Line: t.MemberLines[j], Field: fmt.Sprintf("teams[%d].members[%d]", i, j),
+				w.errs = append(w.errs, &policy.FieldError{File: w.file, Line: t.MemberLines[j], Field: fmt.Sprintf("teams[%d].members[%d]", i, j),
 					Msg: fmt.Sprintf("user %q listed twice", m)})
 			}
 			seen[m] = true
