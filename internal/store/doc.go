@@ -11,6 +11,18 @@
 // query by name with q("TurnNext") and scans rows with pgx's own helpers
 // (pgx.CollectRows, RowToStructByName and the scan functions beside each type).
 //
+// A query of many parameters names them (@workflow_id), so that one cannot be
+// passed in another's place: the ledger, timeline, inbox, outbox, backlog and
+// requirement writes, and the entry of newcomers into a turn order. Their
+// names are numbered $1, $2, ... once, when the files load (no parsing per
+// call), and Go binds them with named("DecisionInsert", Args{...}): an
+// argument missing or unknown is an error naming it, and
+// TestEveryQueryNamedIsDefinedAndUsed holds every call that writes its Args
+// out to the file's parameters. The turn reads keep numbered parameters: they
+// share one head (scope, requirement, team, stage, offset, limit, even if
+// away) with the fragments included bare in all of them, and one function
+// (turnArgs) builds it.
+//
 // # Why not sqlc
 //
 // River keeps its SQL the same way, one file per table, but generates typed Go
@@ -36,9 +48,9 @@
 //     code would be larger than what it replaces, and it adds a generator that
 //     every contributor and CI must install and keep in step.
 //
-// We would revisit this if the query count grows severalfold or if argument
-// mix-ups (positional $N) start reaching review: that is the failure sqlc's
-// named, typed parameters prevent and our tests do not.
+// We would revisit this if the query count grows severalfold. Argument
+// mix-ups, the failure sqlc's named parameters prevent, are what named and its
+// test prevent here for the queries of many parameters.
 //
 // It imports policy and policy/yamlfile (a stored policy version is read
 // back with the file's reader) only; nothing it imports may import it.

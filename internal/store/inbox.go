@@ -28,7 +28,11 @@ type InboxItem struct {
 // user does nothing.
 func (qs *Queries) InboxAdd(ctx context.Context, k policy.DecisionKey, claimID, userID, message, link string) error {
 	row := inboxRow{k, claimID, InboxEntry{UserID: userID, Message: message, Link: link}}
-	if _, err := qs.db.Exec(ctx, q("InboxInsert"), inboxArgs(row)...); err != nil {
+	sql, args, err := inboxInsert(row)
+	if err == nil {
+		_, err = qs.db.Exec(ctx, sql, args...)
+	}
+	if err != nil {
 		return fmt.Errorf("add inbox item for %s on %s: %w", userID, k, err)
 	}
 	return nil
@@ -41,8 +45,8 @@ type inboxRow struct {
 	InboxEntry
 }
 
-// inboxArgs are InboxInsert's arguments for rows, a column each.
-func inboxArgs(rows ...inboxRow) []any {
+// inboxInsert is InboxInsert with its arguments for rows, a column each.
+func inboxInsert(rows ...inboxRow) (string, []any, error) {
 	n := len(rows)
 	user, wf, claim, stage, message, link := make([]string, n), make([]string, n), make([]string, n), make([]string, n),
 		make([]string, n), make([]string, n)
@@ -51,7 +55,8 @@ func inboxArgs(rows ...inboxRow) []any {
 		user[i], wf[i], claim[i], stage[i], seq[i] = r.UserID, r.key.WorkflowID, r.claimID, string(r.key.Stage), r.key.Seq
 		message[i], link[i] = r.Message, r.Link
 	}
-	return []any{user, wf, claim, stage, seq, message, link}
+	return named("InboxInsert", Args{"user_id": user, "workflow_id": wf, "claim_id": claim, "stage": stage, "seq": seq,
+		"message": message, "link": link})
 }
 
 // Inbox lists a user's notifications, newest first; unread only unless all.

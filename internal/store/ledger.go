@@ -56,10 +56,10 @@ func (qs *Queries) DecisionsGet(ctx context.Context, keys []policy.DecisionKey) 
 	return out, rows.Err()
 }
 
-// decisionArgs are DecisionInsert's arguments for ws, a column each. A write's
+// decisionInsert is DecisionInsert with its arguments for ws, a column each. A write's
 // Explanation is a stage decision's (nil for a person's or a timer's, which
 // refer to DecidedSeq, the stage's decision they act on).
-func decisionArgs(ws ...DecisionWrite) ([]any, error) {
+func decisionInsert(ws ...DecisionWrite) (string, []any, error) {
 	n := len(ws)
 	wf, stage, claim, method, assignee, actor, reason, version := make([]string, n), make([]string, n), make([]string, n),
 		make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -71,14 +71,14 @@ func decisionArgs(ws ...DecisionWrite) ([]any, error) {
 		k, d, ex := w.Key, w.Decision, w.Explanation
 		b, err := json.Marshal(d)
 		if err != nil {
-			return nil, fmt.Errorf("encode decision %s: %w", k, err)
+			return "", nil, fmt.Errorf("encode decision %s: %w", k, err)
 		}
 		wf[i], stage[i], seq[i], claim[i], method[i] = k.WorkflowID, string(k.Stage), k.Seq, w.ClaimID, string(d.Method)
 		assignee[i], actor[i], reason[i], version[i], body[i] = d.Assignee, d.Actor, d.Reason, d.PolicyVersion, string(b)
 		if ex != nil {
 			r, err := json.Marshal(ex.Requirement)
 			if err != nil {
-				return nil, fmt.Errorf("encode requirement %s: %w", k, err)
+				return "", nil, fmt.Errorf("encode requirement %s: %w", k, err)
 			}
 			req[i] = text(r)
 			if ex.RuleRecord != nil {
@@ -88,7 +88,7 @@ func decisionArgs(ws ...DecisionWrite) ([]any, error) {
 				// wrote.
 				rr, err := ex.RuleRecord.MarshalJSON()
 				if err != nil {
-					return nil, fmt.Errorf("encode rule record %s: %w", k, err)
+					return "", nil, fmt.Errorf("encode rule record %s: %w", k, err)
 				}
 				rules[i] = text(rr)
 			}
@@ -98,7 +98,7 @@ func decisionArgs(ws ...DecisionWrite) ([]any, error) {
 			if ex.Listed != nil {
 				l, err := json.Marshal(ex.Listed)
 				if err != nil {
-					return nil, fmt.Errorf("encode candidates %s: %w", k, err)
+					return "", nil, fmt.Errorf("encode candidates %s: %w", k, err)
 				}
 				listed[i] = text(l)
 			}
@@ -107,7 +107,9 @@ func decisionArgs(ws ...DecisionWrite) ([]any, error) {
 			decidedSeq[i] = &w.DecidedSeq
 		}
 	}
-	return []any{wf, stage, seq, claim, method, assignee, actor, reason, version, body, req, rules, decidedSeq, reqID, gen, listed}, nil
+	return named("DecisionInsert", Args{"workflow_id": wf, "stage": stage, "seq": seq, "claim_id": claim, "method": method, "assignee": assignee,
+		"actor": actor, "reason": reason, "policy_version": version, "body": body, "requirement": req, "rule_record": rules,
+		"decided_seq": decidedSeq, "requirement_id": reqID, "generation": gen, "candidates": listed})
 }
 
 // DecisionsByClaim lists a claim's decisions in order.
@@ -200,7 +202,10 @@ func (p *People) Apply(w DecisionWrite) {
 // caller must then roll back.
 func (p *People) Append(ctx context.Context, ws []DecisionWrite) (int, error) {
 	b := &pgx.Batch{}
-	applied := p.queueApplies(b)
+	applied, err := p.queueApplies(b)
+	if err != nil {
+		return 0, err
+	}
 	n, err := queueAppend(b, ws)
 	if err != nil {
 		return 0, err
@@ -224,13 +229,17 @@ type applied struct {
 
 // queueApplies queues the writes Apply queued at b's head and forgets them;
 // readApplies reads their results.
-func (p *People) queueApplies(b *pgx.Batch) []applied {
+func (p *People) queueApplies(b *pgx.Batch) ([]applied, error) {
 	out := make([]applied, len(p.applies))
 	for i, w := range p.applies {
-		out[i] = applied{w, queueApply(b, w)}
+		n, err := queueApply(b, w)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = applied{w, n}
 	}
 	p.applies = nil
-	return out
+	return out, nil
 }
 
 func readApplies(br pgx.BatchResults, ws []applied) error {
@@ -249,9 +258,12 @@ func (p *People) flush(ctx context.Context) error {
 		return nil
 	}
 	b := &pgx.Batch{}
-	applied := p.queueApplies(b)
+	applied, err := p.queueApplies(b)
+	if err != nil {
+		return err
+	}
 	br := p.qs.db.SendBatch(ctx, b)
-	err := readApplies(br, applied)
+	err = readApplies(br, applied)
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
@@ -264,7 +276,7 @@ func (w DecisionWrite) assigns() bool { return w.Decision.Assignee != "" && w.Ke
 
 // queueApply queues Apply's statements for w and returns how many (readApply
 // reads them).
-func queueApply(b *pgx.Batch, w DecisionWrite) int {
+func queueApply(b *pgx.Batch, w DecisionWrite) (int, error) {
 	k, before := w.Key, b.Len()
 	// Whoever the decision gives the stage to (a stage's method's pick, read
 	// from the requirement's members; a person's assignment or claim, a
@@ -283,8 +295,14 @@ func queueApply(b *pgx.Batch, w DecisionWrite) int {
 		switch {
 		case w.Explanation != nil:
 			waits := w.Decision.Backlog && w.Explanation.RequirementID > 0
-			b.Queue(q("BacklogSet"), k.WorkflowID, string(k.Stage), w.ClaimID, k.Seq, policy.PriorityRank(w.Decision.Priority),
-				w.Explanation.RequirementID, waits, cmp.Or(w.Decision.Rules.Queue, policy.DefaultQueue))
+			sql, args, err := named("BacklogSet", Args{"workflow_id": k.WorkflowID, "stage": string(k.Stage),
+				"claim_id": w.ClaimID, "seq": k.Seq, "priority": policy.PriorityRank(w.Decision.Priority),
+				"requirement_id": w.Explanation.RequirementID, "waits": waits,
+				"queue": cmp.Or(w.Decision.Rules.Queue, policy.DefaultQueue)})
+			if err != nil {
+				return 0, err
+			}
+			b.Queue(sql, args...)
 		case w.Decision.Assignee != "":
 			b.Queue(q("BacklogDrop"), k.WorkflowID, string(k.Stage))
 		}
@@ -293,7 +311,7 @@ func queueApply(b *pgx.Batch, w DecisionWrite) int {
 		t := w.Explanation.Turn
 		b.Queue(q("TurnSet"), t.Scope, t.User.ID, t.Served, max(t.Weight, 1), t.Order)
 	}
-	return b.Len() - before
+	return b.Len() - before, nil
 }
 
 // readApply reads the n results of queueApply's statements: the assignee's
@@ -320,11 +338,16 @@ func readApply(br pgx.BatchResults, w DecisionWrite, n int) error {
 // queueAppend queues Append's statements, the ledger's first; it
 // returns how many decisions that statement inserts.
 func queueAppend(b *pgx.Batch, ws []DecisionWrite) (int, error) {
-	args, err := decisionArgs(ws...)
-	if err != nil {
+	// add queues a statement the way named built it.
+	add := func(sql string, args []any, err error) error {
+		if err == nil {
+			b.Queue(sql, args...)
+		}
+		return err
+	}
+	if err := add(decisionInsert(ws...)); err != nil {
 		return 0, err
 	}
-	b.Queue(q("DecisionInsert"), args...)
 	events := make([]TimelineEvent, len(ws))
 	var inbox []inboxRow
 	var outbox []OutboxMessage
@@ -335,12 +358,18 @@ func queueAppend(b *pgx.Batch, ws []DecisionWrite) (int, error) {
 		}
 		outbox = append(outbox, w.Outbox...)
 	}
-	b.Queue(q("TimelineAdd"), timelineArgs(events...)...)
+	if err := add(timelineInsert(events...)); err != nil {
+		return 0, err
+	}
 	if len(inbox) > 0 {
-		b.Queue(q("InboxInsert"), inboxArgs(inbox...)...)
+		if err := add(inboxInsert(inbox...)); err != nil {
+			return 0, err
+		}
 	}
 	if len(outbox) > 0 {
-		b.Queue(q("OutboxInsert"), outboxArgs(outbox...)...)
+		if err := add(outboxInsert(outbox...)); err != nil {
+			return 0, err
+		}
 	}
 	return len(ws), nil
 }

@@ -46,15 +46,19 @@ func (m OutboxMessage) Key() policy.DecisionKey {
 // the channel and recipient (a retry), and then writes nothing. Call it inside the
 // transaction of the decision or event that causes it.
 func (qs *Queries) OutboxAdd(ctx context.Context, m OutboxMessage) (bool, error) {
-	tag, err := qs.db.Exec(ctx, q("OutboxInsert"), outboxArgs(m)...)
+	sql, args, err := outboxInsert(m)
+	if err != nil {
+		return false, err
+	}
+	tag, err := qs.db.Exec(ctx, sql, args...)
 	if err != nil {
 		return false, fmt.Errorf("queue %s notification for %s on %s: %w", m.Channel, m.Recipient, m.Key(), err)
 	}
 	return tag.RowsAffected() == 1, nil
 }
 
-// outboxArgs are OutboxInsert's arguments for messages, a column each.
-func outboxArgs(messages ...OutboxMessage) []any {
+// outboxInsert is OutboxInsert with its arguments for messages, a column each.
+func outboxInsert(messages ...OutboxMessage) (string, []any, error) {
 	n := len(messages)
 	cols := make([][]string, 10)
 	for c := range cols {
@@ -68,7 +72,9 @@ func outboxArgs(messages ...OutboxMessage) []any {
 			cols[c][i] = v
 		}
 	}
-	return []any{cols[0], cols[1], seq, cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8], cols[9]}
+	return named("OutboxInsert", Args{"workflow_id": cols[0], "stage": cols[1], "seq": seq, "channel": cols[2],
+		"recipient": cols[3], "claim_id": cols[4], "address": cols[5], "subject": cols[6], "body": cols[7], "link": cols[8],
+		"message_id": cols[9]})
 }
 
 // OutboxUnsent lists the ids of a key's messages not yet sent, in order.

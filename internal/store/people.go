@@ -107,7 +107,10 @@ func (p *People) queryRow(ctx context.Context, sql string, args ...any) pgx.Row 
 		return p.qs.db.QueryRow(ctx, sql, args...)
 	}
 	b := &pgx.Batch{}
-	applied := p.queueApplies(b)
+	applied, err := p.queueApplies(b)
+	if err != nil {
+		return errRow{err}
+	}
 	b.Queue(sql, args...)
 	br := p.qs.db.SendBatch(ctx, b)
 	return batchRow{br, readApplies(br, applied)}
@@ -119,6 +122,11 @@ type batchRow struct {
 	br  pgx.BatchResults
 	err error
 }
+
+// errRow is a row that was never read: err says why.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 func (r batchRow) Scan(dest ...any) error {
 	err := r.err
@@ -300,12 +308,18 @@ func (qs *Queries) requirementMake(ctx context.Context, c policy.Requirement, ke
 	if _, err := qs.db.Exec(ctx, q("DirectoryLockShared")); err != nil {
 		return err
 	}
-	if _, err := qs.db.Exec(ctx, q("RequirementMake"), key, []byte(key), nonNil(c.Required), nonNil(c.Filter.TagsOneOf),
-		nonNil(c.Filter.TagsAllOf), c.Filter.StateCredential, c.State, c.Filter.CareTeam, c.CareTeam, nonNil(c.Roles)); err != nil {
+	sql, args, err := named("RequirementMake", Args{"key": key, "requirement": []byte(key), "required": nonNil(c.Required),
+		"tags_one_of": nonNil(c.Filter.TagsOneOf), "tags_all_of": nonNil(c.Filter.TagsAllOf),
+		"state_credential": c.Filter.StateCredential, "state": c.State, "care_team_filter": c.Filter.CareTeam,
+		"care_team": c.CareTeam, "roles": nonNil(c.Roles)})
+	if err != nil {
+		return err
+	}
+	if _, err := qs.db.Exec(ctx, sql, args...); err != nil {
 		return err
 	}
 	var id int64
-	err := qs.db.QueryRow(ctx, q("RequirementFill"), key).Scan(&id)
+	err = qs.db.QueryRow(ctx, q("RequirementFill"), key).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil // made live by a transaction that committed first
 	}
@@ -509,7 +523,10 @@ func (p *People) readTurns(ctx context.Context, set requirement, stage string, a
 	tq turnQuery, again bool, firstSize int) (turnBatch, error) {
 	scope := args.scope
 	b := &pgx.Batch{}
-	applied := p.queueApplies(b)
+	applied, err := p.queueApplies(b)
+	if err != nil {
+		return turnBatch{}, err
+	}
 	if !again {
 		b.Queue(q("TurnScopeLock"), scope)
 		b.Queue(q("TurnAwayExpire"), scope)
@@ -529,7 +546,7 @@ func (p *People) readTurns(ctx context.Context, set requirement, stage string, a
 	pooled := again
 	var pending []string
 	var first turnBatch
-	err := readApplies(br, applied)
+	err = readApplies(br, applied)
 	if !again && err == nil {
 		if _, err = br.Exec(); err == nil {
 			if _, err = br.Exec(); err == nil {
@@ -1081,7 +1098,12 @@ func (p *People) enter(ctx context.Context, scope string, req int64, stage strin
 			l.Complete = !partWay
 		}
 	}
-	if _, err := p.qs.db.Exec(ctx, q("TurnEnter"), scope, req, order.Team, l.EntryLevel(), order.Weighted, who, stage, loads); err != nil {
+	sql, args, err := named("TurnEnter", Args{"scope": scope, "requirement_id": req, "team": order.Team,
+		"level": l.EntryLevel(), "weighted": order.Weighted, "only": who, "stage": stage, "loads": loads})
+	if err == nil {
+		_, err = p.qs.db.Exec(ctx, sql, args...)
+	}
+	if err != nil {
 		return fmt.Errorf("enter newcomers in %s: %w", scope, err)
 	}
 	return nil

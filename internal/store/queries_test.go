@@ -23,12 +23,20 @@ import (
 // namedInGo returns every query name the package's Go code passes to q, with
 // where; a q call whose argument is not a string literal is an error, since its
 // name could not be checked.
-func namedInGo(t *testing.T) map[string]string {
+// use is a query name in Go: where, whether through named, and, for a
+// named call written with literal Args, the argument names it passes.
+type use struct {
+	at    string
+	named bool
+	args  []string // nil: not literal
+}
+
+func namedInGo(t *testing.T) map[string][]use {
 	t.Helper()
 	files, err := filepath.Glob("*.go")
 	require.NoError(t, err)
 	fset := token.NewFileSet()
-	names := map[string]string{}
+	names := map[string][]use{}
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
 			continue
@@ -40,28 +48,59 @@ func namedInGo(t *testing.T) map[string]string {
 			if !ok {
 				return true
 			}
-			if id, ok := call.Fun.(*ast.Ident); !ok || id.Name != "q" || len(call.Args) != 1 {
+			id, ok := call.Fun.(*ast.Ident)
+			if !ok || !(id.Name == "q" && len(call.Args) == 1 || id.Name == "named" && len(call.Args) == 2) {
 				return true
 			}
+			at := fset.Position(call.Pos()).String()
 			lit, ok := call.Args[0].(*ast.BasicLit)
-			require.True(t, ok && lit.Kind == token.STRING, "%s: q takes a literal query name", fset.Position(call.Pos()))
+			require.True(t, ok && lit.Kind == token.STRING, "%s: %s takes a literal query name", at, id.Name)
 			name, err := strconv.Unquote(lit.Value)
 			require.NoError(t, err)
-			names[name] = fset.Position(call.Pos()).String()
+			u := use{at: at, named: id.Name == "named"}
+			if cl, ok := call.Args[len(call.Args)-1].(*ast.CompositeLit); ok && u.named {
+				u.args = []string{}
+				for _, e := range cl.Elts {
+					kv, ok := e.(*ast.KeyValueExpr)
+					require.True(t, ok, "%s: Args of %s written without keys", at, name)
+					k, ok := kv.Key.(*ast.BasicLit)
+					require.True(t, ok && k.Kind == token.STRING, "%s: an argument of %s not named by a literal", at, name)
+					key, err := strconv.Unquote(k.Value)
+					require.NoError(t, err)
+					u.args = append(u.args, key)
+				}
+			}
+			names[name] = append(names[name], u)
 			return true
 		})
 	}
 	return names
 }
 
+// Every query Go names is defined and every one defined is used; one that
+// names its parameters is used only through named, and a call that writes
+// its Args out passes exactly the parameters the file names.
 func TestEveryQueryNamedIsDefinedAndUsed(t *testing.T) {
-	defined, err := store.LoadQueries(store.QueryFiles)
+	defined, params, err := store.LoadQueries(store.QueryFiles)
 	require.NoError(t, err)
 	used := namedInGo(t)
 	require.Greater(t, len(used), 50, "the scan found the package's queries")
-	for name, at := range used {
-		require.Contains(t, defined, name, "%s: q(%q) names no query in queries/*.sql", at, name)
+	literal := 0
+	for name, uses := range used {
+		for _, u := range uses {
+			require.Contains(t, defined, name, "%s: %q names no query in queries/*.sql", u.at, name)
+			if params[name] == nil {
+				require.False(t, u.named, "%s: %s numbers its parameters: call q, not named", u.at, name)
+				continue
+			}
+			require.True(t, u.named, "%s: %s names its parameters: call named with Args, not q", u.at, name)
+			if u.args != nil {
+				literal++
+				require.ElementsMatch(t, params[name], u.args, "%s: the Args of %s", u.at, name)
+			}
+		}
 	}
+	require.Positive(t, literal, "the scan found named calls with literal Args")
 	for _, name := range slices.Sorted(maps.Keys(defined)) {
 		require.Contains(t, used, name, "queries/*.sql defines %s, which no Go code uses: delete it or use it", name)
 	}
@@ -70,26 +109,39 @@ func TestEveryQueryNamedIsDefinedAndUsed(t *testing.T) {
 // The checks themselves: a duplicate name, an undefined fragment and one that
 // includes itself are errors naming the file; fragments may include fragments.
 func TestQueryFilesRejectMistakes(t *testing.T) {
-	_, err := store.LoadQueries(fstest.MapFS{
+	_, _, err := store.LoadQueries(fstest.MapFS{
 		"queries/a.sql": {Data: []byte("-- name: UserGet\nSELECT 1;\n")},
 		"queries/b.sql": {Data: []byte("-- name: UserGet\nSELECT 2;\n")},
 	})
 	require.EqualError(t, err, `store: queries/b.sql: query "UserGet" is already defined in queries/a.sql`)
-	_, err = store.LoadQueries(fstest.MapFS{
+	_, _, err = store.LoadQueries(fstest.MapFS{
 		"queries/a.sql": {Data: []byte("-- name: UserCount\nSELECT count(*) FROM users WHERE {{eligble $1}};\n")},
 	})
 	require.EqualError(t, err, "store: queries/a.sql: query UserCount includes {{eligble}}, which no file defines")
-	_, err = store.LoadQueries(fstest.MapFS{
+	_, _, err = store.LoadQueries(fstest.MapFS{
 		"queries/a.sql": {Data: []byte("-- name: UserCount\nSELECT count(*) FROM users u WHERE {{active}};\n" +
 			"-- name: fragment Active\nu.active AND {{Active}}\n")},
 	})
 	require.EqualError(t, err, "store: queries/a.sql: query UserCount nests fragments more than 4 deep (does one include itself?)")
-	got, err := store.LoadQueries(fstest.MapFS{
+	got, _, err := store.LoadQueries(fstest.MapFS{
 		"queries/a.sql": {Data: []byte("-- name: UserCount\nSELECT count(*) FROM users u WHERE {{active}};\n" +
 			"-- name: fragment Active\nu.active AND {{here}}\n-- name: fragment Here\n-- who is here\nu.status = 'available'\n")},
 	})
 	require.NoError(t, err)
 	require.Equal(t, "SELECT count(*) FROM users u WHERE u.active AND u.status = 'available';", got["UserCount"], "a fragment's fragments are expanded too")
+
+	// Named parameters are numbered in order of first use; a name used twice
+	// is one parameter; comments, strings and the @> operator are left be.
+	got, params, err := store.LoadQueries(fstest.MapFS{
+		"queries/a.sql": {Data: []byte("-- name: UserFind\n-- by @id\nSELECT id FROM users WHERE tags @> @tags AND (id = @id OR name = '@id' OR email = @id);\n")},
+	})
+	require.NoError(t, err)
+	require.Equal(t, "-- by @id\nSELECT id FROM users WHERE tags @> $1 AND (id = $2 OR name = '@id' OR email = $2);", got["UserFind"])
+	require.Equal(t, map[string][]string{"UserFind": {"tags", "id"}}, params)
+	_, _, err = store.LoadQueries(fstest.MapFS{
+		"queries/a.sql": {Data: []byte("-- name: UserFind\nSELECT id FROM users WHERE id = @id AND name = $2;\n")},
+	})
+	require.EqualError(t, err, "store: queries/a.sql: query UserFind: mixes numbered ($N) and named (@id) parameters")
 }
 
 // Every query, fragments included, prepares on a freshly migrated database: a
@@ -97,7 +149,7 @@ func TestQueryFilesRejectMistakes(t *testing.T) {
 func TestEveryQueryPreparesAgainstTheSchema(t *testing.T) {
 	ctx := context.Background()
 	db := batontest.New(t)
-	defined, err := store.LoadQueries(store.QueryFiles)
+	defined, _, err := store.LoadQueries(store.QueryFiles)
 	require.NoError(t, err)
 	conn, err := db.Pool.Acquire(ctx)
 	require.NoError(t, err)

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,33 +20,38 @@ import (
 var queryFiles embed.FS
 
 // queries maps a query name to its SQL, parsed once from the embedded files.
-var queries = mustLoadQueries(queryFiles)
+// queryParams are the parameter names of the queries that name theirs, in
+// their $N order (see named).
+var queries, queryParams = mustLoadQueries(queryFiles)
 
 // mustLoadQueries is loadQueries for the embedded files, which a test checks: a
 // failure here is a programming error, caught before anything ships.
-func mustLoadQueries(fsys fs.FS) map[string]string {
-	out, err := loadQueries(fsys)
+func mustLoadQueries(fsys fs.FS) (map[string]string, map[string][]string) {
+	out, params, err := loadQueries(fsys)
 	if err != nil {
 		panic(err)
 	}
-	return out
+	return out, params
 }
 
 // loadQueries parses every queries/*.sql file: each "-- name: X" starts a query,
 // each "-- name: fragment X" a shared clause. A name defined twice, or a
-// fragment included but never defined, is an error naming the file.
-func loadQueries(fsys fs.FS) (map[string]string, error) {
+// fragment included but never defined, is an error naming the file. A query
+// that names its parameters (@name) has them numbered $1, $2, ... in order of
+// first use; params lists their names in that order, by query.
+func loadQueries(fsys fs.FS) (queries map[string]string, params map[string][]string, err error) {
 	out := map[string]string{}
+	params = map[string][]string{}
 	fragments := map[string]string{}
 	where := map[string]string{}
 	files, err := fs.Glob(fsys, "queries/*.sql")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, f := range files {
 		data, err := fs.ReadFile(fsys, f)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, chunk := range strings.Split(string(data), "-- name: ")[1:] {
 			name, body, _ := strings.Cut(chunk, "\n")
@@ -55,7 +61,7 @@ func loadQueries(fsys fs.FS) (map[string]string, error) {
 				key, into = strings.ToLower(frag), fragments
 			}
 			if prev, dup := where[name]; dup {
-				return nil, fmt.Errorf("store: %s: query %q is already defined in %s", f, name, prev)
+				return nil, nil, fmt.Errorf("store: %s: query %q is already defined in %s", f, name, prev)
 			}
 			where[name] = f
 			into[key] = body
@@ -66,18 +72,25 @@ func loadQueries(fsys fs.FS) (map[string]string, error) {
 		// expanded until none is left, a few levels at most.
 		for depth := 0; include.MatchString(body); depth++ {
 			if depth == maxFragmentDepth {
-				return nil, fmt.Errorf("store: %s: query %s nests fragments more than %d deep (does one include itself?)", where[name], name, maxFragmentDepth)
+				return nil, nil, fmt.Errorf("store: %s: query %s nests fragments more than %d deep (does one include itself?)", where[name], name, maxFragmentDepth)
 			}
 			for _, m := range include.FindAllStringSubmatch(body, -1) {
 				if _, ok := fragments[strings.ToLower(m[1])]; !ok {
-					return nil, fmt.Errorf("store: %s: query %s includes {{%s}}, which no file defines", where[name], name, m[1])
+					return nil, nil, fmt.Errorf("store: %s: query %s includes {{%s}}, which no file defines", where[name], name, m[1])
 				}
 			}
 			body = includeFragments(body, fragments)
 		}
-		out[name] = body
+		sql, names, err := numberParams(body)
+		if err != nil {
+			return nil, nil, fmt.Errorf("store: %s: query %s: %w", where[name], name, err)
+		}
+		out[name] = sql
+		if names != nil {
+			params[name] = names
+		}
 	}
-	return out, nil
+	return out, params, nil
 }
 
 // maxFragmentDepth bounds how deep fragments include fragments.
@@ -110,6 +123,99 @@ func includeFragments(body string, fragments map[string]string) string {
 			return "$" + strconv.Itoa(base+n-1)
 		}) + ")"
 	})
+}
+
+// numberParams rewrites the @name parameters of sql to $1, $2, ... in order
+// of first use (a name used twice is one parameter) and returns the names in
+// that order; nil when sql names none. Comments, string literals and quoted
+// identifiers are skipped, and so is an @ not followed by a letter (the @>
+// operator). Numbered and named parameters in one query are an error.
+func numberParams(sql string) (string, []string, error) {
+	var b strings.Builder
+	var names []string
+	index := map[string]int{}
+	numbered := false
+	for i := 0; i < len(sql); {
+		c := sql[i]
+		switch {
+		case c == '-' && strings.HasPrefix(sql[i:], "--"):
+			j := strings.IndexByte(sql[i:], '\n')
+			if j < 0 {
+				j = len(sql) - i
+			}
+			b.WriteString(sql[i : i+j])
+			i += j
+		case c == '\'' || c == '"':
+			j := i + 1
+			for j < len(sql) && sql[j] != c {
+				j++
+			}
+			j = min(j+1, len(sql)) // a doubled quote is two literals side by side
+			b.WriteString(sql[i:j])
+			i = j
+		case c == '$' && i+1 < len(sql) && isDigit(sql[i+1]):
+			numbered = true
+			b.WriteByte(c)
+			i++
+		case c == '@' && i+1 < len(sql) && isIdentStart(sql[i+1]):
+			j := i + 1
+			for j < len(sql) && (isIdentStart(sql[j]) || isDigit(sql[j])) {
+				j++
+			}
+			name := sql[i+1 : j]
+			n, ok := index[name]
+			if !ok {
+				names = append(names, name)
+				n = len(names)
+				index[name] = n
+			}
+			b.WriteString("$" + strconv.Itoa(n))
+			i = j
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	if numbered && names != nil {
+		return "", nil, fmt.Errorf("mixes numbered ($N) and named (@%s) parameters", names[0])
+	}
+	return b.String(), names, nil
+}
+
+func isDigit(c byte) bool      { return c >= '0' && c <= '9' }
+func isIdentStart(c byte) bool { return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// Args are the arguments of a query that names its parameters (@name in its
+// file), by name. Named, a query of many parameters cannot take one in
+// another's place, as a list of ten positional arguments can.
+type Args map[string]any
+
+// named returns query name's SQL and args in its parameters' order. An
+// argument missing, or one it has no parameter for, is an error naming the
+// query and the parameter, never a value bound to the wrong one;
+// TestEveryQueryNamedIsDefinedAndUsed checks the calls written with literal
+// Args against the files too.
+func named(name string, args Args) (string, []any, error) {
+	sql, params := queries[name], queryParams[name]
+	if params == nil {
+		return "", nil, fmt.Errorf("store: no query %s naming its parameters", name)
+	}
+	out := make([]any, len(params))
+	for i, p := range params {
+		v, ok := args[p]
+		if !ok {
+			return "", nil, fmt.Errorf("store: query %s: no argument for @%s", name, p)
+		}
+		out[i] = v
+	}
+	if len(args) != len(params) {
+		for a := range args {
+			if !slices.Contains(params, a) {
+				return "", nil, fmt.Errorf("store: query %s takes no parameter @%s", name, a)
+			}
+		}
+	}
+	return sql, out, nil
 }
 
 // q returns a named query. Every name passed to it is a literal that

@@ -13,9 +13,9 @@ import (
 // TimelineEvent is one entry in a claim's timeline (policy.TimelineEvent).
 type TimelineEvent = policy.TimelineEvent
 
-// timelineArgs are TimelineAdd's arguments for events, a column each; an event
-// without a time happens now.
-func timelineArgs(events ...TimelineEvent) []any {
+// timelineInsert is TimelineAdd with its arguments for events, a column each;
+// an event without a time happens now.
+func timelineInsert(events ...TimelineEvent) (string, []any, error) {
 	n := len(events)
 	wf, claim, stage, kind, actor, subject, reason, comment := make([]string, n), make([]string, n), make([]string, n),
 		make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -27,7 +27,8 @@ func timelineArgs(events ...TimelineEvent) []any {
 		wf[i], claim[i], stage[i], seq[i], kind[i] = e.WorkflowID, e.ClaimID, string(e.Stage), e.Seq, string(e.Kind)
 		actor[i], subject[i], reason[i], comment[i], at[i] = e.Actor, e.Subject, e.Reason, e.Comment, e.At
 	}
-	return []any{wf, claim, stage, seq, kind, actor, subject, reason, comment, at}
+	return named("TimelineAdd", Args{"workflow_id": wf, "claim_id": claim, "stage": stage, "seq": seq, "kind": kind,
+		"actor": actor, "subject": subject, "reason": reason, "comment": comment, "at": at})
 }
 
 // Timeline lists a claim's events in order.
@@ -50,7 +51,11 @@ func (qs *Queries) Timeline(ctx context.Context, claimID string) ([]TimelineEven
 // TimelineAddOnce records an event and reports whether it was new; when it was
 // not, subject is the subject recorded the first time.
 func (qs *Queries) TimelineAddOnce(ctx context.Context, e TimelineEvent) (inserted bool, subject string, err error) {
-	tag, err := qs.db.Exec(ctx, q("TimelineAdd"), timelineArgs(e)...)
+	sql, args, err := timelineInsert(e)
+	if err != nil {
+		return false, "", err
+	}
+	tag, err := qs.db.Exec(ctx, sql, args...)
 	if err != nil {
 		return false, "", fmt.Errorf("add timeline event %s/%d %s: %w", e.WorkflowID, e.Seq, e.Kind, err)
 	}

@@ -20,21 +20,23 @@ FROM unnest($1::text[], $2::text[], $3::int[]) AS k (workflow_id, stage, seq)
 JOIN decisions d ON d.workflow_id = k.workflow_id AND d.stage = k.stage AND d.seq = k.seq;
 
 -- name: DecisionInsert
--- The ledger rows of one or more decisions, a column an array ($1..$16), in
--- their order. DO NOTHING plus the returned row count tells a caller that a
+-- The ledger rows of one or more decisions, a column an array, in their
+-- order. DO NOTHING plus the returned row count tells a caller that a
 -- concurrent copy of the same activity got there first, so it rolls back
--- instead of deciding twice. A stage's decision ($11 its requirement) refers
--- to the requirement's members at a generation ($14, $15) or lists a product
--- module's candidates ($16, each a JSON array). A rule-routed one records its
--- rules ($12); rule_trace is only read, from decisions made before rule
--- records.
+-- instead of deciding twice. A stage's decision (its requirement) refers to the
+-- requirement's members at a generation (@requirement_id, @generation) or lists
+-- a product module's candidates (@candidates, each a JSON array). A
+-- rule-routed one records its rules (@rule_record); rule_trace is only read,
+-- from decisions made before rule records.
 INSERT INTO decisions (workflow_id, stage, seq, claim_id, method, assignee, actor, reason, policy_version, body,
                        requirement, rule_record, decided_seq, requirement_id, generation, candidates)
 SELECT d.workflow_id, d.stage, d.seq, d.claim_id, d.method, nullif(d.assignee, ''), nullif(d.actor, ''), d.reason,
        d.policy_version, d.body::jsonb, d.requirement::jsonb, d.rule_record::jsonb, d.decided_seq, d.requirement_id,
        d.generation, CASE WHEN d.candidates IS NOT NULL THEN ARRAY(SELECT jsonb_array_elements_text(d.candidates::jsonb)) END
-FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-            $10::text[], $11::text[], $12::text[], $13::int[], $14::bigint[], $15::bigint[], $16::text[])
+FROM unnest(@workflow_id::text[], @stage::text[], @seq::int[], @claim_id::text[], @method::text[],
+            @assignee::text[], @actor::text[], @reason::text[], @policy_version::text[], @body::text[],
+            @requirement::text[], @rule_record::text[], @decided_seq::int[], @requirement_id::bigint[],
+            @generation::bigint[], @candidates::text[])
      WITH ORDINALITY AS d (workflow_id, stage, seq, claim_id, method, assignee, actor, reason, policy_version,
                            body, requirement, rule_record, decided_seq, requirement_id, generation, candidates, n)
 ORDER BY d.n

@@ -39,11 +39,12 @@ FROM requirements r CROSS JOIN directory_stats d
 WHERE r.key = $1;
 
 -- name: RequirementMake
--- Records a requirement ($1 key, $2 its document, $3..$10 its parameters), not
--- yet live: RequirementFill makes it so.
+-- Records a requirement (its key, its document, its parameters), not yet
+-- live: RequirementFill makes it so.
 INSERT INTO requirements (key, requirement, required, tags_one_of, tags_all_of, state_credential, state, care_team_filter,
                           care_team, roles, live)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, false)
+VALUES (@key, @requirement, @required, @tags_one_of, @tags_all_of, @state_credential, @state, @care_team_filter,
+        @care_team, @roles, false)
 ON CONFLICT (key) DO NOTHING;
 
 -- name: RequirementFill

@@ -7,7 +7,8 @@
 -- the same decision and user is left out.
 INSERT INTO inbox (user_id, workflow_id, claim_id, stage, seq, message, link)
 SELECT i.user_id, i.workflow_id, i.claim_id, i.stage, i.seq, i.message, i.link
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[])
+FROM unnest(@user_id::text[], @workflow_id::text[], @claim_id::text[], @stage::text[], @seq::int[], @message::text[],
+            @link::text[])
      WITH ORDINALITY AS i (user_id, workflow_id, claim_id, stage, seq, message, link, n)
 ORDER BY i.n
 ON CONFLICT (workflow_id, stage, seq, user_id) DO NOTHING;

@@ -7,7 +7,8 @@
 -- retried activity cannot add a channel's row for a recipient twice.
 INSERT INTO outbox (workflow_id, stage, seq, channel, recipient, claim_id, address, subject, body, link, message_id)
 SELECT m.workflow_id, m.stage, m.seq, m.channel, m.recipient, m.claim_id, m.address, m.subject, m.body, m.link, m.message_id
-FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+FROM unnest(@workflow_id::text[], @stage::text[], @seq::int[], @channel::text[], @recipient::text[], @claim_id::text[],
+            @address::text[], @subject::text[], @body::text[], @link::text[], @message_id::text[])
      WITH ORDINALITY AS m (workflow_id, stage, seq, channel, recipient, claim_id, address, subject, body, link, message_id, n)
 ORDER BY m.n
 ON CONFLICT (workflow_id, stage, seq, channel, recipient) DO NOTHING;

@@ -7,7 +7,8 @@
 -- recorded (workflow, seq) is left as it is.
 INSERT INTO timeline (workflow_id, claim_id, stage, seq, kind, actor, subject, reason, comment, at)
 SELECT e.workflow_id, e.claim_id, e.stage, e.seq, e.kind, e.actor, e.subject, e.reason, e.comment, e.at
-FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[])
+FROM unnest(@workflow_id::text[], @claim_id::text[], @stage::text[], @seq::int[], @kind::text[], @actor::text[],
+            @subject::text[], @reason::text[], @comment::text[], @at::timestamptz[])
      WITH ORDINALITY AS e (workflow_id, claim_id, stage, seq, kind, actor, subject, reason, comment, at, n)
 ORDER BY e.n
 ON CONFLICT (workflow_id, seq) DO NOTHING;

@@ -80,37 +80,37 @@ coalesce((SELECT true FROM requirement_members rm WHERE rm.requirement_id = $2 A
 AND ($3::text = '' OR coalesce((SELECT true FROM team_members tm WHERE tm.team_id = $3 AND tm.user_id = t.user_id LIMIT 1), false))
 
 -- name: TurnEnter
--- Gives the members of requirement $2 (of team $3; of $6 only, unless NULL)
--- with no count in scope $1 one at level $4: served = level × weight ($5
--- weights by ticket priority), ordered by directory or team position, with
--- their load and limits at the scope's stage $7 ('' for a team's scope),
--- keeping copies of their counts when $8 (least_loaded). Their
--- load rows are locked first, in one order, so a completion cannot move a
--- count between the read and the insert.
+-- Gives the members of requirement @requirement_id (of @team, when not ''; of
+-- @only only, unless NULL) with no count in @scope one at @level: served =
+-- level × weight (@weighted: weights by ticket priority), ordered by directory
+-- or team position, with their load and limits at the scope's @stage ('' for a
+-- team's scope), keeping copies of their counts when @loads (least_loaded).
+-- Their load rows are locked first, in one order, so a completion cannot move
+-- a count between the read and the insert.
 WITH load AS (
     SELECT l.user_id, l.open_total,
-           CASE $7::text WHEN 'capture' THEN l.open_capture WHEN 'review' THEN l.open_review
+           CASE @stage::text WHEN 'capture' THEN l.open_capture WHEN 'review' THEN l.open_review
                          WHEN 'acknowledge' THEN l.open_acknowledge ELSE 0 END AS open_stage
     FROM user_load l
     WHERE l.user_id IN (
         SELECT m.user_id FROM requirement_members m
-        WHERE m.requirement_id = $2 AND m.to_gen IS NULL AND ($6::text[] IS NULL OR m.user_id = ANY ($6::text[]))
-          AND ($3::text = '' OR EXISTS (SELECT 1 FROM team_members x WHERE x.team_id = $3 AND x.user_id = m.user_id))
-          AND NOT EXISTS (SELECT 1 FROM rr_turns t WHERE t.scope = $1 AND t.user_id = m.user_id))
+        WHERE m.requirement_id = @requirement_id AND m.to_gen IS NULL AND (@only::text[] IS NULL OR m.user_id = ANY (@only::text[]))
+          AND (@team::text = '' OR EXISTS (SELECT 1 FROM team_members x WHERE x.team_id = @team AND x.user_id = m.user_id))
+          AND NOT EXISTS (SELECT 1 FROM rr_turns t WHERE t.scope = @scope AND t.user_id = m.user_id))
     ORDER BY l.user_id
     FOR UPDATE
 )
 INSERT INTO rr_turns (scope, user_id, served, level, weight, ord, stage, open_total, open_stage, cap_total, cap_stage, away_until, loads)
-SELECT $1, u.id, $4 * w.weight, $4, w.weight, CASE WHEN $3::text = '' THEN u.position ELSE tm.position END, $7,
+SELECT @scope, u.id, @level * w.weight, @level, w.weight, CASE WHEN @team::text = '' THEN u.position ELSE tm.position END, @stage,
        l.open_total, l.open_stage, u.cap_total,
-       CASE $7::text WHEN 'capture' THEN u.cap_capture WHEN 'review' THEN u.cap_review
+       CASE @stage::text WHEN 'capture' THEN u.cap_capture WHEN 'review' THEN u.cap_review
                      WHEN 'acknowledge' THEN u.cap_acknowledge ELSE 0 END,
-       {{awayuntil}}, $8
+       {{awayuntil}}, @loads
 FROM load l
 JOIN users u ON u.id = l.user_id
-LEFT JOIN team_members tm ON tm.team_id = $3 AND tm.user_id = l.user_id
-CROSS JOIN LATERAL (SELECT CASE WHEN $5::bool THEN greatest(u.ticket_priority, 1) ELSE 1 END::bigint AS weight) w
-WHERE $3::text = '' OR tm.user_id IS NOT NULL
+LEFT JOIN team_members tm ON tm.team_id = @team AND tm.user_id = l.user_id
+CROSS JOIN LATERAL (SELECT CASE WHEN @weighted::bool THEN greatest(u.ticket_priority, 1) ELSE 1 END::bigint AS weight) w
+WHERE @team::text = '' OR tm.user_id IS NOT NULL
 ON CONFLICT (scope, user_id) DO NOTHING;
 
 -- name: fragment TurnRow

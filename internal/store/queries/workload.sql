@@ -144,14 +144,14 @@ RETURNING old.status;
 
 -- name: BacklogSet
 -- After a stage decision: a stage waiting because everyone eligible was away or
--- full ($7) joins the backlog of its requirement ($6), keeping its first queued
+-- full (@waits) joins the backlog of its requirement, keeping its first queued
 -- time (a claim waiting keeps its age) and losing any lease; any other decision
 -- takes it out.
 WITH gone AS (
-    DELETE FROM backlog WHERE workflow_id = $1 AND stage = $2 AND NOT $7::bool
+    DELETE FROM backlog WHERE workflow_id = @workflow_id AND stage = @stage AND NOT @waits::bool
 )
 INSERT INTO backlog (workflow_id, stage, claim_id, seq, priority, requirement_id, queue)
-SELECT $1, $2, $3, $4, $5, $6, $8 WHERE $7::bool
+SELECT @workflow_id, @stage, @claim_id, @seq, @priority, @requirement_id, @queue WHERE @waits::bool
 ON CONFLICT (workflow_id, stage) DO UPDATE
 SET seq = excluded.seq, priority = excluded.priority, requirement_id = excluded.requirement_id, queue = excluded.queue,
     lease_until = NULL;
