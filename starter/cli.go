@@ -183,3 +183,13 @@ func (c *cli) service(ctx context.Context) (*service.Service, error) {
 	}
 	return service.New(st, claims, module, c.logger()), nil
 }
+
+// offline is the use cases that need only the database (policies, tokens):
+// they work while Temporal is down.
+func (c *cli) offline(ctx context.Context) (*service.Service, error) {
+	st, err := c.store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return service.New(st, nil, nil, c.logger()), nil
+}

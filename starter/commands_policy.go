@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/batonhq/baton/internal/service"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/policy/yamlfile"
@@ -35,32 +36,27 @@ func cmdPolicyApply(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	p, err := yamlfile.ParsePolicy(pos[0], body)
-	if err != nil {
-		return fmt.Errorf("nothing applied:\n%w", err)
-	}
-	st, err := c.store(ctx)
+	svc, err := c.offline(ctx)
 	if err != nil {
 		return err
 	}
-	res, err := st.PolicyApply(ctx, pos[0], body, p, *actor)
+	res, err := svc.ApplyPolicy(ctx, pos[0], body, *actor)
 	if err != nil {
 		return fmt.Errorf("nothing applied:\n%w", err)
 	}
 	if !res.Changed {
-		fmt.Fprintf(c.stdout, "unchanged: policy %s is at version %d\n", p.Name, res.Version)
+		fmt.Fprintf(c.stdout, "unchanged: policy %s is at version %d\n", res.Name, res.Version)
 		return nil
 	}
-	fmt.Fprintf(c.stdout, "stored policy %s version %d; new claims use it, running claims keep theirs\n", p.Name, res.Version)
-	if res.Previous == nil {
+	fmt.Fprintf(c.stdout, "stored policy %s version %d; new claims use it, running claims keep theirs\n", res.Name, res.Version)
+	if res.First {
 		fmt.Fprintln(c.stdout, "(first version)")
 		return nil
 	}
-	changes := policy.Diff(res.Previous, p)
-	if len(changes) == 0 {
+	if len(res.Changes) == 0 {
 		fmt.Fprintln(c.stdout, "(only comments or formatting changed)")
 	}
-	for _, line := range changes {
+	for _, line := range res.Changes {
 		fmt.Fprintln(c.stdout, line)
 	}
 	return nil
@@ -138,35 +134,19 @@ func cmdPolicyTest(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	var users []policy.User
-	var teams []policy.Team
+	var dir *policy.Directory
 	if *dirFile != "" {
-		d, err := yamlfile.LoadDirectory(*dirFile)
-		if err != nil {
+		if dir, err = yamlfile.LoadDirectory(*dirFile); err != nil {
 			return err
 		}
-		for _, u := range d.Users {
-			users = append(users, u.User)
-		}
-		for _, t := range d.Teams {
-			teams = append(teams, t.Team)
-		}
-	} else {
-		st, err := c.store(ctx)
-		if err != nil {
+	}
+	svc := service.New(nil, nil, nil, c.logger()) // a file's directory needs no database
+	if dir == nil {
+		if svc, err = c.offline(ctx); err != nil {
 			return fmt.Errorf("%w (or pass --directory FILE)", err)
 		}
-		if users, err = st.UserList(ctx); err != nil {
-			return err
-		}
-		if teams, err = st.TeamList(ctx); err != nil {
-			return err
-		}
 	}
-	if err := yamlfile.CheckReferences(pos[0], p, users, teams); err != nil {
-		return err
-	}
-	results, err := policy.WhatIf(p, users, teams, samples)
+	results, err := svc.TestPolicy(ctx, pos[0], p, samples, dir)
 	if err != nil {
 		return err
 	}

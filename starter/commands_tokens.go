@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/batonhq/baton/internal/service"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/policy"
 )
@@ -16,9 +17,9 @@ import (
 // The token commands manage API tokens: bearer credentials for the HTTP API. A
 // token is printed once, when it is created; the database keeps only its hash.
 
-// tokenStore opens the database, migrated: creating a token is often the first
-// thing done against a new database.
-func tokenStore(ctx context.Context, c *cli) (*store.Store, error) {
+// tokenService is the use cases over the database, migrated first: creating
+// a token is often the first thing done against a new database.
+func tokenService(ctx context.Context, c *cli) (*service.Service, error) {
 	st, err := c.store(ctx)
 	if err != nil {
 		return nil, err
@@ -26,7 +27,7 @@ func tokenStore(ctx context.Context, c *cli) (*store.Store, error) {
 	if _, err := store.Migrate(ctx, st.Pool(), nil); err != nil {
 		return nil, err
 	}
-	return st, nil
+	return c.offline(ctx)
 }
 
 func cmdTokenCreate(ctx context.Context, c *cli, args []string) error {
@@ -41,11 +42,11 @@ func cmdTokenCreate(ctx context.Context, c *cli, args []string) error {
 	if err != nil || ttl <= 0 || ttl > store.MaxTokenTTL {
 		return usagef("--expires %q: want a duration such as 30d or 12h, at most 366d", *expires)
 	}
-	st, err := tokenStore(ctx, c)
+	svc, err := tokenService(ctx, c)
 	if err != nil {
 		return err
 	}
-	token, id, err := st.TokenCreateTTL(ctx, pos[0], *label, ttl)
+	token, id, err := svc.CreateToken(ctx, pos[0], *label, ttl)
 	if err != nil {
 		return err
 	}
@@ -63,14 +64,11 @@ func cmdTokenList(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := tokenStore(ctx, c)
+	svc, err := tokenService(ctx, c)
 	if err != nil {
 		return err
 	}
-	if _, err := st.UserGet(ctx, pos[0]); err != nil {
-		return err
-	}
-	tokens, err := st.TokenList(ctx, pos[0])
+	tokens, err := svc.Tokens(ctx, pos[0])
 	if err != nil {
 		return err
 	}
@@ -118,22 +116,19 @@ func cmdTokenRevoke(ctx context.Context, c *cli, args []string) error {
 			return usagef("token ID %q: want the number token list shows", pos[0])
 		}
 	}
-	st, err := tokenStore(ctx, c)
+	svc, err := tokenService(ctx, c)
 	if err != nil {
 		return err
 	}
 	if *user != "" {
-		if _, err := st.UserGet(ctx, *user); err != nil {
-			return err
-		}
-		n, err := st.TokenRevokeUser(ctx, *user)
+		n, err := svc.RevokeTokens(ctx, *user)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(c.stdout, "revoked %d API token(s) of %s\n", n, *user)
 		return nil
 	}
-	if err := st.TokenRevoke(ctx, id); err != nil {
+	if err := svc.RevokeToken(ctx, id); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "revoked API token %d\n", id)

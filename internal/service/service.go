@@ -4,8 +4,10 @@
 // load, re-routes the stages they hold; setting a status or recording an
 // absence drains or moves work; groups are applied by those who may; the
 // queue, the workload and the team views are read for whoever may see them
-// (queue.go); assignment
-// options ask a product module on the caller's behalf or read the ledger.
+// (queue.go); assignment options ask a product module on the caller's behalf
+// or read the ledger; a policy file is applied or tested, and API tokens made
+// and revoked, with the database alone (policies.go), so those work while
+// Temporal is down.
 //
 // It is the only caller of the authorisation rules (policy.Authorize*)
 // outside the activities, asking them in the transaction that makes the

@@ -88,3 +88,43 @@ func TestApplyGroupsIsForTheGroupEditors(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, groups, 1, "nothing of the failed apply is kept")
 }
+
+// A policy file is stored as a new version only when it changed and names no
+// one the directory lacks; what changed is said against the version before.
+// Testing one decides under it without writing anything.
+func TestApplyAndTestAPolicy(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	svc, db := setup(t)
+	doc := "claims:\n  enableClaimAssignments: true\n  claimAssignmentMethod: round_robin\n"
+
+	res, err := svc.ApplyPolicy(ctx, "p.yaml", []byte(doc), "amy")
+	require.NoError(t, err)
+	require.Equal(t, service.PolicyApplied{Name: "default", Version: 1, Changed: true, First: true}, res)
+	res, err = svc.ApplyPolicy(ctx, "p.yaml", []byte(doc), "amy")
+	require.NoError(t, err)
+	require.False(t, res.Changed, "the same file again is no new version")
+
+	_, err = svc.ApplyPolicy(ctx, "p.yaml", []byte(doc+"  stages:\n    review: {defaultAssignee: ghost}\n"), "amy")
+	require.ErrorContains(t, err, `p.yaml:5: claims.stages.review.defaultAssignee: unknown user "ghost"`)
+	res, err = svc.ApplyPolicy(ctx, "p.yaml", []byte(doc+"  stages:\n    review: {defaultAssignee: zed}\n"), "amy")
+	require.NoError(t, err)
+	require.Equal(t, 2, res.Version, "the refused file stored nothing")
+	require.Equal(t, []string{`~ claims.stages.review.defaultAssignee: (none) → "zed"`}, res.Changes)
+
+	p, err := db.Store.PolicyLatest(ctx, "default")
+	require.NoError(t, err)
+	pol, err := p.Parse()
+	require.NoError(t, err)
+	got, err := svc.TestPolicy(ctx, "p.yaml", pol, []policy.SampleClaim{
+		{Claim: policy.Claim{ID: "c1"}, Stages: []policy.Stage{policy.StageCapture}},
+		{Claim: policy.Claim{ID: "c2"}, Stages: []policy.Stage{policy.StageCapture}},
+	}, nil)
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	require.ElementsMatch(t, []string{"zed", "ann"}, []string{got[0].Decision.Assignee, got[1].Decision.Assignee},
+		"round robin over the live directory, in memory")
+	var turns int
+	require.NoError(t, db.Pool.QueryRow(ctx, "SELECT count(*) FROM rr_turns").Scan(&turns))
+	require.Zero(t, turns, "a test writes no turn")
+}
