@@ -56,9 +56,9 @@ func (qs *Queries) DecisionsGet(ctx context.Context, keys []policy.DecisionKey) 
 	return out, rows.Err()
 }
 
-// decisionInsert is DecisionInsert with its arguments for ws, a column each. A write's
-// Explanation is a stage decision's (nil for a person's or a timer's, which
-// refer to DecidedSeq, the stage's decision they act on).
+// decisionInsert is DecisionInsert with its arguments for ws, a column each.
+// A write's Explanation is a stage decision's (nil for a person's or a
+// timer's, which refer to DecidedSeq, the stage's decision they act on).
 func decisionInsert(ws ...DecisionWrite) (string, []any, error) {
 	n := len(ws)
 	wf, stage, claim, method, assignee, actor, reason, version := make([]string, n), make([]string, n), make([]string, n),
@@ -107,9 +107,10 @@ func decisionInsert(ws ...DecisionWrite) (string, []any, error) {
 			decidedSeq[i] = &w.DecidedSeq
 		}
 	}
-	return named("DecisionInsert", Args{"workflow_id": wf, "stage": stage, "seq": seq, "claim_id": claim, "method": method, "assignee": assignee,
-		"actor": actor, "reason": reason, "policy_version": version, "body": body, "requirement": req, "rule_record": rules,
-		"decided_seq": decidedSeq, "requirement_id": reqID, "generation": gen, "candidates": listed})
+	return named("DecisionInsert", Args{"workflow_id": wf, "stage": stage, "seq": seq, "claim_id": claim,
+		"method": method, "assignee": assignee, "actor": actor, "reason": reason, "policy_version": version,
+		"body": body, "requirement": req, "rule_record": rules, "decided_seq": decidedSeq, "requirement_id": reqID,
+		"generation": gen, "candidates": listed})
 }
 
 // DecisionsByClaim lists a claim's decisions in order.
