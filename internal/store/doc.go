@@ -6,22 +6,20 @@
 // # Queries
 //
 // Queries are kept in queries/*.sql, one file per table, each named noun-first
-// ("-- name: TurnNext"); a shared WHERE clause is a "-- name: fragment X"
+// ("-- name: TurnSet"); a shared WHERE clause is a "-- name: fragment X"
 // included as {{x $N}}, its parameters renumbered from $N. Go code fetches a
-// query by name with q("TurnNext") and scans rows with pgx's own helpers
+// query by name with q("TurnSet") and scans rows with pgx's own helpers
 // (pgx.CollectRows, RowToStructByName and the scan functions beside each type).
 //
-// A query of many parameters names them (@workflow_id), so that one cannot be
-// passed in another's place: the ledger, timeline, inbox, outbox, backlog and
-// requirement writes, and the entry of newcomers into a turn order. Their
-// names are numbered $1, $2, ... once, when the files load (no parsing per
-// call), and Go binds them with named("DecisionInsert", Args{...}): an
-// argument missing or unknown is an error naming it, and
-// TestEveryQueryNamedIsDefinedAndUsed holds every call that writes its Args
-// out to the file's parameters. The turn reads keep numbered parameters: they
-// share one head (scope, requirement, team, stage, offset, limit, even if
-// away) with the fragments included bare in all of them, and one function
-// (turnArgs) builds it.
+// A query of six parameters or more names them (@workflow_id), so that one
+// cannot be passed in another's place: the ledger, timeline, inbox, outbox,
+// backlog and requirement writes, and the turn orders' reads and entries
+// (with the fragments they share, TurnMember and TurnRow). Their names are
+// numbered $1, $2, ... once, when the files load (no parsing per call), and
+// Go binds them with named("DecisionInsert", Args{...}): an argument missing
+// or unknown is an error naming it, and TestEveryQueryNamedIsDefinedAndUsed
+// holds every call that writes its Args out to the file's parameters. A query
+// may not mix the two kinds.
 //
 // # Why not sqlc
 //

@@ -409,16 +409,24 @@ func (p *People) Team(ctx context.Context, team string, r policy.Requirement) ([
 // turnQuery is how a turn order reads its scope: TurnNext (round robin) or
 // TurnLeastLoaded.
 type turnQuery struct {
-	name, sql string
+	name string
+	// read binds the query to a batch's arguments (turnArgs.at).
+	read func(Args) (string, []any, error)
 	// loads: the rows carry the load they are ordered by, to check against
 	// the live load.
 	loads bool
+	// known: the plain round-robin order, which a batch's later decisions
+	// may take from what its first read (knownOrder).
+	known bool
 }
 
 var (
-	turnNext           = turnQuery{name: "turn order", sql: q("TurnNext")}
-	turnNextEvenIfAway = turnQuery{name: "turn order", sql: q("TurnNextEvenIfAway")}
-	turnLeastLoaded    = turnQuery{name: "least loaded", sql: q("TurnLeastLoaded"), loads: true}
+	turnNext = turnQuery{name: "turn order", known: true,
+		read: func(a Args) (string, []any, error) { return named("TurnNext", a) }}
+	turnNextEvenIfAway = turnQuery{name: "turn order",
+		read: func(a Args) (string, []any, error) { return named("TurnNextEvenIfAway", a) }}
+	turnLeastLoaded = turnQuery{name: "least loaded", loads: true,
+		read: func(a Args) (string, []any, error) { return named("TurnLeastLoaded", a) }}
 )
 
 // Turns implements policy.People. It locks the scope, enters the people the
@@ -461,7 +469,7 @@ func (p *People) turns(ctx context.Context, scope string, r policy.Requirement, 
 	firstSize := p.firstSize()
 	var first turnBatch
 	known, hit := p.known[mem]
-	hit = hit && tq.sql == turnNext.sql
+	hit = hit && tq.known
 	if hit {
 		// A later decision of a batch: the order as the batch's first
 		// decision read it, moved by the turns taken since (People.Apply),
@@ -503,7 +511,7 @@ func (p *People) turns(ctx context.Context, scope string, r policy.Requirement, 
 	if err != nil || !found {
 		return v, err
 	}
-	if !hit && tq.sql == turnNext.sql && p.expect > 1 {
+	if !hit && tq.known && p.expect > 1 {
 		if p.known == nil {
 			p.known = map[string]*knownOrder{}
 		}
@@ -541,7 +549,11 @@ func (p *People) readTurns(ctx context.Context, set requirement, stage string, a
 	if tq.loads {
 		b.Queue(q("TurnScopeWithoutLoads"), scope)
 	}
-	b.Queue(tq.sql, args.at(0, firstSize)...)
+	sql, read, err := tq.read(args.at(0, firstSize))
+	if err != nil {
+		return turnBatch{}, err
+	}
+	b.Queue(sql, read...)
 	br := p.qs.db.SendBatch(ctx, b)
 	pooled := again
 	var pending []string
@@ -617,8 +629,9 @@ type turnArgs struct {
 	outOfTurn bool
 }
 
-func (a turnArgs) at(offset, size int) []any {
-	return []any{a.scope, a.req, a.team, a.stage, offset, size}
+// at are the arguments of a turn order's read of size rows from offset.
+func (a turnArgs) at(offset, size int) Args {
+	return Args{"scope": a.scope, "requirement_id": a.req, "team": a.team, "stage": a.stage, "offset": offset, "limit": size}
 }
 
 // turnBatches are how many of a scope's rows are read at a time: the first
@@ -748,7 +761,11 @@ func (p *People) turnBatch(ctx context.Context, tq turnQuery, args turnArgs, off
 	if err := p.flush(ctx); err != nil {
 		return turnBatch{}, err
 	}
-	return scanTurnBatch(stage)(p.qs.db.Query(ctx, tq.sql, args.at(offset, size)...))
+	sql, read, err := tq.read(args.at(offset, size))
+	if err != nil {
+		return turnBatch{}, err
+	}
+	return scanTurnBatch(stage)(p.qs.db.Query(ctx, sql, read...))
 }
 
 // maxResync bounds how often one least_loaded read puts a row's load right and
@@ -921,20 +938,32 @@ func (p *People) outOfTurn(ctx context.Context, tq turnQuery, args turnArgs, ord
 	if err := p.flush(ctx); err != nil {
 		return nil, "", err
 	}
-	head := []any{args.scope, args.req, args.team, args.stage, 0, policy.OutOfTurnCounted + 1, order.EvenIfAway}
-	var rows pgx.Rows
+	// Ahead of the pick, or, with none, of everyone: the largest key.
+	var sql string
+	var read []any
 	var err error
-	switch {
-	case tq.loads && pick == nil:
-		rows, err = p.qs.db.Query(ctx, q("TurnOutOfTurnLeastLoaded"), append(head, math.MaxInt32, math.MinInt32+1, int64(math.MaxInt64), int64(0), int64(0), "")...)
-	case tq.loads:
-		k := pick.key(true)
-		rows, err = p.qs.db.Query(ctx, q("TurnOutOfTurnLeastLoaded"), append(head, pick.rowOpen, pick.rowSpare, k.n[2], pick.c.Weight, pick.c.Order, pick.c.User.ID)...)
-	case pick == nil:
-		rows, err = p.qs.db.Query(ctx, q("TurnOutOfTurn"), append(head, int64(math.MaxInt64), int64(0), int64(0))...)
-	default:
-		k := pick.key(false)
-		rows, err = p.qs.db.Query(ctx, q("TurnOutOfTurn"), append(head, k.n[0], pick.c.Weight, pick.c.Order)...)
+	if tq.loads {
+		var open, spare, level, weight, ord, user any = math.MaxInt32, math.MinInt32 + 1, int64(math.MaxInt64), int64(0), int64(0), ""
+		if pick != nil {
+			k := pick.key(true)
+			open, spare, level, weight, ord, user = pick.rowOpen, pick.rowSpare, k.n[2], pick.c.Weight, pick.c.Order, pick.c.User.ID
+		}
+		sql, read, err = named("TurnOutOfTurnLeastLoaded", Args{"scope": args.scope, "requirement_id": args.req,
+			"team": args.team, "stage": args.stage, "offset": 0, "limit": policy.OutOfTurnCounted + 1,
+			"even_if_away": order.EvenIfAway, "open": open, "spare": spare, "level": level, "weight": weight, "ord": ord,
+			"user_id": user})
+	} else {
+		var level, weight, ord any = int64(math.MaxInt64), int64(0), int64(0)
+		if pick != nil {
+			level, weight, ord = pick.key(false).n[0], pick.c.Weight, pick.c.Order
+		}
+		sql, read, err = named("TurnOutOfTurn", Args{"scope": args.scope, "requirement_id": args.req, "team": args.team,
+			"stage": args.stage, "offset": 0, "limit": policy.OutOfTurnCounted + 1, "even_if_away": order.EvenIfAway,
+			"level": level, "weight": weight, "ord": ord})
+	}
+	var rows pgx.Rows
+	if err == nil {
+		rows, err = p.qs.db.Query(ctx, sql, read...)
 	}
 	b, err := scanTurnBatch(order.Stage)(rows, err)
 	if err != nil {
@@ -1084,7 +1113,11 @@ func perStage(capture, review, acknowledge int) map[policy.Stage]int {
 // worked out from the two ends of the scope's index: a few rows, not everyone.
 func (p *People) enter(ctx context.Context, scope string, req int64, stage string, who []string, order policy.TurnOrder, loads bool) error {
 	var lo, hi *int64
-	if err := p.qs.db.QueryRow(ctx, q("TurnLevels"), scope, req, order.Team).Scan(&lo, &hi); err != nil {
+	sql, args, err := named("TurnLevels", Args{"scope": scope, "requirement_id": req, "team": order.Team})
+	if err == nil {
+		err = p.qs.db.QueryRow(ctx, sql, args...).Scan(&lo, &hi)
+	}
+	if err != nil {
 		return fmt.Errorf("turn levels %s: %w", scope, err)
 	}
 	l := policy.TurnLevels{Complete: true}
@@ -1092,13 +1125,17 @@ func (p *People) enter(ctx context.Context, scope string, req int64, stage strin
 		l.Counted, l.MinLevel, l.MaxLevel = 1, *lo, *hi
 		if *lo == *hi {
 			var partWay bool
-			if err := p.qs.db.QueryRow(ctx, q("TurnPartWay"), scope, req, order.Team, *lo).Scan(&partWay); err != nil {
+			sql, args, err := named("TurnPartWay", Args{"scope": scope, "requirement_id": req, "team": order.Team, "level": *lo})
+			if err == nil {
+				err = p.qs.db.QueryRow(ctx, sql, args...).Scan(&partWay)
+			}
+			if err != nil {
 				return fmt.Errorf("turn levels %s: %w", scope, err)
 			}
 			l.Complete = !partWay
 		}
 	}
-	sql, args, err := named("TurnEnter", Args{"scope": scope, "requirement_id": req, "team": order.Team,
+	sql, args, err = named("TurnEnter", Args{"scope": scope, "requirement_id": req, "team": order.Team,
 		"level": l.EntryLevel(), "weighted": order.Weighted, "only": who, "stage": stage, "loads": loads})
 	if err == nil {
 		_, err = p.qs.db.Exec(ctx, sql, args...)

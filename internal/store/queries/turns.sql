@@ -59,25 +59,25 @@ WHERE p.requirement_id = $1
 ON CONFLICT DO NOTHING;
 
 -- name: TurnLevels
--- Over the members of requirement $2 (and, for a team order, of team $3) who
--- have a count in scope $1: the lowest and highest level (NULL when nobody has
+-- Over the members of @requirement_id (and, for a team order, of @team) who
+-- have a count in @scope: the lowest and highest level (NULL when nobody has
 -- one), each read from one end of the scope's index.
-SELECT (SELECT t.level FROM rr_turns t WHERE t.scope = $1 AND {{turnmember}} ORDER BY t.level LIMIT 1),
-       (SELECT t.level FROM rr_turns t WHERE t.scope = $1 AND {{turnmember}} ORDER BY t.level DESC LIMIT 1);
+SELECT (SELECT t.level FROM rr_turns t WHERE t.scope = @scope AND {{turnmember}} ORDER BY t.level LIMIT 1),
+       (SELECT t.level FROM rr_turns t WHERE t.scope = @scope AND {{turnmember}} ORDER BY t.level DESC LIMIT 1);
 
 -- name: TurnPartWay
--- Whether anyone counted at level $4 among those members is part-way through
+-- Whether anyone counted at @level among those members is part-way through
 -- their share of a round (weighted round robin): asked only when everyone is at
 -- one level, from the index of those part-way.
-SELECT EXISTS (SELECT 1 FROM rr_turns t WHERE t.scope = $1 AND t.level = $4 AND t.served % t.weight <> 0 AND {{turnmember}});
+SELECT EXISTS (SELECT 1 FROM rr_turns t WHERE t.scope = @scope AND t.level = @level AND t.served % t.weight <> 0 AND {{turnmember}});
 
 -- name: fragment TurnMember
--- Whether rr_turns row t is a current member of requirement $2 and, when $3 is
--- not '', of team $3. Included bare. Each is a probe of one key (a scalar
--- subquery with LIMIT 1, which the planner never turns into a scan of every
--- member hashed, as it may an EXISTS).
-coalesce((SELECT true FROM requirement_members rm WHERE rm.requirement_id = $2 AND rm.user_id = t.user_id AND rm.to_gen IS NULL LIMIT 1), false)
-AND ($3::text = '' OR coalesce((SELECT true FROM team_members tm WHERE tm.team_id = $3 AND tm.user_id = t.user_id LIMIT 1), false))
+-- Whether rr_turns row t is a current member of @requirement_id and, when
+-- @team is not '', of that team. Included bare. Each is a probe of one key (a
+-- scalar subquery with LIMIT 1, which the planner never turns into a scan of
+-- every member hashed, as it may an EXISTS).
+coalesce((SELECT true FROM requirement_members rm WHERE rm.requirement_id = @requirement_id AND rm.user_id = t.user_id AND rm.to_gen IS NULL LIMIT 1), false)
+AND (@team::text = '' OR coalesce((SELECT true FROM team_members tm WHERE tm.team_id = @team AND tm.user_id = t.user_id LIMIT 1), false))
 
 -- name: TurnEnter
 -- Gives the members of requirement @requirement_id (of @team, when not ''; of
@@ -114,19 +114,19 @@ WHERE @team::text = '' OR tm.user_id IS NOT NULL
 ON CONFLICT (scope, user_id) DO NOTHING;
 
 -- name: fragment TurnRow
--- The columns a turn order reads for row b of scope $1's batch: whether its
--- user is a current member of requirement $2 (and of team $3), and their
--- workload at stage $4 (status, delegate, limits, open stages), from user_load
+-- The columns a turn order reads for row b of a scope's batch: whether its
+-- user is a current member of @requirement_id (and of @team), and their
+-- workload at @stage (status, delegate, limits, open stages), from user_load
 -- and the user's row, each membership a probe of one key (see TurnMember).
 -- Included bare after SELECT b.user_id, b.served, b.weight, b.ord,.
-coalesce((SELECT true FROM requirement_members m WHERE m.requirement_id = $2 AND m.user_id = b.user_id AND m.to_gen IS NULL LIMIT 1), false)
-    AND ($3::text = '' OR coalesce((SELECT true FROM team_members tm WHERE tm.team_id = $3 AND tm.user_id = b.user_id LIMIT 1), false)),
+coalesce((SELECT true FROM requirement_members m WHERE m.requirement_id = @requirement_id AND m.user_id = b.user_id AND m.to_gen IS NULL LIMIT 1), false)
+    AND (@team::text = '' OR coalesce((SELECT true FROM team_members tm WHERE tm.team_id = @team AND tm.user_id = b.user_id LIMIT 1), false)),
 coalesce({{effectivestatus}}, 'available'), coalesce({{currentdelegate}}, ''),
 coalesce(u.cap_total, 0),
-coalesce(CASE $4::text WHEN 'capture' THEN u.cap_capture WHEN 'review' THEN u.cap_review
+coalesce(CASE @stage::text WHEN 'capture' THEN u.cap_capture WHEN 'review' THEN u.cap_review
                        WHEN 'acknowledge' THEN u.cap_acknowledge ELSE 0 END, 0),
 coalesce(l.open_total, 0),
-coalesce(CASE $4::text WHEN 'capture' THEN l.open_capture WHEN 'review' THEN l.open_review
+coalesce(CASE @stage::text WHEN 'capture' THEN l.open_capture WHEN 'review' THEN l.open_review
                        WHEN 'acknowledge' THEN l.open_acknowledge ELSE 0 END, 0)
 
 -- name: fragment TurnBatchFrom
@@ -145,15 +145,16 @@ CASE WHEN {{currentdelegate}} <> '' THEN NULL
      ELSE (SELECT max(a.ends_at) FROM absences a WHERE a.user_id = u.id AND a.starts_at <= now() AND now() < a.ends_at) END
 
 -- name: TurnNext
--- A batch of scope $1's rows in turn order (lowest level, highest weight,
+-- A batch of @scope's rows in turn order (lowest level, highest weight,
 -- earliest order) among those in turn (not away, not full: the index of those
--- in turn, read from offset $5 for at most $6 rows), each with the TurnRow
--- columns. The caller takes the first eligible whom the workload rules do not
--- pass over; the batch is taken from the index before any user is looked at,
--- so the plan never sorts the whole scope.
+-- in turn, read from @offset for at most @limit rows), each with the TurnRow
+-- columns (for @requirement_id, @team, @stage). The caller takes the first
+-- eligible whom the workload rules do not pass over; the batch is taken from
+-- the index before any user is looked at, so the plan never sorts the whole
+-- scope.
 WITH batch AS (
-    SELECT user_id, served, weight, ord, level FROM rr_turns WHERE scope = $1 AND away_until IS NULL AND spare > 0
-    ORDER BY level, weight DESC, ord OFFSET $5 LIMIT $6
+    SELECT user_id, served, weight, ord, level FROM rr_turns WHERE scope = @scope AND away_until IS NULL AND spare > 0
+    ORDER BY level, weight DESC, ord OFFSET @offset LIMIT @limit
 )
 SELECT b.user_id, b.served, b.weight, b.ord, 0, 0, {{turnrow}}
 {{turnbatchfrom}}
@@ -163,40 +164,40 @@ ORDER BY b.level, b.weight DESC, b.ord;
 -- TurnNext for a stage that assigns even when nobody is available: everyone not
 -- full, away or not, in turn order.
 WITH batch AS (
-    SELECT user_id, served, weight, ord, level FROM rr_turns WHERE scope = $1 AND spare > 0
-    ORDER BY level, weight DESC, ord OFFSET $5 LIMIT $6
+    SELECT user_id, served, weight, ord, level FROM rr_turns WHERE scope = @scope AND spare > 0
+    ORDER BY level, weight DESC, ord OFFSET @offset LIMIT @limit
 )
 SELECT b.user_id, b.served, b.weight, b.ord, 0, 0, {{turnrow}}
 {{turnbatchfrom}}
 ORDER BY b.level, b.weight DESC, b.ord;
 
 -- name: TurnLeastLoaded
--- least_loaded's batch of scope $1: rows in turn in the order of its index
+-- least_loaded's batch of @scope: rows in turn in the order of its index
 -- (fewest open stages, most spare capacity at the scope's stage, then turn
--- order), from offset $5 for at most $6 rows, each with the load the row holds
--- (to check against the live load) and the TurnRow columns.
+-- order), from @offset for at most @limit rows, each with the load the row
+-- holds (to check against the live load) and the TurnRow columns.
 WITH batch AS (
     SELECT user_id, served, weight, ord, level, open_total, spare FROM rr_turns
-    WHERE scope = $1 AND away_until IS NULL AND spare > 0
-    ORDER BY open_total, spare DESC, level, weight DESC, ord, user_id OFFSET $5 LIMIT $6
+    WHERE scope = @scope AND away_until IS NULL AND spare > 0
+    ORDER BY open_total, spare DESC, level, weight DESC, ord, user_id OFFSET @offset LIMIT @limit
 )
 SELECT b.user_id, b.served, b.weight, b.ord, b.open_total, b.spare, {{turnrow}}
 {{turnbatchfrom}}
 ORDER BY b.open_total, b.spare DESC, b.level, b.weight DESC, b.ord, b.user_id;
 
 -- name: TurnOutOfTurn
--- The members of requirement $2 (of team $3) out of turn in scope $1 (away, or
--- full; only full when $7, a stage that assigns even if away) ahead, in turn
--- order, of level $8, weight $9, order $10 (the pick; the largest values for
--- everyone), at most $6 from offset $5, with the TurnRow columns: to say who
--- was passed over and why. The index of those out of turn is read from the
--- scope's lowest level to the pick's, and no further.
+-- The members of @requirement_id (of @team) out of turn in @scope (away, or
+-- full; only full when @even_if_away, a stage that assigns even if away)
+-- ahead, in turn order, of the pick's @level, @weight and @ord (the largest
+-- values for everyone), at most @limit from @offset, with the TurnRow columns:
+-- to say who was passed over and why. The index of those out of turn is read
+-- from the scope's lowest level to the pick's, and no further.
 WITH batch AS (
     SELECT t.user_id, t.served, t.weight, t.ord, t.level, t.open_total, t.spare FROM rr_turns t
-    WHERE t.scope = $1 AND (t.away_until IS NOT NULL OR t.spare = 0) AND (NOT $7::bool OR t.spare = 0)
-      AND t.level <= $8::bigint AND (t.level, -t.weight, t.ord) < ($8::bigint, -$9::bigint, $10::bigint)
+    WHERE t.scope = @scope AND (t.away_until IS NOT NULL OR t.spare = 0) AND (NOT @even_if_away::bool OR t.spare = 0)
+      AND t.level <= @level::bigint AND (t.level, -t.weight, t.ord) < (@level::bigint, -@weight::bigint, @ord::bigint)
       AND {{turnmember}}
-    ORDER BY t.level, t.weight DESC, t.ord OFFSET $5 LIMIT $6
+    ORDER BY t.level, t.weight DESC, t.ord OFFSET @offset LIMIT @limit
 )
 SELECT b.user_id, b.served, b.weight, b.ord, b.open_total, b.spare, {{turnrow}}
 {{turnbatchfrom}}
@@ -208,16 +209,16 @@ ORDER BY b.level, b.weight DESC, b.ord;
 SELECT EXISTS (SELECT 1 FROM rr_turns t WHERE t.scope = $1 AND (t.away_until IS NOT NULL OR t.spare = 0));
 
 -- name: TurnOutOfTurnLeastLoaded
--- TurnOutOfTurn in least_loaded's order: those out of turn ahead of open
--- stages $8, spare $9, level $10, weight $11, order $12, user $13.
+-- TurnOutOfTurn in least_loaded's order: those out of turn ahead of the
+-- pick's @open stages, @spare, @level, @weight, @ord and @user_id.
 WITH batch AS (
     SELECT t.user_id, t.served, t.weight, t.ord, t.level, t.open_total, t.spare FROM rr_turns t
-    WHERE t.scope = $1 AND (t.away_until IS NOT NULL OR t.spare = 0) AND (NOT $7::bool OR t.spare = 0)
-      AND t.open_total <= $8::int
+    WHERE t.scope = @scope AND (t.away_until IS NOT NULL OR t.spare = 0) AND (NOT @even_if_away::bool OR t.spare = 0)
+      AND t.open_total <= @open::int
       AND (t.open_total, -t.spare, t.level, -t.weight, t.ord, t.user_id)
-          < ($8::int, -$9::int, $10::bigint, -$11::bigint, $12::bigint, $13::text)
+          < (@open::int, -@spare::int, @level::bigint, -@weight::bigint, @ord::bigint, @user_id::text)
       AND {{turnmember}}
-    ORDER BY t.open_total, t.spare DESC, t.level, t.weight DESC, t.ord, t.user_id OFFSET $5 LIMIT $6
+    ORDER BY t.open_total, t.spare DESC, t.level, t.weight DESC, t.ord, t.user_id OFFSET @offset LIMIT @limit
 )
 SELECT b.user_id, b.served, b.weight, b.ord, b.open_total, b.spare, {{turnrow}}
 {{turnbatchfrom}}
