@@ -39,9 +39,9 @@ func mustLoadQueries(fsys fs.FS) (map[string]string, map[string][]string) {
 // fragment included but never defined, is an error naming the file. A query
 // that names its parameters (@name) has them numbered $1, $2, ... in order of
 // first use; params lists their names in that order, by query.
-func loadQueries(fsys fs.FS) (queries map[string]string, params map[string][]string, err error) {
+func loadQueries(fsys fs.FS) (map[string]string, map[string][]string, error) {
 	out := map[string]string{}
-	params = map[string][]string{}
+	params := map[string][]string{}
 	fragments := map[string]string{}
 	where := map[string]string{}
 	files, err := fs.Glob(fsys, "queries/*.sql")
