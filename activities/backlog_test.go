@@ -2,11 +2,17 @@ package activities_test
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/batonhq/baton/activities"
+	"github.com/batonhq/baton/internal/batontest"
+	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/policy"
+	"github.com/batonhq/baton/policy/yamlfile"
 	"github.com/batonhq/baton/workflows"
 )
 
@@ -22,16 +28,7 @@ func TestTheSweepNudgesAWaitingStageSomeoneCouldTake(t *testing.T) {
 		_, _, err := a.Store.UserStatusSet(ctx, id, policy.Away)
 		require.NoError(t, err)
 	}
-	d, err := a.ResolveAssignment(ctx, workflows.ResolveAssignmentInput{WorkflowID: workflows.WorkflowID("w1"),
-		Claim: policy.Claim{ID: "w1"}, Stage: policy.StageCapture, Seq: 1})
-	require.NoError(t, err)
-	require.True(t, d.Backlog)
-	// It has waited past the sweeper's ten seconds.
-	_, err = a.Store.Pool().Exec(ctx, `UPDATE backlog SET queued_at = now() - interval '1 minute'`)
-	require.NoError(t, err)
-	stale, err := a.Store.BacklogStale(ctx, 10)
-	require.NoError(t, err)
-	require.Empty(t, stale, "everyone eligible is away: nobody could take it")
+	waiting(t, a, "w1") // everyone eligible is away: nobody could take it
 
 	// Ben is back: his status change leased the stage to nudge it; the nudge
 	// was lost and the lease ran out.
@@ -40,10 +37,99 @@ func TestTheSweepNudgesAWaitingStageSomeoneCouldTake(t *testing.T) {
 	require.Equal(t, []string{workflows.WorkflowID("w1")}, drain)
 	_, err = a.Store.Pool().Exec(ctx, `UPDATE backlog SET lease_until = now() - interval '1 second'`)
 	require.NoError(t, err)
-	stale, err = a.Store.BacklogStale(ctx, 10)
+	stale, err := a.Store.BacklogStale(ctx, 10)
 	require.NoError(t, err)
 	require.Equal(t, []string{workflows.WorkflowID("w1")}, stale, "ben could take it: the sweep nudges it")
 	stale, err = a.Store.BacklogStale(ctx, 10)
 	require.NoError(t, err)
 	require.Empty(t, stale, "leased: not nudged twice")
+}
+
+// waiting decides claim id's capture with everyone eligible passed over, so it
+// waits in the backlog, and ages it past the sweeper's ten seconds.
+func waiting(t *testing.T, a *activities.Activities, id string) {
+	t.Helper()
+	ctx := context.Background()
+	d, err := a.ResolveAssignment(ctx, workflows.ResolveAssignmentInput{WorkflowID: workflows.WorkflowID(id),
+		Claim: policy.Claim{ID: id}, Stage: policy.StageCapture, Seq: 1})
+	require.NoError(t, err)
+	require.True(t, d.Backlog)
+	_, err = a.Store.Pool().Exec(ctx, `UPDATE backlog SET queued_at = now() - interval '1 minute'`)
+	require.NoError(t, err)
+	stale, err := a.Store.BacklogStale(ctx, 10)
+	require.NoError(t, err)
+	require.Empty(t, stale, "nobody could take it yet")
+}
+
+// An absence that has ended makes its person able to take a waiting stage,
+// though no decision has run since to bring their turns back.
+func TestTheSweepSeesAnAbsenceThatEnded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a, _ := setupWithMetrics(t, &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: policy.MethodRoundRobin})
+	now := time.Now()
+	for _, id := range []string{"ann", "ben", "gus"} {
+		require.NoError(t, a.Store.AbsenceAdd(ctx, "gus", id, store.Absence{From: now.Add(-time.Minute), Until: now.Add(time.Hour)}))
+	}
+	_, err := a.Store.StartAbsences(ctx, func(context.Context, []string, string, string) error { return nil })
+	require.NoError(t, err)
+	waiting(t, a, "w1")
+
+	// Ben's absence is over, as an hour passing would leave it.
+	_, err = a.Store.Pool().Exec(ctx, `UPDATE absences SET ends_at = now() - interval '1 second' WHERE user_id = 'ben'`)
+	require.NoError(t, err)
+	_, err = a.Store.Pool().Exec(ctx, `UPDATE rr_turns SET away_until = now() - interval '1 second' WHERE user_id = 'ben'`)
+	require.NoError(t, err)
+	stale, err := a.Store.BacklogStale(ctx, 10)
+	require.NoError(t, err)
+	require.Equal(t, []string{workflows.WorkflowID("w1")}, stale)
+}
+
+// Someone who joins the directory able to take a waiting stage gets it nudged,
+// though the turn order has not entered them yet.
+func TestTheSweepSeesANewcomer(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a, _ := setupWithMetrics(t, &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: policy.MethodRoundRobin})
+	for _, id := range []string{"ann", "ben", "gus"} {
+		_, _, err := a.Store.UserStatusSet(ctx, id, policy.Away)
+		require.NoError(t, err)
+	}
+	waiting(t, a, "w1")
+
+	d, err := yamlfile.ParseDirectory("directory.yaml", []byte(metricsDirectory+
+		"  - {id: dee, name: Dee, email: dee@example.com, role: Claims assessor, permissions: [MakeClaimDecisions]}\n"))
+	require.NoError(t, err)
+	_, err = a.Store.LoadDirectory(ctx, d)
+	require.NoError(t, err)
+	stale, err := a.Store.BacklogStale(ctx, 10)
+	require.NoError(t, err)
+	require.Equal(t, []string{workflows.WorkflowID("w1")}, stale)
+}
+
+// A slot freed without its nudge (a completion whose nudge was lost) makes a
+// waiting stage able to go; while everyone is at their limit it is not
+// nudged.
+func TestTheSweepSeesASlotFreed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := batontest.New(t)
+	d, err := yamlfile.ParseDirectory("directory.yaml", []byte(strings.ReplaceAll(metricsDirectory,
+		"permissions: [MakeClaimDecisions]}", "permissions: [MakeClaimDecisions], capacity: {total: 1}}")))
+	require.NoError(t, err)
+	_, err = db.Store.LoadDirectory(ctx, d)
+	require.NoError(t, err)
+	a := activities.New(db.Store, &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: policy.MethodRoundRobin}, nil, "", nil)
+	for _, id := range []string{"w1", "w2", "w3"} {
+		d, err := a.ResolveAssignment(ctx, workflows.ResolveAssignmentInput{WorkflowID: workflows.WorkflowID(id),
+			Claim: policy.Claim{ID: id}, Stage: policy.StageCapture, Seq: 1})
+		require.NoError(t, err)
+		require.NotEmpty(t, d.Assignee)
+	}
+	waiting(t, a, "w4")
+
+	require.NoError(t, db.Store.OpenStageClose(ctx, workflows.WorkflowID("w1"), policy.StageCapture))
+	stale, err := a.Store.BacklogStale(ctx, 10)
+	require.NoError(t, err)
+	require.Equal(t, []string{workflows.WorkflowID("w4")}, stale)
 }

@@ -251,22 +251,40 @@ SELECT user_id, max(ends_at) FROM started GROUP BY user_id;
 
 -- name: BacklogStale
 -- Leases the $1 highest-priority, oldest backlog stages that nobody holds a
--- lease on and that someone could take now (an active, available member of
--- their requirement under their total limit): the sweeper's nudge, so a stage
+-- lease on and that someone could take now: the sweeper's nudge, so a stage
 -- whose nudge was lost is never left waiting for good, and a stage nobody can
 -- take is not decided again for nothing. Each requirement waited on is checked
--- once, not once per stage.
+-- once, not once per stage, and from the turn orders that entered its
+-- members: someone in turn (available, or away with a delegate, with room at
+-- the stage), someone whose absence has ended since the order last looked, or
+-- someone the order has still to enter, each read from an index, so the check
+-- costs the same however many are full. A requirement no turn order entered
+-- (its decisions read no turns) is checked member by member: an active,
+-- available member under their total limit.
 WITH reqs AS (
     SELECT DISTINCT b.requirement_id FROM backlog b
     WHERE (b.lease_until IS NULL OR b.lease_until < now()) AND b.queued_at < now() - interval '10 seconds'
 ), able AS (
     SELECT r.requirement_id FROM reqs r
     WHERE EXISTS (
-        SELECT 1 FROM requirement_members m
-        JOIN user_load l ON l.user_id = m.user_id
-        JOIN users u ON u.id = m.user_id
-        WHERE m.requirement_id = r.requirement_id AND m.to_gen IS NULL AND u.active
-          AND (u.cap_total = 0 OR l.open_total < u.cap_total) AND {{effectivestatus}} = 'available')
+        SELECT 1 FROM turn_pools p
+        WHERE p.requirement_id = r.requirement_id
+          AND (EXISTS (SELECT 1 FROM rr_turns t
+                       WHERE t.scope = p.scope AND t.away_until IS NULL AND t.spare > 0
+                         AND EXISTS (SELECT 1 FROM requirement_members rm
+                                     WHERE rm.requirement_id = r.requirement_id AND rm.user_id = t.user_id AND rm.to_gen IS NULL))
+               OR EXISTS (SELECT 1 FROM rr_turns t
+                          WHERE t.scope = p.scope AND t.away_until < now() AND t.spare > 0
+                            AND EXISTS (SELECT 1 FROM requirement_members rm
+                                        WHERE rm.requirement_id = r.requirement_id AND rm.user_id = t.user_id AND rm.to_gen IS NULL))
+               OR EXISTS (SELECT 1 FROM turn_pending tp WHERE tp.scope = p.scope AND tp.requirement_id = r.requirement_id)))
+    OR (NOT EXISTS (SELECT 1 FROM turn_pools p WHERE p.requirement_id = r.requirement_id)
+        AND EXISTS (
+            SELECT 1 FROM requirement_members m
+            JOIN user_load l ON l.user_id = m.user_id
+            JOIN users u ON u.id = m.user_id
+            WHERE m.requirement_id = r.requirement_id AND m.to_gen IS NULL AND u.active
+              AND (u.cap_total = 0 OR l.open_total < u.cap_total) AND {{effectivestatus}} = 'available'))
 ), pick AS (
     SELECT b.workflow_id, b.stage FROM backlog b
     WHERE b.requirement_id IN (SELECT requirement_id FROM able)
@@ -280,8 +298,10 @@ FROM pick WHERE b.workflow_id = pick.workflow_id AND b.stage = pick.stage
 RETURNING b.workflow_id;
 
 -- name: SweepLock
--- Whether this transaction may sweep: one sweeper at a time across workers.
-SELECT pg_try_advisory_xact_lock(7046217301);
+-- Whether this transaction may sweep: one sweeper at a time across workers,
+-- per schema (two deployments sharing a database each sweep their own
+-- backlog, and so do tests running side by side).
+SELECT pg_try_advisory_xact_lock(7046217, hashtext(current_schema()));
 
 -- name: OpenStagesOfClaim
 -- The stages of workflow $1 someone holds open.
