@@ -24,10 +24,7 @@ func TestTheSweepNudgesAWaitingStageSomeoneCouldTake(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	a, _ := setupWithMetrics(t, &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: policy.MethodRoundRobin})
-	for _, id := range []string{"ann", "ben", "gus"} {
-		_, _, err := a.Store.UserStatusSet(ctx, id, policy.Away)
-		require.NoError(t, err)
-	}
+	everyoneAway(t, a)
 	waiting(t, a, "w1") // everyone eligible is away: nobody could take it
 
 	// Ben is back: his status change leased the stage to nudge it; the nudge
@@ -37,12 +34,8 @@ func TestTheSweepNudgesAWaitingStageSomeoneCouldTake(t *testing.T) {
 	require.Equal(t, []string{workflows.WorkflowID("w1")}, drain)
 	_, err = a.Store.Pool().Exec(ctx, `UPDATE backlog SET lease_until = now() - interval '1 second'`)
 	require.NoError(t, err)
-	stale, err := a.Store.BacklogStale(ctx, 10)
-	require.NoError(t, err)
-	require.Equal(t, []string{workflows.WorkflowID("w1")}, stale, "ben could take it: the sweep nudges it")
-	stale, err = a.Store.BacklogStale(ctx, 10)
-	require.NoError(t, err)
-	require.Empty(t, stale, "leased: not nudged twice")
+	require.Equal(t, []string{workflows.WorkflowID("w1")}, swept(t, a), "ben could take it: the sweep nudges it")
+	require.Empty(t, swept(t, a), "leased: not nudged twice")
 }
 
 // waiting decides claim id's capture with everyone eligible passed over, so it
@@ -56,9 +49,7 @@ func waiting(t *testing.T, a *activities.Activities, id string) {
 	require.True(t, d.Backlog)
 	_, err = a.Store.Pool().Exec(ctx, `UPDATE backlog SET queued_at = now() - interval '1 minute'`)
 	require.NoError(t, err)
-	stale, err := a.Store.BacklogStale(ctx, 10)
-	require.NoError(t, err)
-	require.Empty(t, stale, "nobody could take it yet")
+	require.Empty(t, swept(t, a), "nobody could take it yet")
 }
 
 // An absence that has ended makes its person able to take a waiting stage,
@@ -80,9 +71,7 @@ func TestTheSweepSeesAnAbsenceThatEnded(t *testing.T) {
 	require.NoError(t, err)
 	_, err = a.Store.Pool().Exec(ctx, `UPDATE rr_turns SET away_until = now() - interval '1 second' WHERE user_id = 'ben'`)
 	require.NoError(t, err)
-	stale, err := a.Store.BacklogStale(ctx, 10)
-	require.NoError(t, err)
-	require.Equal(t, []string{workflows.WorkflowID("w1")}, stale)
+	require.Equal(t, []string{workflows.WorkflowID("w1")}, swept(t, a))
 }
 
 // Someone who joins the directory able to take a waiting stage gets it nudged,
@@ -91,10 +80,7 @@ func TestTheSweepSeesANewcomer(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	a, _ := setupWithMetrics(t, &policy.Policy{Version: "v1", AssignmentsEnabled: true, Method: policy.MethodRoundRobin})
-	for _, id := range []string{"ann", "ben", "gus"} {
-		_, _, err := a.Store.UserStatusSet(ctx, id, policy.Away)
-		require.NoError(t, err)
-	}
+	everyoneAway(t, a)
 	waiting(t, a, "w1")
 
 	d, err := yamlfile.ParseDirectory("directory.yaml", []byte(metricsDirectory+
@@ -102,9 +88,7 @@ func TestTheSweepSeesANewcomer(t *testing.T) {
 	require.NoError(t, err)
 	_, err = a.Store.LoadDirectory(ctx, d)
 	require.NoError(t, err)
-	stale, err := a.Store.BacklogStale(ctx, 10)
-	require.NoError(t, err)
-	require.Equal(t, []string{workflows.WorkflowID("w1")}, stale)
+	require.Equal(t, []string{workflows.WorkflowID("w1")}, swept(t, a))
 }
 
 // A slot freed without its nudge (a completion whose nudge was lost) makes a
@@ -129,7 +113,22 @@ func TestTheSweepSeesASlotFreed(t *testing.T) {
 	waiting(t, a, "w4")
 
 	require.NoError(t, db.Store.OpenStageClose(ctx, workflows.WorkflowID("w1"), policy.StageCapture))
-	stale, err := a.Store.BacklogStale(ctx, 10)
+	require.Equal(t, []string{workflows.WorkflowID("w4")}, swept(t, a))
+}
+
+// everyoneAway sets everyone in metricsDirectory away.
+func everyoneAway(t *testing.T, a *activities.Activities) {
+	t.Helper()
+	for _, id := range []string{"ann", "ben", "gus"} {
+		_, _, err := a.Store.UserStatusSet(context.Background(), id, policy.Away)
+		require.NoError(t, err)
+	}
+}
+
+// swept is what one sweep leases: the workflows it nudges.
+func swept(t *testing.T, a *activities.Activities) []string {
+	t.Helper()
+	stale, err := a.Store.BacklogStale(context.Background(), 10)
 	require.NoError(t, err)
-	require.Equal(t, []string{workflows.WorkflowID("w4")}, stale)
+	return stale
 }
